@@ -1,0 +1,85 @@
+# ltx-monitoring — every target installs what it needs into .venv/ first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+DBT := $(BIN)/dbt
+
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export LTX_RAW_DIR ?= data/raw
+export LTX_DUCKDB_PATH ?= data/ltx_monitoring.duckdb
+export DBT_PROFILES_DIR ?= $(CURDIR)
+
+# the small, fixed data set `make test` builds (deterministic: seed + end date)
+TEST_DIR := data/test
+TEST_RAW_DIR := $(TEST_DIR)/raw
+TEST_DUCKDB := $(TEST_DIR)/ltx_monitoring.duckdb
+TEST_DATA_ARGS := --seed 7 --end-date 2026-11-22 --days 100 --users 2500 --gpu-requests-per-day 300
+DEMO_DATA_ARGS := --seed 42 --days 120 --users 5000
+
+.PHONY: help install demo build daily test lint test-python test-dbt clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode requirements.lock
+	touch $@
+
+profiles.yml: profiles.example.yml
+	cp profiles.example.yml profiles.yml
+
+install: $(VENV)/.installed profiles.yml  ## create .venv/ with the pinned dependencies
+
+# Generate the synthetic set into $(LTX_RAW_DIR) unless it already holds data.
+# A directory with our ground_truth.json is synthetic and may be regenerated;
+# anything else is somebody's own Parquet and is never overwritten.
+define ensure_raw_data
+	@if ! compgen -G "$(1)/ltxstudio_agg_user_date/*.parquet" >/dev/null; then \
+		echo "no raw data under $(1): generating the synthetic set"; \
+		$(BIN)/python -m ltx_synth --out "$(1)" $(2); \
+	fi
+endef
+
+build: install  ## dbt build --full-refresh on DuckDB from $LTX_RAW_DIR into $LTX_DUCKDB_PATH
+	$(call ensure_raw_data,$(LTX_RAW_DIR),$(DEMO_DATA_ARGS))
+	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
+	$(DBT) build --full-refresh --target duckdb
+
+daily: install  ## the scheduler's incremental run: dbt build (no full refresh)
+	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
+	$(DBT) build --target duckdb
+
+demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack messages for the latest day
+	@if [ -f "$(LTX_RAW_DIR)/ground_truth.json" ] || ! compgen -G "$(LTX_RAW_DIR)/ltxstudio_agg_user_date/*.parquet" >/dev/null; then \
+		$(BIN)/python -m ltx_synth --out "$(LTX_RAW_DIR)" $(DEMO_DATA_ARGS); \
+	else echo "$(LTX_RAW_DIR) holds your own data: using it as is"; fi
+	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
+	$(DBT) build --full-refresh --target duckdb
+
+lint: install  ## ruff + sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	LTX_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/dbt
+
+$(TEST_RAW_DIR)/ground_truth.json: ltx_synth/generate.py | $(VENV)/.installed
+	$(BIN)/python -m ltx_synth --out $(TEST_RAW_DIR) $(TEST_DATA_ARGS)
+
+test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit + data tests) on the test set
+	rm -f $(TEST_DUCKDB)
+	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb
+
+test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest
+	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest
+
+test: lint test-dbt test-python  ## everything CI runs
+
+clean:  ## remove generated data, dbt output and the venv
+	rm -rf data target logs $(VENV) profiles.yml

@@ -1,0 +1,1 @@
+"""Slack alerting for ltx-monitoring: reads fct_alerts and posts per team, exactly once."""

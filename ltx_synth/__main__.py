@@ -1,0 +1,3 @@
+from ltx_synth.cli import main
+
+raise SystemExit(main())

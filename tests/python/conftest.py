@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / ".venv" / "bin"
+
+
+def dbt_env(raw_dir: Path, duckdb_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DO_NOT_TRACK="1",
+        DBT_PROFILES_DIR=str(REPO),
+        LTX_RAW_DIR=str(raw_dir),
+        LTX_DUCKDB_PATH=str(duckdb_path),
+        LTX_DBT_TARGET="duckdb",
+    )
+    return env
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+
+
+def generate(out: Path, *extra: str) -> None:
+    """Write a small synthetic raw set under ``out``."""
+    args = [
+        "--seed",
+        "3",
+        "--end-date",
+        "2026-11-22",
+        "--days",
+        "30",
+        "--users",
+        "400",
+        "--gpu-requests-per-day",
+        "60",
+        *extra,
+    ]
+    res = run([str(BIN / "python"), "-m", "ltx_synth", "--out", str(out), *args])
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.fixture(scope="session")
+def test_duckdb() -> Path:
+    """The DuckDB file built by `make test-dbt` (skips nothing: fails when absent)."""
+    path = Path(os.environ.get("LTX_TEST_DUCKDB", REPO / "data/test/ltx_monitoring.duckdb"))
+    if not path.is_absolute():
+        path = REPO / path
+    assert path.exists(), f"{path} missing: run `make test` (it builds it before pytest)"
+    return path

@@ -1,0 +1,37 @@
+"""Bad raw input must stop `make build` on a test whose name says what broke."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.python.conftest import dbt_env, generate, run
+
+pytestmark = pytest.mark.dbt
+
+
+@pytest.mark.parametrize(
+    ("flag", "failing_test"),
+    [
+        ("--duplicate-user-day", "stg_web__user_days_one_row_per_dt_lt_id"),
+        ("--negative-cost", "stg_gpu_costs__row_cost_non_negative"),
+        ("--unknown-cost-category", "stg_gpu_costs__cost_category_is_known"),
+    ],
+)
+def test_make_build_fails_on_named_test(tmp_path: Path, flag: str, failing_test: str) -> None:
+    raw = tmp_path / "raw"
+    generate(raw, flag)
+    res = run(["make", "--no-print-directory", "build"], env=dbt_env(raw, tmp_path / "x.duckdb"))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-3000:]
+    failed = [line for line in out.splitlines() if " FAIL " in line or "Failure in test" in line]
+    assert any(failing_test in line for line in failed), out[-3000:]
+
+
+def test_clean_input_builds(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    generate(raw)
+    res = run(["make", "--no-print-directory", "build"], env=dbt_env(raw, tmp_path / "ok.duckdb"))
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    assert (tmp_path / "ok.duckdb").exists()

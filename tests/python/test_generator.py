@@ -1,0 +1,163 @@
+"""The synthetic generator: deterministic, §3.2-shaped, invariants hold, labelled anomalies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from ltx_synth.generate import (
+    ENTERPRISE_SCHEMA,
+    GPU_SCHEMA,
+    USAGE_SCHEMA,
+    Config,
+    generate,
+)
+
+
+def _digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.parquet")):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("raw")
+    cfg = Config(seed=11, end_date=dt.date(2026, 11, 22), days=84, users=1500, gpu_requests_per_day=120)
+    return out, generate(cfg, out)
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    cfg = Config(seed=5, end_date=dt.date(2026, 3, 1), days=10, users=300, gpu_requests_per_day=40)
+    generate(cfg, tmp_path / "a")
+    generate(cfg, tmp_path / "b")
+    generate(Config(**{**cfg.__dict__, "seed": 6}), tmp_path / "c")
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_files_have_the_contract_schema(raw: tuple[Path, dict]) -> None:
+    root, _ = raw
+    expected = {
+        "ltxstudio_agg_user_date": USAGE_SCHEMA,
+        "enterprise_users": ENTERPRISE_SCHEMA,
+        "gpu_request_attribution_and_cost": GPU_SCHEMA,
+    }
+    for sub, schema in expected.items():
+        files = sorted((root / sub).glob("*.parquet"))
+        assert files, sub
+        assert pq.read_schema(files[0]).remove_metadata() == schema
+
+
+def test_usage_shape(raw: tuple[Path, dict]) -> None:
+    root, summary = raw
+    con = duckdb.connect()
+    usage = f"read_parquet('{root}/ltxstudio_agg_user_date/*.parquet')"
+    ent = f"read_parquet('{root}/enterprise_users/*.parquet')"
+    n, days, dup = con.execute(
+        f"select count(*), count(distinct dt), count(*) - count(distinct (dt, lt_id)) from {usage}"
+    ).fetchone()
+    assert n == summary["user_day_rows"] and days == 84 and dup == 0
+    tiers = {r[0] for r in con.execute(f"select distinct griffin_tier_name from {usage}").fetchall()}
+    assert {"Free", "Lite", "Standard", "Pro", None} <= tiers
+    orgs = dict(con.execute(f"select organization_name, count(*) from {ent} group by 1").fetchall())
+    assert {"McCann", "Lightricks", "Popular Pays"} <= set(orgs)
+    teams = {
+        r[0] for r in con.execute(f"select distinct team_name from {ent} where organization_name = 'McCann'").fetchall()
+    }
+    assert teams == {"NY", "Paris"}
+    pilots = con.execute(f"select count(distinct organization_id) from {ent} where contract_type = 'pilot'").fetchone()[
+        0
+    ]
+    assert pilots >= 1
+    # weekly seasonality: weekends lower overall, enterprise near zero
+    weekday, weekend = con.execute(
+        f"""select avg(n) filter (where dow not in (0, 6)), avg(n) filter (where dow in (0, 6))
+            from (select dt, dayofweek(dt) as dow, count(*) as n from {usage} group by all)"""
+    ).fetchone()
+    assert weekend < 0.8 * weekday
+    ent_weekday, ent_weekend = con.execute(
+        f"""select avg(n) filter (where dow not in (0, 6)), coalesce(avg(n) filter (where dow in (0, 6)), 0)
+            from (select dt, dayofweek(dt) as dow, count(*) as n from {usage} u
+                  join {ent} e using (lt_id) group by all)"""
+    ).fetchone()
+    assert ent_weekend < 0.15 * ent_weekday
+
+
+def test_gpu_attribution_invariant_and_shape(raw: tuple[Path, dict]) -> None:
+    root, _ = raw
+    con = duckdb.connect()
+    gpu = f"read_parquet('{root}/gpu_request_attribution_and_cost/*.parquet')"
+    worst = con.execute(
+        f"""select max(abs(attr_idle - idle)), max(abs(attr_over - overhead)), min(idle), min(overhead)
+            from (select dt, vertical,
+                    sum(attributed_idle_cost) filter (where cost_category = 'inference') as attr_idle,
+                    sum(row_cost) filter (where cost_category = 'idle') as idle,
+                    sum(attributed_overhead_cost) filter (where cost_category = 'inference') as attr_over,
+                    sum(row_cost) filter (where cost_category = 'overhead') as overhead
+                  from {gpu} group by all)"""
+    ).fetchone()
+    assert worst[0] < 1e-9 and worst[1] < 1e-9 and worst[2] > 0 and worst[3] > 0
+    cats = dict(con.execute(f"select cost_category, count(*) from {gpu} group by 1").fetchall())
+    assert set(cats) == {"inference", "idle", "overhead", "unused"}
+    bad = con.execute(
+        f"""select count(*) from {gpu} where (cost_category = 'inference') != (request_id is not null)
+            or (cost_category != 'inference' and (attributed_idle_cost != 0 or attributed_overhead_cost != 0))"""
+    ).fetchone()[0]
+    assert bad == 0
+    results = dict(con.execute(f"select result, count(*) from {gpu} where result is not null group by 1").fetchall())
+    assert set(results) == {"success", "failed", "timeout"}
+    lt_share = con.execute(f"select avg(is_lt_team::int) from {gpu} where cost_category = 'inference'").fetchone()[0]
+    assert 0.01 < lt_share < 0.15
+
+
+def test_ground_truth_lists_the_injected_anomalies(raw: tuple[Path, dict]) -> None:
+    root, summary = raw
+    truth = json.loads((root / "ground_truth.json").read_text())
+    assert truth["usage_anomalies"] == summary["usage_anomalies"] and len(truth["usage_anomalies"]) == 8
+    assert len(truth["gpu_cost_anomalies"]) >= 2
+    first_scorable = dt.date(2026, 11, 22) - dt.timedelta(days=84 - 1 - 70)
+    for a in truth["usage_anomalies"]:
+        assert dt.date.fromisoformat(a["dt"]) >= first_scorable  # a full 10-week baseline exists
+        assert a["direction"] in ("increase", "decrease")
+    con = duckdb.connect()
+    # a tokens anomaly really moves the segment's tokens on that day
+    spike = next((a for a in truth["usage_anomalies"] if a["kind"] == "dau"), None)
+    if spike:
+        day = dt.date.fromisoformat(spike["dt"])
+        usage = f"read_parquet('{root}/ltxstudio_agg_user_date/*.parquet')"
+        same_dow = [day - dt.timedelta(days=7 * k) for k in range(0, 4)]
+        counts = [con.execute(f"select count(*) from {usage} where dt = ?", [d]).fetchone()[0] for d in same_dow]
+        assert counts[0] < max(counts[1:])
+
+
+@pytest.mark.parametrize(
+    ("flag", "check"),
+    [
+        (
+            "duplicate_user_day",
+            "select count(*) - count(distinct (dt, lt_id)) from read_parquet('{r}/ltxstudio_agg_user_date/*.parquet')",
+        ),
+        (
+            "negative_cost",
+            "select count(*) from read_parquet('{r}/gpu_request_attribution_and_cost/*.parquet') where row_cost < 0",
+        ),
+        (
+            "unknown_cost_category",
+            "select count(*) from read_parquet('{r}/gpu_request_attribution_and_cost/*.parquet') "
+            "where cost_category not in ('inference', 'idle', 'overhead', 'unused')",
+        ),
+    ],
+)
+def test_corruption_switches_corrupt_exactly_one_thing(tmp_path: Path, flag: str, check: str) -> None:
+    cfg = Config(seed=1, end_date=dt.date(2026, 2, 1), days=3, users=200, gpu_requests_per_day=30, **{flag: True})
+    generate(cfg, tmp_path)
+    assert duckdb.connect().execute(check.format(r=tmp_path)).fetchone()[0] == 1

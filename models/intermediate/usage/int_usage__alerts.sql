@@ -95,7 +95,7 @@ final as (
         alerts.baseline_stddev,
         alerts.z_score,
         alerts.pct_change,
-        cast(null as {{ dbt.type_float() }}) as threshold,
+        cast(null as {{ type_double() }}) as threshold,
         alerts.severity,
         alerts.direction,
         alerts.is_suppressed,

@@ -50,7 +50,7 @@ unpivoted as (
             '{{ metric }}' as metric,
             contributor_type,
             contributor,
-            cast({{ metric }} as {{ dbt.type_float() }}) as value
+            cast({{ metric }} as {{ type_double() }}) as value
         from contributor_totals
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -115,7 +115,7 @@ unpivoted as (
             dt,
             segment,
             '{{ metric }}' as metric,
-            cast({{ metric }} as {{ dbt.type_float() }}) as value,
+            cast({{ metric }} as {{ type_double() }}) as value,
             raw_rows_on_day
         from filled
         {% if not loop.last %}union all{% endif %}

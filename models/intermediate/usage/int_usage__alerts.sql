@@ -104,18 +104,22 @@ final as (
         drivers_summary.drivers_summary,
         concat(
             case alerts.severity
-                when 'critical' then
-                    case
-                        when alerts.segment like 'enterprise%'
-                            then 'CRITICAL: investigate now and contact the account managers of the organisations below.'
-                        else 'CRITICAL: investigate now.'
-                    end
-                when 'warning' then
-                    case
-                        when alerts.repeated_previous_day
-                            then 'WARNING: it also fired yesterday in the same direction, so the shift persists; investigate.'
-                        else 'WARNING: first day; watch whether it repeats tomorrow.'
-                    end
+                when 'critical'
+                    then
+                        case
+                            when alerts.segment like 'enterprise%'
+                                then
+                                    'CRITICAL: investigate now; contact the account managers of the orgs below.'
+                            else 'CRITICAL: investigate now.'
+                        end
+                when 'warning'
+                    then
+                        case
+                            when alerts.repeated_previous_day
+                                then
+                                    'WARNING: fired yesterday too, same direction: the shift persists.'
+                            else 'WARNING: first day; watch whether it repeats tomorrow.'
+                        end
                 else 'NOTICE: no action unless it persists.'
             end,
             case alerts.direction

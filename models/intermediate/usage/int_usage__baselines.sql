@@ -53,7 +53,7 @@ baseline_points as (
         on
             targets.segment = history.segment
             and targets.metric = history.metric
-            and history.dt < targets.dt
+            and targets.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -lookback, 'targets.dt') }} as date)
             and mod({{ dbt.datediff('history.dt', 'targets.dt', 'day') }}, 7) = 0
 

@@ -1,6 +1,9 @@
 {#- One row per enterprise seat, with the segment it puts the user in and the
     organisation name it is reported under (McCann split by office). -#}
-{%- set excluded = var('excluded_organizations') | map('lower') | list -%}
+{%- set excluded = [] -%}
+{%- for org in var('excluded_organizations') -%}
+    {%- do excluded.append("'" ~ (org | lower | replace("'", "''")) ~ "'") -%}
+{%- endfor -%}
 
 with
 
@@ -30,9 +33,7 @@ classified as (
             when 'contract' then 'enterprise_contract'
             when 'pilot' then 'enterprise_pilot'
         end as segment,
-        lower(trim(organization_name)) in (
-            {%- for org in excluded %}'{{ org }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-        ) as is_excluded
+        lower(trim(organization_name)) in ({{ excluded | join(', ') }}) as is_excluded
 
     from enterprise_users
 

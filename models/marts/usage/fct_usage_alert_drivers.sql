@@ -23,7 +23,7 @@ alerts as (
     select * from {{ ref('fct_usage_anomaly_scores') }}
     where
         is_alert
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and dt >= {{ incremental_start_date() }}
         {% endif %}
 
@@ -56,7 +56,7 @@ alert_window as (
         on
             alerts.segment = contributor_days.segment
             and alerts.metric = contributor_days.metric
-            and contributor_days.dt <= alerts.dt
+            and alerts.dt >= contributor_days.dt
             and contributor_days.dt >= cast({{ dbt.dateadd('day', -lookback, 'alerts.dt') }} as date)
             and mod({{ dbt.datediff('contributor_days.dt', 'alerts.dt', 'day') }}, 7) = 0
 

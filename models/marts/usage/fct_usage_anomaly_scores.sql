@@ -134,7 +134,7 @@ final as (
         baseline_mad,
         robust_z_score,
         has_no_raw_rows,
-        not (has_insufficient_baseline or is_low_variance or has_baseline_outlier) as is_baseline_valid,
+        not(has_insufficient_baseline or is_low_variance or has_baseline_outlier) as is_baseline_valid,
         severity != 'none' and not is_enterprise_weekend as is_alert
 
     from classified

@@ -5,6 +5,7 @@
         unique_key='dt',
         partition_by=day_partition(),
         cluster_by=['segment', 'metric'],
+        pre_hook="{{ delete_reprocess_window() }}",
     )
 }}
 
@@ -13,7 +14,9 @@
     the others) with their value, their own same-weekday baseline mean (same
     method as the segment: the last `baseline_weeks` same weekdays, missing =
     0), the delta and its share of the segment's delta, ranked by share.
-    Contributor deltas add up to the segment's delta. -#}
+    Contributor deltas add up to the segment's delta. Sparse (only alert days
+    have rows), so the reprocess window is deleted first: a day that stops
+    alerting after late data loses its drivers. -#}
 {%- set lookback = 7 * (var('baseline_weeks') | int) -%}
 
 with

@@ -1,0 +1,176 @@
+"""`python -m alerting run` — post the day's alert digests to Slack, exactly once."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from alerting import redact
+from alerting.planning import finalised_cost_date
+from alerting.routing import RoutingError, load_routing
+from alerting.runner import RunOptions, run
+from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
+from alerting.warehouse import WarehouseError, config_from_env, open_backend
+
+EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE = 0, 1, 2
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project.yml"
+DEFAULT_FINALISATION_DAYS = 3
+
+DESCRIPTION = """\
+Read the day's alerts from fct_alerts (+ fct_usage_alert_drivers) and post one Slack
+digest per channel (team -> channel from alerting/channels.toml), grouped by severity.
+
+Which alerts: usage alerts with alert_date = DATE; GPU-cost alerts for the finalised cost
+day DATE + 1 - cost_finalisation_days (cost data takes ~3 days to settle, so with the
+default DATE = yesterday that is today - 3). Suppressed alerts are never posted.
+
+Exactly once: every alert posted is recorded in a delivery log table in the same
+warehouse (DuckDB main_alerting.slack_delivery_log, BigQuery <dataset>_alerting) only
+after Slack answered ok; a re-run posts only what is not logged yet, so a failed post is
+retried by the next run.
+"""
+
+EPILOG = """\
+environment:
+  SLACK_BOT_TOKEN              bot token (never printed); not needed with --dry-run
+  SLACK_API_URL                Slack Web API base URL (default https://slack.com/api/)
+  LTX_SLACK_CHANNEL_<TEAM>     channel override per team, e.g. LTX_SLACK_CHANNEL_API=#api-oncall
+  LTX_SLACK_DEFAULT_CHANNEL    channel for teams not in the config
+  LTX_ALERTING_CHANNELS_FILE   another channels.toml
+  LTX_DUCKDB_PATH              DuckDB file (default data/ltx_monitoring.duckdb), marts in main_marts
+  LTX_BQ_PROJECT, LTX_BQ_DATASET, LTX_BQ_MARTS_DATASET, LTX_BQ_ALERTING_DATASET,
+  LTX_BQ_LOCATION, LTX_BQ_API_ENDPOINT (emulator: anonymous credentials)
+
+exit status: 0 all delivered (or nothing to do); 1 some delivery failed (everything
+else was still tried; the next run retries it); 2 bad arguments or configuration.
+
+examples:
+  python -m alerting run --dry-run                 # print yesterday's messages, post nothing
+  python -m alerting run                           # daily, after `make daily` (dbt build)
+  python -m alerting run --date 2026-11-21 --target bigquery
+"""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def default_finalisation_days(env: Mapping[str, str], project_file: Path = DBT_PROJECT) -> int:
+    """LTX_COST_FINALISATION_DAYS, else the dbt var cost_finalisation_days, else 3."""
+    if env.get("LTX_COST_FINALISATION_DAYS"):
+        return int(env["LTX_COST_FINALISATION_DAYS"])
+    try:
+        match = re.search(r"^\s*cost_finalisation_days:\s*(\d+)\s*$", project_file.read_text(), re.MULTILINE)
+    except OSError:
+        match = None
+    return int(match.group(1)) if match else DEFAULT_FINALISATION_DAYS
+
+
+def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m alerting",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="run")
+    run_p = sub.add_parser(
+        "run",
+        help="post (or print) the alert digests of one day",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    default_target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
+    run_p.add_argument(
+        "--date", type=_date, default=yesterday, help="usage data day YYYY-MM-DD (default: yesterday, UTC: %(default)s)"
+    )
+    run_p.add_argument(
+        "--target",
+        choices=("duckdb", "bigquery"),
+        default=default_target,
+        help="warehouse to read and log to (default: $LTX_DBT_TARGET or duckdb: %(default)s)",
+    )
+    run_p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each message (text + Block Kit JSON); touch neither Slack nor the delivery log",
+    )
+    run_p.add_argument(
+        "--all-clear",
+        action="store_true",
+        help="post an 'all clear' to configured channels without alerts (default: from channels.toml)",
+    )
+    run_p.add_argument(
+        "--cost-finalisation-days",
+        type=int,
+        default=default_finalisation_days(env),
+        metavar="N",
+        help="cost alerts are for DATE + 1 - N (default: dbt var cost_finalisation_days: %(default)s)",
+    )
+    run_p.add_argument(
+        "--channels-file",
+        type=Path,
+        default=None,
+        help="routing config (default: $LTX_ALERTING_CHANNELS_FILE or alerting/channels.toml)",
+    )
+    return parser
+
+
+def _configure_logging(env: Mapping[str, str]) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("alerting %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    redact.install([env.get(TOKEN_ENV, ""), env.get(TOKEN_ENV, "").strip()])
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    args = build_parser(env).parse_args(argv)
+    _configure_logging(env)
+    log = logging.getLogger("alerting")
+    secrets = [env.get(TOKEN_ENV, "")]
+    try:
+        cost_date = finalised_cost_date(args.date, args.cost_finalisation_days)
+        routing = load_routing(args.channels_file, env)
+        poster = None if args.dry_run else transport_from_env(env)
+        backend = open_backend(config_from_env(args.target, env), read_only=args.dry_run)
+    except (RoutingError, TransportConfigError, WarehouseError, ValueError) as exc:
+        log.error("%s", redact.redact(exc, secrets))
+        return EXIT_USAGE
+    try:
+        options = RunOptions(usage_date=args.date, cost_date=cost_date, dry_run=args.dry_run, all_clear=args.all_clear)
+        report = run(backend, routing, poster, options, sys.stdout)
+    except WarehouseError as exc:
+        log.error("%s", redact.redact(exc, secrets))
+        return EXIT_USAGE
+    finally:
+        backend.close()
+    sys.stdout.flush()
+    if args.dry_run:
+        log.info("dry run: %d message(s) printed, nothing posted or logged", report.messages_printed)
+        return EXIT_OK
+    log.info(
+        "%d message(s) posted, %d alert(s) delivered, %d failure(s)",
+        report.messages_posted,
+        report.alerts_delivered,
+        len(report.failures),
+    )
+    if report.failures:
+        for failure in report.failures:
+            log.error("FAILED %s", failure)
+        return EXIT_DELIVERY_FAILED
+    return EXIT_OK

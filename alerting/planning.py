@@ -1,0 +1,74 @@
+"""Pure planning: which alerts go to which channel today (and which are already delivered)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Set
+from dataclasses import dataclass
+
+from alerting.model import Alert, Digest
+from alerting.routing import Routing
+
+
+def finalised_cost_date(usage_date: dt.date, cost_finalisation_days: int) -> dt.date:
+    """Cost alerts of a run for data day D are for D + 1 - cost_finalisation_days.
+
+    With the default date (yesterday) that is run date - cost_finalisation_days (3 by
+    default, the dbt var of the same name): cost data needs ~3 days to finalise.
+    """
+    if cost_finalisation_days < 0:
+        raise ValueError("cost_finalisation_days must be >= 0")
+    return usage_date + dt.timedelta(days=1 - cost_finalisation_days)
+
+
+@dataclass(frozen=True)
+class Plan:
+    digests: tuple[Digest, ...]
+    suppressed: tuple[Alert, ...]
+    already_delivered: int
+
+
+def plan_digests(
+    alerts: Iterable[Alert],
+    routing: Routing,
+    usage_date: dt.date,
+    cost_date: dt.date,
+    delivered: Set[tuple[str, str]] = frozenset(),
+) -> Plan:
+    """Group postable alerts by channel, dropping suppressed ones and those already delivered."""
+    by_channel: dict[str, list[Alert]] = {}
+    teams: dict[str, set[str]] = {}
+    suppressed: list[Alert] = []
+    skipped = 0
+    for alert in alerts:
+        if alert.is_suppressed:
+            suppressed.append(alert)
+            continue
+        channel = routing.channel_for(alert.team)
+        if (alert.alert_id, channel) in delivered:
+            skipped += 1
+            continue
+        by_channel.setdefault(channel, []).append(alert)
+        teams.setdefault(channel, set()).add((alert.team or "unassigned").strip() or "unassigned")
+    digests = tuple(
+        Digest(
+            channel=channel,
+            teams=tuple(sorted(teams[channel])),
+            usage_date=usage_date,
+            cost_date=cost_date,
+            alerts=tuple(by_channel[channel]),
+        )
+        for channel in sorted(by_channel)
+    )
+    return Plan(digests=digests, suppressed=tuple(suppressed), already_delivered=skipped)
+
+
+def all_clear_channels(routing: Routing, alerts: Iterable[Alert]) -> dict[str, tuple[str, ...]]:
+    """Channels (with their teams) of configured teams that have no postable alert today."""
+    busy = {routing.channel_for(a.team) for a in alerts if not a.is_suppressed}
+    quiet: dict[str, list[str]] = {}
+    for team in routing.known_teams():
+        channel = routing.channel_for(team)
+        if channel not in busy:
+            quiet.setdefault(channel, []).append(team)
+    return {ch: tuple(sorted(teams)) for ch, teams in sorted(quiet.items())}

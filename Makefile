@@ -22,7 +22,7 @@ TEST_DUCKDB := $(TEST_DIR)/ltx_monitoring.duckdb
 TEST_DATA_ARGS := --seed 7 --end-date 2026-11-22 --days 100 --users 2500 --gpu-requests-per-day 300
 DEMO_DATA_ARGS := --seed 42 --days 120 --users 5000
 
-.PHONY: help install demo build daily test lint test-python test-dbt clean
+.PHONY: help install demo build daily alerts test lint test-python test-dbt clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,12 +57,16 @@ daily: install  ## the scheduler's incremental run: dbt build (no full refresh)
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
 	$(DBT) build --target duckdb
 
-demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack messages for the latest day
+demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack messages for the latest day (ALERT_DATE=...)
 	@if [ -f "$(LTX_RAW_DIR)/ground_truth.json" ] || ! compgen -G "$(LTX_RAW_DIR)/ltxstudio_agg_user_date/*.parquet" >/dev/null; then \
 		$(BIN)/python -m ltx_synth --out "$(LTX_RAW_DIR)" $(DEMO_DATA_ARGS); \
 	else echo "$(LTX_RAW_DIR) holds your own data: using it as is"; fi
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
 	$(DBT) build --full-refresh --target duckdb
+	$(BIN)/python -m alerting run --dry-run --target duckdb $(if $(ALERT_DATE),--date $(ALERT_DATE))
+
+alerts: install  ## post the Slack digests for yesterday (ALERT_DATE=YYYY-MM-DD for another day; needs SLACK_BOT_TOKEN)
+	$(BIN)/python -m alerting run $(if $(ALERT_DATE),--date $(ALERT_DATE))
 
 lint: install  ## ruff + sqlfluff
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from alerting import redact
 from alerting.planning import finalised_cost_date
@@ -90,10 +91,10 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    yesterday = dt.date.today() - dt.timedelta(days=1)  # local date, like the generator and dbt run_date
     default_target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
     run_p.add_argument(
-        "--date", type=_date, default=yesterday, help="usage data day YYYY-MM-DD (default: yesterday, UTC: %(default)s)"
+        "--date", type=_date, default=yesterday, help="usage data day YYYY-MM-DD (default: yesterday: %(default)s)"
     )
     run_p.add_argument(
         "--target",
@@ -124,23 +125,43 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=None,
         help="routing config (default: $LTX_ALERTING_CHANNELS_FILE or alerting/channels.toml)",
     )
+    run_p.add_argument("--verbose", action="store_true", help="debug logging (slack_sdk requests; token redacted)")
     return parser
 
 
-def _configure_logging(env: Mapping[str, str]) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("alerting %(levelname)s: %(message)s"))
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the current sys.stderr (a marker class: repeated runs in one process add it once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
+def _configure_logging(env: Mapping[str, str], verbose: bool) -> None:
+    """Log to stderr with every handler redacting the token (slack_sdk logs too with --verbose)."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
-    redact.install([env.get(TOKEN_ENV, ""), env.get(TOKEN_ENV, "").strip()])
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("alerting %(levelname)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("slack_sdk").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for handler in [root, *root.handlers]:
+        handler.filters[:] = [f for f in handler.filters if not isinstance(f, redact.RedactingFilter)]
+    redact.install([env.get(TOKEN_ENV, "")])
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     args = build_parser(env).parse_args(argv)
-    _configure_logging(env)
+    _configure_logging(env, args.verbose)
     log = logging.getLogger("alerting")
     secrets = [env.get(TOKEN_ENV, "")]
     try:

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from alerting.model import Alert, Digest, Driver, Message, severity_rank
 from alerting.mrkdwn import escape, plain_label, truncate
@@ -79,33 +80,39 @@ def _finite(value: float | None) -> bool:
     return value is not None and not (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
 
 
+def fixed(value: float, places: int, sign: bool = False) -> str:
+    """Half-up rounding of the value as written (like SQL ROUND): 16234.505 -> '16,234.51'."""
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # no '-0.00'
+    return format(rounded, f"{'+' if sign else ''},.{places}f")
+
+
 def format_value(value: float | None, unit: str | None) -> str:
     """A value in its unit: money $1,234.56; rate (fraction) 20.4%; counts 4,497,947."""
     if value is None or not _finite(value):
         return NA
     unit = (unit or "").lower()
     if unit in MONEY_UNITS:
-        return f"-${abs(value):,.2f}" if value < 0 else f"${value:,.2f}"
+        return f"-${fixed(-value, 2)}" if value < 0 else f"${fixed(value, 2)}"
     if unit == "rate":
-        return f"{value * 100:.1f}%"
-    if unit in ("count", "tokens"):
-        if float(value).is_integer() or abs(value) >= 100:
-            return f"{value:,.0f}"
-        return f"{value:,.2f}"
-    return f"{value:,.2f}"
+        return f"{fixed(value * 100, 1)}%"
+    if unit in ("count", "tokens") and (float(value).is_integer() or abs(value) >= 100):
+        return fixed(value, 0)
+    return fixed(value, 2)
 
 
 def format_z(z: float | None) -> str:
-    return f"{z:.2f}" if _finite(z) else NA
+    return fixed(z, 2) if z is not None and _finite(z) else NA
 
 
 def format_change(pct_change: float | None) -> str:
     """pct_change is a FRACTION: 0.466 -> '+46.6%'."""
-    return f"{pct_change * 100:+.1f}%" if _finite(pct_change) else NA
+    return f"{fixed(pct_change * 100, 1, sign=True)}%" if pct_change is not None and _finite(pct_change) else NA
 
 
 def format_share(share: float | None) -> str:
-    return f"{share * 100:.0f}%" if _finite(share) else NA
+    return f"{fixed(share * 100, 0)}%" if share is not None and _finite(share) else NA
 
 
 def display_scope(scope: str | None) -> str:
@@ -154,7 +161,7 @@ def _threshold_text(alert: Alert) -> str | None:
     if alert.threshold is None or not _finite(alert.threshold):
         return None
     if (alert.rule or "") in RELATIVE_THRESHOLD_RULES:
-        return f"Threshold: change > {alert.threshold * 100:.1f}%"
+        return f"Threshold: change above {fixed(alert.threshold * 100, 1)}%"
     return f"Threshold: {format_value(alert.threshold, alert.unit)}"
 
 

@@ -1,0 +1,302 @@
+"""Test helpers for the alerting module: alert factories, fixture marts in DuckDB, a fake Slack.
+
+The fixture tables have exactly the contract columns of fct_alerts and
+fct_usage_alert_drivers (BRIEF / DESIGN.md §3.3). The fake Slack is a real HTTP server on
+127.0.0.1 speaking the Web API's chat.postMessage, so the real slack_sdk client is used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from alerting.model import Alert, Driver
+
+FAKE_TOKEN = "xoxb-FAKE0TOKEN-4242424242-do-not-print-me"
+
+ALERT_COLUMNS = (
+    ("alert_id", "varchar"),
+    ("alert_date", "date"),
+    ("domain", "varchar"),
+    ("team", "varchar"),
+    ("scope", "varchar"),
+    ("metric", "varchar"),
+    ("unit", "varchar"),
+    ("current_value", "double"),
+    ("baseline_mean", "double"),
+    ("baseline_stddev", "double"),
+    ("z_score", "double"),
+    ("pct_change", "double"),
+    ("threshold", "double"),
+    ("severity", "varchar"),
+    ("direction", "varchar"),
+    ("is_suppressed", "boolean"),
+    ("suppression_reason", "varchar"),
+    ("rule", "varchar"),
+    ("drivers_summary", "varchar"),
+    ("recommended_action", "varchar"),
+)
+DRIVER_COLUMNS = (
+    ("alert_id", "varchar"),
+    ("dt", "date"),
+    ("segment", "varchar"),
+    ("metric", "varchar"),
+    ("contributor_type", "varchar"),
+    ("contributor", "varchar"),
+    ("value", "double"),
+    ("baseline_mean", "double"),
+    ("delta", "double"),
+    ("share_of_delta", "double"),
+    ("contributor_rank", "bigint"),
+)
+
+DAY = dt.date(2026, 11, 21)
+COST_DAY = DAY + dt.timedelta(days=1 - 3)
+
+
+def usage_alert(alert_id: str, **kw: Any) -> Alert:
+    """A usage alert with sensible defaults; z and change computed from the numbers given."""
+    current = kw.pop("current_value", 4_497_947.0)
+    mean = kw.pop("baseline_mean", 3_068_455.0)
+    std = kw.pop("baseline_stddev", 426_074.0)
+    base: dict[str, Any] = dict(
+        alert_id=alert_id,
+        alert_date=DAY,
+        domain="usage",
+        team="product",
+        scope="free",
+        metric="tokens",
+        unit="tokens",
+        current_value=current,
+        baseline_mean=mean,
+        baseline_stddev=std,
+        z_score=(current - mean) / std,
+        pct_change=(current - mean) / mean,
+        threshold=None,
+        severity="warning",
+        direction="increase" if current >= mean else "decrease",
+        is_suppressed=False,
+        suppression_reason=None,
+        rule="usage_zscore",
+        drivers_summary=None,
+        recommended_action="WARNING: first day; watch whether it repeats tomorrow.",
+    )
+    base.update(kw)
+    return Alert(**base)
+
+
+def cost_alert(alert_id: str, **kw: Any) -> Alert:
+    base: dict[str, Any] = dict(
+        alert_id=alert_id,
+        alert_date=COST_DAY,
+        domain="gpu_cost",
+        team="api",
+        scope="api",
+        metric="idle_cost",
+        unit="usd",
+        current_value=16_234.5,
+        baseline_mean=14_000.0,
+        baseline_stddev=800.0,
+        z_score=None,
+        pct_change=(16_234.5 - 14_000.0) / 14_000.0,
+        threshold=15_600.0,
+        severity="critical",
+        direction="increase",
+        is_suppressed=False,
+        suppression_reason=None,
+        rule="idle_cost_above_threshold",
+        drivers_summary="endpoint /v1/video +$1,900.10; model ltxv-13b +$300.00",
+        recommended_action="Check idle GPU capacity of the API cluster.",
+    )
+    base.update(kw)
+    return Alert(**base)
+
+
+def create_marts(path: Path, alerts: Iterable[Alert], with_drivers: bool = True, schema: str = "main_marts") -> None:
+    """Write fct_alerts (+ fct_usage_alert_drivers from each alert's drivers) into a DuckDB file."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(f'create schema if not exists "{schema}"')
+        cols = ", ".join(f"{n} {t}" for n, t in ALERT_COLUMNS)
+        con.execute(f'create or replace table "{schema}".fct_alerts ({cols})')
+        alerts = list(alerts)
+        if alerts:
+            marks = ", ".join("?" for _ in ALERT_COLUMNS)
+            con.executemany(
+                f'insert into "{schema}".fct_alerts values ({marks})',
+                [[getattr(a, n) for n, _ in ALERT_COLUMNS] for a in alerts],
+            )
+        if with_drivers:
+            dcols = ", ".join(f"{n} {t}" for n, t in DRIVER_COLUMNS)
+            con.execute(f'create or replace table "{schema}".fct_usage_alert_drivers ({dcols})')
+            rows = [
+                [a.alert_id, a.alert_date, a.scope, a.metric, d.contributor_type, d.contributor, d.value,
+                 d.baseline_mean, d.delta, d.share_of_delta, d.rank]
+                for a in alerts
+                for d in a.drivers
+            ]  # fmt: skip
+            if rows:
+                con.executemany(
+                    f'insert into "{schema}".fct_usage_alert_drivers values ({", ".join("?" for _ in DRIVER_COLUMNS)})',
+                    rows,
+                )
+    finally:
+        con.close()
+
+
+def add_alerts(path: Path, alerts: Iterable[Alert]) -> None:
+    """Append rows to an existing fixture fct_alerts (late data arriving)."""
+    con = duckdb.connect(str(path))
+    try:
+        marks = ", ".join("?" for _ in ALERT_COLUMNS)
+        con.executemany(
+            f"insert into main_marts.fct_alerts values ({marks})",
+            [[getattr(a, n) for n, _ in ALERT_COLUMNS] for a in alerts],
+        )
+    finally:
+        con.close()
+
+
+def drivers(*rows: tuple[str, str, float, float, float]) -> tuple[Driver, ...]:
+    """(type, contributor, value, baseline, share) -> ranked drivers with delta = value - baseline."""
+    return tuple(
+        Driver(contributor_type=t, contributor=c, value=v, baseline_mean=b, delta=v - b, share_of_delta=s, rank=i)
+        for i, (t, c, v, b, s) in enumerate(rows, start=1)
+    )
+
+
+def with_drivers(alert: Alert, ds: tuple[Driver, ...]) -> Alert:
+    return dataclasses.replace(alert, drivers=ds)
+
+
+def log_rows(path: Path) -> list[tuple[str, str]]:
+    """(alert_id, channel) rows of the delivery log, or [] when the log does not exist yet."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            ["main_alerting", "slack_delivery_log"],
+        ).fetchone()
+        if not exists or not exists[0]:
+            return []
+        rows = con.execute("select alert_id, channel from main_alerting.slack_delivery_log order by 1, 2").fetchall()
+        return [(str(a), str(c)) for a, c in rows]
+    finally:
+        con.close()
+
+
+# --- a Slack-compatible server on loopback -------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: dict[str, Any] | str | None = None  # None -> {"ok": true, ...}
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Received:
+    path: str
+    authorization: str
+    payload: dict[str, Any]
+    at: float
+
+
+class FakeSlack:
+    """Scripted chat.postMessage. `script` replies are consumed in order; then `default`.
+
+    `per_channel` maps a channel to a fixed reply (checked first). Every request is kept
+    in `requests`; `posted` holds the payloads that were answered ok.
+    """
+
+    def __init__(self) -> None:
+        self.script: list[Reply] = []
+        self.default = Reply()
+        self.per_channel: dict[str, Reply] = {}
+        self.requests: list[Received] = []
+        self.posted: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self._ts = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+                pass
+
+            def do_POST(self) -> None:
+                import time
+
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8")
+                try:
+                    payload = json.loads(raw) if raw else {}
+                except json.JSONDecodeError:
+                    payload = {"_raw": raw}
+                with fake.lock:
+                    fake.requests.append(
+                        Received(self.path, self.headers.get("Authorization", ""), payload, time.time())
+                    )
+                    channel = str(payload.get("channel", ""))
+                    if channel in fake.per_channel:
+                        reply = fake.per_channel[channel]
+                    elif fake.script:
+                        reply = fake.script.pop(0)
+                    else:
+                        reply = fake.default
+                    body: Any = reply.body
+                    if self.path != "/api/chat.postMessage":
+                        reply, body = Reply(404), {"ok": False, "error": "unknown_method"}
+                    elif body is None and reply.status == 200:
+                        fake._ts += 1
+                        body = {"ok": True, "channel": channel, "ts": f"1700000000.{fake._ts:06d}"}
+                    if isinstance(body, dict) and body.get("ok") and reply.status == 200:
+                        fake.posted.append(payload)
+                data = (body if isinstance(body, str) else json.dumps(body or {})).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def __enter__(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+def posted_alert_texts(server: FakeSlack) -> str:
+    """Everything the server accepted, as one JSON string (to search for escaped names)."""
+    return json.dumps(server.posted, ensure_ascii=False)

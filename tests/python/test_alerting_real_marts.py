@@ -1,0 +1,68 @@
+"""The alerting CLI on the real marts built by `make test-dbt` (data/test/ltx_monitoring.duckdb)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from alerting.cli import main
+from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_rows
+
+FINALISATION_DAYS = 3
+
+
+def expected_alerts(db: Path, day: dt.date) -> set[str]:
+    """Independently: the non-suppressed alerts the run must deliver for `day`."""
+    cost_day = day + dt.timedelta(days=1 - FINALISATION_DAYS)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "select alert_id from main_marts.fct_alerts where not coalesce(is_suppressed, false)"
+            " and ((domain = 'gpu_cost' and alert_date = ?) or (domain <> 'gpu_cost' and alert_date = ?))",
+            [cost_day, day],
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in rows}
+
+
+@pytest.fixture
+def real_copy(test_duckdb: Path, tmp_path: Path) -> tuple[Path, dt.date]:
+    path = tmp_path / "real.duckdb"
+    shutil.copy(test_duckdb, path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        row = con.execute(
+            "select max(alert_date) from main_marts.fct_alerts where domain = 'usage' and not is_suppressed"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row and row[0], "the test build has no usage alert at all"
+    return path, row[0]
+
+
+def test_real_marts_dry_run_then_post_once(real_copy: tuple[Path, dt.date], capsys: pytest.CaptureFixture[str]) -> None:
+    path, day = real_copy
+    expected = expected_alerts(path, day)
+    assert expected
+    args = ["run", "--date", day.isoformat(), "--cost-finalisation-days", str(FINALISATION_DAYS)]
+
+    assert main([*args, "--dry-run"], {"LTX_DUCKDB_PATH": str(path)}) == 0
+    out = capsys.readouterr().out
+    assert "--- Block Kit JSON ---" in out and "Current: " in out and "Z-score: " in out
+    assert log_rows(path) == []
+
+    with fake_slack() as server:
+        env = {"LTX_DUCKDB_PATH": str(path), "SLACK_BOT_TOKEN": FAKE_TOKEN, "SLACK_API_URL": server.url}
+        assert main(args, env) == 0
+        assert {a for a, _ in log_rows(path)} == expected
+        posted = len(server.requests)
+        assert posted >= 1
+        assert main(args, env) == 0
+        assert len(server.requests) == posted
+    err = capsys.readouterr().err
+    assert FAKE_TOKEN not in err

@@ -17,7 +17,7 @@ from alerting.model import Alert, Message
 from alerting.planning import all_clear_channels, plan_digests
 from alerting.routing import Routing
 from alerting.transport import PostResult
-from alerting.warehouse import Backend, read_alerts, read_drivers
+from alerting.warehouse import Backend, latest_alert_dates, read_alerts, read_drivers
 
 log = logging.getLogger("alerting")
 
@@ -55,6 +55,18 @@ def render_dry_run(message: Message, index: int, count: int) -> str:
     bar = f"===== {message.channel} · message {index} of {count} · {len(message.alert_ids)} alert(s) ====="
     payload = json.dumps({"channel": message.channel, "blocks": message.blocks}, indent=2, ensure_ascii=False)
     return f"{bar}\n--- text ---\n{message.text}\n--- Block Kit JSON ---\n{payload}\n"
+
+
+def _latest_hint(backend: Backend, options: RunOptions) -> str:
+    """Where the latest postable alerts are, so an empty demo day still points somewhere."""
+    usage_day, cost_day = latest_alert_dates(backend)
+    parts = []
+    if usage_day:
+        parts.append(f"latest usage alerts: --date {usage_day.isoformat()}")
+    if cost_day:
+        offset = options.usage_date - options.cost_date  # D - cost day
+        parts.append(f"latest cost alerts: --date {(cost_day + offset).isoformat()} (cost day {cost_day.isoformat()})")
+    return ("Hint: " + "; ".join(parts) + "\n") if parts else "There are no postable alerts in fct_alerts at all.\n"
 
 
 def _with_drivers(alerts: list[Alert], backend: Backend) -> list[Alert]:
@@ -111,6 +123,7 @@ def run(
             report.messages_printed += 1
         if not messages:
             out.write(f"No message to post for usage day {options.usage_date} / cost day {options.cost_date}.\n")
+            out.write(_latest_hint(backend, options))
         return report
 
     assert poster is not None and delivery_log is not None

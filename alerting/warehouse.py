@@ -402,3 +402,17 @@ def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[D
             )
         )
     return out
+
+
+def latest_alert_dates(backend: Backend) -> tuple[dt.date | None, dt.date | None]:
+    """(latest usage/other alert_date, latest cost alert_date) among postable alerts — for hints."""
+    p = backend.param
+    sql = (
+        "select"  # noqa: S608 - validated identifiers; values are parameters
+        f" max(case when coalesce(domain, '') <> {p('cost_domain')} then alert_date end) as usage_day,"
+        f" max(case when domain = {p('cost_domain')} then alert_date end) as cost_day"
+        f" from {backend.table('marts', ALERTS_TABLE)} where not coalesce(is_suppressed, false)"
+    )
+    [row] = backend.query(sql, {"cost_domain": COST_DOMAIN})
+    usage, cost = row.get("usage_day"), row.get("cost_day")
+    return (_date(usage) if usage else None, _date(cost) if cost else None)

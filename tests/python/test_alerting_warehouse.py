@@ -1,0 +1,149 @@
+"""Warehouse access: parameters (never formatted values), BigQuery parameter types, env config."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.cloud import bigquery
+
+from alerting.delivery_log import Delivery, DeliveryLog
+from alerting.routing import parse_routing
+from alerting.runner import RunOptions, run
+from alerting.warehouse import (
+    BigQueryBackend,
+    WarehouseError,
+    bq_parameter,
+    config_from_env,
+    infer_unit,
+    open_backend,
+    read_alerts,
+    read_drivers,
+)
+from tests.python.alerting_support import COST_DAY, DAY, create_marts, usage_alert
+
+
+class FakeBQ:
+    """Records what google-cloud-bigquery would be asked; answers from canned rows."""
+
+    def __init__(self, rows: list[dict[str, Any]], columns: list[str]) -> None:
+        self.rows = rows
+        self.columns = columns
+        self.queries: list[tuple[str, list[Any]]] = []
+        self.datasets: list[str] = []
+
+    def get_table(self, ref: str) -> Any:
+        fields = [bigquery.SchemaField(c, "STRING") for c in self.columns]
+        return type("T", (), {"schema": fields})()
+
+    def create_dataset(self, dataset: Any, exists_ok: bool = False) -> None:
+        self.datasets.append(f"{dataset.project}.{dataset.dataset_id}")
+
+    def query(self, sql: str, job_config: Any = None, location: Any = None) -> Any:
+        self.queries.append((sql, list(job_config.query_parameters)))
+        rows = self.rows if sql.startswith("select alert_id,") else []
+
+        class Job:
+            def result(self_inner) -> list[Any]:
+                return [type("Row", (), {"items": lambda self, r=r: r.items()})() for r in rows]
+
+        return Job()
+
+    def close(self) -> None:
+        pass
+
+
+def test_bigquery_parameters_are_typed() -> None:
+    p = bq_parameter("d", dt.date(2026, 11, 21))
+    assert (p.name, p.type_, p.value) == ("d", "DATE", dt.date(2026, 11, 21))
+    assert bq_parameter("t", dt.datetime(2026, 11, 21, 6)).type_ == "TIMESTAMP"
+    assert bq_parameter("b", True).type_ == "BOOL"
+    assert bq_parameter("i", 3).type_ == "INT64"
+    assert bq_parameter("f", 0.5).type_ == "FLOAT64"
+    assert bq_parameter("s", "<!channel>").type_ == "STRING"
+    arr = bq_parameter("ids", ["a", "b"])
+    assert isinstance(arr, bigquery.ArrayQueryParameter) and arr.array_type == "STRING" and arr.values == ["a", "b"]
+    assert bq_parameter("none", []).array_type == "STRING"
+
+
+def test_bigquery_queries_use_parameters_and_qualified_tables() -> None:
+    from tests.python.alerting_support import ALERT_COLUMNS
+
+    alert = usage_alert("id'1")
+    row = {name: getattr(alert, name) for name, _ in ALERT_COLUMNS}
+    fake = FakeBQ([row], [n for n, _ in ALERT_COLUMNS])
+    backend = BigQueryBackend("my-proj", "ltx_monitoring_marts", "ltx_monitoring_alerting", "US", client=fake)
+    alerts = read_alerts(backend, DAY, COST_DAY)
+    assert [a.alert_id for a in alerts] == ["id'1"]
+    sql, params = fake.queries[0]
+    assert "`my-proj.ltx_monitoring_marts.fct_alerts`" in sql
+    assert "@usage_date" in sql and "@cost_date" in sql and DAY.isoformat() not in sql
+    assert {(p.name, p.type_) for p in params} == {
+        ("usage_date", "DATE"),
+        ("cost_date", "DATE"),
+        ("cost_domain", "STRING"),
+    }
+
+    log = DeliveryLog(backend)
+    log.ensure()
+    assert fake.datasets == ["my-proj.ltx_monitoring_alerting"]
+    assert "create table if not exists `my-proj.ltx_monitoring_alerting.slack_delivery_log`" in fake.queries[-1][0]
+    log.delivered(["x"])
+    assert "alert_id in unnest(@ids)" in fake.queries[-1][0]
+    now = dt.datetime(2026, 11, 22, 6)
+    log.record([Delivery("id'1", "#c", DAY, "product", "warning", "1.1", "r", now)])
+    sql, params = fake.queries[-1]
+    assert "id'1" not in sql and "@alert_id_0" in sql and "on conflict" not in sql
+    assert {p.name: p.type_ for p in params}["delivered_at_0"] == "TIMESTAMP"
+
+
+def test_bigquery_config_from_env_and_validation() -> None:
+    cfg = config_from_env("bigquery", {"LTX_BQ_PROJECT": "p1", "LTX_BQ_DATASET": "mon", "LTX_BQ_LOCATION": "EU"})
+    assert (cfg.bq_marts_dataset, cfg.bq_log_dataset, cfg.bq_location) == ("mon_marts", "mon_alerting", "EU")
+    cfg2 = config_from_env(
+        "bigquery", {"LTX_BQ_PROJECT": "p1", "LTX_BQ_MARTS_DATASET": "m", "LTX_BQ_ALERTING_DATASET": "l"}
+    )
+    assert (cfg2.bq_marts_dataset, cfg2.bq_log_dataset) == ("m", "l")
+    with pytest.raises(WarehouseError, match="LTX_BQ_PROJECT"):
+        open_backend(config_from_env("bigquery", {}))
+    with pytest.raises(WarehouseError, match="not a valid identifier"):
+        BigQueryBackend("p1", "marts`; drop", "log", client=FakeBQ([], []))
+
+
+def test_bigquery_emulator_endpoint_uses_anonymous_credentials() -> None:
+    from google.auth.credentials import AnonymousCredentials
+
+    backend = BigQueryBackend("test-project", "m", "l", api_endpoint="http://127.0.0.1:9050")
+    assert isinstance(backend.client._credentials, AnonymousCredentials)
+    assert backend.client._connection.API_BASE_URL == "http://127.0.0.1:9050"
+    backend.close()
+
+
+@pytest.mark.parametrize(
+    ("metric", "unit"),
+    [("tokens", "tokens"), ("dau", "count"), ("idle_cost", "usd"), ("cost_per_request", "usd_per_request"),
+     ("failure_rate", "rate"), ("idle_inference_ratio", "ratio")],
+)  # fmt: skip
+def test_infer_unit_when_the_mart_has_none(metric: str, unit: str) -> None:
+    assert infer_unit(metric) == unit
+
+
+def test_drivers_table_is_optional(tmp_path: Path) -> None:
+    path = tmp_path / "nodrivers.duckdb"
+    create_marts(path, [usage_alert("u1", drivers_summary="Pro +5 (100% of change)")], with_drivers=False)
+    backend = open_backend(config_from_env("duckdb", {"LTX_DUCKDB_PATH": str(path)}), read_only=True)
+    try:
+        assert read_drivers(backend, ["u1"]) == {}
+        out = io.StringIO()
+        routing = parse_routing({"default_channel": "#d"}, {})
+        run(backend, routing, None, RunOptions(usage_date=DAY, cost_date=COST_DAY, dry_run=True), out)
+        assert "Drivers: Pro +5 (100% of change)" in out.getvalue()
+        out2 = io.StringIO()
+        run(backend, routing, None, RunOptions(usage_date=DAY + dt.timedelta(days=1), cost_date=COST_DAY,
+                                               dry_run=True), out2)  # fmt: skip
+        assert f"Hint: latest usage alerts: --date {DAY.isoformat()}" in out2.getvalue()
+    finally:
+        backend.close()

@@ -178,6 +178,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except WarehouseError as exc:
         log.error("%s", redact.redact(exc, secrets))
         return EXIT_USAGE
+    except Exception:  # unexpected (warehouse down, ...): what was posted is logged; report, redacted
+        log.exception("the run stopped early; alerts not yet logged are posted by the next run")
+        return EXIT_DELIVERY_FAILED
     finally:
         backend.close()
     sys.stdout.flush()

@@ -67,6 +67,8 @@ class DeliveryLog:
 
     def record(self, deliveries: Sequence[Delivery]) -> None:
         """Write the rows of one successfully posted message in one statement."""
+        unique = {(d.alert_id, d.channel): d for d in deliveries}  # a duplicated mart row is logged once
+        deliveries = list(unique.values())
         if not deliveries:
             return
         p = self.backend.param

@@ -227,3 +227,12 @@ def test_hostile_values_travel_as_parameters(tmp_path: Path) -> None:
     assert run_once(path, poster).ok
     assert poster.ids() == ["ok", evil]
     assert run_once(path, ScriptedPoster()).already_delivered == 2
+
+
+def test_duplicated_mart_row_is_posted_and_logged_once_per_channel(tmp_path: Path) -> None:
+    path = tmp_path / "dup.duckdb"
+    create_marts(path, [usage_alert("dup"), usage_alert("dup", scope="paying")])
+    poster = ScriptedPoster()
+    assert run_once(path, poster).ok
+    assert log_rows(path) == [("dup", "#usage")]
+    assert run_once(path, ScriptedPoster()).already_delivered == 2

@@ -26,6 +26,16 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Complet
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
 
+def failure_summary(output: str, context: int = 12) -> str:
+    """The lines of a dbt log that say what failed (with what follows), or its tail."""
+    lines = output.splitlines()
+    picked: list[str] = []
+    for i, line in enumerate(lines):
+        if "Failure in" in line or "Error in" in line or " ERROR " in line:
+            picked.extend(lines[i : i + context])
+    return "\n".join(picked)[-6000:] or output[-4000:]
+
+
 def generate(out: Path, *extra: str) -> None:
     """Write a small synthetic raw set under ``out``."""
     args = [

@@ -21,9 +21,9 @@ renamed as (
         cast(result as {{ dbt.type_string() }}) as result,
         cast(is_lt_team as {{ dbt.type_boolean() }}) as is_lt_team,
         cast(gpu_type as {{ dbt.type_string() }}) as gpu_type,
-        cast(row_cost as {{ dbt.type_float() }}) as row_cost,
-        cast(attributed_idle_cost as {{ dbt.type_float() }}) as attributed_idle_cost,
-        cast(attributed_overhead_cost as {{ dbt.type_float() }}) as attributed_overhead_cost
+        cast(row_cost as {{ type_double() }}) as row_cost,
+        cast(attributed_idle_cost as {{ type_double() }}) as attributed_idle_cost,
+        cast(attributed_overhead_cost as {{ type_double() }}) as attributed_overhead_cost
 
     from source
 

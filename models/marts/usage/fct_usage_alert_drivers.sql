@@ -1,0 +1,118 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=incremental_strategy(),
+        unique_key='dt',
+        partition_by=day_partition(),
+        cluster_by=['segment', 'metric'],
+        pre_hook="{{ delete_reprocess_window() }}",
+    )
+}}
+
+{#- Root cause of every posted usage alert: the contributors of the segment
+    (organisations for enterprise segments, McCann split by office; tiers for
+    the others) with their value, their own same-weekday baseline mean (same
+    method as the segment: the last `baseline_weeks` same weekdays, missing =
+    0), the delta and its share of the segment's delta, ranked by share.
+    Contributor deltas add up to the segment's delta. Sparse (only alert days
+    have rows), so the reprocess window is deleted first: a day that stops
+    alerting after late data loses its drivers. -#}
+{%- set lookback = 7 * (var('baseline_weeks') | int) -%}
+
+with
+
+alerts as (
+
+    select * from {{ ref('fct_usage_anomaly_scores') }}
+    where
+        is_alert
+    {% if is_incremental() %}
+            and dt >= {{ incremental_start_date() }}
+        {% endif %}
+
+),
+
+contributor_days as (
+
+    select * from {{ ref('int_usage__contributor_days') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date(lookback) }}
+    {% endif %}
+
+),
+
+alert_window as (
+
+    select
+        alerts.dt,
+        alerts.segment,
+        alerts.metric,
+        alerts.baseline_points,
+        alerts.delta as segment_delta,
+        contributor_days.contributor_type,
+        contributor_days.contributor,
+        case when contributor_days.dt = alerts.dt then contributor_days.value else 0 end as value_on_day,
+        case when contributor_days.dt < alerts.dt then contributor_days.value else 0 end as value_in_baseline
+
+    from alerts
+    inner join contributor_days
+        on
+            alerts.segment = contributor_days.segment
+            and alerts.metric = contributor_days.metric
+            and alerts.dt >= contributor_days.dt
+            and contributor_days.dt >= cast({{ dbt.dateadd('day', -lookback, 'alerts.dt') }} as date)
+            and mod({{ dbt.datediff('contributor_days.dt', 'alerts.dt', 'day') }}, 7) = 0
+
+),
+
+per_contributor as (
+
+    select
+        dt,
+        segment,
+        metric,
+        contributor_type,
+        contributor,
+        max(segment_delta) as segment_delta,
+        sum(value_on_day) as value,
+        sum(value_in_baseline) / max(baseline_points) as baseline_mean
+
+    from alert_window
+    group by 1, 2, 3, 4, 5
+
+),
+
+shared as (
+
+    select
+        *,
+        value - baseline_mean as delta,
+        case when segment_delta != 0 then (value - baseline_mean) / segment_delta end as share_of_delta
+
+    from per_contributor
+
+),
+
+final as (
+
+    select
+        {{ alert_id("'usage'", 'dt', 'segment', 'metric', "'usage_zscore'") }} as alert_id,
+        dt,
+        segment,
+        metric,
+        contributor_type,
+        contributor,
+        value,
+        baseline_mean,
+        delta,
+        share_of_delta,
+        row_number() over (
+            partition by dt, segment, metric
+            order by share_of_delta desc, abs(delta) desc, contributor
+        ) as contributor_rank
+
+    from shared
+
+)
+
+select * from final

@@ -1,0 +1,122 @@
+"""An independent implementation of the usage monitor rules (DESIGN.md §2), in
+plain Python + numpy straight from the raw Parquet files, used to check every
+row of ``fct_usage_anomaly_scores``. It shares no code with the dbt models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+SEGMENTS = ("enterprise_contract", "enterprise_pilot", "heavy", "paying", "free")
+METRICS = ("dau", "image_generations", "video_generations", "tokens")
+PAID = {"lite": "Lite", "standard": "Standard", "pro": "Pro"}
+EXCLUDED = {"lightricks", "popular pays"}
+
+
+def _read(root: Path, sub: str) -> list[dict]:
+    rows: list[dict] = []
+    for f in sorted((root / sub).glob("*.parquet")):
+        rows.extend(pq.read_table(f).to_pylist())
+    return rows
+
+
+def segment_user_days(
+    raw_dir: Path, min_active_days: int = 5, min_weekly_tokens: int = 50_000
+) -> tuple[list[tuple[dt.date, str, str, dict]], set[dt.date]]:
+    """(day, lt_id, segment, metrics) for every kept user-day, and the set of loaded days."""
+    members = {}
+    for m in _read(raw_dir, "enterprise_users"):
+        members[m["lt_id"]] = m
+    usage = _read(raw_dir, "ltxstudio_agg_user_date")
+    weekly: dict[tuple[str, dt.date], list[int]] = defaultdict(lambda: [0, 0])
+    for r in usage:
+        monday = r["dt"] - dt.timedelta(days=r["dt"].weekday())
+        w = weekly[(r["lt_id"], monday)]
+        w[0] += 1
+        w[1] += r["num_tokens_consumed"] or 0
+    out = []
+    for r in usage:
+        m = members.get(r["lt_id"])
+        if m and m["organization_name"].strip().lower() in EXCLUDED:
+            continue
+        monday = r["dt"] - dt.timedelta(days=r["dt"].weekday())
+        prev_days, prev_tokens = weekly.get((r["lt_id"], monday - dt.timedelta(days=7)), (0, 0))
+        tier = (r["griffin_tier_name"] or "").strip().lower()
+        if m:
+            segment = "enterprise_contract" if m["contract_type"].lower() == "contract" else "enterprise_pilot"
+        elif prev_days >= min_active_days and prev_tokens >= min_weekly_tokens:
+            segment = "heavy"
+        elif tier in PAID:
+            segment = "paying"
+        else:
+            segment = "free"
+        metrics = {
+            "dau": 1,
+            "image_generations": r["num_generate_image"] or 0,
+            "video_generations": r["num_generate_video"] or 0,
+            "tokens": r["num_tokens_consumed"] or 0,
+        }
+        out.append((r["dt"], r["lt_id"], segment, metrics))
+    return out, {r["dt"] for r in usage}
+
+
+def _median(x: np.ndarray) -> float:
+    return float(np.median(x))
+
+
+def expected_scores(raw_dir: Path) -> dict[tuple[dt.date, str, str], dict]:
+    user_days, loaded = segment_user_days(raw_dir)
+    first, last = min(loaded), max(loaded)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    totals: dict[tuple[dt.date, str, str], float] = defaultdict(float)
+    for day, _, segment, metrics in user_days:
+        for metric, v in metrics.items():
+            totals[(day, segment, metric)] += v
+    result = {}
+    for segment in SEGMENTS:
+        for metric in METRICS:
+            series = {d: float(totals.get((d, segment, metric), 0.0)) for d in days}  # zero-filled
+            for d in days:
+                base = [series[b] for k in range(1, 11) if (b := d - dt.timedelta(days=7 * k)) in series]
+                if not base:
+                    continue
+                x = np.array(base)
+                n = len(x)
+                mu = float(x.mean())
+                sd = float(x.std(ddof=1)) if n > 1 else None
+                value = series[d]
+                z = (value - mu) / sd if sd else None
+                a = abs(z) if z is not None else 0.0
+                severity = "critical" if a > 4.5 else "warning" if a > 3 else "notice" if a > 2 else "none"
+                med = _median(x)
+                mad = _median(np.abs(x - med))
+                meanad = float(np.mean(np.abs(x - med)))
+                scale = 1.4826 * mad if mad > 0 else (1.253314 * meanad if meanad > 0 else None)
+                outliers = int(sum(abs(v - med) / scale > 3.5 for v in x)) if scale else 0
+                weekend = d.weekday() >= 5
+                suppressed = segment.startswith("enterprise") and weekend
+                result[(d, segment, metric)] = {
+                    "value": value,
+                    "baseline_mean": mu,
+                    "baseline_stddev": sd,
+                    "baseline_points": n,
+                    "z_score": z,
+                    "pct_change": (value - mu) / mu if mu != 0 else None,
+                    "severity": severity,
+                    "direction": "decrease" if value < mu else "increase",
+                    "is_suppressed": suppressed,
+                    "suppression_reason": "enterprise_weekend" if suppressed else None,
+                    "has_insufficient_baseline": n < 10,
+                    "is_zero_variance": not sd,
+                    "is_low_variance": (sd or 0.0) <= 0.01 * abs(mu),
+                    "has_baseline_outlier": outliers > 0,
+                    "baseline_median": med,
+                    "baseline_mad": mad,
+                    "robust_z_score": (value - med) / scale if scale else None,
+                    "is_alert": severity != "none" and not suppressed,
+                }
+    return result

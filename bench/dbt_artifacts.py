@@ -47,3 +47,17 @@ def built_models(manifest: Path) -> list[dict]:
             }
         )
     return sorted(out, key=lambda m: m["unique_id"])
+
+
+def time_by_resource_type(run_results: Path) -> dict[str, dict]:
+    """Summed execution time and node count per resource type (model, test, unit_test, ...).
+
+    With several threads the sums overlap in wall time; they say where the work is, not the wall clock.
+    """
+    out: dict[str, dict] = {}
+    for r in node_timings(run_results):
+        kind = r["unique_id"].split(".", 1)[0]
+        slot = out.setdefault(kind, {"nodes": 0, "sum_execution_time_s": 0.0})
+        slot["nodes"] += 1
+        slot["sum_execution_time_s"] = round(slot["sum_execution_time_s"] + r["execution_time_s"], 3)
+    return out

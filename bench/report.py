@@ -85,6 +85,19 @@ def render_markdown(r: dict) -> str:
             f"| `{key}_s` | {_fmt(s['median_s'])} | {', '.join(_fmt(x) for x in s['runs_s'])} | "
             f"{_fmt(s['peak_rss_mb'])} | {text} |"
         )
+    variants = [
+        ("incremental_day_without_unit_tests", "the same day, `dbt build --exclude-resource-type unit_test`"),
+        ("incremental_day_models_only", "the same day, `dbt run` (models only, no tests)"),
+        ("incremental_day_short_history", "the same day on the shorter history"),
+        ("incremental_day_wide_reprocess", "the same day with the wider reprocess window"),
+    ]
+    for key, text in variants:
+        if key in t:
+            s = t[key]
+            lines.append(
+                f"| {key} | {_fmt(s['median_s'])} | {', '.join(_fmt(x) for x in s['runs_s'])} | "
+                f"{_fmt(s['peak_rss_mb'])} | {text} |"
+            )
     tg = r["targets"]
     lines += [
         "",
@@ -120,6 +133,15 @@ def render_markdown(r: dict) -> str:
             lines.append(
                 f"| `{row['unique_id']}` | {_fmt(row['short_s'])} | {_fmt(row['long_s'])} | {_fmt(row['ratio'])} |"
             )
+    by_type = r.get("dbt_time_by_resource_type", {})
+    if by_type:
+        lines += ["", "## Where dbt spends its time (summed node execution time, 2 threads overlap)", ""]
+        lines += ["| run | " + " | ".join(sorted({k for v in by_type.values() for k in v})) + " |"]
+        kinds = sorted({k for v in by_type.values() for k in v})
+        lines += ["|---|" + "---:|" * len(kinds)]
+        for run, v in by_type.items():
+            cells = [f"{v[k]['sum_execution_time_s']:.2f} s ({v[k]['nodes']})" if k in v else "—" for k in kinds]
+            lines.append(f"| {run} | " + " | ".join(cells) + " |")
     lines += ["", "## dbt's slowest models", ""]
     for run in ("full_refresh", "incremental_day"):
         tops = r["dbt_top_models"][run]

@@ -95,12 +95,16 @@ def new_day_paths(raw_dir: Path, day: dt.date) -> list[Path]:
     return [raw_dir / USAGE_DIR / f"{day.isoformat()}.parquet", raw_dir / GPU_DIR / f"{day.isoformat()}.parquet"]
 
 
-def append_day(spec: DataSpec, raw_dir: Path) -> dict:
-    """Write the day after the history into ``raw_dir``; return its row counts."""
+def append_day(spec: DataSpec, raw_dir: Path, with_anomalies: bool = True) -> dict:
+    """Write the day after the history into ``raw_dir``; return its row counts.
+
+    ``with_anomalies=False`` writes exactly what ``ltx_synth`` writes for that day in a
+    history one day longer (when it planned no anomaly on it): the harness test checks this.
+    """
     cfg = spec.config()
     pop = make_population(cfg, np.random.default_rng(cfg.seed))
     day, index = spec.new_day, spec.days
-    usage_anoms, cost_anoms = new_day_anomalies(day)
+    usage_anoms, cost_anoms = new_day_anomalies(day) if with_anomalies else ([], [])
     usage = usage_day(cfg, pop, day, np.random.default_rng([cfg.seed, index, 1]), usage_anoms)
     gpu = gpu_day(cfg, day, np.random.default_rng([cfg.seed, index, 2]), cost_anoms)
     usage_path, gpu_path = new_day_paths(raw_dir, day)

@@ -16,6 +16,8 @@ HEADLINE = (
     "dbt_noop_s",
 )
 
+QUALITY_KEYS = ("precision", "recall", "tp", "fp", "fn", "expected_alerts", "warning_plus_alerts", "window")
+
 
 def judge_targets(full_s: float, incremental_s: float, floor_s: float, noop_s: float, history: dict | None) -> dict:
     """The issue's targets as numbers and pass/fail booleans."""
@@ -67,8 +69,8 @@ def render_markdown(r: dict) -> str:
         f"{r['data']['seed']}); the appended day {r['data']['new_day']} has {r['data']['new_day_user_day_rows']:,} "
         f"user-day and {r['data']['new_day_gpu_rows']:,} GPU rows.",
         "",
-        "| number | seconds (median) | runs | peak RSS MB | what it is |",
-        "|---|---:|---|---:|---|",
+        "| number | seconds (median) | runs | CPU s (median) | peak RSS MB | what it is |",
+        "|---|---:|---|---:|---:|---|",
     ]
     what = {
         "full_refresh": "`dbt build --full-refresh` of everything (models + tests) on the whole set",
@@ -83,7 +85,7 @@ def render_markdown(r: dict) -> str:
         s = t[key]
         lines.append(
             f"| `{key}_s` | {_fmt(s['median_s'])} | {', '.join(_fmt(x) for x in s['runs_s'])} | "
-            f"{_fmt(s['peak_rss_mb'])} | {text} |"
+            f"{_fmt(s.get('median_cpu_s'))} | {_fmt(s['peak_rss_mb'])} | {text} |"
         )
     variants = [
         ("incremental_day_without_unit_tests", "the same day, `dbt build --exclude-resource-type unit_test`"),
@@ -96,7 +98,7 @@ def render_markdown(r: dict) -> str:
             s = t[key]
             lines.append(
                 f"| {key} | {_fmt(s['median_s'])} | {', '.join(_fmt(x) for x in s['runs_s'])} | "
-                f"{_fmt(s['peak_rss_mb'])} | {text} |"
+                f"{_fmt(s.get('median_cpu_s'))} | {_fmt(s['peak_rss_mb'])} | {text} |"
             )
     tg = r["targets"]
     lines += [
@@ -119,13 +121,15 @@ def render_markdown(r: dict) -> str:
             "",
             f"Incremental day at {h['short_days']} days of history: {_fmt(h['short_s'])} s; at {h['long_days']} days: "
             f"{_fmt(h['long_s'])} s (ratio {_fmt(h['long_over_short'])}; history ratio "
-            f"{_fmt(h['long_days'] / h['short_days'])}).",
+            f"{_fmt(h['long_days'] / h['short_days'])}). CPU seconds (less sensitive to other load): "
+            f"{_fmt(h.get('short_cpu_s'))} vs {_fmt(h.get('long_cpu_s'))}.",
         ]
         rp = r.get("reprocess_comparison")
         if rp:
             lines.append(
                 f"Reprocess window {rp['base_reprocess_days']} days: {_fmt(rp['base_s'])} s; "
-                f"{rp['alt_reprocess_days']} days: {_fmt(rp['alt_s'])} s."
+                f"{rp['alt_reprocess_days']} days: {_fmt(rp['alt_s'])} s (CPU {_fmt(rp.get('base_cpu_s'))} vs "
+                f"{_fmt(rp.get('alt_cpu_s'))} s)."
             )
         lines += ["", "Per node (incremental run, seconds), slowest at the long history:", ""]
         lines += ["| node | short history | long history | long/short |", "|---|---:|---:|---:|"]
@@ -152,7 +156,8 @@ def render_markdown(r: dict) -> str:
         if val.get("result") is None:
             lines.append(f"* {key}: not measured — {val.get('reason')}")
         else:
-            lines.append(f"* {key}: `{json.dumps(val['result'], default=str)}`")
+            shown = {k: v for k, v in val["result"].items() if k in QUALITY_KEYS}
+            lines.append(f"* {key}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()))
     if r.get("findings"):
         lines += ["", "## Findings", ""] + [f"* {f}" for f in r["findings"]]
     return "\n".join(lines) + "\n"

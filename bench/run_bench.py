@@ -277,15 +277,45 @@ def main(argv: list[str] | None = None) -> int:
     base_db = work / "long_base.duckdb"
     shutil.copy2(long_ctx.db_path, base_db)
 
+    # --- the same history cut shorter: its own "yesterday" warehouse ---
+    say(f"shorter history: {a.short_days} days, full refresh (snapshot)")
+    short_spec = datagen.link_history(raw_long, raw_short, spec, a.short_days)
+    short_ctx = ctx("short", raw_short)
+    short_ctx.dbt(["parse"], "parse")
+    full_refresh(short_ctx, "base")
+    short_base = work / "short_base.duckdb"
+    shutil.copy2(short_ctx.db_path, short_base)
+    rp_ctx = ctx("long_rp", raw_long, {"reprocess_days": a.alt_reprocess_days})
+    rp_ctx.dbt(["parse"], "parse")
+
     # --- the new day arrives ---
     new_counts = datagen.append_day(spec, raw_long)
+    datagen.link_new_day(raw_long, raw_short, new_day)
     say(f"appended {new_counts}")
 
-    say(f"incremental day x{a.reps}")
-    inc_runs = incremental_reps(long_ctx, base_db, a.reps, "incremental")
-    inc_rr = long_ctx.keep_run_results("incremental")
+    # every daily variant once per round, round after round: other load on the machine hits all alike
+    variants = {
+        "incremental_day": (long_ctx, base_db, ("build",)),
+        "incremental_day_without_unit_tests": (long_ctx, base_db, ("build", "--exclude-resource-type", "unit_test")),
+        "incremental_day_models_only": (long_ctx, base_db, ("run",)),
+        "incremental_day_short_history": (short_ctx, short_base, ("build",)),
+        "incremental_day_wide_reprocess": (rp_ctx, base_db, ("build",)),
+    }
+    daily_runs: dict[str, list[ProcessRun]] = {k: [] for k in variants}
+    rr: dict[str, Path] = {}
+    for rep in range(a.reps):
+        say(f"daily variants, round {rep + 1}/{a.reps}")
+        for name, (c, snapshot, args) in variants.items():
+            daily_runs[name] += incremental_reps(c, snapshot, 1, name, args)
+            rr[name] = c.keep_run_results(name)
+            if name == "incremental_day":
+                shutil.copy2(c.db_path, work / "long_incremental.duckdb")
+    inc_runs, inc_rr, short_rr = (
+        daily_runs["incremental_day"],
+        rr["incremental_day"],
+        rr["incremental_day_short_history"],
+    )
     inc_db = work / "long_incremental.duckdb"
-    shutil.copy2(long_ctx.db_path, inc_db)
 
     say(f"full refresh x{a.reps}")
     full_runs = [full_refresh(long_ctx, "full") for _ in range(a.reps)]
@@ -320,31 +350,6 @@ def main(argv: list[str] | None = None) -> int:
     floor = [run_query("floor", raw_long, new_day, logs, (heavy_days, heavy_tokens)) for _ in range(a.reps)]
     ref = [run_query("reference", raw_long, new_day, logs, (heavy_days, heavy_tokens)) for _ in range(a.reps)]
 
-    # --- what the daily run costs without the per-build checks (information for the scheduler) ---
-    say(f"incremental variants x{a.reps}: without unit tests; models only")
-    no_unit_runs = incremental_reps(
-        long_ctx, base_db, a.reps, "incremental-no-unit", ("build", "--exclude-resource-type", "unit_test")
-    )
-    models_only_runs = incremental_reps(long_ctx, base_db, a.reps, "incremental-run-only", ("run",))
-
-    # --- the same day on a shorter history ---
-    say(f"shorter history: {a.short_days} days")
-    short_spec = datagen.link_history(raw_long, raw_short, spec, a.short_days)
-    short_ctx = ctx("short", raw_short)
-    short_ctx.dbt(["parse"], "parse")
-    full_refresh(short_ctx, "base")
-    short_base = work / "short_base.duckdb"
-    shutil.copy2(short_ctx.db_path, short_base)
-    datagen.link_new_day(raw_long, raw_short, new_day)
-    short_runs = incremental_reps(short_ctx, short_base, a.reps, "incremental")
-    short_rr = short_ctx.keep_run_results("incremental")
-
-    # --- a wider reprocess window on the long history ---
-    say(f"reprocess window {a.alt_reprocess_days} days")
-    rp_ctx = ctx("long_rp", raw_long, {"reprocess_days": a.alt_reprocess_days})
-    rp_ctx.dbt(["parse"], "parse")
-    rp_runs = incremental_reps(rp_ctx, base_db, a.reps, "incremental")
-
     say("detection quality")
     quality = detection_quality(raw_long, full_db)
 
@@ -355,16 +360,15 @@ def main(argv: list[str] | None = None) -> int:
         "raw_scan_floor": {**summarise([r for r, _ in floor]), "in_process_query_s": [o["query_s"] for _, o in floor]},
         "reference_query": {**summarise([r for r, _ in ref]), "in_process_query_s": [o["query_s"] for _, o in ref]},
         "dbt_noop": summarise(noop_runs),
-        "incremental_day_without_unit_tests": summarise(no_unit_runs),
-        "incremental_day_models_only": summarise(models_only_runs),
-        "incremental_day_short_history": summarise(short_runs),
-        "incremental_day_wide_reprocess": summarise(rp_runs),
+        **{k: summarise(v) for k, v in daily_runs.items() if k != "incremental_day"},
     }
     history = {
         "short_days": short_spec.days + 1,
         "long_days": spec.days + 1,
         "short_s": timings["incremental_day_short_history"]["median_s"],
         "long_s": timings["incremental_day"]["median_s"],
+        "short_cpu_s": timings["incremental_day_short_history"]["median_cpu_s"],
+        "long_cpu_s": timings["incremental_day"]["median_cpu_s"],
         "long_over_short": round(
             timings["incremental_day"]["median_s"] / timings["incremental_day_short_history"]["median_s"], 3
         ),
@@ -375,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         "alt_reprocess_days": a.alt_reprocess_days,
         "base_s": timings["incremental_day"]["median_s"],
         "alt_s": timings["incremental_day_wide_reprocess"]["median_s"],
+        "base_cpu_s": timings["incremental_day"]["median_cpu_s"],
+        "alt_cpu_s": timings["incremental_day_wide_reprocess"]["median_cpu_s"],
     }
     load_after = machine.load_average()
     results = {

@@ -16,6 +16,7 @@ class ProcessRun:
     returncode: int
     max_rss_mb: float  # peak resident set of the process (and the children it waited for)
     log_path: Path
+    cpu_s: float = 0.0  # user + system CPU seconds: far less sensitive to other load on the machine than wall time
 
 
 def run_process(cmd: list[str], *, env: dict[str, str], cwd: Path, log_path: Path) -> ProcessRun:
@@ -28,7 +29,7 @@ def run_process(cmd: list[str], *, env: dict[str, str], cwd: Path, log_path: Pat
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     # Linux reports ru_maxrss in KiB
-    return ProcessRun(wall, proc.returncode, usage.ru_maxrss / 1024.0, log_path)
+    return ProcessRun(wall, proc.returncode, usage.ru_maxrss / 1024.0, log_path, usage.ru_utime + usage.ru_stime)
 
 
 def checked(run: ProcessRun, what: str) -> ProcessRun:
@@ -48,4 +49,5 @@ def summarise(runs: list[ProcessRun]) -> dict:
         "median_s": round(statistics.median(walls), 3),
         "runs_s": [round(w, 3) for w in walls],
         "peak_rss_mb": round(max(r.max_rss_mb for r in runs), 1),
+        "median_cpu_s": round(statistics.median(r.cpu_s for r in runs), 3),
     }

@@ -33,6 +33,36 @@ def judge_targets(full_s: float, incremental_s: float, floor_s: float, noop_s: f
     return out
 
 
+def findings(r: dict) -> list[str]:
+    """Plain statements read off the measurements: where the daily run's time goes and what grows with history."""
+    out = []
+    by_type = r.get("dbt_time_by_resource_type", {}).get("incremental_day", {})
+    if by_type:
+        parts = ", ".join(f"{k} {v['sum_execution_time_s']:.2f} s over {v['nodes']} nodes" for k, v in by_type.items())
+        out.append(
+            f"Daily run, summed node time: {parts}; the rest of the wall time is dbt's start-up and per-node cost."
+        )
+    h = r.get("history_comparison") or {}
+    growing = [
+        n
+        for n in h.get("per_node", [])
+        if n["ratio"] is not None and n["ratio"] >= 1.3 and n["long_s"] >= 0.2 and not n["unique_id"].startswith("unit")
+    ]
+    for n in growing[:5]:
+        out.append(
+            f"`{n['unique_id']}` grows with history: {n['short_s']} s at {h['short_days']} days -> "
+            f"{n['long_s']} s at {h['long_days']} days (it reads the whole table every day)."
+        )
+    t = r["timings"]
+    if "incremental_day_models_only" in t:
+        out.append(
+            f"Models alone (`dbt run`): {t['incremental_day_models_only']['median_s']} s wall / "
+            f"{t['incremental_day_models_only'].get('median_cpu_s')} CPU s, against "
+            f"{t['incremental_day']['median_s']} s / {t['incremental_day'].get('median_cpu_s')} CPU s for `dbt build`."
+        )
+    return out
+
+
 def write_json(results: dict, path: Path) -> None:
     missing = [k for k in HEADLINE if k not in results]
     if missing:
@@ -158,6 +188,7 @@ def render_markdown(r: dict) -> str:
         else:
             shown = {k: v for k, v in val["result"].items() if k in QUALITY_KEYS}
             lines.append(f"* {key}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in shown.items()))
+    r = {**r, "findings": r.get("findings") or findings(r)}
     if r.get("findings"):
         lines += ["", "## Findings", ""] + [f"* {f}" for f in r["findings"]]
     return "\n".join(lines) + "\n"

@@ -440,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         "detection_quality": quality,
         "bench_wall_s": round(time.perf_counter() - t0, 1),
     }
+    results["findings"] = report.findings(results)
     report.write_json(results, a.results)
     a.markdown.write_text(report.render_markdown(results))
     say(f"wrote {a.results} and {a.markdown}")

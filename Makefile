@@ -22,7 +22,7 @@ TEST_DUCKDB := $(TEST_DIR)/ltx_monitoring.duckdb
 TEST_DATA_ARGS := --seed 7 --end-date 2026-11-22 --days 100 --users 2500 --gpu-requests-per-day 300
 DEMO_DATA_ARGS := --seed 42 --days 120 --users 5000
 
-.PHONY: help install demo build daily alerts test lint test-python test-dbt clean
+.PHONY: help install demo build daily alerts test lint test-python test-dbt bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,6 +84,10 @@ test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest
 	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest
 
 test: lint test-dbt test-python  ## everything CI runs
+
+# Not part of `make test`: minutes of CPU. BENCH_ARGS="--quick" for a small run, see README "Benchmark".
+bench: install  ## benchmark full refresh vs daily incremental vs raw-scan floor vs one-query reference -> bench/results.json
+	$(BIN)/python -m bench.run_bench $(BENCH_ARGS)
 
 clean:  ## remove generated data, dbt output and the venv
 	rm -rf data target logs $(VENV) profiles.yml

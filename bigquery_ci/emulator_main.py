@@ -23,7 +23,6 @@ Usage: python bigquery_ci/emulator_main.py start   (options: bqemulator's, env B
 from __future__ import annotations
 
 import sys
-
 from dataclasses import dataclass
 from typing import Any
 

@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DBT := $(BIN)/dbt
+# the local BigQuery emulator's own venv (it pins its own duckdb / sqlglot)
+EMU_VENV := .venv-bq
 
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -22,7 +24,7 @@ TEST_DUCKDB := $(TEST_DIR)/ltx_monitoring.duckdb
 TEST_DATA_ARGS := --seed 7 --end-date 2026-11-22 --days 100 --users 2500 --gpu-requests-per-day 300
 DEMO_DATA_ARGS := --seed 42 --days 120 --users 5000
 
-.PHONY: help install demo build daily alerts test lint test-python test-dbt bench clean
+.PHONY: help install demo build daily alerts test lint test-python test-dbt test-bigquery bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -83,11 +85,20 @@ test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit
 test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest
 	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest
 
-test: lint test-dbt test-python  ## everything CI runs
+$(EMU_VENV)/.installed: requirements-emulator.lock | $(VENV)/.installed
+	rm -rf $(EMU_VENV)
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(EMU_VENV)
+	$(BIN)/uv pip sync --quiet --python $(EMU_VENV)/bin/python --compile-bytecode requirements-emulator.lock
+	touch $@
+
+test-bigquery: install $(EMU_VENV)/.installed $(TEST_RAW_DIR)/ground_truth.json  ## dbt-bigquery + BigQuery client against a local emulator; marts == DuckDB's
+	$(BIN)/python -m bigquery_ci.run --raw-dir $(TEST_RAW_DIR) --work-dir $(TEST_DIR)/bigquery
+
+test: lint test-dbt test-python test-bigquery  ## everything CI runs
 
 # Not part of `make test`: minutes of CPU. BENCH_ARGS="--quick" for a small run, see README "Benchmark".
 bench: install  ## benchmark full refresh vs daily incremental vs raw-scan floor vs one-query reference -> bench/results.json
 	$(BIN)/python -m bench.run_bench $(BENCH_ARGS)
 
 clean:  ## remove generated data, dbt output and the venv
-	rm -rf data target logs $(VENV) profiles.yml
+	rm -rf data target logs $(VENV) $(EMU_VENV) profiles.yml

@@ -22,7 +22,7 @@ TEST_DIR := data/test
 TEST_RAW_DIR := $(TEST_DIR)/raw
 TEST_DUCKDB := $(TEST_DIR)/ltx_monitoring.duckdb
 TEST_DATA_ARGS := --seed 7 --end-date 2026-11-22 --days 100 --users 2500 --gpu-requests-per-day 300
-DEMO_DATA_ARGS := --seed 42 --days 120 --users 5000
+DEMO_DATA_ARGS := --seed 42 --days 120 --users 5000 --anomaly-on-last-day
 
 .PHONY: help install demo build daily alerts test lint test-python test-dbt test-bigquery bench clean
 

@@ -38,6 +38,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--usage-anomalies", type=int, default=8)
     p.add_argument("--cost-anomalies", type=int, default=4)
+    p.add_argument(
+        "--anomaly-on-last-day",
+        action="store_true",
+        help="also inject a usage anomaly on the last day and a cost anomaly on the last day - 2 "
+        "(the day cost alerts evaluate), so `make demo` has alerts to show",
+    )
     bad = p.add_argument_group("corruptions (tests prove these fail the build)")
     bad.add_argument("--duplicate-user-day", action="store_true")
     bad.add_argument("--negative-cost", action="store_true")
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         gpu_requests_per_day=int(a.gpu_requests_per_day * a.scale),
         usage_anomalies=a.usage_anomalies,
         cost_anomalies=a.cost_anomalies,
+        anomaly_on_last_day=a.anomaly_on_last_day,
         duplicate_user_day=a.duplicate_user_day,
         negative_cost=a.negative_cost,
         double_idle_attribution=a.double_idle_attribution,

@@ -103,6 +103,9 @@ class Config:
     gpu_requests_per_day: int = 1500
     usage_anomalies: int = 8
     cost_anomalies: int = 4
+    # demo: one labelled usage anomaly on the last day and one cost anomaly on the
+    # day the cost alerts evaluate (end_date - 2 = run date - 3), so a dry run has something to show
+    anomaly_on_last_day: bool = False
     # corruption switches, used by tests that prove bad input fails the build
     duplicate_user_day: bool = False
     negative_cost: bool = False
@@ -219,6 +222,19 @@ def plan_usage_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
                 "affected_metrics": metrics,
             }
         )
+    if cfg.anomaly_on_last_day:
+        plans = [p for p in plans if p["dt"] != cfg.end_date.isoformat()]
+        plans.append(
+            {
+                "dt": cfg.end_date.isoformat(),
+                "segment": "free",
+                "kind": "metric",
+                "metric": "tokens",
+                "factor": 2.2,
+                "direction": "increase",
+                "affected_metrics": ["tokens"],
+            }
+        )
     return sorted(plans, key=lambda p: (p["dt"], p["segment"]))
 
 
@@ -309,6 +325,10 @@ def plan_cost_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
             )
             plan["failure_rate"] = 0.85
         plans.append(plan)
+    if cfg.anomaly_on_last_day:
+        day = (cfg.end_date - dt.timedelta(days=2)).isoformat()
+        plans = [p for p in plans if p["dt"] != day]
+        plans.append({"dt": day, "vertical": "api", "kind": "idle_spike", "factor": 4.0})
     return sorted(plans, key=lambda p: (p["dt"], p["vertical"]))
 
 

@@ -161,3 +161,15 @@ def test_corruption_switches_corrupt_exactly_one_thing(tmp_path: Path, flag: str
     cfg = Config(seed=1, end_date=dt.date(2026, 2, 1), days=3, users=200, gpu_requests_per_day=30, **{flag: True})
     generate(cfg, tmp_path)
     assert duckdb.connect().execute(check.format(r=tmp_path)).fetchone()[0] == 1
+
+
+def test_demo_flag_labels_the_last_day_and_the_cost_evaluation_day(tmp_path: Path) -> None:
+    end = dt.date(2026, 11, 22)
+    cfg = Config(seed=2, end_date=end, days=80, users=400, gpu_requests_per_day=40, anomaly_on_last_day=True)
+    truth = generate(cfg, tmp_path)
+    last = [a for a in truth["usage_anomalies"] if a["dt"] == end.isoformat()]
+    assert len(last) == 1 and last[0]["segment"] == "free" and last[0]["direction"] == "increase"
+    cost_day = (end - dt.timedelta(days=2)).isoformat()
+    assert [a["kind"] for a in truth["gpu_cost_anomalies"] if a["dt"] == cost_day] == ["idle_spike"]
+    plain = generate(Config(**{**cfg.__dict__, "anomaly_on_last_day": False}), tmp_path / "plain")
+    assert all(a["dt"] != end.isoformat() for a in plain["usage_anomalies"])

@@ -198,14 +198,16 @@ driver_labels as (
                     then concat(cast(cast(round(abs(delta)) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}), ' failed')
                 else concat('$', {{ format_fixed('abs(delta)', 2) }})
             end,
-            coalesce(
-                concat(
-                    ' (',
-                    cast(cast(round(100 * share_of_delta) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}),
-                    '% of change)'
-                ),
-                ''
-            )
+            case
+                when share_of_delta is not null
+                    then
+                        concat(
+                            ' (',
+                            cast(cast(round(100 * share_of_delta) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}),
+                            '% of change)'
+                        )
+                else ''
+            end
         ) as label
 
     from contributor_deltas

@@ -2,8 +2,8 @@
     the analyses and alert rules need, all taken strictly BEFORE the day:
       * rolling baseline: mean, sample stddev and count of the previous
         `cost_baseline_days` calendar days (the z-score baseline);
-      * the mean of the previous `cost_spike_window_days` days (spike rule,
-        efficiency drift);
+      * the mean of the previous `cost_spike_window_days` days (spike and
+        level rules);
       * the previous day's value (day-over-day) and the value 7 days earlier
         (week-over-week).
     Days without data are simply absent from a window (no zero-fill: a missing
@@ -12,40 +12,19 @@
     `cost_baseline_min_points` points or when sigma is 0. Null values (e.g. cost per request on a day without requests) do
     not enter the means. -#}
 
-{%- set metrics = [
-    ('infra_cost', 'usd'),
-    ('inference_cost', 'usd'),
-    ('idle_cost', 'usd'),
-    ('fully_loaded_inference_cost', 'usd'),
-    ('customer_fully_loaded_cost', 'usd'),
-    ('requests', 'count'),
-    ('failure_rate', 'rate'),
-    ('cost_per_request', 'usd_per_request'),
-    ('idle_inference_ratio', 'ratio'),
-] -%}
-
 with
-
-daily_totals as (
-
-    select * from {{ ref('int_gpu_costs__daily_totals') }}
-
-),
 
 metric_days as (
 
-    {% for metric, unit in metrics %}
-        select
-            dt,
-            vertical,
-            '{{ metric }}' as metric,
-            '{{ unit }}' as unit,
-            cast({{ metric }} as {{ type_double() }}) as value
-        from daily_totals
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select * from {{ ref('int_gpu_costs__metric_days') }}
 
 ),
+
+{%- set baseline_days = var('cost_baseline_days') | int -%}
+{%- set short_days = var('cost_spike_window_days') | int -%}
+{%- set reach_days = [baseline_days, short_days, 7] | max -%}
+{%- set in_baseline = "history.dt >= cast(" ~ dbt.dateadd('day', -baseline_days, 'current_day.dt') ~ " as date)" -%}
+{%- set in_short = "history.dt >= cast(" ~ dbt.dateadd('day', -short_days, 'current_day.dt') ~ " as date)" -%}
 
 windows as (
 
@@ -53,21 +32,11 @@ windows as (
         current_day.dt,
         current_day.vertical,
         current_day.metric,
-        avg(history.value) as baseline_mean,
-        stddev_samp(history.value) as baseline_stddev,
-        count(history.value) as baseline_points,
-        avg(
-            case
-                when history.dt >= cast({{ dbt.dateadd('day', -(var('cost_spike_window_days') | int), 'current_day.dt') }} as date)
-                    then history.value
-            end
-        ) as short_window_mean,
-        count(
-            case
-                when history.dt >= cast({{ dbt.dateadd('day', -(var('cost_spike_window_days') | int), 'current_day.dt') }} as date)
-                    then history.value
-            end
-        ) as short_window_points,
+        avg(case when {{ in_baseline }} then history.value end) as baseline_mean,
+        stddev_samp(case when {{ in_baseline }} then history.value end) as baseline_stddev,
+        count(case when {{ in_baseline }} then history.value end) as baseline_points,
+        avg(case when {{ in_short }} then history.value end) as short_window_mean,
+        count(case when {{ in_short }} then history.value end) as short_window_points,
         max(
             case when history.dt = cast({{ dbt.dateadd('day', -1, 'current_day.dt') }} as date) then history.value end
         ) as previous_day_value,
@@ -81,7 +50,7 @@ windows as (
             current_day.vertical = history.vertical
             and current_day.metric = history.metric
             and history.dt < current_day.dt
-            and history.dt >= cast({{ dbt.dateadd('day', -(var('cost_baseline_days') | int), 'current_day.dt') }} as date)
+            and history.dt >= cast({{ dbt.dateadd('day', -reach_days, 'current_day.dt') }} as date)
     group by current_day.dt, current_day.vertical, current_day.metric
 
 ),

@@ -18,6 +18,52 @@
 {%- set factor = var('cost_threshold_critical_factor') -%}
 {%- set cpr = var('cost_per_request_threshold_usd') -%}
 {%- set dod = var('day_over_day_jump_pct') -%}
+{%- set null_double = 'cast(null as ' ~ type_double() ~ ')' -%}
+{#- rule: (metrics it watches, baseline_mean, baseline_stddev, z_score,
+    pct_change, threshold, breach = what is compared with the threshold,
+    extra condition, driver baseline kind) -#}
+{%- set rules = [
+    ('cost_zscore', ['infra_cost', 'inference_cost', 'idle_cost', 'failure_rate', 'cost_per_request'],
+        'baseline_mean', 'baseline_stddev', 'z_score', 'pct_change', null_double, 'z_score',
+        'z_score > ' ~ var('cost_z_notice'), 'short_window_mean'),
+    ('cost_spike_vs_7d_avg', ['infra_cost', 'inference_cost', 'idle_cost'],
+        'short_window_mean', null_double, null_double, 'short_window_pct_change', var('cost_spike_pct'),
+        'short_window_pct_change', 'short_window_points >= ' ~ var('cost_spike_window_days'), 'short_window_mean'),
+    ('idle_cost_above_threshold', ['idle_cost'],
+        'short_window_mean', null_double, null_double, 'short_window_pct_change', var('idle_cost_threshold_usd'),
+        'value', 'true', 'short_window_mean'),
+    ('inference_cost_above_threshold', ['inference_cost'],
+        'short_window_mean', null_double, null_double, 'short_window_pct_change', var('inference_cost_threshold_usd'),
+        'value', 'true', 'short_window_mean'),
+    ('idle_inference_ratio_above_threshold', ['idle_inference_ratio'],
+        'short_window_mean', null_double, null_double, 'short_window_pct_change', var('idle_inference_ratio_threshold'),
+        'value', 'true', 'short_window_mean'),
+    ('failure_rate_above_threshold', ['failure_rate'],
+        'short_window_mean', null_double, null_double, 'short_window_pct_change', var('failure_rate_threshold'),
+        'value', 'true', 'short_window_mean'),
+    ('cost_per_request_above_threshold', ['cost_per_request'],
+        'short_window_mean', null_double, null_double, 'short_window_pct_change', 'cost_per_request_threshold',
+        'value', 'true', 'short_window_mean'),
+    ('day_over_day_jump', ['infra_cost'],
+        'previous_day_value', null_double, null_double, 'previous_day_pct_change', 'day_over_day_threshold',
+        'previous_day_pct_change', 'true', 'previous_day'),
+] -%}
+{%- set actions = {
+    'cost_zscore': 'Far above its rolling baseline: check the top drivers for a new workload, '
+        ~ 'model change or retry storm.',
+    'cost_spike_vs_7d_avg': 'Spend is more than ' ~ ((var('cost_spike_pct') * 100) | round(1)) ~ ' % above the '
+        ~ '7-day average: engineering to confirm it is expected (launch, new customer), not a runaway workload.',
+    'idle_cost_above_threshold': 'Idle GPU cost above budget: review autoscaling and reserved capacity; '
+        ~ 'scale down idle GPUs.',
+    'inference_cost_above_threshold': 'Inference spend above budget: check the top endpoint / model / '
+        ~ 'organisation for unexpected volume or a costlier model.',
+    'idle_inference_ratio_above_threshold': 'Idle cost far exceeds inference cost: GPUs are mostly idle; '
+        ~ 'right-size the fleet.',
+    'failure_rate_above_threshold': 'Spend wasted on failed / timed-out requests: check the top endpoint / '
+        ~ 'process for errors or timeouts.',
+    'cost_per_request_above_threshold': 'Cost per request above target: check model mix, utilisation and failures.',
+    'day_over_day_jump': 'Infrastructure cost jumped vs the previous day: check the top drivers.',
+} -%}
 
 with
 
@@ -52,94 +98,32 @@ with_thresholds as (
 
 ),
 
-{#- one select per rule; `breach` is the value compared with `threshold`
-    (the value itself, or its fractional change for the percentage rules) -#}
 rule_rows as (
 
-    select
-        dt, vertical, metric, unit, value,
-        baseline_mean, baseline_stddev, z_score, pct_change,
-        cast(null as {{ type_double() }}) as threshold,
-        z_score as breach,
-        'cost_zscore' as rule,
-        'short_window_mean' as driver_baseline_kind
-    from with_thresholds
-    where
-        metric in ('infra_cost', 'inference_cost', 'idle_cost', 'failure_rate', 'cost_per_request')
-        and z_score > {{ var('cost_z_notice') }}
-
-    union all
-
-    select
-        dt, vertical, metric, unit, value,
-        short_window_mean, cast(null as {{ type_double() }}), cast(null as {{ type_double() }}), short_window_pct_change,
-        {{ var('cost_spike_pct') }}, short_window_pct_change,
-        'cost_spike_vs_7d_avg', 'short_window_mean'
-    from with_thresholds
-    where
-        metric in ('infra_cost', 'inference_cost', 'idle_cost')
-        and short_window_points >= {{ var('cost_spike_window_days') }}
-        and short_window_pct_change > {{ var('cost_spike_pct') }}
-
-    union all
-
-    select
-        dt, vertical, metric, unit, value,
-        short_window_mean, cast(null as {{ type_double() }}), cast(null as {{ type_double() }}), short_window_pct_change,
-        {{ var('idle_cost_threshold_usd') }}, value,
-        'idle_cost_above_threshold', 'short_window_mean'
-    from with_thresholds
-    where metric = 'idle_cost' and value > {{ var('idle_cost_threshold_usd') }}
-
-    union all
-
-    select
-        dt, vertical, metric, unit, value,
-        short_window_mean, cast(null as {{ type_double() }}), cast(null as {{ type_double() }}), short_window_pct_change,
-        {{ var('inference_cost_threshold_usd') }}, value,
-        'inference_cost_above_threshold', 'short_window_mean'
-    from with_thresholds
-    where metric = 'inference_cost' and value > {{ var('inference_cost_threshold_usd') }}
-
-    union all
-
-    select
-        dt, vertical, metric, unit, value,
-        short_window_mean, cast(null as {{ type_double() }}), cast(null as {{ type_double() }}), short_window_pct_change,
-        {{ var('idle_inference_ratio_threshold') }}, value,
-        'idle_inference_ratio_above_threshold', 'short_window_mean'
-    from with_thresholds
-    where metric = 'idle_inference_ratio' and value > {{ var('idle_inference_ratio_threshold') }}
-
-    union all
-
-    select
-        dt, vertical, metric, unit, value,
-        short_window_mean, cast(null as {{ type_double() }}), cast(null as {{ type_double() }}), short_window_pct_change,
-        {{ var('failure_rate_threshold') }}, value,
-        'failure_rate_above_threshold', 'short_window_mean'
-    from with_thresholds
-    where metric = 'failure_rate' and value > {{ var('failure_rate_threshold') }}
-
-    union all
-
-    select
-        dt, vertical, metric, unit, value,
-        short_window_mean, cast(null as {{ type_double() }}), cast(null as {{ type_double() }}), short_window_pct_change,
-        cost_per_request_threshold, value,
-        'cost_per_request_above_threshold', 'short_window_mean'
-    from with_thresholds
-    where metric = 'cost_per_request' and value > cost_per_request_threshold
-
-    union all
-
-    select
-        dt, vertical, metric, unit, value,
-        previous_day_value, cast(null as {{ type_double() }}), cast(null as {{ type_double() }}), previous_day_pct_change,
-        day_over_day_threshold, previous_day_pct_change,
-        'day_over_day_jump', 'previous_day'
-    from with_thresholds
-    where metric = 'infra_cost' and previous_day_pct_change > day_over_day_threshold
+    {#- one select per rule; `breach` is what is compared with `threshold` (the
+        value, or its fractional change for the percentage rules; z for cost_zscore) -#}
+    {% for rule, metrics, mean, sd, z, pct, threshold, breach, condition, driver_kind in rules %}
+        select
+            dt,
+            vertical,
+            metric,
+            unit,
+            value,
+            {{ mean }} as baseline_mean,
+            {{ sd }} as baseline_stddev,
+            {{ z }} as z_score,
+            {{ pct }} as pct_change,
+            cast({{ threshold }} as {{ type_double() }}) as threshold,
+            {{ breach }} as breach,
+            '{{ rule }}' as rule,
+            '{{ driver_kind }}' as driver_baseline_kind
+        from with_thresholds
+        where
+            metric in ('{{ metrics | join("', '") }}')
+            and {{ condition }}
+            {% if rule != 'cost_zscore' %}and {{ breach }} > {{ threshold }}{% endif %}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -195,7 +179,11 @@ driver_labels as (
             case when delta >= 0 then '+' else '-' end,
             case
                 when driver_metric = 'failed_requests'
-                    then concat(cast(cast(round(abs(delta)) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}), ' failed')
+                    then
+                        concat(
+                            cast(cast(round(abs(delta)) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}),
+                            ' failed'
+                        )
                 else concat('$', {{ format_fixed('abs(delta)', 2) }})
             end,
             case
@@ -203,7 +191,9 @@ driver_labels as (
                     then
                         concat(
                             ' (',
-                            cast(cast(round(100 * share_of_delta) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}),
+                            cast(
+                                cast(round(100 * share_of_delta) as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }}
+                            ),
                             '% of change)'
                         )
                 else ''
@@ -261,21 +251,9 @@ final as (
                 else 'NOTICE: no action unless it persists. '
             end,
             case classified.rule
-                when 'cost_zscore'
-                    then 'Far above its rolling baseline: check the top drivers for a new workload, model change or retry storm.'
-                when 'cost_spike_vs_7d_avg'
-                    then 'Spend is more than {{ (var("cost_spike_pct") * 100) | round(1) }} % above the 7-day average: engineering to confirm it is expected (launch, new customer) and not a runaway workload.'
-                when 'idle_cost_above_threshold'
-                    then 'Idle GPU cost above budget: review autoscaling and reserved capacity; scale down idle GPUs.'
-                when 'inference_cost_above_threshold'
-                    then 'Inference spend above budget: check the top endpoint / model / organisation for unexpected volume or a costlier model.'
-                when 'idle_inference_ratio_above_threshold'
-                    then 'Idle cost far exceeds inference cost: GPUs are mostly idle; right-size the fleet.'
-                when 'failure_rate_above_threshold'
-                    then 'Spend wasted on failed / timed-out requests: check the top endpoint / process for errors or timeouts.'
-                when 'cost_per_request_above_threshold'
-                    then 'Cost per request above target: check model mix, utilisation and failures.'
-                else 'Infrastructure cost jumped vs the previous day: check the top drivers.'
+                {% for rule, text in actions.items() %}
+                    when '{{ rule }}' then '{{ text }}'
+                {% endfor %}
             end
         ) as recommended_action
 

@@ -79,16 +79,16 @@ window_days as (
     inner join daily_totals as history
         on
             current_day.vertical = history.vertical
-            and history.dt < current_day.dt
+            and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'current_day.dt') }} as date)
     group by current_day.dt, current_day.vertical
 
 ),
 
-{#- every contributor seen on the day or in its window, so a contributor that
-    vanished today shows its (negative) delta too -#}
 keys as (
 
+    {#- every contributor seen on the day or in its window, so a contributor
+        that vanished today shows its (negative) delta too -#}
     select distinct
         day_spine.dt,
         contributor_metric_days.vertical,
@@ -127,7 +127,7 @@ valued as (
             and keys.contributor_type = history.contributor_type
             and keys.contributor = history.contributor
             and keys.driver_metric = history.driver_metric
-            and history.dt <= keys.dt
+            and keys.dt >= history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'keys.dt') }} as date)
     group by keys.dt, keys.vertical, keys.contributor_type, keys.contributor, keys.driver_metric
 
@@ -177,18 +177,27 @@ deltas as (
 
 ),
 
+with_totals as (
+
+    select
+        *,
+        sum(delta) over (partition by dt, vertical, contributor_type, driver_metric, baseline_kind) as total_delta
+
+    from deltas
+
+),
+
 final as (
 
     select
         *,
-        {{ safe_divide('delta', 'sum(delta) over (partition by dt, vertical, contributor_type, driver_metric, baseline_kind)') }}
-            as share_of_delta,
+        {{ safe_divide('delta', 'total_delta') }} as share_of_delta,
         row_number() over (
             partition by dt, vertical, contributor_type, driver_metric, baseline_kind
-            order by delta desc, contributor
+            order by delta desc, contributor asc
         ) as contributor_rank
 
-    from deltas
+    from with_totals
 
 )
 

@@ -12,6 +12,12 @@
     `cost_baseline_min_points` points or when sigma is 0. Null values (e.g. cost per request on a day without requests) do
     not enter the means. -#}
 
+{%- set baseline_days = var('cost_baseline_days') | int -%}
+{%- set short_days = var('cost_spike_window_days') | int -%}
+{%- set reach_days = [baseline_days, short_days, 7] | max -%}
+{%- set in_baseline = "history.dt >= cast(" ~ dbt.dateadd('day', -baseline_days, 'current_day.dt') ~ " as date)" -%}
+{%- set in_short = "history.dt >= cast(" ~ dbt.dateadd('day', -short_days, 'current_day.dt') ~ " as date)" -%}
+
 with
 
 metric_days as (
@@ -19,12 +25,6 @@ metric_days as (
     select * from {{ ref('int_gpu_costs__metric_days') }}
 
 ),
-
-{%- set baseline_days = var('cost_baseline_days') | int -%}
-{%- set short_days = var('cost_spike_window_days') | int -%}
-{%- set reach_days = [baseline_days, short_days, 7] | max -%}
-{%- set in_baseline = "history.dt >= cast(" ~ dbt.dateadd('day', -baseline_days, 'current_day.dt') ~ " as date)" -%}
-{%- set in_short = "history.dt >= cast(" ~ dbt.dateadd('day', -short_days, 'current_day.dt') ~ " as date)" -%}
 
 windows as (
 
@@ -49,7 +49,7 @@ windows as (
         on
             current_day.vertical = history.vertical
             and current_day.metric = history.metric
-            and history.dt < current_day.dt
+            and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -reach_days, 'current_day.dt') }} as date)
     group by current_day.dt, current_day.vertical, current_day.metric
 

@@ -20,7 +20,7 @@ costed_requests as (
     where
         vertical = 'api'
         and is_customer
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and dt >= {{ incremental_start_date() }}
         {% endif %}
 

@@ -21,7 +21,7 @@ metric_baselines as (
     select * from {{ ref('int_gpu_costs__metric_baselines') }}
     where
         metric in ('{{ metrics | join("', '") }}')
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and dt >= {{ incremental_start_date() }}
         {% endif %}
 

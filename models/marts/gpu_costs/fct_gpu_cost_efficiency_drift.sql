@@ -23,7 +23,7 @@ costed_requests as (
     select * from {{ ref('int_gpu_costs__costed_requests') }}
     where
         is_customer
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and dt >= {{ incremental_start_date(window_days) }}
         {% endif %}
 
@@ -57,7 +57,7 @@ baselines as (
         on
             current_day.vertical = history.vertical
             and current_day.model_type = history.model_type
-            and history.dt < current_day.dt
+            and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'current_day.dt') }} as date)
     group by current_day.dt, current_day.vertical, current_day.model_type
 

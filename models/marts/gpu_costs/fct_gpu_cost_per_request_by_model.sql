@@ -19,7 +19,7 @@ costed_requests as (
     select * from {{ ref('int_gpu_costs__costed_requests') }}
     where
         is_customer
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and dt >= {{ incremental_start_date() }}
         {% endif %}
 

@@ -14,6 +14,7 @@
     fractions, null when the earlier value is 0 or missing. -#}
 
 {%- set metrics = ['infra_cost', 'customer_fully_loaded_cost', 'requests'] -%}
+{%- set week_ago = 'cast(' ~ dbt.dateadd('day', -7, 'current_day.dt') ~ ' as date)' -%}
 
 with
 
@@ -31,18 +32,13 @@ windows as (
     select
         current_day.dt,
         current_day.vertical,
-        count(distinct case when history.dt > cast({{ dbt.dateadd('day', -7, 'current_day.dt') }} as date) then history.dt end)
-            as days_in_week,
-        count(distinct case when history.dt <= cast({{ dbt.dateadd('day', -7, 'current_day.dt') }} as date) then history.dt end)
-            as days_in_previous_week,
+        count(distinct case when history.dt > {{ week_ago }} then history.dt end) as days_in_week,
+        count(distinct case when history.dt <= {{ week_ago }} then history.dt end) as days_in_previous_week,
         {% for metric in metrics %}
             max(case when history.dt = current_day.dt then history.{{ metric }} end) as {{ metric }},
-            max(case when history.dt = cast({{ dbt.dateadd('day', -7, 'current_day.dt') }} as date) then history.{{ metric }} end)
-                as same_day_last_week_{{ metric }},
-            sum(case when history.dt > cast({{ dbt.dateadd('day', -7, 'current_day.dt') }} as date) then history.{{ metric }} end)
-                as week_{{ metric }},
-            sum(case when history.dt <= cast({{ dbt.dateadd('day', -7, 'current_day.dt') }} as date) then history.{{ metric }} end)
-                as previous_week_{{ metric }}
+            max(case when history.dt = {{ week_ago }} then history.{{ metric }} end) as same_day_last_week_{{ metric }},
+            sum(case when history.dt > {{ week_ago }} then history.{{ metric }} end) as week_{{ metric }},
+            sum(case when history.dt <= {{ week_ago }} then history.{{ metric }} end) as previous_week_{{ metric }}
             {%- if not loop.last %},{% endif %}
         {% endfor %}
 
@@ -50,7 +46,7 @@ windows as (
     inner join daily_totals as history
         on
             current_day.vertical = history.vertical
-            and history.dt <= current_day.dt
+            and current_day.dt >= history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -13, 'current_day.dt') }} as date)
     {% if is_incremental() %}
         where current_day.dt >= {{ incremental_start_date() }}

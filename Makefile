@@ -63,6 +63,7 @@ demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack message
 	else echo "$(LTX_RAW_DIR) holds your own data: using it as is"; fi
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
 	$(DBT) build --full-refresh --target duckdb
+	$(BIN)/python -m ltx_reports.cost_summary
 
 lint: install  ## ruff + sqlfluff
 	$(BIN)/ruff check .

@@ -107,7 +107,6 @@ def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) 
             [day],
         ).fetchall()
     ]
-    alerts.sort(key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.scope, a.metric, a.rule))
     return CostSummary(day, totals, drivers, alerts)
 
 
@@ -155,7 +154,7 @@ def format_summary(s: CostSummary) -> str:
         share = "" if d.share is None else f" ({100 * d.share:.2f}%)"
         lines.append(f"  {d.breakdown:17} {d.name}: {fmt_usd(d.cost)}{share}")
     lines.append(f"Cost alerts: {len(s.alerts)}")
-    for a in s.alerts:
+    for a in sorted(s.alerts, key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.scope, a.metric, a.rule)):
         lines.append(
             f"  [{a.severity.upper()}] {VERTICAL_LABELS.get(a.scope, a.scope)} {a.metric} ({a.rule}, team {a.team}): "
             f"{fmt_value(a.current_value, a.unit)} vs {fmt_value(a.baseline_mean, a.unit)}{fmt_threshold(a)}"

@@ -85,8 +85,10 @@ def test_incremental_equals_full_refresh_with_late_data(tmp_path: Path) -> None:
     for t in tables:
         assert_same(full_db, inc_db, t)
 
-    # a re-run of the same day changes nothing
-    before = {t: snapshot(inc_db, t) for t in tables}
+    # a re-run of the same day changes nothing (up to the last bits of float sums:
+    # DuckDB's parallel aggregation adds doubles in a thread-dependent order)
+    before_db = tmp_path / "before.duckdb"
+    shutil.copy(inc_db, before_db)
     dbt(["build"], part_raw, inc_db)
     for t in tables:
-        assert snapshot(inc_db, t) == before[t], t
+        assert_same(before_db, inc_db, t)

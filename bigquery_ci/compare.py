@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-# mart -> its grain (the columns rows are matched on). Marts not built (yet) are skipped, by name.
+# mart -> its grain (the columns rows are matched on). Every one must exist on both engines.
 KEY_MARTS: dict[str, tuple[str, ...]] = {
     "fct_usage_anomaly_scores": ("dt", "segment", "metric"),
     "fct_gpu_cost_daily": ("dt", "vertical"),

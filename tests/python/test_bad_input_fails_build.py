@@ -17,6 +17,8 @@ pytestmark = pytest.mark.dbt
         ("--duplicate-user-day", "stg_web__user_days_one_row_per_dt_lt_id"),
         ("--negative-cost", "stg_gpu_costs__row_cost_non_negative"),
         ("--unknown-cost-category", "stg_gpu_costs__cost_category_is_known"),
+        # staging passes (every row is well-formed); the GPU cost invariant says what broke
+        ("--double-idle-attribution", "gpu_cost_invariant__attributed_idle_equals_idle_rows_cost"),
     ],
 )
 def test_make_build_fails_on_named_test(tmp_path: Path, flag: str, failing_test: str) -> None:

@@ -17,9 +17,17 @@ usage_alerts as (
 
 ),
 
+gpu_cost_alerts as (
+
+    select * from {{ ref('int_gpu_cost__alerts') }}
+
+),
+
 unioned as (
 
     select * from usage_alerts
+    union all
+    select * from gpu_cost_alerts
 
 )
 

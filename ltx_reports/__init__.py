@@ -1,0 +1,1 @@
+"""Plain-text reports read from the marts (demo and analysts' quick looks)."""

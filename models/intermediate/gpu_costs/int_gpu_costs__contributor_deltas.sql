@@ -1,0 +1,204 @@
+{#- Who drove a day's change: per day x vertical x breakdown (API: endpoint,
+    model, organisation; Studio: process, model) x contributor x driver metric,
+    the day's value against two baselines (the previous day; the mean of the
+    previous `cost_spike_window_days` days, a contributor absent on a day
+    counting as 0), its delta and its share of the breakdown's total delta.
+    Driver metrics: fully_loaded_cost / inference_cost / attributed_idle_cost
+    (all inference rows, LT team included: infrastructure view) and
+    failed_requests (customers only, as the failure rate). `contributor_rank`
+    1 is the largest increase. -#}
+
+{%- set breakdowns = [
+    ('api', 'endpoint', 'endpoint'),
+    ('api', 'model', 'model_type'),
+    ('api', 'organization', 'organization_name'),
+    ('studio', 'process', 'process_name'),
+    ('studio', 'model', 'model_type'),
+] -%}
+{%- set driver_metrics = ['fully_loaded_cost', 'inference_cost', 'attributed_idle_cost', 'failed_requests'] -%}
+{%- set window_days = var('cost_spike_window_days') | int -%}
+
+with
+
+costed_requests as (
+
+    select * from {{ ref('int_gpu_costs__costed_requests') }}
+
+),
+
+daily_totals as (
+
+    select * from {{ ref('int_gpu_costs__daily_totals') }}
+
+),
+
+contributor_days as (
+
+    {% for vertical, contributor_type, column in breakdowns %}
+        select
+            dt,
+            vertical,
+            '{{ contributor_type }}' as contributor_type,
+            {{ column }} as contributor,
+            sum(fully_loaded_cost) as fully_loaded_cost,
+            sum(row_cost) as inference_cost,
+            sum(attributed_idle_cost) as attributed_idle_cost,
+            sum(case when is_customer and is_failed then 1 else 0 end) as failed_requests
+        from costed_requests
+        where vertical = '{{ vertical }}'
+        group by dt, vertical, {{ column }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+contributor_metric_days as (
+
+    {% for metric in driver_metrics %}
+        select
+            dt,
+            vertical,
+            contributor_type,
+            contributor,
+            '{{ metric }}' as driver_metric,
+            cast({{ metric }} as {{ type_double() }}) as value
+        from contributor_days
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+window_days as (
+
+    select
+        current_day.dt,
+        current_day.vertical,
+        count(*) as days_in_window
+
+    from daily_totals as current_day
+    inner join daily_totals as history
+        on
+            current_day.vertical = history.vertical
+            and current_day.dt > history.dt
+            and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'current_day.dt') }} as date)
+    group by current_day.dt, current_day.vertical
+
+),
+
+keys as (
+
+    {#- every contributor seen on the day or in its window, so a contributor
+        that vanished today shows its (negative) delta too -#}
+    select distinct
+        day_spine.dt,
+        contributor_metric_days.vertical,
+        contributor_metric_days.contributor_type,
+        contributor_metric_days.contributor,
+        contributor_metric_days.driver_metric
+
+    from contributor_metric_days
+    inner join daily_totals as day_spine
+        on
+            contributor_metric_days.vertical = day_spine.vertical
+            and contributor_metric_days.dt <= day_spine.dt
+            and contributor_metric_days.dt >= cast({{ dbt.dateadd('day', -window_days, 'day_spine.dt') }} as date)
+
+),
+
+valued as (
+
+    select
+        keys.dt,
+        keys.vertical,
+        keys.contributor_type,
+        keys.contributor,
+        keys.driver_metric,
+        coalesce(sum(case when history.dt = keys.dt then history.value end), 0) as value,
+        coalesce(
+            sum(case when history.dt = cast({{ dbt.dateadd('day', -1, 'keys.dt') }} as date) then history.value end),
+            0
+        ) as previous_day_value,
+        coalesce(sum(case when history.dt < keys.dt then history.value end), 0) as window_sum
+
+    from keys
+    left join contributor_metric_days as history
+        on
+            keys.vertical = history.vertical
+            and keys.contributor_type = history.contributor_type
+            and keys.contributor = history.contributor
+            and keys.driver_metric = history.driver_metric
+            and keys.dt >= history.dt
+            and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'keys.dt') }} as date)
+    group by keys.dt, keys.vertical, keys.contributor_type, keys.contributor, keys.driver_metric
+
+),
+
+baselines as (
+
+    select
+        valued.dt,
+        valued.vertical,
+        valued.contributor_type,
+        valued.contributor,
+        valued.driver_metric,
+        'previous_day' as baseline_kind,
+        valued.value,
+        valued.previous_day_value as baseline
+
+    from valued
+
+    union all
+
+    select
+        valued.dt,
+        valued.vertical,
+        valued.contributor_type,
+        valued.contributor,
+        valued.driver_metric,
+        'short_window_mean' as baseline_kind,
+        valued.value,
+        {{ safe_divide('valued.window_sum', 'window_days.days_in_window') }} as baseline
+
+    from valued
+    left join window_days
+        on
+            valued.dt = window_days.dt
+            and valued.vertical = window_days.vertical
+
+),
+
+deltas as (
+
+    select
+        *,
+        value - coalesce(baseline, 0) as delta
+
+    from baselines
+
+),
+
+with_totals as (
+
+    select
+        *,
+        sum(delta) over (partition by dt, vertical, contributor_type, driver_metric, baseline_kind) as total_delta
+
+    from deltas
+
+),
+
+final as (
+
+    select
+        *,
+        {{ safe_divide('delta', 'total_delta') }} as share_of_delta,
+        row_number() over (
+            partition by dt, vertical, contributor_type, driver_metric, baseline_kind
+            order by delta desc, contributor asc
+        ) as contributor_rank
+
+    from with_totals
+
+)
+
+select * from final

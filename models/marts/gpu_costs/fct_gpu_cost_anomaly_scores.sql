@@ -1,0 +1,56 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=incremental_strategy(),
+        unique_key='dt',
+        partition_by=day_partition(),
+        cluster_by=['vertical', 'metric'],
+    )
+}}
+
+{#- Analysis 6, anomaly z-score: each day x vertical x metric against the
+    previous `cost_baseline_days` days (the day itself excluded).
+    z = (value - mean) / sample stddev; null when the baseline has fewer than
+    `cost_baseline_min_points` points or sigma is 0. Severity by |z| in the
+    cost bands (notice > 2, warning > 3, critical > 4.5), both directions;
+    the cost_zscore alert rule uses increases only. -#}
+
+with
+
+metric_baselines as (
+
+    select * from {{ ref('int_gpu_costs__metric_baselines') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date() }}
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        dt,
+        vertical,
+        metric,
+        unit,
+        value,
+        baseline_mean,
+        baseline_stddev,
+        baseline_points,
+        z_score,
+        pct_change,
+        has_insufficient_baseline,
+        case
+            when z_score is null then 'none'
+            when abs(z_score) > {{ var('cost_z_critical') }} then 'critical'
+            when abs(z_score) > {{ var('cost_z_warning') }} then 'warning'
+            when abs(z_score) > {{ var('cost_z_notice') }} then 'notice'
+            else 'none'
+        end as severity,
+        case when value < baseline_mean then 'decrease' else 'increase' end as direction
+
+    from metric_baselines
+
+)
+
+select * from final

@@ -1,0 +1,86 @@
+"""The demo's GPU cost summary: finalised-day arithmetic, 2-decimal rounding, and
+figures that equal the marts of the test set."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import duckdb
+
+from ltx_reports.cost_summary import (
+    CostAlert,
+    CostSummary,
+    Driver,
+    VerticalTotals,
+    cost_day,
+    fetch_summary,
+    format_summary,
+)
+from tests.python.conftest import BIN, dbt_env, run
+
+
+def test_cost_day_is_run_date_minus_finalisation() -> None:
+    # run on 11-23 reads data day 11-22; cost finalises in 3 days -> 11-20
+    assert cost_day(dt.date(2026, 11, 22)) == dt.date(2026, 11, 20)
+    assert cost_day(dt.date(2026, 11, 22), finalisation_days=1) == dt.date(2026, 11, 22)
+
+
+def test_format_rounds_to_two_decimals_and_totals() -> None:
+    s = CostSummary(
+        dt.date(2026, 11, 20),
+        totals=[
+            VerticalTotals("api", 1234.5678, 1000.004, 900.005, 300.0, 10.0, 3, 1, 300.00166),
+            VerticalTotals("studio", 10.0, 8.0, 6.0, 1.0, 2.0, 0, 0, None),
+        ],
+        drivers=[Driver("API endpoint", "/v1/a", 450.126, 0.50013)],
+        alerts=[
+            CostAlert(
+                "warning", "api", "api", "failure_rate", "rate", "failure_rate_above_threshold", 0.25, 0.1, 0.204, "x"
+            ),
+            CostAlert(
+                "critical", "studio", "studio", "infra_cost", "usd", "day_over_day_jump", 130.0, 100.0, 0.15, None
+            ),
+        ],
+    )
+    text = format_summary(s)
+    assert "$1,234.57" in text and "$1,000.00" in text and "$300.00" in text
+    # total row: 1244.5678 infra, customer 906.005 over 3 requests = 302.00
+    assert "$1,244.57" in text and "$302.00" in text
+    assert "n/a" in text  # studio has no requests: no cost per request
+    assert "/v1/a: $450.13 (50.01%)" in text
+    # critical first; rates as %, change thresholds as +%
+    assert text.index("[CRITICAL]") < text.index("[WARNING]")
+    assert "25.00% vs 10.00%, threshold 20.40%" in text
+    assert "$130.00 vs $100.00, threshold +15.00%" in text
+
+
+def test_format_day_without_data() -> None:
+    assert "no cost data" in format_summary(CostSummary(dt.date(2026, 1, 1)))
+
+
+def test_summary_matches_marts(test_duckdb: Path) -> None:
+    with duckdb.connect(str(test_duckdb), read_only=True) as con:
+        day, infra, n_alerts = con.execute(
+            """select d.dt, sum(d.infra_cost),
+                      (select count(*) from main_marts.fct_alerts a where a.domain = 'gpu_cost' and a.alert_date = d.dt)
+               from main_marts.fct_gpu_cost_daily d
+               where d.dt = (select max(alert_date) from main_marts.fct_alerts where domain = 'gpu_cost')
+               group by d.dt"""
+        ).fetchone()
+        s = fetch_summary(con, day)
+    assert math.isclose(sum(t.infra_cost for t in s.totals), infra, rel_tol=1e-12)
+    assert len(s.alerts) == n_alerts > 0
+    api = next(t for t in s.totals if t.vertical == "api")
+    endpoints = [d for d in s.drivers if d.breakdown == "API endpoint"]
+    assert endpoints and sum(d.cost for d in endpoints) <= api.customer_fully_loaded_cost + 1e-9
+    assert [d.cost for d in endpoints] == sorted((d.cost for d in endpoints), reverse=True)
+
+
+def test_cli_prints_the_finalised_day(test_duckdb: Path, tmp_path: Path) -> None:
+    env = dbt_env(tmp_path, test_duckdb)
+    res = run([str(BIN / "python"), "-m", "ltx_reports.cost_summary", "--date", "2026-11-22"], env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("GPU cost summary for 2026-11-20")
+    assert "API" in res.stdout and "Studio" in res.stdout and "Total" in res.stdout

@@ -6,7 +6,8 @@
 4. the marts' partitioning / clustering as the warehouse reports them (tables.get)
 5. materialisation configs + partition pruning (manifest), BigQuery-dialect parse of every
    compiled model and test (sqlglot)
-6. `python -m alerting run --target bigquery --dry-run` (the alerting module reading fct_alerts through google-cloud-bigquery)
+6. `python -m alerting run --target bigquery --dry-run`: the alerting module reads fct_alerts
+   through google-cloud-bigquery
 7. the same data built on DuckDB; the key marts compared row by row with the emulator's
 The emulator is stopped whatever happens. Exit status 0 only if every step passed.
 """

@@ -57,7 +57,7 @@ build: install  ## dbt build --full-refresh on DuckDB from $LTX_RAW_DIR into $LT
 
 daily: install  ## the scheduler's incremental run: dbt build (no full refresh)
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
-	$(DBT) build --target duckdb
+	$(DBT) build --target duckdb --vars '{test_window_days: 7}'
 
 demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack messages for the latest day (ALERT_DATE=...)
 	@if [ -f "$(LTX_RAW_DIR)/ground_truth.json" ] || ! compgen -G "$(LTX_RAW_DIR)/ltxstudio_agg_user_date/*.parquet" >/dev/null; then \

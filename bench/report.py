@@ -104,7 +104,10 @@ def render_markdown(r: dict) -> str:
     ]
     what = {
         "full_refresh": "`dbt build --full-refresh` of everything (models + tests) on the whole set",
-        "incremental_day": "append one day, then the scheduler's `dbt build` (incremental, models + tests)",
+        "incremental_day": (
+            "append one day, then the scheduler's `dbt build` (incremental, models + tests; "
+            "data tests on the last 7 days: `test_window_days`)"
+        ),
         "raw_scan_floor": "one DuckDB query: the new day's raw rows read once, aggregated per segment-metric "
         "(+ GPU per vertical-category); whole process",
         "reference_query": "the playbook's ONE query over 70 (+14) days of raw rows: segments, same-weekday "
@@ -120,6 +123,10 @@ def render_markdown(r: dict) -> str:
     variants = [
         ("incremental_day_without_unit_tests", "the same day, `dbt build --exclude-resource-type unit_test`"),
         ("incremental_day_models_only", "the same day, `dbt run` (models only, no tests)"),
+        (
+            "incremental_day_tests_on_full_history",
+            "the same day, data tests on every row (no daily test window)",
+        ),
         ("incremental_day_short_history", "the same day on the shorter history"),
         ("incremental_day_wide_reprocess", "the same day with the wider reprocess window"),
     ]

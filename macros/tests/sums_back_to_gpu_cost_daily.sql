@@ -22,7 +22,8 @@ mart as (
 
 daily as (
 
-    select * from {{ ref('fct_gpu_cost_daily') }}
+    {#- same rows as the tested mart: get_where_subquery applies the daily test window, if any -#}
+    select * from {{ get_where_subquery(ref('fct_gpu_cost_daily'), with_test_where=false) }}
     {% if vertical %}where vertical = '{{ vertical }}'{% endif %}
 
 ),

@@ -1,3 +1,7 @@
+{#- A table, not a view: computed once per run; fct_alerts and the tests read the
+    result instead of re-running the rules once per test. -#}
+{{ config(materialized='table') }}
+
 {#- The gpu_cost rows of fct_alerts (same columns, same order as the usage
     rows). Evaluated only on finalised cost days (dt <= run date -
     `cost_finalisation_days`). One row per day x vertical x metric x rule that

@@ -1,3 +1,7 @@
+{#- A table, not a view: computed once per run; fct_alerts and the tests read the
+    result instead of re-running the rules once per test. -#}
+{{ config(materialized='table') }}
+
 {#- The usage rows of fct_alerts: every scored day x segment x metric whose
     |z| crossed the notice band (suppressed ones included, flagged), with the
     playbook's recommended action and a one-line drivers summary. -#}

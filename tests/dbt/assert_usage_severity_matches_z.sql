@@ -17,9 +17,9 @@ expected as (
         *,
         case
             when z_score is null then 'none'
-            when abs(z_score) > {{ var('z_critical') }} then 'critical'
-            when abs(z_score) > {{ var('z_warning') }} then 'warning'
-            when abs(z_score) > {{ var('z_notice') }} then 'notice'
+            when round(abs(z_score), 9) > {{ var('z_critical') }} then 'critical'
+            when round(abs(z_score), 9) > {{ var('z_warning') }} then 'warning'
+            when round(abs(z_score), 9) > {{ var('z_notice') }} then 'notice'
             else 'none'
         end as expected_severity
 

@@ -50,11 +50,18 @@ def assert_same(db_a: Path, db_b: Path, table: str) -> None:
     cols_a, rows_a = snapshot(db_a, table)
     cols_b, rows_b = snapshot(db_b, table)
     assert cols_a == cols_b, table
-    only_a = [r for r in rows_a if r not in rows_b]
-    only_b = [r for r in rows_b if r not in rows_a]
-    assert len(rows_a) == len(rows_b), f"{table}: {len(rows_a)} vs {len(rows_b)} rows; only in {db_a.name}: " + (
-        f"{only_a[:3]}; only in {db_b.name}: {only_b[:3]}"
-    )
+    if len(rows_a) != len(rows_b):
+        # name the rows that exist on one side only, matched on the non-float columns
+        def key(r: tuple) -> tuple:
+            return tuple(v for v in r if not isinstance(v, float))
+
+        keys_a, keys_b = {key(r) for r in rows_a}, {key(r) for r in rows_b}
+        only_a = [dict(zip(cols_a, r, strict=True)) for r in rows_a if key(r) not in keys_b]
+        only_b = [dict(zip(cols_b, r, strict=True)) for r in rows_b if key(r) not in keys_a]
+        raise AssertionError(
+            f"{table}: {len(rows_a)} vs {len(rows_b)} rows; only in {db_a.name}: {only_a[:3]}; "
+            f"only in {db_b.name}: {only_b[:3]}"
+        )
     for ra, rb in zip(rows_a, rows_b, strict=True):
         for col, a, b in zip(cols_a, ra, rb, strict=True):
             same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) if isinstance(a, float) and b is not None else a == b

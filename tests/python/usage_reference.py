@@ -90,7 +90,7 @@ def expected_scores(raw_dir: Path) -> dict[tuple[dt.date, str, str], dict]:
                 sd = float(x.std(ddof=1)) if n > 1 else None
                 value = series[d]
                 z = (value - mu) / sd if sd else None
-                a = abs(z) if z is not None else 0.0
+                a = round(abs(z), 9) if z is not None else 0.0  # same rounding as the model
                 severity = "critical" if a > 4.5 else "warning" if a > 3 else "notice" if a > 2 else "none"
                 med = _median(x)
                 mad = _median(np.abs(x - med))

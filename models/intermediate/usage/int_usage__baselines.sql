@@ -53,34 +53,13 @@ baseline_points as (
         on
             targets.segment = history.segment
             and targets.metric = history.metric
-            and targets.dt > history.dt
-            and history.dt >= cast({{ dbt.dateadd('day', -lookback, 'targets.dt') }} as date)
-            and mod({{ dbt.datediff('history.dt', 'targets.dt', 'day') }}, 7) = 0
-
-),
-
-ranked_values as (
-
-    select
-        *,
-        row_number() over (partition by dt, segment, metric order by baseline_value) as value_rank,
-        count(*) over (partition by dt, segment, metric) as n_points
-
-    from baseline_points
+            and {{ same_weekday_baseline('history.dt', 'targets.dt') }}
 
 ),
 
 medians as (
 
-    select
-        dt,
-        segment,
-        metric,
-        avg(baseline_value) as baseline_median
-
-    from ranked_values
-    where value_rank in (floor((n_points + 1) / 2.0), ceil((n_points + 1) / 2.0))
-    group by 1, 2, 3
+    {{ exact_median('baseline_points', 'baseline_value', ['dt', 'segment', 'metric'], 'baseline_median') }}
 
 ),
 
@@ -100,28 +79,9 @@ deviations as (
 
 ),
 
-ranked_deviations as (
-
-    select
-        *,
-        row_number() over (partition by dt, segment, metric order by abs_deviation) as deviation_rank,
-        count(*) over (partition by dt, segment, metric) as n_points
-
-    from deviations
-
-),
-
 mads as (
 
-    select
-        dt,
-        segment,
-        metric,
-        avg(abs_deviation) as baseline_mad
-
-    from ranked_deviations
-    where deviation_rank in (floor((n_points + 1) / 2.0), ceil((n_points + 1) / 2.0))
-    group by 1, 2, 3
+    {{ exact_median('deviations', 'abs_deviation', ['dt', 'segment', 'metric'], 'baseline_mad') }}
 
 ),
 
@@ -138,7 +98,7 @@ classic as (
         max(baseline_median) as baseline_median
 
     from deviations
-    group by 1, 2, 3
+    group by dt, segment, metric
 
 ),
 
@@ -180,7 +140,7 @@ outliers as (
             deviations.dt = scaled.dt
             and deviations.segment = scaled.segment
             and deviations.metric = scaled.metric
-    group by 1, 2, 3
+    group by deviations.dt, deviations.segment, deviations.metric
 
 ),
 

@@ -59,9 +59,7 @@ alert_window as (
         on
             alerts.segment = contributor_days.segment
             and alerts.metric = contributor_days.metric
-            and alerts.dt >= contributor_days.dt
-            and contributor_days.dt >= cast({{ dbt.dateadd('day', -lookback, 'alerts.dt') }} as date)
-            and mod({{ dbt.datediff('contributor_days.dt', 'alerts.dt', 'day') }}, 7) = 0
+            and {{ same_weekday_baseline('contributor_days.dt', 'alerts.dt', include_day=true) }}
 
 ),
 

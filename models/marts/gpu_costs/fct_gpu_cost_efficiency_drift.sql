@@ -89,18 +89,23 @@ joined as (
 
 ),
 
+drifted as (
+
+    select
+        *,
+        {{ safe_divide('cost_per_request - baseline_cost_per_request', 'baseline_cost_per_request') }} as drift_pct
+
+    from joined
+
+),
+
 final as (
 
     select
         *,
-        {{ safe_divide('cost_per_request - baseline_cost_per_request', 'baseline_cost_per_request') }} as drift_pct,
-        coalesce(
-            abs({{ safe_divide('cost_per_request - baseline_cost_per_request', 'baseline_cost_per_request') }})
-            > {{ var('efficiency_drift_pct') }},
-            false
-        ) as is_drifting
+        coalesce(abs(drift_pct) > {{ var('efficiency_drift_pct') }}, false) as is_drifting
 
-    from joined
+    from drifted
 
 )
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from alerting.planning import finalised_cost_date
+
 SCHEMA = "main_marts"
 VERTICAL_LABELS = {"api": "API", "studio": "Studio"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "notice": 2}
@@ -64,11 +66,6 @@ class CostSummary:
     totals: list[VerticalTotals] = field(default_factory=list)
     drivers: list[Driver] = field(default_factory=list)
     alerts: list[CostAlert] = field(default_factory=list)
-
-
-def cost_day(run_data_date: dt.date, finalisation_days: int = 3) -> dt.date:
-    """The finalised cost day of a run whose data day is ``run_data_date``."""
-    return run_data_date + dt.timedelta(days=1 - finalisation_days)
 
 
 def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) -> CostSummary:
@@ -187,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duckdb", default=os.environ.get("LTX_DUCKDB_PATH", "data/ltx_monitoring.duckdb"))
     a = p.parse_args(argv)
     run_day = a.date or (dt.date.today() - dt.timedelta(days=1))
-    day = cost_day(run_day, a.finalisation_days)
+    day = finalised_cost_date(run_day, a.finalisation_days)
     with duckdb.connect(a.duckdb, read_only=True) as con:
         print(format_summary(fetch_summary(con, day)))
     return 0

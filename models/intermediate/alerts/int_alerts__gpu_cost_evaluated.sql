@@ -62,7 +62,7 @@ rule_rows as (
             '{{ b["drivers"] }}' as driver_baseline_kind
         from metric_baselines
         where
-            metric in ('{{ rule["metrics"] | join("', '") }}')
+            metric in ('{{ rule["metrics"] | join("', '") }}')  -- noqa: LT05
             and {{ b['points'] }} >= {{ min_points }}
             {%- if rule['threshold_kind'] == 'z' %}
                 and {{ severity_from_z(breach, 'gpu_cost') }} != 'none'

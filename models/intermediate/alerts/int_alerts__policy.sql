@@ -51,9 +51,9 @@ muted_alerts as (
     from candidates
     inner join mutes
         on
-            (mutes.scope = '*' or mutes.scope = candidates.scope)
-            and (mutes.metric = '*' or mutes.metric = candidates.metric)
-            and (mutes.rule = '*' or mutes.rule = candidates.rule)
+            (candidates.scope = mutes.scope or mutes.scope = '*')
+            and (candidates.metric = mutes.metric or mutes.metric = '*')
+            and (candidates.rule = mutes.rule or mutes.rule = '*')
             and candidates.alert_date <= mutes.ends_on
             and (mutes.starts_on is null or candidates.alert_date >= mutes.starts_on)
 
@@ -103,12 +103,12 @@ ranked as (
         row_number() over (
             partition by incident_id
             order by
-                case when domain = 'gpu_cost' and cause != 'infra' then 0 else 1 end,
+                case when domain = 'gpu_cost' and cause != 'infra' then 0 else 1 end asc,
                 severity_rank desc,
                 coalesce(abs(z_score), -1) desc,
-                primary_order,
-                metric,
-                rule
+                primary_order asc,
+                metric asc,
+                rule asc
         ) = 1 as is_incident_primary
 
     from held

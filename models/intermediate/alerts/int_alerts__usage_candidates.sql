@@ -125,7 +125,7 @@ final as (
         alerts.direction,
         alerts.is_suppressed,
         alerts.suppression_reason,
-        not (
+        not(
             alerts.baseline_points < {{ var('min_baseline_points') }}
             or alerts.is_low_variance
             or alerts.has_baseline_outlier

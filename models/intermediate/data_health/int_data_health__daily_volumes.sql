@@ -38,9 +38,9 @@ usage_volumes as (
     select
         dt,
         'usage' as source,
-        count(*) as loaded_rows,
-        count(distinct lt_id) as dau,
-        sum(tokens_consumed) as tokens,
+        cast(count(*) as {{ dbt.type_bigint() }}) as loaded_rows,
+        cast(count(distinct lt_id) as {{ dbt.type_bigint() }}) as dau,
+        cast(sum(tokens_consumed) as {{ dbt.type_bigint() }}) as tokens,
         cast(null as {{ type_double() }}) as cost_usd
 
     from user_days
@@ -53,10 +53,10 @@ gpu_cost_volumes as (
     select
         dt,
         'gpu_costs' as source,
-        count(*) as loaded_rows,
+        cast(count(*) as {{ dbt.type_bigint() }}) as loaded_rows,
         cast(null as {{ dbt.type_bigint() }}) as dau,
         cast(null as {{ dbt.type_bigint() }}) as tokens,
-        sum(row_cost) as cost_usd
+        cast(sum(row_cost) as {{ type_double() }}) as cost_usd
 
     from request_costs
     group by dt

@@ -19,13 +19,23 @@ primaries as (
 
 ),
 
+incident_teams as (
+
+    select distinct
+        incident_id,
+        team
+
+    from policy
+
+),
+
 team_lists as (
 
     select
         incident_id,
         {{ dbt.listagg('team', "','", 'order by team') }} as teams
 
-    from (select distinct incident_id, team from policy) as incident_teams
+    from incident_teams
     group by incident_id
 
 ),
@@ -34,8 +44,8 @@ members as (
 
     select
         incident_id,
-        count(*) as member_count,
-        sum(case when is_postable then 1 else 0 end) as postable_member_count,
+        cast(count(*) as {{ dbt.type_bigint() }}) as member_count,
+        cast(sum(case when is_postable then 1 else 0 end) as {{ dbt.type_bigint() }}) as postable_member_count,
         max(severity_rank) as severity_rank
 
     from policy

@@ -41,12 +41,14 @@ final as (
         contributor_deltas.baseline as baseline_value,
         contributor_deltas.delta,
         contributor_deltas.share_of_delta,
-        contributor_deltas.contributor_rank,
-        case
-            when contributor_deltas.contributor_type in ('endpoint', 'process') then 1
-            when contributor_deltas.contributor_type = 'model' then 2
-            else 3
-        end as breakdown_order,
+        cast(contributor_deltas.contributor_rank as {{ dbt.type_bigint() }}) as contributor_rank,
+        cast(
+            case
+                when contributor_deltas.contributor_type in ('endpoint', 'process') then 1
+                when contributor_deltas.contributor_type = 'model' then 2
+                else 3
+            end as {{ dbt.type_bigint() }}
+        ) as breakdown_order,
         case when contributor_deltas.driver_metric = 'failed_requests' then 'count' else 'usd' end as unit
 
     from alerts

@@ -89,7 +89,7 @@ history as (
     inner join volumes
         on
             spine.source = volumes.source
-            and volumes.dt < spine.dt
+            and spine.dt > volumes.dt
             and mod({{ dbt.datediff('volumes.dt', 'spine.dt', 'day') }}, 7) = 0
             and volumes.loaded_rows > 0
 
@@ -125,8 +125,8 @@ joined as (
     select
         spine.dt,
         spine.source,
-        {{ day_of_week('spine.dt') }} as day_of_week,
-        coalesce(volumes.loaded_rows, 0) as loaded_rows,
+        cast({{ day_of_week('spine.dt') }} as {{ dbt.type_bigint() }}) as day_of_week,
+        cast(coalesce(volumes.loaded_rows, 0) as {{ dbt.type_bigint() }}) as loaded_rows,
         volumes.dau,
         volumes.tokens,
         volumes.cost_usd,

@@ -1,3 +1,10 @@
+{{ config(contract={'enforced': target.type == 'duckdb'}) }}
+
+{#- Contract (column names, order, types in the YAML) enforced on DuckDB; not on
+    BigQuery, whose emulator rejects the contract DDL `create or replace table t
+    (<columns>) OPTIONS(...) as (select ...)` (Parser Error: syntax error at or
+    near "AS"). See docs/alert-rules-and-policy.md. -#}
+
 {#- One row per incident (alerts sharing a cause, see int_alerts__policy): its
     primary (headline) alert, members, highest severity, the teams it concerns,
     whether any member may be posted, and its cause (a short machine label:

@@ -1,10 +1,16 @@
 {{
     config(
+        contract={'enforced': target.type == 'duckdb'},
         materialized='table',
         partition_by=day_partition('alert_date'),
         cluster_by=['domain', 'team'],
     )
 }}
+
+{#- Contract (column names, order, types in the YAML) enforced on DuckDB; not on
+    BigQuery, whose emulator rejects the contract DDL `create or replace table t
+    (<columns>) OPTIONS(...) as (select ...)` (Parser Error: syntax error at or
+    near "AS"). See docs/alert-rules-and-policy.md. -#}
 
 {#- Every alert of every domain, one row per alert (DESIGN.md §3.3), with the
     policy's verdict (is_postable, hold_reason) and its incident. The contract

@@ -63,7 +63,7 @@ daily: install  ## the scheduler's incremental run (RUN_DATE=YYYY-MM-DD replays 
 	@[[ "$(RUN_DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "RUN_DATE must be YYYY-MM-DD, got '$(RUN_DATE)'" >&2; exit 2; }
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
 	$(DBT) build --target duckdb --select +fct_data_health --exclude test_type:unit tag:freshness $(DAILY_VARS)
-	@$(DBT) test --target duckdb --select tag:freshness $(DAILY_VARS) || { \
+	@$(DBT) test --target duckdb --select tag:freshness --vars '{run_date: "$(RUN_DATE)", check_freshness: true}' || { \
 		echo "STALE SOURCE DATA for run date $(RUN_DATE): a raw source's last loaded day is older than its" >&2; \
 		echo "freshness limit (models/staging/sources.yml). The daily build stopped; see main_marts.fct_data_health." >&2; \
 		exit 1; }

@@ -23,7 +23,14 @@ def test_freshness_judged_against_run_date(test_duckdb: Path, tmp_path: Path, ru
     shutil.copy(test_duckdb, db)
     raw_dir = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
     res = run(
-        [str(BIN / "dbt"), "test", "--select", "tag:freshness", "--vars", json.dumps({"run_date": run_date, "check_freshness": True})],
+        [
+            str(BIN / "dbt"),
+            "test",
+            "--select",
+            "tag:freshness",
+            "--vars",
+            json.dumps({"run_date": run_date, "check_freshness": True}),
+        ],
         env=dbt_env(raw_dir if raw_dir.is_absolute() else REPO / raw_dir, db),
     )
     out = res.stdout + res.stderr

@@ -55,9 +55,19 @@ build: install  ## dbt build --full-refresh on DuckDB from $LTX_RAW_DIR into $LT
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
 	$(DBT) build --full-refresh --target duckdb
 
-daily: install  ## the scheduler's incremental run: dbt build (no full refresh)
+# the morning `make daily` stands on (the run_date var); RUN_DATE=YYYY-MM-DD replays one
+RUN_DATE ?= $(shell date -u +%F)
+DAILY_VARS := --vars '{test_window_days: 7, run_date: "$(RUN_DATE)"}'
+
+daily: install  ## the scheduler's incremental run (RUN_DATE=YYYY-MM-DD replays a morning): freshness check, then the `daily` selector
+	@[[ "$(RUN_DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "RUN_DATE must be YYYY-MM-DD, got '$(RUN_DATE)'" >&2; exit 2; }
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
-	$(DBT) build --target duckdb --vars '{test_window_days: 7}'
+	$(DBT) build --target duckdb --select +fct_data_health --exclude test_type:unit tag:freshness $(DAILY_VARS)
+	@$(DBT) test --target duckdb --select tag:freshness --vars '{run_date: "$(RUN_DATE)", check_freshness: true}' || { \
+		echo "STALE SOURCE DATA for run date $(RUN_DATE): a raw source's last loaded day is older than its" >&2; \
+		echo "freshness limit (models/staging/sources.yml). The daily build stopped; see main_marts.fct_data_health." >&2; \
+		exit 1; }
+	$(DBT) build --target duckdb --selector daily $(DAILY_VARS)
 
 demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack messages for the latest day (ALERT_DATE=...)
 	@if [ -f "$(LTX_RAW_DIR)/ground_truth.json" ] || ! compgen -G "$(LTX_RAW_DIR)/ltxstudio_agg_user_date/*.parquet" >/dev/null; then \

@@ -43,7 +43,7 @@ REQUIRED_ALERT_COLUMNS = (
     "drivers_summary",
     "recommended_action",
 )
-OPTIONAL_ALERT_COLUMNS = ("unit", "threshold", "suppression_reason")
+OPTIONAL_ALERT_COLUMNS = ("unit", "threshold", "suppression_reason", "threshold_kind")
 DRIVER_COLUMNS = (
     "alert_id",
     "contributor_type",
@@ -345,7 +345,8 @@ def row_to_alert(row: Mapping[str, Any]) -> Alert:
         baseline_stddev=_float(row.get("baseline_stddev")),
         z_score=_float(row.get("z_score")),
         pct_change=_float(row.get("pct_change")),
-        threshold=_float(row.get("threshold")),
+        # z rules carry their notice band as threshold (threshold_kind 'z'): not a level to print
+        threshold=None if row.get("threshold_kind") == "z" else _float(row.get("threshold")),
         severity=str(row.get("severity") or "unknown"),
         direction=row.get("direction"),
         is_suppressed=bool(row.get("is_suppressed")),  # null -> posted: never silently dropped

@@ -17,6 +17,9 @@ KEY_MARTS: dict[str, tuple[str, ...]] = {
     "fct_usage_anomaly_scores": ("dt", "segment", "metric"),
     "fct_gpu_cost_daily": ("dt", "vertical"),
     "fct_alerts": ("alert_id",),
+    "fct_alert_incidents": ("incident_id",),
+    "fct_gpu_cost_alert_drivers": ("alert_id", "contributor_type", "contributor"),
+    "fct_data_health": ("dt", "source"),
 }
 
 REL_TOL = 1e-9

@@ -283,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
                 duckdb_path.unlink(missing_ok=True)
                 duck_env = {**os.environ, "DO_NOT_TRACK": "1", "LTX_RAW_DIR": str(raw_dir),
                             "LTX_DUCKDB_PATH": str(duckdb_path)}  # fmt: skip
-                dbt(["run", "--target", "duckdb", "--vars", dbt_vars, "--target-path", "target/duckdb_reference"],
+                dbt(["build", "--resource-type", "seed", "--resource-type", "model", "--target", "duckdb",
+                     "--vars", dbt_vars, "--target-path", "target/duckdb_reference"],
                     duck_env, work_dir / "dbt_run_duckdb.log")  # fmt: skip
             with step("engine comparison DuckDB vs BigQuery emulator", timings):
                 compare_engines(bq, duckdb_path)

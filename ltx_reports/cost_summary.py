@@ -97,8 +97,9 @@ def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) 
     alerts = [
         CostAlert(*row)
         for row in con.execute(
-            f"""select severity, team, scope, metric, unit, rule, current_value, baseline_mean, threshold,
-                       drivers_summary
+            # z rules carry their notice band as threshold; this summary prints only level thresholds
+            f"""select severity, team, scope, metric, unit, rule, current_value, baseline_mean,
+                       case when threshold_kind = 'z' then null else threshold end, drivers_summary
                 from {SCHEMA}.fct_alerts
                 where domain = 'gpu_cost' and alert_date = ? and not is_suppressed""",  # noqa: S608
             [day],

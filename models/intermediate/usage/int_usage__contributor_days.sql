@@ -31,10 +31,9 @@ contributor_totals as (
         segment,
         contributor_type,
         contributor,
-        count(distinct lt_id) as dau,
-        sum(image_generations) as image_generations,
-        sum(video_generations) as video_generations,
-        sum(tokens) as tokens
+        {%- for metric, aggregate in usage_metric_definitions().items() %}
+            {{ aggregate }} as {{ metric }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
 
     from segmented
     group by 1, 2, 3, 4

@@ -76,10 +76,9 @@ segment_totals as (
     select
         dt,
         segment,
-        count(distinct lt_id) as dau,
-        sum(image_generations) as image_generations,
-        sum(video_generations) as video_generations,
-        sum(tokens) as tokens
+        {%- for metric, aggregate in usage_metric_definitions().items() %}
+            {{ aggregate }} as {{ metric }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
 
     from segmented
     group by 1, 2
@@ -92,10 +91,9 @@ filled as (
         days.dt,
         segments.segment,
         coalesce(raw_rows_per_day.raw_rows, 0) as raw_rows_on_day,
-        coalesce(segment_totals.dau, 0) as dau,
-        coalesce(segment_totals.image_generations, 0) as image_generations,
-        coalesce(segment_totals.video_generations, 0) as video_generations,
-        coalesce(segment_totals.tokens, 0) as tokens
+        {%- for metric in usage_metrics() %}
+            coalesce(segment_totals.{{ metric }}, 0) as {{ metric }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
 
     from days
     cross join segments

@@ -1,34 +1,68 @@
 {{
     config(
+        contract={'enforced': target.type == 'duckdb'},
         materialized='table',
         partition_by=day_partition('alert_date'),
         cluster_by=['domain', 'team'],
     )
 }}
 
-{#- Every alert of both domains, one row per alert (DESIGN.md §3.3). The
-    alerting module reads this table; `alert_id` is stable across re-runs. -#}
+{#- Contract (column names, order, types in the YAML) enforced on DuckDB; not on
+    BigQuery, whose emulator rejects the contract DDL `create or replace table t
+    (<columns>) OPTIONS(...) as (select ...)` (Parser Error: syntax error at or
+    near "AS"). See docs/alert-rules-and-policy.md. -#}
+
+{#- Every alert of every domain, one row per alert (DESIGN.md §3.3), with the
+    policy's verdict (is_postable, hold_reason) and its incident. The contract
+    (YAML) fixes names, order and types of these columns. -#}
 
 with
 
-usage_alerts as (
+policy as (
 
-    select * from {{ ref('int_usage__alerts') }}
-
-),
-
-gpu_cost_alerts as (
-
-    select * from {{ ref('int_gpu_cost__alerts') }}
+    select * from {{ ref('int_alerts__policy') }}
 
 ),
 
-unioned as (
+final as (
 
-    select * from usage_alerts
-    union all
-    select * from gpu_cost_alerts
+    select
+        alert_id,
+        incident_id,
+        alert_date,
+        domain,
+        team,
+        scope,
+        metric,
+        rule,
+        threshold_kind,
+        baseline_kind,
+        unit,
+        current_value,
+        baseline_mean,
+        baseline_stddev,
+        baseline_points,
+        z_score,
+        robust_z_score,
+        pct_change,
+        threshold,
+        severity,
+        direction,
+        is_suppressed,
+        suppression_reason,
+        is_postable,
+        hold_reason,
+        is_baseline_valid,
+        has_insufficient_baseline,
+        is_low_variance,
+        has_baseline_outlier,
+        baseline_outlier_date,
+        is_incident_primary,
+        drivers_summary,
+        recommended_action
+
+    from policy
 
 )
 
-select * from unioned
+select * from final

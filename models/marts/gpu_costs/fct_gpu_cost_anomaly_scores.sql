@@ -40,13 +40,7 @@ final as (
         z_score,
         pct_change,
         has_insufficient_baseline,
-        case
-            when z_score is null then 'none'
-            when abs(z_score) > {{ var('cost_z_critical') }} then 'critical'
-            when abs(z_score) > {{ var('cost_z_warning') }} then 'warning'
-            when abs(z_score) > {{ var('cost_z_notice') }} then 'notice'
-            else 'none'
-        end as severity,
+        {{ severity_from_z('z_score', 'gpu_cost') }} as severity,
         case when value < baseline_mean then 'decrease' else 'increase' end as direction
 
     from metric_baselines

@@ -87,13 +87,7 @@ classified as (
 
     select
         *,
-        case
-            when z_score is null then 'none'
-            when round(abs(z_score), 9) > {{ var('z_critical') }} then 'critical'
-            when round(abs(z_score), 9) > {{ var('z_warning') }} then 'warning'
-            when round(abs(z_score), 9) > {{ var('z_notice') }} then 'notice'
-            else 'none'
-        end as severity,
+        {{ severity_from_z('z_score', 'usage') }} as severity,
         case when value < baseline_mean then 'decrease' else 'increase' end as direction,
         segment in ('enterprise_contract', 'enterprise_pilot') and is_weekend as is_enterprise_weekend,
         baseline_points < {{ var('baseline_weeks') }} as has_insufficient_baseline,

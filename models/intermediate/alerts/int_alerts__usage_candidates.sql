@@ -1,16 +1,27 @@
-{#- A table, not a view: computed once per run; fct_alerts and the tests read the
-    result instead of re-running the rules once per test. -#}
+{#- A table, not a view: computed once per run; the policy and the tests read the
+    result instead of re-running it once per test. -#}
 {{ config(materialized='table') }}
 
-{#- The usage rows of fct_alerts: every scored day x segment x metric whose
-    |z| crossed the notice band (suppressed ones included, flagged), with the
-    playbook's recommended action and a one-line drivers summary. -#}
+{#- The usage candidates of fct_alerts (rule `usage_zscore`, declared in var
+    `alert_rules`): every scored day x segment x metric whose |z| crossed the
+    notice band (suppressed ones included, flagged), with the validity flags,
+    the robust score, the baseline day that is the outlier (the baseline point
+    farthest from the baseline median, when the baseline holds an outlier), the
+    playbook's recommended action and a one-line drivers summary.
+    `has_insufficient_baseline`: fewer than `min_baseline_points` points. -#}
+{%- set rule = var('alert_rules')['usage_zscore'] -%}
 
 with
 
 scores as (
 
     select * from {{ ref('fct_usage_anomaly_scores') }}
+
+),
+
+outliers as (
+
+    select * from {{ ref('int_alerts__usage_baseline_outliers') }}
 
 ),
 
@@ -90,21 +101,39 @@ final as (
         {{ alert_id("'usage'", 'alerts.dt', 'alerts.segment', 'alerts.metric', "'usage_zscore'") }} as alert_id,
         alerts.dt as alert_date,
         'usage' as domain,
-        'product' as team,
+        '{{ rule["team"] }}' as team,
         alerts.segment as scope,
         alerts.metric,
+        'usage_zscore' as rule,
+        case alerts.metric
+            {%- for metric in usage_metrics() %}
+                when '{{ metric }}' then {{ loop.index }}
+            {%- endfor %}
+        end as primary_order,
+        '{{ rule["threshold_kind"] }}' as threshold_kind,
+        '{{ rule["baseline_kind"] }}' as baseline_kind,
         case when alerts.metric = 'tokens' then 'tokens' else 'count' end as unit,
         alerts.value as current_value,
         alerts.baseline_mean,
         alerts.baseline_stddev,
+        cast(alerts.baseline_points as {{ dbt.type_bigint() }}) as baseline_points,
         alerts.z_score,
+        alerts.robust_z_score,
         alerts.pct_change,
-        cast(null as {{ type_double() }}) as threshold,
+        cast({{ rule_threshold_sql(rule) }} as {{ type_double() }}) as threshold,
         alerts.severity,
         alerts.direction,
         alerts.is_suppressed,
         alerts.suppression_reason,
-        'usage_zscore' as rule,
+        not(
+            alerts.baseline_points < {{ var('min_baseline_points') }}
+            or alerts.is_low_variance
+            or alerts.has_baseline_outlier
+        ) as is_baseline_valid,
+        alerts.baseline_points < {{ var('min_baseline_points') }} as has_insufficient_baseline,
+        alerts.is_low_variance,
+        alerts.has_baseline_outlier,
+        outliers.baseline_outlier_date,
         drivers_summary.drivers_summary,
         concat(
             case alerts.severity
@@ -135,7 +164,8 @@ final as (
                 when not alerts.is_baseline_valid then ' Baseline caveat: see the validity flags.'
                 else ''
             end
-        ) as recommended_action
+        ) as recommended_action,
+        'segment_shift' as cause
 
     from alerts
     left join drivers_summary
@@ -143,6 +173,11 @@ final as (
             alerts.dt = drivers_summary.dt
             and alerts.segment = drivers_summary.segment
             and alerts.metric = drivers_summary.metric
+    left join outliers
+        on
+            alerts.dt = outliers.dt
+            and alerts.segment = outliers.segment
+            and alerts.metric = outliers.metric
 
 )
 

@@ -1,0 +1,40 @@
+{#- The declared alert rules (var `alert_rules`, dbt_project.yml) of one domain,
+    as a list of dicts with the rule name under `name`, in declaration order. -#}
+{% macro alert_rules(domain) -%}
+{%- set rules = [] -%}
+{%- for name, rule in var('alert_rules').items() if rule['domain'] == domain -%}
+    {%- do rules.append(dict(rule, name=name)) -%}
+{%- endfor -%}
+{{ return(rules) }}
+{%- endmacro %}
+
+{#- A threshold declared by var name, as SQL: a number, or a case on the vertical
+    when the var is a map like {api: 0.70, studio: 0.46}. -#}
+{% macro rule_threshold_sql(rule, vertical_expr='vertical') -%}
+{%- set value = var(rule['threshold']) -%}
+{%- if value is mapping -%}
+case {{ vertical_expr }}{% for key, v in value.items() %} when '{{ key }}' then {{ v }}{% endfor %} end
+{%- else -%}
+{{ value }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The team an alert of this rule routes to, as SQL. -#}
+{% macro rule_team_sql(rule, vertical_expr='vertical') -%}
+{%- if rule['team'] == 'vertical' -%}{{ vertical_expr }}{%- else -%}'{{ rule['team'] }}'{%- endif -%}
+{%- endmacro %}
+
+{#- The rule's recommended action text with `{threshold_pct}` filled in (scalar thresholds). -#}
+{% macro rule_action_text(rule) -%}
+{%- set value = var(rule['threshold']) -%}
+{%- set text = rule.get('action') or '' -%}
+{%- if value is not mapping -%}
+    {%- set text = text | replace('{threshold_pct}', (value * 100) | round(1) | string) -%}
+{%- endif -%}
+{{ return(text | replace("'", "''")) }}
+{%- endmacro %}
+
+{#- A number or the name of a var holding one. -#}
+{% macro number_or_var(value) -%}
+{%- if value is string -%}{{ return(var(value)) }}{%- else -%}{{ return(value) }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,16 @@
+{#- THE mapping from |z| to severity, for every domain: `none` at or below the
+    notice band, then notice / warning / critical (each band exclusive below,
+    inclusive above: |z| = 3 is notice, 3.01 warning). |z| is rounded to 9
+    decimals first so that float noise in sigma cannot flip an exact band edge
+    between runs. Bands are vars: usage z_notice / z_warning / z_critical,
+    gpu_cost cost_z_notice / cost_z_warning / cost_z_critical. -#}
+{% macro severity_from_z(z_expr, domain) -%}
+{%- set prefix = {'usage': 'z_', 'gpu_cost': 'cost_z_'}[domain] -%}
+case
+    when {{ z_expr }} is null then 'none'
+    when round(abs({{ z_expr }}), 9) > {{ var(prefix ~ 'critical') }} then 'critical'
+    when round(abs({{ z_expr }}), 9) > {{ var(prefix ~ 'warning') }} then 'warning'
+    when round(abs({{ z_expr }}), 9) > {{ var(prefix ~ 'notice') }} then 'notice'
+    else 'none'
+end
+{%- endmacro %}

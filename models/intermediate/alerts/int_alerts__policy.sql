@@ -1,0 +1,118 @@
+{{ config(materialized='table') }}
+
+{#- The one alert policy, over the candidates of every domain (unioned by
+    column name):
+      * holds: `hold_reason` is the first that applies of enterprise_weekend
+        (playbook suppression), insufficient_baseline (the baseline has too
+        few points), incomplete_data (a usage alert of a day whose `usage`
+        health is not complete, a cost alert of a cost day whose `gpu_costs`
+        health is not complete; no health row = not complete) and muted (a
+        row of seed alert_mutes matches scope, metric and rule, `*` = any,
+        starts_on (empty = always) <= alert_date <= ends_on). Held alerts stay.
+      * incidents: usage per (day, segment, direction), gpu_cost per (day,
+        vertical), data_health per (day, source); the primary is the alert on
+        a component (gpu_cost: a cause other than `infra`), then the highest
+        severity, the largest |z|, the declared order (usage: metric order;
+        gpu_cost: rule order). The incident's cause is its primary's. -#}
+
+with
+
+candidates as (
+
+    {% for domain in ['usage', 'gpu_cost', 'data_health'] %}
+        select {{ alert_candidate_columns() | join(', ') }}
+        from {{ ref('int_alerts__' ~ domain ~ '_candidates') }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+health as (
+
+    select
+        dt,
+        source,
+        status
+
+    from {{ ref('fct_data_health') }}
+
+),
+
+mutes as (
+
+    select * from {{ ref('alert_mutes') }}
+
+),
+
+muted_alerts as (
+
+    select distinct candidates.alert_id
+
+    from candidates
+    inner join mutes
+        on
+            (candidates.scope = mutes.scope or mutes.scope = '*')
+            and (candidates.metric = mutes.metric or mutes.metric = '*')
+            and (candidates.rule = mutes.rule or mutes.rule = '*')
+            and candidates.alert_date <= mutes.ends_on
+            and (mutes.starts_on is null or candidates.alert_date >= mutes.starts_on)
+
+),
+
+flagged as (
+
+    select
+        candidates.*,
+        candidates.domain in ('usage', 'gpu_cost') and coalesce(health.status, 'missing') != 'complete'
+            as is_data_incomplete,
+        muted_alerts.alert_id is not null as is_muted
+
+    from candidates
+    left join health
+        on
+            candidates.alert_date = health.dt
+            and health.source = case candidates.domain when 'usage' then 'usage' when 'gpu_cost' then 'gpu_costs' end
+    left join muted_alerts
+        on candidates.alert_id = muted_alerts.alert_id
+
+),
+
+held as (
+
+    select
+        *,
+        case
+            when is_suppressed then coalesce(suppression_reason, 'enterprise_weekend')
+            when coalesce(has_insufficient_baseline, false) then 'insufficient_baseline'
+            when is_data_incomplete then 'incomplete_data'
+            when is_muted then 'muted'
+        end as hold_reason,
+        {{ incident_id('domain', 'alert_date', 'scope', "case when domain = 'usage' then direction else '' end") }}
+            as incident_id,
+        case severity when 'critical' then 3 when 'warning' then 2 when 'notice' then 1 else 0 end as severity_rank
+
+    from flagged
+
+),
+
+ranked as (
+
+    select
+        *,
+        hold_reason is null as is_postable,
+        row_number() over (
+            partition by incident_id
+            order by
+                case when domain = 'gpu_cost' and cause != 'infra' then 0 else 1 end asc,
+                severity_rank desc,
+                coalesce(abs(z_score), -1) desc,
+                primary_order asc,
+                metric asc,
+                rule asc
+        ) = 1 as is_incident_primary
+
+    from held
+
+)
+
+select * from ranked

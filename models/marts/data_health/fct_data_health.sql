@@ -1,0 +1,194 @@
+{{
+    config(
+        contract={'enforced': target.type == 'duckdb'},
+        partition_by=day_partition(),
+        cluster_by=['source'],
+    )
+}}
+
+{#- Contract (column names, order, types in the YAML) enforced on DuckDB; not on
+    BigQuery, whose emulator rejects the contract DDL `create or replace table t
+    (<columns>) OPTIONS(...) as (select ...)` (Parser Error: syntax error at or
+    near "AS"). See docs/alert-rules-and-policy.md. -#}
+
+{#- Is each raw source's day complete? Grain dt x source (usage, gpu_costs), from
+    each source's first loaded day to the later of its last loaded day and its
+    due day: usage is due through run date - 1 (the run date itself is still
+    being collected), GPU costs through the finalised cost day (run date -
+    `cost_finalisation_days`). Days after the last loaded day up to the due
+    day are `missing`.
+
+    Judged on ROWS, what a partial load loses (usage: one row per active user),
+    not on activity per user: expected_rows = the median rows of the last
+    `data_health_baseline_weeks` loaded same weekdays before the day (loaded =
+    at least one row; a missing day never lowers the expectation). `incomplete`
+    when rows < `data_health_incomplete_fraction` x expected; with fewer than
+    `data_health_min_points` such days there is no expectation and a loaded day
+    counts as complete. -#}
+
+{%- set weeks = var('data_health_baseline_weeks') | int -%}
+
+with
+
+volumes as (
+
+    select * from {{ ref('int_data_health__daily_volumes') }}
+
+),
+
+sources as (
+
+    select
+        source,
+        min(dt) as first_day,
+        max(dt) as last_loaded_day,
+        case source
+            when 'usage' then cast({{ dbt.dateadd('day', -1, run_date()) }} as date)
+            else {{ cost_finalised_through() }}
+        end as due_through
+
+    from volumes
+    group by source
+
+),
+
+bounds as (
+
+    select
+        min(first_day) as first_day,
+        max(case when due_through > last_loaded_day then due_through else last_loaded_day end) as last_day
+
+    from sources
+
+),
+
+days as (
+
+    {{ days_between('bounds', 'first_day', 'last_day') }}
+
+),
+
+spine as (
+
+    select
+        days.dt,
+        sources.source,
+        sources.due_through
+
+    from days
+    inner join sources
+        on
+            days.dt >= sources.first_day
+            and (days.dt <= sources.last_loaded_day or days.dt <= sources.due_through)
+
+),
+
+history as (
+
+    select
+        spine.dt,
+        spine.source,
+        volumes.loaded_rows,
+        row_number() over (partition by spine.dt, spine.source order by volumes.dt desc) as weeks_back
+
+    from spine
+    inner join volumes
+        on
+            spine.source = volumes.source
+            and spine.dt > volumes.dt
+            and mod({{ dbt.datediff('volumes.dt', 'spine.dt', 'day') }}, 7) = 0
+            and volumes.loaded_rows > 0
+
+),
+
+recent_history as (
+
+    select * from history
+    where weeks_back <= {{ weeks }}
+
+),
+
+medians as (
+
+    {{ exact_median('recent_history', 'loaded_rows', ['dt', 'source'], 'expected_rows') }}
+
+),
+
+points as (
+
+    select
+        dt,
+        source,
+        count(*) as baseline_points
+
+    from recent_history
+    group by dt, source
+
+),
+
+joined as (
+
+    select
+        spine.dt,
+        spine.source,
+        cast({{ day_of_week('spine.dt') }} as {{ dbt.type_bigint() }}) as day_of_week,
+        cast(coalesce(volumes.loaded_rows, 0) as {{ dbt.type_bigint() }}) as loaded_rows,
+        volumes.dau,
+        volumes.tokens,
+        volumes.cost_usd,
+        cast(medians.expected_rows as {{ type_double() }}) as expected_rows,
+        cast(coalesce(points.baseline_points, 0) as {{ dbt.type_bigint() }}) as baseline_points,
+        spine.dt <= spine.due_through as is_due
+
+    from spine
+    left join volumes
+        on
+            spine.dt = volumes.dt
+            and spine.source = volumes.source
+    left join medians
+        on
+            spine.dt = medians.dt
+            and spine.source = medians.source
+    left join points
+        on
+            spine.dt = points.dt
+            and spine.source = points.source
+
+),
+
+final as (
+
+    select
+        dt,
+        source,
+        day_of_week,
+        loaded_rows as row_count,
+        dau,
+        tokens,
+        cost_usd,
+        expected_rows,
+        baseline_points,
+        {{ safe_divide('loaded_rows', 'expected_rows') }} as completeness,
+        case
+            when loaded_rows = 0 then 'missing'
+            when
+                baseline_points >= {{ var('data_health_min_points') }}
+                and loaded_rows < {{ var('data_health_incomplete_fraction') }} * expected_rows
+                then 'incomplete'
+            else 'complete'
+        end as status,
+        case
+            when loaded_rows = 0 then 'no rows loaded'
+            when baseline_points < {{ var('data_health_min_points') }}
+                then 'too few loaded same weekdays to judge: assumed complete'
+            when loaded_rows < {{ var('data_health_incomplete_fraction') }} * expected_rows
+                then 'rows below the incomplete fraction of the same-weekday expectation'
+            else 'rows within the same-weekday expectation'
+        end as status_reason,
+        is_due
+
+    from joined
+
+)
+
+select * from final

@@ -131,6 +131,19 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
+def _generation_text(data: dict) -> str:
+    g = data.get("generation") or {}
+    text = ""
+    if g:
+        text += (
+            f" History {'reused (' + g['how'] + ')' if g.get('reused') else 'generated'}"
+            f"{'; generation took ' + str(g['generation_s']) + ' s' if g.get('generation_s') is not None else ''}."
+        )
+    if data.get("size_reasoning"):
+        text += " " + data["size_reasoning"]
+    return text
+
+
 def render_markdown(r: dict) -> str:
     m = r["machine"]
     t = r["timings"]
@@ -139,6 +152,15 @@ def render_markdown(r: dict) -> str:
         "",
         f"Measured {r['measured_at']} by `make bench` ({r['mode']} mode, {r['reps']} repetitions, median).",
         "",
+        *(
+            [
+                "**QUICK MODE: development-size data (`--quick`), not the production-like default; the numbers "
+                "prove the harness, they do not judge the targets.**",
+                "",
+            ]
+            if r["mode"] == "quick"
+            else []
+        ),
         f"**Machine:** {m['cpu_model']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, "
         f"Python {m['python']}, dbt-core {m['dbt_core']}, dbt-duckdb {m['dbt_duckdb']}, duckdb {m['duckdb']}. "
         f"Load average before/after: {r['load']['before']} / {r['load']['after']}. {r['load']['note']}",
@@ -146,7 +168,7 @@ def render_markdown(r: dict) -> str:
         f"**Data:** {r['user_day_rows']:,} user-day rows and {r['gpu_rows']:,} GPU cost rows over {r['days']} days "
         f"({r['data']['users']:,} users, {r['data']['gpu_requests_per_day']:,} GPU requests/day, seed "
         f"{r['data']['seed']}); the appended day {r['data']['new_day']} has {r['data']['new_day_user_day_rows']:,} "
-        f"user-day and {r['data']['new_day_gpu_rows']:,} GPU rows.",
+        f"user-day and {r['data']['new_day_gpu_rows']:,} GPU rows." + _generation_text(r["data"]),
         "",
         "| number | seconds (median) | runs | CPU s (median) | peak RSS MB | what it is |",
         "|---|---:|---|---:|---:|---|",

@@ -291,6 +291,22 @@ def raw_rows_per_day(raw_dir: Path) -> dict[str, dict]:
     return out
 
 
+def raw_layout(raw_dir: Path) -> dict[str, dict[str, int]]:
+    """{table: {"files", "row_groups", "rows"}} from Parquet metadata: turns row groups read into days read."""
+    import pyarrow.parquet as pq
+
+    out = {}
+    for t in RAW_TABLES:
+        files = sorted((raw_dir / t).glob("*.parquet"))
+        metas = [pq.ParquetFile(f).metadata for f in files]
+        out[t] = {
+            "files": len(files),
+            "row_groups": sum(m.num_row_groups for m in metas),
+            "rows": sum(m.num_rows for m in metas),
+        }
+    return out
+
+
 # --- instrumenting dbt-duckdb ---------------------------------------------------------------
 
 

@@ -312,6 +312,16 @@ def raw_table_rows(raw_dir: Path) -> dict[str, int]:
     return {t: sum(per_day.values()) for t, per_day in rows_read_mod.raw_rows_per_day(raw_dir).items()}
 
 
+def row_groups_per_day(raw_dir: Path) -> dict[str, float]:
+    """Parquet row groups per day of each dated raw table (the generator writes one file, one row group, a day)."""
+    layout = rows_read_mod.raw_layout(raw_dir)
+    return {
+        t: round(layout[t]["row_groups"] / layout[t]["files"], 3)
+        for t in rows_read_mod.DATED_TABLES
+        if layout[t]["files"]
+    }
+
+
 def day_raw_rows(new_counts: dict, raw_dir: Path) -> dict[str, int]:
     """Rows of one day per raw table: the appended day's; enterprise_users is a snapshot loaded whole each day."""
     return {
@@ -556,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
             day_rows,
             {k: v["raw_rows_read"] for k, v in rows_read.items()},
             raw_table_rows(raw_long),
+            {t: v["row_groups_scanned"] for t, v in rows_read["incremental_day"]["tables"].items()},
+            row_groups_per_day(raw_long),
         ),
         "equality": equality,
         "reference_query": {

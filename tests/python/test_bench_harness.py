@@ -585,3 +585,49 @@ def test_history_is_reused_only_for_the_same_arguments(tmp_path: Path) -> None:
     (raw / datagen.FINGERPRINT_FILE).unlink()
     assert datagen.cached_history(other, raw) is None
     assert datagen.fingerprint(spec) != datagen.fingerprint(other)
+
+
+def test_row_group_bound_on_both_sides() -> None:
+    day = {"gpu_request_attribution_and_cost": 50}
+    rows = {"incremental_day": {"gpu_request_attribution_and_cost": 10}, "full_refresh": {}}
+    # reprocess_days 3, one row group a day -> at most 4 row groups
+    ok = report.judge_rows_read_targets(
+        10.0, 1.0, 3, day, rows, {}, {"gpu_request_attribution_and_cost": 4}, {"gpu_request_attribution_and_cost": 1.0}
+    )
+    assert ok["incremental_row_groups_read_vs_window"]["gpu_request_attribution_and_cost"] == {
+        "row_groups_read": 4,
+        "bound": 4.0,
+        "over_bound": 1.0,
+        "within_bound": True,
+    }
+    # few rows emitted (a pushed-down filter) but every day's row group opened: the row-group check catches it
+    bad = report.judge_rows_read_targets(
+        10.0, 1.0, 3, day, rows, {}, {"gpu_request_attribution_and_cost": 5}, {"gpu_request_attribution_and_cost": 1.0}
+    )
+    assert bad["incremental_rows_read_within_window"] is True
+    assert bad["incremental_row_groups_read_vs_window"]["gpu_request_attribution_and_cost"]["within_bound"] is False
+
+
+def test_raw_layout_counts_files_row_groups_and_rows(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    counts = _raw_days(raw)
+    layout = rows_read.raw_layout(raw)
+    assert layout["ltxstudio_agg_user_date"] == {
+        "files": 5,
+        "row_groups": 5,
+        "rows": sum(counts["ltxstudio_agg_user_date"].values()),
+    }
+    assert layout["enterprise_users"] == {"files": 1, "row_groups": 1, "rows": 4}
+    assert run_bench.row_groups_per_day(raw) == {
+        "ltxstudio_agg_user_date": 1.0,
+        "gpu_request_attribution_and_cost": 1.0,
+    }
+    per_day = rows_read.raw_rows_per_day(raw)
+    assert per_day["gpu_request_attribution_and_cost"] == counts["gpu_request_attribution_and_cost"]
+    assert per_day["enterprise_users"] == {None: 4}
+    new = {"user_day_rows": 11, "gpu_rows": 22}
+    assert run_bench.day_raw_rows(new, raw) == {
+        "ltxstudio_agg_user_date": 11,
+        "enterprise_users": 4,
+        "gpu_request_attribution_and_cost": 22,
+    }

@@ -631,3 +631,15 @@ def test_raw_layout_counts_files_row_groups_and_rows(tmp_path: Path) -> None:
         "enterprise_users": 4,
         "gpu_request_attribution_and_cost": 22,
     }
+
+
+def test_committed_results_carry_the_design_keys() -> None:
+    """bench/results.json as committed: the §3.1 keys, rows read for both runs and every raw table, its mode."""
+    r = json.loads((run_bench.BENCH / "results.json").read_text())
+    missing = [k for k in report.CONTRACT_KEYS if k not in r]
+    assert not missing, f"bench/results.json lacks {missing}: re-run make bench"
+    assert set(r["raw_rows_read"]) == {"full_refresh", "incremental_day"}
+    for run in ("full_refresh", "incremental_day"):
+        assert set(r["raw_rows_read"][run]) == set(rows_read.RAW_TABLES) == set(r["day_raw_rows"])
+    assert r["mode"] in ("default", "quick")
+    assert all(r["targets_issue_15"]["full_refresh_reads_every_raw_row"].values())

@@ -1,13 +1,16 @@
 """``python -m bench.run_bench``: the benchmark driver behind ``make bench``.
 
 Steps (each timed step is a whole process; medians of ``--reps`` repetitions):
- 1. generate a history of ``--days`` days with ``ltx_synth`` into ``bench/work/<mode>/``;
+ 1. generate a history of ``--days`` days with ``ltx_synth`` into ``bench/work/<mode>/``, or reuse
+    the one there when the generator arguments and source match (``bench_fingerprint.json``);
  2. full refresh of the history -> the "yesterday" warehouse (snapshot);
  3. append the next day (generator's per-day functions, same seed and population);
  4. incremental_day: restore the snapshot, run the scheduler's ``dbt build``;
  5. full_refresh: ``dbt build --full-refresh`` on history + new day;
  6. equality of every table/incremental model for the reprocess window incl. the new day;
- 7. dbt no-op, raw-scan floor query, playbook reference query;
+ 7. raw rows read: the full refresh and the daily run once more each, untimed, in-process with
+    DuckDB profiling (``bench.rows_read``): rows per raw table, per node, and a BigQuery estimate;
+    dbt no-op, raw-scan floor query, playbook reference query;
  8. the same incremental day on a shorter history (and a wider reprocess window);
  9. detection quality via ``ltx_synth.evaluate`` / ``ltx_synth.evaluate_cost`` where they exist;
 10. bench/results.json and bench/RESULTS.md.

@@ -481,7 +481,7 @@ def history_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date
                 "scale": {"domain": [_iso(start), _iso(end + dt.timedelta(days=1))], "type": "utc"},
                 "axis": {"format": "%b %d", "labelAngle": 0},
             },
-            "y": {"field": "series", "type": "nominal", "title": None, "sort": series},
+            "y": {"field": "series", "type": "nominal", "title": None, "sort": series, "axis": {"labelLimit": 320}},
             "color": {
                 "field": "severity",
                 "type": "nominal",

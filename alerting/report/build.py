@@ -359,7 +359,7 @@ def backtest_view(backend: Backend, alerts: Sequence[Mapping[str, Any]], start: 
             held=list(result.held.items()),
         )
     except (ImportError, AttributeError) as exc:
-        log.info("no alerting.backtest (%s): the report counts alerts per week itself", exc)
+        log.debug("no alerting.backtest (%s): the report counts alerts per week itself", exc)
     except Exception as exc:
         log.warning(
             "alerting.backtest failed (%s: %s): the report counts alerts per week itself", type(exc).__name__, exc

@@ -22,6 +22,8 @@ from tests.python.test_report import DAY, FIXTURE_ALERTS, make_marts
 REPO = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("LTX_REPORT_TEST_OUT", REPO / "data" / "test" / "report-browser"))
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(autouse=True)
 def _chromium() -> None:

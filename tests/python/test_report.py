@@ -374,3 +374,17 @@ def test_real_marts_charts_match_the_alerts_baseline(test_duckdb: Path) -> None:
             assert day_point["value"] == pytest.approx(a["current_value"])
         checked += 1
     assert checked, "no chart with a full baseline was checked"
+
+
+def test_incident_charts_accept_alert_objects(marts: Path) -> None:
+    """The runner holds alerting.model.Alert objects, not rows: attributes work the same."""
+    from types import SimpleNamespace
+
+    backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
+    try:
+        objs = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["alert_id"] in ("u-free-tokens", "u-ent-dau")]
+        charts = incident_charts(backend, objs)
+    finally:
+        backend.close()
+    assert set(charts) == {"inc-u-free-tokens", "inc-u-ent-dau"}
+    assert charts["inc-u-free-tokens"].spec["datasets"]["mu"] == [{"mu": 3_068_455.0}]

@@ -18,10 +18,14 @@
                 vertical, each with its own rolling baseline (mean, sample
                 stddev of the previous `cost_baseline_days` days) for the
                 band, `is_baseline_point` on the days the alert's rule
-                compared with: the previous `cost_baseline_days` days
-                (z rule), the previous `cost_spike_window_days` days (spike /
-                threshold rules: their 7-day average) or the previous day
-                (day-over-day).
+                compared with, by the alert's `baseline_kind` when
+                fct_alerts has that column (rolling: the previous
+                `cost_baseline_days` days; same_weekday: the same weekday
+                over `cost_weekday_baseline_weeks` weeks; trailing_7d: the
+                previous `cost_spike_window_days` days; previous_day /
+                same_weekday_transition: the day before; previous_week: 7
+                days before), else by rule (cost_zscore rolling,
+                day_over_day_jump previous day, the others trailing 7 days).
 
     Data-health alerts have no series here (the report shows
     fct_data_health). The alert's own mean / sigma stay in fct_alerts: the
@@ -32,6 +36,13 @@
 {%- set baseline_weeks = var('baseline_weeks') | int -%}
 {%- set cost_baseline_days = var('cost_baseline_days') | int -%}
 {%- set short_days = var('cost_spike_window_days') | int -%}
+{%- set weekday_weeks = var('cost_weekday_baseline_weeks', 8) | int -%}
+{#- baseline_kind is read when the build's fct_alerts has it (checked at run time) -#}
+{%- set alert_columns = [] -%}
+{%- if execute -%}
+    {%- set alert_columns = adapter.get_columns_in_relation(ref('fct_alerts'))
+        | map(attribute='name') | map('lower') | list -%}
+{%- endif -%}
 
 with
 
@@ -43,7 +54,16 @@ alerts as (
         domain,
         scope,
         metric,
-        rule
+        {% if 'baseline_kind' in alert_columns -%}
+            baseline_kind
+        {%- else -%}
+            case rule
+                when 'cost_zscore' then 'rolling'
+                when 'day_over_day_jump' then 'previous_day'
+                when 'usage_zscore' then 'same_weekday'
+                else 'trailing_7d'
+            end as baseline_kind
+        {%- endif %}
 
     from {{ ref('fct_alerts') }}
     where domain in ('usage', 'gpu_cost')
@@ -91,7 +111,7 @@ usage_points as (
 
 ),
 
-cost_points as (
+cost_window as (
 
     select
         alerts.alert_id,
@@ -99,18 +119,12 @@ cost_points as (
         alerts.domain,
         alerts.scope,
         alerts.metric,
+        alerts.baseline_kind,
         cost_baselines.dt,
         cost_baselines.value,
         cost_baselines.baseline_mean as point_baseline_mean,
         cost_baselines.baseline_stddev as point_baseline_stddev,
-        cost_baselines.dt < alerts.alert_date
-        and {{ dbt.datediff('cost_baselines.dt', 'alerts.alert_date', 'day') }}
-        <= case alerts.rule
-            when 'cost_zscore' then {{ cost_baseline_days }}
-            when 'day_over_day_jump' then 1
-            else {{ short_days }}
-        end as is_baseline_point,
-        cost_baselines.dt = alerts.alert_date as is_alert_day
+        {{ dbt.datediff('cost_baselines.dt', 'alerts.alert_date', 'day') }} as days_back  -- noqa: LT05
 
     from alerts
     inner join cost_baselines
@@ -120,6 +134,31 @@ cost_points as (
             and alerts.alert_date >= cost_baselines.dt
             and cast({{ dbt.dateadd('day', -cost_days, 'alerts.alert_date') }} as date) < cost_baselines.dt
     where alerts.domain = 'gpu_cost'
+
+),
+
+cost_points as (
+
+    select
+        alert_id,
+        alert_date,
+        domain,
+        scope,
+        metric,
+        dt,
+        value,
+        point_baseline_mean,
+        point_baseline_stddev,
+        days_back > 0 and case
+            when baseline_kind = 'rolling' then days_back <= {{ cost_baseline_days }}
+            when baseline_kind = 'same_weekday' then days_back <= {{ 7 * weekday_weeks }} and mod(days_back, 7) = 0
+            when baseline_kind in ('previous_day', 'same_weekday_transition') then days_back = 1
+            when baseline_kind = 'previous_week' then days_back = 7
+            else days_back <= {{ short_days }}
+        end as is_baseline_point,
+        days_back = 0 as is_alert_day
+
+    from cost_window
 
 ),
 

@@ -160,6 +160,7 @@ class IncidentView:
     hold_reasons: list[str]
     chart_svg: Markup | None = None
     chart_note: str = ""
+    drivers_summary: str = ""
 
 
 def _title(a: Any) -> str:
@@ -301,6 +302,7 @@ def incident_views(
             hold_reasons=sorted({data.hold_reason(m) or "" for m in members if data.held(m)} - {""}),
             chart_svg=Markup(chart.svg) if chart and chart.svg else None,  # noqa: S704 - safe_svg checked it
             chart_note="" if chart else "no chart: the build has no series for this alert",
+            drivers_summary=str(p.get("drivers_summary") or ""),
         )
         (held if is_held else posted).append(view)
     order = lambda v: (severity_rank(v.severity), v.domain, v.title)  # noqa: E731

@@ -125,6 +125,7 @@ FIXTURE_ALERTS = [
         "c-api-idle", domain="gpu_cost", team="api", alert_date=COST_DAY, scope="api", metric="idle_cost",
         unit="usd", rule="cost_zscore", baseline_kind="rolling", current_value=512.04, baseline_mean=163.78,
         baseline_stddev=40.0, z_score=8.7, pct_change=2.13, severity="critical", incident_id="inc-cost",
+        drivers_summary="idle +$348.26 (98 % of the change) <b>",
     ),
     alert(
         "c-api-infra", domain="gpu_cost", team="api", alert_date=COST_DAY, scope="api", metric="infra_cost",
@@ -212,6 +213,7 @@ def test_cost_incident_groups_its_rules(marts: Path) -> None:
     assert "API – Idle cost" in article and "day_over_day_jump" in article  # member line
     assert article.count('id="incident-') == 1
     assert "<dt>z</dt><dd>8.70</dd>" in article
+    assert "<strong>Drivers:</strong> idle +$348.26 (98 % of the change) &lt;b&gt;" in article  # no structured rows
 
 
 def test_every_data_string_is_escaped(marts: Path) -> None:

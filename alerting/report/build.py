@@ -140,6 +140,24 @@ def incident_charts(backend: Backend, alerts: Iterable[Any], png: bool = True, s
     return out
 
 
+def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
+    """The runner's `chart_for` hook: an incident (with `.members` and/or `.primary`) -> (filename, PNG bytes).
+
+    The chart is the one of the incident's primary alert (the mart's is_incident_primary when the
+    members carry it); None when there is nothing to draw (no series, e.g. data health).
+    """
+
+    def render(incident: Any) -> tuple[str, bytes] | None:
+        members = list(getattr(incident, "members", None) or [])
+        primary = primary_of(members) if members else getattr(incident, "primary", None)
+        if primary is None:
+            return None
+        chart = next(iter(incident_charts(backend, [primary], png=True, svg=False).values()), None)
+        return (chart.filename, chart.png) if chart is not None and chart.png else None
+
+    return render
+
+
 # --- view models (pre-formatted strings; the template escapes them) ----------------------------
 
 

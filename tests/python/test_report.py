@@ -390,3 +390,24 @@ def test_incident_charts_accept_alert_objects(marts: Path) -> None:
         backend.close()
     assert set(charts) == {"inc-u-free-tokens", "inc-u-ent-dau"}
     assert charts["inc-u-free-tokens"].spec["datasets"]["mu"] == [{"mu": 3_068_455.0}]
+
+
+def test_chart_for_hook_returns_filename_and_png_of_the_primary(marts: Path) -> None:
+    """The runner's hook (delivery branch: chart_for(IncidentView) -> (filename, bytes) | None)."""
+    from types import SimpleNamespace
+
+    from alerting.report import chart_for
+
+    backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
+    try:
+        hook = chart_for(backend)
+        members = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["alert_id"] == "u-free-tokens"]
+        incident = SimpleNamespace(incident_id="inc-u-free-tokens", primary=members[0], members=tuple(members))
+        filename, png = hook(incident)
+        cost = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["incident_id"] == "inc-cost"]
+        no_series = hook(SimpleNamespace(incident_id="inc-cost", primary=cost[1], members=tuple(cost)))
+    finally:
+        backend.close()
+    assert filename == "20261117-usage-free-tokens.png"
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    assert no_series is None  # the fixture has no cost series: nothing to upload, no error

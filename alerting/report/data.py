@@ -298,16 +298,19 @@ def read_data_health(backend: Backend, start: dt.date, end: dt.date) -> list[dic
     present = columns(backend, DATA_HEALTH)
     if not {"dt", "source", "status"} <= present:
         return None
-    wanted = [c for c in ("dt", "source", "rows", "expected_rows", "completeness", "status", "status_reason")
-              if c in present]  # fmt: skip
+    count = "row_count" if "row_count" in present else ("rows" if "rows" in present else None)
+    optional = [c for c in ("expected_rows", "completeness", "status_reason") if c in present]
+    select = ["dt", "source", "status", *optional] + ([f"{count} as rows"] if count else [])
     p = backend.param
     sql = (
-        f"select {', '.join(wanted)} from {backend.table('marts', DATA_HEALTH)}"  # noqa: S608
+        f"select {', '.join(select)} from {backend.table('marts', DATA_HEALTH)}"  # noqa: S608
         f" where dt >= {p('start')} and dt <= {p('end')} order by dt desc, source"
     )
     rows = backend.query(sql, {"start": start, "end": end})
     for r in rows:
         r["dt"] = _date(r["dt"])
+        for c in ("rows", "expected_rows", "completeness", "status_reason"):
+            r.setdefault(c, None)  # a build without the column shows a dash
     return rows
 
 

@@ -100,7 +100,7 @@ def make_marts(path: Path, alerts: list[dict[str, Any]], series: bool = True, he
                 )
     if health:
         con.execute(
-            "create table main_marts.fct_data_health (dt date, source varchar, rows bigint, expected_rows double,"
+            "create table main_marts.fct_data_health (dt date, source varchar, row_count bigint, expected_rows double,"
             " completeness double, status varchar, status_reason varchar)"
         )
         con.execute(
@@ -263,7 +263,18 @@ def test_data_health_rows_escaped(tmp_path: Path) -> None:
     html = build(path)
     health = section(html, "health", 'id="backtest"')
     assert 'class="status-incomplete">incomplete' in health and "38%" in health
+    assert '<td class="num">380</td><td class="num">1,000</td>' in health
     assert "&lt;for a Tuesday&gt;" in health
+
+
+def test_data_health_with_only_the_contract_columns(tmp_path: Path) -> None:
+    path = make_marts(tmp_path / "h2.duckdb", [alert("u-free-tokens")])
+    con = duckdb.connect(str(path))
+    con.execute("create table main_marts.fct_data_health (dt date, source varchar, status varchar)")
+    con.execute("insert into main_marts.fct_data_health values (?, 'usage', 'missing')", [DAY])
+    con.close()
+    health = section(build(path), "health", 'id="backtest"')
+    assert 'class="status-missing">missing' in health and "–" in health
 
 
 def test_no_alerts_day(marts: Path) -> None:

@@ -256,7 +256,7 @@ def _member_line(a: Any) -> dict[str, str]:
 
 def _driver_rows(rows: Sequence[Mapping[str, Any]], unit: str | None) -> list[dict[str, str]]:
     out = []
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (str(r.get("contributor_type") or ""), r.get("contributor_rank") or 0)):
         share = r.get("share_of_delta")
         u = r.get("unit") or unit
         out.append(
@@ -266,7 +266,7 @@ def _driver_rows(rows: Sequence[Mapping[str, Any]], unit: str | None) -> list[di
                 "value": format_value(r.get("value"), u),
                 "baseline": format_value(r.get("baseline"), u),
                 "delta": format_delta(r.get("delta"), u),
-                "share": f"{share * 100:.0f} %" if _finite(share) else "n/a",
+                "share": f"{share * 100 + 0.0:.0f} %".replace("-0 %", "0 %") if _finite(share) else "n/a",
             }
         )
     return out

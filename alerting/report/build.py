@@ -363,6 +363,7 @@ class BacktestView:
     rows: list[list[str]]
     totals: list[str] = field(default_factory=list)
     held: list[tuple[str, int]] = field(default_factory=list)
+    label_columns: int = 1  # leading text columns; the rest are counts (right-aligned)
 
 
 def backtest_view(backend: Backend, alerts: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> BacktestView:
@@ -377,6 +378,7 @@ def backtest_view(backend: Backend, alerts: Sequence[Mapping[str, Any]], start: 
             rows=[[w, s, *(str(c) for c in cells)] for w, s, cells in result.rows],
             totals=["total", "", *(str(c) for c in result.totals)],
             held=list(result.held.items()),
+            label_columns=2,
         )
     except (ImportError, AttributeError) as exc:
         log.debug("no alerting.backtest (%s): the report counts alerts per week itself", exc)

@@ -422,3 +422,28 @@ def test_chart_for_hook_returns_filename_and_png_of_the_primary(marts: Path) -> 
     assert filename == "20261117-usage-free-tokens.png"
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
     assert no_series is None  # the fixture has no cost series: nothing to upload, no error
+
+
+def test_backtest_hook_renders_the_backtest_modules_table(marts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With alerting.backtest present (read_window + run_backtest), its table is the section."""
+    import sys
+    from types import ModuleType, SimpleNamespace
+
+    import alerting
+
+    calls: list[tuple[dt.date, dt.date]] = []
+    fake = ModuleType("alerting.backtest")
+    fake.read_window = lambda backend, start, end: calls.append((start, end)) or ["rows"]  # type: ignore[attr-defined]
+    fake.run_backtest = lambda alerts: SimpleNamespace(  # type: ignore[attr-defined]
+        policies=("current", "warning+"),
+        rows=(("2026-W47", "warning", ("3/1", "3/1")), ("2026-W47", "notice", ("2/2", "0/0"))),
+        totals=("5/3", "3/1"),
+        held={"muted": 1},
+    )
+    monkeypatch.setitem(sys.modules, "alerting.backtest", fake)
+    monkeypatch.setattr(alerting, "backtest", fake, raising=False)
+    backtest = section(build(marts), "backtest", "</section>")
+    assert calls == [(DAY - dt.timedelta(days=89), DAY)]
+    assert "alerting.backtest" in backtest and "muted 1" in backtest
+    assert '<th class="num">warning+</th>' in backtest
+    assert '<td>2026-W47</td><td>notice</td><td class="num">2/2</td><td class="num">0/0</td>' in backtest

@@ -280,10 +280,14 @@ def usage_spec(chart: ChartInput) -> dict[str, Any]:
     bands = band_values(chart.baseline_mean, chart.baseline_stddev)
     baseline_n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
     sigma = f" · σ {format_value(chart.baseline_stddev, chart.unit)}" if _finite(chart.baseline_stddev) else ""
+    where = (
+        f"of the last {baseline_n} {chart.alert_date:%A}s (filled points)"
+        if baseline_n
+        else "(this build has no series for the alert: the day against its bands only)"
+    )
     subtitle = [
         _headline(chart),
-        f"μ {format_value(chart.baseline_mean, chart.unit)}{sigma} of the last {baseline_n} "
-        f"{chart.alert_date:%A}s (filled points); bands ±2σ / ±3σ / ±4.5σ",
+        f"μ {format_value(chart.baseline_mean, chart.unit)}{sigma} {where}; bands ±2σ / ±3σ / ±4.5σ",
     ]
     layers: list[dict[str, Any]] = []
     if bands:
@@ -365,9 +369,19 @@ def cost_spec(chart: ChartInput) -> dict[str, Any]:
     baseline_n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
     subtitle = [
         _headline(chart),
-        f"band: each day's rolling mean ± 2σ; filled: the {baseline_n} day(s) the alert compared with",
+        f"band: each day's rolling mean ± 2σ; filled: the {baseline_n} day(s) the alert compared with"
+        if band or baseline_n
+        else f"baseline {format_value(chart.baseline_mean, chart.unit)} (dashed); the build has no series for it",
     ]
     main: list[dict[str, Any]] = []
+    if not band and _finite(chart.baseline_mean):
+        main.append(
+            {
+                "data": {"name": "mu"},
+                "mark": {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]},
+                "encoding": {"y": {"field": "mu", "type": "quantitative"}},
+            }
+        )
     if band:
         main += [
             {
@@ -397,6 +411,7 @@ def cost_spec(chart: ChartInput) -> dict[str, Any]:
         "band": band,
         "threshold": [{"threshold": chart.threshold}] if _finite(chart.threshold) else [],
         "components": comps,
+        "mu": [{"mu": chart.baseline_mean}] if _finite(chart.baseline_mean) else [],
     }
     main_view = {"width": WIDTH - 150 if comps else WIDTH, "height": HEIGHT, "layer": main}
     if not comps:

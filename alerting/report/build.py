@@ -133,8 +133,11 @@ def incident_charts(backend: Backend, alerts: Iterable[Any], png: bool = True, s
     out: dict[str, Chart] = {}
     for a in with_series:
         points = series.get(str(_get(a, "alert_id")), [])
-        if not points:
-            continue
+        if not points:  # a build without the chart mart: the day against the alert's own baseline
+            value, mean = _get(a, "current_value"), _get(a, "baseline_mean")
+            if not (_finite(value) and _finite(mean)):
+                continue
+            points = [SeriesPoint(data._date(_get(a, "alert_date")), float(value), False, True)]
         ci = chart_input(a, points, components.get(str(_get(a, "alert_id")), []), basis)
         out[incident_key(a)] = render_chart(ci, png=png, svg=svg)
     return out
@@ -319,7 +322,7 @@ def incident_views(
             held=is_held,
             hold_reasons=sorted({data.hold_reason(m) or "" for m in members if data.held(m)} - {""}),
             chart_svg=Markup(chart.svg) if chart and chart.svg else None,  # noqa: S704 - safe_svg checked it
-            chart_note="" if chart else "no chart: the build has no series for this alert",
+            chart_note="" if chart else "no chart: nothing to draw for this alert",
             drivers_summary=str(p.get("drivers_summary") or ""),
         )
         (held if is_held else posted).append(view)

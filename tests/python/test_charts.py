@@ -214,3 +214,15 @@ def test_history_spec_one_cell_per_alert_row_held_faded() -> None:
     assert spec["encoding"]["color"]["scale"]["domain"] == ["warning", "critical"]
     png = render_png(spec, scale=1)
     assert size(png)[0] > 300
+
+
+def test_alert_only_chart_when_the_build_has_no_series() -> None:
+    """Without fct_alert_chart_series the chart still places the day against the alert's bands."""
+    only_day = (SeriesPoint(DAY, 4_497_947.0, False, True),)
+    spec = chart_spec(usage_input(points=only_day))
+    assert [r["kind"] for r in spec["datasets"]["series"]] == [KIND_DAY]
+    assert len(spec["datasets"]["bands"]) == 3
+    assert "no series" in spec["title"]["subtitle"][1]
+    cost = chart_spec(cost_input().__class__(**{**cost_input().__dict__, "points": only_day}))
+    assert cost["datasets"]["mu"] == [{"mu": 540.0}] and cost["datasets"]["band"] == []
+    assert any(layer["data"]["name"] == "mu" for layer in cost["layer"])

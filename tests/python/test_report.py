@@ -252,7 +252,10 @@ def test_degrades_without_optional_marts(tmp_path: Path) -> None:
     path = make_marts(tmp_path / "bare.duckdb", [alert("u-free-tokens")], series=False)
     html = build(path)
     assert "Free – Tokens" in html and "3.36" in html
-    assert "no chart: the build has no series" in html
+    article = html[html.index('id="incident-inc-u-free-tokens"') :]
+    article = article[: article.index("</article>")]
+    assert article.count("<svg") == 1  # the day against the alert's own bands, without history
+    assert "this build has no series for the alert" in article
     assert "no <code>fct_data_health</code> mart" in html
     assert "No GPU cost data in the window." in html
     assert "per ISO week and severity" in html or "alerting.backtest" in html
@@ -415,13 +418,13 @@ def test_chart_for_hook_returns_filename_and_png_of_the_primary(marts: Path) -> 
         members = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["alert_id"] == "u-free-tokens"]
         incident = SimpleNamespace(incident_id="inc-u-free-tokens", primary=members[0], members=tuple(members))
         filename, png = hook(incident)
-        cost = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["incident_id"] == "inc-cost"]
-        no_series = hook(SimpleNamespace(incident_id="inc-cost", primary=cost[1], members=tuple(cost)))
+        health = SimpleNamespace(**alert("d-usage", domain="data_health", scope="usage", metric="rows"))
+        no_chart = hook(SimpleNamespace(incident_id="inc-d", primary=health, members=(health,)))
     finally:
         backend.close()
     assert filename == "20261117-usage-free-tokens.png"
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
-    assert no_series is None  # the fixture has no cost series: nothing to upload, no error
+    assert no_chart is None  # data health has no series: nothing to upload, no error
 
 
 def test_backtest_hook_renders_the_backtest_modules_table(marts: Path, monkeypatch: pytest.MonkeyPatch) -> None:

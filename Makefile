@@ -24,7 +24,7 @@ TEST_DUCKDB := $(TEST_DIR)/ltx_monitoring.duckdb
 TEST_DATA_ARGS := --seed 7 --end-date 2026-11-22 --days 100 --users 2500 --gpu-requests-per-day 300
 DEMO_DATA_ARGS := --seed 42 --days 120 --users 5000 --anomaly-on-last-day
 
-.PHONY: help install demo build daily alerts test lint test-python test-dbt test-bigquery bench clean
+.PHONY: help install demo build daily alerts report chromium test lint test-python test-dbt test-report test-bigquery bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,9 +77,20 @@ demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack message
 	$(DBT) build --full-refresh --target duckdb
 	$(BIN)/python -m ltx_reports.cost_summary
 	$(BIN)/python -m alerting run --dry-run --target duckdb $(if $(ALERT_DATE),--date $(ALERT_DATE))
+	@report=$$($(BIN)/python -m alerting report --target duckdb $(if $(ALERT_DATE),--date $(ALERT_DATE))); \
+		echo "HTML report: $$report"
 
 alerts: install  ## post the Slack digests for yesterday (ALERT_DATE=YYYY-MM-DD for another day; needs SLACK_BOT_TOKEN)
 	$(BIN)/python -m alerting run $(if $(ALERT_DATE),--date $(ALERT_DATE))
+
+report: install  ## the HTML report of the latest day (REPORT_DATE=YYYY-MM-DD for another) -> reports/<day>/index.html
+	@if [ ! -f "$(LTX_DUCKDB_PATH)" ]; then $(MAKE) --no-print-directory build; fi
+	@report=$$($(BIN)/python -m alerting report --target duckdb $(if $(REPORT_DATE),--date $(REPORT_DATE))); \
+		echo "HTML report: $$report"
+
+# Debian's chromium for the report's browser test (CI runs as root; elsewhere sudo is needed once)
+chromium:  ## install headless Chromium where it is missing
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
 lint: install  ## ruff + sqlfluff
 	$(BIN)/ruff check .
@@ -93,8 +104,12 @@ test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit
 	rm -f $(TEST_DUCKDB)
 	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb
 
-test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest
-	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest
+test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest (all but the browser tests)
+	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser"
+
+test-report: install chromium $(TEST_RAW_DIR)/ground_truth.json  ## the HTML report in headless Chromium (needs test-dbt's build)
+	@test -f $(TEST_DUCKDB) || $(MAKE) --no-print-directory test-dbt
+	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m browser tests/python
 
 $(EMU_VENV)/.installed: requirements-emulator.lock | $(VENV)/.installed
 	rm -rf $(EMU_VENV)
@@ -105,7 +120,7 @@ $(EMU_VENV)/.installed: requirements-emulator.lock | $(VENV)/.installed
 test-bigquery: install $(EMU_VENV)/.installed $(TEST_RAW_DIR)/ground_truth.json  ## dbt-bigquery + BigQuery client against a local emulator; marts == DuckDB's
 	$(BIN)/python -m bigquery_ci.run --raw-dir $(TEST_RAW_DIR) --work-dir $(TEST_DIR)/bigquery
 
-test: lint test-dbt test-python test-bigquery  ## everything CI runs
+test: lint test-dbt test-python test-report test-bigquery  ## everything CI runs
 
 # Not part of `make test`: minutes of CPU. BENCH_ARGS="--quick" for a small run, see README "Benchmark".
 bench: install  ## benchmark full refresh vs daily incremental vs raw-scan floor vs one-query reference -> bench/results.json

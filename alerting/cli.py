@@ -14,6 +14,7 @@ from typing import TextIO
 
 from alerting import redact
 from alerting.planning import finalised_cost_date
+from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing
 from alerting.runner import RunOptions, run
 from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
@@ -83,7 +84,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="run")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,report}")
     run_p = sub.add_parser(
         "run",
         help="post (or print) the alert digests of one day",
@@ -126,6 +127,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="routing config (default: $LTX_ALERTING_CHANNELS_FILE or alerting/channels.toml)",
     )
     run_p.add_argument("--verbose", action="store_true", help="debug logging (slack_sdk requests; token redacted)")
+    report_command.add_parser(sub, env, default_finalisation_days(env))
     return parser
 
 
@@ -161,6 +163,9 @@ def _configure_logging(env: Mapping[str, str], verbose: bool) -> None:
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     args = build_parser(env).parse_args(argv)
+    if args.command == "report":
+        _configure_logging(env, False)
+        return report_command.main(args, env)
     _configure_logging(env, args.verbose)
     log = logging.getLogger("alerting")
     secrets = [env.get(TOKEN_ENV, "")]

@@ -7,7 +7,7 @@
 5. materialisation configs + partition pruning (manifest), BigQuery-dialect parse of every
    compiled model and test (sqlglot)
 6. `python -m alerting run --target bigquery --dry-run`: the alerting module reads fct_alerts
-   through google-cloud-bigquery
+   through google-cloud-bigquery (and `alerting report --target bigquery` writes the HTML report)
 7. the same data built on DuckDB; the key marts compared row by row with the emulator's
 The emulator is stopped whatever happens. Exit status 0 only if every step passed.
 """
@@ -190,6 +190,22 @@ def run_alerting(env: dict[str, str], day: dt.date) -> None:
     print(result.stdout[-6000:], result.stderr[-3000:], sep="\n", flush=True)
     if result.returncode != 0:
         raise StepFailed(f"alerting dry run on BigQuery failed (exit {result.returncode})")
+    run_report(env, day)
+
+
+def run_report(env: dict[str, str], day: dt.date) -> None:
+    """`python -m alerting report --target bigquery`: the report's mart reads through the BigQuery client."""
+    out = ROOT / "data" / "test" / "bigquery" / "report"
+    command = [str(BIN / "python"), "-m", "alerting", "report", "--target", "bigquery", "--date", str(day),
+               "--out", str(out)]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    print(result.stdout[-2000:], result.stderr[-3000:], sep="\n", flush=True)
+    page = out / "index.html"
+    if result.returncode != 0 or not page.exists():
+        raise StepFailed(f"alerting report on BigQuery failed (exit {result.returncode})")
+    html = page.read_text(encoding="utf-8")
+    if 'id="history"' not in html or "<svg" not in html:
+        raise StepFailed("the report built from BigQuery lacks its alert history chart")
 
 
 def rows_bigquery(bq: bigquery.Client, dataset: str, mart: str) -> list[dict[str, Any]] | None:

@@ -1,0 +1,80 @@
+"""`python -m alerting report --date D [--out DIR]`: write the day's self-contained HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from alerting.planning import finalised_cost_date
+from alerting.report.build import build_report, write_report
+from alerting.report.data import latest_day
+from alerting.warehouse import WarehouseError, config_from_env, open_backend
+
+log = logging.getLogger("alerting")
+
+DESCRIPTION = """\
+Write DIR/index.html (default reports/<DATE>/): one self-contained page — no scripts, nothing
+loaded from the network, readable offline on a laptop or a phone — with the day's incidents
+(chart, drivers, caveats; held and muted ones apart with their reason), 90 days of alert
+history, GPU cost trends (API vs Studio) and the week's top cost drivers, data health and
+the backtest. Cost incidents are those of the finalised cost day DATE + 1 - N (as `run`).
+"""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int) -> None:
+    """The `report` subcommand on the CLI's subparsers."""
+    p = sub.add_parser(
+        "report",
+        help="write the day's HTML report (self-contained, offline)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--date", type=_date, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: reports/<DATE>/)")
+    p.add_argument(
+        "--target",
+        choices=("duckdb", "bigquery"),
+        default=env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb",
+        help="warehouse to read (default: $LTX_DBT_TARGET or duckdb: %(default)s)",
+    )
+    p.add_argument(
+        "--cost-finalisation-days",
+        type=int,
+        default=default_finalisation_days,
+        metavar="N",
+        help="cost incidents are those of DATE + 1 - N (default: %(default)s)",
+    )
+    p.add_argument("--no-charts", action="store_true", help="skip the charts (faster; tables only)")
+
+
+def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Exit 0 with the path printed; 2 on a configuration or warehouse error."""
+    try:
+        backend = open_backend(config_from_env(args.target, env), read_only=True)
+    except WarehouseError as exc:
+        log.error("%s", exc)
+        return 2
+    try:
+        day = args.date or latest_day(backend) or (dt.date.today() - dt.timedelta(days=1))
+        cost_day = finalised_cost_date(day, args.cost_finalisation_days)
+        html = build_report(backend, day, cost_day, charts=not args.no_charts)
+    except (WarehouseError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    finally:
+        backend.close()
+    path = write_report(html, args.out or Path("reports") / day.isoformat())
+    print(path.resolve(), file=sys.stdout)
+    return 0

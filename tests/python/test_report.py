@@ -1,0 +1,452 @@
+"""The HTML report: content, escaping, self-containment, degradation, the CLI and report_url."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as html_lib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pytest
+
+from alerting.cli import main
+from alerting.report import ReportUrlError, build_report, incident_charts, report_url
+from alerting.report.build import group_incidents, primary_of
+from alerting.report.data import read_alerts
+from alerting.warehouse import DuckDBBackend
+
+DAY = dt.date(2026, 11, 17)
+COST_DAY = DAY + dt.timedelta(days=1 - 3)
+HOSTILE = '<img src=x onerror="alert(1)">'
+HOSTILE_ORG = "<script>fetch('https://evil.example')</script>"
+BASELINE = [3_100_000.0, 2_900_000.0, 3_500_000.0, 2_600_000.0, 3_000_000.0,
+            3_200_000.0, 2_700_000.0, 3_600_000.0, 3_000_000.0, 3_084_550.0]  # fmt: skip
+
+ALERT_COLUMNS = {
+    "alert_id": "varchar", "incident_id": "varchar", "alert_date": "date", "domain": "varchar", "team": "varchar",
+    "scope": "varchar", "metric": "varchar", "rule": "varchar", "threshold_kind": "varchar",
+    "baseline_kind": "varchar", "unit": "varchar", "current_value": "double", "baseline_mean": "double",
+    "baseline_stddev": "double", "baseline_points": "integer", "z_score": "double", "robust_z_score": "double",
+    "pct_change": "double", "threshold": "double", "severity": "varchar", "direction": "varchar",
+    "is_suppressed": "boolean", "suppression_reason": "varchar", "is_postable": "boolean", "hold_reason": "varchar",
+    "has_insufficient_baseline": "boolean", "is_low_variance": "boolean", "has_baseline_outlier": "boolean",
+    "baseline_outlier_date": "date", "is_incident_primary": "boolean", "drivers_summary": "varchar",
+    "recommended_action": "varchar",
+}  # fmt: skip
+
+
+def alert(alert_id: str, **kw: Any) -> dict[str, Any]:
+    row: dict[str, Any] = dict(
+        alert_id=alert_id, incident_id="inc-" + alert_id, alert_date=DAY, domain="usage", team="product",
+        scope="free", metric="tokens", rule="usage_zscore", threshold_kind="z", baseline_kind="same_weekday",
+        unit="tokens", current_value=4_497_947.0, baseline_mean=3_068_455.0, baseline_stddev=426_074.0,
+        baseline_points=10, z_score=(4_497_947.0 - 3_068_455.0) / 426_074.0, robust_z_score=3.1,
+        pct_change=(4_497_947.0 - 3_068_455.0) / 3_068_455.0, threshold=2.0, severity="warning",
+        direction="increase", is_suppressed=False, suppression_reason=None, is_postable=True, hold_reason=None,
+        has_insufficient_baseline=False, is_low_variance=False, has_baseline_outlier=False,
+        baseline_outlier_date=None, is_incident_primary=True, drivers_summary=None,
+        recommended_action="WARNING: first day; watch whether it repeats tomorrow.",
+    )  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def worked_example_series(alert_id: str) -> list[tuple[Any, ...]]:
+    rows = [(alert_id, DAY, DAY - dt.timedelta(days=7 * w), 2_800_000.0, None, None, False, False) for w in (12, 11)]
+    rows += [
+        (alert_id, DAY, DAY - dt.timedelta(days=7 * (10 - i)), v, None, None, True, False)
+        for i, v in enumerate(BASELINE)
+    ]
+    rows.append((alert_id, DAY, DAY, 4_497_947.0, None, None, False, True))
+    return rows
+
+
+def make_marts(path: Path, alerts: list[dict[str, Any]], series: bool = True, health: bool = False) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute("create schema if not exists main_marts")
+    cols = ", ".join(f"{c} {t}" for c, t in ALERT_COLUMNS.items())
+    con.execute(f"create table main_marts.fct_alerts ({cols})")
+    for a in alerts:
+        con.execute(
+            f"insert into main_marts.fct_alerts values ({', '.join('?' for _ in ALERT_COLUMNS)})",
+            [a[c] for c in ALERT_COLUMNS],
+        )
+    con.execute(
+        "create table main_marts.fct_usage_alert_drivers (alert_id varchar, contributor_type varchar,"
+        " contributor varchar, value double, baseline_mean double, delta double, share_of_delta double,"
+        " contributor_rank bigint)"
+    )
+    con.execute(
+        "insert into main_marts.fct_usage_alert_drivers values"
+        " ('u-free-tokens', 'concentration', 'top-5 users', 2000000, 700000, 1300000, 0.91, 1),"
+        " ('u-ent-dau', 'organization', ?, 3, 15, -12, 1.0, 1)",
+        [HOSTILE_ORG],
+    )
+    if series:
+        con.execute(
+            "create table main_marts.fct_alert_chart_series (alert_id varchar, alert_date date, dt date,"
+            " value double, point_baseline_mean double, point_baseline_stddev double,"
+            " is_baseline_point boolean, is_alert_day boolean)"
+        )
+        for a in alerts:
+            if a["domain"] == "usage":
+                con.executemany(
+                    "insert into main_marts.fct_alert_chart_series values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    worked_example_series(a["alert_id"]),
+                )
+    if health:
+        con.execute(
+            "create table main_marts.fct_data_health (dt date, source varchar, row_count bigint, expected_rows double,"
+            " completeness double, status varchar, status_reason varchar)"
+        )
+        con.execute(
+            "insert into main_marts.fct_data_health values"
+            " (?, 'usage', 380, 1000, 0.38, 'incomplete', ?), (?, 'gpu_costs', 900, 900, 1.0, 'complete', null)",
+            [DAY, "38 % of the expected rows <for a Tuesday>", DAY],
+        )
+    con.close()
+    return path
+
+
+FIXTURE_ALERTS = [
+    alert("u-free-tokens"),
+    alert(
+        "u-ent-dau", scope="enterprise_contract", metric="dau", unit="count", current_value=12.0,
+        baseline_mean=60.0, baseline_stddev=8.0, z_score=-6.0, pct_change=-0.8, severity="critical",
+        direction="decrease", is_postable=False, hold_reason="muted", has_baseline_outlier=True,
+        baseline_outlier_date=dt.date(2026, 10, 13),
+    ),
+    alert("u-heavy-dau", scope=HOSTILE, metric="dau", unit="count", severity="notice", z_score=2.5),
+    alert(
+        "c-api-idle", domain="gpu_cost", team="api", alert_date=COST_DAY, scope="api", metric="idle_cost",
+        unit="usd", rule="cost_zscore", baseline_kind="rolling", current_value=512.04, baseline_mean=163.78,
+        baseline_stddev=40.0, z_score=8.7, pct_change=2.13, severity="critical", incident_id="inc-cost",
+        drivers_summary="idle +$348.26 (98 % of the change) <b>",
+    ),
+    alert(
+        "c-api-infra", domain="gpu_cost", team="api", alert_date=COST_DAY, scope="api", metric="infra_cost",
+        unit="usd", rule="day_over_day_jump", baseline_kind="previous_day", current_value=700.0,
+        baseline_mean=350.0, baseline_stddev=None, z_score=None, pct_change=1.0, severity="warning",
+        incident_id="inc-cost", is_incident_primary=False,
+    ),
+]  # fmt: skip
+
+
+@pytest.fixture
+def marts(tmp_path: Path) -> Path:
+    return make_marts(tmp_path / "marts.duckdb", FIXTURE_ALERTS)
+
+
+class _Parts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attrs: list[tuple[str, str]] = []
+        self.styles: list[str] = []
+        self.tags: set[str] = set()
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self._in_style = tag == "style"
+        self.attrs += [(k, v or "") for k, v in attrs if k not in ("content",)]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+
+def page_parts(html: str) -> tuple[list[tuple[str, str]], list[str], set[str]]:
+    """Every attribute (name, value), every <style> body and every tag name of a page."""
+    parser = _Parts()
+    parser.feed(html)
+    return parser.attrs, parser.styles, parser.tags
+
+
+def build(path: Path, day: dt.date = DAY) -> str:
+    backend = DuckDBBackend(path, "main_marts", "main_alerting", read_only=True)
+    try:
+        return build_report(backend, day, day + dt.timedelta(days=1 - 3), generated_at=dt.datetime(2026, 11, 18, 7))
+    finally:
+        backend.close()
+
+
+def section(html: str, start_id: str, end_marker: str) -> str:
+    start = html.index(f'id="{start_id}"')
+    return html[start : html.index(end_marker, start)]
+
+
+def test_worked_example_incident_with_chart(marts: Path) -> None:
+    html = build(marts)
+    incidents = section(html, "incidents", 'id="held"')
+    assert "Free – Tokens" in incidents
+    assert "<dt>z</dt><dd>3.36</dd>" in incidents
+    assert "4,497,947" in incidents and "3,068,455" in incidents and "426,074" in incidents
+    assert "+46.6%" in incidents
+    article = incidents[incidents.index('id="incident-inc-u-free-tokens"') :]
+    article = article[: article.index("</article>")]
+    assert 'data-severity="warning"' in article
+    assert article.count("<svg") == 1  # its chart, inline
+    assert "top-5 users" in article  # drivers
+    assert "WARNING: first day" in article  # action
+
+
+def test_held_and_muted_shown_apart_with_reason(marts: Path) -> None:
+    html = build(marts)
+    posted = section(html, "incidents", 'id="held"')
+    held = section(html, "held", 'id="history"')
+    assert "Enterprise Contract – DAU" not in posted
+    assert "Enterprise Contract – DAU" in held and "held: muted" in held
+    assert "The baseline holds an outlier on 2026-10-13" in held
+
+
+def test_cost_incident_groups_its_rules(marts: Path) -> None:
+    html = build(marts)
+    article = html[html.index('id="incident-inc-cost"') :]
+    article = article[: article.index("</article>")]
+    assert "API – Idle cost" in article and "day_over_day_jump" in article  # member line
+    assert article.count('id="incident-') == 1
+    assert "<dt>z</dt><dd>8.70</dd>" in article
+    assert "<strong>Drivers:</strong> idle +$348.26 (98 % of the change) &lt;b&gt;" in article  # no structured rows
+
+
+def test_every_data_string_is_escaped(marts: Path) -> None:
+    html = build(marts)
+    assert HOSTILE not in html and HOSTILE_ORG not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html or "&lt;img src=x onerror=&quot;" in html
+    assert "&lt;script&gt;" in html
+    assert "<script" not in html.lower()
+
+
+def test_self_contained_no_network_reference(marts: Path) -> None:
+    html = build(marts)
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
+    assert csp
+    policy = html_lib.unescape(csp.group(1))
+    assert "default-src 'none'" in policy and "img-src data:" in policy
+    assert "script-src" not in policy
+    # no attribute (src, href, style, ...) and no <style> holds a URL other than the SVG namespaces;
+    # a URL inside escaped data text (the hostile org) is inert text
+    attrs, styles, tags = page_parts(html)
+    namespaces = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    for name, value in attrs:
+        if name.startswith("xmlns"):
+            assert value in namespaces, (name, value)
+            continue
+        assert not re.search(r"(https?:|//|url\((?!#)|data:)", value, re.IGNORECASE), (name, value)
+        if name in ("src", "href", "action", "poster", "srcset", "xlink:href"):
+            assert value.startswith("#"), (name, value)  # only in-page anchors
+    for css in styles:
+        assert not re.search(r"url\(|@import|https?:", css, re.IGNORECASE)
+    assert not tags & {"script", "link", "iframe", "img", "object", "embed", "image", "use", "base", "form"}, tags
+    assert "@import" not in html and "<link" not in html and "<iframe" not in html
+
+
+def test_degrades_without_optional_marts(tmp_path: Path) -> None:
+    path = make_marts(tmp_path / "bare.duckdb", [alert("u-free-tokens")], series=False)
+    html = build(path)
+    assert "Free – Tokens" in html and "3.36" in html
+    article = html[html.index('id="incident-inc-u-free-tokens"') :]
+    article = article[: article.index("</article>")]
+    assert article.count("<svg") == 1  # the day against the alert's own bands, without history
+    assert "this build has no series for the alert" in article
+    assert "no <code>fct_data_health</code> mart" in html
+    assert "No GPU cost data in the window." in html
+    assert "per ISO week and severity" in html or "alerting.backtest" in html
+
+
+def test_data_health_rows_escaped(tmp_path: Path) -> None:
+    path = make_marts(tmp_path / "h.duckdb", [alert("u-free-tokens")], health=True)
+    html = build(path)
+    health = section(html, "health", 'id="backtest"')
+    assert 'class="status-incomplete">incomplete' in health and "38%" in health
+    assert '<td class="num">380</td><td class="num">1,000</td>' in health
+    assert "&lt;for a Tuesday&gt;" in health
+
+
+def test_data_health_with_only_the_contract_columns(tmp_path: Path) -> None:
+    path = make_marts(tmp_path / "h2.duckdb", [alert("u-free-tokens")])
+    con = duckdb.connect(str(path))
+    con.execute("create table main_marts.fct_data_health (dt date, source varchar, status varchar)")
+    con.execute("insert into main_marts.fct_data_health values (?, 'usage', 'missing')", [DAY])
+    con.close()
+    health = section(build(path), "health", 'id="backtest"')
+    assert 'class="status-missing">missing' in health and "–" in health
+
+
+def test_no_alerts_day(marts: Path) -> None:
+    html = build(marts, DAY - dt.timedelta(days=40))
+    assert "No alert fired for usage day" in html
+
+
+def test_cli_report_writes_index_html(marts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    code = main(["report", "--date", DAY.isoformat(), "--out", str(out)], {"LTX_DUCKDB_PATH": str(marts)})
+    assert code == 0
+    assert (out / "index.html").exists()
+    assert capsys.readouterr().out.strip() == str((out / "index.html").resolve())
+    assert "Free – Tokens" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_cli_report_default_folder_and_missing_db(
+    marts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--date", DAY.isoformat(), "--no-charts"], {"LTX_DUCKDB_PATH": str(marts)}) == 0
+    assert (tmp_path / "reports" / DAY.isoformat() / "index.html").exists()
+    assert main(["report"], {"LTX_DUCKDB_PATH": str(tmp_path / "nope.duckdb")}) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_report_default_date_is_the_latest_day(marts: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    assert main(["report", "--out", str(out), "--no-charts"], {"LTX_DUCKDB_PATH": str(marts)}) == 0
+    assert f"LTX monitoring — {DAY:%a %Y-%m-%d}" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_incident_charts_for_slack_one_png_per_incident(marts: Path) -> None:
+    backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
+    try:
+        alerts = read_alerts(backend, DAY, DAY)
+        charts = incident_charts(backend, alerts)
+    finally:
+        backend.close()
+    assert set(charts) == {"inc-u-free-tokens", "inc-u-ent-dau", "inc-u-heavy-dau"}  # usage day only; all have series
+    for chart in charts.values():
+        assert chart.png.startswith(b"\x89PNG\r\n\x1a\n") and len(chart.png) > 10_000
+        assert chart.filename.endswith(".png")
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("https://reports.example.com/ltx", "https://reports.example.com/ltx/2026-11-17/index.html"),
+        ("https://reports.example.com/ltx/", "https://reports.example.com/ltx/2026-11-17/index.html"),
+        ("http://10.0.0.5:8080/r", "http://10.0.0.5:8080/r/2026-11-17/index.html"),
+    ],
+)
+def test_report_url(base: str | None, expected: str | None) -> None:
+    env = {} if base is None else {"LTX_REPORT_BASE_URL": base}
+    assert report_url(DAY, env) == expected
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "javascript:alert(1)",
+        "ftp://host/x",
+        "https://",
+        "https://user:pw@host/x",
+        "https://host/x?a=1",
+        "https://host/x#frag",
+        "https://host/a|b",
+        "https://host/<!channel>",
+        "https://host/a b",
+        "https://ho st/",
+    ],
+)
+def test_report_url_rejects_unsafe_bases(base: str) -> None:
+    with pytest.raises(ReportUrlError):
+        report_url(DAY, {"LTX_REPORT_BASE_URL": base})
+
+
+def test_real_marts_charts_match_the_alerts_baseline(test_duckdb: Path) -> None:
+    """On the `make test-dbt` build: every usage incident chart of the last day has the 10 baseline
+    points the alert's mean and sigma come from (numpy on the chart's own data), and one day point."""
+    backend = DuckDBBackend(test_duckdb, "main_marts", "main_alerting", read_only=True)
+    try:
+        [row] = backend.query("select max(alert_date) as d from main_marts.fct_alerts where domain = 'usage'")
+        day = row["d"]
+        alerts = [a for a in read_alerts(backend, day - dt.timedelta(days=6), day) if a["domain"] == "usage"]
+        charts = incident_charts(backend, alerts, png=False)
+    finally:
+        backend.close()
+    assert charts, "no usage chart on the test build"
+    checked = 0
+    by_key = {k: primary_of(m) for k, m in group_incidents(alerts).items()}
+    for key, chart in charts.items():
+        series = chart.spec["datasets"]["series"]
+        baseline = np.array([r["value"] for r in series if r["kind"] == "baseline point"])
+        assert sum(r["kind"] == "alert day" for r in series) == 1
+        assert len(series) <= 13
+        if len(baseline) < 10:
+            continue
+        assert len(baseline) == 10
+        a = by_key.get(key)
+        mu = np.mean(baseline)
+        sd = np.std(baseline, ddof=1)
+        bands = {b["k"]: (b["lo"], b["hi"]) for b in chart.spec["datasets"]["bands"]}
+        np.testing.assert_allclose(bands[3.0], [mu - 3 * sd, mu + 3 * sd], rtol=1e-9)
+        if a is not None and a.get("current_value") is not None:
+            [day_point] = [r for r in series if r["kind"] == "alert day"]
+            assert day_point["value"] == pytest.approx(a["current_value"])
+        checked += 1
+    assert checked, "no chart with a full baseline was checked"
+
+
+def test_incident_charts_accept_alert_objects(marts: Path) -> None:
+    """The runner holds alerting.model.Alert objects, not rows: attributes work the same."""
+    from types import SimpleNamespace
+
+    backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
+    try:
+        objs = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["alert_id"] in ("u-free-tokens", "u-ent-dau")]
+        charts = incident_charts(backend, objs)
+    finally:
+        backend.close()
+    assert set(charts) == {"inc-u-free-tokens", "inc-u-ent-dau"}
+    assert charts["inc-u-free-tokens"].spec["datasets"]["mu"] == [{"mu": 3_068_455.0}]
+
+
+def test_chart_for_hook_returns_filename_and_png_of_the_primary(marts: Path) -> None:
+    """The runner's hook (delivery branch: chart_for(IncidentView) -> (filename, bytes) | None)."""
+    from types import SimpleNamespace
+
+    from alerting.report import chart_for
+
+    backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
+    try:
+        hook = chart_for(backend)
+        members = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["alert_id"] == "u-free-tokens"]
+        incident = SimpleNamespace(incident_id="inc-u-free-tokens", primary=members[0], members=tuple(members))
+        filename, png = hook(incident)
+        health = SimpleNamespace(**alert("d-usage", domain="data_health", scope="usage", metric="rows"))
+        no_chart = hook(SimpleNamespace(incident_id="inc-d", primary=health, members=(health,)))
+    finally:
+        backend.close()
+    assert filename == "20261117-usage-free-tokens.png"
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    assert no_chart is None  # data health has no series: nothing to upload, no error
+
+
+def test_backtest_hook_renders_the_backtest_modules_table(marts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With alerting.backtest present (read_window + run_backtest), its table is the section."""
+    import sys
+    from types import ModuleType, SimpleNamespace
+
+    import alerting
+
+    calls: list[tuple[dt.date, dt.date]] = []
+    fake = ModuleType("alerting.backtest")
+    fake.read_window = lambda backend, start, end: calls.append((start, end)) or ["rows"]  # type: ignore[attr-defined]
+    fake.run_backtest = lambda alerts: SimpleNamespace(  # type: ignore[attr-defined]
+        policies=("current", "warning+"),
+        rows=(("2026-W47", "warning", ("3/1", "3/1")), ("2026-W47", "notice", ("2/2", "0/0"))),
+        totals=("5/3", "3/1"),
+        held={"muted": 1},
+    )
+    monkeypatch.setitem(sys.modules, "alerting.backtest", fake)
+    monkeypatch.setattr(alerting, "backtest", fake, raising=False)
+    backtest = section(build(marts), "backtest", "</section>")
+    assert calls == [(DAY - dt.timedelta(days=89), DAY)]
+    assert "alerting.backtest" in backtest and "muted 1" in backtest
+    assert '<th class="num">warning+</th>' in backtest
+    assert '<td>2026-W47</td><td>notice</td><td class="num">2/2</td><td class="num">0/0</td>' in backtest

@@ -41,7 +41,7 @@ def plan_digests(
     suppressed: list[Alert] = []
     skipped = 0
     for alert in alerts:
-        if alert.is_suppressed:
+        if not alert.postable:  # held (suppressed, muted, incomplete data, thin baseline): never posted
             suppressed.append(alert)
             continue
         channel = routing.channel_for(alert.team)
@@ -65,7 +65,7 @@ def plan_digests(
 
 def all_clear_channels(routing: Routing, alerts: Iterable[Alert]) -> dict[str, tuple[str, ...]]:
     """Channels (with their teams) of configured teams that have no postable alert today."""
-    busy = {routing.channel_for(a.team) for a in alerts if not a.is_suppressed}
+    busy = {routing.channel_for(a.team) for a in alerts if a.postable}
     quiet: dict[str, list[str]] = {}
     for team in routing.known_teams():
         channel = routing.channel_for(team)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 NA = "n/a"
+HUGE = 1e15
+_DECIMALS = Context(prec=60, rounding=ROUND_HALF_UP)
 MONEY_UNITS = frozenset({"usd", "usd_per_request"})
 FRACTION_UNITS = frozenset({"fraction", "rate"})  # `rate`: older marts
 COUNT_UNITS = frozenset({"count", "tokens", "rows", "requests"})
@@ -67,7 +69,9 @@ def finite(value: float | None) -> bool:
 
 def fixed(value: float, places: int, sign: bool = False) -> str:
     """Half-up rounding of the value as written: 16234.505 -> '16,234.51'; never '-0.00'."""
-    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if abs(value) >= HUGE:  # implausible magnitudes read as such, not as 30 digits
+        return format(float(value), f"{'+' if sign else ''}.2e")
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), context=_DECIMALS)
     if rounded == 0:
         rounded = abs(rounded)
     return format(rounded, f"{'+' if sign else ''},.{places}f")

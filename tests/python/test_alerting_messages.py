@@ -249,6 +249,7 @@ def api_incident() -> list[Alert]:
         (0.25, "rate", "25.0%"),
         (7.8571, "ratio", "7.86 : 1"),
         (41_000.0, "rows", "41,000"),
+        (float(2**62), "tokens", "4.61e+18"),  # an implausible value reads as one, not as 19 digits
         (1234.5678, "something_new", "1,234.57"),
         (None, "usd", "n/a"),
         (float("nan"), "count", "n/a"),

@@ -326,6 +326,19 @@ def held_counts(held: Iterable[Alert]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+SOURCE_DOMAINS = {"usage": "usage", "gpu_costs": "gpu_cost"}  # fct_data_health source -> alert domain
+
+
+def waiting_for(health: Alert, held: Iterable[Alert]) -> int:
+    """How many alerts of the data-health alert's source and day are held for incomplete data."""
+    domain = SOURCE_DOMAINS.get(health.scope, health.scope)
+    return sum(
+        1
+        for a in held
+        if a.hold_reason == "incomplete_data" and a.domain == domain and a.alert_date == health.alert_date
+    )
+
+
 def compose_digest(digest: Digest, options: ComposeOptions | None = None) -> MessageBody | None:
     """One destination's digest: one section per incident, most severe first; None when empty."""
     options = options or ComposeOptions()
@@ -358,10 +371,12 @@ def compose_digest(digest: Digest, options: ComposeOptions | None = None) -> Mes
                 t(f"{', ' if i else ''}{n} "),
                 t(HOLD_REASONS[reason]) if reason in HOLD_REASONS else d(reason, 30),
             ]
-    sections = []
-    held_incomplete = held.get("incomplete_data", 0)
-    for inc in incidents:
-        sections.append(incident_section(inc, options, held=held_incomplete if inc.domain == "data_health" else None))
+    sections = [
+        incident_section(
+            inc, options, held=waiting_for(inc.primary, digest.held) if inc.domain == "data_health" else None
+        )
+        for inc in incidents
+    ]
     return MessageBody(
         header=Header(head),
         intro=(Context((tuple(spans),)),),

@@ -57,10 +57,21 @@ def plan_digests(
             usage_date=usage_date,
             cost_date=cost_date,
             alerts=tuple(by_channel[channel]),
+            held=held_for(channel, by_channel[channel], suppressed, routing),
         )
         for channel in sorted(by_channel)
     )
     return Plan(digests=digests, suppressed=tuple(suppressed), already_delivered=skipped)
+
+
+def held_for(channel: str, posted: Iterable[Alert], held: Iterable[Alert], routing: Routing) -> tuple[Alert, ...]:
+    """The held alerts a channel's digest counts: its own, plus every incomplete-data hold when it
+    carries a data-health alert (that alert says how many alerts wait for the data)."""
+    held = list(held)
+    own = [a for a in held if routing.channel_for(a.team) == channel]
+    if any(a.domain == "data_health" for a in posted):
+        own += [a for a in held if a.hold_reason == "incomplete_data" and a not in own]
+    return tuple(own)
 
 
 def all_clear_channels(routing: Routing, alerts: Iterable[Alert]) -> dict[str, tuple[str, ...]]:

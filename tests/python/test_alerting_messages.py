@@ -786,3 +786,18 @@ def test_text_renderer_shows_every_line() -> None:
                 assert plain(ln).strip() in out
     assert "[CRITICAL] Enterprise Contract – DAU" in out
     assert isinstance(body.intro[0], Context) and isinstance(body.sections[0].blocks[0], Text)
+
+
+def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day() -> None:
+    routing = parse_routing(
+        {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "data": "#ltx-data-alerts"}}, {}
+    )
+    day = dt.date(2026, 11, 22)
+    held = [usage_alert(f"h{i}", alert_date=day, is_postable=False, hold_reason="incomplete_data") for i in range(12)]
+    other = [usage_alert("thin", alert_date=day, is_postable=False, hold_reason="insufficient_baseline")]
+    plan = plan_digests([health_alert(15_580.0), *held, *other], routing, day, COST_DAY)
+    [data] = plan.digests
+    assert data.channel == "#ltx-data-alerts"
+    out = text.render(compose_digest(data))  # type: ignore[arg-type]
+    assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
+    assert "12 segment alerts held until the day is complete" in out

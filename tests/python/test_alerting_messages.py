@@ -801,3 +801,23 @@ def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day() -> No
     out = text.render(compose_digest(data))  # type: ignore[arg-type]
     assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
     assert "12 segment alerts held until the day is complete" in out
+
+
+def test_fields_and_table_blocks_render_on_every_renderer() -> None:
+    from alerting.message import Section, d, line
+
+    pairs = tuple((line(f"label {i}"), line(d(f"<!channel> *v{i}*"))) for i in range(12))
+    rows = ((line("API"), line(d("a|b <@U1>"))), (line("Studio"), line("$1.00")))
+    body = MessageBody(
+        header=Header(line("Table test")),
+        sections=(Section(blocks=(Fields(pairs), Divider(), Table(("vertical", "value"), rows)), alert_ids=("t",)),),
+    )
+    [message] = slack.render(body)
+    kinds = [b["type"] for b in message.blocks]
+    assert kinds == ["header", "section", "section", "divider", "section"]  # 12 fields: 10 + 2
+    assert len(message.blocks[1]["fields"]) == 10 and len(message.blocks[2]["fields"]) == 2  # type: ignore[arg-type]
+    assert message.blocks[1]["fields"][0]["text"] == "*label 0*\n&lt;!channel&gt; ∗v0∗"  # type: ignore[index]
+    assert message.blocks[4]["text"]["text"] == "*vertical* | *value*\nAPI | a|b &lt;@U1&gt;\nStudio | $1.00"  # type: ignore[index]
+    out = text.render(body)
+    assert "label 11: <!channel> *v11*" in out and "Studio | $1.00" in out and "----" in out
+    assert r"label 0: \<\!channel\> \*v0\*" in MarkdownRenderer().render(body)  # the double escapes data too

@@ -35,21 +35,29 @@ def plan_digests(
     cost_date: dt.date,
     delivered: Set[tuple[str, str]] = frozenset(),
 ) -> Plan:
-    """Group postable alerts by channel, dropping suppressed ones and those already delivered."""
+    """Group postable alerts by channel, dropping held ones and those already delivered.
+
+    An incident whose members belong to two teams appears, whole, in both teams' channels.
+    """
     by_channel: dict[str, list[Alert]] = {}
     teams: dict[str, set[str]] = {}
     suppressed: list[Alert] = []
     skipped = 0
+    incidents: dict[str, list[Alert]] = {}
     for alert in alerts:
         if not alert.postable:  # held (suppressed, muted, incomplete data, thin baseline): never posted
             suppressed.append(alert)
             continue
-        channel = routing.channel_for(alert.team)
-        if (alert.alert_id, channel) in delivered:
-            skipped += 1
-            continue
-        by_channel.setdefault(channel, []).append(alert)
-        teams.setdefault(channel, set()).add((alert.team or "unassigned").strip() or "unassigned")
+        incidents.setdefault(alert.incident_key, []).append(alert)
+    # an incident goes whole to the channel of every team among its members
+    for members in incidents.values():
+        for channel in sorted({routing.channel_for(a.team) for a in members}):
+            for alert in members:
+                if (alert.alert_id, channel) in delivered:
+                    skipped += 1
+                    continue
+                by_channel.setdefault(channel, []).append(alert)
+                teams.setdefault(channel, set()).add((alert.team or "unassigned").strip() or "unassigned")
     digests = tuple(
         Digest(
             channel=channel,

@@ -821,3 +821,17 @@ def test_fields_and_table_blocks_render_on_every_renderer() -> None:
     out = text.render(body)
     assert "label 11: <!channel> *v11*" in out and "Studio | $1.00" in out and "----" in out
     assert r"label 0: \<\!channel\> \*v0\*" in MarkdownRenderer().render(body)  # the double escapes data too
+
+
+def test_an_incident_of_two_teams_appears_whole_in_each_channel() -> None:
+    routing = parse_routing(
+        {"default_channel": "#ltx-monitoring", "channels": {"api": "#api", "engineering": "#infra"}}, {}
+    )
+    alerts = [*api_incident()[:2], dataclasses.replace(api_incident()[2], team="engineering")]
+    plan = plan_digests(alerts, routing, DAY, COST_DAY)
+    assert [d.channel for d in plan.digests] == ["#api", "#infra"]
+    for d in plan.digests:
+        [section] = body_of(list(d.alerts), channel=d.channel).sections
+        assert sorted(section.alert_ids) == ["c-idle", "c-infra-dod", "c-ratio"]
+    again = plan_digests(alerts, routing, DAY, COST_DAY, delivered={("c-idle", "#api")})
+    assert again.already_delivered == 1 and len(again.digests[0].alerts) == 2

@@ -179,13 +179,18 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     return tuple(spans)
 
 
+USER_TYPES = frozenset({"user", "lt_id"})
+USER_ID_CAP = 10  # user ids (lt_id) are shown truncated: enough to look one up, not to copy a list
+
+
 def driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
     u = driver.unit or unit
+    cap = USER_ID_CAP if driver.contributor_type.strip().lower() in USER_TYPES else sanitize.NAME_CAP
     text = (
         f": {values.format_value(driver.value, u)} vs {values.format_value(driver.baseline_value, u)}"
         f" ({values.format_delta(driver.delta, u)}, {values.format_share(driver.share_of_delta)} of change)"
     )
-    return [d(driver.contributor, strong=True), t(" ("), d(driver.contributor_type, 30), t(")"), t(text)]
+    return [d(driver.contributor, cap, strong=True), t(" ("), d(driver.contributor_type, 30), t(")"), t(text)]
 
 
 def drivers_line(alert: Alert, shown: int = DRIVERS_SHOWN) -> Line | None:

@@ -40,7 +40,7 @@ from alerting.message import (
     block_lines,
     plain,
 )
-from alerting.model import Alert, CostComponent, DeliveryState, Digest, Message, group_incidents
+from alerting.model import Alert, CostComponent, DeliveryState, Digest, Driver, Message, group_incidents
 from alerting.planning import plan_digests
 from alerting.render import slack, text
 from alerting.render.slack import Limits
@@ -835,3 +835,17 @@ def test_an_incident_of_two_teams_appears_whole_in_each_channel() -> None:
         assert sorted(section.alert_ids) == ["c-idle", "c-infra-dod", "c-ratio"]
     again = plan_digests(alerts, routing, DAY, COST_DAY, delivered={("c-idle", "#api")})
     assert again.already_delivered == 1 and len(again.digests[0].alerts) == 2
+
+
+def test_user_ids_in_drivers_are_truncated_and_units_per_driver() -> None:
+    user = Driver(contributor_type="user", contributor="lt_0123456789abcdef", value=9e5, baseline_value=1e3,
+                  delta=899_000.0, share_of_delta=0.62, rank=1)  # fmt: skip
+    per_request = Driver(contributor_type="model", contributor="ltxv-13b", value=0.91, baseline_value=0.6,
+                         delta=0.31, share_of_delta=0.8, rank=1, unit="usd_per_request")  # fmt: skip
+    free = with_drivers(usage_alert("f"), (user,))
+    out = text.render(body_of([free]))
+    assert "Drivers: lt_012345… (user): 900,000 vs 1,000 (+899,000, 62% of change)" in out
+    cpr = with_drivers(cost_alert("c", metric="cost_per_request", unit="usd_per_request"), (per_request,))
+    assert "ltxv-13b (model): $0.9100/request vs $0.6000/request (+$0.3100/request, 80% of change)" in text.render(
+        body_of([dataclasses.replace(cpr, drivers_summary=None)], channel="#api")
+    )

@@ -421,47 +421,87 @@ def _state_line(prefix: str, severity: str | None, direction: str | None, z: flo
     return text
 
 
-def compose_repeat(incident: Incident, previous: Sequence[DeliveryState], day_number: int | None = None) -> MessageBody:
-    """A thread reply for an incident that continues: 'day 4 in a row', the z trend, today's numbers."""
-    primary = incident.primary
-    n = day_number if day_number is not None else len(previous) + 1
-    head = line(
-        icon("repeat"),
-        t(" Still ongoing: "),
-        *title_spans(primary.scope, primary.metric, strong=False),
-        t(f" · day {n} in a row"),
-    )
-    trend = [s.z_score for s in previous] + [primary.z_score]
-    trend_text = " → ".join(values.format_z(z, sign=True) for z in trend if values.finite(z))
-    first = line(
-        *_severity_spans(primary.severity),
-        *_direction(primary.direction),
-        t(f" on {primary.alert_date.isoformat()}, day {n} in a row"),
-    )
-    lines = [first, *numbers_lines(primary)]
-    if trend_text:
-        lines.append(line(f"Z trend: {trend_text}"))
-    lines += [member_line(m) for m in incident.members]
+@dataclass(frozen=True)
+class Continuing:
+    """An incident that is still out of band: how many days in a row, and its primary's z by day."""
+
+    incident: Incident
+    day_number: int
+    z_trend: tuple[float | None, ...] = ()  # oldest first, today last
+
+
+def _repeat_section(item: Continuing) -> Section:
+    primary = item.incident.primary
+    n = item.day_number
+    streak = f"day {n} in a row" if n > 1 else "again"
+    head = line(icon("repeat"), t(" Still ongoing: "), *title_spans(primary.scope, primary.metric), t(f" · {streak}"))
+    lines: list[Line] = [
+        head,
+        line(
+            *_severity_spans(primary.severity),
+            *_direction(primary.direction),
+            t(f" on {primary.alert_date.isoformat()}"),
+        ),
+        *numbers_lines(primary),
+    ]
+    trend = " → ".join(values.format_z(z, sign=True) for z in item.z_trend if values.finite(z))
+    if trend:
+        lines.append(line(f"Z trend: {trend}"))
+    lines += [member_line(m) for m in item.incident.members]
     lines.append(action_line(primary))
-    return _thread_body("repeat", head, lines, incident.alert_ids, incident.incident_id)
-
-
-def compose_correction(alert: Alert, was: DeliveryState) -> MessageBody:
-    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48'."""
-    head = line(
-        icon("correction"),
-        t(" Correction: "),
-        *title_spans(alert.scope, alert.metric, strong=False),
-        t(f" · {alert.alert_date.isoformat()}"),
+    return Section(
+        blocks=(Text(tuple(lines)),),
+        alert_ids=item.incident.alert_ids,
+        incident_ids=(item.incident.incident_id,),
+        summary=head,
     )
+
+
+def compose_repeats(items: Sequence[Continuing]) -> MessageBody:
+    """One thread reply for incidents that continue: 'day 4 in a row', the z trend, today's numbers."""
+    first = items[0].incident.primary
+    if len(items) == 1:
+        head = line(icon("repeat"), t(" Still ongoing: "), *title_spans(first.scope, first.metric, strong=False))
+    else:
+        head = line(icon("repeat"), t(f" Still ongoing: {len(items)} incidents"))
+    return MessageBody(
+        header=Header(head),
+        sections=tuple(_repeat_section(i) for i in items),
+        fallback_title=plain(head),
+        kind="repeat",
+    )
+
+
+def compose_repeat(incident: Incident, previous: Sequence[DeliveryState], day_number: int | None = None) -> MessageBody:
+    """compose_repeats for one incident whose earlier days are delivery-log states (oldest first)."""
+    n = day_number if day_number is not None else len(previous) + 1
+    trend = (*(s.z_score for s in previous), incident.primary.z_score)
+    return compose_repeats([Continuing(incident, n, trend)])
+
+
+def compose_correction(
+    alert: Alert | DeliveryState, was: DeliveryState, reappeared: bool = False, full: Alert | None = None
+) -> MessageBody:
+    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48'.
+
+    `alert` is today's alert (or its state); `full` (or `alert` when it is an Alert) adds today's numbers
+    and action. `reappeared`: the alert had been withdrawn and is back after a rebuild.
+    """
+    full = full or (alert if isinstance(alert, Alert) else None)
+    title = title_spans(alert.scope, alert.metric, strong=False)
+    when = f" · {alert.alert_date.isoformat()}" if alert.alert_date else ""
+    head = line(icon("correction"), t(" Correction: "), *title, t(when))
+    prefix = "Back after a rebuild: " if reappeared else "Correction after late data: "
     text = (
-        "Correction after late data: "
+        prefix
         + _state_line("now", alert.severity, alert.direction, alert.z_score)
         + "; "
         + _state_line("was", was.severity, was.direction, was.z_score)
     )
-    lines = [line(text), *numbers_lines(alert), action_line(alert)]
-    return _thread_body("correction", head, lines, [alert.alert_id], alert.incident_id)
+    lines = [line(text)]
+    if full is not None:
+        lines += [*numbers_lines(full), action_line(full)]
+    return _thread_body("correction", head, lines, [alert.alert_id], getattr(alert, "incident_id", None))
 
 
 def compose_withdrawal(was: DeliveryState, reason: str = "it is no longer in the rebuilt data") -> MessageBody:
@@ -473,6 +513,46 @@ def compose_withdrawal(was: DeliveryState, reason: str = "it is no longer in the
         text += f" (value {values.format_value(was.current_value, was.unit)})"
     lines = [line(text + when + " no longer holds: ", d(reason, sanitize.TEXT_CAP), t("."))]
     return _thread_body("withdrawal", head, lines, [was.alert_id], None)
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """A series back inside its NOTICE band."""
+
+    scope: str | None
+    metric: str | None
+    last_alert_date: dt.date | None = None
+    quiet_days: int | None = None
+    z_score: float | None = None
+    current_value: float | None = None
+    unit: str | None = None
+
+
+def _resolved_line(item: Recovered, day: dt.date) -> Line:
+    text = f" back inside its normal band on {day.isoformat()}"
+    if values.finite(item.current_value):
+        text += f": {values.format_value(item.current_value, item.unit)}"
+    if values.finite(item.z_score):
+        text += f", z {values.format_z(item.z_score, sign=True)}"
+    if item.quiet_days:
+        text += f"; {_plural(item.quiet_days, 'quiet day')}"
+    if item.last_alert_date:
+        text += f" since the last alert on {item.last_alert_date.isoformat()}"
+    return line(icon("ok"), t(" "), *title_spans(item.scope, item.metric), t(text + "."))
+
+
+def compose_resolved_series(items: Sequence[Recovered], day: dt.date, incident_id: str | None = None) -> MessageBody:
+    """One reply that closes a thread: each series that is back to normal, one line each."""
+    head = line(icon("ok"), t(" Resolved"))
+    if len(items) == 1:
+        head = line(icon("ok"), t(" Resolved: "), *title_spans(items[0].scope, items[0].metric, strong=False))
+    lines = tuple(_resolved_line(i, day) for i in items)
+    return MessageBody(
+        header=Header(head),
+        sections=(Section(blocks=(Text(lines),), incident_ids=(incident_id,) if incident_id else (), summary=head),),
+        fallback_title=plain(head),
+        kind="resolved",
+    )
 
 
 def compose_resolved(
@@ -534,13 +614,17 @@ def compose_all_clear(
 
 __all__ = [
     "ComposeOptions",
+    "Continuing",
+    "Recovered",
     "all_clear_id",
     "compose_all_clear",
     "compose_correction",
     "compose_data_health",
     "compose_digest",
     "compose_repeat",
+    "compose_repeats",
     "compose_resolved",
+    "compose_resolved_series",
     "compose_withdrawal",
     "incident_section",
 ]

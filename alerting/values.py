@@ -165,6 +165,24 @@ def display_component(component: str | None) -> str:
     return COMPONENT_NAMES.get(key.lower(), humanise(key).lower() or "other")
 
 
+def unit_for_metric(metric: str | None) -> str:
+    """The unit of a metric when nothing says (older marts, delivery-log rows)."""
+    m = (metric or "").lower()
+    if m == "tokens":
+        return "tokens"
+    if m == "cost_per_request":
+        return "usd_per_request"
+    if m.endswith("_cost") or m == "cost":
+        return "usd"
+    if m.endswith("_rate"):
+        return "fraction"
+    if m.endswith("_ratio"):
+        return "ratio"
+    if m == "rows":
+        return "rows"
+    return "count"
+
+
 def weekday(day: dt.date) -> str:
     return WEEKDAYS[day.weekday()]
 

@@ -50,6 +50,7 @@ COMPONENT_MIN_SHARE = 0.10  # a decomposition component is named when it holds >
 NAME_MIN_SHARE = 0.50  # an org / endpoint / process is named only when it drives >= 50% of the change
 FLAT_REQUESTS = 0.02  # |request change| below 2% reads "requests flat"
 ROBUST_AGREES = 2.0  # |robust z| above the notice band: the robust score agrees
+MIX = "(mix)"  # decomposition row: traffic moving between contributors, never a culprit
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,11 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
             spans.append(t("; "))
         spans += part
     named = sorted(
-        (c for c in components if c.contributor and (c.share_of_change or 0.0) >= NAME_MIN_SHARE),
+        (
+            c
+            for c in components
+            if c.contributor and c.contributor != MIX and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
+        ),
         key=lambda c: -(c.share_of_change or 0.0),
     )
     for c in named[:2]:

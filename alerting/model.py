@@ -207,15 +207,51 @@ def driver_from_row(row: Mapping[str, Any]) -> Driver:
 
 
 def component_from_row(row: Mapping[str, Any]) -> CostComponent:
-    """A CostComponent from a fct_gpu_cost_decomposition row."""
+    """A CostComponent from a fct_gpu_cost_decomposition row.
+
+    contributor_type 'total' (contributor 'all') is the component itself; pct_change is the
+    request count's change (requests / baseline_requests - 1) when the row has both.
+    """
+    ctype = _str(row.get("contributor_type"))
+    total = ctype is None or ctype == "total"
+    pct = _float(row.get("pct_change"))
+    requests, baseline = _float(row.get("requests")), _float(row.get("baseline_requests"))
+    if pct is None and requests is not None and baseline:
+        pct = requests / baseline - 1
     return CostComponent(
         component=str(row.get("component") or ""),
         delta_usd=_float(row.get("delta_usd")),
         share_of_change=_float(row.get("share_of_change")),
-        contributor_type=_str(row.get("contributor_type")),
-        contributor=_str(row.get("contributor")),
-        pct_change=_float(row.get("pct_change")),
+        contributor_type=None if total else ctype,
+        contributor=None if total else _str(row.get("contributor")),
+        pct_change=pct,
     )
+
+
+def attach_decomposition(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -> list[Alert]:
+    """Cost alerts with the decomposition rows of their (cost day, vertical): dt = alert_date, vertical = scope."""
+    by_key: dict[tuple[dt.date | None, str], list[CostComponent]] = {}
+    for row in rows:
+        by_key.setdefault((_date(row.get("dt")), str(row.get("vertical") or "")), []).append(component_from_row(row))
+    return [
+        dataclasses.replace(a, decomposition=tuple(by_key.get((a.alert_date, a.scope), ())))
+        if a.domain == "gpu_cost"
+        else a
+        for a in alerts
+    ]
+
+
+def attach_drivers(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -> list[Alert]:
+    """Alerts with their driver rows (either drivers mart), ordered by contributor_rank."""
+    by_id: dict[str, list[Driver]] = {}
+    for row in rows:
+        by_id.setdefault(str(row.get("alert_id")), []).append(driver_from_row(row))
+    return [
+        dataclasses.replace(a, drivers=tuple(sorted(by_id[a.alert_id], key=lambda d: d.rank)))
+        if a.alert_id in by_id
+        else a
+        for a in alerts
+    ]
 
 
 # --- incidents -----------------------------------------------------------------------------------

@@ -210,7 +210,8 @@ def baseline_label(kind: str | None, points: int | None = None, day: dt.date | N
     if k == "previous_week":
         return "Same weekday last week"
     if k == "same_weekday_transition":
-        return f"Typical {weekday(day)} change" if day else "Typical change for this weekday"
+        # previous day x the median ratio of this weekday transition: what a typical day would be
+        return f"Expected after a typical {weekday(day)} change" if day else "Expected after a typical weekday change"
     if k == "expected_volume":
         return f"Expected for a {weekday(day)}" if day else "Expected"
     return "Baseline"
@@ -218,7 +219,7 @@ def baseline_label(kind: str | None, points: int | None = None, day: dt.date | N
 
 def has_mean_and_sigma(kind: str | None) -> bool:
     """Whether 'change from mean' is the right wording (a mean baseline) rather than 'change'."""
-    return (kind or "").strip().lower() in ("", "same_weekday", "rolling", "trailing_7d", "same_weekday_transition")
+    return (kind or "").strip().lower() in ("", "same_weekday", "rolling", "trailing_7d")
 
 
 # --- thresholds by threshold_kind ----------------------------------------------------------------------

@@ -285,7 +285,7 @@ def test_format_change_is_a_signed_fraction(pct: float | None, expected: str) ->
         ("trailing_7d", 7, "7-day average"),
         ("previous_day", 1, "Previous day"),
         ("previous_week", 1, "Same weekday last week"),
-        ("same_weekday_transition", 8, "Typical Monday change"),
+        ("same_weekday_transition", 8, "Expected after a typical Monday change"),
         ("expected_volume", 5, "Expected for a Monday"),
         ("a_kind_from_the_future", 3, "Baseline"),
         (None, None, "Mean (μ)"),

@@ -417,13 +417,12 @@ def _thread_body(
     )
 
 
-def _state_line(prefix: str, severity: str | None, direction: str | None, z: float | None) -> str:
-    text = f"{prefix} {severity_label(severity) or sanitize.clean(severity or 'unknown', 20).upper()}"
-    if direction:
-        text += f" {sanitize.clean(direction, 20)}"
+def _state_spans(prefix: str, severity: str | None, direction: str | None, z: float | None) -> list[Span]:
+    """'now WARNING increase, z +3.36' (severity and direction are data: spans, never template text)."""
+    spans = [t(prefix + " "), *_severity_spans(severity), *_direction(direction)]
     if values.finite(z):
-        text += f", z {values.format_z(z, sign=True)}"
-    return text
+        spans.append(t(f", z {values.format_z(z, sign=True)}"))
+    return spans
 
 
 @dataclass(frozen=True)
@@ -497,13 +496,14 @@ def compose_correction(
     when = f" · {alert.alert_date.isoformat()}" if alert.alert_date else ""
     head = line(icon("correction"), t(" Correction: "), *title, t(when))
     prefix = "Back after a rebuild: " if reappeared else "Correction after late data: "
-    text = (
-        prefix
-        + _state_line("now", alert.severity, alert.direction, alert.z_score)
-        + "; "
-        + _state_line("was", was.severity, was.direction, was.z_score)
-    )
-    lines = [line(text)]
+    lines = [
+        line(
+            t(prefix),
+            *_state_spans("now", alert.severity, alert.direction, alert.z_score),
+            t("; "),
+            *_state_spans("was", was.severity, was.direction, was.z_score),
+        )
+    ]
     if full is not None:
         lines += [*numbers_lines(full), action_line(full)]
     return _thread_body("correction", head, lines, [alert.alert_id], getattr(alert, "incident_id", None))
@@ -513,10 +513,10 @@ def compose_withdrawal(was: DeliveryState, reason: str = "it is no longer in the
     """A delivered alert that is gone after a rebuild: one reply that withdraws it."""
     head = line(icon("withdrawn"), t(" Withdrawn: "), *title_spans(was.scope, was.metric, strong=False))
     when = f" for {was.alert_date.isoformat()}" if was.alert_date else ""
-    text = _state_line("Withdrawn after late data: the alert", was.severity, was.direction, was.z_score)
+    spans = _state_spans("Withdrawn after late data: the alert", was.severity, was.direction, was.z_score)
     if values.finite(was.current_value):
-        text += f" (value {values.format_value(was.current_value, was.unit)})"
-    lines = [line(text + when + " no longer holds: ", d(reason, sanitize.TEXT_CAP), t("."))]
+        spans.append(t(f" (value {values.format_value(was.current_value, was.unit)})"))
+    lines = [line(*spans, t(when + " no longer holds: "), d(reason, sanitize.TEXT_CAP), t("."))]
     return _thread_body("withdrawal", head, lines, [was.alert_id], None)
 
 
@@ -572,7 +572,7 @@ def compose_resolved(
         text += f", z {values.format_z(z_score, sign=True)}"
     if days_open:
         text += f" after {_plural(days_open, 'day')}"
-    lines = [line(text + "."), line(_state_line("First posted as", was.severity, was.direction, was.z_score) + ".")]
+    lines = [line(text + "."), line(*_state_spans("First posted as", was.severity, was.direction, was.z_score), t("."))]
     return _thread_body("resolved", head, lines, [was.alert_id], None)
 
 

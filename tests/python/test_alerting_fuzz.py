@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import unicodedata
 
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +29,7 @@ from alerting.message import MessageBody, Text, plain
 from alerting.model import Alert, CostComponent, DeliveryState, Digest, Driver, group_incidents
 from alerting.render import slack, text
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, usage_alert
+from tests.python.test_alerting_messages import MarkdownRenderer
 
 HOSTILE = st.sampled_from(
     ["<!channel>", "<@U123>", "<https://evil.example|click here>", "*bold*", "_it_", "~s~", "`code`", "```x```",
@@ -167,6 +169,8 @@ def test_hostile_data_through_every_body_and_renderer(items: list[Alert], words:
                     assert len(lines) == len(block.lines)
                     if body.kind in ("digest", "repeat", "correction", "data_health"):
                         assert lines[-1].startswith("*Action:* ")
+        markdown = MarkdownRenderer().render(body)
+        assert not re.search(r"(?<!\\)<", markdown)  # the Markdown double escapes every data <
         plain_out = text.render(body)
         assert plain(body.header.text)[:20] in plain_out
         composed = sum(len(getattr(b, "lines", ())) for b in body.blocks()) + 1  # + header

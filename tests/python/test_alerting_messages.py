@@ -849,3 +849,27 @@ def test_user_ids_in_drivers_are_truncated_and_units_per_driver() -> None:
     assert "ltxv-13b (model): $0.9100/request vs $0.6000/request (+$0.3100/request, 80% of change)" in text.render(
         body_of([dataclasses.replace(cpr, drivers_summary=None)], channel="#api")
     )
+
+
+def test_alert_columns_are_the_plan_contract_in_order() -> None:
+    """fct_alerts columns (PLAN.md / DESIGN §3.3), derived from the Alert dataclass, in the mart's order."""
+    from alerting.model import ALERT_COLUMN_NAMES
+
+    assert ALERT_COLUMN_NAMES == (
+        "alert_id", "incident_id", "alert_date", "domain", "team", "scope", "metric", "rule", "threshold_kind",
+        "baseline_kind", "unit", "current_value", "baseline_mean", "baseline_stddev", "baseline_points", "z_score",
+        "robust_z_score", "pct_change", "threshold", "severity", "direction", "is_suppressed", "suppression_reason",
+        "is_postable", "hold_reason", "is_baseline_valid", "has_insufficient_baseline", "is_low_variance",
+        "has_baseline_outlier", "baseline_outlier_date", "is_incident_primary", "drivers_summary",
+        "recommended_action",
+    )  # fmt: skip
+
+
+def test_golden_lifecycle_bodies() -> None:
+    """Every body kind as text and Slack mrkdwn, for review: what people read in threads."""
+    parts = []
+    for body in all_bodies():
+        parts.append(f"===== {body.kind} =====\n{text.render(body)}--- slack ---\n")
+        for m in slack.render(body):
+            parts.append(m.text + "\n")
+    check_golden("lifecycle_bodies.txt", "".join(parts))

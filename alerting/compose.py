@@ -276,7 +276,7 @@ def data_health_lines(alert: Alert, held: int | None = None) -> list[Line]:
         loaded = values.format_value(alert.current_value, alert.unit or "rows")
         state = f"{values.pct(share, 0)} of the expected rows for a {wday} ({loaded} of {expected})"
     first: list[Span] = [d(source, 40, strong=True), t(f" for {day.isoformat()}: {state}")]
-    if held is not None:
+    if held:  # a missing day has no alerts to hold: say nothing rather than "0 held"
         what = "segment alerts" if source == "usage" else "alerts"
         first.append(t(f"; {held} {what if held != 1 else what[:-1]} held until the day is complete"))
     out = [tuple(first)]

@@ -873,3 +873,9 @@ def test_golden_lifecycle_bodies() -> None:
         for m in slack.render(body):
             parts.append(m.text + "\n")
     check_golden("lifecycle_bodies.txt", "".join(parts))
+
+
+def test_missing_day_without_held_alerts_does_not_say_zero_held() -> None:
+    out = text.render(compose_data_health(health_alert(0.0), held=0))
+    assert "no rows loaded (expected 41,000 for a Sunday)" in out
+    assert "held" not in out and "release --date" not in out

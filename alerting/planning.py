@@ -57,11 +57,12 @@ def plan_digests(
                     skipped += 1
                     continue
                 by_channel.setdefault(channel, []).append(alert)
-                teams.setdefault(channel, set()).add((alert.team or "unassigned").strip() or "unassigned")
+                if routing.channel_for(alert.team) == channel:  # the header names the channel's own teams
+                    teams.setdefault(channel, set()).add((alert.team or "unassigned").strip() or "unassigned")
     digests = tuple(
         Digest(
             channel=channel,
-            teams=tuple(sorted(teams[channel])),
+            teams=tuple(sorted(teams.get(channel, ()))),
             usage_date=usage_date,
             cost_date=cost_date,
             alerts=tuple(by_channel[channel]),

@@ -829,7 +829,7 @@ def test_an_incident_of_two_teams_appears_whole_in_each_channel() -> None:
     )
     alerts = [*api_incident()[:2], dataclasses.replace(api_incident()[2], team="engineering")]
     plan = plan_digests(alerts, routing, DAY, COST_DAY)
-    assert [d.channel for d in plan.digests] == ["#api", "#infra"]
+    assert [(d.channel, d.teams) for d in plan.digests] == [("#api", ("api",)), ("#infra", ("engineering",))]
     for d in plan.digests:
         [section] = body_of(list(d.alerts), channel=d.channel).sections
         assert sorted(section.alert_ids) == ["c-idle", "c-infra-dod", "c-ratio"]

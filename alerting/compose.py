@@ -143,10 +143,12 @@ def _component_phrase(c: CostComponent) -> list[Span]:
     name = values.display_component(c.component)
     if c.component == "request_volume" and values.finite(c.pct_change) and abs(c.pct_change or 0) < FLAT_REQUESTS:
         return [t(f"requests flat ({values.format_change(c.pct_change)})")]
-    text = f"{values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"
-    if c.component == "request_volume" and values.finite(c.pct_change):
-        text += f", requests {values.format_change(c.pct_change)}"
-    return [d(name, 40), t(" " + text)]
+    share = f"{values.format_share(c.share_of_change)} of the change"
+    if c.component == "request_volume" and values.finite(c.pct_change):  # requests +61.5% (+$420.00, 84% of …)
+        return [
+            t(f"requests {values.format_change(c.pct_change)} ({values.format_delta(c.delta_usd, 'usd')}, {share})")
+        ]
+    return [d(name, 40), t(f" {values.format_delta(c.delta_usd, 'usd')} ({share})")]
 
 
 def decomposition_line(components: Sequence[CostComponent]) -> Line | None:

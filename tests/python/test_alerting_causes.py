@@ -63,7 +63,7 @@ def test_one_org_volume_spike_names_the_org(tmp_path: Path) -> None:
         detail("api", "request_volume", "endpoint", "(mix)", 10.0, change),
     ]
     assert cause_of(tmp_path, "api", rows) == (
-        "Cause: requests +$420.00 (84% of the change), requests +61.5%; idle +$80.00 (16% of the change);"
+        "Cause: requests +61.5% (+$420.00, 84% of the change); idle +$80.00 (16% of the change);"
         " driven by endpoint /v1/video +$410.00 (82% of the change);"
         " driven by organization Acme Studios +$400.00 (80% of the change)"
     )
@@ -91,7 +91,7 @@ def test_idle_with_zero_traffic_says_requests_fell(tmp_path: Path) -> None:
         total("api", "idle", 250.0, change),
     ]
     assert cause_of(tmp_path, "api", rows) == (
-        "Cause: idle +$250.00 (250% of the change); requests -$150.00 (-150% of the change), requests -100.0%"
+        "Cause: idle +$250.00 (250% of the change); requests -100.0% (-$150.00, -150% of the change)"
     )
 
 

@@ -384,7 +384,7 @@ def test_decomposition_names_a_contributor_only_when_it_drives_the_change() -> N
     line_ = compose.decomposition_line(spike)
     assert line_ is not None
     assert plain(line_) == (
-        "Cause: requests +$420.00 (84% of the change), requests +61.0%; idle +$80.00 (16% of the change);"
+        "Cause: requests +61.0% (+$420.00, 84% of the change); idle +$80.00 (16% of the change);"
         " driven by organization Acme Studios +$400.00 (80% of the change)"
     )
 

@@ -75,7 +75,7 @@ demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack message
 	else echo "$(LTX_RAW_DIR) holds your own data: using it as is"; fi
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
 	$(DBT) build --full-refresh --target duckdb
-	$(BIN)/python -m ltx_reports.cost_summary
+	$(BIN)/python -m alerting.cost_summary
 	$(BIN)/python -m alerting run --dry-run --target duckdb $(if $(ALERT_DATE),--date $(ALERT_DATE))
 	@report=$$($(BIN)/python -m alerting report --target duckdb $(if $(ALERT_DATE),--date $(ALERT_DATE))); \
 		echo "HTML report: $$report"

@@ -1,15 +1,24 @@
-"""Slack alerting for ltx-monitoring: reads fct_alerts and posts per team, exactly once.
+"""Alerting for ltx-monitoring: reads the alert marts and posts per team, exactly once.
 
-Modules (one job each):
-  model.py         Alert / Driver / Digest / Message dataclasses (platform-neutral)
-  mrkdwn.py        escaping of data strings for Slack mrkdwn, safe truncation
-  formatting.py    Block Kit + plain-text digests grouped CRITICAL / WARNING / NOTICE (pure)
+Layers (see docs/alerting-and-delivery.md):
+  model.py         Alert (every fct_alerts column) / Driver / CostComponent / Incident /
+                   DeliveryState / Digest; ALERT_COLUMNS derived from Alert
+  values.py        THE value formatter; labels by baseline_kind, thresholds by threshold_kind
+  sanitize.py      data strings made one short inert line; Slack escaping
+  message.py       neutral blocks (Header, Text, Fields, Table, Divider, Context, Section)
+  compose.py       incidents / digests / lifecycle notices -> MessageBody (pure)
+  render/          slack.py (Block Kit + fallback within Slack's limits), text.py
+  formatting.py    adapter for the current runner (compose + Slack render -> Message)
   routing.py       team -> channel from channels.toml (+ env overrides)
   planning.py      which alerts go where today (pure)
+  readiness.py     fct_data_health: is the usage day complete? (exit 3)
+  release.py       the held incomplete-data alerts `release --date D` posts
+  backtest.py      what each posting policy would have posted
   warehouse.py     DuckDB / BigQuery access with query parameters; reads alerts and drivers
-  delivery_log.py  the (alert_id, channel) delivery log that makes runs exactly-once
+  delivery_log.py  the delivery log that makes runs exactly-once
   transport.py     slack_sdk chat.postMessage with 429 / connection retry handlers
-  redact.py        keeps the token out of text and log records
-  runner.py        one run: read -> plan -> format -> post -> record
-  cli.py           `python -m alerting run ...`
+  redact.py        token validation; the token and its fragments kept out of text and logs
+  runner.py        one run: read -> plan -> compose/render -> post -> record
+  cost_summary.py  the finalised cost day's summary (`python -m alerting.cost_summary`)
+  cli.py           `python -m alerting run | release | backtest`
 """

@@ -1,8 +1,9 @@
-"""`python -m alerting run` — post the day's alert digests to Slack, exactly once."""
+"""`python -m alerting run | release | backtest` — post the day's alert digests to Slack, exactly once."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from alerting import redact
+from alerting import backtest, readiness, redact
 from alerting.planning import finalised_cost_date
 from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing
@@ -20,7 +21,7 @@ from alerting.runner import RunOptions, run
 from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
 from alerting.warehouse import WarehouseError, config_from_env, open_backend
 
-EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project.yml"
 DEFAULT_FINALISATION_DAYS = 3
 
@@ -50,12 +51,29 @@ environment:
   LTX_BQ_LOCATION, LTX_BQ_API_ENDPOINT (emulator: anonymous credentials)
 
 exit status: 0 all delivered (or nothing to do); 1 some delivery failed (everything
-else was still tried; the next run retries it); 2 bad arguments or configuration.
+else was still tried; the next run retries it); 2 bad arguments or configuration
+(a malformed SLACK_BOT_TOKEN included); 3 data not ready: the usage day is missing or
+incomplete in fct_data_health (everything else was still posted, never a usage all-clear;
+a scheduler should retry later). 1 wins over 3.
 
 examples:
   python -m alerting run --dry-run                 # print yesterday's messages, post nothing
   python -m alerting run                           # daily, after `make daily` (dbt build)
   python -m alerting run --date 2026-11-21 --target bigquery
+  python -m alerting release --date 2026-11-22     # the data team confirms the low day is real
+  python -m alerting backtest --from 2026-09-01    # what each posting policy would have posted
+"""
+
+RELEASE_DESCRIPTION = """\
+Post the alerts of DATE that fct_alerts holds with hold_reason = 'incomplete_data' (the
+data-health gate held them because the day looked incompletely loaded). Run it when the
+data team confirms the day is real (an outage, not a late load). They are posted and
+logged like any alert: exactly once, to their team's channel.
+"""
+
+BACKTEST_DESCRIPTION = """\
+Read fct_alerts (no Slack, no delivery log) and print, per ISO week and severity, how many
+alerts / incidents each posting policy would have posted, with the held counts by reason.
 """
 
 
@@ -84,7 +102,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,report}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,release,backtest,report}")
     run_p = sub.add_parser(
         "run",
         help="post (or print) the alert digests of one day",
@@ -92,26 +110,53 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    release_p = sub.add_parser(
+        "release",
+        help="post the alerts of a day held for incomplete data (the day is confirmed real)",
+        description=RELEASE_DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backtest_p = sub.add_parser(
+        "backtest",
+        help="print what each posting policy would have posted over the loaded history",
+        description=BACKTEST_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     yesterday = dt.date.today() - dt.timedelta(days=1)  # local date, like the generator and dbt run_date
     default_target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
+    for p in (run_p, release_p, backtest_p):
+        p.add_argument(
+            "--target",
+            choices=("duckdb", "bigquery"),
+            default=default_target,
+            help="warehouse to read (and log to) (default: $LTX_DBT_TARGET or duckdb: %(default)s)",
+        )
+    for p in (run_p, release_p):
+        p.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print each message (text + Block Kit JSON); touch neither Slack nor the delivery log",
+        )
+        p.add_argument(
+            "--channels-file",
+            type=Path,
+            default=None,
+            help="routing config (default: $LTX_ALERTING_CHANNELS_FILE or alerting/channels.toml)",
+        )
+        p.add_argument("--verbose", action="store_true", help="debug logging (slack_sdk requests; token redacted)")
+    release_p.add_argument("--date", type=_date, required=True, help="the day whose held alerts to post (YYYY-MM-DD)")
+    backtest_p.add_argument("--from", dest="start", type=_date, default=None, help="first alert_date (default: all)")
+    backtest_p.add_argument("--to", dest="end", type=_date, default=None, help="last alert_date (default: all)")
+    backtest_p.add_argument("--verbose", action="store_true", help="debug logging")
     run_p.add_argument(
         "--date", type=_date, default=yesterday, help="usage data day YYYY-MM-DD (default: yesterday: %(default)s)"
     )
     run_p.add_argument(
-        "--target",
-        choices=("duckdb", "bigquery"),
-        default=default_target,
-        help="warehouse to read and log to (default: $LTX_DBT_TARGET or duckdb: %(default)s)",
-    )
-    run_p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="print each message (text + Block Kit JSON); touch neither Slack nor the delivery log",
-    )
-    run_p.add_argument(
         "--all-clear",
         action="store_true",
-        help="post an 'all clear' to configured channels without alerts (default: from channels.toml)",
+        help="post an 'all clear' to configured channels without alerts (default: from channels.toml);"
+        " never for a usage day whose data is not ready",
     )
     run_p.add_argument(
         "--cost-finalisation-days",
@@ -120,13 +165,6 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         metavar="N",
         help="cost alerts are for DATE + 1 - N (default: dbt var cost_finalisation_days: %(default)s)",
     )
-    run_p.add_argument(
-        "--channels-file",
-        type=Path,
-        default=None,
-        help="routing config (default: $LTX_ALERTING_CHANNELS_FILE or alerting/channels.toml)",
-    )
-    run_p.add_argument("--verbose", action="store_true", help="debug logging (slack_sdk requests; token redacted)")
     report_command.add_parser(sub, env, default_finalisation_days(env))
     return parser
 
@@ -160,17 +198,38 @@ def _configure_logging(env: Mapping[str, str], verbose: bool) -> None:
     redact.install([env.get(TOKEN_ENV, "")])
 
 
+def _check_token(env: Mapping[str, str], log: logging.Logger) -> bool:
+    """Validate SLACK_BOT_TOKEN before anything uses it; False (exit 2) when unusable."""
+    try:
+        check = redact.validate_token(env.get(TOKEN_ENV), TOKEN_ENV)
+    except redact.TokenError as exc:
+        hint = " (use --dry-run to print the messages without Slack)" if not env.get(TOKEN_ENV) else ""
+        log.error("%s%s", exc, hint)
+        return False
+    for warning in check.warnings:
+        log.warning("%s", warning)
+    return True
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     args = build_parser(env).parse_args(argv)
-    if args.command == "report":
+    if args.command == "report":  # no --verbose, no token
         _configure_logging(env, False)
         return report_command.main(args, env)
     _configure_logging(env, args.verbose)
     log = logging.getLogger("alerting")
     secrets = [env.get(TOKEN_ENV, "")]
+    if args.command == "backtest":
+        return _backtest(args, env, log, secrets)
+    if not args.dry_run and not _check_token(env, log):
+        return EXIT_USAGE
+    release = args.command == "release"
     try:
-        cost_date = finalised_cost_date(args.date, args.cost_finalisation_days)
+        if release:
+            usage_date = cost_date = args.date
+        else:
+            usage_date, cost_date = args.date, finalised_cost_date(args.date, args.cost_finalisation_days)
         routing = load_routing(args.channels_file, env)
         poster = None if args.dry_run else transport_from_env(env)
         backend = open_backend(config_from_env(args.target, env), read_only=args.dry_run)
@@ -178,7 +237,23 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         log.error("%s", redact.redact(exc, secrets))
         return EXIT_USAGE
     try:
-        options = RunOptions(usage_date=args.date, cost_date=cost_date, dry_run=args.dry_run, all_clear=args.all_clear)
+        ready = readiness.read(backend, usage_date) if not release else None
+        if ready is not None and ready.status == "unknown":
+            log.warning("data readiness not checked: %s", ready.reason)
+        not_ready = ready is not None and not ready.ready
+        if not_ready:
+            assert ready is not None
+            log.warning(
+                "%s: usage alerts stay held, no usage all-clear; exit 3 after posting the rest", ready.describe()
+            )
+            routing = dataclasses.replace(routing, post_all_clear=False)
+        options = RunOptions(
+            usage_date=usage_date,
+            cost_date=cost_date,
+            dry_run=args.dry_run,
+            all_clear=getattr(args, "all_clear", False) and not not_ready,
+            release_held=release,
+        )
         report = run(backend, routing, poster, options, sys.stdout)
     except WarehouseError as exc:
         log.error("%s", redact.redact(exc, secrets))
@@ -191,7 +266,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     sys.stdout.flush()
     if args.dry_run:
         log.info("dry run: %d message(s) printed, nothing posted or logged", report.messages_printed)
-        return EXIT_OK
+        return EXIT_DATA_NOT_READY if not_ready else EXIT_OK
     log.info(
         "%d message(s) posted, %d alert(s) delivered, %d failure(s)",
         report.messages_posted,
@@ -202,4 +277,24 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         for failure in report.failures:
             log.error("FAILED %s", failure)
         return EXIT_DELIVERY_FAILED
+    return EXIT_DATA_NOT_READY if not_ready else EXIT_OK
+
+
+def _backtest(args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger, secrets: list[str]) -> int:
+    if args.start and args.end and args.start > args.end:
+        log.error("--from %s is after --to %s", args.start, args.end)
+        return EXIT_USAGE
+    try:
+        backend = open_backend(config_from_env(args.target, env), read_only=True)
+    except (WarehouseError, ValueError) as exc:
+        log.error("%s", redact.redact(exc, secrets))
+        return EXIT_USAGE
+    try:
+        alerts = backtest.read_window(backend, args.start, args.end)
+    except WarehouseError as exc:
+        log.error("%s", redact.redact(exc, secrets))
+        return EXIT_USAGE
+    finally:
+        backend.close()
+    sys.stdout.write(backtest.format_result(backtest.run_backtest(alerts)))
     return EXIT_OK

@@ -15,6 +15,7 @@ from alerting.delivery_log import Delivery, DeliveryLog
 from alerting.formatting import Limits, all_clear_id, build_all_clear, build_messages
 from alerting.model import Alert, Message
 from alerting.planning import all_clear_channels, plan_digests
+from alerting.release import released
 from alerting.routing import Routing
 from alerting.transport import PostResult
 from alerting.warehouse import Backend, latest_alert_dates, read_alerts, read_drivers
@@ -33,6 +34,7 @@ class RunOptions:
     dry_run: bool = False
     all_clear: bool = False
     limits: Limits = field(default_factory=Limits)
+    release_held: bool = False  # `release`: post only the day's alerts held for incomplete data
 
 
 @dataclass
@@ -84,13 +86,16 @@ def run(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None),
 ) -> RunReport:
     report = RunReport()
-    alerts = _with_drivers(read_alerts(backend, options.usage_date, options.cost_date), backend)
+    alerts = read_alerts(backend, options.usage_date, options.cost_date)
+    if options.release_held:
+        alerts = released(alerts, options.usage_date)
+    alerts = _with_drivers(alerts, backend)
     report.alerts_read = len(alerts)
     by_id = {a.alert_id: a for a in alerts}
 
     delivery_log: DeliveryLog | None = None
     delivered: set[tuple[str, str]] = set()
-    post_all_clear = options.all_clear or routing.post_all_clear
+    post_all_clear = (options.all_clear or routing.post_all_clear) and not options.release_held
     if not options.dry_run:
         if poster is None:
             raise ValueError("a poster is required unless dry_run")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from alerting.model import Alert, Driver
+from alerting.model import ALERT_COLUMN_NAMES, Alert, Driver, alert_from_row, driver_from_row
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ REQUIRED_ALERT_COLUMNS = (
     "drivers_summary",
     "recommended_action",
 )
-OPTIONAL_ALERT_COLUMNS = ("unit", "threshold", "suppression_reason", "threshold_kind")
+OPTIONAL_ALERT_COLUMNS = tuple(c for c in ALERT_COLUMN_NAMES if c not in REQUIRED_ALERT_COLUMNS)
 DRIVER_COLUMNS = (
     "alert_id",
     "contributor_type",
@@ -332,29 +332,7 @@ def row_to_alert(row: Mapping[str, Any]) -> Alert:
     if not alert_id:
         alert_id = fallback_alert_id(row)
         log.warning("an alert without alert_id (%s/%s): using %s", row.get("scope"), row.get("metric"), alert_id)
-    return Alert(
-        alert_id=str(alert_id),
-        alert_date=_date(row["alert_date"]),
-        domain=str(row.get("domain") or "unknown"),
-        team=row.get("team"),
-        scope=str(row.get("scope") or ""),
-        metric=str(row.get("metric") or ""),
-        unit=row.get("unit") or infer_unit(row.get("metric")),
-        current_value=_float(row.get("current_value")),
-        baseline_mean=_float(row.get("baseline_mean")),
-        baseline_stddev=_float(row.get("baseline_stddev")),
-        z_score=_float(row.get("z_score")),
-        pct_change=_float(row.get("pct_change")),
-        # z rules carry their notice band as threshold (threshold_kind 'z'): not a level to print
-        threshold=None if row.get("threshold_kind") == "z" else _float(row.get("threshold")),
-        severity=str(row.get("severity") or "unknown"),
-        direction=row.get("direction"),
-        is_suppressed=bool(row.get("is_suppressed")),  # null -> posted: never silently dropped
-        suppression_reason=row.get("suppression_reason"),
-        rule=row.get("rule"),
-        drivers_summary=row.get("drivers_summary"),
-        recommended_action=row.get("recommended_action"),
-    )
+    return alert_from_row({**row, "alert_id": alert_id, "unit": row.get("unit") or infer_unit(row.get("metric"))})
 
 
 def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:
@@ -391,17 +369,7 @@ def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[D
     )
     out: dict[str, list[Driver]] = {}
     for r in backend.query(sql, {"alert_ids": list(alert_ids)}):
-        out.setdefault(str(r["alert_id"]), []).append(
-            Driver(
-                contributor_type=str(r.get("contributor_type") or ""),
-                contributor=str(r.get("contributor") or ""),
-                value=_float(r.get("value")),
-                baseline_mean=_float(r.get("baseline_mean")),
-                delta=_float(r.get("delta")),
-                share_of_delta=_float(r.get("share_of_delta")),
-                rank=int(r.get("contributor_rank") or 0),
-            )
-        )
+        out.setdefault(str(r["alert_id"]), []).append(driver_from_row(r))
     return out
 
 

@@ -20,32 +20,13 @@ from typing import Any
 
 import duckdb
 
+from alerting import model
 from alerting.model import Alert, Driver
 
 FAKE_TOKEN = "xoxb-FAKE0TOKEN-4242424242-do-not-print-me"
 
-ALERT_COLUMNS = (
-    ("alert_id", "varchar"),
-    ("alert_date", "date"),
-    ("domain", "varchar"),
-    ("team", "varchar"),
-    ("scope", "varchar"),
-    ("metric", "varchar"),
-    ("unit", "varchar"),
-    ("current_value", "double"),
-    ("baseline_mean", "double"),
-    ("baseline_stddev", "double"),
-    ("z_score", "double"),
-    ("pct_change", "double"),
-    ("threshold", "double"),
-    ("severity", "varchar"),
-    ("direction", "varchar"),
-    ("is_suppressed", "boolean"),
-    ("suppression_reason", "varchar"),
-    ("rule", "varchar"),
-    ("drivers_summary", "varchar"),
-    ("recommended_action", "varchar"),
-)
+# the fct_alerts contract columns, derived from the Alert dataclass (one list, not re-typed)
+ALERT_COLUMNS = model.ALERT_COLUMNS
 DRIVER_COLUMNS = (
     ("alert_id", "varchar"),
     ("dt", "date"),
@@ -71,50 +52,73 @@ def usage_alert(alert_id: str, **kw: Any) -> Alert:
     std = kw.pop("baseline_stddev", 426_074.0)
     base: dict[str, Any] = dict(
         alert_id=alert_id,
+        incident_id=f"inc-{alert_id}",
         alert_date=DAY,
         domain="usage",
         team="product",
         scope="free",
         metric="tokens",
+        rule="usage_zscore",
+        threshold_kind="z",
+        baseline_kind="same_weekday",
         unit="tokens",
         current_value=current,
         baseline_mean=mean,
         baseline_stddev=std,
-        z_score=(current - mean) / std,
-        pct_change=(current - mean) / mean,
-        threshold=None,
+        baseline_points=10,
+        z_score=(current - mean) / std if std else None,
+        robust_z_score=None,
+        pct_change=(current - mean) / mean if mean else None,
+        threshold=2.0,
         severity="warning",
         direction="increase" if current >= mean else "decrease",
         is_suppressed=False,
         suppression_reason=None,
-        rule="usage_zscore",
+        is_postable=True,
+        hold_reason=None,
+        is_baseline_valid=True,
+        has_insufficient_baseline=False,
+        is_low_variance=False,
+        has_baseline_outlier=False,
+        baseline_outlier_date=None,
+        is_incident_primary=True,
         drivers_summary=None,
         recommended_action="WARNING: first day; watch whether it repeats tomorrow.",
     )
     base.update(kw)
+    if base["is_suppressed"] and "is_postable" not in kw:
+        base["is_postable"], base["hold_reason"] = False, "enterprise_weekend"
     return Alert(**base)
 
 
 def cost_alert(alert_id: str, **kw: Any) -> Alert:
     base: dict[str, Any] = dict(
         alert_id=alert_id,
+        incident_id=f"inc-{alert_id}",
         alert_date=COST_DAY,
         domain="gpu_cost",
         team="api",
         scope="api",
         metric="idle_cost",
+        rule="idle_cost_above_threshold",
+        threshold_kind="absolute",
+        baseline_kind="rolling",
         unit="usd",
         current_value=16_234.5,
         baseline_mean=14_000.0,
-        baseline_stddev=800.0,
+        baseline_stddev=None,
+        baseline_points=28,
         z_score=None,
+        robust_z_score=None,
         pct_change=(16_234.5 - 14_000.0) / 14_000.0,
         threshold=15_600.0,
         severity="critical",
         direction="increase",
         is_suppressed=False,
         suppression_reason=None,
-        rule="idle_cost_above_threshold",
+        is_postable=True,
+        hold_reason=None,
+        is_incident_primary=True,
         drivers_summary="endpoint /v1/video +$1,900.10; model ltxv-13b +$300.00",
         recommended_action="Check idle GPU capacity of the API cluster.",
     )
@@ -141,7 +145,7 @@ def create_marts(path: Path, alerts: Iterable[Alert], with_drivers: bool = True,
             con.execute(f'create or replace table "{schema}".fct_usage_alert_drivers ({dcols})')
             rows = [
                 [a.alert_id, a.alert_date, a.scope, a.metric, d.contributor_type, d.contributor, d.value,
-                 d.baseline_mean, d.delta, d.share_of_delta, d.rank]
+                 d.baseline_value, d.delta, d.share_of_delta, d.rank]
                 for a in alerts
                 for d in a.drivers
             ]  # fmt: skip
@@ -170,7 +174,7 @@ def add_alerts(path: Path, alerts: Iterable[Alert]) -> None:
 def drivers(*rows: tuple[str, str, float, float, float]) -> tuple[Driver, ...]:
     """(type, contributor, value, baseline, share) -> ranked drivers with delta = value - baseline."""
     return tuple(
-        Driver(contributor_type=t, contributor=c, value=v, baseline_mean=b, delta=v - b, share_of_delta=s, rank=i)
+        Driver(contributor_type=t, contributor=c, value=v, baseline_value=b, delta=v - b, share_of_delta=s, rank=i)
         for i, (t, c, v, b, s) in enumerate(rows, start=1)
     )
 

@@ -110,14 +110,14 @@ def test_failed_channel_is_retried_next_run_others_are_not_reposted(db: Path) ->
 def test_digest_split_over_messages_records_per_message(tmp_path: Path) -> None:
     path = tmp_path / "many.duckdb"
     create_marts(path, [usage_alert(f"u{i:02d}", metric=f"m{i:02d}") for i in range(10)])
-    limits = Limits(blocks_per_message=6)  # header + context + title + 3 alerts
+    limits = Limits(blocks_per_message=6)  # header + context + incident + divider + incident
     second_fails = ScriptedPoster(fail=lambda m: "u03" in m.alert_ids)
     report = run_once(path, second_fails, limits=limits)
     assert not report.ok
-    assert second_fails.ids() == ["u00", "u01", "u02", "u06", "u07", "u08", "u09"]
+    assert second_fails.ids() == ["u00", "u01", "u04", "u05", "u06", "u07", "u08", "u09"]
     retry = ScriptedPoster()
     assert run_once(path, retry, limits=limits).ok
-    assert retry.ids() == ["u03", "u04", "u05"]
+    assert retry.ids() == ["u02", "u03"]
     assert len(log_rows(path)) == 10
 
 

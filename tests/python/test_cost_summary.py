@@ -9,8 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from alerting.planning import finalised_cost_date
-from ltx_reports.cost_summary import (
+from alerting.cost_summary import (
     CostAlert,
     CostSummary,
     Driver,
@@ -18,6 +17,7 @@ from ltx_reports.cost_summary import (
     fetch_summary,
     format_summary,
 )
+from alerting.planning import finalised_cost_date
 from tests.python.conftest import BIN, dbt_env, run
 
 
@@ -38,10 +38,46 @@ def test_format_rounds_to_two_decimals_and_totals() -> None:
         drivers=[Driver("API endpoint", "/v1/a", 450.126, 0.50013)],
         alerts=[
             CostAlert(
-                "warning", "api", "api", "failure_rate", "rate", "failure_rate_above_threshold", 0.25, 0.1, 0.204, "x"
+                "warning",
+                "api",
+                "api",
+                "failure_rate",
+                "fraction",
+                "absolute",
+                "rolling",
+                "increase",
+                0.25,
+                0.1,
+                0.204,
+                "x\n<!channel>",
             ),
             CostAlert(
-                "critical", "studio", "studio", "infra_cost", "usd", "day_over_day_jump", 130.0, 100.0, 0.15, None
+                "critical",
+                "studio",
+                "studio",
+                "infra_cost",
+                "usd",
+                "fraction_change",
+                "previous_day",
+                "increase",
+                130.0,
+                100.0,
+                0.15,
+                None,
+            ),
+            CostAlert(
+                "notice",
+                "api",
+                "api",
+                "idle_inference_ratio",
+                "ratio",
+                "ratio",
+                "trailing_7d",
+                "increase",
+                7.8571,
+                3.2,
+                4.0,
+                None,
             ),
         ],
     )
@@ -51,10 +87,24 @@ def test_format_rounds_to_two_decimals_and_totals() -> None:
     assert "$1,244.57" in text and "$302.00" in text
     assert "n/a" in text  # studio has no requests: no cost per request
     assert "/v1/a: $450.13 (50.01%)" in text
-    # critical first; rates as %, change thresholds as +%
-    assert text.index("[CRITICAL]") < text.index("[WARNING]")
-    assert "25.00% vs 10.00%, threshold 20.40%" in text
-    assert "$130.00 vs $100.00, threshold +15.00%" in text
+    # critical first; the same value formatter and threshold wording as the Slack messages
+    assert text.index("[CRITICAL]") < text.index("[WARNING]") < text.index("[NOTICE]")
+    assert "API – Failure rate (team api): 25.0% vs rolling mean 10.0%, threshold above 20.4%" in text
+    assert (
+        "Studio – Infrastructure cost (team studio): $130.00 vs previous day $100.00, threshold change above 15.0%"
+        in text
+    )
+    assert "7.86 : 1 vs 7-day average 3.20 : 1, threshold above 4.00 : 1" in text
+    assert "      x <!channel>" in text  # one line: the newline from data is gone
+
+
+def test_money_is_half_up_like_the_slack_messages() -> None:
+    from alerting.values import format_value
+
+    s = CostSummary(dt.date(2026, 11, 20), totals=[VerticalTotals("api", 0.125, 2.675, 0.0, 0.0, 0.0, 0, 0, None)])
+    text = format_summary(s)
+    assert "$0.13" in text and "$2.68" in text  # the old f"{x:,.2f}" printed $0.12 and $2.67
+    assert format_value(0.125, "usd") == "$0.13"
 
 
 def test_format_day_without_data() -> None:
@@ -81,7 +131,7 @@ def test_summary_matches_marts(test_duckdb: Path) -> None:
 
 def test_cli_prints_the_finalised_day(test_duckdb: Path, tmp_path: Path) -> None:
     env = dbt_env(tmp_path, test_duckdb)
-    res = run([str(BIN / "python"), "-m", "ltx_reports.cost_summary", "--date", "2026-11-22"], env=env)
+    res = run([str(BIN / "python"), "-m", "alerting.cost_summary", "--date", "2026-11-22"], env=env)
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("GPU cost summary for 2026-11-20")
     assert "API" in res.stdout and "Studio" in res.stdout and "Total" in res.stdout

@@ -1,11 +1,13 @@
 """The finalised day's GPU cost summary, read from the DuckDB marts.
 
-``python -m ltx_reports.cost_summary [--date YYYY-MM-DD] [--finalisation-days 3]``
+``python -m alerting.cost_summary [--date YYYY-MM-DD] [--finalisation-days 3]``
 
 ``--date`` follows the alerting CLI: it is the data day of the run (default
 yesterday); cost data needs ``cost_finalisation_days`` to settle, so the cost
 day shown is ``date + 1 - finalisation_days`` (= run date - 3 by default).
-Money is computed unrounded in the marts and rounded to 2 decimals here.
+Money is computed unrounded in the marts and rounded half-up to 2 decimals here, by the
+same value formatter (`alerting.values`) as the Slack messages: both show the same cent.
+Thresholds read by the mart's `threshold_kind`, never by a rule's name.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from alerting import sanitize, values
 from alerting.planning import finalised_cost_date
 
 SCHEMA = "main_marts"
-VERTICAL_LABELS = {"api": "API", "studio": "Studio"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "notice": 2}
 
 
@@ -53,7 +55,9 @@ class CostAlert:
     scope: str
     metric: str
     unit: str
-    rule: str
+    threshold_kind: str | None
+    baseline_kind: str | None
+    direction: str | None
     current_value: float | None
     baseline_mean: float | None
     threshold: float | None
@@ -94,14 +98,23 @@ def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) 
             [day, top_n],
         ).fetchall()
         drivers += [Driver(label, name, cost, share_) for name, cost, share_ in rows]
+    present = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = 'fct_alerts'",
+            [SCHEMA],
+        ).fetchall()
+    }
+    # older marts lack the kinds: select null for them (names from this constant list only)
+    kinds = ", ".join(c if c in present else f"null as {c}" for c in ("threshold_kind", "baseline_kind"))
+    postable = "is_postable" if "is_postable" in present else "not is_suppressed"
     alerts = [
         CostAlert(*row)
         for row in con.execute(
-            # z rules carry their notice band as threshold; this summary prints only level thresholds
-            f"""select severity, team, scope, metric, unit, rule, current_value, baseline_mean,
-                       case when threshold_kind = 'z' then null else threshold end, drivers_summary
+            f"""select severity, team, scope, metric, unit, {kinds}, direction, current_value, baseline_mean,
+                       threshold, drivers_summary
                 from {SCHEMA}.fct_alerts
-                where domain = 'gpu_cost' and alert_date = ? and not is_suppressed""",  # noqa: S608
+                where domain = 'gpu_cost' and alert_date = ? and {postable}""",  # noqa: S608
             [day],
         ).fetchall()
     ]
@@ -109,27 +122,12 @@ def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) 
 
 
 def fmt_usd(x: float | None) -> str:
-    return "n/a" if x is None else f"${x:,.2f}"
-
-
-def fmt_value(x: float | None, unit: str) -> str:
-    if x is None:
-        return "n/a"
-    if unit in ("usd", "usd_per_request"):
-        return fmt_usd(x)
-    if unit == "rate":
-        return f"{100 * x:.2f}%"
-    if unit == "ratio":
-        return f"{x:.2f}:1"
-    return f"{x:,.2f}"
+    return values.money(x)
 
 
 def fmt_threshold(alert: CostAlert) -> str:
-    if alert.threshold is None:
-        return ""
-    if alert.rule in ("cost_spike_vs_7d_avg", "day_over_day_jump"):
-        return f", threshold +{100 * alert.threshold:.2f}%"
-    return f", threshold {fmt_value(alert.threshold, alert.unit)}"
+    text = values.threshold_text(alert.threshold_kind, alert.threshold, alert.unit, alert.direction)
+    return f", threshold {text}" if text else ""
 
 
 def format_summary(s: CostSummary) -> str:
@@ -142,23 +140,28 @@ def format_summary(s: CostSummary) -> str:
     lines += [header + f"{'requests':>10}{'failed':>8}{'cost/req':>10}"]
     for t in [*s.totals, _total(s.totals)]:
         lines.append(
-            f"  {VERTICAL_LABELS.get(t.vertical, t.vertical):8}{fmt_usd(t.infra_cost):>12}"
+            f"  {values.display_scope(t.vertical):8}{fmt_usd(t.infra_cost):>12}"
             f"{fmt_usd(t.fully_loaded_inference_cost):>14}{fmt_usd(t.customer_fully_loaded_cost):>12}"
             f"{fmt_usd(t.idle_cost):>12}{fmt_usd(t.unused_cost):>12}{t.requests:>10,}{t.failed_requests:>8,}"
             f"{fmt_usd(t.cost_per_request):>10}"
         )
     lines.append("Top drivers (customer fully loaded cost, LT team excluded):")
     for d in s.drivers:
-        share = "" if d.share is None else f" ({100 * d.share:.2f}%)"
-        lines.append(f"  {d.breakdown:17} {d.name}: {fmt_usd(d.cost)}{share}")
+        share = "" if d.share is None else f" ({values.pct(d.share, 2)})"
+        lines.append(f"  {d.breakdown:17} {sanitize.clean(d.name)}: {fmt_usd(d.cost)}{share}")
     lines.append(f"Cost alerts: {len(s.alerts)}")
-    for a in sorted(s.alerts, key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.scope, a.metric, a.rule)):
+    order = sorted(
+        s.alerts, key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.scope, a.metric, a.baseline_kind or "")
+    )
+    for a in order:
+        label = values.baseline_label(a.baseline_kind, None, s.cost_date)
         lines.append(
-            f"  [{a.severity.upper()}] {VERTICAL_LABELS.get(a.scope, a.scope)} {a.metric} ({a.rule}, team {a.team}): "
-            f"{fmt_value(a.current_value, a.unit)} vs {fmt_value(a.baseline_mean, a.unit)}{fmt_threshold(a)}"
+            f"  [{a.severity.upper()}] {values.display_scope(a.scope)} – {values.display_metric(a.metric)}"
+            f" (team {a.team}): {values.format_value(a.current_value, a.unit)} vs {label.lower()}"
+            f" {values.format_value(a.baseline_mean, a.unit)}{fmt_threshold(a)}"
         )
         if a.drivers_summary:
-            lines.append(f"      {a.drivers_summary}")
+            lines.append(f"      {sanitize.clean(a.drivers_summary, sanitize.TEXT_CAP)}")
     return "\n".join(lines)
 
 
@@ -179,7 +182,7 @@ def _total(totals: list[VerticalTotals]) -> VerticalTotals:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m ltx_reports.cost_summary", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m alerting.cost_summary", description=__doc__.split("\n\n")[0])
     p.add_argument("--date", type=dt.date.fromisoformat, default=None, help="run data day (default: yesterday)")
     p.add_argument("--finalisation-days", type=int, default=3)
     p.add_argument("--duckdb", default=os.environ.get("LTX_DUCKDB_PATH", "data/ltx_monitoring.duckdb"))

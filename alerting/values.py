@@ -1,0 +1,249 @@
+"""THE value formatter: every number, label and threshold any output shows.
+
+Rounding is half-up on the value as written (like SQL ROUND): $16,234.505 -> $16,234.51;
+money has 2 decimals (per-request costs 4, shown "$0.7345/request"), fractions show as
+percentages with one decimal ("+46.6%"), shares as whole percentages ("98%"), ratios as
+"7.86 : 1", z-scores with 2 decimals. Missing or non-finite numbers print "n/a".
+
+Labels come from the mart's `baseline_kind` and `threshold_kind` columns, never from a
+rule's name: a rule added in dbt with known kinds reads right without touching Python, and
+an unknown kind reads generically ("Baseline", "threshold 0.7") instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import ROUND_HALF_UP, Context, Decimal
+
+NA = "n/a"
+HUGE = 1e15
+_DECIMALS = Context(prec=60, rounding=ROUND_HALF_UP)
+MONEY_UNITS = frozenset({"usd", "usd_per_request"})
+FRACTION_UNITS = frozenset({"fraction", "rate"})  # `rate`: older marts
+COUNT_UNITS = frozenset({"count", "tokens", "rows", "requests"})
+
+SCOPE_NAMES: dict[str, str] = {
+    "enterprise_contract": "Enterprise Contract",
+    "enterprise_pilot": "Enterprise Pilot",
+    "heavy": "Heavy",
+    "paying": "Paying",
+    "free": "Free",
+    "api": "API",
+    "studio": "Studio",
+    "all": "All (API + Studio)",
+    "usage": "Usage data",
+    "gpu_costs": "GPU cost data",
+}
+
+METRIC_NAMES: dict[str, str] = {
+    "dau": "DAU",
+    "image_generations": "Image generations",
+    "video_generations": "Video generations",
+    "tokens": "Tokens",
+    "infra_cost": "Infrastructure cost",
+    "idle_cost": "Idle cost",
+    "inference_cost": "Inference cost",
+    "idle_inference_ratio": "Idle : inference ratio",
+    "failure_rate": "Failure rate",
+    "failure_cost": "Failure cost",
+    "cost_per_request": "Cost per request",
+    "rows": "Rows",
+}
+
+COMPONENT_NAMES: dict[str, str] = {
+    "request_volume": "requests",
+    "request_rate": "cost per request",
+    "idle": "idle",
+    "overhead": "overhead",
+    "unused": "unused",
+    "gpu_type": "GPU type",
+}
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def finite(value: float | None) -> bool:
+    return value is not None and isinstance(value, int | float) and math.isfinite(value)
+
+
+def fixed(value: float, places: int, sign: bool = False) -> str:
+    """Half-up rounding of the value as written: 16234.505 -> '16,234.51'; never '-0.00'."""
+    if abs(value) >= HUGE:  # implausible magnitudes read as such, not as 30 digits
+        return format(float(value), f"{'+' if sign else ''}.2e")
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), context=_DECIMALS)
+    if rounded == 0:
+        rounded = abs(rounded)
+    return format(rounded, f"{'+' if sign else ''},.{places}f")
+
+
+def compact(value: float) -> str:
+    """A threshold-like number without trailing zeros: 2.0 -> '2', 4.50 -> '4.5'."""
+    text = fixed(value, 4)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money(value: float | None, places: int = 2) -> str:
+    if not finite(value):
+        return NA
+    assert value is not None
+    text = fixed(abs(value), places)
+    negative = value < 0 and text.strip("0.,") != ""
+    return f"-${text}" if negative else f"${text}"
+
+
+def pct(fraction: float | None, places: int = 1, sign: bool = False) -> str:
+    """A fraction as a percentage: 0.466 -> '46.6%' ('+46.6%' with sign)."""
+    return f"{fixed(fraction * 100, places, sign=sign)}%" if finite(fraction) else NA  # type: ignore[operator]
+
+
+def format_value(value: float | None, unit: str | None) -> str:
+    """A value in its unit: $1,234.56; $0.7345/request; 20.4%; 7.86 : 1; 4,497,947; 73.90."""
+    if not finite(value):
+        return NA
+    assert value is not None
+    u = (unit or "").lower()
+    if u == "usd":
+        return money(value)
+    if u == "usd_per_request":
+        return f"{money(value, 4)}/request"
+    if u in FRACTION_UNITS:
+        return pct(value)
+    if u == "ratio":
+        return f"{fixed(value, 2)} : 1"
+    if u in COUNT_UNITS and (float(value).is_integer() or abs(value) >= 100):
+        return fixed(value, 0)
+    return fixed(value, 2)
+
+
+def format_delta(delta: float | None, unit: str | None) -> str:
+    """A signed difference in the value's unit: +1,234 / -$12.50 / +7.0 pp (fractions) / +1.20 (ratios)."""
+    if not finite(delta):
+        return NA
+    assert delta is not None
+    u = (unit or "").lower()
+    sign = "+" if delta >= 0 or fixed(abs(delta), 4) == "0.0000" else "-"
+    if u in FRACTION_UNITS:
+        return f"{sign}{fixed(abs(delta) * 100, 1)} pp"
+    if u == "ratio":
+        return f"{sign}{fixed(abs(delta), 2)}"
+    return sign + format_value(abs(delta), unit)
+
+
+def format_change(pct_change: float | None) -> str:
+    """pct_change is a FRACTION: 0.466 -> '+46.6%'."""
+    return pct(pct_change, 1, sign=True)
+
+
+def format_share(share: float | None) -> str:
+    """A share of a change: 0.98 -> '98%'."""
+    return pct(share, 0)
+
+
+def format_z(z: float | None, sign: bool = False) -> str:
+    return fixed(z, 2, sign=sign) if finite(z) else NA  # type: ignore[arg-type]
+
+
+def humanise(key: str | None) -> str:
+    """'some_new_metric' -> 'Some new metric' (for names no table knows)."""
+    text = (key or "").strip().replace("_", " ")
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def display_scope(scope: str | None) -> str:
+    key = (scope or "").strip()
+    return SCOPE_NAMES.get(key.lower(), key or "unknown scope")
+
+
+def display_metric(metric: str | None) -> str:
+    key = (metric or "").strip()
+    return METRIC_NAMES.get(key.lower(), humanise(key) or "unknown metric")
+
+
+def display_component(component: str | None) -> str:
+    key = (component or "").strip()
+    return COMPONENT_NAMES.get(key.lower(), humanise(key).lower() or "other")
+
+
+def unit_for_metric(metric: str | None) -> str:
+    """The unit of a metric when nothing says (older marts, delivery-log rows)."""
+    m = (metric or "").lower()
+    if m == "tokens":
+        return "tokens"
+    if m == "cost_per_request":
+        return "usd_per_request"
+    if m.endswith("_cost") or m == "cost":
+        return "usd"
+    if m.endswith("_rate"):
+        return "fraction"
+    if m.endswith("_ratio"):
+        return "ratio"
+    if m == "rows":
+        return "rows"
+    return "count"
+
+
+def weekday(day: dt.date) -> str:
+    return WEEKDAYS[day.weekday()]
+
+
+# --- baseline labels by baseline_kind ---------------------------------------------------------------
+
+
+def _points(n: int | None) -> str:
+    return f" ({n} pts)" if n is not None else ""
+
+
+def baseline_label(kind: str | None, points: int | None = None, day: dt.date | None = None) -> str:
+    """What baseline_mean is, in words; unknown kinds read 'Baseline', an older mart 'Mean (μ)'."""
+    k = (kind or "").strip().lower()
+    if not k:
+        return "Mean (μ)"
+    if k == "same_weekday":
+        return f"Same-weekday mean{_points(points)}"
+    if k == "rolling":
+        return f"Rolling {points}-day mean" if points else "Rolling mean"
+    if k == "trailing_7d":
+        return "7-day average"
+    if k == "previous_day":
+        return "Previous day"
+    if k == "previous_week":
+        return "Same weekday last week"
+    if k == "same_weekday_transition":
+        # previous day x the median ratio of this weekday transition: what a typical day would be
+        return f"Expected after a typical {weekday(day)} change" if day else "Expected after a typical weekday change"
+    if k == "expected_volume":
+        return f"Expected for a {weekday(day)}" if day else "Expected"
+    return "Baseline"
+
+
+def has_mean_and_sigma(kind: str | None) -> bool:
+    """Whether 'change from mean' is the right wording (a mean baseline) rather than 'change'."""
+    return (kind or "").strip().lower() in ("", "same_weekday", "rolling", "trailing_7d")
+
+
+# --- thresholds by threshold_kind ----------------------------------------------------------------------
+
+
+def threshold_text(
+    kind: str | None, threshold: float | None, unit: str | None = None, direction: str | None = None
+) -> str | None:
+    """'|z| > 2', 'above $15,600.00', 'above 4.00 : 1', 'change above 30.0%', 'below 90% of expected'."""
+    if not finite(threshold):
+        return None
+    assert threshold is not None
+    k = (kind or "").strip().lower()
+    down = (direction or "").strip().lower() == "decrease"
+    if k == "z":
+        return f"|z| > {compact(threshold)}"
+    if k == "absolute":
+        return f"{'below' if down else 'above'} {format_value(threshold, unit)}"
+    if k == "ratio":
+        return f"above {fixed(threshold, 2)} : 1"
+    if k == "fraction_change":
+        return f"change above {pct(abs(threshold))}"
+    if k == "fraction_of_expected":
+        return f"below {pct(threshold, 0)} of expected"
+    if not k:  # an older mart without threshold_kind: the value in the metric's unit
+        return format_value(threshold, unit)
+    return f"threshold {compact(threshold)}"

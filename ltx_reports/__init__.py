@@ -1,1 +1,0 @@
-"""Plain-text reports read from the marts (demo and analysts' quick looks)."""

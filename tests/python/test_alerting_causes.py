@@ -1,0 +1,106 @@
+"""Cost causes from the marts: fct_gpu_cost_decomposition rows (helper H2's shape) -> the Cause line.
+
+Hand-computed cases: a one-organisation volume spike names the organisation; an idle spike on
+flat traffic names nobody; a day with idle cost and no traffic says requests fell 100 %.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from alerting.causes import attach_causes
+from alerting.compose import compose_digest
+from alerting.model import Digest
+from alerting.render import text
+from alerting.warehouse import DuckDBBackend
+from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts
+
+COLUMNS = (
+    "dt date, vertical varchar, component varchar, contributor_type varchar, contributor varchar,"
+    " requests double, baseline_requests double, delta_usd double, share_of_change double"
+)
+
+
+def total(vertical: str, component: str, delta: float, change: float, req: float | None = None,
+          base: float | None = None) -> tuple:  # fmt: skip
+    return (COST_DAY, vertical, component, "total", "all", req, base, delta, delta / change)
+
+
+def detail(vertical: str, component: str, ctype: str, name: str, delta: float, change: float) -> tuple:
+    return (COST_DAY, vertical, component, ctype, name, None, None, delta, delta / change)
+
+
+def cause_of(tmp_path: Path, vertical: str, rows: list[tuple]) -> str:
+    db = tmp_path / "c.duckdb"
+    alert = cost_alert("c1", scope=vertical, team=vertical, metric="infra_cost", drivers_summary="from the mart")
+    create_marts(db, [alert])
+    con = duckdb.connect(str(db))
+    con.execute(f"create table main_marts.fct_gpu_cost_decomposition ({COLUMNS})")
+    con.executemany("insert into main_marts.fct_gpu_cost_decomposition values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.close()
+    backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
+    try:
+        [with_cause] = attach_causes(backend, [alert])
+    finally:
+        backend.close()
+    body = compose_digest(Digest("#x", (vertical,), DAY, COST_DAY, (with_cause,)))
+    assert body is not None
+    [cause] = [ln for ln in text.render(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
+    return cause
+
+
+def test_one_org_volume_spike_names_the_org(tmp_path: Path) -> None:
+    change = 500.0  # volume 420 + idle 80
+    rows = [
+        total("api", "request_volume", 420.0, change, 420.0, 260.0),
+        total("api", "request_rate", 0.0, change, 420.0, 260.0),
+        total("api", "idle", 80.0, change),
+        detail("api", "request_volume", "organization", "Acme Studios", 400.0, change),
+        detail("api", "request_volume", "organization", "Other", 20.0, change),
+        detail("api", "request_volume", "endpoint", "/v1/video", 410.0, change),
+        detail("api", "request_volume", "endpoint", "(mix)", 10.0, change),
+    ]
+    assert cause_of(tmp_path, "api", rows) == (
+        "Cause: requests +61.5% (+$420.00, 84% of the change); idle +$80.00 (16% of the change);"
+        " driven by endpoint /v1/video +$410.00 (82% of the change);"
+        " driven by organization Acme Studios +$400.00 (80% of the change)"
+    )
+
+
+def test_idle_spike_on_flat_traffic_names_no_one(tmp_path: Path) -> None:
+    change = 350.0
+    rows = [
+        total("studio", "idle", 348.26, change),
+        total("studio", "request_volume", 1.05, change, 301.0, 300.1),
+        total("studio", "request_rate", 0.69, change, 301.0, 300.1),
+        detail("studio", "idle", "gpu_type", "H100", 120.0, change),
+        detail("studio", "request_volume", "process", "render-farm", 1.0, change),
+    ]
+    cause = cause_of(tmp_path, "studio", rows)
+    assert cause == "Cause: idle +$348.26 (100% of the change); requests flat (+0.3%)"
+    assert "render-farm" not in cause
+
+
+def test_idle_with_zero_traffic_says_requests_fell(tmp_path: Path) -> None:
+    change = 100.0  # inference -150 (no request), idle +250
+    rows = [
+        total("api", "request_volume", -150.0, change, 0.0, 240.0),
+        total("api", "request_rate", 0.0, change, 0.0, 240.0),
+        total("api", "idle", 250.0, change),
+    ]
+    assert cause_of(tmp_path, "api", rows) == (
+        "Cause: idle +$250.00 (250% of the change); requests -100.0% (-$150.00, -150% of the change)"
+    )
+
+
+def test_without_the_mart_the_summary_stays(tmp_path: Path) -> None:
+    db = tmp_path / "n.duckdb"
+    create_marts(db, [cost_alert("c1")])
+    backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
+    try:
+        [alert] = attach_causes(backend, [cost_alert("c1")])
+    finally:
+        backend.close()
+    assert alert.decomposition == () and alert.drivers == ()

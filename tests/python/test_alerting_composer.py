@@ -1,0 +1,78 @@
+"""SlackComposer: the lifecycle runner's Composer protocol backed by compose + render/slack.
+
+The lifecycle objects are stood in by SimpleNamespace with the attribute names of helper
+H6's lifecycle.py / delivery_log.py (IncidentPlan, Correction, Withdrawal, Resolution, LogEntry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace as NS
+
+from alerting.composer import SlackComposer
+from tests.python.alerting_support import COST_DAY, DAY, usage_alert
+
+
+def section_texts(message: object) -> str:
+    return "\n".join(b["text"]["text"] for b in message.blocks if b["type"] == "section")  # type: ignore[attr-defined]
+
+
+def log_entry(**kw: object) -> NS:
+    base = dict(alert_id="a", alert_date=DAY, series_key="usage|free|tokens|usage_zscore", severity="critical",
+                direction="decrease", z_score=-6.4849, current_value=1_000.0, kind="post")  # fmt: skip
+    base.update(kw)
+    return NS(**base)
+
+
+def test_new_post_is_the_digest() -> None:
+    [message] = SlackComposer().new_post("#usage", ["product"], [usage_alert("a")], DAY, COST_DAY)
+    assert message.alert_ids == ("a",)
+    assert "*Free – Tokens* · WARNING increase" in section_texts(message)
+
+
+def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
+    plan = NS(incident_id="inc-a", streak_days=4, z_trend=((DAY, 3.36), (DAY, 3.8), (DAY, 4.1), (DAY, 4.7)))
+    other = NS(incident_id="inc-b", streak_days=2, z_trend=())
+    [message] = SlackComposer().repeat(
+        "#usage", [(plan, [usage_alert("a", z_score=4.7)]), (other, [usage_alert("b", scope="heavy")])]
+    )
+    text = section_texts(message)
+    assert "Still ongoing: *Free – Tokens* · day 4 in a row" in text
+    assert "Z trend: +3.36 → +3.80 → +4.10 → +4.70" in text
+    assert "*Heavy – Tokens* · day 2 in a row" in text
+    assert message.alert_ids == ("a", "b")
+
+
+def test_correction_withdrawal_resolved_all_clear() -> None:
+    composer = SlackComposer()
+    now = NS(alert_id="a", incident_id="inc-a", alert_date=DAY, scope="free", metric="tokens", severity="warning",
+             direction="increase", z_score=3.355, current_value=4_497_947.0)  # fmt: skip
+    message = composer.correction(NS(alert=now, was=log_entry()), usage_alert("a"))
+    text = section_texts(message)
+    assert "Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48" in text
+    assert "*Action:*" in text and message.alert_ids == ("a",)
+    back = composer.correction(NS(alert=now, was=log_entry(kind="withdrawal")), None)
+    assert "Back after a rebuild: now WARNING increase" in section_texts(back)
+
+    gone = composer.withdrawal(NS(was=log_entry(), reason="gone"))
+    assert "Withdrawn after late data: the alert CRITICAL decrease, z -6.48 (value 1,000) for 2026-11-21" in (
+        section_texts(gone)
+    )
+    assert "no longer holds: it is no longer in the rebuilt data." in section_texts(gone)
+    muted = composer.withdrawal(NS(was=log_entry(), reason="muted"))
+    assert "it is held now: the series is muted" in section_texts(muted) and muted.alert_ids == ()
+    assert "Free – Tokens" in muted.blocks[0]["text"]["text"]  # scope and metric from the series key
+
+    resolution = NS(
+        series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=3),),
+        alert_date=DAY + dt.timedelta(days=3),
+        incident_id="inc-a",
+    )
+    text = section_texts(composer.resolved(resolution))
+    assert (
+        "*Free – Tokens* back inside its normal band on 2026-11-24; 3 quiet days since the last alert on 2026-11-21."
+        in text
+    )
+
+    clear = composer.all_clear("#usage", ["product"], DAY, COST_DAY)
+    assert "all clear" in clear.blocks[0]["text"]["text"] and clear.alert_ids == ()

@@ -1,0 +1,881 @@
+"""Messages: values, labels by kind, incident sections, lifecycle bodies, Slack limits, golden digests.
+
+A second platform is a renderer plus a transport: `MarkdownRenderer` below is a test double
+written only against `alerting.message` and renders every body the package composes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from alerting import compose, values
+from alerting.compose import (
+    compose_all_clear,
+    compose_correction,
+    compose_data_health,
+    compose_digest,
+    compose_repeat,
+    compose_resolved,
+    compose_withdrawal,
+)
+from alerting.formatting import build_all_clear, build_messages
+from alerting.message import (
+    Block,
+    Context,
+    Divider,
+    Fields,
+    Header,
+    Line,
+    MessageBody,
+    Table,
+    Text,
+    block_lines,
+    plain,
+)
+from alerting.model import Alert, CostComponent, DeliveryState, Digest, Driver, Message, group_incidents
+from alerting.planning import plan_digests
+from alerting.render import slack, text
+from alerting.render.slack import Limits
+from alerting.routing import parse_routing
+from alerting.runner import render_dry_run
+from tests.python.alerting_support import COST_DAY, DAY, cost_alert, drivers, usage_alert, with_drivers
+
+GOLDEN = Path(__file__).parent / "golden" / "alerting"
+UPDATE = os.environ.get("LTX_UPDATE_GOLDEN") == "1"
+HOSTILE = ["<!channel>", "<@U1>", "A & B", "<https://evil|click>", "<!here|here>", "&lt;already&gt;"]
+PACKAGE = Path(__file__).resolve().parents[2] / "alerting"
+
+
+def digest(alerts: list[Alert], channel: str = "#ltx-usage-alerts", held: tuple[Alert, ...] = ()) -> Digest:
+    teams = tuple(sorted({a.team or "unassigned" for a in alerts}))
+    return Digest(channel=channel, teams=teams, usage_date=DAY, cost_date=COST_DAY, alerts=tuple(alerts), held=held)
+
+
+def body_of(alerts: list[Alert], **kw: object) -> MessageBody:
+    body = compose_digest(digest(alerts, **kw))  # type: ignore[arg-type]
+    assert body is not None
+    return body
+
+
+def rendered(messages: list[Message]) -> str:
+    return "".join(render_dry_run(m, i, len(messages)) for i, m in enumerate(messages, start=1))
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"golden file {path} missing (LTX_UPDATE_GOLDEN=1 writes it; review before committing)"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+def product_alerts() -> list[Alert]:
+    worked = usage_alert(
+        "a-free-tokens",
+        drivers_summary="Free +1,000,000 (70% of change); Lite +429,492 (30% of change)",
+    )
+    enterprise = with_drivers(
+        usage_alert(
+            "a-ent-dau",
+            incident_id="inc-ent",
+            scope="enterprise_contract",
+            metric="dau",
+            unit="count",
+            current_value=15.0,
+            baseline_mean=65.0,
+            baseline_stddev=8.0,
+            severity="critical",
+            direction="decrease",
+            has_baseline_outlier=True,
+            baseline_outlier_date=dt.date(2026, 10, 12),
+            robust_z_score=-1.9,
+            is_baseline_valid=False,
+            recommended_action="CRITICAL: investigate now; contact the account managers of the orgs below.",
+        ),
+        drivers(
+            ("organization", "McCann_NY", 10.0, 40.0, 0.6),
+            ("organization", "Acme Corp", 5.0, 25.0, 0.4),
+        ),
+    )
+    enterprise_tokens = usage_alert(
+        "a-ent-tokens",
+        incident_id="inc-ent",
+        is_incident_primary=False,
+        scope="enterprise_contract",
+        metric="tokens",
+        current_value=1_000.0,
+        baseline_mean=3_000.0,
+        baseline_stddev=500.0,
+        severity="warning",
+        direction="decrease",
+    )
+    heavy = with_drivers(
+        usage_alert(
+            "a-heavy-img",
+            scope="heavy",
+            metric="image_generations",
+            unit="count",
+            current_value=1_250.0,
+            baseline_mean=1_000.5,
+            baseline_stddev=110.25,
+            baseline_points=6,
+            has_insufficient_baseline=True,
+            is_baseline_valid=False,
+            severity="notice",
+            recommended_action="NOTICE: no action unless it persists.",
+        ),
+        drivers(("tier", "Pro", 700.0, 520.0, 0.72), ("tier", "Standard", 550.0, 480.5, 0.28)),
+    )
+    weekend = usage_alert(
+        "a-ent-weekend",
+        scope="enterprise_pilot",
+        metric="dau",
+        unit="count",
+        current_value=0.0,
+        baseline_mean=3.0,
+        baseline_stddev=1.0,
+        severity="critical",
+        is_suppressed=True,
+        suppression_reason="enterprise weekend",
+    )
+    return [worked, enterprise, enterprise_tokens, heavy, weekend]
+
+
+def api_incident() -> list[Alert]:
+    """An idle spike on flat traffic: one incident of four rules, the idle rule the primary."""
+    decomposition = (
+        CostComponent(component="idle", delta_usd=348.26, share_of_change=0.98),
+        CostComponent(component="request_volume", delta_usd=1.07, share_of_change=0.003, pct_change=0.003),
+        CostComponent(component="request_rate", delta_usd=6.04, share_of_change=0.017),
+        CostComponent(
+            component="request_volume",
+            contributor_type="organization",
+            contributor="Acme Studios",
+            delta_usd=1.0,
+            share_of_change=0.0028,
+        ),
+    )
+    inc = "inc-api-idle"
+    return [
+        cost_alert(
+            "c-idle",
+            incident_id=inc,
+            current_value=512.04,
+            baseline_mean=163.78,
+            baseline_stddev=40.0,
+            baseline_kind="same_weekday",
+            baseline_points=4,
+            threshold_kind="z",
+            threshold=2.0,
+            z_score=8.71,
+            pct_change=(512.04 - 163.78) / 163.78,
+            drivers_summary=None,
+            decomposition=decomposition,
+        ),
+        cost_alert(
+            "c-infra-dod",
+            incident_id=inc,
+            is_incident_primary=False,
+            metric="infra_cost",
+            current_value=702.11,
+            baseline_mean=302.09,
+            baseline_kind="previous_day",
+            threshold_kind="fraction_change",
+            threshold=0.30,
+            pct_change=(702.11 - 302.09) / 302.09,
+            severity="warning",
+            drivers_summary=None,
+        ),
+        cost_alert(
+            "c-ratio",
+            incident_id=inc,
+            is_incident_primary=False,
+            metric="idle_inference_ratio",
+            unit="ratio",
+            current_value=7.8571,
+            baseline_mean=2.9,
+            baseline_kind="trailing_7d",
+            threshold_kind="ratio",
+            threshold=4.0,
+            pct_change=(7.8571 - 2.9) / 2.9,
+            severity="warning",
+            drivers_summary=None,
+        ),
+        cost_alert(
+            "c-cpr",
+            incident_id=inc,
+            is_incident_primary=False,
+            metric="cost_per_request",
+            unit="usd_per_request",
+            current_value=2.9377,
+            baseline_mean=1.2288,
+            baseline_kind="rolling",
+            baseline_points=28,
+            threshold_kind="absolute",
+            threshold=0.70,
+            pct_change=(2.9377 - 1.2288) / 1.2288,
+            severity="warning",
+            drivers_summary=None,
+        ),
+    ]
+
+
+# --- values ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (4_497_947.0, "tokens", "4,497,947"),
+        (3_068_455.2, "count", "3,068,455"),
+        (73.9, "count", "73.90"),
+        (65.0, "count", "65"),
+        (15_600.0, "usd", "$15,600.00"),
+        (16_234.505, "usd", "$16,234.51"),  # half-up on the written value
+        (2.675, "usd", "$2.68"),  # Python's round() and '%.2f' give 2.67 (binary half-even)
+        (0.125, "usd", "$0.13"),  # half-even would give $0.12
+        (-12.5, "usd", "-$12.50"),
+        (-0.001, "usd", "$0.00"),  # never '-$0.00'
+        (0.7345, "usd_per_request", "$0.7345/request"),
+        (0.204, "fraction", "20.4%"),
+        (0.25, "rate", "25.0%"),
+        (7.8571, "ratio", "7.86 : 1"),
+        (41_000.0, "rows", "41,000"),
+        (float(2**62), "tokens", "4.61e+18"),  # an implausible value reads as one, not as 19 digits
+        (1234.5678, "something_new", "1,234.57"),
+        (None, "usd", "n/a"),
+        (float("nan"), "count", "n/a"),
+        (float("inf"), "fraction", "n/a"),
+    ],
+)
+def test_format_value(value: float | None, unit: str, expected: str) -> None:
+    assert values.format_value(value, unit) == expected
+
+
+@pytest.mark.parametrize(
+    ("z", "sign", "expected"),
+    [(3.355034, False, "3.36"), (3.354999, False, "3.35"), (-2.281968, False, "-2.28"), (3.36, True, "+3.36"),
+     (-6.475, True, "-6.48"), (None, True, "n/a")],
+)  # fmt: skip
+def test_format_z(z: float | None, sign: bool, expected: str) -> None:
+    assert values.format_z(z, sign=sign) == expected
+
+
+@pytest.mark.parametrize(
+    ("pct", "expected"),
+    [(0.46586, "+46.6%"), (-0.1204, "-12.0%"), (0.0, "+0.0%"), (1.5, "+150.0%"), (None, "n/a")],
+)
+def test_format_change_is_a_signed_fraction(pct: float | None, expected: str) -> None:
+    assert values.format_change(pct) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "points", "expected"),
+    [
+        ("same_weekday", 10, "Same-weekday mean (10 pts)"),
+        ("rolling", 28, "Rolling 28-day mean"),
+        ("trailing_7d", 7, "7-day average"),
+        ("previous_day", 1, "Previous day"),
+        ("previous_week", 1, "Same weekday last week"),
+        ("same_weekday_transition", 8, "Expected after a typical Monday change"),
+        ("expected_volume", 5, "Expected for a Monday"),
+        ("a_kind_from_the_future", 3, "Baseline"),
+        (None, None, "Mean (μ)"),
+    ],
+)
+def test_baseline_label_by_kind(kind: str | None, points: int | None, expected: str) -> None:
+    assert values.baseline_label(kind, points, dt.date(2026, 11, 23)) == expected  # a Monday
+
+
+@pytest.mark.parametrize(
+    ("kind", "threshold", "unit", "direction", "expected"),
+    [
+        ("z", 2.0, "tokens", "increase", "|z| > 2"),
+        ("z", 4.5, "count", "decrease", "|z| > 4.5"),
+        ("absolute", 15_600.0, "usd", "increase", "above $15,600.00"),
+        ("absolute", 0.70, "usd_per_request", "increase", "above $0.7000/request"),
+        ("absolute", 100.0, "count", "decrease", "below 100"),
+        ("ratio", 4.0, "ratio", "increase", "above 4.00 : 1"),
+        ("fraction_change", 0.30, "usd", "increase", "change above 30.0%"),
+        ("fraction_of_expected", 0.9, "rows", "decrease", "below 90% of expected"),
+        ("brand_new_kind", 0.7, "usd", "increase", "threshold 0.7"),
+        ("z", None, "usd", "increase", None),
+    ],
+)
+def test_threshold_text_by_kind(
+    kind: str, threshold: float | None, unit: str, direction: str, expected: str | None
+) -> None:
+    assert values.threshold_text(kind, threshold, unit, direction) == expected
+
+
+def test_no_rule_name_in_the_package() -> None:
+    """The package words thresholds and baselines from the kinds; no rule is named in its code."""
+    rules = [
+        "cost_zscore", "day_over_day", "cost_spike", "idle_cost_above", "inference_cost_above",
+        "idle_inference_ratio_above", "failure_rate_above", "cost_per_request_above", "usage_zscore",
+        "week_over_week",
+    ]  # fmt: skip
+    sources = {p: p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")}
+    assert len(sources) > 10
+    for path, source in sources.items():
+        for rule in rules:
+            assert rule not in source, f"{path.name} names the rule {rule}"
+
+
+# --- the playbook's numbers and the incident section ------------------------------------------------------
+
+
+def test_worked_example_reproduces_the_playbook_lines() -> None:
+    [message] = build_messages(digest([usage_alert("a1")]))
+    section = message.blocks[2]["text"]["text"]  # type: ignore[index]
+    assert section.startswith(":warning: *Free – Tokens* · WARNING increase\n")
+    assert "Current: 4,497,947 | Same-weekday mean (10 pts): 3,068,455 | Std Dev (σ): 426,074" in section
+    assert "Z-score: 3.36 | Change: +46.6% from mean | Threshold: |z| &gt; 2" in section
+    assert "Free – Tokens" in message.text
+
+
+def test_no_sigma_line_without_sigma_and_labels_from_the_kind() -> None:
+    body = text.render(body_of(api_incident(), channel="#api"))
+    assert "Current: $512.04 | Same-weekday mean (4 pts): $163.78 | Std Dev (σ): $40.00" in body
+    assert (
+        "↳ Infrastructure cost · WARNING: $702.11 vs previous day $302.09 (+132.4%), threshold change above 30.0%"
+        in body
+    )
+    assert "vs 7-day average 2.90 : 1" in body and "7.86 : 1" in body
+    assert "vs rolling 28-day mean $1.2288/request" in body and "$2.9377/request" in body
+    assert "Mean (μ)" not in body and "σ): n/a" not in body
+    day_over_day = text.render(body_of([api_incident()[1]], channel="#api"))
+    assert "Current: $702.11 | Previous day: $302.09\n" in day_over_day and "Std Dev" not in day_over_day
+
+
+def test_one_section_per_incident_headline_members_cause_action() -> None:
+    body = body_of(api_incident(), channel="#api")
+    assert len(body.sections) == 1
+    [section] = body.sections
+    assert section.alert_ids == ("c-idle", "c-cpr", "c-infra-dod", "c-ratio")
+    lines = [plain(ln) for b in section.blocks for ln in block_lines(b)]
+    assert lines[0] == "API – Idle cost · CRITICAL increase"
+    members = [ln for ln in lines if ln.startswith("↳ ")]
+    assert len(members) == 3  # each member rule is one compact line
+    cause = next(ln for ln in lines if ln.startswith("Cause: "))
+    assert cause == "Cause: idle +$348.26 (98% of the change); requests flat (+0.3%)"
+    assert "Acme" not in text.render(body)  # idle on flat traffic names no organisation
+    assert lines[-1] == "Action: Check idle GPU capacity of the API cluster."
+    assert lines.index(cause) < len(lines) - 1
+
+
+def test_decomposition_names_a_contributor_only_when_it_drives_the_change() -> None:
+    spike = (
+        CostComponent(component="request_volume", delta_usd=420.0, share_of_change=0.84, pct_change=0.61),
+        CostComponent(component="idle", delta_usd=80.0, share_of_change=0.16),
+        CostComponent(component="request_volume", contributor_type="organization", contributor="Acme Studios",
+                      delta_usd=400.0, share_of_change=0.80),
+        CostComponent(component="request_volume", contributor_type="endpoint", contributor="/v1/video",
+                      delta_usd=60.0, share_of_change=0.12),
+    )  # fmt: skip
+    line_ = compose.decomposition_line(spike)
+    assert line_ is not None
+    assert plain(line_) == (
+        "Cause: requests +61.0% (+$420.00, 84% of the change); idle +$80.00 (16% of the change);"
+        " driven by organization Acme Studios +$400.00 (80% of the change)"
+    )
+
+
+def test_caveats_in_words() -> None:
+    body = text.render(body_of(product_alerts()[:4]))
+    assert "Caveat: baseline holds an outlier on 2026-10-12; the robust score (-1.90) disagrees" in body
+    assert "Caveat: only 6 baseline points" in body
+    agrees = dataclasses.replace(product_alerts()[1], robust_z_score=-5.2)
+    assert "the robust score (-5.20) agrees" in text.render(body_of([agrees]))
+
+
+def test_usage_incident_groups_metrics_of_one_segment() -> None:
+    incidents = group_incidents(product_alerts()[:4])
+    assert [i.incident_id for i in incidents] == ["inc-ent", "inc-a-free-tokens", "inc-a-heavy-img"]
+    assert incidents[0].primary.alert_id == "a-ent-dau" and incidents[0].severity == "critical"
+    body = text.render(body_of(product_alerts()[:4]))
+    assert "↳ Tokens · WARNING: 1,000 vs same-weekday mean (10 pts) 3,000 (-66.7%), z -4.00, threshold |z| > 2" in body
+
+
+def test_primary_falls_back_to_severity_then_abs_z() -> None:
+    a = usage_alert("x1", incident_id="i", is_incident_primary=None, severity="warning", z_score=3.5)
+    b = usage_alert("x2", incident_id="i", is_incident_primary=None, severity="critical", z_score=-5.0)
+    c = usage_alert("x3", incident_id="i", is_incident_primary=None, severity="critical", z_score=-6.0)
+    [incident] = group_incidents([a, b, c])
+    assert incident.primary.alert_id == "x3" and [m.alert_id for m in incident.members] == ["x2", "x1"]
+
+
+def test_digest_header_names_the_cost_day_for_cost_and_the_usage_day_for_usage() -> None:
+    cost = body_of(api_incident(), channel="#api")
+    usage = body_of([usage_alert("u")])
+    both = body_of([usage_alert("u"), cost_alert("c")], channel="#all")
+    assert f"cost day {COST_DAY.isoformat()}" in plain(cost.header.text) and DAY.isoformat() not in plain(
+        cost.header.text
+    )
+    assert f"usage day {DAY.isoformat()}" in plain(usage.header.text)
+    assert f"usage day {DAY.isoformat()}, cost day {COST_DAY.isoformat()}" in plain(both.header.text)
+
+
+def test_held_counts_in_the_digest_context() -> None:
+    held = (
+        usage_alert("h1", is_postable=False, hold_reason="insufficient_baseline"),
+        usage_alert("h2", is_postable=False, hold_reason="insufficient_baseline"),
+        usage_alert("h3", is_postable=False, hold_reason="muted"),
+    )
+    body = text.render(body_of([usage_alert("u")], held=held))
+    assert "held: 2 too few baseline points, 1 muted" in body
+
+
+def test_a_rule_added_in_a_fixture_renders_without_touching_python() -> None:
+    """A new rule name with known kinds: labels and threshold from the kinds, no name shown."""
+    new = cost_alert(
+        "c-new",
+        rule="overhead_share_jump_vs_last_week",
+        metric="overhead_cost",
+        baseline_kind="previous_week",
+        threshold_kind="fraction_change",
+        threshold=0.25,
+        current_value=130.0,
+        baseline_mean=100.0,
+        pct_change=0.3,
+        severity="warning",
+        recommended_action="Check the overhead jobs.",
+    )
+    out = text.render(body_of([new], channel="#api"))
+    assert "API – Overhead cost · WARNING increase" in out
+    assert "Current: $130.00 | Same weekday last week: $100.00" in out
+    assert "Change: +30.0% vs same weekday last week | Threshold: change above 25.0%" in out
+    assert "overhead_share_jump" not in out
+    odd = dataclasses.replace(new, baseline_kind="something_else", threshold_kind="weird", unit="furlongs")
+    out = text.render(body_of([odd], channel="#api"))
+    assert "Current: 130.00 | Baseline: 100.00" in out and "Threshold: threshold 0.25" in out
+
+
+# --- lifecycle bodies -----------------------------------------------------------------------------------
+
+
+def test_correction_body() -> None:
+    now = usage_alert("a", current_value=4_497_947.0)
+    was = DeliveryState("a", "critical", "decrease", -6.4849, 1_000_000.0, DAY, "free", "tokens", "tokens")
+    out = text.render(compose_correction(now, was))
+    assert "Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48" in out
+    assert compose_correction(now, was).alert_ids == ("a",)
+
+
+def test_repeat_body_day_count_and_z_trend() -> None:
+    [incident] = group_incidents([usage_alert("a", z_score=4.7)])
+    previous = [DeliveryState("a", "warning", "increase", z, None) for z in (3.36, 3.8, 4.1)]
+    out = text.render(compose_repeat(incident, previous))
+    assert "Still ongoing: Free – Tokens · day 4 in a row" in out
+    assert "Z trend: +3.36 → +3.80 → +4.10 → +4.70" in out
+    assert "Action:" in out
+
+
+def test_withdrawal_and_resolved_bodies() -> None:
+    was = DeliveryState("a", "critical", "decrease", -6.48, 1_000.0, DAY, "free", "tokens", "tokens")
+    out = text.render(compose_withdrawal(was))
+    assert "Withdrawn after late data: the alert CRITICAL decrease, z -6.48 (value 1,000) for 2026-11-21" in out
+    out = text.render(compose_resolved(was, DAY + dt.timedelta(days=3), 1.2, 3_100_000.0, days_open=3))
+    assert "Back to normal on 2026-11-24: 3,100,000, z +1.20 after 3 days." in out
+
+
+def health_alert(rows: float, expected: float = 41_000.0) -> Alert:
+    return Alert(
+        alert_id="dh-usage", incident_id="inc-dh", alert_date=dt.date(2026, 11, 22), domain="data_health",
+        team="data", scope="usage", metric="rows", rule="data_completeness",
+        threshold_kind="fraction_of_expected", baseline_kind="expected_volume", unit="rows",
+        current_value=rows, baseline_mean=expected, pct_change=rows / expected - 1, threshold=0.9,
+        severity="warning" if rows else "critical", direction="decrease", is_postable=True,
+        is_incident_primary=True, recommended_action="Check the usage load; re-run make daily when it lands.",
+    )  # fmt: skip
+
+
+def test_data_health_body() -> None:
+    out = text.render(compose_data_health(health_alert(15_580.0), held=12))
+    assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
+    assert "12 segment alerts held until the day is complete" in out
+    assert "python -m alerting release --date 2026-11-22" in out
+    missing = text.render(compose_data_health(health_alert(0.0), held=1))
+    assert "no rows loaded (expected 41,000 for a Sunday); 1 segment alert held" in missing
+
+
+def test_all_clear_bodies() -> None:
+    full = text.render(compose_all_clear(["product"], DAY, COST_DAY))
+    assert "all clear" in full and f"usage day {DAY.isoformat()}" in full
+    cost_only = compose_all_clear(["api"], DAY, COST_DAY, usage_checked=False)
+    out = text.render(cost_only)
+    assert "No cost alerts" in out and "not checked yet" in out and "No alerts for usage" not in out
+    clear = build_all_clear("#ltx-usage-alerts", ["product"], DAY, COST_DAY)
+    assert clear.alert_ids == (f"all_clear:{DAY.isoformat()}",)
+
+
+# --- a second platform: renderer test double ------------------------------------------------------------
+
+
+class MarkdownRenderer:
+    """A Teams/Markdown-like renderer written only against alerting.message (the double)."""
+
+    @staticmethod
+    def line(ln: Line) -> str:
+        out = []
+        for span in ln:
+            if span.icon:
+                out.append({"critical": "🔴", "warning": "⚠️"}.get(span.text, "•"))
+                continue
+            body = re.sub(r"([\\`*_{}\[\]()#+\-.!|<>&])", r"\\\1", span.text) if span.data else span.text
+            out.append(f"**{body}**" if span.strong and body.strip() else body)
+        return "".join(out)
+
+    def block(self, block: Block) -> str:
+        if isinstance(block, Header):
+            return "## " + self.line(block.text)
+        if isinstance(block, Divider):
+            return "---"
+        if isinstance(block, Fields | Table | Text | Context):
+            prefix = "_" if isinstance(block, Context) else ""
+            return "\n".join(prefix + self.line(ln) + ("_" if prefix else "") for ln in block_lines(block))
+        raise AssertionError(f"unknown block {block!r}")
+
+    def render(self, body: MessageBody) -> str:
+        return "\n\n".join(self.block(b) for b in body.blocks())
+
+
+def all_bodies() -> list[MessageBody]:
+    was = DeliveryState("a", "critical", "decrease", -6.48, 1.0, DAY, "<!channel>", "tokens", "tokens")
+    [incident] = group_incidents([usage_alert("a")])
+    return [
+        body_of(product_alerts()[:4]),
+        body_of(api_incident(), channel="#api"),
+        compose_repeat(incident, [was]),
+        compose_correction(usage_alert("a"), was),
+        compose_withdrawal(was),
+        compose_resolved(was, DAY, 0.5, 1.0, 2),
+        compose_data_health(health_alert(100.0), 3),
+        compose_all_clear(["product"], DAY, COST_DAY),
+    ]
+
+
+def test_second_platform_is_a_renderer_double_over_every_body() -> None:
+    renderer = MarkdownRenderer()
+    for body in all_bodies():
+        out = renderer.render(body)
+        assert out.startswith("## ")
+        assert plain(body.header.text).split(" ")[0] in out or body.header.text
+    hostile = with_drivers(
+        usage_alert("h", scope="enterprise_contract"), drivers(("organization", "<b>*x*</b>", 1.0, 0.0, 1.0))
+    )
+    out = renderer.render(body_of([hostile]))
+    assert r"\<b\>\*x\*\</b\>" in out and "<b>" not in out
+
+
+# --- golden digests ------------------------------------------------------------------------------------------
+
+
+def test_golden_product_digest() -> None:
+    routing = parse_routing({"default_channel": "#ltx-monitoring", "channels": {"product": "#ltx-usage-alerts"}}, {})
+    plan = plan_digests(product_alerts(), routing, DAY, COST_DAY)
+    assert [a.alert_id for a in plan.suppressed] == ["a-ent-weekend"]
+    [d] = plan.digests
+    messages = build_messages(d)
+    out = rendered(messages)
+    check_golden("product_digest.txt", out)
+    # one section per incident, the most severe first; the suppressed alert nowhere
+    assert out.index("Enterprise Contract – DAU") < out.index("Free – Tokens") < out.index("Heavy – Image")
+    assert "Enterprise Pilot" not in out
+    assert "*McCann_NY* (organization): 10 vs 40 (-30, 60% of change)" in out
+
+
+def test_golden_cost_digest() -> None:
+    messages = build_messages(digest(api_incident(), channel="#ltx-api-cost-alerts"))
+    check_golden("api_cost_digest.txt", rendered(messages))
+
+
+def test_golden_hostile_digest() -> None:
+    alerts = [
+        with_drivers(
+            usage_alert(
+                "h1",
+                scope="enterprise_contract",
+                drivers_summary=" ; ".join(HOSTILE),
+                recommended_action="Call <!channel> & <@U1>\nAction: ignore this *now*",
+            ),
+            drivers(*[("organization", name, 10.0, 5.0, 0.1) for name in HOSTILE]),
+        ),
+        usage_alert("h2", team="<!channel>", scope="<@U1>", metric="<https://evil|click>", severity="<!everyone>"),
+    ]
+    check_golden("hostile_digest.txt", rendered(build_messages(digest(alerts))))
+
+
+# --- Slack: escaping and limits ------------------------------------------------------------------------------
+
+
+def all_mrkdwn(messages: list[Message] | list[slack.SlackMessage], plain_too: bool = True) -> list[str]:
+    """Every text Slack shows; plain_text objects (headers, not parsed by Slack) only with plain_too."""
+    out = [m.text for m in messages]
+    for m in messages:
+        for block in m.blocks:
+            text_obj = block.get("text")
+            if isinstance(text_obj, dict) and (plain_too or text_obj.get("type") == "mrkdwn"):
+                out.append(str(text_obj["text"]))
+            for el in [*block.get("elements", []), *block.get("fields", [])]:  # type: ignore[misc]
+                out.append(str(el["text"]))
+    return out
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_strings_arrive_inert_everywhere(name: str) -> None:
+    alert = with_drivers(
+        usage_alert("x", team=name, scope=name, metric=name, severity=name, direction=name, rule=name,
+                    drivers_summary=name, recommended_action=name, domain=name),
+        drivers(("organization", name, 1.0, 0.0, 1.0)),
+    )  # fmt: skip
+    messages = build_messages(digest([alert]))
+    for text_ in all_mrkdwn(messages):
+        assert "<" not in text_ and ">" not in text_, text_
+    for text_ in all_mrkdwn(messages, plain_too=False):  # mrkdwn: every & starts an entity we wrote
+        assert not re.search(r"&(?!amp;|lt;|gt;)", text_), text_
+
+
+def test_newline_in_a_name_cannot_forge_a_line() -> None:
+    name = "Acme\nAction: ignore this\r\n> quoted\u2028*bold* _it_ ~s~ `code`"
+    alert = with_drivers(usage_alert("x", scope="enterprise_contract"), drivers(("organization", name, 1.0, 0.0, 1.0)))
+    [message] = build_messages(digest([alert]))
+    section = message.blocks[2]["text"]["text"]  # type: ignore[index]
+    lines = section.split("\n")
+    assert [ln for ln in lines if ln.startswith("*Action:*")] == [
+        "*Action:* WARNING: first day; watch whether it repeats tomorrow."
+    ]
+    assert "Acme Action: ignore this &gt; quoted ∗bold∗ ˍitˍ ∼s∼ ˋcodeˋ" in section
+
+
+def test_a_5000_character_name_is_capped_and_the_action_survives() -> None:
+    huge = "Evil Corp " * 500
+    alerts = [
+        with_drivers(
+            usage_alert(f"u{i}", scope="enterprise_contract", metric=f"m{i}"),
+            drivers(("organization", huge, 1.0, 0.0, 1.0)),
+        )
+        for i in range(5)
+    ]
+    [message] = build_messages(digest(alerts))
+    for section in [b for b in message.blocks if b["type"] == "section"]:
+        body = section["text"]["text"]  # type: ignore[index]
+        assert len(body) <= 3000
+        assert "Evil Corp Evil" in body and "…" in body
+        assert body.split("\n")[-1].startswith("*Action:*")
+
+
+def many_alerts(n: int) -> list[Alert]:
+    severities = ["critical", "warning", "notice"]
+    return [
+        usage_alert(
+            f"m{i:04d}", severity=severities[i % 3], scope=["free", "paying", "heavy"][i % 3], metric=f"metric_{i}"
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("n", [1, 24, 25, 26, 130])
+def test_large_digest_is_split_into_parts_within_limits(n: int) -> None:
+    alerts = many_alerts(n)
+    messages = build_messages(digest(alerts))
+    ids = [a for m in messages for a in m.alert_ids]
+    assert sorted(ids) == sorted(a.alert_id for a in alerts)  # every alert exactly once
+    for m in messages:
+        assert len(m.blocks) <= 50
+        assert len(m.blocks[0]["text"]["text"]) <= 150  # type: ignore[index]
+        assert all(len(t) <= 3000 for t in all_mrkdwn([m]))
+    if len(messages) > 1:
+        assert (
+            [m.blocks[0]["text"]["text"][-5:] for m in messages]
+            == [  # type: ignore[index]
+                f"({i}/{len(messages)})"[-5:] for i in range(1, len(messages) + 1)
+            ]
+        )
+
+
+def test_block_count_boundary() -> None:
+    # header + context + 24 sections + 23 dividers = 49 blocks; 25 sections need 51: two parts
+    one = build_messages(digest(many_alerts(24)))
+    two = build_messages(digest(many_alerts(25)))
+    assert [len(m.blocks) for m in one] == [49]
+    assert len(two) == 2 and len(two[0].blocks) == 49 and len(two[1].blocks) == 3
+    assert two[0].blocks[0]["text"]["text"].endswith("(1/2)")  # type: ignore[index]
+
+
+def test_fallback_text_is_capped_with_an_n_more_line() -> None:
+    [message] = slack.render(body_of(many_alerts(20)), Limits(text_chars=1200))
+    assert len(message.text) <= 1200
+    shown = message.text.count("\n:")
+    assert 0 < shown < 20
+    assert message.text.count("*Action:*") >= 1  # the first sections in full
+    assert message.text.endswith(f"… and {20 - shown} more: see the message blocks")
+
+
+def test_no_alerts_no_message() -> None:
+    assert build_messages(digest([])) == []
+    assert compose_digest(digest([])) is None
+
+
+def test_random_alerts_never_fail_and_respect_limits() -> None:
+    """Unseen data: random strings, None / nan / huge numbers, unknown units, kinds and severities."""
+    rng = random.Random(1234)
+    alphabet = "abc <>&|@!#*_~`\n\t\"'é漢🚨"
+
+    def s(max_len: int = 60) -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, max_len)))
+
+    def num() -> float | None:
+        return rng.choice([None, float("nan"), 0.0, -1e12, 1e15, rng.uniform(-1e6, 1e6), 1e-9])
+
+    for i in range(60):
+        alerts = []
+        for j in range(rng.randint(0, 60)):
+            alerts.append(
+                dataclasses.replace(
+                    usage_alert(f"r{i}-{j}"),
+                    incident_id=rng.choice([None, "i1", "i2", s(5)]),
+                    team=rng.choice([None, "", s(20), "api"]),
+                    scope=s(),
+                    metric=s(),
+                    unit=rng.choice([None, "usd", "fraction", "ratio", "count", "tokens", s(5)]),
+                    baseline_kind=rng.choice([None, "same_weekday", "previous_day", s(6)]),
+                    threshold_kind=rng.choice([None, "z", "absolute", "ratio", s(6)]),
+                    baseline_points=rng.choice([None, 0, 3, 10]),
+                    current_value=num(),
+                    baseline_mean=num(),
+                    baseline_stddev=num(),
+                    z_score=num(),
+                    robust_z_score=num(),
+                    pct_change=num(),
+                    threshold=num(),
+                    severity=rng.choice(["critical", "warning", "notice", "CRITICAL", s(8)]),
+                    direction=rng.choice([None, "increase", s(8)]),
+                    has_baseline_outlier=rng.choice([None, True]),
+                    drivers_summary=rng.choice([None, s(4000)]),
+                    recommended_action=rng.choice([None, s(200)]),
+                    drivers=drivers(*[("tier", s(30), 1.0, 2.0, 0.5) for _ in range(rng.randint(0, 6))]),
+                )
+            )
+        limits = Limits(blocks_per_message=rng.randint(4, 50))
+        messages = build_messages(digest(alerts), limits)
+        assert sorted(a for m in messages for a in m.alert_ids) == sorted(a.alert_id for a in alerts)
+        for m in messages:
+            assert len(m.blocks) <= limits.blocks_per_message
+            assert len(m.blocks[0]["text"]["text"]) <= 150  # type: ignore[index]
+            for text_ in all_mrkdwn([m]):
+                assert len(text_) <= 3000
+                assert "<" not in text_ and ">" not in text_
+            json.dumps(m.blocks)  # serialisable
+
+
+def test_text_renderer_shows_every_line() -> None:
+    body = body_of(product_alerts()[:4])
+    out = text.render(body)
+    for section in body.sections:
+        for block in section.blocks:
+            for ln in block_lines(block):
+                assert plain(ln).strip() in out
+    assert "[CRITICAL] Enterprise Contract – DAU" in out
+    assert isinstance(body.intro[0], Context) and isinstance(body.sections[0].blocks[0], Text)
+
+
+def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day() -> None:
+    routing = parse_routing(
+        {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "data": "#ltx-data-alerts"}}, {}
+    )
+    day = dt.date(2026, 11, 22)
+    held = [usage_alert(f"h{i}", alert_date=day, is_postable=False, hold_reason="incomplete_data") for i in range(12)]
+    other = [usage_alert("thin", alert_date=day, is_postable=False, hold_reason="insufficient_baseline")]
+    plan = plan_digests([health_alert(15_580.0), *held, *other], routing, day, COST_DAY)
+    [data] = plan.digests
+    assert data.channel == "#ltx-data-alerts"
+    out = text.render(compose_digest(data))  # type: ignore[arg-type]
+    assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
+    assert "12 segment alerts held until the day is complete" in out
+
+
+def test_fields_and_table_blocks_render_on_every_renderer() -> None:
+    from alerting.message import Section, d, line
+
+    pairs = tuple((line(f"label {i}"), line(d(f"<!channel> *v{i}*"))) for i in range(12))
+    rows = ((line("API"), line(d("a|b <@U1>"))), (line("Studio"), line("$1.00")))
+    body = MessageBody(
+        header=Header(line("Table test")),
+        sections=(Section(blocks=(Fields(pairs), Divider(), Table(("vertical", "value"), rows)), alert_ids=("t",)),),
+    )
+    [message] = slack.render(body)
+    kinds = [b["type"] for b in message.blocks]
+    assert kinds == ["header", "section", "section", "divider", "section"]  # 12 fields: 10 + 2
+    assert len(message.blocks[1]["fields"]) == 10 and len(message.blocks[2]["fields"]) == 2  # type: ignore[arg-type]
+    assert message.blocks[1]["fields"][0]["text"] == "*label 0*\n&lt;!channel&gt; ∗v0∗"  # type: ignore[index]
+    assert message.blocks[4]["text"]["text"] == "*vertical* | *value*\nAPI | a|b &lt;@U1&gt;\nStudio | $1.00"  # type: ignore[index]
+    out = text.render(body)
+    assert "label 11: <!channel> *v11*" in out and "Studio | $1.00" in out and "----" in out
+    assert r"label 0: \<\!channel\> \*v0\*" in MarkdownRenderer().render(body)  # the double escapes data too
+
+
+def test_an_incident_of_two_teams_appears_whole_in_each_channel() -> None:
+    routing = parse_routing(
+        {"default_channel": "#ltx-monitoring", "channels": {"api": "#api", "engineering": "#infra"}}, {}
+    )
+    alerts = [*api_incident()[:2], dataclasses.replace(api_incident()[2], team="engineering")]
+    plan = plan_digests(alerts, routing, DAY, COST_DAY)
+    assert [(d.channel, d.teams) for d in plan.digests] == [("#api", ("api",)), ("#infra", ("engineering",))]
+    for d in plan.digests:
+        [section] = body_of(list(d.alerts), channel=d.channel).sections
+        assert sorted(section.alert_ids) == ["c-idle", "c-infra-dod", "c-ratio"]
+    again = plan_digests(alerts, routing, DAY, COST_DAY, delivered={("c-idle", "#api")})
+    assert again.already_delivered == 1 and len(again.digests[0].alerts) == 2
+
+
+def test_user_ids_in_drivers_are_truncated_and_units_per_driver() -> None:
+    user = Driver(contributor_type="user", contributor="lt_0123456789abcdef", value=9e5, baseline_value=1e3,
+                  delta=899_000.0, share_of_delta=0.62, rank=1)  # fmt: skip
+    per_request = Driver(contributor_type="model", contributor="ltxv-13b", value=0.91, baseline_value=0.6,
+                         delta=0.31, share_of_delta=0.8, rank=1, unit="usd_per_request")  # fmt: skip
+    free = with_drivers(usage_alert("f"), (user,))
+    out = text.render(body_of([free]))
+    assert "Drivers: lt_012345… (user): 900,000 vs 1,000 (+899,000, 62% of change)" in out
+    cpr = with_drivers(cost_alert("c", metric="cost_per_request", unit="usd_per_request"), (per_request,))
+    assert "ltxv-13b (model): $0.9100/request vs $0.6000/request (+$0.3100/request, 80% of change)" in text.render(
+        body_of([dataclasses.replace(cpr, drivers_summary=None)], channel="#api")
+    )
+
+
+def test_alert_columns_are_the_plan_contract_in_order() -> None:
+    """fct_alerts columns (PLAN.md / DESIGN §3.3), derived from the Alert dataclass, in the mart's order."""
+    from alerting.model import ALERT_COLUMN_NAMES
+
+    assert ALERT_COLUMN_NAMES == (
+        "alert_id", "incident_id", "alert_date", "domain", "team", "scope", "metric", "rule", "threshold_kind",
+        "baseline_kind", "unit", "current_value", "baseline_mean", "baseline_stddev", "baseline_points", "z_score",
+        "robust_z_score", "pct_change", "threshold", "severity", "direction", "is_suppressed", "suppression_reason",
+        "is_postable", "hold_reason", "is_baseline_valid", "has_insufficient_baseline", "is_low_variance",
+        "has_baseline_outlier", "baseline_outlier_date", "is_incident_primary", "drivers_summary",
+        "recommended_action",
+    )  # fmt: skip
+
+
+def test_golden_lifecycle_bodies() -> None:
+    """Every body kind as text and Slack mrkdwn, for review: what people read in threads."""
+    parts = []
+    for body in all_bodies():
+        parts.append(f"===== {body.kind} =====\n{text.render(body)}--- slack ---\n")
+        for m in slack.render(body):
+            parts.append(m.text + "\n")
+    check_golden("lifecycle_bodies.txt", "".join(parts))
+
+
+def test_missing_day_without_held_alerts_does_not_say_zero_held() -> None:
+    out = text.render(compose_data_health(health_alert(0.0), held=0))
+    assert "no rows loaded (expected 41,000 for a Sunday)" in out
+    assert "held" not in out and "release --date" not in out

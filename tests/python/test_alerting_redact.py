@@ -1,0 +1,74 @@
+"""Token validation and fragment redaction (issue 14 finding 1)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from alerting.redact import REDACTED, RedactingFilter, TokenError, redact, validate_token
+
+TOKEN = "xoxb-1234567890-ABCDEFGHIJKLMNOP-secretpart"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [TOKEN + "\n", "xoxb-123\nSECRETSECRETSECRET", " " + TOKEN, "xoxb-12\t34", "xoxb-\x00abc", "xoxb-a\u200bb", ""],
+)
+def test_malformed_token_refused_without_showing_any_of_it(bad: str) -> None:
+    with pytest.raises(TokenError) as info:
+        validate_token(bad)
+    message = str(info.value)
+    assert "SLACK_BOT_TOKEN" in message
+    for piece in ("xoxb", "SECRET", "123", "abc"):
+        assert piece not in message
+
+
+def test_unusual_shape_warned_not_rejected() -> None:
+    assert validate_token(TOKEN).warnings == ()
+    check = validate_token("not-a-slack-token-but-maybe-a-proxy-key")
+    assert check.token == "not-a-slack-token-but-maybe-a-proxy-key"
+    assert len(check.warnings) == 1 and "does not look like a Slack token" in check.warnings[0]
+    assert "proxy" not in check.warnings[0]
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        f"Invalid header value b'Bearer {TOKEN}'",
+        "Invalid header value b'Bearer xoxb-1234567890-ABCD'",  # a prefix fragment
+        "…ABCDEFGHIJKLMNOP…",  # a middle fragment (16 chars)
+        "server said: secretpart and more",  # a tail fragment (10 chars)
+        "EFGHIJKL",  # exactly 8 characters of it
+    ],
+)
+def test_any_8_char_fragment_is_redacted(leak: str) -> None:
+    out = redact(leak, [TOKEN])
+    assert REDACTED in out
+    for i in range(len(TOKEN) - 7):
+        assert TOKEN[i : i + 8] not in out
+
+
+def test_newline_token_fragments_and_escaped_form_are_redacted() -> None:
+    token = "zzzz-ABCDEFGH\nSECRETSECRET1234"  # not a Slack shape: only fragment matching can catch it
+    for leak in [f"b'Bearer {token}'", repr(f"Bearer {token}"), "SECRETSECRET1234 leaked", "ABCDEFGH\\nSECR"]:
+        out = redact(leak, [token])
+        assert "SECRETSECRET" not in out and "ABCDEFGH" not in out, out
+
+
+def test_short_common_strings_are_not_redacted() -> None:
+    assert redact("posted 3 alerts to #api", [TOKEN]) == "posted 3 alerts to #api"
+    assert redact("xoxb is a prefix", [TOKEN]) == "xoxb is a prefix"
+
+
+def test_filter_redacts_messages_and_tracebacks() -> None:
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed: %s", (TOKEN[5:20],), None)
+    try:
+        raise RuntimeError(f"boom {TOKEN[10:30]}")
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    RedactingFilter([TOKEN]).filter(record)
+    assert TOKEN[5:20] not in record.getMessage()
+    assert record.exc_text is not None and TOKEN[10:30] not in record.exc_text

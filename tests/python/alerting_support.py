@@ -179,20 +179,28 @@ def with_drivers(alert: Alert, ds: tuple[Driver, ...]) -> Alert:
     return dataclasses.replace(alert, drivers=ds)
 
 
-def log_rows(path: Path) -> list[tuple[str, str]]:
-    """(alert_id, channel) rows of the delivery log, or [] when the log does not exist yet."""
+def log_entries(path: Path, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Rows of alert_delivery_log (all columns), or [] when the log does not exist yet."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            ["main_alerting", "slack_delivery_log"],
+            ["main_alerting", "alert_delivery_log"],
         ).fetchone()
         if not exists or not exists[0]:
             return []
-        rows = con.execute("select alert_id, channel from main_alerting.slack_delivery_log order by 1, 2").fetchall()
-        return [(str(a), str(c)) for a, c in rows]
+        cur = con.execute("select * from main_alerting.alert_delivery_log order by delivered_at, delivery_key")
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
+    return [r for r in rows if kinds is None or r["kind"] in kinds]
+
+
+def log_rows(path: Path) -> list[tuple[str, str]]:
+    """(alert_id, channel) of every delivered alert (post / repeat / data_health), sorted."""
+    rows = log_entries(path, ("post", "repeat", "data_health"))
+    return sorted((str(r["alert_id"]), str(r["destination"]).split(":", 1)[1]) for r in rows)
 
 
 # --- a Slack-compatible server on loopback -------------------------------------------------------

@@ -7,7 +7,9 @@ Alertmanager's group / repeat / resolve, for daily data:
   its message is the thread root of every incident it carries.
 * **repeat**: an incident on a series (domain|scope|metric, same direction) that already has
   an open thread at the destination, delivered within `repeat_window_days`, is a reply in
-  that thread ("day 4 in a row", the z trend) — no new top-level post. A member added late
+  that thread ("day 4 in a row", the z trend) — no new top-level post — unless it escalates
+  (a severity band above anything said in that thread for the series: a new top-level post,
+  so a notice-level wobble cannot swallow the onset of a real shift). A member added late
   to an incident already posted is a reply in its thread too.
 * **resolved**: a series of an open thread that has been back inside its NOTICE band (no
   alert row for it, held or not) on `resolve_after_days` complete days gets one "resolved"
@@ -268,9 +270,13 @@ def change_key(alert_id: str, kind: str, seq: int) -> str:
     return f"{alert_id}|{kind}|{seq}"
 
 
+def _severity_rank(severity: str | None) -> int:
+    key = (severity or "").strip().lower()
+    return SEVERITIES.index(key) if key in SEVERITIES else -1
+
+
 def _headline(o: Observation) -> tuple[int, float, str]:
-    sev = SEVERITIES.index(o.severity) if o.severity in SEVERITIES else -1
-    return (sev, abs(o.z_score or 0.0), o.alert_id)
+    return (_severity_rank(o.severity), abs(o.z_score or 0.0), o.alert_id)
 
 
 def _series_of_key(series_key: str | None) -> tuple[str, str, str] | None:
@@ -292,6 +298,7 @@ class _ThreadState:
     # series (domain, scope, metric) -> delivered_at of its last "resolved" row here
     resolved_at: dict[tuple[str, str, str], dt.datetime] = field(default_factory=dict)
     series_delivered_at: dict[tuple[str, str, str], dt.datetime] = field(default_factory=dict)
+    series_severity: dict[tuple[str, str, str, str], int] = field(default_factory=dict)  # highest said
 
     def open_series(self) -> dict[tuple[str, str, str, str], dt.date]:
         out = {}
@@ -331,6 +338,7 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
             s4 = (*s3, e.direction or "")
             state.series_last[s4] = max(state.series_last.get(s4, e.alert_date), e.alert_date)
             state.series_delivered_at[s3] = e.delivered_at
+            state.series_severity[s4] = max(state.series_severity.get(s4, -1), _severity_rank(e.severity))
         if e.kind == "resolved" and s3:
             state.resolved_at[s3] = e.delivered_at
         if e.alert_id and e.kind in (*ALERT_KINDS, "correction", "withdrawal"):
@@ -515,6 +523,13 @@ def _thread_for(
         if d != dest:
             continue
         open_series = state.open_series()
+        escalates = any(
+            o.thread_series in open_series
+            and _severity_rank(o.severity) > state.series_severity.get(o.thread_series, -1)
+            for o in members
+        )
+        if escalates:  # worse than anything said in that thread: a new top-level post (Alertmanager re-notifies)
+            continue
         for o in members:
             last = open_series.get(o.thread_series)
             if last is None or last > o.alert_date:

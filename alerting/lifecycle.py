@@ -7,9 +7,11 @@ Alertmanager's group / repeat / resolve, for daily data:
   its message is the thread root of every incident it carries.
 * **repeat**: an incident on a series (domain|scope|metric, same direction) that already has
   an open thread at the destination, delivered within `repeat_window_days`, is a reply in
-  that thread ("day 4 in a row", the z trend) — no new top-level post — unless it escalates
-  (a severity band above anything said in that thread for the series: a new top-level post,
-  so a notice-level wobble cannot swallow the onset of a real shift). A member added late
+  that thread ("day 4 in a row", the z trend) — no new top-level post. A thread continues a
+  family (domain|scope|direction: an incident's key without its day), so today's tokens
+  alert continues yesterday's DAU thread of the same segment. Unless it escalates: a
+  severity band above anything said in that thread for the family is a new top-level post
+  (so a notice-level wobble cannot swallow the onset of a real shift). A member added late
   to an incident already posted is a reply in its thread too.
 * **resolved**: a series of an open thread that has been back inside its NOTICE band (no
   alert row for it, held or not) on `resolve_after_days` complete days gets one "resolved"
@@ -509,6 +511,11 @@ def plan(
     return out
 
 
+def _family(series: tuple[str, str, str, str]) -> tuple[str, str, str]:
+    domain, scope, _metric, direction = series
+    return (domain, scope, direction)
+
+
 def _thread_for(
     view: _LogView, dest: str, incident_id: str, members: Sequence[Observation], config: LifecycleConfig
 ) -> _ThreadState | None:
@@ -522,16 +529,23 @@ def _thread_for(
     for (d, root), state in view.threads.items():
         if d != dest:
             continue
-        open_series = state.open_series()
+        # a thread continues a family: the same domain, scope and direction (an incident's key
+        # without its day), so tokens today continue yesterday's DAU thread of that segment
+        last_by_family: dict[tuple[str, str, str], dt.date] = {}
+        worst_by_family: dict[tuple[str, str, str], int] = {}
+        for s4, last in state.open_series().items():
+            fam = _family(s4)
+            last_by_family[fam] = max(last_by_family.get(fam, last), last)
+            worst_by_family[fam] = max(worst_by_family.get(fam, -1), state.series_severity.get(s4, -1))
         escalates = any(
-            o.thread_series in open_series
-            and _severity_rank(o.severity) > state.series_severity.get(o.thread_series, -1)
+            _family(o.thread_series) in last_by_family
+            and _severity_rank(o.severity) > worst_by_family[_family(o.thread_series)]
             for o in members
         )
         if escalates:  # worse than anything said in that thread: a new top-level post (Alertmanager re-notifies)
             continue
         for o in members:
-            last = open_series.get(o.thread_series)
+            last = last_by_family.get(_family(o.thread_series))
             if last is None or last > o.alert_date:
                 continue
             if (o.alert_date - last).days > config.repeat_window_days:

@@ -174,14 +174,15 @@ class _Run:
         """claim -> post (nothing held) -> record. None when skipped or failed (reported)."""
         dry = self.options.dry_run
         if not dry:
-            if not self.log.claim(dest, keys, self.run_id):
-                self.report.skipped_claimed += 1
-                log.warning("%s to %s: claimed by another run that is posting it; skipped", what, dest)
-                return None
-            if self.log.delivered_keys(dest, keys):  # a run that finished meanwhile delivered it
-                self.log.release(dest, keys, self.run_id)
-                self.report.already_delivered += 1
-                return None
+            with self.backend.session():  # one short hold of the file for claim + re-check
+                if not self.log.claim(dest, keys, self.run_id):
+                    self.report.skipped_claimed += 1
+                    log.warning("%s to %s: claimed by another run that is posting it; skipped", what, dest)
+                    return None
+                if self.log.delivered_keys(dest, keys):  # a run that finished meanwhile delivered it
+                    self.log.release(dest, keys, self.run_id)
+                    self.report.already_delivered += 1
+                    return None
         channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(dest)
         result = self.transport.post(channel, rendered.text, rendered.blocks, thread.root_ts if thread else None)
         if not result.ok:

@@ -104,6 +104,7 @@ def run_day(
     lock_timeout_s: float = 30.0,
     run_id: str | None = None,
     cost_finalisation_days: int = 3,
+    claim_ttl_s: int = 900,
 ) -> RunReport:
     """One morning's `alerting run` for usage day `day` against the loopback Slack at `url`."""
     backend = DuckDBBackend(path, "main_marts", "main_alerting", lock_timeout_s=lock_timeout_s)
@@ -114,6 +115,7 @@ def run_day(
             lifecycle=lifecycle or LifecycleConfig(),
             release=release,
             all_clear=all_clear,
+            claim_ttl_s=claim_ttl_s,
         )
         return run(
             backend,

@@ -275,4 +275,7 @@ def _entry(row: dict[str, object]) -> LogEntry:
             values[name] = float(values[name])  # type: ignore[arg-type]
     if isinstance(values["alert_date"], dt.datetime):
         values["alert_date"] = values["alert_date"].date()
+    stamp = values["delivered_at"]
+    if isinstance(stamp, dt.datetime) and stamp.tzinfo is not None:  # BigQuery answers in UTC, aware
+        values["delivered_at"] = stamp.astimezone(dt.UTC).replace(tzinfo=None)
     return LogEntry(**values)  # type: ignore[arg-type]

@@ -10,10 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
+import tomllib
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from alerting.delivery_log import DeliveryLog, LogEntry, all_clear_key
@@ -26,12 +29,13 @@ from alerting.lifecycle import (
     LifecycleConfig,
     Observation,
     Thread,
+    config_from_mapping,
     observation_from_row,
     plan,
     run_day,
 )
 from alerting.model import Alert
-from alerting.routing import Routing
+from alerting.routing import CONFIG_ENV, DEFAULT_CONFIG, Routing, RoutingError
 from alerting.transport import PostResult, StdoutTransport, Transport
 from alerting.warehouse import (
     Backend,
@@ -108,6 +112,25 @@ class RunReport:
     def data_ready(self) -> bool:
         """False: the usage day is missing or incomplete (the CLI exits 3), unless this is a release."""
         return self.release or self.usage_data_status in (None, "complete")
+
+
+def load_lifecycle_config(
+    path: Path | None = None, env: Mapping[str, str] | None = None, **overrides: int | None
+) -> LifecycleConfig:
+    """The `[lifecycle]` table of the channels file (routing's file), then CLI overrides (None: keep)."""
+    env = os.environ if env is None else env
+    path = path or Path(env.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RoutingError(f"cannot read the lifecycle settings in {path}: {exc}") from None
+    section = config.get("lifecycle", {})
+    if not isinstance(section, Mapping):
+        raise RoutingError("[lifecycle] must be a table")
+    try:
+        return config_from_mapping(section, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise RoutingError(f"{path}: {exc}") from None
 
 
 def _latest_hint(backend: Backend, options: RunOptions) -> str:

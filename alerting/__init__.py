@@ -7,9 +7,12 @@ Modules (one job each):
   routing.py       team -> channel from channels.toml (+ env overrides)
   planning.py      which alerts go where today (pure)
   warehouse.py     DuckDB / BigQuery access with query parameters; reads alerts and drivers
-  delivery_log.py  the (alert_id, channel) delivery log that makes runs exactly-once
-  transport.py     slack_sdk chat.postMessage with 429 / connection retry handlers
+  delivery_log.py  the destination-keyed delivery log (+ claims) that makes runs exactly-once
+  lifecycle.py     pure: today's alerts + the log -> new posts, thread repeats, corrections,
+                   withdrawals, resolved notices, chart uploads (docs/delivery.md)
+  delivery_text.py thin adapter: the words of repeats / corrections / ... (until compose.py)
+  transport/       slack.py (chat.postMessage with threads, files_upload_v2), stdout.py (dry run)
   redact.py        keeps the token out of text and log records
-  runner.py        one run: read -> plan -> format -> post -> record
+  runner.py        one run: read -> lifecycle plan -> compose -> claim -> post -> record
   cli.py           `python -m alerting run ...`
 """

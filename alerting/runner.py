@@ -50,6 +50,7 @@ from alerting.warehouse import (
 log = logging.getLogger("alerting")
 
 USAGE_SOURCE = "usage"
+EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_DATA_NOT_READY = 0, 1, 3  # 2: usage/config (cli), 4: WarehouseBusy.exit_code
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,13 @@ class RunReport:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def exit_code(self) -> int:
+        """DESIGN.md §3.4: 1 a delivery failed (wins), 3 the usage day is not ready, else 0."""
+        if self.failures:
+            return EXIT_DELIVERY_FAILED
+        return EXIT_OK if self.data_ready else EXIT_DATA_NOT_READY
 
     @property
     def data_ready(self) -> bool:

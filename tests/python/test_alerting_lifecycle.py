@@ -157,3 +157,13 @@ def test_config_validation_and_fallbacks() -> None:
     old = observation_from_row({**row, "is_suppressed": True, "suppression_reason": "enterprise weekend"})
     assert old.incident_id == fallback_incident_id("usage", D, "free", "decrease") == alert_row(D)["incident_id"]
     assert not old.is_postable and old.hold_reason == "enterprise weekend"
+
+
+def test_exit_code_of_a_report() -> None:
+    from alerting.runner import RunReport
+
+    assert RunReport().exit_code == 0  # no fct_data_health mart: readiness unknown, not blocking
+    assert RunReport(usage_data_status="complete").exit_code == 0
+    assert RunReport(usage_data_status="incomplete").exit_code == 3
+    assert RunReport(usage_data_status="missing", release=True).exit_code == 0
+    assert RunReport(usage_data_status="missing", failures=["x"]).exit_code == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import os
 import tomllib
@@ -34,7 +35,7 @@ from alerting.lifecycle import (
     plan,
     run_day,
 )
-from alerting.model import Alert
+from alerting.model import Alert, Message
 from alerting.routing import CONFIG_ENV, DEFAULT_CONFIG, Routing, RoutingError
 from alerting.transport import PostResult, StdoutTransport, Transport
 from alerting.warehouse import (
@@ -120,6 +121,13 @@ class RunReport:
     def data_ready(self) -> bool:
         """False: the usage day is missing or incomplete (the CLI exits 3), unless this is a release."""
         return self.release or self.usage_data_status in (None, "complete")
+
+
+def render_dry_run(message: Message, index: int, count: int) -> str:
+    """The old dry-run rendering of one formatted digest message (kept for the golden files)."""
+    bar = f"===== {message.channel} · message {index} of {count} · {len(message.alert_ids)} alert(s) ====="
+    payload = json.dumps({"channel": message.channel, "blocks": message.blocks}, indent=2, ensure_ascii=False)
+    return f"{bar}\n--- text ---\n{message.text}\n--- Block Kit JSON ---\n{payload}\n"
 
 
 def load_lifecycle_config(

@@ -242,6 +242,10 @@ class FakeSlack:
         self.per_channel: dict[str, Reply] = {}
         self.method_replies: dict[str, list[Reply]] = {}
         self.delay_s = 0.0
+        self.in_flight = threading.Event()  # set while a (delayed) chat.postMessage is being answered
+        self.in_flight_count = 0
+        self.hang = False  # when True, chat.postMessage waits for `release` (a Slack that hangs until told)
+        self.release = threading.Event()
         self.requests: list[Received] = []
         self.posted: list[dict[str, Any]] = []
         self.uploads: list[dict[str, Any]] = []
@@ -353,8 +357,14 @@ class FakeSlack:
                         payload.update(json.loads(raw.decode("utf-8")) if raw else {})
                     except json.JSONDecodeError:
                         payload["_raw"] = raw.decode("utf-8", "replace")
-                if path == "/api/chat.postMessage" and fake.delay_s:
-                    time.sleep(fake.delay_s)
+                if path == "/api/chat.postMessage" and (fake.delay_s or fake.hang):
+                    fake.in_flight_count += 1
+                    fake.in_flight.set()
+                    if fake.hang:
+                        fake.release.wait(300)
+                    else:
+                        time.sleep(fake.delay_s)
+                    fake.in_flight.clear()
                 with fake.lock:
                     fake.requests.append(Received(path, self.headers.get("Authorization", ""), payload, time.time()))
                     reply, body = fake._answer(path, payload, raw)

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from alerting.delivery_log import DeliveryLog
 from alerting.runner import RunReport
 from alerting.warehouse import DuckDBBackend, WarehouseBusy
-from tests.python.alerting_support import fake_slack, log_entries, log_rows
+from tests.python.alerting_support import FakeSlack, fake_slack, log_entries, log_rows
 from tests.python.delivery_support import alert_row, run_day, write_marts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,22 +90,33 @@ def test_a_lock_that_stays_gives_up_with_warehouse_busy(tmp_path: Path) -> None:
         proc.wait(timeout=30)
 
 
+def writers_while_slack_hangs(slack: FakeSlack, alive: Callable[[], bool]) -> list[tuple[int, float, float]]:
+    """Each time a chat.postMessage hangs, a writer process starts; (returncode, started, finished) each."""
+    out: list[tuple[int, float, float]] = []
+    seen = 0
+    while alive():
+        if slack.in_flight.wait(0.05) and slack.in_flight_count > seen:
+            seen = slack.in_flight_count
+            started = time.monotonic()
+            result = writer(slack.db)  # type: ignore[attr-defined]
+            assert result.returncode == 0, result.stderr[-800:]
+            out.append((result.returncode, started, time.monotonic()))
+            assert slack.in_flight.is_set(), "the writer outlived Slack's delay: make delay_s longer"
+    return out
+
+
 def test_a_writer_succeeds_while_alerting_waits_on_a_slow_slack(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     write_marts(db, ROWS)
     reports: list[RunReport] = []
     with fake_slack() as slack:
-        slack.delay_s = 1.5  # every chat.postMessage hangs 1.5 s
+        slack.delay_s = 4.0  # every chat.postMessage hangs 4 s
+        slack.db = db  # type: ignore[attr-defined]
         t = threading.Thread(target=lambda: reports.append(run_day(db, slack.url, D, lock_timeout_s=60)))
         t.start()
-        time.sleep(0.8)  # the run has read its inputs and waits on Slack's first answer
-        results = []
-        while t.is_alive():
-            results.append(writer(db))  # a build writing while alerting is mid-run
-            time.sleep(0.2)
+        writes = writers_while_slack_hangs(slack, t.is_alive)
         t.join()
-    assert results, "the run finished before any writer started: the test proved nothing"
-    assert all(r.returncode == 0 for r in results), [r.stderr[-500:] for r in results]
+    assert len(writes) == 2  # one build-like write during each of the two hanging posts: both succeeded
     assert len(reports) == 1 and reports[0].ok and reports[0].top_level_posts == 2
     assert len(log_rows(db)) == 3
 
@@ -111,19 +125,17 @@ def test_cli_run_in_a_subprocess_lets_a_writer_in(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     write_marts(db, ROWS)
     with fake_slack() as slack:
-        slack.delay_s = 2.0
+        slack.delay_s = 4.0
+        slack.db = db  # type: ignore[attr-defined]
         env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-FAKE0TOKEN-1-x", "SLACK_API_URL": slack.url,
                "LTX_DUCKDB_PATH": str(db)}  # fmt: skip
         cli = subprocess.Popen(
             [sys.executable, "-m", "alerting", "run", "--date", D.isoformat()], cwd=REPO, env=env, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while not slack.requests and time.monotonic() < deadline and cli.poll() is None:
-            time.sleep(0.1)  # a request is recorded after its delay: the first post is under way
-        result = writer(db)  # now alerting is waiting on the second post
+        writes = writers_while_slack_hangs(slack, lambda: cli.poll() is None)
         _out, err = cli.communicate(timeout=120)
-    assert result.returncode == 0, result.stderr
+    assert len(writes) == 2
     assert cli.returncode == 0, err[-2000:]
     assert len(log_rows(db)) == 3
 
@@ -185,3 +197,30 @@ def test_without_claims_the_same_race_posts_twice(tmp_path: Path) -> None:
         for proc in procs:
             proc.wait(timeout=120)
         assert len(slack.posted) > 2
+
+
+def test_a_real_dbt_build_succeeds_while_alerting_waits_on_slack(test_duckdb: Path, tmp_path: Path) -> None:
+    """Issue 14's check with dbt itself: `dbt build -s fct_alerts` while the run's first post hangs."""
+    from tests.python.conftest import BIN, dbt_env, failure_summary
+    from tests.python.conftest import run as sh
+
+    db = tmp_path / "real.duckdb"
+    shutil.copy(test_duckdb, db)
+    con = duckdb.connect(str(db), read_only=True)
+    [(day,)] = con.execute(
+        "select max(alert_date) from main_marts.fct_alerts where domain = 'usage' and not is_suppressed"
+    ).fetchall()
+    con.close()
+    reports: list[RunReport] = []
+    with fake_slack() as slack:
+        slack.hang = True
+        t = threading.Thread(target=lambda: reports.append(run_day(db, slack.url, day, lock_timeout_s=600)))
+        t.start()
+        assert slack.in_flight.wait(120), "the run never reached Slack"
+        build = sh([str(BIN / "dbt"), "build", "--target", "duckdb", "-s", "fct_alerts"], dbt_env(tmp_path, db))
+        still_waiting = slack.in_flight.is_set()
+        slack.release.set()
+        t.join(timeout=300)
+    assert build.returncode == 0, failure_summary(build.stdout + build.stderr)
+    assert still_waiting  # the build ran entirely while alerting was waiting on Slack
+    assert len(reports) == 1 and reports[0].ok and reports[0].top_level_posts >= 1

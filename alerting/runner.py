@@ -51,6 +51,7 @@ from alerting.warehouse import (
 log = logging.getLogger("alerting")
 
 USAGE_SOURCE = "usage"
+COST_SOURCE = "gpu_costs"
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_DATA_NOT_READY = 0, 1, 3  # 2: usage/config (cli), 4: WarehouseBusy.exit_code
 
 
@@ -103,6 +104,7 @@ class RunReport:
     messages_printed: int = 0
     skipped_claimed: int = 0  # another run holds the claim: it posts them
     usage_data_status: str | None = None  # fct_data_health status of the usage day; None: no such mart
+    cost_data_status: str | None = None  # the same for the gpu_costs source on the cost day (informational)
     release: bool = False
     failures: list[str] = field(default_factory=list)
 
@@ -313,6 +315,7 @@ def run(
     report.alerts_read = len(today)
     if data_health is not None:
         report.usage_data_status = data_health.get((usage_date, USAGE_SOURCE), "missing")
+        report.cost_data_status = data_health.get((cost_date, COST_SOURCE), "missing")
 
     r = _Run(backend, routing, transport, options, report, delivery_log, run_id or uuid.uuid4().hex, now)
     the_plan = plan(
@@ -526,9 +529,14 @@ def _upload_charts(
         if dry:
             continue
         fake = PostResult(ok=True, ts=result.file_id, channel_id=c.thread.channel_id)
-        r.log.record(
-            [r.entry(dest, "chart", c.key, fake, c.thread.root_ts, incident_id=c.incident_id, alert_date=c.alert_date)]
-        )
+        try:
+            r.log.record(
+                [r.entry(dest, "chart", c.key, fake, c.thread.root_ts, incident_id=c.incident_id,
+                         alert_date=c.alert_date)]
+            )  # fmt: skip
+        except Exception as exc:  # uploaded but not logged: the next run uploads it again (never lost)
+            r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: uploaded but not recorded")
+            log.error("chart uploaded to %s but not recorded (%s): the next run uploads it again", dest, exc)
 
 
 def _sev(severity: str) -> int:

@@ -13,9 +13,9 @@ Alertmanager's group / repeat / resolve, for daily data:
   severity band above anything said in that thread for the family is a new top-level post
   (so a notice-level wobble cannot swallow the onset of a real shift). A member added late
   to an incident already posted is a reply in its thread too.
-* **resolved**: a series of an open thread that has been back inside its NOTICE band (no
-  alert row for it, held or not) on `resolve_after_days` complete days gets one "resolved"
-  reply and leaves the thread; a later alert on it starts a new top-level post. Days whose
+* **resolved**: when every series of an open thread has been back inside its NOTICE band
+  (no alert row for it, held or not) on `resolve_after_days` complete days, one "resolved"
+  reply closes the thread; a later alert on it starts a new top-level post. Days whose
   data is not complete (fct_data_health) count neither way: hysteresis, so a level shift
   that fades in and out is not re-announced.
 * **correction / withdrawal**: a delivered alert (alert date within
@@ -234,7 +234,7 @@ class Resolution:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(resolved_key(self.thread.root_ts, s.series) for s in self.series)
+        return tuple(resolved_key(self.thread.root_ts, s.series, s.last_alert_date) for s in self.series)
 
 
 @dataclass(frozen=True)
@@ -264,8 +264,9 @@ def chart_key(incident_id: str) -> str:
     return f"chart|{incident_id}"
 
 
-def resolved_key(root_ts: str, series: tuple[str, str, str]) -> str:
-    return f"resolved|{root_ts}|{'|'.join(series)}"
+def resolved_key(root_ts: str, series: tuple[str, str, str], last_alert_date: dt.date) -> str:
+    """One per episode: a series resolved, back in the thread later, and resolved again gets a new key."""
+    return f"resolved|{root_ts}|{'|'.join(series)}|{last_alert_date.isoformat()}"
 
 
 def change_key(alert_id: str, kind: str, seq: int) -> str:
@@ -469,35 +470,37 @@ def plan(
         if severity_changed or direction_changed:
             out.corrections.append(Correction(state.thread, now, last, change_key(alert_id, "correction", seq)))
 
-    # 3. resolved: a thread's series back in band on N complete days
+    # 3. resolved: every open series of a thread back in band on N complete days closes the thread
     if config.resolve_after_days > 0:
         touched = set(reply_threads)
         last_row: dict[tuple[str, str, str], dt.date] = {}
         for o in hist:
             last_row[o.series] = max(last_row.get(o.series, o.alert_date), o.alert_date)
         for (dest, root), state in sorted(view.threads.items()):
-            if (dest, root) in touched:
+            open_series = state.open_series()
+            if (dest, root) in touched or not open_series:
                 continue
-            resolved: list[ResolvedSeries] = []
+            quiet_series: dict[tuple[str, str, str], ResolvedSeries] = {}
             judged: dt.date | None = None
-            for s4, last_delivered in sorted(state.open_series().items()):
+            for s4, last_delivered in sorted(open_series.items()):
                 s3 = s4[:3]
                 day = run_day(s3[0], s3[1], usage_date, cost_date)
                 last_seen = max(last_row.get(s3, last_delivered), last_delivered)
-                if last_seen >= day:
-                    continue
                 quiet = sum(
                     1
-                    for i in range(1, (day - last_seen).days + 1)
+                    for i in range(1, max((day - last_seen).days, 0) + 1)
                     if _complete(data_health, last_seen + dt.timedelta(days=i), s3[0])
                 )
-                if quiet >= config.resolve_after_days:
-                    resolved.append(ResolvedSeries(s3, last_seen, quiet))
-                    judged = max(judged or day, day)
-            if resolved and judged is not None:
-                # one series may appear with both directions in a thread: resolve it once
-                unique = {r.series: r for r in resolved}
-                out.resolutions.append(Resolution(state.thread, tuple(unique.values()), judged, state.first_incident))
+                if quiet < config.resolve_after_days:
+                    break  # one series still out (or not quiet long enough): the thread stays open
+                # a series may be in a thread with both directions: resolved once
+                quiet_series[s3] = ResolvedSeries(s3, last_seen, quiet)
+                judged = max(judged or day, day)
+            else:
+                if quiet_series and judged is not None:
+                    out.resolutions.append(
+                        Resolution(state.thread, tuple(quiet_series.values()), judged, state.first_incident)
+                    )
 
     # 4. charts not uploaded yet for incidents already posted top-level (a failed upload is retried)
     today_incidents = {(o.incident_id, o.alert_date) for o in today}

@@ -207,3 +207,27 @@ def test_chart_function_error_or_none_never_blocks(tmp_path: Path) -> None:
         assert report.top_level_posts == 1 and not report.ok
         assert run_day(db, slack.url, D, chart_for=lambda inc: None).ok
         assert slack.uploads == []
+
+
+def test_a_thread_resolves_when_all_its_series_are_quiet(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    cfg = LifecycleConfig(repeat_window_days=7, resolve_after_days=2)
+    day = [D + dt.timedelta(days=i) for i in range(6)]
+    rows = [
+        alert_row(day[0], metric="tokens", severity="warning", z=-3.4),
+        *[alert_row(day[i], metric="dau", severity="warning", z=-3.2) for i in (1, 2, 3)],
+        alert_row(day[3], metric="tokens", severity="warning", z=-3.3),  # back, while DAU keeps the thread open
+    ]
+    skipped = 0
+    with fake_slack() as slack:
+        for today in day:
+            write_marts(db, [r for r in rows if r["alert_date"] <= today])
+            report = run_day(db, slack.url, today, lifecycle=cfg)
+            assert report.ok
+            skipped += report.skipped_claimed
+        assert len(slack.top_level()) == 1  # one thread for the whole episode
+    resolved = log_entries(db, ("resolved",))
+    assert sorted(r["series_key"] for r in resolved) == ["usage|free|dau|", "usage|free|tokens|"]
+    assert len({r["message_ts"] for r in resolved}) == 1  # one reply closes the thread
+    assert {r["alert_date"] for r in resolved} == {day[5]}  # tokens was quiet on day 1-2, but DAU was not
+    assert skipped == 0

@@ -302,8 +302,11 @@ class _ThreadState:
     resolved_at: dict[tuple[str, str, str], dt.datetime] = field(default_factory=dict)
     series_delivered_at: dict[tuple[str, str, str], dt.datetime] = field(default_factory=dict)
     series_severity: dict[tuple[str, str, str, str], int] = field(default_factory=dict)  # highest said
+    alert_last_kind: dict[str, str] = field(default_factory=dict)  # alert id -> last thing said about it
 
     def open_series(self) -> dict[tuple[str, str, str, str], dt.date]:
+        if self.alert_last_kind and all(k == "withdrawal" for k in self.alert_last_kind.values()):
+            return {}  # everything said in this thread was withdrawn: closed, no "resolved" after it
         out = {}
         for s4, last in self.series_last.items():
             s3 = s4[:3]
@@ -345,6 +348,7 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
         if e.kind == "resolved" and s3:
             state.resolved_at[s3] = e.delivered_at
         if e.alert_id and e.kind in (*ALERT_KINDS, "correction", "withdrawal"):
+            state.alert_last_kind[e.alert_id] = e.kind
             view.alert_history[(e.destination, e.alert_id)].append(e)
             if e.kind in ALERT_KINDS:
                 view.alert_thread.setdefault((e.destination, e.alert_id), state)
@@ -463,8 +467,8 @@ def plan(
             reason = "gone" if now is None else str(now.hold_reason or "held")
             out.withdrawals.append(Withdrawal(state.thread, last, reason, change_key(alert_id, "withdrawal", seq)))
             continue
-        if now is None or not now.postable(config):
-            continue
+        if not now.postable(config):
+            continue  # muted / released: silenced, not withdrawn
         severity_changed = (last.severity or "") != now.severity
         direction_changed = bool(last.direction) and (last.direction or "") != (now.direction or "")
         if severity_changed or direction_changed:

@@ -167,3 +167,14 @@ def test_exit_code_of_a_report() -> None:
     assert RunReport(usage_data_status="incomplete").exit_code == 3
     assert RunReport(usage_data_status="missing", release=True).exit_code == 0
     assert RunReport(usage_data_status="missing", failures=["x"]).exit_code == 1
+
+
+def test_a_thread_whose_alerts_were_all_withdrawn_is_closed() -> None:
+    was = obs(D - dt.timedelta(days=1))
+    key = f"{was.alert_id}|withdrawal|1"
+    withdrawn = LogEntry(**{**delivered(was).__dict__, "kind": "withdrawal", "delivery_key": key,
+                            "message_ts": "5.5", "delivered_at": dt.datetime.combine(D, dt.time(5))})  # fmt: skip
+    log = [delivered(was), withdrawn]
+    assert not make_plan([], log, usage_date=D + dt.timedelta(days=5)).resolutions  # nothing left to resolve
+    again = make_plan([obs(D)], log)
+    assert len(again.new_posts) == 1 and not again.repeats  # a new alert does not continue a withdrawn thread

@@ -120,6 +120,11 @@ class TextComposer:
     def withdrawal(self, withdrawal: Withdrawal) -> Rendered:
         was = withdrawal.was
         domain, scope, metric = (was.series_key or "||").split("|")[:3]
+        day = was.alert_date.isoformat() if was.alert_date else "n/a"
+        if domain == "data_health" and withdrawal.reason == "gone":  # the data landed: good news, not a retraction
+            text = f":white_check_mark: *Data complete now: {_title(domain, scope, metric)} ({day})*"
+            text += " — the day's held alerts post normally."
+            return Rendered(truncate(text, self.limits.text_chars), [_section(text, self.limits)], ())
         why = (
             "it is no longer an alert"
             if withdrawal.reason == "gone"

@@ -231,3 +231,20 @@ def test_a_thread_resolves_when_all_its_series_are_quiet(tmp_path: Path) -> None
     assert len({r["message_ts"] for r in resolved}) == 1  # one reply closes the thread
     assert {r["alert_date"] for r in resolved} == {day[5]}  # tokens was quiet on day 1-2, but DAU was not
     assert skipped == 0
+
+
+def test_data_health_alert_gone_after_the_full_day_says_data_complete(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    held = alert_row(D, is_postable=False, hold_reason="incomplete_data")
+    health_alert = alert_row(D, domain="data_health", scope="usage", metric="rows", rule="data_completeness",
+                             severity="warning", direction="decrease", z=None)  # fmt: skip
+    write_marts(db, [held, health_alert], [(D, "usage", "incomplete")])
+    with fake_slack() as slack:
+        assert run_day(db, slack.url, D).exit_code == 3
+        full = {**held, "is_postable": True, "hold_reason": None}
+        write_marts(db, [full], [(D, "usage", "complete")])  # the day is complete: the gate lifts
+        report = run_day(db, slack.url, D)
+        assert report.exit_code == 0 and report.top_level_posts == 1 and report.withdrawals == 1
+        note = slack.replies()[-1]
+        assert "Data complete now" in note["text"] and note["channel"] == "#data"
+        assert run_day(db, slack.url, D + dt.timedelta(days=5)).messages_posted == 0  # no "resolved" after it

@@ -133,6 +133,11 @@ class DeliveryLog:
                 f"create table if not exists {self.claims}"
                 f" (destination {s} not null, delivery_key {s} not null, run_id {s} not null, claimed_at {ts} not null)"
             )
+            # claims only matter while a run is in flight: drop those older than a day (and the TTL)
+            b.query(
+                f"delete from {self.claims} where claimed_at < {self._now_minus_ttl()}",  # noqa: S608
+                {"ttl": max(self.claim_ttl_s, 86_400)},
+            )
             return self._migrate_legacy()
 
     def _migrate_legacy(self) -> int:

@@ -224,3 +224,18 @@ def test_a_real_dbt_build_succeeds_while_alerting_waits_on_slack(test_duckdb: Pa
     assert build.returncode == 0, failure_summary(build.stdout + build.stderr)
     assert still_waiting  # the build ran entirely while alerting was waiting on Slack
     assert len(reports) == 1 and reports[0].ok and reports[0].top_level_posts >= 1
+
+
+def test_old_claims_are_cleaned_up_on_ensure(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    write_marts(db, ROWS[:1])
+    backend = DuckDBBackend(db, "main_marts", "main_alerting")
+    log = DeliveryLog(backend)
+    log.ensure()
+    assert log.claim("slack:#x", ["fresh"], "r1") and log.claim("slack:#x", ["old"], "r1")
+    backend.query(
+        "update main_alerting.alert_delivery_claims set claimed_at = claimed_at - interval 2 day"
+        " where delivery_key = 'old'"
+    )
+    log.ensure()
+    assert [r["delivery_key"] for r in log.claims_rows()] == ["fresh"]

@@ -15,10 +15,15 @@ Layers (see docs/alerting-and-delivery.md):
   release.py       the held incomplete-data alerts `release --date D` posts
   backtest.py      what each posting policy would have posted
   warehouse.py     DuckDB / BigQuery access with query parameters; reads alerts and drivers
-  delivery_log.py  the delivery log that makes runs exactly-once
-  transport.py     slack_sdk chat.postMessage with 429 / connection retry handlers
+  delivery_log.py  the destination-keyed delivery log (+ claims) that makes runs exactly-once
+  lifecycle.py     pure: today's alerts + the log -> new posts, thread repeats, corrections,
+                   withdrawals, resolved notices, chart uploads (docs/delivery.md)
+  composer.py      the Composer the runner speaks to: lifecycle actions -> compose -> render
+  transport/       slack.py (chat.postMessage with threads, files_upload_v2), stdout.py (dry run)
   redact.py        token validation; the token and its fragments kept out of text and logs
-  runner.py        one run: read -> plan -> compose/render -> post -> record
+  runner.py        one run: read -> lifecycle plan -> compose -> claim -> post -> record
+  charts.py        one Vega-Lite chart per incident (PNG for Slack, SVG for the report)
+  report/          the offline HTML report
   cost_summary.py  the finalised cost day's summary (`python -m alerting.cost_summary`)
-  cli.py           `python -m alerting run | release | backtest`
+  cli.py           `python -m alerting run | release | backtest | report`
 """

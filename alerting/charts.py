@@ -26,24 +26,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # the value formatter (alerting.values after the message rework; alerting.formatting before)
-    from alerting.values import (
-        display_metric,
-        display_scope,
-        format_change,
-        format_delta,
-        format_value,
-        format_z,
-    )
-except ImportError:  # pragma: no cover - depends on the merge order
-    from alerting.formatting import (  # type: ignore[no-redef]
-        display_metric,
-        display_scope,
-        format_change,
-        format_delta,
-        format_value,
-        format_z,
-    )
+from alerting.values import (
+    display_metric,
+    display_scope,
+    format_change,
+    format_delta,
+    format_value,
+    format_z,
+)
 
 VEGA_LITE_VERSION = "5.21"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier: nothing is fetched

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import logging
 import os
@@ -13,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from alerting import backtest, readiness, redact
+from alerting import backtest, redact
 from alerting.planning import finalised_cost_date
+from alerting.report import chart_for
 from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing
-from alerting.runner import RunOptions, run
+from alerting.runner import RunOptions, load_lifecycle_config, run
 from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
-from alerting.warehouse import WarehouseError, config_from_env, open_backend
+from alerting.warehouse import WarehouseBusy, WarehouseError, config_from_env, open_backend
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project.yml"
@@ -54,7 +54,8 @@ exit status: 0 all delivered (or nothing to do); 1 some delivery failed (everyth
 else was still tried; the next run retries it); 2 bad arguments or configuration
 (a malformed SLACK_BOT_TOKEN included); 3 data not ready: the usage day is missing or
 incomplete in fct_data_health (everything else was still posted, never a usage all-clear;
-a scheduler should retry later). 1 wins over 3.
+a scheduler should retry later). 1 wins over 3. 4 warehouse busy: the DuckDB file stayed
+locked by a build past LTX_DUCKDB_LOCK_TIMEOUT (nothing lost; run again after the build).
 
 examples:
   python -m alerting run --dry-run                 # print yesterday's messages, post nothing
@@ -237,25 +238,19 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         log.error("%s", redact.redact(exc, secrets))
         return EXIT_USAGE
     try:
-        ready = readiness.read(backend, usage_date) if not release else None
-        if ready is not None and ready.status == "unknown":
-            log.warning("data readiness not checked: %s", ready.reason)
-        not_ready = ready is not None and not ready.ready
-        if not_ready:
-            assert ready is not None
-            log.warning(
-                "%s: usage alerts stay held, no usage all-clear; exit 3 after posting the rest", ready.describe()
-            )
-            routing = dataclasses.replace(routing, post_all_clear=False)
         options = RunOptions(
             usage_date=usage_date,
             cost_date=cost_date,
             dry_run=args.dry_run,
-            all_clear=getattr(args, "all_clear", False) and not not_ready,
-            release_held=release,
+            all_clear=getattr(args, "all_clear", False),
+            release=release,
+            lifecycle=load_lifecycle_config(args.channels_file, env),
         )
-        report = run(backend, routing, poster, options, sys.stdout)
-    except WarehouseError as exc:
+        report = run(backend, routing, poster, options, sys.stdout, chart_for=chart_for(backend))
+    except WarehouseBusy as exc:
+        log.error("%s", redact.redact(exc, secrets))
+        return exc.exit_code
+    except (WarehouseError, RoutingError) as exc:
         log.error("%s", redact.redact(exc, secrets))
         return EXIT_USAGE
     except Exception:  # unexpected (warehouse down, ...): what was posted is logged; report, redacted
@@ -264,20 +259,26 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     finally:
         backend.close()
     sys.stdout.flush()
+    if not report.data_ready:
+        log.warning(
+            "usage data for %s is %s: its usage alerts stay held, no usage all-clear; exit %d so the scheduler"
+            " retries after the next load (everything else was posted)",
+            usage_date,
+            report.usage_data_status,
+            EXIT_DATA_NOT_READY,
+        )
     if args.dry_run:
         log.info("dry run: %d message(s) printed, nothing posted or logged", report.messages_printed)
-        return EXIT_DATA_NOT_READY if not_ready else EXIT_OK
+        return EXIT_DATA_NOT_READY if not report.data_ready else EXIT_OK
     log.info(
         "%d message(s) posted, %d alert(s) delivered, %d failure(s)",
         report.messages_posted,
         report.alerts_delivered,
         len(report.failures),
     )
-    if report.failures:
-        for failure in report.failures:
-            log.error("FAILED %s", failure)
-        return EXIT_DELIVERY_FAILED
-    return EXIT_DATA_NOT_READY if not_ready else EXIT_OK
+    for failure in report.failures:
+        log.error("FAILED %s", failure)
+    return report.exit_code
 
 
 def _backtest(args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger, secrets: list[str]) -> int:

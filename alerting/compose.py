@@ -522,6 +522,14 @@ def compose_withdrawal(was: DeliveryState, reason: str = "it is no longer in the
     return _thread_body("withdrawal", head, lines, [was.alert_id], None)
 
 
+def compose_data_complete(was: DeliveryState) -> MessageBody:
+    """The data-health alert of a day that a later load completed: its held alerts now post normally."""
+    head = line(icon("resolved"), t(" Data complete now: "), *title_spans(was.scope, was.metric, strong=False))
+    when = was.alert_date.isoformat() if was.alert_date else "the day"
+    text = f"the rebuilt data for {when} is complete; its held alerts are posted normally (as new messages)."
+    return _thread_body("withdrawal", head, [line(t(text))], [was.alert_id], None)
+
+
 @dataclass(frozen=True)
 class Recovered:
     """A series back inside its NOTICE band."""

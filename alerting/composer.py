@@ -1,11 +1,12 @@
-"""The lifecycle runner's Composer, backed by compose.py + render/slack.py.
+"""What the runner says for each delivery kind: lifecycle actions -> compose.py -> render/slack.py.
 
-Implements the `Composer` protocol of helper H6's `delivery_text.py` (new_post / repeat /
-correction / withdrawal / resolved / all_clear, each returning rendered Slack messages with
-`.text`, `.blocks`, `.alert_ids`) without importing the lifecycle's types: it reads the
-attributes it needs (duck typing), so the lead swaps `TextComposer` for `SlackComposer`.
+`Composer` is the protocol the runner speaks (new_post / repeat / correction / withdrawal /
+resolved / all_clear, each returning rendered messages with `.text`, `.blocks`,
+`.alert_ids`); `SlackComposer` is the Slack implementation. A second platform is a second
+renderer behind the same protocol (plus a transport). It reads the lifecycle objects by
+attribute name (duck typing), so it does not depend on lifecycle.py's classes.
 
-What the lifecycle objects must offer (their names in H6's lifecycle.py / delivery_log.py):
+What the lifecycle objects offer (lifecycle.py / delivery_log.py):
 * IncidentPlan: incident_id, streak_days, z_trend ((date, z), ...);
 * Correction: alert (alert_id, incident_id, alert_date, scope, metric, severity, direction,
   z_score, current_value), was (severity, direction, z_score, kind);
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from alerting import compose, values
 from alerting.compose import Continuing, Recovered
@@ -49,6 +50,24 @@ def state_of(obj: Any, scope: str | None = None, metric: str | None = None) -> D
         metric=metric,
         unit=getattr(obj, "unit", None) or values.unit_for_metric(metric),
     )
+
+
+class Composer(Protocol):
+    def new_post(
+        self, channel: str, teams: Sequence[str], alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
+    ) -> list[SlackMessage]: ...
+
+    def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]: ...
+
+    def correction(self, correction: Any, alert: Alert | None) -> SlackMessage: ...
+
+    def withdrawal(self, withdrawal: Any) -> SlackMessage: ...
+
+    def resolved(self, resolution: Any) -> SlackMessage: ...
+
+    def all_clear(
+        self, channel: str, teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool = True
+    ) -> SlackMessage: ...
 
 
 class SlackComposer:
@@ -87,6 +106,9 @@ class SlackComposer:
 
     def withdrawal(self, withdrawal: Any) -> SlackMessage:
         reason = str(getattr(withdrawal, "reason", "gone") or "gone")
+        if reason == "gone" and str(getattr(withdrawal.was, "series_key", "")).startswith("data_health|"):
+            note = self._one(compose.compose_data_complete(state_of(withdrawal.was)))
+            return SlackMessage(note.text, note.blocks, (), note.incident_ids)
         why = WITHDRAWAL_REASONS.get(reason, f"it is held now ({reason})")
         message = self._one(compose.compose_withdrawal(state_of(withdrawal.was), why))
         return SlackMessage(message.text, message.blocks, (), message.incident_ids)

@@ -1,30 +1,59 @@
-"""One alerting run: read -> plan -> format -> post -> record. Tries everything, reports failures."""
+"""One alerting run: read -> lifecycle plan -> compose -> claim -> post -> record.
+
+The warehouse is held only for the short read at the start and for each claim / log write;
+never across a Slack call (a `dbt build` can run while we wait on Slack). Everything is
+tried; failures are reported (and retried by the next run), never raised past the caller.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
+import os
+import tomllib
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
-from alerting.delivery_log import Delivery, DeliveryLog
-from alerting.formatting import Limits, all_clear_id, build_all_clear, build_messages
-from alerting.model import Alert, Message
-from alerting.planning import all_clear_channels, plan_digests
-from alerting.release import released
-from alerting.routing import Routing
-from alerting.transport import PostResult
-from alerting.warehouse import Backend, latest_alert_dates, read_alerts, read_drivers
+from alerting.causes import attach_causes
+from alerting.composer import Composer, SlackComposer
+from alerting.delivery_log import DeliveryLog, LogEntry, all_clear_key
+from alerting.lifecycle import (
+    HEALTH_DOMAIN,
+    ChartUpload,
+    IncidentPlan,
+    LifecycleConfig,
+    Observation,
+    Thread,
+    config_from_mapping,
+    observation_from_row,
+    plan,
+    run_day,
+)
+from alerting.model import Alert
+from alerting.render.slack import Limits
+from alerting.render.slack import SlackMessage as Rendered
+from alerting.routing import CONFIG_ENV, DEFAULT_CONFIG, Routing, RoutingError
+from alerting.transport import PostResult, StdoutTransport, Transport
+from alerting.warehouse import (
+    Backend,
+    latest_alert_dates,
+    read_alert_history,
+    read_alert_rows,
+    read_data_health,
+    read_drivers,
+    row_to_alert,
+)
 
 log = logging.getLogger("alerting")
 
-
-class Poster(Protocol):
-    def post(self, message: Message) -> PostResult: ...
+USAGE_SOURCE = "usage"
+COST_SOURCE = "gpu_costs"
+EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_DATA_NOT_READY = 0, 1, 3  # 2: usage/config (cli), 4: WarehouseBusy.exit_code
 
 
 @dataclass(frozen=True)
@@ -34,29 +63,86 @@ class RunOptions:
     dry_run: bool = False
     all_clear: bool = False
     limits: Limits = field(default_factory=Limits)
-    release_held: bool = False  # `release`: post only the day's alerts held for incomplete data
+    lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
+    release: bool = False  # `alerting release --date D`: the day's incomplete_data holds are postable
+    claim_ttl_s: int = 900
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """What a chart function gets: the incident's alerts of the day (PLAN.md model.Incident shape)."""
+
+    incident_id: str
+    alert_date: dt.date
+    primary: Alert
+    members: tuple[Alert, ...]
+    severity: str
+    teams: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.incident_id
+
+
+ChartFor = Callable[[IncidentView], "tuple[str, bytes] | None"]
 
 
 @dataclass
 class RunReport:
     alerts_read: int = 0
-    suppressed: int = 0
+    suppressed: int = 0  # held: not postable (any hold_reason)
+    held_by_reason: dict[str, int] = field(default_factory=dict)
     already_delivered: int = 0
     messages_posted: int = 0
+    top_level_posts: int = 0
+    replies: int = 0  # repeats in threads
+    corrections: int = 0
+    withdrawals: int = 0
+    resolved: int = 0
+    charts_uploaded: int = 0
+    all_clears: int = 0
     alerts_delivered: int = 0
     messages_printed: int = 0
+    skipped_claimed: int = 0  # another run holds the claim: it posts them
+    usage_data_status: str | None = None  # fct_data_health status of the usage day; None: no such mart
+    cost_data_status: str | None = None  # the same for the gpu_costs source on the cost day (informational)
+    release: bool = False
     failures: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
+    @property
+    def exit_code(self) -> int:
+        """DESIGN.md §3.4: 1 a delivery failed (wins), 3 the usage day is not ready, else 0."""
+        if self.failures:
+            return EXIT_DELIVERY_FAILED
+        return EXIT_OK if self.data_ready else EXIT_DATA_NOT_READY
 
-def render_dry_run(message: Message, index: int, count: int) -> str:
-    """What --dry-run prints for one message: the fallback text and the Block Kit JSON."""
-    bar = f"===== {message.channel} · message {index} of {count} · {len(message.alert_ids)} alert(s) ====="
-    payload = json.dumps({"channel": message.channel, "blocks": message.blocks}, indent=2, ensure_ascii=False)
-    return f"{bar}\n--- text ---\n{message.text}\n--- Block Kit JSON ---\n{payload}\n"
+    @property
+    def data_ready(self) -> bool:
+        """False: the usage day is missing or incomplete (the CLI exits 3), unless this is a release."""
+        return self.release or self.usage_data_status in (None, "complete")
+
+
+def load_lifecycle_config(
+    path: Path | None = None, env: Mapping[str, str] | None = None, **overrides: int | None
+) -> LifecycleConfig:
+    """The `[lifecycle]` table of the channels file (routing's file), then CLI overrides (None: keep)."""
+    env = os.environ if env is None else env
+    path = path or Path(env.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RoutingError(f"cannot read the lifecycle settings in {path}: {exc}") from None
+    section = config.get("lifecycle", {})
+    if not isinstance(section, Mapping):
+        raise RoutingError("[lifecycle] must be a table")
+    try:
+        return config_from_mapping(section, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise RoutingError(f"{path}: {exc}") from None
 
 
 def _latest_hint(backend: Backend, options: RunOptions) -> str:
@@ -71,105 +157,386 @@ def _latest_hint(backend: Backend, options: RunOptions) -> str:
     return ("Hint: " + "; ".join(parts) + "\n") if parts else "There are no postable alerts in fct_alerts at all.\n"
 
 
-def _with_drivers(alerts: list[Alert], backend: Backend) -> list[Alert]:
-    postable = [a.alert_id for a in alerts if not a.is_suppressed]
-    drivers = read_drivers(backend, postable)
-    return [dataclasses.replace(a, drivers=tuple(drivers.get(a.alert_id, ()))) for a in alerts]
+def _channel(destination: str) -> str:
+    return destination.split(":", 1)[1]
+
+
+class _Run:
+    def __init__(
+        self,
+        backend: Backend,
+        routing: Routing,
+        transport: Transport,
+        options: RunOptions,
+        report: RunReport,
+        delivery_log: DeliveryLog,
+        run_id: str,
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        self.backend, self.routing, self.transport = backend, routing, transport
+        self.options, self.report, self.log, self.run_id, self.now = options, report, delivery_log, run_id, now
+
+    def destination(self, team: str | None) -> str:
+        return f"{self.transport.name}:{self.routing.channel_for(team)}"
+
+    def entry(self, dest: str, kind: str, key: str, result: PostResult, thread_ts: str | None, **kw: Any) -> LogEntry:
+        base: dict[str, Any] = dict.fromkeys(
+            ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
+             "current_value", "team"),
+        )  # fmt: skip
+        base.update(kw)
+        return LogEntry(
+            delivery_key=key,
+            destination=dest,
+            kind=kind,
+            channel_id=result.channel_id or None,
+            message_ts=result.ts,
+            thread_ts=thread_ts or result.ts,
+            run_id=self.run_id,
+            delivered_at=self.now(),
+            **base,
+        )
+
+    def deliver(
+        self,
+        dest: str,
+        rendered: Rendered,
+        thread: Thread | None,
+        keys: Sequence[str],
+        entries: Callable[[PostResult], list[LogEntry]],
+        what: str,
+    ) -> PostResult | None:
+        """claim -> post (nothing held) -> record. None when skipped or failed (reported)."""
+        dry = self.options.dry_run
+        if not dry:
+            with self.backend.session():  # one short hold of the file for claim + re-check
+                if not self.log.claim(dest, keys, self.run_id):
+                    self.report.skipped_claimed += 1
+                    log.warning("%s to %s: claimed by another run that is posting it; skipped", what, dest)
+                    return None
+                if self.log.delivered_keys(dest, keys):  # a run that finished meanwhile delivered it
+                    self.log.release(dest, keys, self.run_id)
+                    self.report.already_delivered += 1
+                    return None
+        channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(dest)
+        result = self.transport.post(channel, rendered.text, rendered.blocks, thread.root_ts if thread else None)
+        if not result.ok:
+            self.report.failures.append(f"{_channel(dest)}: {what}: {result.error}")
+            log.error("%s to %s failed (retried next run): %s", what, dest, result.error)
+            if not dry:
+                try:
+                    self.log.release(dest, keys, self.run_id)
+                except Exception as exc:  # the claim expires by itself
+                    log.warning("could not release the claim (%s); it expires by itself", type(exc).__name__)
+            return None
+        self.report.messages_posted += 1
+        if dry:
+            self.report.messages_printed += 1
+            return result
+        try:
+            self.log.record(entries(result))
+        except Exception as exc:  # reported; re-posted next run rather than lost
+            self.report.failures.append(f"{_channel(dest)}: {what}: posted but not recorded ({type(exc).__name__})")
+            log.error(
+                "posted %s to %s but could not record it (%s: %s): the next run posts it again",
+                what,
+                dest,
+                type(exc).__name__,
+                exc,
+            )
+            return None
+        log.info("posted %s to %s (ts %s)", what, dest, result.ts)
+        return result
+
+
+def _alert_fields(o: Observation) -> dict[str, Any]:
+    return {
+        "alert_id": o.alert_id,
+        "incident_id": o.incident_id,
+        "alert_date": o.alert_date,
+        "series_key": o.series_key,
+        "severity": o.severity,
+        "direction": o.direction,
+        "z_score": o.z_score,
+        "current_value": o.current_value,
+        "team": o.team,
+    }
 
 
 def run(
     backend: Backend,
     routing: Routing,
-    poster: Poster | None,
+    poster: Transport | None,
     options: RunOptions,
     out: TextIO,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    *,
+    composer: Composer | None = None,
+    chart_for: ChartFor | None = None,
+    run_id: str | None = None,
 ) -> RunReport:
-    report = RunReport()
-    alerts = read_alerts(backend, options.usage_date, options.cost_date)
-    if options.release_held:
-        alerts = released(alerts, options.usage_date)
-    alerts = _with_drivers(alerts, backend)
-    report.alerts_read = len(alerts)
-    by_id = {a.alert_id: a for a in alerts}
+    report = RunReport(release=options.release)
+    config = dataclasses.replace(options.lifecycle, release=options.release)
+    if options.dry_run:
+        transport: Transport = StdoutTransport(out)
+    elif poster is None:
+        raise ValueError("a transport is required unless dry_run")
+    else:
+        transport = poster
+    usage_date, cost_date = options.usage_date, options.cost_date
+    since = min(usage_date, cost_date) - dt.timedelta(days=config.lookback_days)
+    until = max(usage_date, cost_date)
+    delivery_log = DeliveryLog(backend, options.claim_ttl_s)
 
-    delivery_log: DeliveryLog | None = None
-    delivered: set[tuple[str, str]] = set()
-    post_all_clear = (options.all_clear or routing.post_all_clear) and not options.release_held
-    if not options.dry_run:
-        if poster is None:
-            raise ValueError("a poster is required unless dry_run")
-        delivery_log = DeliveryLog(backend)
-        delivery_log.ensure()
-        delivered = delivery_log.delivered([*by_id, all_clear_id(options.usage_date)])
+    # --- read everything in one short session ---------------------------------------------
+    with backend.session():
+        if not options.dry_run:
+            migrated = delivery_log.ensure()
+            if migrated:
+                log.info("copied %d row(s) of the old slack_delivery_log into alert_delivery_log", migrated)
+        rows = read_alert_rows(backend, usage_date, cost_date)
+        today = [observation_from_row(r) for r in rows]
+        postable_ids = [o.alert_id for o in today if o.postable(config)]
+        drivers = read_drivers(backend, postable_ids)
+        history = [observation_from_row(r) for r in read_alert_history(backend, since, until)]
+        data_health = read_data_health(backend, since, until)
+        entries = delivery_log.entries(since)
+        with_drivers = [
+            dataclasses.replace(a, drivers=tuple(drivers.get(a.alert_id, ()))) for a in map(row_to_alert, rows)
+        ]
+        # cost alerts: the decomposition of the change (fct_gpu_cost_decomposition) and their drivers
+        alerts = {a.alert_id: a for a in attach_causes(backend, with_drivers)}
+    report.alerts_read = len(today)
+    if data_health is not None:
+        report.usage_data_status = data_health.get((usage_date, USAGE_SOURCE), "missing")
+        report.cost_data_status = data_health.get((cost_date, COST_SOURCE), "missing")
 
-    plan = plan_digests(alerts, routing, options.usage_date, options.cost_date, delivered)
-    report.suppressed = len(plan.suppressed)
-    report.already_delivered = plan.already_delivered
-    messages = [m for digest in plan.digests for m in build_messages(digest, options.limits)]
-    if post_all_clear:
-        for channel, teams in all_clear_channels(routing, alerts).items():
-            if (all_clear_id(options.usage_date), channel) not in delivered:
-                messages.append(build_all_clear(channel, teams, options.usage_date, options.cost_date, options.limits))
-
+    r = _Run(backend, routing, transport, options, report, delivery_log, run_id or uuid.uuid4().hex, now)
+    the_plan = plan(
+        today=today,
+        history=history,
+        log=entries,
+        destinations=lambda o: [r.destination(o.team)],
+        usage_date=usage_date,
+        cost_date=cost_date,
+        config=config,
+        data_health=data_health,
+    )
+    report.suppressed = len(the_plan.held)
+    for o in the_plan.held:
+        reason = o.hold_reason or "held"
+        report.held_by_reason[reason] = report.held_by_reason.get(reason, 0) + 1
+    report.already_delivered = the_plan.already_delivered
+    if composer is None:  # today's held alerts are counted in the digests (and the data-health notice)
+        held = [alerts[o.alert_id] for o in the_plan.held if o.alert_id in alerts]
+        composer = SlackComposer(options.limits, held=held)
     log.info(
-        "usage day %s, cost day %s: %d alert(s) read, %d suppressed (never posted), %d already delivered,"
-        " %d message(s) to send",
-        options.usage_date,
-        options.cost_date,
+        "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered;"
+        " %d new digest(s), %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved",
+        usage_date,
+        report.usage_data_status or "status unknown",
+        cost_date,
         report.alerts_read,
         report.suppressed,
         report.already_delivered,
-        len(messages),
+        len(the_plan.new_posts),
+        len(the_plan.repeats),
+        len(the_plan.corrections),
+        len(the_plan.withdrawals),
+        len(the_plan.resolutions),
     )
-    if options.dry_run:
-        for i, message in enumerate(messages, start=1):
-            out.write(render_dry_run(message, i, len(messages)))
-            report.messages_printed += 1
-        if not messages:
-            out.write(f"No message to post for usage day {options.usage_date} / cost day {options.cost_date}.\n")
-            out.write(_latest_hint(backend, options))
-        return report
+    by_obs = {o.alert_id: o for o in today}
+    charts: list[ChartUpload] = list(the_plan.charts)
 
-    assert poster is not None and delivery_log is not None
-    run_id = uuid.uuid4().hex
-    for message in messages:
-        result = poster.post(message)
-        if not result.ok:
-            report.failures.append(f"{message.channel}: {result.error}")
-            log.error(
-                "delivery to %s failed (%d alert(s) will be retried next run): %s",
-                message.channel,
-                len(message.alert_ids),
-                result.error,
-            )
-            continue
-        report.messages_posted += 1
-        stamp = now()
-        deliveries = [
-            Delivery(
-                alert_id=alert_id,
-                channel=message.channel,
-                alert_date=by_id[alert_id].alert_date if alert_id in by_id else options.usage_date,
-                team=by_id[alert_id].team if alert_id in by_id else None,
-                severity=by_id[alert_id].severity if alert_id in by_id else None,
-                slack_ts=result.ts,
-                run_id=run_id,
-                delivered_at=stamp,
-            )
-            for alert_id in message.alert_ids
+    # --- new top-level digests -------------------------------------------------------------
+    for post in the_plan.new_posts:
+        members = [o for inc in post.incidents for o in inc.alerts]
+        teams = sorted({(o.team or "unassigned").strip() or "unassigned" for o in members})
+        messages = composer.new_post(
+            _channel(post.destination), teams, [alerts[o.alert_id] for o in members], usage_date, cost_date
+        )
+        incident_thread: dict[str, Thread] = {}
+        for message in messages:
+            ids = list(message.alert_ids)
+
+            def post_entries(res: PostResult, ids: list[str] = ids, dest: str = post.destination) -> list[LogEntry]:
+                return [
+                    r.entry(dest, "data_health" if by_obs[i].domain == HEALTH_DOMAIN else "post", i, res, None,
+                            **_alert_fields(by_obs[i]))
+                    for i in ids
+                ]  # fmt: skip
+
+            result = r.deliver(post.destination, message, None, ids, post_entries, f"digest of {len(ids)} alert(s)")
+            if result is None:
+                continue
+            report.top_level_posts += 1
+            report.alerts_delivered += len(ids)
+            for i in ids:
+                thread = Thread(post.destination, str(result.ts), result.channel_id or None)
+                incident_thread.setdefault(by_obs[i].incident_id, thread)
+        for inc in post.incidents:
+            if inc.incident_id in incident_thread and incident_thread[inc.incident_id].channel_id:
+                charts.append(ChartUpload(incident_thread[inc.incident_id], inc.incident_id, inc.primary.alert_date))
+
+    # --- repeats: replies in open threads ----------------------------------------------------
+    for repeat in the_plan.repeats:
+        dest = repeat.thread.destination
+        pairs: list[tuple[IncidentPlan, Sequence[Alert]]] = [
+            (inc, [alerts[o.alert_id] for o in inc.alerts]) for inc in repeat.incidents
         ]
-        try:
-            delivery_log.record(deliveries)
-        except Exception as exc:  # reported; re-posted next run rather than lost
-            report.failures.append(f"{message.channel}: posted but not recorded ({type(exc).__name__})")
-            log.error(
-                "posted to %s but could not record the delivery (%s: %s): the next run posts it again",
-                message.channel,
-                type(exc).__name__,
-                exc,
-            )
-            continue
-        report.alerts_delivered += sum(1 for a in message.alert_ids if a in by_id)
-        log.info("posted %d alert(s) to %s (ts %s)", len(message.alert_ids), message.channel, result.ts)
+        for message in composer.repeat(_channel(dest), pairs):
+            ids = list(message.alert_ids)
+
+            def repeat_entries(res: PostResult, ids: list[str] = ids, t: Thread = repeat.thread) -> list[LogEntry]:
+                return [r.entry(t.destination, "repeat", i, res, t.root_ts, **_alert_fields(by_obs[i])) for i in ids]
+
+            if r.deliver(dest, message, repeat.thread, ids, repeat_entries, f"repeat of {len(ids)} alert(s)"):
+                report.replies += 1
+                report.alerts_delivered += len(ids)
+
+    # --- corrections and withdrawals ---------------------------------------------------------
+    for c in the_plan.corrections:
+        message = composer.correction(c, alerts.get(c.alert.alert_id))
+
+        def correction_entries(res: PostResult, c: Any = c) -> list[LogEntry]:
+            return [r.entry(c.thread.destination, "correction", c.key, res, c.thread.root_ts, **_alert_fields(c.alert))]
+
+        if r.deliver(c.thread.destination, message, c.thread, [c.key], correction_entries, "correction"):
+            report.corrections += 1
+    for w in the_plan.withdrawals:
+        message = composer.withdrawal(w)
+        was = w.was
+
+        def withdrawal_entries(res: PostResult, w: Any = w, was: LogEntry = was) -> list[LogEntry]:
+            return [
+                r.entry(w.thread.destination, "withdrawal", w.key, res, w.thread.root_ts, alert_id=was.alert_id,
+                        incident_id=was.incident_id, alert_date=was.alert_date, series_key=was.series_key,
+                        team=was.team)
+            ]  # fmt: skip
+
+        if r.deliver(w.thread.destination, message, w.thread, [w.key], withdrawal_entries, "withdrawal"):
+            report.withdrawals += 1
+
+    # --- resolved ------------------------------------------------------------------------------
+    for res_plan in the_plan.resolutions:
+        message = composer.resolved(res_plan)
+
+        def resolved_entries(res: PostResult, rp: Any = res_plan) -> list[LogEntry]:
+            return [
+                r.entry(rp.thread.destination, "resolved", key, res, rp.thread.root_ts, incident_id=rp.incident_id,
+                        alert_date=run_day(s.series[0], s.series[1], usage_date, cost_date),
+                        series_key="|".join((*s.series, "")))
+                for key, s in zip(rp.keys, rp.series, strict=True)
+            ]  # fmt: skip
+
+        if r.deliver(
+            res_plan.thread.destination, message, res_plan.thread, res_plan.keys, resolved_entries, "resolved"
+        ):
+            report.resolved += 1
+
+    # --- charts (never block the text: after it, failures retried next run) ----------------------
+    if chart_for is not None:
+        _upload_charts(r, charts, alerts, by_obs, chart_for)
+
+    # --- all clear (never for a usage day whose data is not ready) -------------------------------
+    if options.all_clear or routing.post_all_clear:
+        if not report.data_ready:
+            log.warning("usage day %s is %s: no all-clear", usage_date, report.usage_data_status)
+        else:
+            _all_clear(r, composer, today, entries, config)
+
+    if options.dry_run and report.messages_printed == 0:
+        out.write(f"No message to post for usage day {usage_date} / cost day {cost_date}.\n")
+        with backend.session():
+            out.write(_latest_hint(backend, options))
     return report
+
+
+def _all_clear(
+    r: _Run, composer: Composer, today: Sequence[Observation], entries: Sequence[LogEntry], config: LifecycleConfig
+) -> None:
+    o = r.options
+    busy = {r.destination(x.team) for x in today if x.postable(config)}
+    logged = {(e.destination, e.delivery_key) for e in entries}
+    quiet: dict[str, list[str]] = defaultdict(list)
+    for team in r.routing.known_teams():
+        dest = r.destination(team)
+        if dest not in busy:
+            quiet[dest].append(team)
+    key = all_clear_key(o.usage_date)
+    for dest, teams in sorted(quiet.items()):
+        if (dest, key) in logged:
+            continue
+        message = composer.all_clear(_channel(dest), sorted(teams), o.usage_date, o.cost_date)
+
+        def ac_entries(res: PostResult, dest: str = dest) -> list[LogEntry]:
+            return [r.entry(dest, "all_clear", key, res, None, alert_date=o.usage_date)]
+
+        if r.deliver(dest, message, None, [key], ac_entries, "all-clear"):
+            r.report.all_clears += 1
+
+
+def _upload_charts(
+    r: _Run,
+    charts: Sequence[ChartUpload],
+    alerts: dict[str, Alert],
+    by_obs: dict[str, Observation],
+    chart_for: ChartFor,
+) -> None:
+    members: dict[str, list[Alert]] = defaultdict(list)
+    for alert_id, o in by_obs.items():
+        members[o.incident_id].append(alerts[alert_id])
+    seen: set[tuple[str, str]] = set()
+    for c in charts:
+        dest = c.thread.destination
+        if (dest, c.key) in seen or not members.get(c.incident_id) or not c.thread.channel_id:
+            continue
+        seen.add((dest, c.key))
+        group = sorted(members[c.incident_id], key=lambda a: a.alert_id)
+        primary = max(group, key=lambda a: (_sev(a.severity), abs(a.z_score or 0.0), a.alert_id))
+        view = IncidentView(
+            c.incident_id,
+            c.alert_date,
+            primary,
+            tuple(group),
+            primary.severity,
+            tuple(sorted({a.team or "unassigned" for a in group})),
+        )
+        try:
+            chart = chart_for(view)
+        except Exception as exc:  # a chart bug never blocks delivery
+            r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: {type(exc).__name__}")
+            log.error("chart for incident %s failed (%s: %s)", c.incident_id, type(exc).__name__, exc)
+            continue
+        if chart is None:
+            continue
+        filename, content = chart
+        dry = r.options.dry_run
+        if not dry and not r.log.claim(dest, [c.key], r.run_id):
+            r.report.skipped_claimed += 1
+            continue
+        result = r.transport.upload_file(c.thread.channel_id, c.thread.root_ts, filename, content, filename)
+        if not result.ok:
+            r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: {result.error}")
+            log.error("chart upload to %s failed (the alert text is posted; retried next run): %s", dest, result.error)
+            if not dry:
+                r.log.release(dest, [c.key], r.run_id)
+            continue
+        r.report.charts_uploaded += 1
+        if dry:
+            continue
+        fake = PostResult(ok=True, ts=result.file_id, channel_id=c.thread.channel_id)
+        try:
+            r.log.record(
+                [r.entry(dest, "chart", c.key, fake, c.thread.root_ts, incident_id=c.incident_id,
+                         alert_date=c.alert_date)]
+            )  # fmt: skip
+        except Exception as exc:  # uploaded but not logged: the next run uploads it again (never lost)
+            r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: uploaded but not recorded")
+            log.error("chart uploaded to %s but not recorded (%s): the next run uploads it again", dest, exc)
+
+
+def _sev(severity: str) -> int:
+    order = ("notice", "warning", "critical")
+    key = (severity or "").strip().lower()
+    return order.index(key) if key in order else -1

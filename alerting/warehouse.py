@@ -12,7 +12,9 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 ALERTS_TABLE = "fct_alerts"
 DRIVERS_TABLE = "fct_usage_alert_drivers"
+DATA_HEALTH_TABLE = "fct_data_health"
+DEFAULT_LOCK_TIMEOUT_S = 600.0  # a full `make build` takes minutes; the scheduler may start us meanwhile
 # DESIGN.md §3.3 minimum columns of fct_alerts; the others have safe fallbacks
 REQUIRED_ALERT_COLUMNS = (
     "alert_id",
@@ -44,6 +48,23 @@ REQUIRED_ALERT_COLUMNS = (
     "recommended_action",
 )
 OPTIONAL_ALERT_COLUMNS = tuple(c for c in ALERT_COLUMN_NAMES if c not in REQUIRED_ALERT_COLUMNS)
+# columns of the PLAN.md target contract the delivery lifecycle uses when present
+LIFECYCLE_COLUMNS = ("incident_id", "is_postable", "hold_reason", "is_incident_primary")
+HISTORY_COLUMNS = (
+    "alert_id",
+    "alert_date",
+    "domain",
+    "team",
+    "scope",
+    "metric",
+    "rule",
+    "severity",
+    "direction",
+    "z_score",
+    "current_value",
+    "is_suppressed",
+    "suppression_reason",
+)
 DRIVER_COLUMNS = (
     "alert_id",
     "contributor_type",
@@ -55,6 +76,8 @@ DRIVER_COLUMNS = (
     "contributor_rank",
 )
 COST_DOMAIN = "gpu_cost"
+HEALTH_DOMAIN = "data_health"
+COST_SOURCE = "gpu_costs"  # the data-health source whose day is the cost day
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$")
@@ -62,6 +85,12 @@ _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$")
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be read (missing file/table/column, bad configuration)."""
+
+
+class WarehouseBusy(WarehouseError):
+    """The DuckDB file stayed locked by another process (a dbt build) past the lock timeout."""
+
+    exit_code = 4  # the CLI's "warehouse busy": retry later; nothing was lost
 
 
 def identifier(value: str, what: str, pattern: re.Pattern[str] = _IDENT) -> str:
@@ -87,20 +116,39 @@ class Backend(Protocol):
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
 
+    def session(self) -> Any: ...  # context manager: several queries on one connection (short!)
+
     def close(self) -> None: ...
 
 
 # --- DuckDB ---------------------------------------------------------------------------------
 
 
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
 class DuckDBBackend:
-    """DuckDB file; marts in schema `main_marts`, the delivery log in `main_alerting`."""
+    """DuckDB file; marts in schema `main_marts`, the delivery log in `main_alerting`.
+
+    The file is held only while a query (or a `session()` of a few queries) runs: every
+    operation opens a connection and closes it, so a `dbt build` can run while the alerting
+    run waits on Slack. A file locked by another process is retried with back-off for up to
+    `lock_timeout_s` seconds, then `WarehouseBusy` (exit 4).
+    """
 
     dialect = "duckdb"
 
-    def __init__(self, path: str | Path, marts_schema: str, log_schema: str, read_only: bool = False) -> None:
-        import duckdb
-
+    def __init__(
+        self,
+        path: str | Path,
+        marts_schema: str,
+        log_schema: str,
+        read_only: bool = False,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.path = Path(path)
         if not self.path.exists():
             raise WarehouseError(f"DuckDB file {self.path} does not exist: run `make build` (dbt build) first")
@@ -108,10 +156,48 @@ class DuckDBBackend:
             "marts": identifier(marts_schema, "marts schema"),
             "alerting": identifier(log_schema, "delivery-log schema"),
         }
+        self.read_only = read_only
+        self.lock_timeout_s = lock_timeout_s
+        self._sleep = sleep
+        self._con: Any = None
+        self.lock_waits = 0  # how many times a lock made us wait (reported, tested)
+        self._columns: dict[tuple[str, str], list[str]] = {}
+
+    def _connect(self) -> Any:
+        import duckdb
+
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.1
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise WarehouseError(f"cannot open {self.path}: {exc}") from None
+                if time.monotonic() + delay > deadline:
+                    raise WarehouseBusy(
+                        f"{self.path} is locked by another process (a dbt build?) and stayed locked for"
+                        f" {self.lock_timeout_s:.0f} s (LTX_DUCKDB_LOCK_TIMEOUT): nothing was posted or lost;"
+                        " run again when the build has finished"
+                    ) from None
+                if self.lock_waits == 0:
+                    log.info("%s is locked by another process; waiting (up to %.0f s)", self.path, self.lock_timeout_s)
+                self.lock_waits += 1
+                self._sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Run several queries on one connection; the file is released when the block ends."""
+        if self._con is not None:
+            yield
+            return
+        self._con = self._connect()
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open {self.path}: {exc}") from None
+            yield
+        finally:
+            con, self._con = self._con, None
+            con.close()
 
     def param(self, name: str) -> str:
         return "$" + identifier(name, "parameter")
@@ -131,17 +217,20 @@ class DuckDBBackend:
         return [r["column_name"].lower() for r in rows]
 
     def ensure_area(self, area: str) -> None:
-        self.con.execute(f'create schema if not exists "{self.areas[area]}"')
+        self.query(f'create schema if not exists "{self.areas[area]}"')
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        cur = self.con.execute(sql, dict(params or {}))
-        if cur.description is None:
-            return []
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        with self.session():
+            cur = self._con.execute(sql, dict(params or {}))
+            if cur.description is None:
+                return []
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
 
 # --- BigQuery -------------------------------------------------------------------------------
@@ -238,6 +327,10 @@ class BigQueryBackend:
         rows = self.client.query(sql, job_config=config, location=self.location).result()
         return [dict(row.items()) for row in rows]
 
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        yield  # nothing to hold: every query is its own job
+
     def close(self) -> None:
         self.client.close()
 
@@ -256,6 +349,7 @@ class WarehouseConfig:
     bq_log_dataset: str
     bq_location: str | None
     bq_api_endpoint: str | None
+    duckdb_lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
 
 def config_from_env(target: str, env: Mapping[str, str] | None = None) -> WarehouseConfig:
@@ -271,12 +365,31 @@ def config_from_env(target: str, env: Mapping[str, str] | None = None) -> Wareho
         bq_log_dataset=env.get("LTX_BQ_ALERTING_DATASET") or f"{base}_alerting",
         bq_location=env.get("LTX_BQ_LOCATION") or None,
         bq_api_endpoint=env.get("LTX_BQ_API_ENDPOINT") or None,
+        duckdb_lock_timeout_s=_seconds(env.get("LTX_DUCKDB_LOCK_TIMEOUT"), DEFAULT_LOCK_TIMEOUT_S),
     )
+
+
+def _seconds(value: str | None, default: float) -> float:
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise WarehouseError(f"LTX_DUCKDB_LOCK_TIMEOUT={value!r} is not a number of seconds") from None
+    if seconds < 0:
+        raise WarehouseError("LTX_DUCKDB_LOCK_TIMEOUT must be >= 0")
+    return seconds
 
 
 def open_backend(config: WarehouseConfig, read_only: bool = False) -> Backend:
     if config.target == "duckdb":
-        return DuckDBBackend(config.duckdb_path, config.duckdb_marts_schema, config.duckdb_log_schema, read_only)
+        return DuckDBBackend(
+            config.duckdb_path,
+            config.duckdb_marts_schema,
+            config.duckdb_log_schema,
+            read_only,
+            lock_timeout_s=config.duckdb_lock_timeout_s,
+        )
     if config.target == "bigquery":
         if not config.bq_project:
             raise WarehouseError("LTX_BQ_PROJECT is not set (needed for --target bigquery)")
@@ -335,24 +448,90 @@ def row_to_alert(row: Mapping[str, Any]) -> Alert:
     return alert_from_row({**row, "alert_id": alert_id, "unit": row.get("unit") or infer_unit(row.get("metric"))})
 
 
-def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:
-    """Usage (and any non-cost) alerts of `usage_date`, cost alerts of the finalised `cost_date`."""
+def _alert_columns(backend: Backend) -> set[str]:
     present = set(backend.columns("marts", ALERTS_TABLE))
     if not present:
         raise WarehouseError(f"{backend.table('marts', ALERTS_TABLE)} not found: run dbt build first")
     missing = [c for c in REQUIRED_ALERT_COLUMNS if c not in present]
     if missing:
         raise WarehouseError(f"{ALERTS_TABLE} lacks required column(s): {', '.join(missing)}")
-    select = [c for c in (*REQUIRED_ALERT_COLUMNS, *OPTIONAL_ALERT_COLUMNS) if c in present]
+    return present
+
+
+def _run_day_filter(backend: Backend) -> str:
+    """Cost-day rows (gpu_cost, and data health of the GPU source) on cost_date; the rest on usage_date."""
+    p = backend.param
+    cost_row = f"(domain = {p('cost_domain')} or (domain = {p('health_domain')} and scope = {p('cost_source')}))"
+    return (
+        f"(({cost_row}) and alert_date = {p('cost_date')})"
+        f" or (not coalesce({cost_row}, false) and alert_date = {p('usage_date')})"
+    )
+
+
+def _run_day_params(usage_date: dt.date, cost_date: dt.date) -> dict[str, Any]:
+    return {
+        "cost_domain": COST_DOMAIN,
+        "health_domain": HEALTH_DOMAIN,
+        "cost_source": COST_SOURCE,
+        "cost_date": cost_date,
+        "usage_date": usage_date,
+    }
+
+
+def read_alert_rows(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[dict[str, Any]]:
+    """The run's fct_alerts rows as dicts (every contract column present, held ones included).
+
+    Usage (and other) rows of `usage_date`; cost rows (gpu_cost, data health of gpu_costs)
+    of the finalised `cost_date`.
+    """
+    present = _alert_columns(backend)
+    wanted = dict.fromkeys([*REQUIRED_ALERT_COLUMNS, *OPTIONAL_ALERT_COLUMNS, *LIFECYCLE_COLUMNS])
+    select = [c for c in wanted if c in present]
+    sql = (
+        f"select {', '.join(select)} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608
+        f" where {_run_day_filter(backend)} order by alert_id"
+    )
+    return backend.query(sql, _run_day_params(usage_date, cost_date))
+
+
+def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:
+    """Usage (and any non-cost) alerts of `usage_date`, cost alerts of the finalised `cost_date`."""
+    return [row_to_alert(r) for r in read_alert_rows(backend, usage_date, cost_date)]
+
+
+def read_alert_history(backend: Backend, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
+    """Light fct_alerts rows (every domain, held ones too) with since <= alert_date <= until.
+
+    The lifecycle reads it: is a series still outside its band, has a delivered alert
+    changed or gone after a rebuild.
+    """
+    present = _alert_columns(backend)
+    select = [c for c in (*HISTORY_COLUMNS, *LIFECYCLE_COLUMNS) if c in present]
     p = backend.param
     sql = (
         f"select {', '.join(select)} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608
-        f" where (domain = {p('cost_domain')} and alert_date = {p('cost_date')})"
-        f" or (coalesce(domain, '') <> {p('cost_domain')} and alert_date = {p('usage_date')})"
-        " order by alert_id"
+        f" where alert_date between {p('since')} and {p('until')} order by alert_date, alert_id"
     )
-    rows = backend.query(sql, {"cost_domain": COST_DOMAIN, "cost_date": cost_date, "usage_date": usage_date})
-    return [row_to_alert(r) for r in rows]
+    return backend.query(sql, {"since": since, "until": until})
+
+
+def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[tuple[dt.date, str], str] | None:
+    """{(dt, source): status} from fct_data_health, or None when the mart does not exist (older builds)."""
+    present = set(backend.columns("marts", DATA_HEALTH_TABLE))
+    if not present:
+        return None
+    if not {"dt", "source", "status"} <= present:
+        log.warning("%s lacks dt/source/status: data readiness unknown", DATA_HEALTH_TABLE)
+        return None
+    p = backend.param
+    sql = (
+        f"select dt, source, status from {backend.table('marts', DATA_HEALTH_TABLE)}"  # noqa: S608
+        f" where dt between {p('since')} and {p('until')}"
+    )
+    return {
+        (_date(r["dt"]), str(r["source"])): str(r["status"])
+        for r in backend.query(sql, {"since": since, "until": until})
+    }
 
 
 def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Driver]]:

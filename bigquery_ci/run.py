@@ -8,6 +8,8 @@
    compiled model and test (sqlglot)
 6. `python -m alerting run --target bigquery --dry-run`: the alerting module reads fct_alerts
    through google-cloud-bigquery (and `alerting report --target bigquery` writes the HTML report)
+6b. exactly once on BigQuery: delivery-log claims, and two real alerting runs at the same
+   moment (to a loopback Slack) post each message once (bigquery_ci/delivery_check.py)
 7. the same data built on DuckDB; the key marts compared row by row with the emulator's
 The emulator is stopped whatever happens. Exit status 0 only if every step passed.
 """
@@ -295,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
                 run_checks(manifest, [ROOT / target_dir / p / "compiled" for p in ("full", "incremental")])
             with step(f"alerting dry run on BigQuery for {day}", timings):
                 run_alerting(env, day)
+            with step("delivery log: claims and two parallel alerting runs post once", timings):
+                from bigquery_ci.delivery_check import DeliveryCheckFailed, main_check
+
+                try:
+                    log(f"    {main_check(endpoint, PROJECT, DATASET, day)}")
+                except DeliveryCheckFailed as exc:
+                    raise StepFailed(f"delivery check: {exc}") from None
             with step("reference build on DuckDB (same raw data)", timings):
                 duckdb_path.unlink(missing_ok=True)
                 duck_env = {**os.environ, "DO_NOT_TRACK": "1", "LTX_RAW_DIR": str(raw_dir),

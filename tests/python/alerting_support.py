@@ -183,20 +183,28 @@ def with_drivers(alert: Alert, ds: tuple[Driver, ...]) -> Alert:
     return dataclasses.replace(alert, drivers=ds)
 
 
-def log_rows(path: Path) -> list[tuple[str, str]]:
-    """(alert_id, channel) rows of the delivery log, or [] when the log does not exist yet."""
+def log_entries(path: Path, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Rows of alert_delivery_log (all columns), or [] when the log does not exist yet."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            ["main_alerting", "slack_delivery_log"],
+            ["main_alerting", "alert_delivery_log"],
         ).fetchone()
         if not exists or not exists[0]:
             return []
-        rows = con.execute("select alert_id, channel from main_alerting.slack_delivery_log order by 1, 2").fetchall()
-        return [(str(a), str(c)) for a, c in rows]
+        cur = con.execute("select * from main_alerting.alert_delivery_log order by delivered_at, delivery_key")
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
+    return [r for r in rows if kinds is None or r["kind"] in kinds]
+
+
+def log_rows(path: Path) -> list[tuple[str, str]]:
+    """(alert_id, channel) of every delivered alert (post / repeat / data_health), sorted."""
+    rows = log_entries(path, ("post", "repeat", "data_health"))
+    return sorted((str(r["alert_id"]), str(r["destination"]).split(":", 1)[1]) for r in rows)
 
 
 # --- a Slack-compatible server on loopback -------------------------------------------------------
@@ -218,27 +226,120 @@ class Received:
 
 
 class FakeSlack:
-    """Scripted chat.postMessage. `script` replies are consumed in order; then `default`.
+    """A Slack Web API double on loopback: chat.postMessage (threads) and files_upload_v2's calls.
 
-    `per_channel` maps a channel to a fixed reply (checked first). Every request is kept
-    in `requests`; `posted` holds the payloads that were answered ok.
+    chat.postMessage: `script` replies are consumed in order, then `default`; `per_channel`
+    maps a channel name to a fixed reply (checked first). An ok answer carries the channel's
+    id (`C...`, stable per name) and a new ts, like Slack; ids are accepted as `channel` later.
+    `delay_s` makes every chat.postMessage slow (a Slack that hangs).
+
+    files.getUploadURLExternal -> an upload URL on this server (`/upload/<file id>`, raw
+    bytes) -> files.completeUploadExternal (channel_id, thread_ts). `method_replies[method]`
+    (method = "files.getUploadURLExternal", "upload", "files.completeUploadExternal") scripts
+    failures of each step: a list consumed in order. `uploads` holds completed files.
+    Every request is kept in `requests`; `posted` holds the message payloads answered ok.
     """
 
     def __init__(self) -> None:
         self.script: list[Reply] = []
         self.default = Reply()
         self.per_channel: dict[str, Reply] = {}
+        self.method_replies: dict[str, list[Reply]] = {}
+        self.delay_s = 0.0
+        self.in_flight = threading.Event()  # set while a (delayed) chat.postMessage is being answered
+        self.in_flight_count = 0
+        self.hang = False  # when True, chat.postMessage waits for `release` (a Slack that hangs until told)
+        self.release = threading.Event()
         self.requests: list[Received] = []
         self.posted: list[dict[str, Any]] = []
+        self.uploads: list[dict[str, Any]] = []
+        self.channel_ids: dict[str, str] = {}
+        self._pending_files: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
         self._ts = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
+    def post_requests(self) -> list[Received]:
+        """The chat.postMessage calls only (chart uploads make their own three calls)."""
+        return [r for r in self.requests if r.path == "/api/chat.postMessage"]
+
+    @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/api/"
+
+    def channel_id(self, name: str) -> str:
+        if name in self.channel_ids.values():
+            return name
+        return self.channel_ids.setdefault(name, f"C{len(self.channel_ids) + 1:08d}")
+
+    def channel_name(self, channel: str) -> str:
+        return next((n for n, i in self.channel_ids.items() if i == channel), channel)
+
+    def top_level(self) -> list[dict[str, Any]]:
+        return [p for p in self.posted if not p.get("thread_ts")]
+
+    def replies(self) -> list[dict[str, Any]]:
+        return [p for p in self.posted if p.get("thread_ts")]
+
+    def _scripted(self, method: str) -> Reply | None:
+        replies = self.method_replies.get(method)
+        return replies.pop(0) if replies else None
+
+    def _answer(self, path: str, payload: dict[str, Any], raw: bytes) -> tuple[Reply, Any]:
+        method = path.removeprefix("/api/")
+        if path.startswith("/upload/"):
+            reply = self._scripted("upload")
+            if reply is not None:
+                return reply, reply.body or "upload failed"
+            file_id = path.removeprefix("/upload/")
+            if file_id not in self._pending_files:
+                return Reply(404), "no such upload"
+            self._pending_files[file_id]["content"] = raw
+            return Reply(), f"OK - {len(raw)}"
+        if method == "files.getUploadURLExternal":
+            reply = self._scripted(method)
+            if reply is not None:
+                return reply, reply.body
+            self._ts += 1
+            file_id = f"F{self._ts:08d}"
+            self._pending_files[file_id] = {"filename": payload.get("filename"), "length": payload.get("length")}
+            host, port = self.server.server_address[:2]
+            return Reply(), {"ok": True, "upload_url": f"http://{host}:{port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            reply = self._scripted(method)
+            if reply is not None:
+                return reply, reply.body
+            files = json.loads(payload.get("files") or "[]")
+            done = []
+            for f in files:
+                pending = self._pending_files.pop(f["id"], None)
+                if pending is None or "content" not in pending:
+                    return Reply(), {"ok": False, "error": "file_not_found"}
+                self.uploads.append(
+                    {**pending, "id": f["id"], "title": f.get("title"), "channel_id": payload.get("channel_id"),
+                     "thread_ts": payload.get("thread_ts")}
+                )  # fmt: skip
+                done.append({"id": f["id"], "title": f.get("title")})
+            return Reply(), {"ok": True, "files": done}
+        if method != "chat.postMessage":
+            return Reply(404), {"ok": False, "error": "unknown_method"}
+        channel = self.channel_name(str(payload.get("channel", "")))
+        if channel in self.per_channel:
+            reply = self.per_channel[channel]
+        elif self.script:
+            reply = self.script.pop(0)
+        else:
+            reply = self.default
+        body: Any = reply.body
+        if body is None and reply.status == 200:
+            self._ts += 1
+            body = {"ok": True, "channel": self.channel_id(channel), "ts": f"1700000000.{self._ts:06d}"}
+        if isinstance(body, dict) and body.get("ok") and reply.status == 200:
+            self.posted.append({**payload, "channel": channel})
+        return reply, body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -249,32 +350,33 @@ class FakeSlack:
 
             def do_POST(self) -> None:
                 import time
+                from urllib.parse import parse_qsl, urlsplit
 
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8")
-                try:
-                    payload = json.loads(raw) if raw else {}
-                except json.JSONDecodeError:
-                    payload = {"_raw": raw}
-                with fake.lock:
-                    fake.requests.append(
-                        Received(self.path, self.headers.get("Authorization", ""), payload, time.time())
-                    )
-                    channel = str(payload.get("channel", ""))
-                    if channel in fake.per_channel:
-                        reply = fake.per_channel[channel]
-                    elif fake.script:
-                        reply = fake.script.pop(0)
+                raw = self.rfile.read(length)
+                path = urlsplit(self.path).path
+                payload: dict[str, Any] = dict(parse_qsl(urlsplit(self.path).query))
+                ctype = self.headers.get("Content-Type", "")
+                if path.startswith("/upload/"):
+                    pass
+                elif "application/x-www-form-urlencoded" in ctype:
+                    payload.update(parse_qsl(raw.decode("utf-8")))
+                else:
+                    try:
+                        payload.update(json.loads(raw.decode("utf-8")) if raw else {})
+                    except json.JSONDecodeError:
+                        payload["_raw"] = raw.decode("utf-8", "replace")
+                if path == "/api/chat.postMessage" and (fake.delay_s or fake.hang):
+                    fake.in_flight_count += 1
+                    fake.in_flight.set()
+                    if fake.hang:
+                        fake.release.wait(300)
                     else:
-                        reply = fake.default
-                    body: Any = reply.body
-                    if self.path != "/api/chat.postMessage":
-                        reply, body = Reply(404), {"ok": False, "error": "unknown_method"}
-                    elif body is None and reply.status == 200:
-                        fake._ts += 1
-                        body = {"ok": True, "channel": channel, "ts": f"1700000000.{fake._ts:06d}"}
-                    if isinstance(body, dict) and body.get("ok") and reply.status == 200:
-                        fake.posted.append(payload)
+                        time.sleep(fake.delay_s)
+                    fake.in_flight.clear()
+                with fake.lock:
+                    fake.requests.append(Received(path, self.headers.get("Authorization", ""), payload, time.time()))
+                    reply, body = fake._answer(path, payload, raw)
                 data = (body if isinstance(body, str) else json.dumps(body or {})).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
-from alerting.delivery_log import Delivery, DeliveryLog
-from alerting.formatting import Limits
-from alerting.model import Message
+from alerting.delivery_log import DeliveryLog, LogEntry
+from alerting.render.slack import Limits
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport import PostResult
+from alerting.transport import PostResult, UploadResult
 from alerting.warehouse import DuckDBBackend, WarehouseError, read_alerts
 from tests.python.alerting_support import (
     COST_DAY,
@@ -23,9 +24,19 @@ from tests.python.alerting_support import (
     add_alerts,
     cost_alert,
     create_marts,
+    log_entries,
     log_rows,
     usage_alert,
 )
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None
+
 
 ROUTING = parse_routing(
     {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "api": "#api", "studio": "#studio"}}, {}
@@ -33,28 +44,45 @@ ROUTING = parse_routing(
 
 
 class ScriptedPoster:
-    """In-process poster: `fail(message)` decides failures; remembers what was 'posted'."""
+    """In-process transport: `fail(message)` decides failures; remembers what was 'posted'.
 
-    def __init__(self, fail: Callable[[Message], bool] = lambda m: False) -> None:
+    The transport does not know alert ids: `ids()` reads them back from the delivery log
+    rows this poster's messages produced (bound by `run_once`).
+    """
+
+    name = "slack"
+
+    def __init__(self, fail: Callable[[Posted], bool] = lambda m: False) -> None:
         self.fail = fail
-        self.posted: list[Message] = []
+        self.posted: list[Posted] = []
         self.attempts = 0
+        self.db: Path | None = None
+        self.before: set[tuple[str, str]] = set()
 
-    def post(self, message: Message) -> PostResult:
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None) -> PostResult:
         self.attempts += 1
+        message = Posted(channel, text, list(blocks), thread_ts)
         if self.fail(message):
             return PostResult(ok=False, error="boom")
         self.posted.append(message)
-        return PostResult(ok=True, ts=f"1.{len(self.posted)}")
+        return PostResult(ok=True, ts=f"1.{len(self.posted)}", channel_id="C" + channel.strip("#").upper())
+
+    def upload_file(
+        self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
+    ) -> UploadResult:
+        return UploadResult(ok=True, file_id="F1")
 
     def ids(self) -> list[str]:
-        return sorted(a for m in self.posted for a in m.alert_ids)
+        assert self.db is not None
+        return sorted(a for a, c in set(log_rows(self.db)) - self.before)
 
 
 def run_once(
     db: Path, poster: ScriptedPoster | None, dry_run: bool = False, routing: Routing = ROUTING, **opts: object
 ) -> RunReport:
     backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=dry_run)
+    if poster is not None:
+        poster.db, poster.before = db, set(log_rows(db))
     try:
         options = RunOptions(usage_date=DAY, cost_date=COST_DAY, dry_run=dry_run, **opts)  # type: ignore[arg-type]
         return run(backend, routing, poster, options, io.StringIO())
@@ -110,14 +138,17 @@ def test_failed_channel_is_retried_next_run_others_are_not_reposted(db: Path) ->
 def test_digest_split_over_messages_records_per_message(tmp_path: Path) -> None:
     path = tmp_path / "many.duckdb"
     create_marts(path, [usage_alert(f"u{i:02d}", metric=f"m{i:02d}") for i in range(10)])
-    limits = Limits(blocks_per_message=6)  # header + context + incident + divider + incident
-    second_fails = ScriptedPoster(fail=lambda m: "u03" in m.alert_ids)
+    limits = Limits(blocks_per_message=6)  # a few incidents per message: the digest needs several
+    second_fails = ScriptedPoster(fail=lambda m: "M03" in m.text)  # the message that carries metric m03
     report = run_once(path, second_fails, limits=limits)
-    assert not report.ok
-    assert second_fails.ids() == ["u00", "u01", "u04", "u05", "u06", "u07", "u08", "u09"]
+    assert not report.ok and len(second_fails.posted) >= 2  # the other messages of the digest still went out
+    first = second_fails.ids()
+    assert "u03" not in first and len(first) >= 5
     retry = ScriptedPoster()
     assert run_once(path, retry, limits=limits).ok
-    assert retry.ids() == ["u02", "u03"]
+    # exactly the failed message's alerts are retried: nothing twice, nothing lost
+    assert "u03" in retry.ids() and not set(retry.ids()) & set(first)
+    assert sorted(first + retry.ids()) == [f"u{i:02d}" for i in range(10)]
     assert len(log_rows(path)) == 10
 
 
@@ -152,7 +183,7 @@ def test_dry_run_reads_only_and_creates_no_log(db: Path) -> None:
 
 
 def test_record_failure_is_reported_and_alerts_stay_unlogged(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(self: DeliveryLog, deliveries: list[Delivery]) -> None:
+    def broken(self: DeliveryLog, deliveries: list[LogEntry]) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(DeliveryLog, "record", broken)
@@ -180,7 +211,18 @@ def test_no_alerts_no_message(tmp_path: Path) -> None:
     assert run_once(path, poster).ok and poster.attempts == 0
 
 
-def test_delivery_log_table_keyed_by_alert_and_channel(tmp_path: Path) -> None:
+def entry(key: str, dest: str, kind: str = "post", **kw: Any) -> LogEntry:
+    base: dict[str, Any] = dict(
+        delivery_key=key, destination=dest, kind=kind, alert_id=key, incident_id="i1", alert_date=DAY,
+        series_key="usage|free|tokens|usage_zscore", severity="warning", direction="increase", z_score=3.1,
+        current_value=10.0, team="product", channel_id="C1", message_ts="1.1", thread_ts="1.1", run_id="r1",
+        delivered_at=dt.datetime(2026, 11, 22, 6, 0),
+    )  # fmt: skip
+    base.update(kw)
+    return LogEntry(**base)
+
+
+def test_delivery_log_table_keyed_by_destination(tmp_path: Path) -> None:
     path = tmp_path / "log.duckdb"
     create_marts(path, [])
     backend = DuckDBBackend(path, "main_marts", "main_alerting")
@@ -188,16 +230,53 @@ def test_delivery_log_table_keyed_by_alert_and_channel(tmp_path: Path) -> None:
         log = DeliveryLog(backend)
         log.ensure()
         log.ensure()  # idempotent
-        now = dt.datetime(2026, 11, 22, 6, 0)
-        rows = [Delivery("a1", "#x", DAY, "product", "warning", "1.1", "r1", now),
-                Delivery("a1", "#y", DAY, "product", "warning", "1.2", "r1", now)]  # fmt: skip
+        rows = [entry("a1", "slack:#x"), entry("a1", "slack:#y", z_score=None, direction=None)]
         log.record(rows)
         log.record(rows[:1])  # a duplicate is ignored by the key, never a second row
-        assert log.delivered(["a1", "a2"]) == {("a1", "#x"), ("a1", "#y")}
+        assert log.delivered_keys("slack:#x", ["a1", "a2"]) == {"a1"}
+        assert log.delivered_keys("teams:#x", ["a1"]) == set()  # another platform is another destination
         assert len(log.rows()) == 2
-        assert log.delivered([]) == set()
+        assert log.delivered_keys("slack:#x", []) == set()
+        back = log.entries(DAY)
+        assert sorted((e.destination, e.z_score, e.direction) for e in back) == [("slack:#x", 3.1, "increase"),
+                                                                                ("slack:#y", None, None)]  # fmt: skip
+        assert log.entries(DAY + dt.timedelta(days=1)) == []
     finally:
         backend.close()
+
+
+def test_old_slack_delivery_log_rows_are_migrated_once_and_not_reposted(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.duckdb"
+    create_marts(path, [usage_alert("u1"), usage_alert("u2", scope="paying")])
+    con = duckdb.connect(str(path))
+    con.execute("create schema main_alerting")
+    con.execute(
+        "create table main_alerting.slack_delivery_log (alert_id varchar not null, channel varchar not null,"
+        " alert_date date, team varchar, severity varchar, slack_ts varchar, run_id varchar, delivered_at timestamp,"
+        " primary key (alert_id, channel))"
+    )
+    con.execute(
+        "insert into main_alerting.slack_delivery_log values"
+        " ('u1', '#usage', ?, 'product', 'warning', '9.1', 'old', ?),"
+        " ('all_clear:2026-11-21', '#api', ?, null, null, '9.2', 'old', ?)",
+        [DAY, dt.datetime(2026, 11, 22, 5), DAY, dt.datetime(2026, 11, 22, 5)],
+    )
+    con.close()
+    poster = ScriptedPoster()
+    report = run_once(path, poster, all_clear=True)
+    assert report.ok
+    digests = [m.text for m in poster.posted if "all clear" not in m.text]
+    assert len(digests) == 1 and "Paying – Tokens" in digests[0]
+    assert "Free – Tokens" not in digests[0]  # u1 was delivered by the old version: not again
+    assert [m.channel for m in poster.posted if "all clear" in m.text] == ["#studio"]  # #api had its all-clear
+    migrated = [r for r in log_entries(path) if r["run_id"] == "old"]
+    assert sorted((r["delivery_key"], r["destination"], r["kind"], r["message_ts"]) for r in migrated) == [
+        ("all_clear:2026-11-21", "slack:#api", "all_clear", "9.2"),
+        ("u1", "slack:#usage", "post", "9.1"),
+    ]
+    again = ScriptedPoster()
+    assert run_once(path, again, all_clear=True).ok and again.attempts == 0
+    assert len([r for r in log_entries(path) if r["run_id"] == "old"]) == 2  # copied once
 
 
 def test_missing_mart_or_column_is_a_clear_error(tmp_path: Path) -> None:
@@ -207,8 +286,8 @@ def test_missing_mart_or_column_is_a_clear_error(tmp_path: Path) -> None:
     try:
         with pytest.raises(WarehouseError, match="not found"):
             read_alerts(backend, DAY, COST_DAY)
-        backend.con.execute("create schema main_marts")
-        backend.con.execute("create table main_marts.fct_alerts (alert_id varchar, alert_date date)")
+        backend.query("create schema main_marts")
+        backend.query("create table main_marts.fct_alerts (alert_id varchar, alert_date date)")
         with pytest.raises(WarehouseError, match="lacks required column"):
             read_alerts(backend, DAY, COST_DAY)
     finally:

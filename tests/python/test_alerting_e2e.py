@@ -86,9 +86,9 @@ def posted_ids(server: FakeSlack) -> list[str]:
 def test_posts_each_alert_once_and_a_rerun_posts_nothing(marts: Path) -> None:
     with fake_slack() as server:
         assert run_cli(marts, server.url) == 0
-        assert len(server.requests) == 3  # usage, api, studio digests
-        assert {r.path for r in server.requests} == {"/api/chat.postMessage"}
-        assert {r.authorization for r in server.requests} == {f"Bearer {FAKE_TOKEN}"}
+        assert len(server.post_requests) == 3  # usage, api, studio digests
+        assert {r.path for r in server.post_requests} == {"/api/chat.postMessage"}
+        assert {r.authorization for r in server.post_requests} == {f"Bearer {FAKE_TOKEN}"}
         assert sorted(p["channel"] for p in server.posted) == [
             "#ltx-api-cost-alerts", "#ltx-studio-cost-alerts", "#ltx-usage-alerts"
         ]  # fmt: skip
@@ -99,17 +99,17 @@ def test_posts_each_alert_once_and_a_rerun_posts_nothing(marts: Path) -> None:
         assert sorted(a for a, _ in log_rows(marts)) == sorted(ALERT_IDS)
 
         assert run_cli(marts, server.url) == 0
-        assert len(server.requests) == 3  # nothing posted again
+        assert len(server.post_requests) == 3  # nothing posted again
 
 
 def test_429_is_waited_out(marts: Path) -> None:
     with fake_slack() as server:
         server.script = [Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})]
         assert run_cli(marts, server.url) == 0
-        first, second = server.requests[0], server.requests[1]
+        first, second = server.post_requests[0], server.post_requests[1]
         assert first.payload == second.payload  # the same message retried
         assert second.at - first.at >= 1.0  # Retry-After honoured
-        assert len(server.posted) == 3 and len(server.requests) == 4
+        assert len(server.posted) == 3 and len(server.post_requests) == 4
         assert len(log_rows(marts)) == len(ALERT_IDS)
 
 
@@ -119,7 +119,7 @@ def test_500_fails_the_run_and_the_next_healthy_run_delivers_everything(
     with fake_slack() as server:
         server.default = Reply(500, {"ok": False, "error": "internal_error"})
         assert run_cli(marts, server.url) == 1
-        assert len(server.requests) == 3  # every digest was still tried
+        assert len(server.post_requests) == 3  # every digest was still tried
         assert log_rows(marts) == []
         assert "internal_error" in capsys.readouterr().err
 
@@ -141,10 +141,10 @@ def test_ok_false_for_one_channel_others_delivered(marts: Path, capsys: pytest.C
         assert "channel_not_found" in capsys.readouterr().err
         assert posted_ids(server) == ["c-studio-cpr", "u-ent-dau", "u-free-tokens"]
         del server.per_channel["#ltx-api-cost-alerts"]
-        before = len(server.requests)
+        before = len(server.post_requests)
         assert run_cli(marts, server.url) == 0
-        assert len(server.requests) == before + 1
-        assert server.requests[-1].payload["channel"] == "#ltx-api-cost-alerts"
+        assert len(server.post_requests) == before + 1
+        assert server.post_requests[-1].payload["channel"] == "#ltx-api-cost-alerts"
 
 
 def test_hostile_org_names_arrive_escaped(marts: Path) -> None:
@@ -181,7 +181,7 @@ def test_dry_run_needs_no_token_and_touches_neither_slack_nor_log(
                                                                       "SLACK_API_URL": server.url})  # fmt: skip
         out = capsys.readouterr().out
         assert code == 0
-        assert server.requests == []
+        assert server.post_requests == []
         assert log_rows(marts) == []
         assert out.count("--- Block Kit JSON ---") == 3
         assert "Current: 4,497,947 | Same-weekday mean (10 pts): 3,068,455 | Std Dev (σ): 426,074" in out
@@ -193,7 +193,7 @@ def test_missing_token_is_a_usage_error(marts: Path, capsys: pytest.CaptureFixtu
             main(["run", "--date", DAY.isoformat()], {"LTX_DUCKDB_PATH": str(marts), "SLACK_API_URL": server.url}) == 2
         )
         assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
-        assert server.requests == []
+        assert server.post_requests == []
 
 
 def closed_port_url() -> str:
@@ -261,7 +261,7 @@ def test_cli_subprocess_help_and_no_token_leak(marts: Path) -> None:
         )  # fmt: skip
         assert proc.returncode == 1, proc.stderr
         assert time.time() - started < 60
-        assert {r.authorization for r in server.requests} == {f"Bearer {FAKE_TOKEN}"}  # the token was used
+        assert {r.authorization for r in server.post_requests} == {f"Bearer {FAKE_TOKEN}"}  # the token was used
         assert FAKE_TOKEN not in proc.stdout + proc.stderr
         assert "FAKE0TOKEN" not in proc.stdout + proc.stderr
         assert "FAILED" in proc.stderr

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from google.cloud import bigquery
 
-from alerting.delivery_log import Delivery, DeliveryLog
+from alerting.delivery_log import DeliveryLog, LogEntry
 from alerting.routing import parse_routing
 from alerting.runner import RunOptions, run
 from alerting.warehouse import (
@@ -85,19 +85,34 @@ def test_bigquery_queries_use_parameters_and_qualified_tables() -> None:
         ("usage_date", "DATE"),
         ("cost_date", "DATE"),
         ("cost_domain", "STRING"),
+        ("health_domain", "STRING"),
+        ("cost_source", "STRING"),
     }
 
     log = DeliveryLog(backend)
     log.ensure()
     assert fake.datasets == ["my-proj.ltx_monitoring_alerting"]
-    assert "create table if not exists `my-proj.ltx_monitoring_alerting.slack_delivery_log`" in fake.queries[-1][0]
-    log.delivered(["x"])
-    assert "alert_id in unnest(@ids)" in fake.queries[-1][0]
+    ddl = [q for q, _ in fake.queries if q.startswith("create table")]
+    assert ddl[0].startswith("create table if not exists `my-proj.ltx_monitoring_alerting.alert_delivery_log`")
+    assert "delivered_at TIMESTAMP" in ddl[0] and "primary key" not in ddl[0]  # BigQuery enforces no keys
+    assert ddl[1].startswith("create table if not exists `my-proj.ltx_monitoring_alerting.alert_delivery_claims`")
+    log.delivered_keys("slack:#c", ["x"])
+    assert "delivery_key in unnest(@keys)" in fake.queries[-1][0]
     now = dt.datetime(2026, 11, 22, 6)
-    log.record([Delivery("id'1", "#c", DAY, "product", "warning", "1.1", "r", now)])
+    log.record(
+        [LogEntry("id'1", "slack:#c", "post", "id'1", "inc", DAY, "usage|free|dau|r", "warning", "increase", 3.2,
+                  None, "product", "C1", "1.1", "1.1", "r", now)]
+    )  # fmt: skip
     sql, params = fake.queries[-1]
     assert "id'1" not in sql and "@alert_id_0" in sql and "on conflict" not in sql
+    assert "cast(null as FLOAT64)" in sql  # a null travels typed, not as an untyped parameter
     assert {p.name: p.type_ for p in params}["delivered_at_0"] == "TIMESTAMP"
+    log.claim("slack:#c", ["id'1"], "run-1")
+    claim_sql = [q for q, _ in fake.queries if "alert_delivery_claims" in q]
+    assert (
+        "current_timestamp()" in claim_sql[-2]
+        and "timestamp_sub(current_timestamp(), interval @ttl second)" in (claim_sql[-1])
+    )
 
 
 def test_bigquery_config_from_env_and_validation() -> None:

@@ -1,0 +1,131 @@
+"""Fixture marts (fct_alerts rows with their incident and hold columns) and runs of the runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from alerting.lifecycle import LifecycleConfig
+from alerting.routing import parse_routing
+from alerting.runner import RunOptions, RunReport, run
+from alerting.transport import SlackTransport
+from alerting.warehouse import DuckDBBackend
+from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN
+
+COLUMNS = (
+    ALERT_COLUMNS  # every fct_alerts column (model.ALERT_COLUMNS), incident_id / is_postable / hold_reason included
+)
+ROUTING = parse_routing(
+    {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "api": "#api", "data": "#data"}}, {}
+)
+
+
+def alert_row(
+    day: dt.date,
+    scope: str = "free",
+    metric: str = "tokens",
+    severity: str = "critical",
+    direction: str = "decrease",
+    z: float | None = -6.48,
+    **kw: Any,
+) -> dict[str, Any]:
+    """One fct_alerts row; alert_id and incident_id as the marts compute them (md5 of the key)."""
+    domain = kw.pop("domain", "usage")
+    rule = kw.pop("rule", "usage_zscore")
+    key = "|".join((domain, day.isoformat(), scope, metric, rule))
+    inc_key = "|".join((domain, day.isoformat(), scope, direction if domain == "usage" else ""))
+    row: dict[str, Any] = dict(
+        alert_id=hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
+        alert_date=day,
+        domain=domain,
+        team="product" if domain == "usage" else ("data" if domain == "data_health" else "api"),
+        scope=scope,
+        metric=metric,
+        unit="tokens" if metric == "tokens" else "count",
+        current_value=1000.0 + (z or 0) * 100,
+        baseline_mean=1000.0,
+        baseline_stddev=100.0,
+        z_score=z,
+        pct_change=(z or 0) / 10,
+        threshold=2.0,
+        severity=severity,
+        direction=direction,
+        is_suppressed=False,
+        suppression_reason=None,
+        rule=rule,
+        drivers_summary=None,
+        recommended_action=f"{severity.upper()}: look at {scope} {metric}.",
+        incident_id=hashlib.md5(inc_key.encode(), usedforsecurity=False).hexdigest(),
+        is_postable=True,
+        hold_reason=None,
+    )
+    row.update(kw)
+    return row
+
+
+def write_marts(
+    path: Path, rows: Iterable[dict[str, Any]], health: Iterable[tuple[dt.date, str, str]] | None = None
+) -> None:
+    """(Re)build fct_alerts (and fct_data_health when given) in a DuckDB file, like a dbt build would."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema if not exists main_marts")
+        cols = ", ".join(f"{n} {t}" for n, t in COLUMNS)
+        con.execute(f"create or replace table main_marts.fct_alerts ({cols})")
+        rows = list(rows)
+        if rows:
+            marks = ", ".join("?" for _ in COLUMNS)
+            con.executemany(
+                f"insert into main_marts.fct_alerts values ({marks})", [[r.get(n) for n, _ in COLUMNS] for r in rows]
+            )
+        if health is not None:
+            con.execute("create or replace table main_marts.fct_data_health (dt date, source varchar, status varchar)")
+            health = list(health)
+            if health:
+                con.executemany("insert into main_marts.fct_data_health values (?, ?, ?)", health)
+    finally:
+        con.close()
+
+
+def run_day(
+    path: Path,
+    url: str,
+    day: dt.date,
+    *,
+    lifecycle: LifecycleConfig | None = None,
+    chart_for: Callable[..., Any] | None = None,
+    release: bool = False,
+    all_clear: bool = False,
+    lock_timeout_s: float = 30.0,
+    run_id: str | None = None,
+    cost_finalisation_days: int = 3,
+    claim_ttl_s: int = 900,
+) -> RunReport:
+    """One morning's `alerting run` for usage day `day` against the loopback Slack at `url`."""
+    backend = DuckDBBackend(path, "main_marts", "main_alerting", lock_timeout_s=lock_timeout_s)
+    try:
+        options = RunOptions(
+            usage_date=day,
+            cost_date=day + dt.timedelta(days=1 - cost_finalisation_days),
+            lifecycle=lifecycle or LifecycleConfig(),
+            release=release,
+            all_clear=all_clear,
+            claim_ttl_s=claim_ttl_s,
+        )
+        return run(
+            backend,
+            ROUTING,
+            SlackTransport(FAKE_TOKEN, url),
+            options,
+            io.StringIO(),
+            chart_for=chart_for,
+            run_id=run_id,
+        )
+    finally:
+        backend.close()

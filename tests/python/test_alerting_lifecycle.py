@@ -1,0 +1,180 @@
+"""lifecycle.plan(): pure decisions (new post / repeat / correction / withdrawal / resolved / chart)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from alerting.delivery_log import LogEntry
+from alerting.lifecycle import (
+    LifecycleConfig,
+    Observation,
+    Plan,
+    config_from_mapping,
+    fallback_incident_id,
+    observation_from_row,
+    plan,
+)
+from tests.python.delivery_support import alert_row
+
+D = dt.date(2026, 11, 20)
+CFG = LifecycleConfig(repeat_window_days=7, resolve_after_days=3)
+
+
+def obs(day: dt.date = D, **kw: Any) -> Observation:
+    return observation_from_row(alert_row(day, **kw))
+
+
+def delivered(o: Observation, kind: str = "post", root: str = "1.1", dest: str = "slack:#usage", **kw: Any) -> LogEntry:
+    base: dict[str, Any] = dict(
+        delivery_key=o.alert_id, destination=dest, kind=kind, alert_id=o.alert_id, incident_id=o.incident_id,
+        alert_date=o.alert_date, series_key=o.series_key, severity=o.severity, direction=o.direction,
+        z_score=o.z_score, current_value=o.current_value, team=o.team, channel_id="C1",
+        message_ts=root if kind == "post" else "2.2", thread_ts=root, run_id="r",
+        delivered_at=dt.datetime.combine(o.alert_date, dt.time(6)),
+    )  # fmt: skip
+    base.update(kw)
+    return LogEntry(**base)
+
+
+def make_plan(
+    today: list[Observation], log: list[LogEntry], history: list[Observation] | None = None, **kw: Any
+) -> Plan:
+    return plan(
+        today=today,
+        history=history or [],
+        log=log,
+        destinations=lambda o: ["slack:#usage"],
+        usage_date=kw.pop("usage_date", D),
+        cost_date=kw.pop("cost_date", D - dt.timedelta(days=2)),
+        config=kw.pop("config", CFG),
+        **kw,
+    )
+
+
+def test_first_alert_is_a_new_post_and_the_next_day_a_repeat_with_streak_and_trend() -> None:
+    day1 = obs(D - dt.timedelta(days=1), severity="warning", z=-3.4)
+    p1 = make_plan([day1], [], usage_date=day1.alert_date)
+    assert len(p1.new_posts) == 1 and not p1.repeats
+    day2 = obs(D, severity="warning", z=-3.9)
+    p2 = make_plan([day2], [delivered(day1)], history=[day1])
+    assert not p2.new_posts and len(p2.repeats) == 1
+    rep = p2.repeats[0]
+    assert rep.thread.root_ts == "1.1" and rep.thread.channel_id == "C1"
+    assert rep.incidents[0].streak_days == 2
+    assert rep.incidents[0].z_trend == ((day1.alert_date, -3.4), (D, -3.9))
+
+
+def test_same_family_other_metric_continues_the_thread_other_direction_does_not() -> None:
+    tokens = obs(D - dt.timedelta(days=1), metric="tokens", severity="warning", z=-3.5)
+    log = [delivered(tokens)]
+    dau_down = obs(D, metric="dau", severity="warning", z=-3.1)
+    assert len(make_plan([dau_down], log).repeats) == 1
+    dau_up = obs(D, metric="dau", severity="warning", direction="increase", z=3.1)
+    assert len(make_plan([dau_up], log).new_posts) == 1
+
+
+def test_escalation_is_a_new_top_level_post() -> None:
+    day1 = obs(D - dt.timedelta(days=1), severity="notice", z=-2.2)
+    p = make_plan([obs(D, severity="critical", z=-6.0)], [delivered(day1)])
+    assert len(p.new_posts) == 1 and not p.repeats
+    same = make_plan([obs(D, severity="notice", z=-2.4)], [delivered(day1)])
+    assert len(same.repeats) == 1
+
+
+def test_a_thread_older_than_the_window_is_not_continued() -> None:
+    old = obs(D - dt.timedelta(days=8), severity="warning", z=-3.5)
+    today = obs(D, severity="warning", z=-3.5)
+    assert len(make_plan([today], [delivered(old)], history=[old]).new_posts) == 1
+    seven = obs(D - dt.timedelta(days=7), severity="warning", z=-3.5)
+    assert len(make_plan([today], [delivered(seven)], history=[seven]).repeats) == 1
+    off = LifecycleConfig(repeat_window_days=0)
+    assert len(make_plan([today], [delivered(seven)], history=[seven], config=off).new_posts) == 1
+
+
+def test_resolution_counts_quiet_complete_days_only() -> None:
+    last = obs(D - dt.timedelta(days=3))
+    log = [delivered(last)]
+    assert len(make_plan([], log, history=[last]).resolutions) == 1  # D-2, D-1, D quiet
+    assert not make_plan([], log, history=[last], usage_date=D - dt.timedelta(days=1)).resolutions
+    health = {(D - dt.timedelta(days=i), "usage"): "complete" for i in range(5)}
+    health[(D - dt.timedelta(days=1), "usage")] = "incomplete"
+    assert not make_plan([], log, history=[last], data_health=health).resolutions
+    held_row = obs(D - dt.timedelta(days=1), is_postable=False, hold_reason="muted")
+    assert not make_plan([], log, history=[last, held_row]).resolutions  # a held row is still out of band
+    resolved = LogEntry(**{**delivered(last).__dict__, "kind": "resolved", "delivery_key": "resolved|1.1|x",
+                           "series_key": "usage|free|tokens|", "message_ts": "3.3",
+                           "delivered_at": dt.datetime.combine(D, dt.time(7))})  # fmt: skip
+    assert not make_plan([], [*log, resolved], history=[last]).resolutions  # said once
+
+
+def test_corrections_and_withdrawals_compare_with_what_was_said_last() -> None:
+    was = obs(D, severity="critical", direction="decrease", z=-6.48)
+    log = [delivered(was)]
+    flipped = obs(D, severity="warning", direction="increase", z=3.36)
+    assert flipped.alert_id == was.alert_id
+    p = make_plan([flipped], log, history=[flipped])
+    assert len(p.corrections) == 1 and p.corrections[0].key == f"{was.alert_id}|correction|1"
+    assert p.corrections[0].thread.root_ts == "1.1" and not p.new_posts and p.already_delivered == 1
+    correction_row = LogEntry(**{**delivered(flipped).__dict__, "kind": "correction",
+                                 "delivery_key": p.corrections[0].key, "message_ts": "4.4",
+                                 "delivered_at": dt.datetime.combine(D, dt.time(8))})  # fmt: skip
+    assert not make_plan([flipped], [*log, correction_row], history=[flipped]).corrections
+    gone = make_plan([], log)
+    assert len(gone.withdrawals) == 1 and gone.withdrawals[0].reason == "gone"
+    muted = obs(D, severity="critical", is_postable=False, hold_reason="muted")
+    assert not make_plan([muted], log, history=[muted]).withdrawals
+    outside = make_plan([], log, usage_date=D + dt.timedelta(days=8))
+    assert not outside.withdrawals  # older than the correction window: left alone
+
+
+def test_chart_retry_for_an_incident_posted_without_chart() -> None:
+    a = obs(D)
+    p = make_plan([a], [delivered(a)])
+    assert [c.incident_id for c in p.charts] == [a.incident_id]
+    chart_row = LogEntry(**{**delivered(a).__dict__, "kind": "chart", "delivery_key": f"chart|{a.incident_id}"})
+    assert not make_plan([a], [delivered(a), chart_row]).charts
+
+
+def test_release_makes_incomplete_data_holds_postable_only() -> None:
+    held = obs(D, is_postable=False, hold_reason="incomplete_data")
+    muted = obs(D, metric="dau", is_postable=False, hold_reason="muted")
+    assert not make_plan([held, muted], []).new_posts
+    rel = make_plan([held, muted], [], config=LifecycleConfig(release=True))
+    assert [o.alert_id for np in rel.new_posts for i in np.incidents for o in i.alerts] == [held.alert_id]
+
+
+def test_config_validation_and_fallbacks() -> None:
+    assert config_from_mapping({"repeat_window_days": 3}, resolve_after_days=2) == LifecycleConfig(3, 2)
+    with pytest.raises(ValueError, match="unknown key"):
+        config_from_mapping({"repeat_days": 3})
+    with pytest.raises(ValueError, match="whole number of days"):
+        LifecycleConfig(repeat_window_days=-1)
+    row = alert_row(D)
+    del row["incident_id"], row["is_postable"], row["hold_reason"]
+    old = observation_from_row({**row, "is_suppressed": True, "suppression_reason": "enterprise weekend"})
+    assert old.incident_id == fallback_incident_id("usage", D, "free", "decrease") == alert_row(D)["incident_id"]
+    assert not old.is_postable and old.hold_reason == "enterprise weekend"
+
+
+def test_exit_code_of_a_report() -> None:
+    from alerting.runner import RunReport
+
+    assert RunReport().exit_code == 0  # no fct_data_health mart: readiness unknown, not blocking
+    assert RunReport(usage_data_status="complete").exit_code == 0
+    assert RunReport(usage_data_status="incomplete").exit_code == 3
+    assert RunReport(usage_data_status="missing", release=True).exit_code == 0
+    assert RunReport(usage_data_status="missing", failures=["x"]).exit_code == 1
+
+
+def test_a_thread_whose_alerts_were_all_withdrawn_is_closed() -> None:
+    was = obs(D - dt.timedelta(days=1))
+    key = f"{was.alert_id}|withdrawal|1"
+    withdrawn = LogEntry(**{**delivered(was).__dict__, "kind": "withdrawal", "delivery_key": key,
+                            "message_ts": "5.5", "delivered_at": dt.datetime.combine(D, dt.time(5))})  # fmt: skip
+    log = [delivered(was), withdrawn]
+    assert not make_plan([], log, usage_date=D + dt.timedelta(days=5)).resolutions  # nothing left to resolve
+    again = make_plan([obs(D)], log)
+    assert len(again.new_posts) == 1 and not again.repeats  # a new alert does not continue a withdrawn thread

@@ -37,7 +37,13 @@ class Routing:
     default_channel: str
     channels: Mapping[str, str] = field(default_factory=dict)
     post_all_clear: bool = False
-    env: Mapping[str, str] = field(default_factory=dict)
+    # only the channel overrides (LTX_SLACK_CHANNEL_*) are kept, and never printed: the process
+    # environment also holds SLACK_BOT_TOKEN, which must not reach a repr, a log line or a traceback
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        overrides = {k: v for k, v in self.env.items() if k.startswith(CHANNEL_ENV_PREFIX)}
+        object.__setattr__(self, "env", overrides)
 
     def channel_for(self, team: str | None) -> str:
         """The team's channel; env override first; unknown / empty team -> default channel."""

@@ -102,3 +102,11 @@ def test_plan_groups_by_channel_and_drops_only_suppressed_and_delivered() -> Non
 def test_cost_alerts_are_for_the_finalised_day(days: int, expected: str) -> None:
     # run on 2026-11-22 for D = yesterday (2026-11-21): cost day = run date - 3 = D + 1 - 3
     assert finalised_cost_date(DAY, days).isoformat() == expected
+
+
+def test_routing_keeps_no_secret_from_the_environment() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-SECRET-never-print", "LTX_SLACK_CHANNEL_API": "#api-oncall"}
+    routing = parse_routing({"default_channel": "#mon", "channels": {"api": "#api"}}, env)
+    assert routing.channel_for("api") == "#api-oncall"
+    assert "SECRET" not in repr(routing) and "SECRET" not in str(routing)
+    assert "SLACK_BOT_TOKEN" not in routing.env

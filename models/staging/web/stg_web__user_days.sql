@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        cast(dt as date) as dt,
+        {{ utc_date('dt', source('web', 'ltxstudio_agg_user_date')) }} as dt,
         cast(lt_id as {{ dbt.type_string() }}) as lt_id,
         cast(griffin_tier_name as {{ dbt.type_string() }}) as tier_name,
         cast(num_tokens_consumed as {{ dbt.type_bigint() }}) as tokens_consumed,

@@ -11,10 +11,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from tests.python.conftest import failure_summary
 from tests.python.raw_input_support import (
+    ENTERPRISE,
     USAGE,
     assert_same_marts,
     build,
@@ -33,13 +35,21 @@ BOUND_TESTS = {
     "num_generate_image": "stg_web__user_days_image_generations_within_bounds",
     "num_generate_video": "stg_web__user_days_video_generations_within_bounds",
 }
-# (row of the last day's file, column, value): beyond INT64 sums, beyond INT64 itself, negative
+# (column, value) for four users of the last day: beyond INT64 sums, beyond INT64 itself, negative
 IMPLAUSIBLE = (
-    (0, "num_tokens_consumed", 2**62),
-    (1, "num_generate_video", 2**62),
-    (2, "num_generate_image", 1e30),
-    (3, "num_tokens_consumed", -5),
+    ("num_tokens_consumed", 2**62),
+    ("num_generate_video", 2**62),
+    ("num_generate_image", 1e30),
+    ("num_tokens_consumed", -5),
 )
+
+
+def _rows_of_segmented_users(raw: Path, day: str, n: int) -> list[int]:
+    """Rows of the day's file whose users are in no enterprise organisation, so that none is
+    dropped as a member of an excluded organisation: their values would reach a segment."""
+    members = set(pq.read_table(raw / ENTERPRISE).column("lt_id").to_pylist())
+    ids = pq.read_table(raw / USAGE / f"{day}.parquet").column("lt_id").to_pylist()
+    return [i for i, lt_id in enumerate(ids) if lt_id not in members][:n]
 
 
 def _set_values(table: pa.Table, changes: list[tuple[int, str, object]]) -> pa.Table:
@@ -58,11 +68,13 @@ def raw_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_few_implausible_values_warn_and_are_kept_out_of_the_statistics(raw_set: Path, tmp_path: Path) -> None:
     day = last_usage_day(raw_set)
+    rows = _rows_of_segmented_users(raw_set, day, len(IMPLAUSIBLE))
+    changes = [(row, column, value) for row, (column, value) in zip(rows, IMPLAUSIBLE, strict=True)]
     bad = copy_raw(raw_set, tmp_path / "bad")
-    rewrite(bad, USAGE, lambda stem, t: _set_values(t, list(IMPLAUSIBLE)) if stem == day else t)
+    rewrite(bad, USAGE, lambda stem, t: _set_values(t, changes) if stem == day else t)
     # reference: the same user-days with those values missing (null) instead
     ref = copy_raw(raw_set, tmp_path / "ref")
-    missing = [(row, column, None) for row, column, _ in IMPLAUSIBLE]
+    missing = [(row, column, None) for row, column, _ in changes]
     rewrite(ref, USAGE, lambda stem, t: _set_values(t, missing) if stem == day else t)
 
     res = build(bad, tmp_path / "bad.duckdb")
@@ -77,11 +89,13 @@ def test_a_few_implausible_values_warn_and_are_kept_out_of_the_statistics(raw_se
     assert_same_marts(tmp_path / "bad.duckdb", tmp_path / "ref.duckdb")
     # and nothing is silently lost: staging keeps the rows, flagged, with the reported values
     with duckdb.connect(str(tmp_path / "bad.duckdb"), read_only=True) as con:
+        largest_alerted = con.execute("select max(abs(current_value)) from main_marts.fct_alerts").fetchone()[0]
         flagged = con.execute(
             "select raw_tokens_consumed, raw_image_generations, raw_video_generations, "
             "tokens_consumed, image_generations, video_generations "
             "from main_staging.stg_web__user_days where not is_within_bounds"
         ).fetchall()
+    assert largest_alerted is None or largest_alerted < 1e12, largest_alerted
     assert len(flagged) == len(IMPLAUSIBLE), flagged
     assert sorted(max(abs(v) for v in row[:3]) for row in flagged) == [5, 2**62, 2**62, 1e30]
     assert all(None in row[3:] for row in flagged)

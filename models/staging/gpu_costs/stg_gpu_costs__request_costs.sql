@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        cast(dt as date) as dt,
+        {{ utc_date('dt', source('gpu_costs', 'gpu_request_attribution_and_cost')) }} as dt,
         cast(request_id as {{ dbt.type_string() }}) as request_id,
         cast(vertical as {{ dbt.type_string() }}) as vertical,
         cast(cost_category as {{ dbt.type_string() }}) as cost_category,

@@ -1,3 +1,10 @@
+{#- Bounds of the per-user-day counts (macro user_day_bound, vars in dbt_project.yml). -#}
+{%- set metrics = [
+    ('num_tokens_consumed', 'tokens_consumed', user_day_bound('max_user_day_tokens')),
+    ('num_generate_image', 'image_generations', user_day_bound('max_user_day_generations')),
+    ('num_generate_video', 'video_generations', user_day_bound('max_user_day_generations')),
+] -%}
+
 with
 
 source as (
@@ -9,15 +16,39 @@ source as (
 renamed as (
 
     select
-        cast(dt as date) as dt,
+        {{ utc_date('dt', source('web', 'ltxstudio_agg_user_date')) }} as dt,
         cast(lt_id as {{ dbt.type_string() }}) as lt_id,
         cast(griffin_tier_name as {{ dbt.type_string() }}) as tier_name,
-        cast(num_tokens_consumed as {{ dbt.type_bigint() }}) as tokens_consumed,
-        cast(num_generate_image as {{ dbt.type_bigint() }}) as image_generations,
-        cast(num_generate_video as {{ dbt.type_bigint() }}) as video_generations
+        {%- for raw_column, name, _ in metrics %}
+            {{ raw_column }},
+            cast({{ raw_column }} as {{ type_double() }}) as raw_{{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
 
     from source
 
+),
+
+bounded as (
+
+    select
+        dt,
+        lt_id,
+        tier_name,
+        {%- for raw_column, name, bound in metrics %}
+            case
+                when raw_{{ name }} between 0 and {{ bound }}
+                    then {{ try_cast(raw_column, dbt.type_bigint()) }}
+            end as {{ name }},
+        {%- endfor %}
+        {%- for raw_column, name, bound in metrics %}
+            raw_{{ name }},
+        {%- endfor %}
+        {%- for raw_column, name, bound in metrics %}
+            coalesce(raw_{{ name }} between 0 and {{ bound }}, true){% if not loop.last %} and{% endif %}
+        {%- endfor %} as is_within_bounds
+
+    from renamed
+
 )
 
-select * from renamed
+select * from bounded

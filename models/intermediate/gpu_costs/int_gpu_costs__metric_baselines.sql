@@ -6,9 +6,15 @@
         level rules);
       * the previous day's value (day-over-day) and the value 7 days earlier
         (week-over-week);
-      * weekday-aware baseline: mean, sample stddev and count of the last
-        `cost_weekday_baseline_weeks` same weekdays (7, 14, ... days back), z
-        null below `cost_weekday_baseline_min_points` points or sigma 0;
+      * weekday-aware baseline over the last `cost_weekday_baseline_weeks`
+        weeks: the mean of the same weekdays (7, 14, ... days back) and a
+        pooled sigma - the within-weekday spread of ALL days of those weeks
+        (each day against its own weekday's mean), so sigma rests on ~7x
+        more points than the same-weekday values alone (8 points give a
+        sigma so uncertain that z > 2 fires twice as often on pure noise).
+        The z's scale is that sigma x sqrt(1 + 1/n) (n same-weekday points:
+        the uncertainty of their mean), null below
+        `cost_weekday_baseline_min_points` points or sigma 0;
       * weekday-aware day-over-day: the same weekday transition (e.g. Sunday ->
         Monday) over the last `cost_dod_weeks` weeks. Each past transition's
         ratio value / previous day (both > 0); the expected ratio is their
@@ -30,7 +36,6 @@
 {%- set reach_days = [baseline_days, short_days, 7, 7 * weekday_weeks] | max -%}
 {%- set in_baseline = "history.dt >= cast(" ~ dbt.dateadd('day', -baseline_days, 'current_day.dt') ~ " as date)" -%}
 {%- set in_short = "history.dt >= cast(" ~ dbt.dateadd('day', -short_days, 'current_day.dt') ~ " as date)" -%}
-{%- set in_weekday = same_weekday_baseline('history.dt', 'current_day.dt', weeks=weekday_weeks) -%}
 
 with
 
@@ -56,10 +61,7 @@ windows as (
         ) as previous_day_value,
         max(
             case when history.dt = cast({{ dbt.dateadd('day', -7, 'current_day.dt') }} as date) then history.value end
-        ) as same_day_last_week_value,
-        avg(case when {{ in_weekday }} then history.value end) as weekday_baseline_mean,
-        stddev_samp(case when {{ in_weekday }} then history.value end) as weekday_baseline_stddev,
-        count(case when {{ in_weekday }} then history.value end) as weekday_baseline_points
+        ) as same_day_last_week_value
 
     from metric_days as current_day
     inner join metric_days as history
@@ -69,6 +71,63 @@ windows as (
             and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -reach_days, 'current_day.dt') }} as date)
     group by current_day.dt, current_day.vertical, current_day.metric
+
+),
+
+weekday_points as (
+
+    {#- the last `cost_weekday_baseline_weeks` weeks before the day, each point
+        tagged with its weekday (offset 0 = the day's own weekday) -#}
+    select
+        current_day.dt,
+        current_day.vertical,
+        current_day.metric,
+        mod({{ dbt.datediff('history.dt', 'current_day.dt', 'day') }}, 7) as weekday_offset,
+        history.value
+
+    from metric_days as current_day
+    inner join metric_days as history
+        on
+            current_day.vertical = history.vertical
+            and current_day.metric = history.metric
+            and current_day.dt > history.dt
+            and history.dt >= cast({{ dbt.dateadd('day', -7 * weekday_weeks, 'current_day.dt') }} as date)
+    where history.value is not null
+
+),
+
+weekday_groups as (
+
+    select
+        dt,
+        vertical,
+        metric,
+        weekday_offset,
+        count(*) as points,
+        avg(value) as group_mean,
+        var_samp(value) as group_variance
+
+    from weekday_points
+    group by dt, vertical, metric, weekday_offset
+
+),
+
+weekday_baselines as (
+
+    select
+        dt,
+        vertical,
+        metric,
+        max(case when weekday_offset = 0 then points end) as weekday_baseline_points,
+        max(case when weekday_offset = 0 then group_mean end) as weekday_baseline_mean,
+        sum(case when points > 1 then points - 1 else 0 end) as weekday_pooled_df,
+        {{ safe_divide(
+            'sum(case when points > 1 then (points - 1) * group_variance else 0 end)',
+            'sum(case when points > 1 then points - 1 else 0 end)'
+        ) }} as weekday_pooled_variance
+
+    from weekday_groups
+    group by dt, vertical, metric
 
 ),
 
@@ -153,9 +212,14 @@ joined as (
         coalesce(windows.short_window_points, 0) as short_window_points,
         windows.previous_day_value,
         windows.same_day_last_week_value,
-        windows.weekday_baseline_mean,
-        windows.weekday_baseline_stddev,
-        coalesce(windows.weekday_baseline_points, 0) as weekday_baseline_points,
+        weekday_baselines.weekday_baseline_mean,
+        coalesce(weekday_baselines.weekday_baseline_points, 0) as weekday_baseline_points,
+        coalesce(weekday_baselines.weekday_pooled_df, 0) as weekday_pooled_df,
+        case
+            when weekday_baselines.weekday_baseline_points > 0
+                then sqrt(weekday_baselines.weekday_pooled_variance * (1 + 1.0 / weekday_baselines.weekday_baseline_points))
+        end as weekday_baseline_stddev,
+
         coalesce(transitions.dod_baseline_points, 0) as dod_baseline_points,
         transitions.median_ratio,
         transitions.log_ratio_mean,
@@ -167,6 +231,11 @@ joined as (
             metric_days.dt = windows.dt
             and metric_days.vertical = windows.vertical
             and metric_days.metric = windows.metric
+    left join weekday_baselines
+        on
+            metric_days.dt = weekday_baselines.dt
+            and metric_days.vertical = weekday_baselines.vertical
+            and metric_days.metric = weekday_baselines.metric
     left join transitions
         on
             metric_days.dt = transitions.dt
@@ -217,6 +286,7 @@ final as (
         weekday_baseline_mean,
         weekday_baseline_stddev,
         weekday_baseline_points,
+        weekday_pooled_df,
         case
             when
                 weekday_baseline_points >= {{ var('cost_weekday_baseline_min_points') }}

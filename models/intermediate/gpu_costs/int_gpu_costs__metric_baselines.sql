@@ -217,9 +217,12 @@ joined as (
         coalesce(weekday_baselines.weekday_pooled_df, 0) as weekday_pooled_df,
         case
             when weekday_baselines.weekday_baseline_points > 0
-                then sqrt(weekday_baselines.weekday_pooled_variance * (1 + 1.0 / weekday_baselines.weekday_baseline_points))
+                then
+                    sqrt(
+                        weekday_baselines.weekday_pooled_variance
+                        * (1 + 1.0 / weekday_baselines.weekday_baseline_points)
+                    )
         end as weekday_baseline_stddev,
-
         coalesce(transitions.dod_baseline_points, 0) as dod_baseline_points,
         transitions.median_ratio,
         transitions.log_ratio_mean,

@@ -365,8 +365,17 @@ final as (
         cost_per_request,
         baseline_cost_per_request,
         delta_usd,
-        {{ safe_divide('delta_usd', 'infra_change') }} as share_of_change,
-        {{ safe_divide('delta_usd', 'component_delta_usd') }} as share_of_component,
+        {#- a zero delta is a share of 0 (never -0.0 on a falling day) -#}
+        case
+            when infra_change = 0 then null
+            when delta_usd = 0 then cast(0 as {{ type_double() }})
+            else delta_usd / infra_change
+        end as share_of_change,
+        case
+            when component_delta_usd = 0 then null
+            when delta_usd = 0 then cast(0 as {{ type_double() }})
+            else delta_usd / component_delta_usd
+        end as share_of_component,
         case
             when contributor_type = 'total'
                 then

@@ -134,7 +134,9 @@ final as (
         per_user.baseline_mean,
         per_user.value - per_user.baseline_mean as delta,
         case
-            when per_user.segment_delta != 0 then (per_user.value - per_user.baseline_mean) / per_user.segment_delta
+            when per_user.segment_delta = 0 then null
+            when per_user.value = per_user.baseline_mean then cast(0 as {{ type_double() }})
+            else (per_user.value - per_user.baseline_mean) / per_user.segment_delta
         end as share_of_change,
         first_seen.first_seen_dt,
         coalesce(

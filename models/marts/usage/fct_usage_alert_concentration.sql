@@ -20,7 +20,8 @@
     "Free"), and for `heavy` / `paying` when one tier holds at least
     `usage_concentration_tier_share` of the day's value. Enterprise segments
     keep the organisation drill-down (false). Sparse (alert days only): the
-    reprocess window is deleted first. -#}
+    reprocess window is deleted first. Shares are fractions of the segment's
+    delta (null when it is 0; a zero part is 0, never -0). -#}
 {%- set top_n = var('usage_concentration_top_users') | int -%}
 
 with
@@ -153,12 +154,24 @@ final as (
         per_alert.users_for_half_of_change,
         {{ top_n }} as top_users_n,
         per_alert.top_users_delta,
-        {{ safe_divide('per_alert.top_users_delta', 'alerts.delta') }} as top_users_share_of_change,
-        {{ safe_divide('per_alert.top_user_delta', 'alerts.delta') }} as top_user_share_of_change,
+        case
+            when alerts.delta = 0 then null
+            when per_alert.top_users_delta = 0 then cast(0 as {{ type_double() }})
+            else per_alert.top_users_delta / alerts.delta
+        end as top_users_share_of_change,
+        case
+            when alerts.delta = 0 then null
+            when per_alert.top_user_delta = 0 then cast(0 as {{ type_double() }})
+            else per_alert.top_user_delta / alerts.delta
+        end as top_user_share_of_change,
         coalesce(per_alert.new_users, 0) as new_users,
         per_alert.new_user_value,
         per_alert.new_user_delta,
-        {{ safe_divide('per_alert.new_user_delta', 'alerts.delta') }} as new_user_share_of_change,
+        case
+            when alerts.delta = 0 then null
+            when per_alert.new_user_delta = 0 then cast(0 as {{ type_double() }})
+            else per_alert.new_user_delta / alerts.delta
+        end as new_user_share_of_change,
         per_alert.returning_user_delta,
         dominant_tiers.dominant_tier,
         dominant_tiers.dominant_tier_share,

@@ -309,6 +309,10 @@ def usage_day(
 
 
 def plan_cost_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
+    return _with_scenarios(cfg, _planned_cost_anomalies(cfg, rng))
+
+
+def _planned_cost_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
     first = 21
     if cfg.days <= first or cfg.cost_anomalies <= 0:
         return []
@@ -350,6 +354,11 @@ def plan_cost_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
         day = (cfg.end_date - dt.timedelta(days=2)).isoformat()
         plans = [p for p in plans if p["dt"] != day]
         plans.append({"dt": day, "vertical": "api", "kind": "idle_spike", "factor": 4.0})
+    return plans
+
+
+def _with_scenarios(cfg: Config, plans: list[dict]) -> list[dict]:
+    """The scenario switches' labelled cost events replace any planned one on their day x vertical."""
     scenarios = []
     if cfg.org_volume_spike:
         scenarios.append(

@@ -77,7 +77,7 @@ def expected_infra_z(daily: dict[tuple[dt.date, str], dict], window: int = 28, m
 
 
 def expected_infra_weekday(
-    daily: dict[tuple[dt.date, str], dict], weeks: int = 8, min_points: int = 6, dod_weeks: int = 8, dod_min: int = 4
+    daily: dict[tuple[dt.date, str], dict], weeks: int = 8, min_points: int = 4, dod_weeks: int = 8, dod_min: int = 4
 ) -> dict:
     """Weekday-aware infra_cost comparisons (dbt vars cost_weekday_baseline_* / cost_dod_*).
 

@@ -9,7 +9,27 @@ import sys
 import time
 from pathlib import Path
 
-from ltx_synth.generate import Config, generate
+from ltx_synth.generate import SEGMENTS, USAGE_METRICS, VERTICALS, Config, generate
+
+
+def _vertical_factor(text: str) -> tuple[str, float]:
+    vertical, _, factor = text.partition("=")
+    if vertical not in VERTICALS or not factor:
+        raise argparse.ArgumentTypeError(f"expected api=F or studio=F, got {text!r}")
+    return vertical, float(factor)
+
+
+def _level_shift(text: str) -> tuple[str, str, dt.date, int, float]:
+    try:
+        segment, metric, first, days, factor = text.split(":")
+        shift = (segment, metric, dt.date.fromisoformat(first), int(days), float(factor))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected SEGMENT:METRIC:FIRST_DAY:DAYS:FACTOR, got {text!r}") from exc
+    if segment not in SEGMENTS or metric not in USAGE_METRICS or shift[3] < 1 or shift[4] <= 0:
+        raise argparse.ArgumentTypeError(f"unknown segment / metric or bad days / factor in {text!r}")
+    if metric == "dau" and shift[4] >= 1:
+        raise argparse.ArgumentTypeError("a dau shift drops users: its factor must be < 1")
+    return shift
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +64,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also inject a usage anomaly on the last day and a cost anomaly on the last day - 2 "
         "(the day cost alerts evaluate), so `make demo` has alerts to show",
     )
+    scen = p.add_argument_group("scenarios (off by default; labelled in ground_truth.json)")
+    scen.add_argument(
+        "--gpu-weekend-factor",
+        action="append",
+        default=[],
+        metavar="VERTICAL=F",
+        type=_vertical_factor,
+        help="weekend GPU request level of a vertical (default 0.8 each), e.g. studio=0.6; repeatable",
+    )
+    scen.add_argument(
+        "--org-volume-spike",
+        type=dt.date.fromisoformat,
+        metavar="DATE",
+        help="API: one organisation on one endpoint sends 5x its requests that day (kind volume_spike)",
+    )
+    scen.add_argument(
+        "--studio-idle-spike",
+        type=dt.date.fromisoformat,
+        metavar="DATE",
+        help="Studio: idle cost x3 that day on unchanged traffic (kind idle_spike)",
+    )
+    scen.add_argument(
+        "--api-outage",
+        type=dt.date.fromisoformat,
+        metavar="DATE",
+        help="API: no inference request that day, idle / overhead / unused as usual (kind zero_traffic)",
+    )
+    scen.add_argument(
+        "--usage-level-shift",
+        action="append",
+        default=[],
+        type=_level_shift,
+        metavar="SEGMENT:METRIC:FIRST_DAY:DAYS:FACTOR",
+        help="sustained usage level shift, e.g. free:tokens:2026-06-01:28:0.55 (dau: factor < 1); repeatable",
+    )
     bad = p.add_argument_group("corruptions (tests prove these fail the build)")
     bad.add_argument("--duplicate-user-day", action="store_true")
     bad.add_argument("--negative-cost", action="store_true")
@@ -64,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         usage_anomalies=a.usage_anomalies,
         cost_anomalies=a.cost_anomalies,
         anomaly_on_last_day=a.anomaly_on_last_day,
+        gpu_weekend_factor=tuple(a.gpu_weekend_factor),
+        org_volume_spike=a.org_volume_spike,
+        studio_idle_spike=a.studio_idle_spike,
+        api_outage=a.api_outage,
+        usage_level_shifts=tuple(a.usage_level_shift),
         duplicate_user_day=a.duplicate_user_day,
         negative_cost=a.negative_cost,
         double_idle_attribution=a.double_idle_attribution,

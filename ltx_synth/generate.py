@@ -83,6 +83,10 @@ GPU_SCHEMA = pa.schema(
 API_ENDPOINTS = ("/v1/text-to-video", "/v1/image-to-video", "/v1/text-to-image")
 API_MODELS = ("ltxv-2b", "ltxv-13b", "ltxv-13b-distilled")
 API_ORGS = ("Acme Studios", "Nimbus Media", "Pixel Forge", "Orbit & Co <Films>", "Self-serve")
+# the scenario switches' fixed choices (labelled in ground_truth.json)
+VOLUME_SPIKE_DRIVER = {"organization_name": "Pixel Forge", "endpoint": "/v1/image-to-video"}
+VOLUME_SPIKE_FACTOR = 5.0
+IDLE_SPIKE_FACTOR = 3.0
 STUDIO_PROCESSES = ("storyboard", "video_generation", "image_generation", "upscale")
 STUDIO_MODELS = ("ltxv-13b", "flux-dev", "ltxv-2b")
 GPU_TYPES = ("H100", "A100")
@@ -106,6 +110,18 @@ class Config:
     # demo: one labelled usage anomaly on the last day and one cost anomaly on the
     # day the cost alerts evaluate (end_date - 2 = run date - 3), so a dry run has something to show
     anomaly_on_last_day: bool = False
+    # scenario switches (all off by default: the default output stays byte-identical).
+    # weekend request level per vertical, e.g. (("studio", 0.6),); unnamed verticals keep 0.8
+    gpu_weekend_factor: tuple[tuple[str, float], ...] = ()
+    # API: one organisation on one endpoint sends VOLUME_SPIKE_FACTOR x its requests that day
+    org_volume_spike: dt.date | None = None
+    # Studio: idle cost x IDLE_SPIKE_FACTOR that day, traffic unchanged
+    studio_idle_spike: dt.date | None = None
+    # API: no inference request at all that day (an outage), idle / overhead / unused as usual
+    api_outage: dt.date | None = None
+    # usage level shifts: (segment, metric, first day, days, factor); metric dau (factor < 1),
+    # tokens, image_generations or video_generations; labelled in ground_truth.json
+    usage_level_shifts: tuple[tuple[str, str, dt.date, int, float], ...] = ()
     # corruption switches, used by tests that prove bad input fails the build
     duplicate_user_day: bool = False
     negative_cost: bool = False
@@ -250,6 +266,11 @@ def usage_day(
     p = pop.propensity * (pop.weekend_factor if weekend else 1.0) * day_noise
     active = rng.random(p.size) < p
     todays = [a for a in anomalies if a["dt"] == day.isoformat()]
+    todays += [
+        {"kind": "dau" if metric == "dau" else "metric", "segment": segment, "metric": metric, "factor": factor}
+        for segment, metric, first, length, factor in cfg.usage_level_shifts
+        if first <= day < first + dt.timedelta(days=length)
+    ]
     for a in todays:
         if a["kind"] == "dau":
             in_seg = active & (pop.segment == a["segment"])
@@ -288,6 +309,10 @@ def usage_day(
 
 
 def plan_cost_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
+    return _with_scenarios(cfg, _planned_cost_anomalies(cfg, rng))
+
+
+def _planned_cost_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
     first = 21
     if cfg.days <= first or cfg.cost_anomalies <= 0:
         return []
@@ -329,7 +354,50 @@ def plan_cost_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
         day = (cfg.end_date - dt.timedelta(days=2)).isoformat()
         plans = [p for p in plans if p["dt"] != day]
         plans.append({"dt": day, "vertical": "api", "kind": "idle_spike", "factor": 4.0})
+    return plans
+
+
+def _with_scenarios(cfg: Config, plans: list[dict]) -> list[dict]:
+    """The scenario switches' labelled cost events replace any planned one on their day x vertical."""
+    scenarios = []
+    if cfg.org_volume_spike:
+        scenarios.append(
+            {
+                "dt": cfg.org_volume_spike.isoformat(),
+                "vertical": "api",
+                "kind": "volume_spike",
+                "driver": dict(VOLUME_SPIKE_DRIVER),
+                "factor": VOLUME_SPIKE_FACTOR,
+            }
+        )
+    if cfg.studio_idle_spike:
+        scenarios.append(
+            {
+                "dt": cfg.studio_idle_spike.isoformat(),
+                "vertical": "studio",
+                "kind": "idle_spike",
+                "factor": IDLE_SPIKE_FACTOR,
+            }
+        )
+    if cfg.api_outage:
+        scenarios.append({"dt": cfg.api_outage.isoformat(), "vertical": "api", "kind": "zero_traffic"})
+    taken = {(p["dt"], p["vertical"]) for p in scenarios}
+    plans = [p for p in plans if (p["dt"], p["vertical"]) not in taken] + scenarios
     return sorted(plans, key=lambda p: (p["dt"], p["vertical"]))
+
+
+def plan_usage_level_shifts(cfg: Config) -> list[dict]:
+    return [
+        {
+            "start": first.isoformat(),
+            "end": (first + dt.timedelta(days=length - 1)).isoformat(),
+            "segment": segment,
+            "metric": metric,
+            "factor": factor,
+            "direction": "increase" if factor > 1 else "decrease",
+        }
+        for segment, metric, first, length, factor in cfg.usage_level_shifts
+    ]
 
 
 def _pick(rng: np.random.Generator, values: tuple, n: int, p: tuple | None = None) -> np.ndarray:
@@ -340,14 +408,25 @@ def gpu_day(cfg: Config, day: dt.date, rng: np.random.Generator, anomalies: list
     parts: list[pa.Table] = []
     weekend = day.weekday() >= 5
     todays = {a["vertical"]: a for a in anomalies if a["dt"] == day.isoformat()}
+    weekend_factor = dict(cfg.gpu_weekend_factor)
     for vertical, spec in VERTICALS.items():
-        base = cfg.gpu_requests_per_day * spec["requests"] * (0.8 if weekend else 1.0)
+        base = cfg.gpu_requests_per_day * spec["requests"] * (weekend_factor.get(vertical, 0.8) if weekend else 1.0)
         n = max(int(rng.poisson(base)), 10)
         anomaly = todays.get(vertical)
+        if anomaly and anomaly["kind"] == "zero_traffic":
+            n = 0
         if vertical == "api":
             endpoint = _pick(rng, API_ENDPOINTS, n, (0.5, 0.3, 0.2))
             model = _pick(rng, API_MODELS, n, (0.4, 0.35, 0.25))
             org = _pick(rng, API_ORGS, n, (0.35, 0.2, 0.2, 0.1, 0.15))
+            if anomaly and anomaly["kind"] == "volume_spike":
+                driver = anomaly["driver"]
+                hit = (org == driver["organization_name"]) & (endpoint == driver["endpoint"])
+                extra = int(hit.sum() * (anomaly["factor"] - 1) + 0.5)
+                endpoint = np.concatenate([endpoint, np.full(extra, driver["endpoint"], dtype=object)])
+                org = np.concatenate([org, np.full(extra, driver["organization_name"], dtype=object)])
+                model = np.concatenate([model, _pick(rng, API_MODELS, extra, (0.4, 0.35, 0.25))])
+                n += extra
             process = np.full(n, None, dtype=object)
             workspace = np.full(n, None, dtype=object)
             model_factor = np.select([model == "ltxv-13b", model == "ltxv-13b-distilled"], [1.6, 0.9], 0.6)
@@ -386,8 +465,9 @@ def gpu_day(cfg: Config, day: dt.date, rng: np.random.Generator, anomalies: list
             weight = row_cost * mask
             idle_g = idle_total * gpu_share[g]
             over_g = overhead_total * gpu_share[g]
-            idle_attr += idle_g * weight / weight.sum()
-            over_attr += over_g * weight / weight.sum()
+            if n:
+                idle_attr += idle_g * weight / weight.sum()
+                over_attr += over_g * weight / weight.sum()
             cat_rows += [
                 ("idle", g, idle_g),
                 ("overhead", g, over_g),
@@ -468,6 +548,7 @@ def generate(cfg: Config, out: Path) -> dict:
         usage=plan_usage_anomalies(cfg, rng),
         gpu_cost=plan_cost_anomalies(cfg, rng),
     )
+    level_shifts = plan_usage_level_shifts(cfg)
     for sub in (USAGE_DIR, ENTERPRISE_DIR, GPU_DIR):
         (out / sub).mkdir(parents=True, exist_ok=True)
         for old in (out / sub).glob("*.parquet"):
@@ -495,5 +576,7 @@ def generate(cfg: Config, out: Path) -> dict:
         "usage_anomalies": truth.usage,
         "gpu_cost_anomalies": truth.gpu_cost,
     }
+    if level_shifts:
+        summary["usage_level_shifts"] = level_shifts
     (out / GROUND_TRUTH_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return summary

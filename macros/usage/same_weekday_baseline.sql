@@ -1,9 +1,11 @@
-{#- The usage baseline window, defined once: `history_dt` is one of the last
-    `baseline_weeks` same weekdays before `day_dt` (7, 14, ... 70 days back), or
-    `day_dt` itself when include_day. Used by the baselines and the drivers. -#}
-{% macro same_weekday_baseline(history_dt, day_dt, include_day=false) -%}
+{#- The same-weekday baseline window, defined once: `history_dt` is one of the
+    last `weeks` (default: the usage var `baseline_weeks`) same weekdays before
+    `day_dt` (7, 14, ... 70 days back), or `day_dt` itself when include_day.
+    Used by the usage baselines and drivers and the weekday-aware cost baselines. -#}
+{% macro same_weekday_baseline(history_dt, day_dt, include_day=false, weeks=none) -%}
+{%- set weeks = var('baseline_weeks') if weeks is none else weeks -%}
 {{ day_dt }} {{ '>=' if include_day else '>' }} {{ history_dt }}
-and {{ history_dt }} >= cast({{ dbt.dateadd('day', -7 * (var('baseline_weeks') | int), day_dt) }} as date)
+and {{ history_dt }} >= cast({{ dbt.dateadd('day', -7 * (weeks | int), day_dt) }} as date)
 and mod({{ dbt.datediff(history_dt, day_dt, 'day') }}, 7) = 0
 {%- endmacro %}
 

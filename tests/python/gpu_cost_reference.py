@@ -76,6 +76,73 @@ def expected_infra_z(daily: dict[tuple[dt.date, str], dict], window: int = 28, m
     return out
 
 
+def expected_infra_weekday(
+    daily: dict[tuple[dt.date, str], dict], weeks: int = 8, min_points: int = 4, dod_weeks: int = 8, dod_min: int = 4
+) -> dict:
+    """Weekday-aware infra_cost comparisons (dbt vars cost_weekday_baseline_* / cost_dod_*).
+
+    z: the same-weekday mean over the last `weeks` weeks, scaled by the pooled within-weekday
+    sigma of all days of those weeks x sqrt(1 + 1/n). Day-over-day: the median of the same
+    weekday transition's ratios (value / previous day) over the last `dod_weeks` weeks."""
+    out = {}
+    for (day, vertical), r in daily.items():
+        value = r["infra_cost"]
+        groups: dict[int, list[float]] = defaultdict(list)
+        for k in range(1, 7 * weeks + 1):
+            h = (day - dt.timedelta(days=k), vertical)
+            if h in daily:
+                groups[k % 7].append(daily[h]["infra_cost"])
+        same = groups.get(0, [])
+        df = sum(len(g) - 1 for g in groups.values() if len(g) > 1)
+        pooled = (
+            sum((len(g) - 1) * float(np.var(g, ddof=1)) for g in groups.values() if len(g) > 1) / df if df else None
+        )
+        scale = (pooled * (1 + 1 / len(same))) ** 0.5 if same and pooled is not None else None
+        z = (value - float(np.mean(same))) / scale if len(same) >= min_points and scale else None
+
+        def ratio(d: dt.date, vertical: str = vertical) -> float | None:
+            a, b = daily.get((d, vertical)), daily.get((d - dt.timedelta(days=1), vertical))
+            if a and b and a["infra_cost"] > 0 and b["infra_cost"] > 0:
+                return a["infra_cost"] / b["infra_cost"]
+            return None
+
+        ratios = [x for k in range(1, dod_weeks + 1) if (x := ratio(day - dt.timedelta(days=7 * k))) is not None]
+        previous = daily.get((day - dt.timedelta(days=1), vertical))
+        expected = previous["infra_cost"] * float(np.median(ratios)) if len(ratios) >= dod_min and previous else None
+        out[(day, vertical)] = {
+            "weekday_z_score": z,
+            "dod_baseline_points": len(ratios),
+            "dod_expected_value": expected,
+            "dod_change_vs_expected": (value - expected) / expected if expected else None,
+        }
+    return out
+
+
+def expected_decomposition_totals(daily: dict[tuple[dt.date, str], dict], window: int = 7) -> dict:
+    """The five total components of the infra change vs the trailing `window`-day average."""
+    out = {}
+    for (day, vertical), r in daily.items():
+        hist = [daily[h] for k in range(1, window + 1) if (h := (day - dt.timedelta(days=k), vertical)) in daily]
+        if not hist:
+            continue
+
+        def avg(col: str, rows: list[dict] = hist) -> float:
+            return sum(x[col] for x in rows) / len(rows)
+
+        n0 = avg("requests") + avg("lt_team_requests")
+        n1 = r["requests"] + r["lt_team_requests"]
+        c0, c1 = avg("inference_cost"), r["inference_cost"]
+        volume = (n1 - n0) * c0 / n0 if n0 > 0 else c1 - c0
+        out[(day, vertical)] = {
+            "request_volume": volume,
+            "request_rate": (c1 - c0) - volume,
+            "idle": r["idle_cost"] - avg("idle_cost"),
+            "overhead": r["overhead_cost"] - avg("overhead_cost"),
+            "unused": r["unused_cost"] - avg("unused_cost"),
+        }
+    return out
+
+
 COLUMNS = (
     "infra_cost",
     "inference_cost",

@@ -173,3 +173,56 @@ def test_demo_flag_labels_the_last_day_and_the_cost_evaluation_day(tmp_path: Pat
     assert [a["kind"] for a in truth["gpu_cost_anomalies"] if a["dt"] == cost_day] == ["idle_spike"]
     plain = generate(Config(**{**cfg.__dict__, "anomaly_on_last_day": False}), tmp_path / "plain")
     assert all(a["dt"] != end.isoformat() for a in plain["usage_anomalies"])
+
+
+def test_scenario_switches_are_labelled_and_do_what_they_say(tmp_path: Path) -> None:
+    end = dt.date(2026, 11, 22)
+    monday, outage = dt.date(2026, 11, 16), dt.date(2026, 11, 12)
+    cfg = Config(
+        seed=4,
+        end_date=end,
+        days=30,
+        users=300,
+        gpu_requests_per_day=400,
+        cost_anomalies=0,
+        gpu_weekend_factor=(("studio", 0.5),),
+        org_volume_spike=monday,
+        studio_idle_spike=monday,
+        api_outage=outage,
+        usage_level_shifts=(("free", "tokens", dt.date(2026, 11, 9), 14, 0.5),),
+    )
+    truth = generate(cfg, tmp_path)
+    kinds = {(a["dt"], a["vertical"]): a["kind"] for a in truth["gpu_cost_anomalies"]}
+    assert kinds == {
+        (monday.isoformat(), "api"): "volume_spike",
+        (monday.isoformat(), "studio"): "idle_spike",
+        (outage.isoformat(), "api"): "zero_traffic",
+    }
+    assert truth["usage_level_shifts"] == [
+        {
+            "start": "2026-11-09",
+            "end": "2026-11-22",
+            "segment": "free",
+            "metric": "tokens",
+            "factor": 0.5,
+            "direction": "decrease",
+        }
+    ]
+    con = duckdb.connect()
+    gpu = f"read_parquet('{tmp_path}/gpu_request_attribution_and_cost/*.parquet')"
+
+    def requests(day: dt.date, vertical: str, where: str = "true") -> int:
+        return con.execute(
+            f"select count(*) from {gpu} where dt = ? and vertical = ? and cost_category = 'inference' and {where}",
+            [day, vertical],
+        ).fetchone()[0]
+
+    assert requests(outage, "api") == 0 and requests(outage, "studio") > 0
+    idle_rows = con.execute(
+        f"select sum(row_cost) from {gpu} where dt = ? and vertical = 'api' and cost_category = 'idle'", [outage]
+    ).fetchone()[0]
+    assert idle_rows > 0
+    spike = "organization_name = 'Pixel Forge' and endpoint = '/v1/image-to-video'"
+    assert requests(monday, "api", spike) > 3 * requests(monday - dt.timedelta(days=7), "api", spike)
+    # Studio weekends at half the weekday level
+    assert requests(dt.date(2026, 11, 15), "studio") < 0.7 * requests(dt.date(2026, 11, 13), "studio")

@@ -12,7 +12,13 @@ import duckdb
 import pytest
 
 from tests.python.conftest import REPO
-from tests.python.gpu_cost_reference import COLUMNS, expected_daily, expected_infra_z
+from tests.python.gpu_cost_reference import (
+    COLUMNS,
+    expected_daily,
+    expected_decomposition_totals,
+    expected_infra_weekday,
+    expected_infra_z,
+)
 
 FINALISATION_DAYS = 3  # dbt_project.yml cost_finalisation_days; run_date null = today
 
@@ -63,6 +69,39 @@ def test_infra_cost_z_equals_numpy(test_duckdb: Path, raw_dir: Path, finalised_t
     assert sum(r["z_score"] is not None for r in rows) > 100
     for r in rows:
         assert close(r["z_score"], z[(r["dt"], r["vertical"])]), r
+
+
+def test_weekday_aware_infra_comparisons_equal_numpy(
+    test_duckdb: Path, raw_dir: Path, finalised_through: dt.date
+) -> None:
+    expected = expected_infra_weekday(expected_daily(raw_dir, finalised_through))
+    rows = _rows(
+        test_duckdb,
+        """select dt, vertical, weekday_z_score, dod_baseline_points, dod_expected_value, dod_change_vs_expected
+           from main_intermediate.int_gpu_costs__metric_baselines where metric = 'infra_cost'""",
+    )
+    assert len(rows) == len(expected)
+    assert sum(r["weekday_z_score"] is not None for r in rows) > 50
+    assert sum(r["dod_change_vs_expected"] is not None for r in rows) > 50
+    for r in rows:
+        exp = expected[(r["dt"], r["vertical"])]
+        for col, value in exp.items():
+            assert close(r[col], value), (r["dt"], r["vertical"], col, r[col], value)
+
+
+def test_decomposition_totals_equal_independent_split(
+    test_duckdb: Path, raw_dir: Path, finalised_through: dt.date
+) -> None:
+    expected = expected_decomposition_totals(expected_daily(raw_dir, finalised_through))
+    rows = _rows(
+        test_duckdb,
+        """select dt, vertical, component, delta_usd from main_marts.fct_gpu_cost_decomposition
+           where contributor_type = 'total'""",
+    )
+    assert len(rows) == 5 * len(expected)
+    for r in rows:
+        exp = expected[(r["dt"], r["vertical"])][r["component"]]
+        assert math.isclose(r["delta_usd"], exp, rel_tol=1e-9, abs_tol=1e-7), (r, exp)
 
 
 def test_cost_alerts_only_on_finalised_days_and_routed(test_duckdb: Path, finalised_through: dt.date) -> None:

@@ -22,6 +22,10 @@ NUMERIC = (
     "baseline_median",
     "baseline_mad",
     "robust_z_score",
+    "wow_change",
+    "wow_baseline_median",
+    "wow_baseline_scale",
+    "wow_z_score",
 )
 EXACT = (
     "baseline_points",
@@ -34,6 +38,7 @@ EXACT = (
     "is_low_variance",
     "has_baseline_outlier",
     "is_alert",
+    "wow_baseline_points",
 )
 
 
@@ -84,3 +89,5 @@ def test_the_data_exercises_every_branch(expected: dict) -> None:
     assert any(r["has_baseline_outlier"] for r in rows)
     assert any(r["direction"] == "decrease" and r["is_alert"] for r in rows)
     assert any(r["direction"] == "increase" and r["is_alert"] for r in rows)
+    assert any(r["wow_z_score"] is not None and abs(r["wow_z_score"]) > 2 for r in rows)
+    assert any(r["wow_z_score"] is None and r["wow_baseline_points"] > 0 for r in rows)

@@ -68,6 +68,33 @@ def _median(x: np.ndarray) -> float:
     return float(np.median(x))
 
 
+def _week_over_week(series: dict[dt.date, float], d: dt.date, weeks: int = 12, min_points: int = 8) -> dict:
+    """The week-over-week check: the change vs 7 days earlier against the median / MAD of the
+    same weekday's week-over-week changes over the last `weeks` weeks (dbt vars usage_wow_*)."""
+
+    def change(day: dt.date) -> float | None:
+        prev = day - dt.timedelta(days=7)
+        return series[day] - series[prev] if day in series and prev in series else None
+
+    points = [c for k in range(1, weeks + 1) if (c := change(d - dt.timedelta(days=7 * k))) is not None]
+    wow = change(d)
+    med = scale = None
+    if points:
+        x = np.array(points)
+        med = _median(x)
+        mad = _median(np.abs(x - med))
+        meanad = float(np.mean(np.abs(x - med)))
+        scale = 1.4826 * mad if mad > 0 else (1.253314 * meanad if meanad > 0 else None)
+    z = (wow - med) / scale if len(points) >= min_points and scale and wow is not None else None
+    return {
+        "wow_change": wow,
+        "wow_baseline_median": med,
+        "wow_baseline_scale": scale,
+        "wow_baseline_points": len(points),
+        "wow_z_score": z,
+    }
+
+
 def expected_scores(raw_dir: Path) -> dict[tuple[dt.date, str, str], dict]:
     user_days, loaded = segment_user_days(raw_dir)
     first, last = min(loaded), max(loaded)
@@ -118,5 +145,6 @@ def expected_scores(raw_dir: Path) -> dict[tuple[dt.date, str, str], dict]:
                     "baseline_mad": mad,
                     "robust_z_score": (value - med) / scale if scale else None,
                     "is_alert": severity != "none" and not suppressed,
+                    **_week_over_week(series, d),
                 }
     return result

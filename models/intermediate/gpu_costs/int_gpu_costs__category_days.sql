@@ -1,12 +1,13 @@
 {#- Infrastructure cost per day x vertical x cost category: SUM(row_cost) over
     every row of the category (LT team included), plus the attribution the
-    category's rows carry (non-zero only on inference rows). -#}
+    category's rows carry (non-zero only on inference rows). The GPU-type
+    split summed over GPU types (one aggregation of the raw rows). -#}
 
 with
 
-request_costs as (
+category_gpu_days as (
 
-    select * from {{ ref('stg_gpu_costs__request_costs') }}
+    select * from {{ ref('int_gpu_costs__category_gpu_days') }}
 
 ),
 
@@ -16,12 +17,12 @@ category_days as (
         dt,
         vertical,
         cost_category,
-        count(*) as cost_rows,
+        sum(cost_rows) as cost_rows,
         sum(row_cost) as row_cost,
-        sum(coalesce(attributed_idle_cost, 0)) as attributed_idle_cost,
-        sum(coalesce(attributed_overhead_cost, 0)) as attributed_overhead_cost
+        sum(attributed_idle_cost) as attributed_idle_cost,
+        sum(attributed_overhead_cost) as attributed_overhead_cost
 
-    from request_costs
+    from category_gpu_days
     group by dt, vertical, cost_category
 
 )

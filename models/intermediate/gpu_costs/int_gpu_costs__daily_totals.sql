@@ -2,7 +2,13 @@
     infrastructure cost by category (LT team included) from the category
     totals, fully loaded inference cost and customer figures (LT team
     excluded) from the costed requests. Ratios are null when their
-    denominator is 0. -#}
+    denominator is 0.
+
+    Idle and overhead are attributed onto the day's inference rows. On a day
+    with no inference row at all (an outage: GPUs paid for, nothing served)
+    there is no request to carry them: that idle / overhead cost is
+    `unattributed_*` (else 0), so the cost invariants still close and the day
+    keeps its metric rows (idle_share_of_infra, unattributed_idle_cost). -#}
 
 with
 
@@ -27,7 +33,8 @@ categories as (
         sum(case when cost_category = 'inference' then row_cost else 0 end) as inference_cost,
         sum(case when cost_category = 'idle' then row_cost else 0 end) as idle_cost,
         sum(case when cost_category = 'overhead' then row_cost else 0 end) as overhead_cost,
-        sum(case when cost_category = 'unused' then row_cost else 0 end) as unused_cost
+        sum(case when cost_category = 'unused' then row_cost else 0 end) as unused_cost,
+        sum(case when cost_category = 'inference' then cost_rows else 0 end) as inference_rows
 
     from category_days
     group by dt, vertical
@@ -65,6 +72,9 @@ joined as (
         categories.idle_cost,
         categories.overhead_cost,
         categories.unused_cost,
+        categories.inference_rows,
+        case when categories.inference_rows = 0 then categories.idle_cost else 0 end as unattributed_idle_cost,
+        case when categories.inference_rows = 0 then categories.overhead_cost else 0 end as unattributed_overhead_cost,
         coalesce(requests.attributed_idle_cost, 0) as attributed_idle_cost,
         coalesce(requests.attributed_overhead_cost, 0) as attributed_overhead_cost,
         coalesce(requests.fully_loaded_inference_cost, 0) as fully_loaded_inference_cost,
@@ -90,7 +100,8 @@ final as (
         *,
         {{ safe_divide('customer_fully_loaded_cost', 'requests') }} as cost_per_request,
         {{ safe_divide('failed_requests', 'requests') }} as failure_rate,
-        {{ safe_divide('idle_cost', 'inference_cost') }} as idle_inference_ratio
+        {{ safe_divide('idle_cost', 'inference_cost') }} as idle_inference_ratio,
+        {{ safe_divide('idle_cost', 'infra_cost') }} as idle_share_of_infra
 
     from joined
 

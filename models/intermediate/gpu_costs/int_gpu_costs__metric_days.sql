@@ -11,6 +11,8 @@
     ('failure_rate', 'rate'),
     ('cost_per_request', 'usd_per_request'),
     ('idle_inference_ratio', 'ratio'),
+    ('idle_share_of_infra', 'fraction'),
+    ('unattributed_idle_cost', 'usd'),
 ] -%}
 
 with

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        on_schema_change='append_new_columns',
         incremental_strategy=incremental_strategy(),
         unique_key='dt',
         partition_by=day_partition(),
@@ -47,6 +48,10 @@ final as (
         failure_rate,
         cost_per_request,
         idle_inference_ratio,
+        inference_rows,
+        unattributed_idle_cost,
+        unattributed_overhead_cost,
+        idle_share_of_infra,
         dt <= {{ cost_finalised_through() }} as is_finalised
 
     from daily_totals

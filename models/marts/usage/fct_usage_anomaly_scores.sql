@@ -5,6 +5,7 @@
         unique_key='dt',
         partition_by=day_partition(),
         cluster_by=['segment', 'metric'],
+        on_schema_change='append_new_columns',
     )
 }}
 
@@ -15,7 +16,13 @@
 
     sigma = 0 (or null, i.e. one baseline point): z and the robust score are
     null, severity is `none` and `is_zero_variance` / `is_low_variance` say
-    why; no division by zero. mean = 0: pct_change is null. -#}
+    why; no division by zero. mean = 0: pct_change is null.
+
+    wow_* (last columns): the complementary week-over-week check from
+    int_usage__week_over_week (change vs the same weekday last week against
+    the typical week-over-week change, robust), which sees a sudden shift
+    when an earlier shift inside the same-weekday baseline has inflated
+    sigma. It does not change severity / is_alert: rules read wow_z_score. -#}
 
 with
 
@@ -31,6 +38,15 @@ segment_days as (
 baselines as (
 
     select * from {{ ref('int_usage__baselines') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date() }}
+    {% endif %}
+
+),
+
+week_over_week as (
+
+    select * from {{ ref('int_usage__week_over_week') }}
     {% if is_incremental() %}
         where dt >= {{ incremental_start_date() }}
     {% endif %}
@@ -53,7 +69,15 @@ joined as (
         baselines.baseline_median,
         baselines.baseline_mad,
         baselines.baseline_robust_scale,
-        baselines.baseline_outlier_points
+        baselines.baseline_outlier_points,
+        week_over_week.wow_previous_value,
+        week_over_week.wow_change,
+        week_over_week.wow_pct_change,
+        week_over_week.wow_baseline_median,
+        week_over_week.wow_baseline_scale,
+        week_over_week.wow_baseline_points,
+        week_over_week.wow_z_score,
+        week_over_week.has_insufficient_wow_baseline
 
     from segment_days
     inner join baselines
@@ -61,6 +85,11 @@ joined as (
             segment_days.dt = baselines.dt
             and segment_days.segment = baselines.segment
             and segment_days.metric = baselines.metric
+    left join week_over_week
+        on
+            segment_days.dt = week_over_week.dt
+            and segment_days.segment = week_over_week.segment
+            and segment_days.metric = week_over_week.metric
 
 ),
 
@@ -129,7 +158,15 @@ final as (
         robust_z_score,
         has_no_raw_rows,
         not(has_insufficient_baseline or is_low_variance or has_baseline_outlier) as is_baseline_valid,
-        severity != 'none' and not is_enterprise_weekend as is_alert
+        severity != 'none' and not is_enterprise_weekend as is_alert,
+        wow_previous_value,
+        wow_change,
+        wow_pct_change,
+        wow_baseline_median,
+        wow_baseline_scale,
+        coalesce(wow_baseline_points, 0) as wow_baseline_points,
+        wow_z_score,
+        coalesce(has_insufficient_wow_baseline, true) as has_insufficient_wow_baseline
 
     from classified
 

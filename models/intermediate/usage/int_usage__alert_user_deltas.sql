@@ -1,0 +1,163 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=incremental_strategy(),
+        unique_key='dt',
+        partition_by=day_partition(),
+        cluster_by=['segment', 'metric'],
+        pre_hook="{{ delete_reprocess_window() }}",
+    )
+}}
+
+{#- Per-user root cause of every usage alert: each user active in the
+    segment on the day or on one of its baseline days (the last
+    `baseline_weeks` same weekdays, the segment's own method), with the
+    user's value on the day, own baseline mean (missing days = 0) and delta.
+    The users' deltas add up to the segment's delta. dau counts 1 per active
+    user. Plus the user's tier on the day, first day seen (any segment) within
+    the baseline lookback, and `is_new_user` = first seen within the last
+    `usage_new_user_days` days (the day included): "new" means not seen in
+    the lookback before that, a bounded stand-in for "first ever" that a
+    daily run can compute. Rank 1 = the user who pushed most in the
+    direction of the change. Sparse (alert days only): the reprocess window
+    is deleted first. Full lt_ids: presentation truncates them. -#}
+{%- set lookback = 7 * (var('baseline_weeks') | int) -%}
+
+with
+
+alerts as (
+
+    select * from {{ ref('fct_usage_anomaly_scores') }}
+    where
+        is_alert
+    {% if is_incremental() %}
+            and dt >= {{ incremental_start_date() }}
+        {% endif %}
+
+),
+
+user_days as (
+
+    select * from {{ ref('int_usage__user_days_segmented') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date(lookback) }}
+    {% endif %}
+
+),
+
+user_metric_days as (
+
+    {% for metric in usage_metrics() %}
+        select
+            dt,
+            lt_id,
+            segment,
+            tier,
+            '{{ metric }}' as metric,
+            cast({{ '1' if metric == 'dau' else metric }} as {{ type_double() }}) as value
+        from user_days
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+alert_window as (
+
+    select
+        alerts.dt,
+        alerts.segment,
+        alerts.metric,
+        alerts.baseline_points,
+        alerts.delta as segment_delta,
+        user_metric_days.lt_id,
+        case when user_metric_days.dt = alerts.dt then user_metric_days.value else 0 end as value_on_day,
+        case when user_metric_days.dt < alerts.dt then user_metric_days.value else 0 end as value_in_baseline,
+        case when user_metric_days.dt = alerts.dt then user_metric_days.tier end as tier_on_day
+
+    from alerts
+    inner join user_metric_days
+        on
+            alerts.segment = user_metric_days.segment
+            and alerts.metric = user_metric_days.metric
+            and {{ same_weekday_baseline('user_metric_days.dt', 'alerts.dt', include_day=true) }}
+
+),
+
+per_user as (
+
+    select
+        dt,
+        segment,
+        metric,
+        lt_id,
+        max(segment_delta) as segment_delta,
+        max(tier_on_day) as tier,
+        sum(value_on_day) as value,
+        sum(value_in_baseline) / max(baseline_points) as baseline_mean
+
+    from alert_window
+    group by dt, segment, metric, lt_id
+
+),
+
+alert_days as (
+
+    select distinct dt from alerts
+
+),
+
+first_seen as (
+
+    select
+        alert_days.dt,
+        user_days.lt_id,
+        min(user_days.dt) as first_seen_dt
+
+    from alert_days
+    inner join user_days
+        on
+            alert_days.dt >= user_days.dt
+            and user_days.dt >= cast({{ dbt.dateadd('day', -lookback, 'alert_days.dt') }} as date)
+    group by alert_days.dt, user_days.lt_id
+
+),
+
+final as (
+
+    select
+        per_user.dt,
+        per_user.segment,
+        per_user.metric,
+        per_user.lt_id,
+        per_user.tier,
+        per_user.value,
+        per_user.baseline_mean,
+        per_user.value - per_user.baseline_mean as delta,
+        case
+            when per_user.segment_delta = 0 then null
+            when per_user.value = per_user.baseline_mean then cast(0 as {{ type_double() }})
+            else (per_user.value - per_user.baseline_mean) / per_user.segment_delta
+        end as share_of_change,
+        first_seen.first_seen_dt,
+        coalesce(
+            first_seen.first_seen_dt
+            > cast({{ dbt.dateadd('day', -(var('usage_new_user_days') | int), 'per_user.dt') }} as date),
+            false
+        ) as is_new_user,
+        row_number() over (
+            partition by per_user.dt, per_user.segment, per_user.metric
+            order by
+                case when per_user.segment_delta < 0 then -1 else 1 end
+                * (per_user.value - per_user.baseline_mean) desc,
+                per_user.lt_id
+        ) as user_rank
+
+    from per_user
+    left join first_seen
+        on
+            per_user.dt = first_seen.dt
+            and per_user.lt_id = first_seen.lt_id
+
+)
+
+select * from final

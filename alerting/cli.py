@@ -14,7 +14,7 @@ from typing import TextIO
 
 from alerting import backtest, redact
 from alerting.planning import finalised_cost_date
-from alerting.report import chart_for
+from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing
 from alerting.runner import RunOptions, load_lifecycle_config, run
@@ -233,6 +233,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             usage_date, cost_date = args.date, finalised_cost_date(args.date, args.cost_finalisation_days)
         routing = load_routing(args.channels_file, env)
         poster = None if args.dry_run else transport_from_env(env)
+        link = report_url(usage_date, env)  # ReportUrlError (a ValueError) on a malformed LTX_REPORT_BASE_URL
         backend = open_backend(config_from_env(args.target, env), read_only=args.dry_run)
     except (RoutingError, TransportConfigError, WarehouseError, ValueError) as exc:
         log.error("%s", redact.redact(exc, secrets))
@@ -245,6 +246,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             all_clear=getattr(args, "all_clear", False),
             release=release,
             lifecycle=load_lifecycle_config(args.channels_file, env),
+            report_url=link,
         )
         report = run(backend, routing, poster, options, sys.stdout, chart_for=chart_for(backend))
     except WarehouseBusy as exc:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alerting import sanitize, values
-from alerting.message import Context, Header, Line, MessageBody, Section, Span, Text, d, icon, line, plain, t
+from alerting.message import Context, Header, Line, MessageBody, Section, Span, Text, d, icon, line, link, plain, t
 from alerting.model import (
     Alert,
     CostComponent,
@@ -383,6 +383,8 @@ def compose_digest(digest: Digest, options: ComposeOptions | None = None) -> Mes
                 t(f"{', ' if i else ''}{n} "),
                 t(HOLD_REASONS[reason]) if reason in HOLD_REASONS else d(reason, 30),
             ]
+    if digest.report_url:
+        spans += [t(" · "), link(digest.report_url, "charts and history in the report")]
     sections = [
         incident_section(
             inc, options, held=waiting_for(inc.primary, digest.held) if inc.domain == "data_health" else None

@@ -71,9 +71,10 @@ class Composer(Protocol):
 
 
 class SlackComposer:
-    def __init__(self, limits: Limits | None = None, held: Sequence[Alert] = ()) -> None:
+    def __init__(self, limits: Limits | None = None, held: Sequence[Alert] = (), report_url: str | None = None) -> None:
         self.limits = limits or Limits()
         self.held = tuple(held)  # today's held alerts: counted in digests and data-health sections
+        self.report_url = report_url  # the day's HTML report, linked from each digest
 
     def _one(self, body: Any) -> SlackMessage:
         messages = render(body, self.limits)
@@ -87,7 +88,8 @@ class SlackComposer:
     def new_post(
         self, channel: str, teams: Sequence[str], alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
     ) -> list[SlackMessage]:
-        body = compose.compose_digest(Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), self.held))
+        digest = Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), self.held, self.report_url)
+        body = compose.compose_digest(digest)
         return render(body, self.limits) if body else []
 
     def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]:

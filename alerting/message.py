@@ -24,6 +24,7 @@ class Span:
     data: bool = False
     strong: bool = False
     icon: bool = False  # text is a neutral icon name (critical, warning, notice, ok, repeat, ...)
+    link: str | None = None  # a validated URL from configuration (never from data); text is its label
 
 
 Line = tuple[Span, ...]
@@ -37,6 +38,11 @@ def t(text: str, strong: bool = False) -> Span:
 def d(value: object, limit: int = sanitize.NAME_CAP, strong: bool = False) -> Span:
     """A data string: cleaned (one line, no control characters, capped) now; escaped by renderers."""
     return Span(sanitize.clean(value, limit), data=True, strong=strong)
+
+
+def link(url: str, label: str) -> Span:
+    """A link whose URL comes from validated configuration (alerting.report.report_url), never from data."""
+    return Span(label, link=url)
 
 
 def icon(name: str) -> Span:

@@ -360,6 +360,7 @@ class Digest:
     cost_date: dt.date
     alerts: tuple[Alert, ...]
     held: tuple[Alert, ...] = field(default=())  # held today (for the counts line), never shown
+    report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from the header
 
 
 @dataclass(frozen=True)

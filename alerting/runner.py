@@ -66,6 +66,7 @@ class RunOptions:
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
     release: bool = False  # `alerting release --date D`: the day's incomplete_data holds are postable
     claim_ttl_s: int = 900
+    report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from digests
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ def run(
     report.already_delivered = the_plan.already_delivered
     if composer is None:  # today's held alerts are counted in the digests (and the data-health notice)
         held = [alerts[o.alert_id] for o in the_plan.held if o.alert_id in alerts]
-        composer = SlackComposer(options.limits, held=held)
+        composer = SlackComposer(options.limits, held=held, report_url=options.report_url)
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered;"
         " %d new digest(s), %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved",

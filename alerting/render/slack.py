@@ -74,6 +74,8 @@ class SlackMessage:
 def _span_mrkdwn(span: Span) -> str:
     if span.icon:
         return ICONS.get(span.text, UNKNOWN_ICON)
+    if span.link:  # validated config URL (no |, <, >, spaces); the label is template text
+        return f"<{span.link}|{sanitize.slack_entities(span.text)}>"
     # template text may use mrkdwn (`code`), but &, <, > are escaped like Slack asks for all text
     return sanitize.slack_mrkdwn(span.text) if span.data else sanitize.slack_entities(span.text)
 

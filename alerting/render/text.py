@@ -16,6 +16,8 @@ def text_line(ln: Line) -> str:
     for span in ln:
         if span.icon:
             out.append(ICON_WORDS.get(span.text, ""))
+        elif span.link:
+            out.append(f"{span.text} ({span.link})")
         else:
             out.append(span.text)
     return "".join(out).strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -54,8 +55,8 @@ def channels(tmp_path: Path) -> Path:
     return path
 
 
-def cli(db: Path, url: str, channels: Path, *args: str, token: str = FAKE_TOKEN) -> int:
-    env = {"SLACK_BOT_TOKEN": token, "SLACK_API_URL": url, "LTX_DUCKDB_PATH": str(db)}
+def cli(db: Path, url: str, channels: Path, *args: str, token: str = FAKE_TOKEN, **extra_env: str) -> int:
+    env = {"SLACK_BOT_TOKEN": token, "SLACK_API_URL": url, "LTX_DUCKDB_PATH": str(db), **extra_env}
     return main([*args, "--channels-file", str(channels)], env)
 
 
@@ -214,3 +215,22 @@ def test_backtest_cli_reads_the_marts(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "1 alert rows" in capsys.readouterr().out
     assert main(["backtest", "--from", "2026-11-20", "--to", "2026-11-01"], env) == 2
     assert main(["backtest"], {"LTX_DUCKDB_PATH": str(tmp_path / "none.duckdb")}) == 2
+
+
+def test_digests_link_to_the_report_page_and_a_bad_base_url_is_refused(tmp_path: Path, channels: Path) -> None:
+    db = held_day(tmp_path)
+    base = "https://reports.internal.example/ltx/"
+    with fake_slack() as server:
+        assert cli(db, server.url, channels, "run", "--date", DAY.isoformat(), LTX_REPORT_BASE_URL=base) == 0
+        [digest] = server.top_level()
+        expected = f"<{base}{DAY.isoformat()}/index.html|charts and history in the report>"
+        assert expected in json.dumps(digest["blocks"])
+    for bad in (
+        "javascript:alert(1)",
+        "https://x.example/a|b",
+        "https://user:pw@x.example/",
+        "https://x.example/ <!channel>",
+    ):
+        with fake_slack() as server:
+            assert cli(db, server.url, channels, "run", "--date", DAY.isoformat(), LTX_REPORT_BASE_URL=bad) == 2
+            assert server.posted == []

@@ -122,7 +122,7 @@ test-bigquery: install $(EMU_VENV)/.installed $(TEST_RAW_DIR)/ground_truth.json 
 
 test: lint test-dbt test-python test-report test-bigquery  ## everything CI runs
 
-# Not part of `make test`: minutes of CPU. BENCH_ARGS="--quick" for a small run, see README "Benchmark".
+# Not part of `make test`: minutes of CPU. BENCH_ARGS="--quick" for a small run, see docs/benchmark.md.
 bench: install  ## benchmark full refresh vs daily incremental vs raw-scan floor vs one-query reference -> bench/results.json
 	$(BIN)/python -m bench.run_bench $(BENCH_ARGS)
 

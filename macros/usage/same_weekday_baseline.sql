@@ -94,3 +94,42 @@ robust_baselines as (
 
 )
 {%- endmacro %}
+
+{#- Per usage alert (`alerts`: dt, segment, metric, baseline_points, delta)
+    and entity of the segment (`entity_columns` of `days`: dt, segment,
+    metric, value, ...) active on the day or on one of its same-weekday
+    baseline days: the entity's value on the day and its own baseline mean
+    over the segment's baseline points (missing days = 0), so the entities'
+    deltas add up to the segment's delta; segment_delta carried along and
+    `on_day_columns` of `days` taken from the day itself. A select (group by
+    dt, segment, metric, entity). Used by the usage drivers (contributors) and
+    the per-user deltas. -#}
+{% macro alert_segment_window(alerts, days, entity_columns, on_day_columns=[]) -%}
+select
+    {{ alerts }}.dt,
+    {{ alerts }}.segment,
+    {{ alerts }}.metric,
+    {% for c in entity_columns -%}
+    {{ days }}.{{ c }},
+    {% endfor -%}
+    max({{ alerts }}.delta) as segment_delta,
+    {% for c in on_day_columns -%}
+    max(case when {{ days }}.dt = {{ alerts }}.dt then {{ days }}.{{ c }} end) as {{ c }},
+    {% endfor -%}
+    sum(case when {{ days }}.dt = {{ alerts }}.dt then {{ days }}.value else 0 end) as value,
+    sum(case when {{ days }}.dt < {{ alerts }}.dt then {{ days }}.value else 0 end)
+    / max({{ alerts }}.baseline_points) as baseline_mean
+from {{ alerts }}
+inner join {{ days }}
+    on
+        {{ alerts }}.segment = {{ days }}.segment
+        and {{ alerts }}.metric = {{ days }}.metric
+        and {{ same_weekday_baseline(days ~ '.dt', alerts ~ '.dt', include_day=true) }}
+group by
+    {{ alerts }}.dt,
+    {{ alerts }}.segment,
+    {{ alerts }}.metric
+    {%- for c in entity_columns %},
+    {{ days }}.{{ c }}
+    {%- endfor %}
+{%- endmacro %}

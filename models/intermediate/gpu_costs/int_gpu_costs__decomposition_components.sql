@@ -38,45 +38,31 @@ request_split as (
 
 components as (
 
-    select
-        dt,
-        vertical,
-        'request_volume' as component,
-        contributor_type,
-        contributor,
-        baseline_days,
-        infra_cost,
-        baseline_infra_cost,
-        requests,
-        baseline_requests,
-        cost,
-        baseline_cost,
-        cost_per_request,
-        baseline_cost_per_request,
-        volume_effect as delta_usd
-    from request_split
+    {#- the request series split in two: volume and rate (the rest) -#}
+    {% for component, delta in [
+        ('request_volume', 'volume_effect'),
+        ('request_rate', '(cost - baseline_cost) - volume_effect'),
+    ] %}
+        select
+            dt,
+            vertical,
+            '{{ component }}' as component,
+            contributor_type,
+            contributor,
+            baseline_days,
+            infra_cost,
+            baseline_infra_cost,
+            requests,
+            baseline_requests,
+            cost,
+            baseline_cost,
+            cost_per_request,
+            baseline_cost_per_request,
+            {{ delta }} as delta_usd
+        from request_split
 
-    union all
-
-    select
-        dt,
-        vertical,
-        'request_rate' as component,
-        contributor_type,
-        contributor,
-        baseline_days,
-        infra_cost,
-        baseline_infra_cost,
-        requests,
-        baseline_requests,
-        cost,
-        baseline_cost,
-        cost_per_request,
-        baseline_cost_per_request,
-        (cost - baseline_cost) - volume_effect as delta_usd
-    from request_split
-
-    union all
+        union all
+    {% endfor %}
 
     select
         dt,

@@ -23,11 +23,13 @@ from alerting import sanitize, values
 from alerting.message import Context, Header, Line, MessageBody, Section, Span, Text, d, icon, line, link, plain, t
 from alerting.model import (
     Alert,
+    Concentration,
     CostComponent,
     DeliveryState,
     Digest,
     Driver,
     Incident,
+    TopUser,
     group_incidents,
     severity_rank,
 )
@@ -188,6 +190,8 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
 
 USER_TYPES = frozenset({"user", "lt_id"})
 USER_ID_CAP = 10  # user ids (lt_id) are shown truncated: enough to look one up, not to copy a list
+TOP_USER_ID_CAP = 9  # concentration line: the first 8 characters of an lt_id and '…'
+TOP_USERS_NAMED = 3  # of the top users (fct_usage_alert_top_users), this many are named
 
 
 def driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
@@ -200,7 +204,47 @@ def driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
     return [d(driver.contributor, cap, strong=True), t(" ("), d(driver.contributor_type, 30), t(")"), t(text)]
 
 
+def _top_user_phrase(user: TopUser, unit: str | None) -> list[Span]:
+    text = f" {values.format_delta(user.delta, unit)} ({values.format_share(user.share_of_change)}"
+    return [d(user.lt_id, TOP_USER_ID_CAP, strong=True), t(text + (", new)" if user.is_new_user else ")"))]
+
+
+def concentration_line(c: Concentration, unit: str | None) -> Line:
+    """'Users: 412 moved with the change, 37 make half of it; top 5 users 62% of the change (…); new users …'.
+
+    Said instead of the tier drivers where a tier breakdown can only name one tier (free, or
+    one tier >= 95 % of the value): how many users moved it, how much the top few hold (a
+    bot or abuse signal), and new vs returning users. lt_ids are data: cleaned and truncated.
+    """
+    moving = c.users_moving_with_change
+    spans: list[Span] = [t("Users: ")]
+    if moving is None:
+        spans.append(t("n/a"))
+    else:
+        spans.append(t(f"{moving:,} {'user' if moving == 1 else 'users'} moved with the change"))
+    if c.users_for_half_of_change is not None:
+        spans.append(t(f", {c.users_for_half_of_change:,} make half of it"))
+    if values.finite(c.top_users_share_of_change):
+        n = c.top_users_n or len(c.top_users)
+        spans.append(t(f"; top {n} {'user' if n == 1 else 'users'} {values.format_share(c.top_users_share_of_change)}"))
+        spans.append(t(" of the change"))
+        named = c.top_users[:TOP_USERS_NAMED]
+        if named:
+            spans.append(t(" ("))
+            for i, user in enumerate(named):
+                if i:
+                    spans.append(t("; "))
+                spans += _top_user_phrase(user, unit)
+            spans.append(t(")"))
+    if c.new_users is not None:
+        share = values.format_share(c.new_user_share_of_change)
+        spans.append(t(f"; new users (first seen recently): {c.new_users:,}, {share} of the change"))
+    return tuple(spans)
+
+
 def drivers_line(alert: Alert, shown: int = DRIVERS_SHOWN) -> Line | None:
+    if alert.concentration is not None and alert.concentration.uses_drilldown:
+        return concentration_line(alert.concentration, alert.unit)
     if alert.drivers:
         ordered = sorted(alert.drivers, key=lambda x: (x.rank, x.contributor))
         spans: list[Span] = [t("Drivers: ")]

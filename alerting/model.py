@@ -58,6 +58,38 @@ class CostComponent:
     pct_change: float | None = None
 
 
+@dataclass(frozen=True)
+class TopUser:
+    """One row of fct_usage_alert_top_users: a user who moved the alert's change (rank 1 = most)."""
+
+    rank: int
+    lt_id: str
+    delta: float | None
+    share_of_change: float | None
+    is_new_user: bool | None = None
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """One row of fct_usage_alert_concentration (per usage z-score alert) plus its top users.
+
+    `uses_drilldown` (the mart's uses_concentration_drilldown): the message shows this instead
+    of the tier drivers (always for free; for a segment where one tier holds >= 95 % of the
+    value). Shares are fractions of the segment's change.
+    """
+
+    uses_drilldown: bool
+    users_moving_with_change: int | None = None
+    users_for_half_of_change: int | None = None
+    top_users_n: int | None = None
+    top_users_share_of_change: float | None = None
+    new_users: int | None = None
+    new_user_share_of_change: float | None = None
+    dominant_tier: str | None = None
+    dominant_tier_share: float | None = None
+    top_users: tuple[TopUser, ...] = ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Alert:
     """One row of fct_alerts (columns in the mart's order) plus its drivers / decomposition."""
@@ -98,6 +130,7 @@ class Alert:
     # not mart columns: joined from the drivers / decomposition marts
     drivers: tuple[Driver, ...] = ()
     decomposition: tuple[CostComponent, ...] = ()
+    concentration: Concentration | None = None
 
     @property
     def severity_key(self) -> str:
@@ -116,7 +149,7 @@ class Alert:
         return self.incident_id or f"alert:{self.alert_id}"
 
 
-_NON_COLUMNS = ("drivers", "decomposition")
+_NON_COLUMNS = ("drivers", "decomposition", "concentration")
 # (name, DuckDB type) of every fct_alerts column, in order, derived from Alert
 _DUCK_TYPES = {
     "str": "varchar",
@@ -252,6 +285,44 @@ def attach_drivers(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -
         else a
         for a in alerts
     ]
+
+
+def concentrations_by_id(
+    rows: Iterable[Mapping[str, Any]], user_rows: Iterable[Mapping[str, Any]] = ()
+) -> dict[str, Concentration]:
+    """alert_id -> Concentration from fct_usage_alert_concentration rows and their top users (rank order)."""
+    users: dict[str, list[TopUser]] = {}
+    for row in user_rows:
+        users.setdefault(str(row.get("alert_id")), []).append(
+            TopUser(
+                rank=int(row.get("user_rank") or 0),
+                lt_id=str(row.get("lt_id") or ""),
+                delta=_float(row.get("delta")),
+                share_of_change=_float(row.get("share_of_change")),
+                is_new_user=_bool(row.get("is_new_user")),
+            )
+        )
+    by_id: dict[str, Concentration] = {}
+    for row in rows:
+        key = str(row.get("alert_id"))
+        by_id[key] = Concentration(
+            uses_drilldown=bool(row.get("uses_concentration_drilldown")),
+            users_moving_with_change=_int(row.get("users_moving_with_change")),
+            users_for_half_of_change=_int(row.get("users_for_half_of_change")),
+            top_users_n=_int(row.get("top_users_n")),
+            top_users_share_of_change=_float(row.get("top_users_share_of_change")),
+            new_users=_int(row.get("new_users")),
+            new_user_share_of_change=_float(row.get("new_user_share_of_change")),
+            dominant_tier=_str(row.get("dominant_tier")),
+            dominant_tier_share=_float(row.get("dominant_tier_share")),
+            top_users=tuple(sorted(users.get(key, ()), key=lambda u: (u.rank, u.lt_id))),
+        )
+    return by_id
+
+
+def attach_concentration(alerts: Iterable[Alert], by_id: Mapping[str, Concentration]) -> list[Alert]:
+    """Usage alerts with their concentration drill-down (by alert_id)."""
+    return [dataclasses.replace(a, concentration=by_id[a.alert_id]) if a.alert_id in by_id else a for a in alerts]
 
 
 # --- incidents -----------------------------------------------------------------------------------

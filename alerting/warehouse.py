@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from alerting import values
 from alerting.model import ALERT_COLUMN_NAMES, Alert, Driver, alert_from_row, driver_from_row
 
 log = logging.getLogger(__name__)
@@ -406,22 +407,6 @@ def open_backend(config: WarehouseConfig, read_only: bool = False) -> Backend:
 # --- reading alerts ---------------------------------------------------------------------------
 
 
-def infer_unit(metric: str | None) -> str:
-    """The unit of a metric when the mart carries none (older / foreign marts)."""
-    m = (metric or "").lower()
-    if m == "tokens":
-        return "tokens"
-    if m == "cost_per_request":
-        return "usd_per_request"
-    if m.endswith("_cost") or m == "cost":
-        return "usd"
-    if m.endswith("_rate"):
-        return "rate"
-    if m.endswith("_ratio"):
-        return "ratio"
-    return "count"
-
-
 def fallback_alert_id(row: Mapping[str, Any]) -> str:
     """A deterministic id for a row that has none (so it can still be logged exactly once)."""
     key = "|".join(str(row.get(k)) for k in ("domain", "alert_date", "scope", "metric", "rule"))
@@ -445,7 +430,8 @@ def row_to_alert(row: Mapping[str, Any]) -> Alert:
     if not alert_id:
         alert_id = fallback_alert_id(row)
         log.warning("an alert without alert_id (%s/%s): using %s", row.get("scope"), row.get("metric"), alert_id)
-    return alert_from_row({**row, "alert_id": alert_id, "unit": row.get("unit") or infer_unit(row.get("metric"))})
+    unit = row.get("unit") or values.unit_for_metric(row.get("metric"))  # the mart carries none (older / foreign)
+    return alert_from_row({**row, "alert_id": alert_id, "unit": unit})
 
 
 def _alert_columns(backend: Backend) -> set[str]:

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from alerting.causes import read_concentration
 from alerting.charts import (
     Chart,
     ChartInput,
@@ -36,6 +37,9 @@ from alerting.charts import (
     render_chart,
     render_svg,
 )
+from alerting.compose import concentration_line
+from alerting.message import plain
+from alerting.model import Concentration
 from alerting.report import data
 from alerting.warehouse import Backend
 
@@ -182,6 +186,7 @@ class IncidentView:
     chart_svg: Markup | None = None
     chart_note: str = ""
     drivers_summary: str = ""
+    concentration: str = ""  # the usage concentration drill-down, said instead of the tier drivers
 
 
 def _title(a: Any) -> str:
@@ -285,6 +290,13 @@ def _svg_or_none(render: Callable[[], str], what: str) -> Markup | None:
     return None
 
 
+def _concentration_text(c: Concentration | None, unit: str | None) -> str:
+    """The message's 'Users: …' line as plain text (data already cleaned; Jinja escapes it) when it applies."""
+    if c is None or not c.uses_drilldown:
+        return ""
+    return plain(concentration_line(c, unit)).removeprefix("Users: ")
+
+
 def incident_views(
     backend: Backend, alerts: Sequence[Mapping[str, Any]], charts: bool = True
 ) -> tuple[list[IncidentView], list[IncidentView]]:
@@ -292,6 +304,8 @@ def incident_views(
     groups = group_incidents(alerts)
     primaries = {k: primary_of(m) for k, m in groups.items()}
     drivers = data.read_drivers(backend, [str(p["alert_id"]) for p in primaries.values()])
+    usage_ids = [str(p["alert_id"]) for p in primaries.values() if p.get("domain") == "usage"]
+    concentrations = read_concentration(backend, usage_ids)
     rendered: dict[str, Chart] = {}
     if charts:
         try:
@@ -324,6 +338,7 @@ def incident_views(
             chart_svg=Markup(chart.svg) if chart and chart.svg else None,  # noqa: S704 - safe_svg checked it
             chart_note="" if chart else "no chart: nothing to draw for this alert",
             drivers_summary=str(p.get("drivers_summary") or ""),
+            concentration=_concentration_text(concentrations.get(str(p["alert_id"])), p.get("unit")),
         )
         (held if is_held else posted).append(view)
     order = lambda v: (severity_rank(v.severity), v.domain, v.title)  # noqa: E731

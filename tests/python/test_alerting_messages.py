@@ -40,7 +40,17 @@ from alerting.message import (
     block_lines,
     plain,
 )
-from alerting.model import Alert, CostComponent, DeliveryState, Digest, Driver, Message, group_incidents
+from alerting.model import (
+    Alert,
+    Concentration,
+    CostComponent,
+    DeliveryState,
+    Digest,
+    Driver,
+    Message,
+    TopUser,
+    group_incidents,
+)
 from alerting.planning import plan_digests
 from alerting.render import slack, text
 from alerting.render.slack import Limits
@@ -895,3 +905,69 @@ def test_missing_day_without_held_alerts_does_not_say_zero_held() -> None:
     out = text.render(compose_data_health(health_alert(0.0), held=0))
     assert "no rows loaded (expected 41,000 for a Sunday)" in out
     assert "held" not in out and "release --date" not in out
+
+
+# --- usage concentration drill-down (fct_usage_alert_concentration + fct_usage_alert_top_users) --------
+
+
+def concentration(uses: bool, top: tuple[TopUser, ...] = (), **kw: object) -> Concentration:
+    base: dict[str, object] = dict(
+        uses_drilldown=uses, users_moving_with_change=412, users_for_half_of_change=3, top_users_n=5,
+        top_users_share_of_change=0.62, new_users=30, new_user_share_of_change=0.12, dominant_tier="Free",
+        dominant_tier_share=1.0, top_users=top,
+    )  # fmt: skip
+    base.update(kw)
+    return Concentration(**base)  # type: ignore[arg-type]
+
+
+TOP = (
+    TopUser(rank=1, lt_id="lt_0123456789abcdef", delta=600_000.0, share_of_change=0.42, is_new_user=True),
+    TopUser(rank=2, lt_id="lt_fedcba9876543210", delta=200_000.0, share_of_change=0.14, is_new_user=False),
+    TopUser(rank=3, lt_id="short", delta=50_000.0, share_of_change=0.035, is_new_user=False),
+    TopUser(rank=4, lt_id="lt_4444444444", delta=30_000.0, share_of_change=0.021, is_new_user=False),
+)
+TIER_DRIVER = drivers(("tier", "Free", 4_497_947.0, 3_068_455.0, 1.0))
+
+
+def drivers_or_users_line(alert: Alert) -> str:
+    [found] = [ln for ln in text.render(body_of([alert])).splitlines() if ln.startswith(("Drivers: ", "Users: "))]
+    return found
+
+
+def test_concentration_replaces_the_one_tier_drivers_for_free() -> None:
+    free = dataclasses.replace(with_drivers(usage_alert("f"), TIER_DRIVER), concentration=concentration(True, TOP))
+    assert drivers_or_users_line(free) == (
+        "Users: 412 users moved with the change, 3 make half of it; top 5 users 62% of the change"
+        " (lt_01234… +600,000 (42%, new); lt_fedcb… +200,000 (14%); short +50,000 (4%));"
+        " new users (first seen recently): 30, 12% of the change"
+    )
+    assert "Free (tier)" not in text.render(body_of([free]))
+
+
+def test_a_paying_segment_with_mixed_tiers_keeps_the_tier_drivers() -> None:
+    """Below 95 % in one tier (the mart says uses_concentration_drilldown = false): tiers stay."""
+    tiers = drivers(("tier", "Pro", 120.0, 80.0, 0.8), ("tier", "Lite", 40.0, 30.0, 0.2))
+    mixed = concentration(False, TOP, dominant_tier="Pro", dominant_tier_share=0.94)
+    paying = dataclasses.replace(with_drivers(usage_alert("p", scope="paying"), tiers), concentration=mixed)
+    line_ = drivers_or_users_line(paying)
+    assert line_.startswith("Drivers: Pro (tier)") and "Lite (tier)" in line_ and "Users:" not in line_
+    one_tier = dataclasses.replace(paying, concentration=dataclasses.replace(mixed, uses_drilldown=True))
+    assert drivers_or_users_line(one_tier).startswith("Users: 412 users moved with the change")
+
+
+def test_concentration_without_top_users_or_shares_still_reads() -> None:
+    bare = concentration(True, (), top_users_share_of_change=None, users_for_half_of_change=None, new_users=None)
+    alert = dataclasses.replace(usage_alert("f"), concentration=bare)
+    assert drivers_or_users_line(alert) == "Users: 412 users moved with the change"
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_lt_id_is_inert(name: str) -> None:
+    hostile = (TopUser(rank=1, lt_id=name + "\n> Action: ignore", delta=1.0, share_of_change=1.0),)
+    alert = dataclasses.replace(usage_alert("x"), concentration=concentration(True, hostile))
+    messages = build_messages(digest([alert]))
+    for text_ in all_mrkdwn(messages):
+        assert "<" not in text_ and ">" not in text_, text_
+    for text_ in all_mrkdwn(messages, plain_too=False):
+        assert not re.search(r"&(?!amp;|lt;|gt;)", text_), text_
+    assert not any(ln.startswith("Action: ignore") for ln in text.render(body_of([alert])).splitlines())

@@ -66,3 +66,29 @@ def test_real_marts_dry_run_then_post_once(real_copy: tuple[Path, dt.date], caps
         assert len(server.requests) == posted
     err = capsys.readouterr().err
     assert FAKE_TOKEN not in err
+
+
+def test_real_marts_free_alert_says_who_moved_it(
+    test_duckdb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A free usage alert on the test build: the dry run shows the concentration line, not 'Free (tier)'."""
+    path = tmp_path / "real.duckdb"
+    shutil.copy(test_duckdb, path)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        row = con.execute(
+            "select a.alert_date, c.users_moving_with_change, c.top_users_n from main_marts.fct_alerts a"
+            " join main_marts.fct_usage_alert_concentration c using (alert_id)"
+            " where a.scope = 'free' and a.is_postable and a.is_incident_primary and c.uses_concentration_drilldown"
+            " order by a.alert_date desc limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row, "the test build has no postable free usage alert"
+    day, moving, top_n = row
+    args = ["run", "--date", day.isoformat(), "--cost-finalisation-days", str(FINALISATION_DAYS), "--dry-run"]
+    assert main(args, {"LTX_DUCKDB_PATH": str(path)}) == 0
+    out = capsys.readouterr().out
+    assert f"Users: {moving:,} users moved with the change" in out
+    assert f"top {top_n} users " in out and "(first seen recently)" in out
+    assert "Free (tier)" not in out

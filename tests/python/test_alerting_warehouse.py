@@ -13,15 +13,16 @@ from google.cloud import bigquery
 from alerting.delivery_log import DeliveryLog, LogEntry
 from alerting.routing import parse_routing
 from alerting.runner import RunOptions, run
+from alerting.values import unit_for_metric
 from alerting.warehouse import (
     BigQueryBackend,
     WarehouseError,
     bq_parameter,
     config_from_env,
-    infer_unit,
     open_backend,
     read_alerts,
     read_drivers,
+    row_to_alert,
 )
 from tests.python.alerting_support import COST_DAY, DAY, create_marts, usage_alert
 
@@ -140,10 +141,12 @@ def test_bigquery_emulator_endpoint_uses_anonymous_credentials() -> None:
 @pytest.mark.parametrize(
     ("metric", "unit"),
     [("tokens", "tokens"), ("dau", "count"), ("idle_cost", "usd"), ("cost_per_request", "usd_per_request"),
-     ("failure_rate", "rate"), ("idle_inference_ratio", "ratio")],
+     ("failure_rate", "fraction"), ("idle_inference_ratio", "ratio"), ("rows", "rows")],
 )  # fmt: skip
 def test_infer_unit_when_the_mart_has_none(metric: str, unit: str) -> None:
-    assert infer_unit(metric) == unit
+    assert unit_for_metric(metric) == unit
+    row = {"alert_id": "a", "alert_date": "2026-11-22", "domain": "usage", "scope": "free", "metric": metric}
+    assert row_to_alert(row).unit == unit  # the warehouse reader falls back to the same function
 
 
 def test_drivers_table_is_optional(tmp_path: Path) -> None:

@@ -61,42 +61,9 @@ user_metric_days as (
 
 ),
 
-alert_window as (
-
-    select
-        alerts.dt,
-        alerts.segment,
-        alerts.metric,
-        alerts.baseline_points,
-        alerts.delta as segment_delta,
-        user_metric_days.lt_id,
-        case when user_metric_days.dt = alerts.dt then user_metric_days.value else 0 end as value_on_day,
-        case when user_metric_days.dt < alerts.dt then user_metric_days.value else 0 end as value_in_baseline,
-        case when user_metric_days.dt = alerts.dt then user_metric_days.tier end as tier_on_day
-
-    from alerts
-    inner join user_metric_days
-        on
-            alerts.segment = user_metric_days.segment
-            and alerts.metric = user_metric_days.metric
-            and {{ same_weekday_baseline('user_metric_days.dt', 'alerts.dt', include_day=true) }}
-
-),
-
 per_user as (
 
-    select
-        dt,
-        segment,
-        metric,
-        lt_id,
-        max(segment_delta) as segment_delta,
-        max(tier_on_day) as tier,
-        sum(value_on_day) as value,
-        sum(value_in_baseline) / max(baseline_points) as baseline_mean
-
-    from alert_window
-    group by dt, segment, metric, lt_id
+    {{ alert_segment_window('alerts', 'user_metric_days', ['lt_id'], on_day_columns=['tier']) }}
 
 ),
 

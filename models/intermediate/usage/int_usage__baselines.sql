@@ -14,9 +14,10 @@
     range has a value). Classic statistics (mean, sample standard deviation)
     and robust ones (median, MAD, outliers by modified z-score) side by side.
 
-    Robust scale: 1.4826 x MAD (so that it estimates sigma for normal data);
-    when MAD = 0, 1.253314 x mean absolute deviation from the median; when
-    both are 0 (all points equal) there is no robust scale and no outlier. -#}
+    Robust scale (macro robust_baseline_ctes): 1.4826 x MAD (so that it
+    estimates sigma for normal data); when MAD = 0, 1.253314 x mean absolute
+    deviation from the median; when both are 0 (all points equal) there is no
+    robust scale and no outlier. -#}
 {%- set lookback = 7 * (var('baseline_weeks') | int) -%}
 
 with
@@ -57,33 +58,7 @@ baseline_points as (
 
 ),
 
-medians as (
-
-    {{ exact_median('baseline_points', 'baseline_value', ['dt', 'segment', 'metric'], 'baseline_median') }}
-
-),
-
-deviations as (
-
-    select
-        baseline_points.*,
-        abs(baseline_points.baseline_value - medians.baseline_median) as abs_deviation,
-        medians.baseline_median
-
-    from baseline_points
-    inner join medians
-        on
-            baseline_points.dt = medians.dt
-            and baseline_points.segment = medians.segment
-            and baseline_points.metric = medians.metric
-
-),
-
-mads as (
-
-    {{ exact_median('deviations', 'abs_deviation', ['dt', 'segment', 'metric'], 'baseline_mad') }}
-
-),
+{{ robust_baseline_ctes('baseline_points', 'baseline_value', ['dt', 'segment', 'metric']) }},
 
 classic as (
 
@@ -91,79 +66,65 @@ classic as (
         dt,
         segment,
         metric,
-        count(*) as baseline_points,
         avg(baseline_value) as baseline_mean,
-        stddev_samp(baseline_value) as baseline_stddev,
-        avg(abs_deviation) as baseline_mean_abs_deviation,
-        max(baseline_median) as baseline_median
+        stddev_samp(baseline_value) as baseline_stddev
 
-    from deviations
+    from baseline_points
     group by dt, segment, metric
-
-),
-
-scaled as (
-
-    select
-        classic.*,
-        mads.baseline_mad,
-        case
-            when mads.baseline_mad > 0 then 1.4826 * mads.baseline_mad
-            when classic.baseline_mean_abs_deviation > 0 then 1.253314 * classic.baseline_mean_abs_deviation
-        end as robust_scale
-
-    from classic
-    inner join mads
-        on
-            classic.dt = mads.dt
-            and classic.segment = mads.segment
-            and classic.metric = mads.metric
 
 ),
 
 outliers as (
 
     select
-        deviations.dt,
-        deviations.segment,
-        deviations.metric,
+        robust_deviations.dt,
+        robust_deviations.segment,
+        robust_deviations.metric,
         sum(
             case
-                when deviations.abs_deviation / scaled.robust_scale > {{ var('baseline_outlier_robust_z') }} then 1
+                when
+                    robust_deviations.abs_deviation / robust_baselines.robust_scale
+                    > {{ var('baseline_outlier_robust_z') }}
+                    then 1
                 else 0
             end
         ) as baseline_outlier_points
 
-    from deviations
-    inner join scaled
+    from robust_deviations
+    inner join robust_baselines
         on
-            deviations.dt = scaled.dt
-            and deviations.segment = scaled.segment
-            and deviations.metric = scaled.metric
-    group by deviations.dt, deviations.segment, deviations.metric
+            robust_deviations.dt = robust_baselines.dt
+            and robust_deviations.segment = robust_baselines.segment
+            and robust_deviations.metric = robust_baselines.metric
+    group by robust_deviations.dt, robust_deviations.segment, robust_deviations.metric
 
 ),
 
 final as (
 
     select
-        scaled.dt,
-        scaled.segment,
-        scaled.metric,
-        scaled.baseline_points,
-        scaled.baseline_mean,
-        scaled.baseline_stddev,
-        scaled.baseline_median,
-        scaled.baseline_mad,
-        scaled.robust_scale as baseline_robust_scale,
+        robust_baselines.dt,
+        robust_baselines.segment,
+        robust_baselines.metric,
+        robust_baselines.points as baseline_points,
+        classic.baseline_mean,
+        classic.baseline_stddev,
+        robust_baselines.median_value as baseline_median,
+        robust_baselines.mad as baseline_mad,
+        robust_baselines.robust_scale as baseline_robust_scale,
         outliers.baseline_outlier_points
 
-    from scaled
+    from robust_baselines
+    inner join classic
+        on
+            robust_baselines.dt = classic.dt
+            and robust_baselines.segment = classic.segment
+            and robust_baselines.metric = classic.metric
     inner join outliers
         on
-            scaled.dt = outliers.dt
-            and scaled.segment = outliers.segment
-            and scaled.metric = outliers.metric
+            robust_baselines.dt = outliers.dt
+            and robust_baselines.segment = outliers.segment
+            and robust_baselines.metric = outliers.metric
 
 )
 

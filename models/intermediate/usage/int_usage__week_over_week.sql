@@ -84,56 +84,7 @@ change_points as (
 
 ),
 
-medians as (
-
-    {{ exact_median('change_points', 'week_change', ['dt', 'segment', 'metric'], 'change_median') }}
-
-),
-
-deviations as (
-
-    select
-        change_points.dt,
-        change_points.segment,
-        change_points.metric,
-        medians.change_median,
-        abs(change_points.week_change - medians.change_median) as abs_deviation
-
-    from change_points
-    inner join medians
-        on
-            change_points.dt = medians.dt
-            and change_points.segment = medians.segment
-            and change_points.metric = medians.metric
-
-),
-
-mads as (
-
-    {{ exact_median('deviations', 'abs_deviation', ['dt', 'segment', 'metric'], 'change_mad') }}
-
-),
-
-baselines as (
-
-    select
-        deviations.dt,
-        deviations.segment,
-        deviations.metric,
-        count(*) as wow_baseline_points,
-        max(deviations.change_median) as wow_baseline_median,
-        max(mads.change_mad) as wow_baseline_mad,
-        avg(deviations.abs_deviation) as mean_abs_deviation
-
-    from deviations
-    inner join mads
-        on
-            deviations.dt = mads.dt
-            and deviations.segment = mads.segment
-            and deviations.metric = mads.metric
-    group by deviations.dt, deviations.segment, deviations.metric
-
-),
+{{ robust_baseline_ctes('change_points', 'week_change', ['dt', 'segment', 'metric']) }},
 
 joined as (
 
@@ -144,12 +95,9 @@ joined as (
         targets.value,
         weekly_changes.previous_week_value as wow_previous_value,
         weekly_changes.week_change as wow_change,
-        coalesce(baselines.wow_baseline_points, 0) as wow_baseline_points,
-        baselines.wow_baseline_median,
-        case
-            when baselines.wow_baseline_mad > 0 then 1.4826 * baselines.wow_baseline_mad
-            when baselines.mean_abs_deviation > 0 then 1.253314 * baselines.mean_abs_deviation
-        end as wow_baseline_scale
+        coalesce(robust_baselines.points, 0) as wow_baseline_points,
+        robust_baselines.median_value as wow_baseline_median,
+        robust_baselines.robust_scale as wow_baseline_scale
 
     from targets
     left join weekly_changes
@@ -157,11 +105,11 @@ joined as (
             targets.dt = weekly_changes.dt
             and targets.segment = weekly_changes.segment
             and targets.metric = weekly_changes.metric
-    left join baselines
+    left join robust_baselines
         on
-            targets.dt = baselines.dt
-            and targets.segment = baselines.segment
-            and targets.metric = baselines.metric
+            targets.dt = robust_baselines.dt
+            and targets.segment = robust_baselines.segment
+            and targets.metric = robust_baselines.metric
 
 ),
 

@@ -18,7 +18,8 @@
     `uses_concentration_drilldown`: this is the drill-down to show instead of
     the tier breakdown - always for `free` (its tier breakdown can only say
     "Free"), and for `heavy` / `paying` when one tier holds at least
-    `usage_concentration_tier_share` of the day's value. Enterprise segments
+    `usage_concentration_tier_share` of the day's value (the dominant tier:
+    int_usage__alert_dominant_tiers). Enterprise segments
     keep the organisation drill-down (false). Sparse (alert days only): the
     reprocess window is deleted first. Shares are fractions of the segment's
     delta (null when it is 0; a zero part is 0, never -0). -#}
@@ -90,51 +91,12 @@ per_alert as (
 
 ),
 
-tier_values as (
-
-    select
-        dt,
-        segment,
-        metric,
-        tier,
-        sum(value) as tier_value,
-        row_number() over (partition by dt, segment, metric order by sum(value) desc, tier) as tier_rank
-
-    from user_deltas
-    where tier is not null
-    group by dt, segment, metric, tier
-
-),
-
-tier_totals as (
-
-    select
-        dt,
-        segment,
-        metric,
-        sum(tier_value) as total_value
-
-    from tier_values
-    group by dt, segment, metric
-
-),
-
 dominant_tiers as (
 
-    select
-        tier_values.dt,
-        tier_values.segment,
-        tier_values.metric,
-        tier_values.tier as dominant_tier,
-        {{ safe_divide('tier_values.tier_value', 'tier_totals.total_value') }} as dominant_tier_share
-
-    from tier_values
-    inner join tier_totals
-        on
-            tier_values.dt = tier_totals.dt
-            and tier_values.segment = tier_totals.segment
-            and tier_values.metric = tier_totals.metric
-    where tier_values.tier_rank = 1
+    select * from {{ ref('int_usage__alert_dominant_tiers') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date() }}
+    {% endif %}
 
 ),
 

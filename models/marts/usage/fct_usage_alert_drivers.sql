@@ -41,42 +41,9 @@ contributor_days as (
 
 ),
 
-alert_window as (
-
-    select
-        alerts.dt,
-        alerts.segment,
-        alerts.metric,
-        alerts.baseline_points,
-        alerts.delta as segment_delta,
-        contributor_days.contributor_type,
-        contributor_days.contributor,
-        case when contributor_days.dt = alerts.dt then contributor_days.value else 0 end as value_on_day,
-        case when contributor_days.dt < alerts.dt then contributor_days.value else 0 end as value_in_baseline
-
-    from alerts
-    inner join contributor_days
-        on
-            alerts.segment = contributor_days.segment
-            and alerts.metric = contributor_days.metric
-            and {{ same_weekday_baseline('contributor_days.dt', 'alerts.dt', include_day=true) }}
-
-),
-
 per_contributor as (
 
-    select
-        dt,
-        segment,
-        metric,
-        contributor_type,
-        contributor,
-        max(segment_delta) as segment_delta,
-        sum(value_on_day) as value,
-        sum(value_in_baseline) / max(baseline_points) as baseline_mean
-
-    from alert_window
-    group by 1, 2, 3, 4, 5
+    {{ alert_segment_window('alerts', 'contributor_days', ['contributor_type', 'contributor']) }}
 
 ),
 

@@ -73,9 +73,7 @@ def _date(text: str) -> dt.date:
 
 def labels_from_truth(truth: dict, last_cost_day: dt.date | None = None) -> list[Label]:
     """Every labelled event of ground_truth.json; cost anomalies after `last_cost_day` are left out."""
-    labels = [
-        Label("usage", _date(a["dt"]), a["segment"], a["kind"]) for a in truth.get("usage_anomalies", [])
-    ]
+    labels = [Label("usage", _date(a["dt"]), a["segment"], a["kind"]) for a in truth.get("usage_anomalies", [])]
     labels += [
         Label("usage", _date(s["start"]), s["segment"], "level_shift", _date(s["end"]))
         for s in truth.get("usage_level_shifts", [])

@@ -177,3 +177,21 @@ def test_evaluate_scores_both_policies_per_domain(marts: duckdb.DuckDBPyConnecti
     assert result["current"]["data_health"]["recall"] == 1.0
     assert result["old"]["data_health"]["recall"] == 0.0
     assert result["old"]["gpu_cost"]["precision"] == 0.0  # a cost post with no cost label
+
+
+def test_old_rule_vars_undo_exactly_the_weekday_change() -> None:
+    import yaml
+
+    from ltx_synth.old_rules import NEW_RULES, old_rule_vars
+
+    project = yaml.safe_load((Path(__file__).parents[2] / "dbt_project.yml").read_text())
+    shipped = project["vars"]["alert_rules"]
+    old = old_rule_vars(project, "2026-11-23")
+    assert old["run_date"] == "2026-11-23"
+    assert old["alert_rules"]["cost_zscore"]["baseline_kind"] == "rolling"
+    assert old["alert_rules"]["day_over_day_jump"]["baseline_kind"] == "previous_day"
+    assert "idle_without_traffic" not in old["alert_rules"]
+    changed = {k for k in shipped if k not in old["alert_rules"] or old["alert_rules"][k] != shipped[k]}
+    assert changed == {"cost_zscore", "day_over_day_jump"} | (set(NEW_RULES) & set(shipped))
+    assert "idle_without_traffic" in changed
+    assert shipped["cost_zscore"]["baseline_kind"] == "same_weekday"  # the project itself is untouched

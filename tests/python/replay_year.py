@@ -7,9 +7,10 @@ for every usage day of the window against the loopback Slack server of the tests
 no token), with the shipped lifecycle defaults (`LifecycleConfig()`: repeats within 7 days go
 to the thread, resolved after 3 quiet days). The marts are the final build's, so a day is
 judged as it looks at the end (no late data except what the marts already say). An incident
-counts as a top-level post when any of its alerts was logged with kind `post`; the result is
-scored like `ltx_synth.evaluate_incidents` (same labels, same matching). A development
-command (it needs the tests' loopback server), not a test: a year takes ~3 minutes.
+counts as a top-level post when any of its alerts was logged as a thread root (kind `post` or
+`data_health`); the result is scored like `ltx_synth.evaluate_incidents` (same labels, same
+matching). A development command (it needs the tests' loopback server), not a test: a year
+takes ~2 minutes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from alerting.delivery_log import OPENING_KINDS
 from alerting.lifecycle import LifecycleConfig
 from ltx_synth.evaluate_incidents import DOMAINS, Post, labels_from_truth, last_finalised_cost_day, score
 from ltx_synth.generate import GROUND_TRUTH_FILE
@@ -43,7 +45,7 @@ def replay(duckdb_path: Path, first: dt.date, last: dt.date) -> tuple[list[Post]
                     raise SystemExit(f"run for {day} failed: {report.failures}")
                 day += dt.timedelta(days=1)
             top, replies = len(slack.top_level()), len(slack.replies())
-        posted = {e["incident_id"] for e in log_entries(db, ("post",)) if e["incident_id"]}
+        posted = {e["incident_id"] for e in log_entries(db, tuple(OPENING_KINDS)) if e["incident_id"]}
         with duckdb.connect(str(db), read_only=True) as con:
             rows = con.execute(
                 "select domain, alert_date, scope, severity, incident_id from main_marts.fct_alert_incidents"

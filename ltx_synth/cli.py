@@ -32,6 +32,13 @@ def _level_shift(text: str) -> tuple[str, str, dt.date, int, float]:
     return shift
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m ltx_synth",
@@ -99,6 +106,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="SEGMENT:METRIC:FIRST_DAY:DAYS:FACTOR",
         help="sustained usage level shift, e.g. free:tokens:2026-06-01:28:0.55 (dau: factor < 1); repeatable",
     )
+    scen.add_argument(
+        "--partial-last-day",
+        type=_fraction,
+        metavar="FRACTION",
+        help="the last day's usage file keeps only this fraction of its users (a partial load, "
+        "labelled partial_loads), e.g. 0.4",
+    )
     bad = p.add_argument_group("corruptions (tests prove these fail the build)")
     bad.add_argument("--duplicate-user-day", action="store_true")
     bad.add_argument("--negative-cost", action="store_true")
@@ -124,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         studio_idle_spike=a.studio_idle_spike,
         api_outage=a.api_outage,
         usage_level_shifts=tuple(a.usage_level_shift),
+        partial_last_day=a.partial_last_day,
         duplicate_user_day=a.duplicate_user_day,
         negative_cost=a.negative_cost,
         double_idle_attribution=a.double_idle_attribution,

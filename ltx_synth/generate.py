@@ -122,6 +122,9 @@ class Config:
     # usage level shifts: (segment, metric, first day, days, factor); metric dau (factor < 1),
     # tokens, image_generations or video_generations; labelled in ground_truth.json
     usage_level_shifts: tuple[tuple[str, str, dt.date, int, float], ...] = ()
+    # a partial load: the last day's usage file keeps only this fraction of its users
+    # (lt_id number mod 100 < fraction x 100); labelled in ground_truth.json as partial_loads
+    partial_last_day: float | None = None
     # corruption switches, used by tests that prove bad input fails the build
     duplicate_user_day: bool = False
     negative_cost: bool = False
@@ -305,7 +308,15 @@ def usage_day(
     )
     if cfg.duplicate_user_day and day == cfg.end_date and n:
         table = pa.concat_tables([table, table.slice(0, 1)])
+    if cfg.partial_last_day is not None and day == cfg.end_date:
+        table = table.filter(pa.array(_kept_in_partial_load(pop.lt_id[idx], cfg.partial_last_day)))
     return table
+
+
+def _kept_in_partial_load(lt_ids: np.ndarray, fraction: float) -> np.ndarray:
+    """Rows a partial load keeps: users whose number mod 100 is below fraction x 100."""
+    numbers = np.array([int(x[1:]) for x in lt_ids], dtype=np.int64)
+    return numbers % 100 < round(fraction * 100)
 
 
 def plan_cost_anomalies(cfg: Config, rng: np.random.Generator) -> list[dict]:
@@ -578,5 +589,9 @@ def generate(cfg: Config, out: Path) -> dict:
     }
     if level_shifts:
         summary["usage_level_shifts"] = level_shifts
+    if cfg.partial_last_day is not None:
+        summary["partial_loads"] = [
+            {"dt": cfg.end_date.isoformat(), "source": "usage", "fraction": cfg.partial_last_day}
+        ]
     (out / GROUND_TRUTH_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -226,3 +226,22 @@ def test_scenario_switches_are_labelled_and_do_what_they_say(tmp_path: Path) -> 
     assert requests(monday, "api", spike) > 3 * requests(monday - dt.timedelta(days=7), "api", spike)
     # Studio weekends at half the weekday level
     assert requests(dt.date(2026, 11, 15), "studio") < 0.7 * requests(dt.date(2026, 11, 13), "studio")
+
+
+def test_partial_last_day_keeps_a_fraction_of_the_last_days_users_and_labels_it(tmp_path: Path) -> None:
+    end = dt.date(2026, 11, 22)
+    cfg = Config(seed=3, end_date=end, days=5, users=2000, gpu_requests_per_day=30)
+    full = generate(cfg, tmp_path / "full")
+    part = generate(Config(**{**cfg.__dict__, "partial_last_day": 0.4}), tmp_path / "part")
+    assert "partial_loads" not in full  # off by default: the default output is unchanged
+    assert part["partial_loads"] == [{"dt": "2026-11-22", "source": "usage", "fraction": 0.4}]
+    usage = "ltxstudio_agg_user_date"
+    for f in sorted((tmp_path / "full").rglob("*.parquet")):
+        rel = f.relative_to(tmp_path / "full")
+        if rel != Path(usage, f"{end.isoformat()}.parquet"):
+            assert f.read_bytes() == (tmp_path / "part" / rel).read_bytes(), rel  # every other file identical
+    kept = pq.read_table(tmp_path / "part" / usage / f"{end.isoformat()}.parquet").to_pylist()
+    whole = pq.read_table(tmp_path / "full" / usage / f"{end.isoformat()}.parquet").to_pylist()
+    # exactly the users whose number mod 100 is below 40, rows unchanged
+    assert kept == [r for r in whole if int(r["lt_id"][1:]) % 100 < 40]
+    assert 0.3 < len(kept) / len(whole) < 0.5

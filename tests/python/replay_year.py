@@ -1,0 +1,85 @@
+"""Top-level posts after the thread lifecycle: replay `alerting run` morning by morning on built marts.
+
+``python -m tests.python.replay_year --raw-dir DIR --duckdb FILE [--from D] [--to D]``
+
+Copies the DuckDB file (the delivery log is written into the copy), then runs the real runner
+for every usage day of the window against the loopback Slack server of the tests (no network,
+no token), with the shipped lifecycle defaults (`LifecycleConfig()`: repeats within 7 days go
+to the thread, resolved after 3 quiet days). The marts are the final build's, so a day is
+judged as it looks at the end (no late data except what the marts already say). An incident
+counts as a top-level post when any of its alerts was logged as a thread root (kind `post` or
+`data_health`); the result is scored like `ltx_synth.evaluate_incidents` (same labels, same
+matching). A development command (it needs the tests' loopback server), not a test: a year
+takes ~2 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from alerting.delivery_log import OPENING_KINDS
+from alerting.lifecycle import LifecycleConfig
+from ltx_synth.evaluate_incidents import DOMAINS, Post, labels_from_truth, last_finalised_cost_day, score
+from ltx_synth.generate import GROUND_TRUTH_FILE
+from tests.python.alerting_support import fake_slack, log_entries
+from tests.python.delivery_support import run_day
+
+
+def replay(duckdb_path: Path, first: dt.date, last: dt.date) -> tuple[list[Post], int, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "replay.duckdb"
+        shutil.copy(duckdb_path, db)
+        with fake_slack() as slack:
+            day = first
+            while day <= last:
+                report = run_day(db, slack.url, day, lifecycle=LifecycleConfig())
+                if not report.ok:
+                    raise SystemExit(f"run for {day} failed: {report.failures}")
+                day += dt.timedelta(days=1)
+            top, replies = len(slack.top_level()), len(slack.replies())
+        posted = {e["incident_id"] for e in log_entries(db, tuple(OPENING_KINDS)) if e["incident_id"]}
+        with duckdb.connect(str(db), read_only=True) as con:
+            rows = con.execute(
+                "select domain, alert_date, scope, severity, incident_id from main_marts.fct_alert_incidents"
+            ).fetchall()
+    return [Post(*r) for r in rows if r[4] in posted], top, replies
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.python.replay_year", description=__doc__.split("\n\n")[0])
+    p.add_argument("--raw-dir", required=True)
+    p.add_argument("--duckdb", required=True, type=Path)
+    p.add_argument("--from", dest="start", type=dt.date.fromisoformat)
+    p.add_argument("--to", dest="end", type=dt.date.fromisoformat)
+    a = p.parse_args(argv)
+    truth = json.loads((Path(a.raw_dir) / GROUND_TRUTH_FILE).read_text())
+    start = a.start or dt.date.fromisoformat(truth["start_date"])
+    end = a.end or dt.date.fromisoformat(truth["end_date"])
+    with duckdb.connect(str(a.duckdb), read_only=True) as con:
+        last_cost_day = last_finalised_cost_day(con)
+    # the run for usage day D also reports cost day D - 2 (the last finalised cost day for D = end)
+    posts, top, replies = replay(a.duckdb, start, end)
+    labels = labels_from_truth(truth, last_cost_day)
+    result = {
+        "window": [start.isoformat(), end.isoformat()],
+        "slack_messages": {"top_level": top, "thread_replies": replies},
+        "top_level_incidents": {
+            d: score([x for x in posts if x.domain == d], [lb for lb in labels if lb.domain == d], start, end)
+            for d in DOMAINS
+        },
+    }
+    json.dump(result, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

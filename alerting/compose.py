@@ -169,6 +169,9 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
         if i:
             spans.append(t("; "))
         spans += part
+    # no request at all (an outage): every endpoint / model / org fell to zero, the largest one
+    # "drove" the fall only by being the largest - nobody is named
+    no_traffic = volume is not None and values.finite(volume.pct_change) and (volume.pct_change or 0.0) <= -1.0
     named = sorted(
         (
             c
@@ -177,6 +180,8 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
         ),
         key=lambda c: -(c.share_of_change or 0.0),
     )
+    if no_traffic:
+        named = [c for c in named if c.component not in ("request_volume", "request_rate")]
     for c in named[:2]:
         spans += [
             t("; driven by "),

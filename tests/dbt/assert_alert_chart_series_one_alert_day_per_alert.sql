@@ -1,6 +1,6 @@
 {#- Every usage / GPU-cost alert's chart has exactly one alert-day point, no
     point after the alert day, and (usage) as many baseline points as the
-    alert's baseline counted. -#}
+    alert's baseline counted (previous_week: the one same weekday last week). -#}
 
 with
 
@@ -44,7 +44,10 @@ checked as (
         per_alert.alert_day_points,
         per_alert.baseline_points,
         per_alert.future_points,
-        usage_points.baseline_points as expected_baseline_points
+        case
+            when alerts.baseline_kind = 'previous_week' then 1
+            else usage_points.baseline_points
+        end as expected_baseline_points
 
     from alerts
     left join per_alert

@@ -2,8 +2,14 @@
 -- severity of its |z|, computed here with the playbook's band edges written out
 -- (not the severity_from_z macro): notice 2 < |z| <= 3, warning 3 < |z| <= 4.5,
 -- critical > 4.5, for both domains. Fails too when the vars no longer hold
--- these bands (update both together).
+-- these bands (update both together). A z rule declared with a fixed
+-- `severity` (usage_week_over_week_shift: notice) has that severity and a |z|
+-- above its own threshold instead.
 {{ config(severity='error') }}
+{%- set fixed = {} -%}
+{%- for name, rule in var('alert_rules').items() if rule.get('severity') -%}
+    {%- do fixed.update({name: rule['severity']}) -%}
+{%- endfor %}
 
 with
 
@@ -21,6 +27,10 @@ expected as (
         z_score,
         severity,
         case
+            {%- for name, severity in fixed.items() %}
+                when rule = '{{ name }}' and abs(z_score) > threshold + 1e-9 then '{{ severity }}'
+                when rule = '{{ name }}' then 'not an alert'
+            {%- endfor %}
             when abs(z_score) > 4.5 + 1e-9 then 'critical'
             when abs(z_score) > 3 + 1e-9 then 'warning'
             when abs(z_score) > 2 + 1e-9 then 'notice'

@@ -82,15 +82,16 @@ def expected_infra_weekday(
     """Weekday-aware infra_cost comparisons (dbt vars cost_weekday_baseline_* / cost_dod_*).
 
     z: the same-weekday mean over the last `weeks` weeks, scaled by the pooled within-weekday
-    sigma of all days of those weeks x sqrt(1 + 1/n). Day-over-day: the median of the same
-    weekday transition's ratios (value / previous day) over the last `dod_weeks` weeks."""
+    sigma of all days of those weeks x sqrt(1 + 1/n); days without a customer request (outages) are
+    left out of both. Day-over-day: the median of the same weekday transition's ratios
+    (value / previous day) over the last `dod_weeks` weeks."""
     out = {}
     for (day, vertical), r in daily.items():
         value = r["infra_cost"]
         groups: dict[int, list[float]] = defaultdict(list)
         for k in range(1, 7 * weeks + 1):
             h = (day - dt.timedelta(days=k), vertical)
-            if h in daily:
+            if h in daily and daily[h].get("requests", 0) > 0:
                 groups[k % 7].append(daily[h]["infra_cost"])
         same = groups.get(0, [])
         df = sum(len(g) - 1 for g in groups.values() if len(g) > 1)

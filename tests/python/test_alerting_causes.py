@@ -1,7 +1,8 @@
 """Cost causes from the marts: fct_gpu_cost_decomposition rows (helper H2's shape) -> the Cause line.
 
 Hand-computed cases: a one-organisation volume spike names the organisation; an idle spike on
-flat traffic names nobody; a day with idle cost and no traffic says requests fell 100 %.
+flat traffic names nobody; a day with idle cost and no traffic says requests fell 100 % and
+names no endpoint / model / organisation (they all fell to zero).
 """
 
 from __future__ import annotations
@@ -93,6 +94,26 @@ def test_idle_with_zero_traffic_says_requests_fell(tmp_path: Path) -> None:
     assert cause_of(tmp_path, "api", rows) == (
         "Cause: idle +$250.00 (250% of the change); requests -100.0% (-$150.00, -150% of the change)"
     )
+
+
+def test_no_traffic_names_no_endpoint_model_or_org(tmp_path: Path) -> None:
+    # the generated outage day: every request gone, the largest model / endpoint hold most of
+    # the (negative) change only because they were the largest - no contributor is named
+    change = -25.37  # requests -29.53, idle +4.16
+    rows = [
+        total("api", "request_volume", -29.53, change, 0.0, 118.0),
+        total("api", "request_rate", 0.0, change, 0.0, 118.0),
+        total("api", "idle", 4.16, change),
+        detail("api", "request_volume", "model", "ltxv-13b", -15.74, change),
+        detail("api", "request_volume", "endpoint", "/v1/text-to-video", -14.69, change),
+        detail("api", "idle", "gpu_type", "H100", 4.0, change),
+    ]
+    cause = cause_of(tmp_path, "api", rows)
+    assert cause == ("Cause: requests -100.0% (-$29.53, 116% of the change); idle +$4.16 (-16% of the change)"), cause
+    # the same rows with traffic left (-90 %) name the model that fell most
+    rows[0] = total("api", "request_volume", -29.53, change, 11.8, 118.0)
+    (tmp_path / "with_traffic").mkdir()
+    assert "driven by model ltxv-13b" in cause_of(tmp_path / "with_traffic", "api", rows)
 
 
 def test_without_the_mart_the_summary_stays(tmp_path: Path) -> None:

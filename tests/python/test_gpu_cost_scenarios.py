@@ -1,5 +1,9 @@
 """The cost scenarios of issue 12 on generated data: weekly seasonality, a one-org one-endpoint
 volume spike and a Studio idle spike on the same Monday, an API outage day (idle, no traffic).
+Issue 12's "Done when", on fct_alerts / fct_alert_incidents and on the messages of the dry run
+(`python -m alerting run --dry-run`): the spike day's API alerts are one incident whose message
+names the organisation; the Studio alerts one incident whose message names no process; ordinary
+Mondays raise at most 2 postable cost alerts; the outage day raises a postable alert.
 The decomposition names the organisation / endpoint for the volume spike and only idle for the
 Studio spike; the outage day builds (the attribution invariants account for idle no request can
 carry) and keeps metric rows; ordinary Mondays do not jump against the weekday-aware
@@ -8,6 +12,7 @@ day-over-day baseline while the raw day-over-day does."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -135,3 +140,136 @@ def test_ordinary_mondays_jump_raw_but_not_against_the_weekday_transition(built:
         [SPIKE_MONDAY],
     )[0][0]
     assert spike > 0.15  # the real Monday spike still stands out
+
+
+# --- issue 12 "Done when": fct_alerts, fct_alert_incidents and the messages people receive ---
+
+
+def _cost_day_sections(db: Path, cost_day: dt.date) -> dict[str, list[str]]:
+    """The dry run (`python -m alerting run --dry-run`) of the morning whose cost day is
+    ``cost_day``: {channel: [the Block Kit text of each incident section of its message]}."""
+    usage_day = cost_day + dt.timedelta(days=2)  # run date = usage day + 1, cost day = run date - 3
+    env = dbt_env(db.parent / "raw", db)
+    res = run(
+        [str(BIN / "python"), "-m", "alerting", "run", "--dry-run", "--target", "duckdb", "--date", str(usage_day)],
+        env=env,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert f"cost day {cost_day.isoformat()}" in res.stdout + res.stderr
+    sections: dict[str, list[str]] = {}
+    for chunk in res.stdout.split("===== ")[1:]:
+        head, _, body = chunk.partition(" =====\n")
+        if not head.endswith("· new message") or "--- Block Kit JSON ---" not in body:
+            continue
+        channel = head.split(" · ")[0]
+        payload = json.loads(body.split("--- Block Kit JSON ---\n", 1)[1])
+        sections.setdefault(channel, []).extend(
+            block["text"]["text"] for block in payload["blocks"] if block.get("type") == "section"
+        )
+    return sections
+
+
+def _incident_sections(sections: dict[str, list[str]], vertical_label: str) -> dict[str, list[str]]:
+    """Per channel, the sections whose headline is an incident of that vertical ('API', 'Studio')."""
+    found = {
+        channel: [text for text in texts if f"*{vertical_label} – " in text.split("\n", 1)[0]]
+        for channel, texts in sections.items()
+    }
+    return {channel: texts for channel, texts in found.items() if texts}
+
+
+def test_spike_day_api_alerts_are_one_incident_whose_message_names_the_organisation(built: Path) -> None:
+    incidents, alerts, postable = _rows(
+        built,
+        """select count(distinct incident_id), count(*), count(*) filter (where is_postable)
+           from main_marts.fct_alerts where domain = 'gpu_cost' and scope = 'api' and alert_date = ?""",
+        [SPIKE_MONDAY],
+    )[0]
+    assert incidents == 1 and postable >= 1
+    members = _rows(
+        built,
+        """select member_count from main_marts.fct_alert_incidents
+           where domain = 'gpu_cost' and scope = 'api' and alert_date = ?""",
+        [SPIKE_MONDAY],
+    )
+    assert members == [(alerts,)]
+    api = _incident_sections(_cost_day_sections(built, SPIKE_MONDAY), "API")
+    assert api, "the API incident of the spike day is in no message"
+    for channel, texts in api.items():
+        assert len(texts) == 1, f"{channel}: the API incident appears {len(texts)} times"
+        assert "Pixel Forge" in texts[0], texts[0]
+
+
+def test_studio_idle_spike_is_one_incident_whose_message_blames_no_process(built: Path) -> None:
+    incidents, alerts = _rows(
+        built,
+        """select count(distinct incident_id), count(*) filter (where is_postable)
+           from main_marts.fct_alerts where domain = 'gpu_cost' and scope = 'studio' and alert_date = ?""",
+        [SPIKE_MONDAY],
+    )[0]
+    assert incidents == 1 and alerts >= 3  # idle z, infra z, idle ratio, ... grouped
+    cause = _rows(
+        built,
+        """select cause from main_marts.fct_alert_incidents
+           where domain = 'gpu_cost' and scope = 'studio' and alert_date = ?""",
+        [SPIKE_MONDAY],
+    )
+    assert cause == [("idle_cost",)]
+    processes = [
+        p
+        for (p,) in _rows(
+            built,
+            """select distinct process_name from main_staging.stg_gpu_costs__request_costs
+               where vertical = 'studio' and process_name is not null""",
+        )
+    ]
+    assert len(processes) >= 3
+    studio = _incident_sections(_cost_day_sections(built, SPIKE_MONDAY), "Studio")
+    assert studio, "the Studio incident of the spike day is in no message"
+    for channel, texts in studio.items():
+        assert len(texts) == 1, f"{channel}: the Studio incident appears {len(texts)} times"
+        assert "Cause: idle" in texts[0], texts[0]
+        named = [p for p in processes if p in texts[0]]
+        assert not named and "process" not in texts[0].lower(), (named, texts[0])
+
+
+def test_ordinary_mondays_raise_at_most_two_postable_cost_alerts(built: Path) -> None:
+    truth = json.loads((built.parent / "raw" / "ground_truth.json").read_text())
+    labelled = sorted({dt.date.fromisoformat(a["dt"]) for a in truth["gpu_cost_anomalies"]})
+    assert SPIKE_MONDAY in labelled
+    mondays = [
+        d
+        for (d,) in _rows(
+            built,
+            """select distinct dt from main_intermediate.int_gpu_costs__metric_baselines
+               where dayofweek(dt) = 1 and weekday_z_score is not null and dt <= ?""",
+            [END],
+        )
+        if d not in labelled
+    ]
+    assert len(mondays) >= 5  # the weekday baselines judge several ordinary Mondays
+    postable = _rows(
+        built,
+        f"""select alert_date, scope, metric, rule from main_marts.fct_alerts
+            where domain = 'gpu_cost' and is_postable and dayofweek(alert_date) = 1
+              and alert_date not in ({", ".join("?" for _ in labelled)})""",
+        labelled,
+    )
+    assert len(postable) <= 2, postable
+
+
+def test_outage_day_raises_a_postable_api_alert_in_the_api_channel(built: Path) -> None:
+    rules = _rows(
+        built,
+        """select rule, severity from main_marts.fct_alerts
+           where domain = 'gpu_cost' and scope = 'api' and alert_date = ? and is_postable""",
+        [OUTAGE],
+    )
+    assert ("idle_without_traffic", "critical") in rules
+    api = _incident_sections(_cost_day_sections(built, OUTAGE), "API")
+    assert [channel for channel in api if "api" in channel], api
+    for texts in api.values():
+        [message] = texts
+        assert "CRITICAL" in message.split("\n", 1)[0]
+        assert "requests -100.0%" in message and "without a single request" in message, message
+        assert "driven by" not in message, message  # every endpoint / model / org fell to zero: nobody is named

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 
 {#- The one alert policy, over the candidates of every domain (unioned by
-    column name):
+    column name; usage has two models: the same-weekday rule and the
+    week-over-week rule that covers its blind spot):
       * holds: `hold_reason` is the first that applies of enterprise_weekend
         (playbook suppression), insufficient_baseline (the baseline has too
         few points), incomplete_data (a usage alert of a day whose `usage`
@@ -19,9 +20,9 @@ with
 
 candidates as (
 
-    {% for domain in ['usage', 'gpu_cost', 'data_health'] %}
+    {% for candidates in ['usage', 'usage_wow', 'gpu_cost', 'data_health'] %}
         select {{ alert_candidate_columns() | join(', ') }}
-        from {{ ref('int_alerts__' ~ domain ~ '_candidates') }}
+        from {{ ref('int_alerts__' ~ candidates ~ '_candidates') }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -19,10 +19,28 @@ metric_days as (
 
 ),
 
+outage_days as (
+
+    {#- a vertical's days without a single customer request (an outage; rule
+        idle_without_traffic reports those without any inference row) -#}
+    select
+        dt,
+        vertical
+
+    from metric_days
+    where metric = 'requests' and value = 0
+
+),
+
 weekday_points as (
 
     {#- the last `cost_weekday_baseline_weeks` weeks before the day, each point
-        tagged with its weekday (offset 0 = the day's own weekday) -#}
+        tagged with its weekday (offset 0 = the day's own weekday); outage days
+        are left out: one of them (inference 0, idle share doubled) would
+        inflate the pooled sigma for `cost_weekday_baseline_weeks` weeks and
+        blind the weekday z to a real spike (on the synthetic year an API
+        outage six weeks before a one-organisation volume spike kept its
+        inference z at 1.7) -#}
     select
         current_day.dt,
         current_day.vertical,
@@ -37,7 +55,11 @@ weekday_points as (
             and current_day.metric = history.metric
             and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -7 * weekday_weeks, 'current_day.dt') }} as date)
-    where history.value is not null
+    left join outage_days
+        on
+            history.dt = outage_days.dt
+            and history.vertical = outage_days.vertical
+    where history.value is not null and outage_days.dt is null
 
 ),
 

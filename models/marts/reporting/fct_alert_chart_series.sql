@@ -13,7 +13,8 @@
                 `chart_usage_weeks` weeks (13: the day + 12 weeks back,
                 zero-filled like the scores), `is_baseline_point` on the
                 `baseline_weeks` (10) same weekdays strictly before the day
-                that form the alert's mean and sigma;
+                that form the alert's mean and sigma (baseline_kind
+                previous_week: the same weekday last week);
       gpu_cost  the metric's last `chart_cost_days` (35) days of the
                 vertical, each with its own rolling baseline (mean, sample
                 stddev of the previous `cost_baseline_days` days) for the
@@ -94,9 +95,13 @@ usage_points as (
         cast(segment_days.value as {{ type_double() }}) as value,
         cast(null as {{ type_double() }}) as point_baseline_mean,
         cast(null as {{ type_double() }}) as point_baseline_stddev,
-        segment_days.dt < alerts.alert_date
-        and segment_days.dt >= cast({{ dbt.dateadd('day', -7 * baseline_weeks, 'alerts.alert_date') }} as date)
-            as is_baseline_point,
+        case
+            when alerts.baseline_kind = 'previous_week'
+                then segment_days.dt = cast({{ dbt.dateadd('day', -7, 'alerts.alert_date') }} as date)
+            else
+                segment_days.dt < alerts.alert_date
+                and segment_days.dt >= cast({{ dbt.dateadd('day', -7 * baseline_weeks, 'alerts.alert_date') }} as date)
+        end as is_baseline_point,
         segment_days.dt = alerts.alert_date as is_alert_day
 
     from alerts

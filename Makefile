@@ -105,7 +105,7 @@ test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit
 	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb
 
 test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest (all but the browser tests)
-	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser"
+	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser" --durations=12
 
 test-report: install chromium $(TEST_RAW_DIR)/ground_truth.json  ## the HTML report in headless Chromium (needs test-dbt's build)
 	@test -f $(TEST_DUCKDB) || $(MAKE) --no-print-directory test-dbt

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
+from alerting.model import as_date
 
 COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
@@ -121,19 +122,11 @@ def fallback_incident_id(domain: str, alert_date: dt.date, scope: str, direction
     return hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
 
 
-def _date(v: Any) -> dt.date:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
-
-
 def observation_from_row(row: Mapping[str, Any]) -> Observation:
     """A fct_alerts row -> Observation; older marts without the lifecycle columns get PLAN.md fallbacks."""
     domain = str(row.get("domain") or "unknown")
     scope = str(row.get("scope") or "")
-    alert_date = _date(row["alert_date"])
+    alert_date = as_date(row["alert_date"])
     direction = row.get("direction")
     if "is_postable" in row and row["is_postable"] is not None:
         postable = bool(row["is_postable"])

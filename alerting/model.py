@@ -186,7 +186,8 @@ def _bool(v: Any) -> bool | None:
     return None if v is None else bool(v)
 
 
-def _date(v: Any) -> dt.date | None:
+def as_date(v: Any) -> dt.date | None:
+    """A warehouse value as a date: DATE, TIMESTAMP (its date) or an ISO string; None stays None."""
     if v is None:
         return None
     if isinstance(v, dt.datetime):
@@ -200,7 +201,7 @@ def _str(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
-_CONVERT = {"varchar": _str, "date": _date, "double": _float, "bigint": _int, "boolean": _bool}
+_CONVERT = {"varchar": _str, "date": as_date, "double": _float, "bigint": _int, "boolean": _bool}
 
 
 def alert_from_row(row: Mapping[str, Any], **extra: Any) -> Alert:
@@ -214,7 +215,7 @@ def alert_from_row(row: Mapping[str, Any], **extra: Any) -> Alert:
         if name in row:
             kwargs[name] = _CONVERT[duck](row[name])
     kwargs["alert_id"] = str(row["alert_id"])
-    kwargs["alert_date"] = _date(row["alert_date"])
+    kwargs["alert_date"] = as_date(row["alert_date"])
     kwargs["domain"] = str(row.get("domain") or "unknown")
     kwargs["scope"] = str(row.get("scope") or "")
     kwargs["metric"] = str(row.get("metric") or "")
@@ -265,7 +266,7 @@ def attach_decomposition(alerts: Iterable[Alert], rows: Iterable[Mapping[str, An
     """Cost alerts with the decomposition rows of their (cost day, vertical): dt = alert_date, vertical = scope."""
     by_key: dict[tuple[dt.date | None, str], list[CostComponent]] = {}
     for row in rows:
-        by_key.setdefault((_date(row.get("dt")), str(row.get("vertical") or "")), []).append(component_from_row(row))
+        by_key.setdefault((as_date(row.get("dt")), str(row.get("vertical") or "")), []).append(component_from_row(row))
     return [
         dataclasses.replace(a, decomposition=tuple(by_key.get((a.alert_date, a.scope), ())))
         if a.domain == "gpu_cost"

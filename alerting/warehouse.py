@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alerting import values
-from alerting.model import ALERT_COLUMN_NAMES, Alert, Driver, alert_from_row, driver_from_row
+from alerting.model import ALERT_COLUMN_NAMES, Alert, Driver, alert_from_row, as_date, driver_from_row
 
 log = logging.getLogger(__name__)
 
@@ -413,18 +413,6 @@ def fallback_alert_id(row: Mapping[str, Any]) -> str:
     return "noid-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _float(v: Any) -> float | None:
-    return None if v is None else float(v)
-
-
-def _date(v: Any) -> dt.date:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
-
-
 def row_to_alert(row: Mapping[str, Any]) -> Alert:
     alert_id = row.get("alert_id")
     if not alert_id:
@@ -515,7 +503,7 @@ def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[t
         f" where dt between {p('since')} and {p('until')}"
     )
     return {
-        (_date(r["dt"]), str(r["source"])): str(r["status"])
+        (as_date(r["dt"]), str(r["source"])): str(r["status"])
         for r in backend.query(sql, {"since": since, "until": until})
     }
 
@@ -549,4 +537,4 @@ def latest_alert_dates(backend: Backend) -> tuple[dt.date | None, dt.date | None
     )
     [row] = backend.query(sql, {"cost_domain": COST_DOMAIN})
     usage, cost = row.get("usage_day"), row.get("cost_day")
-    return (_date(usage) if usage else None, _date(cost) if cost else None)
+    return (as_date(usage) if usage else None, as_date(cost) if cost else None)

@@ -39,7 +39,7 @@ from alerting.charts import (
 )
 from alerting.compose import concentration_line
 from alerting.message import plain
-from alerting.model import Concentration
+from alerting.model import Concentration, as_date
 from alerting.report import data
 from alerting.warehouse import Backend
 
@@ -104,7 +104,7 @@ def chart_input(
         scope=str(_get(alert, "scope") or ""),
         metric=str(_get(alert, "metric") or ""),
         unit=_get(alert, "unit"),
-        alert_date=data._date(_get(alert, "alert_date")),
+        alert_date=as_date(_get(alert, "alert_date")),
         current_value=_get(alert, "current_value"),
         baseline_mean=_get(alert, "baseline_mean"),
         baseline_stddev=_get(alert, "baseline_stddev"),
@@ -141,7 +141,7 @@ def incident_charts(backend: Backend, alerts: Iterable[Any], png: bool = True, s
             value, mean = _get(a, "current_value"), _get(a, "baseline_mean")
             if not (_finite(value) and _finite(mean)):
                 continue
-            points = [SeriesPoint(data._date(_get(a, "alert_date")), float(value), False, True)]
+            points = [SeriesPoint(as_date(_get(a, "alert_date")), float(value), False, True)]
         ci = chart_input(a, points, components.get(str(_get(a, "alert_id")), []), basis)
         out[incident_key(a)] = render_chart(ci, png=png, svg=svg)
     return out

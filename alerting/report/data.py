@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from alerting.charts import Component, SeriesPoint
+from alerting.model import as_date
 from alerting.warehouse import Backend, WarehouseError
 
 log = logging.getLogger(__name__)
@@ -68,14 +69,6 @@ ALERT_COLUMNS = (
 REQUIRED = ("alert_id", "alert_date", "domain", "scope", "metric", "severity")
 
 
-def _date(v: Any) -> dt.date:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
-
-
 def _float(v: Any) -> float | None:
     return None if v is None else float(v)
 
@@ -121,9 +114,9 @@ def read_alerts(backend: Backend, start: dt.date, end: dt.date) -> list[dict[str
     )
     rows = backend.query(sql, {"start": start, "end": end})
     for r in rows:
-        r["alert_date"] = _date(r["alert_date"])
+        r["alert_date"] = as_date(r["alert_date"])
         if r.get("baseline_outlier_date") is not None:
-            r["baseline_outlier_date"] = _date(r["baseline_outlier_date"])
+            r["baseline_outlier_date"] = as_date(r["baseline_outlier_date"])
     return rows
 
 
@@ -142,7 +135,7 @@ def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Se
     for r in backend.query(sql, {"alert_ids": list(alert_ids)}):
         out.setdefault(str(r["alert_id"]), []).append(
             SeriesPoint(
-                dt=_date(r["dt"]),
+                dt=as_date(r["dt"]),
                 value=_float(r["value"]),
                 is_baseline_point=bool(r["is_baseline_point"]),
                 is_alert_day=bool(r["is_alert_day"]),
@@ -164,7 +157,7 @@ def read_components(backend: Backend, alerts: Iterable[Mapping[str, Any]]) -> tu
         return {}, ""
     decomposition = columns(backend, DECOMPOSITION)
     if {"dt", "vertical", "component", "contributor_type", "delta_usd"} <= decomposition:
-        days = sorted({_date(a["alert_date"]) for a in cost})
+        days = sorted({as_date(a["alert_date"]) for a in cost})
         p = backend.param
         sql = (
             f"select dt, vertical, component, delta_usd from {backend.table('marts', DECOMPOSITION)}"  # noqa: S608
@@ -173,11 +166,11 @@ def read_components(backend: Backend, alerts: Iterable[Mapping[str, Any]]) -> tu
         )
         by_day: dict[tuple[dt.date, str], list[Component]] = {}
         for r in backend.query(sql, {"total": "total", "days": days}):
-            by_day.setdefault((_date(r["dt"]), str(r["vertical"])), []).append(
+            by_day.setdefault((as_date(r["dt"]), str(r["vertical"])), []).append(
                 Component(str(r["component"]), float(r["delta_usd"] or 0.0))
             )
         return {
-            str(a["alert_id"]): by_day.get((_date(a["alert_date"]), str(a["scope"])), []) for a in cost
+            str(a["alert_id"]): by_day.get((as_date(a["alert_date"]), str(a["scope"])), []) for a in cost
         }, "7-day average"
     if not {"alert_id", "component", "delta_usd"} <= columns(backend, CATEGORY_COMPONENTS):
         return {}, ""
@@ -224,7 +217,7 @@ def read_cost_trend(backend: Backend, start: dt.date, end: dt.date) -> list[dict
     )
     rows = backend.query(sql, {"start": start, "end": end})
     for r in rows:
-        r["dt"] = _date(r["dt"])
+        r["dt"] = as_date(r["dt"])
     return rows
 
 
@@ -308,7 +301,7 @@ def read_data_health(backend: Backend, start: dt.date, end: dt.date) -> list[dic
     )
     rows = backend.query(sql, {"start": start, "end": end})
     for r in rows:
-        r["dt"] = _date(r["dt"])
+        r["dt"] = as_date(r["dt"])
         for c in ("rows", "expected_rows", "completeness", "status_reason"):
             r.setdefault(c, None)  # a build without the column shows a dash
     return rows
@@ -320,5 +313,5 @@ def latest_day(backend: Backend) -> dt.date | None:
         if column in columns(backend, table):
             [row] = backend.query(f"select max({column}) as day from {backend.table('marts', table)}")  # noqa: S608
             if row.get("day") is not None:
-                return _date(row["day"])
+                return as_date(row["day"])
     return None

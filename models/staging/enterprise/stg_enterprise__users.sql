@@ -1,3 +1,7 @@
+{#- A table, not a view: the enterprise snapshot is read once per run, and every
+    model and test that needs it reads this copy. -#}
+{{ config(materialized='table') }}
+
 with
 
 source as (

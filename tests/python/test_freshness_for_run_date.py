@@ -36,3 +36,26 @@ def test_freshness_judged_against_run_date(test_duckdb: Path, tmp_path: Path, ru
     out = res.stdout + res.stderr
     assert "assert_sources_fresh_for_run_date" in out
     assert (res.returncode == 0) is fresh, out[-3000:]
+
+
+def test_make_daily_stops_at_the_freshness_gate(test_duckdb: Path, tmp_path: Path) -> None:
+    """`make daily` is ONE dbt build with the freshness test inside it: on stale data the
+    test fails, dbt skips the alert models downstream of fct_data_health (they keep
+    yesterday's rows), and the target exits non-zero with the STALE message."""
+    db = tmp_path / "daily.duckdb"
+    shutil.copy(test_duckdb, db)
+    raw_dir = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
+    env = dbt_env(raw_dir if raw_dir.is_absolute() else REPO / raw_dir, db)
+    env["DBT_TARGET_PATH"] = str(tmp_path / "target")
+    res = run(["make", "-o", ".venv/.installed", "daily", "RUN_DATE=2026-11-26"], env=env)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-3000:]
+    assert "STALE SOURCE DATA for run date 2026-11-26" in out, out[-3000:]
+    statuses = {
+        r["unique_id"].split(".")[-1]: r["status"]
+        for r in json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+        if r["unique_id"].startswith("model.")
+    }
+    assert statuses["fct_data_health"] == "success"
+    assert statuses["fct_usage_anomaly_scores"] == "success"
+    assert statuses["int_alerts__policy"] == "skipped" and statuses["fct_alerts"] == "skipped"

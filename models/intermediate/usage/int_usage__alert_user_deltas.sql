@@ -73,19 +73,38 @@ alert_days as (
 
 ),
 
+user_previous_days as (
+
+    select
+        dt,
+        lt_id,
+        coalesce(
+            lag(dt) over (partition by lt_id order by dt), cast('1900-01-01' as date)
+        ) as previous_active_dt
+
+    from user_days
+
+),
+
+{#- The first day a user was seen within [alert day - lookback, alert day]: the one active
+    day d of the user with previous_active_dt < alert day - lookback <= d (the start of the
+    user's first activity on or after the lookback's first day). Two inequalities, so the join
+    produces one row per user and alert day instead of one per active day in the lookback
+    (the range join was most of this model's time at production size). -#}
 first_seen as (
 
     select
         alert_days.dt,
-        user_days.lt_id,
-        min(user_days.dt) as first_seen_dt
+        user_previous_days.lt_id,
+        user_previous_days.dt as first_seen_dt
 
     from alert_days
-    inner join user_days
+    inner join user_previous_days
         on
-            alert_days.dt >= user_days.dt
-            and user_days.dt >= cast({{ dbt.dateadd('day', -lookback, 'alert_days.dt') }} as date)
-    group by alert_days.dt, user_days.lt_id
+            user_previous_days.dt >= cast({{ dbt.dateadd('day', -lookback, 'alert_days.dt') }} as date)
+            and user_previous_days.previous_active_dt
+            < cast({{ dbt.dateadd('day', -lookback, 'alert_days.dt') }} as date)
+    where user_previous_days.dt <= alert_days.dt
 
 ),
 

@@ -86,13 +86,13 @@ user_previous_days as (
 
 ),
 
-{#- The first day a user was seen within [alert day - lookback, alert day]: the one active
-    day d of the user with previous_active_dt < alert day - lookback <= d (the start of the
-    user's first activity on or after the lookback's first day). Two inequalities, so the join
-    produces one row per user and alert day instead of one per active day in the lookback
-    (the range join was most of this model's time at production size). -#}
 first_seen as (
 
+    {#- The first day a user was seen within [alert day - lookback, alert day]: the one active
+        day d of the user with previous_active_dt < alert day - lookback <= d (the start of the
+        user's first activity on or after the lookback's first day). Two inequalities, so the join
+        produces one row per user and alert day instead of one per active day in the lookback
+        (the range join was most of this model's time at production size). -#}
     select
         alert_days.dt,
         user_previous_days.lt_id,

@@ -46,12 +46,16 @@ def relations(db: Path, schema: str, table_type: str = "BASE TABLE", like: str =
         ]
 
 
+def mart_tables(db: Path) -> list[str]:
+    return relations(db, "main_marts")
+
+
 def compared_relations(db: Path) -> list[tuple[str, str]]:
     """(schema, name): every mart table, every intermediate table (the incremental ones and
     the usage / alert tables) and the GPU cost views, which read the history of the
     incremental GPU tables."""
     return (
-        [("main_marts", t) for t in relations(db, "main_marts")]
+        [("main_marts", t) for t in mart_tables(db)]
         + [("main_intermediate", t) for t in relations(db, "main_intermediate")]
         + [("main_intermediate", v) for v in relations(db, "main_intermediate", "VIEW", "int_gpu_costs%")]
     )

@@ -75,12 +75,17 @@ def parquet_scans(profile: Mapping) -> list[Scan]:
         node = stack.pop()
         stack.extend(node.get("children") or [])
         info = node.get("extra_info") or {}
-        if not isinstance(info, dict) or str(info.get("Function", "")).upper() not in PARQUET_FUNCTIONS:
+        if not isinstance(info, dict):
+            continue
+        files = info.get("Filename(s)", info.get("File", ""))
+        function = str(info.get("Function", "")).upper()
+        # DuckDB leaves "Function" out of a file scan without filters or projections (e.g. the
+        # first row of a table under LIMIT 1): a scan that names its files is still one
+        if function not in PARQUET_FUNCTIONS and (function or not files):
             continue
         rows = node.get("rows_scanned")
         if rows is None:  # older profiles name the emitted rows differently
             rows = node.get("operator_cardinality", node.get("intermediate_rows", 0))
-        files = info.get("Filename(s)", info.get("File", ""))
         if isinstance(files, list):
             files = ", ".join(str(f) for f in files)
         filters = " AND ".join(

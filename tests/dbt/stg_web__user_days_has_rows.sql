@@ -1,4 +1,4 @@
 -- Fails when the raw usage table (ltxstudio_agg_user_date) has no rows at all:
 -- nothing to monitor. Most often LTX_RAW_DIR (DuckDB) or the source dataset vars
--- (BigQuery) point at the wrong place. Reads the whole table, also on daily runs.
+-- (BigQuery) point at the wrong place. Stops at the first row found (no_rows_in: LIMIT 1).
 {{ no_rows_in(ref('stg_web__user_days'), date_column='dt') }}

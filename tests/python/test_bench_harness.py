@@ -558,6 +558,19 @@ def test_profiles_count_every_raw_row_of_a_full_read_and_fewer_with_a_dt_filter(
     assert collector.unprofiled == 0 and collector.statements >= 4
 
 
+def test_a_scan_without_filters_or_projections_is_counted(instrumented) -> None:
+    # DuckDB leaves "Function" out of a scan's profile when the scan has neither filters nor
+    # projections (e.g. the first row of a table: no_rows_in's LIMIT 1); it still reads rows
+    cur, collector, raw, counts = instrumented
+    gpu = f"read_parquet('{raw}/gpu_request_attribution_and_cost/*.parquet')"
+    cur.execute('/* {"node_id": "test.p.first_row"} */ select count(*) from (select 1 from ' + gpu + " limit 1) t")
+    assert cur.fetchall() == [(1,)]
+    collector.flush()
+    (scan,) = collector.scans
+    assert scan["node_id"] == "test.p.first_row" and scan["table"] == "gpu_request_attribution_and_cost"
+    assert 1 <= scan["rows"] <= sum(counts["gpu_request_attribution_and_cost"].values())
+
+
 def test_row_group_counts_come_from_the_engine(instrumented) -> None:
     cur, collector, raw, _ = instrumented
     cur.execute(f"select * from read_parquet('{raw}/ltxstudio_agg_user_date/*.parquet') where dt = '2026-01-03'")

@@ -1,5 +1,6 @@
-"""Daily incremental runs give the same marts as a full refresh, correct late data
-inside the reprocess window, and a re-run changes nothing."""
+"""Daily incremental runs give the same marts (and incremental intermediate tables, and the
+GPU cost views that read their history) as a full refresh, correct late data inside the
+reprocess window, and a re-run changes nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -17,6 +19,14 @@ pytestmark = pytest.mark.dbt
 
 USAGE = "ltxstudio_agg_user_date"
 GPU = "gpu_request_attribution_and_cost"
+# the day-grain GPU aggregates of request rows: incremental tables, so a daily run reads
+# only the reprocess window of request rows (docs/gpu-costs.md)
+GPU_INCREMENTAL_INTERMEDIATES = {
+    "int_gpu_costs__category_gpu_days",
+    "int_gpu_costs__daily_totals",
+    "int_gpu_costs__contributor_metric_days",
+    "int_gpu_costs__decomposition_series_days",
+}
 
 
 def dbt(args: list[str], raw: Path, db: Path) -> None:
@@ -24,31 +34,47 @@ def dbt(args: list[str], raw: Path, db: Path) -> None:
     assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
 
 
-def mart_tables(db: Path) -> list[str]:
+def relations(db: Path, schema: str, table_type: str = "BASE TABLE", like: str = "%") -> list[str]:
     with duckdb.connect(str(db), read_only=True) as con:
         return [
             r[0]
             for r in con.execute(
                 "select table_name from information_schema.tables "
-                "where table_schema = 'main_marts' and table_type = 'BASE TABLE' order by 1"
+                "where table_schema = ? and table_type = ? and table_name like ? order by 1",
+                [schema, table_type, like],
             ).fetchall()
         ]
+
+
+def mart_tables(db: Path) -> list[str]:
+    return relations(db, "main_marts")
+
+
+def compared_relations(db: Path) -> list[tuple[str, str]]:
+    """(schema, name): every mart table, every intermediate table (the incremental ones and
+    the usage / alert tables) and the GPU cost views, which read the history of the
+    incremental GPU tables."""
+    return (
+        [("main_marts", t) for t in mart_tables(db)]
+        + [("main_intermediate", t) for t in relations(db, "main_intermediate")]
+        + [("main_intermediate", v) for v in relations(db, "main_intermediate", "VIEW", "int_gpu_costs%")]
+    )
 
 
 def _sort_key(row: tuple) -> tuple:
     return tuple((1, round(v, 6)) if isinstance(v, float) else (0, "") if v is None else (2, str(v)) for v in row)
 
 
-def snapshot(db: Path, table: str) -> tuple[list[str], list[tuple]]:
+def snapshot(db: Path, table: str, schema: str = "main_marts") -> tuple[list[str], list[tuple]]:
     with duckdb.connect(str(db), read_only=True) as con:
-        cur = con.execute(f"select * from main_marts.{table}")  # table name comes from information_schema
+        cur = con.execute(f"select * from {schema}.{table}")  # names come from information_schema
         cols = [c[0] for c in cur.description]
         return cols, sorted(cur.fetchall(), key=_sort_key)
 
 
-def assert_same(db_a: Path, db_b: Path, table: str) -> None:
-    cols_a, rows_a = snapshot(db_a, table)
-    cols_b, rows_b = snapshot(db_b, table)
+def assert_same(db_a: Path, db_b: Path, table: str, schema: str = "main_marts") -> None:
+    cols_a, rows_a = snapshot(db_a, table, schema)
+    cols_b, rows_b = snapshot(db_b, table, schema)
     assert cols_a == cols_b, table
     if len(rows_a) != len(rows_b):
         # name the rows that exist on one side only, matched on the non-float columns
@@ -74,12 +100,17 @@ def test_incremental_equals_full_refresh_with_late_data(tmp_path: Path) -> None:
     shutil.copytree(full_raw, part_raw)
     days = sorted(p.stem for p in (full_raw / USAGE).glob("*.parquet"))
     # the last two days have not arrived yet; the day before them arrived half-loaded
+    # (usage: half its rows; GPU: the API rows, Studio's arrive with the next run)
     for day in days[-2:]:
         (part_raw / USAGE / f"{day}.parquet").unlink()
         (part_raw / GPU / f"{day}.parquet").unlink()
     late = days[-4]
     table = pq.read_table(full_raw / USAGE / f"{late}.parquet")
     pq.write_table(table.slice(0, table.num_rows // 2), part_raw / USAGE / f"{late}.parquet")
+    gpu = pq.read_table(full_raw / GPU / f"{late}.parquet")
+    api_only = gpu.filter(pc.equal(gpu["vertical"], "api"))
+    assert 0 < api_only.num_rows < gpu.num_rows
+    pq.write_table(api_only, part_raw / GPU / f"{late}.parquet")
 
     inc_db, full_db = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
     dbt(["build", "--full-refresh"], part_raw, inc_db)
@@ -88,18 +119,22 @@ def test_incremental_equals_full_refresh_with_late_data(tmp_path: Path) -> None:
         shutil.copy(full_raw / USAGE / f"{day}.parquet", part_raw / USAGE / f"{day}.parquet")
         shutil.copy(full_raw / GPU / f"{day}.parquet", part_raw / GPU / f"{day}.parquet")
     shutil.copy(full_raw / USAGE / f"{late}.parquet", part_raw / USAGE / f"{late}.parquet")
+    shutil.copy(full_raw / GPU / f"{late}.parquet", part_raw / GPU / f"{late}.parquet")
     dbt(["build"], part_raw, inc_db)
     dbt(["build", "--full-refresh"], full_raw, full_db)
 
-    tables = mart_tables(full_db)
-    assert {"fct_usage_anomaly_scores", "fct_usage_alert_drivers", "fct_alerts"} <= set(tables)
-    for t in tables:
-        assert_same(full_db, inc_db, t)
+    tables = compared_relations(full_db)
+    names = {t for _, t in tables}
+    assert {"fct_usage_anomaly_scores", "fct_usage_alert_drivers", "fct_alerts"} <= names
+    assert set(relations(inc_db, "main_intermediate")) >= GPU_INCREMENTAL_INTERMEDIATES
+    assert {"int_gpu_costs__metric_baselines", "int_gpu_costs__contributor_deltas"} <= names
+    for schema, t in tables:
+        assert_same(full_db, inc_db, t, schema)
 
     # a re-run of the same day changes nothing (up to the last bits of float sums:
     # DuckDB's parallel aggregation adds doubles in a thread-dependent order)
     before_db = tmp_path / "before.duckdb"
     shutil.copy(inc_db, before_db)
     dbt(["build"], part_raw, inc_db)
-    for t in tables:
-        assert_same(before_db, inc_db, t)
+    for schema, t in tables:
+        assert_same(before_db, inc_db, t, schema)

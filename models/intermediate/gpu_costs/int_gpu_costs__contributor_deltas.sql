@@ -7,9 +7,12 @@
     (all inference rows, LT team included: infrastructure view) and
     failed_requests (customers only, as the failure rate). `contributor_rank`
     1 is the largest increase. The contributors' daily values come from
-    int_gpu_costs__contributor_metric_days. -#}
+    int_gpu_costs__contributor_metric_days. A total delta below 1e-9 in
+    absolute value is float noise: it is 0 and the shares are null. -#}
 
 {%- set window_days = var('cost_spike_window_days') | int -%}
+{#- |total delta| below this is float noise, i.e. 0 (USD or requests) -#}
+{%- set zero_delta = '1e-9' -%}
 
 with
 
@@ -134,13 +137,33 @@ deltas as (
 
 ),
 
-with_totals as (
+summed as (
 
     select
         *,
-        sum(delta) over (partition by dt, vertical, contributor_type, driver_metric, baseline_kind) as total_delta
+        sum(delta) over (partition by dt, vertical, contributor_type, driver_metric, baseline_kind) as summed_delta
 
     from deltas
+
+),
+
+with_totals as (
+
+    {#- a total below `zero_delta` is float noise (deltas that cancel in exact
+        arithmetic sum to ~1e-17 in doubles): 0, so no share of ~1e15 -#}
+    select
+        dt,
+        vertical,
+        contributor_type,
+        contributor,
+        driver_metric,
+        baseline_kind,
+        value,
+        baseline,
+        delta,
+        case when abs(summed_delta) < {{ zero_delta }} then 0 else summed_delta end as total_delta
+
+    from summed
 
 ),
 

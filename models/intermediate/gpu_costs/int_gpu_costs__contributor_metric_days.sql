@@ -1,10 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='append_new_columns',
+        incremental_strategy=incremental_strategy(),
+        unique_key='dt',
+        partition_by=day_partition(),
+        cluster_by=['vertical', 'contributor_type', 'driver_metric'],
+    )
+}}
+
 {#- Every cost driver metric per day x vertical x breakdown (API: endpoint,
     model, organisation; Studio: process, model) x contributor, in long
     shape (driver_metric, value): fully_loaded_cost / inference_cost /
     attributed_idle_cost (all inference rows, LT team included:
     infrastructure view) and failed_requests (customers only). Days a
     contributor has no request are absent. Input of
-    int_gpu_costs__contributor_deltas. -#}
+    int_gpu_costs__contributor_deltas.
+
+    An incremental table: a daily run aggregates only the reprocess window
+    of request rows and replaces those days; the contributor deltas read the
+    history of this day-grain table. -#}
 
 {%- set breakdowns = [
     ('api', 'endpoint', 'endpoint'),
@@ -20,6 +35,9 @@ with
 costed_requests as (
 
     select * from {{ ref('int_gpu_costs__costed_requests') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date() }}
+    {% endif %}
 
 ),
 

@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='append_new_columns',
+        incremental_strategy=incremental_strategy(),
+        unique_key='dt',
+        partition_by=day_partition(),
+        cluster_by=['vertical'],
+    )
+}}
+
 {#- One row per day x vertical with every total the cost marts and alerts use:
     infrastructure cost by category (LT team included) from the category
     totals, fully loaded inference cost and customer figures (LT team
@@ -8,19 +19,30 @@
     with no inference row at all (an outage: GPUs paid for, nothing served)
     there is no request to carry them: that idle / overhead cost is
     `unattributed_*` (else 0), so the cost invariants still close and the day
-    keeps its metric rows (idle_share_of_infra, unattributed_idle_cost). -#}
+    keeps its metric rows (idle_share_of_infra, unattributed_idle_cost).
+
+    An incremental table: a daily run reads only the reprocess window of
+    the request rows and of the category totals and replaces those days;
+    the metric baselines, the marts and the alerts read the history of this
+    small table instead of re-aggregating request rows. -#}
 
 with
 
 category_days as (
 
     select * from {{ ref('int_gpu_costs__category_days') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date() }}
+    {% endif %}
 
 ),
 
 costed_requests as (
 
     select * from {{ ref('int_gpu_costs__costed_requests') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date() }}
+    {% endif %}
 
 ),
 

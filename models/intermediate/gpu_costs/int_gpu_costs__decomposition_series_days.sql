@@ -1,9 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='append_new_columns',
+        incremental_strategy=incremental_strategy(),
+        unique_key='dt',
+        partition_by=day_partition(),
+        cluster_by=['vertical', 'series', 'contributor_type'],
+    )
+}}
+
 {#- The cost decomposition's series in one long shape, per day x vertical:
     (series, contributor_type, contributor) -> requests and cost on the day.
     series `request` (all inference rows, LT team included, their direct
     inference cost) as a total and by endpoint / model / organization (API)
     or process / model (Studio); `idle`, `overhead`, `unused` as a total and
-    by gpu_type. Input of int_gpu_costs__decomposition_values. -#}
+    by gpu_type. Input of int_gpu_costs__decomposition_values.
+
+    An incremental table: a daily run aggregates only the reprocess window
+    of request rows (and of the day-grain totals) and replaces those days;
+    the trailing windows of int_gpu_costs__decomposition_values read the
+    history of this table. -#}
 
 {%- set breakdowns = [
     ('api', 'endpoint', 'endpoint'),
@@ -18,19 +34,29 @@ with
 daily_totals as (
 
     select * from {{ ref('int_gpu_costs__daily_totals') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date() }}
+    {% endif %}
 
 ),
 
 costed_requests as (
 
     select * from {{ ref('int_gpu_costs__costed_requests') }}
+    {% if is_incremental() %}
+        where dt >= {{ incremental_start_date() }}
+    {% endif %}
 
 ),
 
 category_gpu_days as (
 
     select * from {{ ref('int_gpu_costs__category_gpu_days') }}
-    where cost_category in ('idle', 'overhead', 'unused')
+    where
+        cost_category in ('idle', 'overhead', 'unused')
+    {% if is_incremental() %}
+            and dt >= {{ incremental_start_date() }}
+        {% endif %}
 
 ),
 

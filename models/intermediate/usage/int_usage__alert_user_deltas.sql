@@ -9,6 +9,9 @@
     )
 }}
 
+{#- the sparse window (macros/incremental/delete_reprocess_window.sql), computed once -#}
+{%- set window_start = alert_window_start() -%}
+
 {#- Per-user root cause of every usage alert: each user active in the
     segment on the day or on one of its baseline days (the last
     `baseline_weeks` same weekdays, the segment's own method), with the
@@ -31,7 +34,7 @@ alerts as (
     where
         is_alert
     {% if is_incremental() %}
-            and dt >= {{ incremental_start_date() }}
+            and dt >= {{ window_start }}
         {% endif %}
 
 ),
@@ -40,7 +43,7 @@ user_days as (
 
     select * from {{ ref('int_usage__user_days_segmented') }}
     {% if is_incremental() %}
-        where dt >= {{ incremental_start_date(lookback) }}
+        where dt >= cast({{ dbt.dateadd('day', -lookback, window_start) }} as date)
     {% endif %}
 
 ),

@@ -9,6 +9,9 @@
     )
 }}
 
+{#- the sparse window (macros/incremental/delete_reprocess_window.sql), computed once -#}
+{%- set window_start = alert_window_start() -%}
+
 {#- Concentration drill-down of every usage alert (one row per alert: dt x
     segment x metric), from the per-user deltas: how many users moved the
     change, what the top `usage_concentration_top_users` users hold of it (a
@@ -33,7 +36,7 @@ alerts as (
     where
         is_alert
     {% if is_incremental() %}
-            and dt >= {{ incremental_start_date() }}
+            and dt >= {{ window_start }}
         {% endif %}
 
 ),
@@ -42,7 +45,7 @@ user_deltas as (
 
     select * from {{ ref('int_usage__alert_user_deltas') }}
     {% if is_incremental() %}
-        where dt >= {{ incremental_start_date() }}
+        where dt >= {{ window_start }}
     {% endif %}
 
 ),
@@ -95,7 +98,7 @@ dominant_tiers as (
 
     select * from {{ ref('int_usage__alert_dominant_tiers') }}
     {% if is_incremental() %}
-        where dt >= {{ incremental_start_date() }}
+        where dt >= {{ window_start }}
     {% endif %}
 
 ),

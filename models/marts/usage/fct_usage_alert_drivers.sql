@@ -9,6 +9,9 @@
     )
 }}
 
+{#- the sparse window (macros/incremental/delete_reprocess_window.sql), computed once -#}
+{%- set window_start = alert_window_start() -%}
+
 {#- Root cause of every posted usage alert: the contributors of the segment
     (organisations for enterprise segments, McCann split by office; tiers for
     the others) with their value, their own same-weekday baseline mean (same
@@ -27,7 +30,7 @@ alerts as (
     where
         is_alert
     {% if is_incremental() %}
-            and dt >= {{ incremental_start_date() }}
+            and dt >= {{ window_start }}
         {% endif %}
 
 ),
@@ -36,7 +39,7 @@ contributor_days as (
 
     select * from {{ ref('int_usage__contributor_days') }}
     {% if is_incremental() %}
-        where dt >= {{ incremental_start_date(lookback) }}
+        where dt >= cast({{ dbt.dateadd('day', -lookback, window_start) }} as date)
     {% endif %}
 
 ),

@@ -9,6 +9,9 @@
     )
 }}
 
+{#- the sparse window (macros/incremental/delete_reprocess_window.sql), computed once -#}
+{%- set window_start = alert_window_start() -%}
+
 {#- The top `usage_concentration_top_users` users of every usage alert (rank
     1 = pushed most in the direction of the change), for the concentration
     drill-down. Full lt_ids: the message truncates them. Sparse: the
@@ -22,7 +25,7 @@ user_deltas as (
     where
         user_rank <= {{ var('usage_concentration_top_users') | int }}
     {% if is_incremental() %}
-            and dt >= {{ incremental_start_date() }}
+            and dt >= {{ window_start }}
         {% endif %}
 
 ),

@@ -10,7 +10,7 @@ Layers (see docs/alerting-and-delivery.md):
   render/          slack.py (Block Kit + fallback within Slack's limits), text.py
   formatting.py    adapter for the current runner (compose + Slack render -> Message)
   routing.py       team -> channel from channels.toml (+ env overrides)
-  planning.py      which alerts go where today (pure)
+  planning.py      the finalised cost day of a run (D + 1 - cost_finalisation_days)
   readiness.py     fct_data_health: is the usage day complete? (exit 3)
   release.py       the held incomplete-data alerts `release --date D` posts
   backtest.py      what each posting policy would have posted

@@ -26,4 +26,5 @@ Layers (see docs/alerting-and-delivery.md):
   report/          the offline HTML report
   cost_summary.py  the finalised cost day's summary (`python -m alerting.cost_summary`)
   cli.py           `python -m alerting run | release | backtest | report`
+  dates.py         the CLI's day argument (YYYY-MM-DD), shared by cli.py and report/command.py
 """

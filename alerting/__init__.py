@@ -10,7 +10,6 @@ Layers (see docs/alerting-and-delivery.md):
   render/          slack.py (Block Kit + fallback within Slack's limits), text.py
   formatting.py    adapter for the current runner (compose + Slack render -> Message)
   routing.py       team -> channel from channels.toml (+ env overrides)
-  planning.py      the finalised cost day of a run (D + 1 - cost_finalisation_days)
   readiness.py     fct_data_health: is the usage day complete? (exit 3)
   release.py       the held incomplete-data alerts `release --date D` posts
   backtest.py      what each posting policy would have posted
@@ -26,5 +25,5 @@ Layers (see docs/alerting-and-delivery.md):
   report/          the offline HTML report
   cost_summary.py  the finalised cost day's summary (`python -m alerting.cost_summary`)
   cli.py           `python -m alerting run | release | backtest | report`
-  dates.py         the CLI's day argument (YYYY-MM-DD), shared by cli.py and report/command.py
+  dates.py         the --date argument and the finalised cost day (D + 1 - cost_finalisation_days)
 """

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from alerting import backtest, redact
-from alerting.dates import date_arg
-from alerting.planning import finalised_cost_date
+from alerting.dates import date_arg, finalised_cost_date
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing

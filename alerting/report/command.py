@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from alerting.dates import date_arg
-from alerting.planning import finalised_cost_date
+from alerting.dates import date_arg, finalised_cost_date
 from alerting.report.build import build_report, write_report
 from alerting.report.data import latest_day
 from alerting.warehouse import WarehouseError, config_from_env, open_backend

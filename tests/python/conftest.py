@@ -8,6 +8,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
+# The end-to-end builds leave out dbt's unit tests: they check the SQL on fixed fixture rows,
+# whatever the raw input, vars or time zone, and `make test-dbt` runs every one of them. Each
+# build here is about its data (a third of a small build's time went to the 32 unit tests).
+NO_UNIT_TESTS = ["--exclude", "test_type:unit"]
 
 
 def dbt_env(raw_dir: Path, duckdb_path: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ from alerting.runner import RunOptions, RunReport, run
 from alerting.transport import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_entries
-from tests.python.conftest import BIN, dbt_env, failure_summary
+from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary
 from tests.python.conftest import run as sh
 
 END = dt.date(2026, 11, 22)
@@ -32,7 +32,7 @@ ROUTING = parse_routing({"default_channel": "#mon", "channels": {"product": "#us
 
 
 def dbt_build(raw: Path, db: Path, *extra: str) -> None:
-    res = sh([str(BIN / "dbt"), "build", "--target", "duckdb", *extra], dbt_env(raw, db))
+    res = sh([str(BIN / "dbt"), "build", "--target", "duckdb", *NO_UNIT_TESTS, *extra], dbt_env(raw, db))
     assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
 
 

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.python.conftest import BIN, dbt_env, failure_summary, generate, run
+from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary, generate, run
 
 pytestmark = pytest.mark.dbt
 
@@ -20,7 +20,7 @@ GPU = "gpu_request_attribution_and_cost"
 
 
 def dbt(args: list[str], raw: Path, db: Path) -> None:
-    res = run([str(BIN / "dbt"), *args, "--target", "duckdb"], env=dbt_env(raw, db))
+    res = run([str(BIN / "dbt"), *args, "--target", "duckdb", *NO_UNIT_TESTS], env=dbt_env(raw, db))
     assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
 
 

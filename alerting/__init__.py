@@ -8,10 +8,7 @@ Layers (see docs/alerting-and-delivery.md):
   message.py       neutral blocks (Header, Text, Fields, Table, Divider, Context, Section)
   compose.py       incidents / digests / lifecycle notices -> MessageBody (pure)
   render/          slack.py (Block Kit + fallback within Slack's limits), text.py
-  formatting.py    adapter for the current runner (compose + Slack render -> Message)
   routing.py       team -> channel from channels.toml (+ env overrides)
-  planning.py      which alerts go where today (pure)
-  readiness.py     fct_data_health: is the usage day complete? (exit 3)
   release.py       the held incomplete-data alerts `release --date D` posts
   backtest.py      what each posting policy would have posted
   warehouse.py     DuckDB / BigQuery access with query parameters; reads alerts and drivers
@@ -26,4 +23,5 @@ Layers (see docs/alerting-and-delivery.md):
   report/          the offline HTML report
   cost_summary.py  the finalised cost day's summary (`python -m alerting.cost_summary`)
   cli.py           `python -m alerting run | release | backtest | report`
+  dates.py         the --date argument and the finalised cost day (D + 1 - cost_finalisation_days)
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from alerting import backtest, redact
-from alerting.planning import finalised_cost_date
+from alerting.dates import date_arg, finalised_cost_date
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing
@@ -78,13 +78,6 @@ alerts / incidents each posting policy would have posted, with the held counts b
 """
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
 def default_finalisation_days(env: Mapping[str, str], project_file: Path = DBT_PROJECT) -> int:
     """LTX_COST_FINALISATION_DAYS, else the dbt var cost_finalisation_days, else 3."""
     if env.get("LTX_COST_FINALISATION_DAYS"):
@@ -146,12 +139,14 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             help="routing config (default: $LTX_ALERTING_CHANNELS_FILE or alerting/channels.toml)",
         )
         p.add_argument("--verbose", action="store_true", help="debug logging (slack_sdk requests; token redacted)")
-    release_p.add_argument("--date", type=_date, required=True, help="the day whose held alerts to post (YYYY-MM-DD)")
-    backtest_p.add_argument("--from", dest="start", type=_date, default=None, help="first alert_date (default: all)")
-    backtest_p.add_argument("--to", dest="end", type=_date, default=None, help="last alert_date (default: all)")
+    release_p.add_argument(
+        "--date", type=date_arg, required=True, help="the day whose held alerts to post (YYYY-MM-DD)"
+    )
+    backtest_p.add_argument("--from", dest="start", type=date_arg, default=None, help="first alert_date (default: all)")
+    backtest_p.add_argument("--to", dest="end", type=date_arg, default=None, help="last alert_date (default: all)")
     backtest_p.add_argument("--verbose", action="store_true", help="debug logging")
     run_p.add_argument(
-        "--date", type=_date, default=yesterday, help="usage data day YYYY-MM-DD (default: yesterday: %(default)s)"
+        "--date", type=date_arg, default=yesterday, help="usage data day YYYY-MM-DD (default: yesterday: %(default)s)"
     )
     run_p.add_argument(
         "--all-clear",

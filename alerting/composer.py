@@ -54,7 +54,13 @@ def state_of(obj: Any, scope: str | None = None, metric: str | None = None) -> D
 
 class Composer(Protocol):
     def new_post(
-        self, channel: str, teams: Sequence[str], alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
+        self,
+        channel: str,
+        teams: Sequence[str],
+        alerts: Sequence[Alert],
+        usage_date: dt.date,
+        cost_date: dt.date,
+        held: Sequence[Alert] = (),
     ) -> list[SlackMessage]: ...
 
     def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]: ...
@@ -71,9 +77,8 @@ class Composer(Protocol):
 
 
 class SlackComposer:
-    def __init__(self, limits: Limits | None = None, held: Sequence[Alert] = (), report_url: str | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, report_url: str | None = None) -> None:
         self.limits = limits or Limits()
-        self.held = tuple(held)  # today's held alerts: counted in digests and data-health sections
         self.report_url = report_url  # the day's HTML report, linked from each digest
 
     def _one(self, body: Any) -> SlackMessage:
@@ -86,9 +91,16 @@ class SlackComposer:
         return SlackMessage(first.text, first.blocks, ids, first.incident_ids)
 
     def new_post(
-        self, channel: str, teams: Sequence[str], alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
+        self,
+        channel: str,
+        teams: Sequence[str],
+        alerts: Sequence[Alert],
+        usage_date: dt.date,
+        cost_date: dt.date,
+        held: Sequence[Alert] = (),
     ) -> list[SlackMessage]:
-        digest = Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), self.held, self.report_url)
+        """A channel's digest; `held`: the held alerts it counts (and its data-health sections say wait)."""
+        digest = Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held), self.report_url)
         body = compose.compose_digest(digest)
         return render(body, self.limits) if body else []
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from alerting import sanitize, values
-from alerting.planning import finalised_cost_date
+from alerting.dates import finalised_cost_date
 
 SCHEMA = "main_marts"
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "notice": 2}

@@ -187,6 +187,9 @@ class IncidentPlan:
 class NewPost:
     destination: str
     incidents: tuple[IncidentPlan, ...]
+    # today's held rows this digest counts: those routed here, plus every incomplete_data hold
+    # when it carries a data-health alert (that alert says how many wait for the data)
+    held: tuple[Observation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -430,7 +433,9 @@ def plan(
             else:
                 replies[(dest, state.thread.root_ts)].append(inc)
                 reply_threads[(dest, state.thread.root_ts)] = state.thread
-    out.new_posts = [NewPost(d, tuple(incs)) for d, incs in sorted(new_by_dest.items())]
+    out.new_posts = [
+        NewPost(d, tuple(incs), _held_for(d, incs, out.held, destinations)) for d, incs in sorted(new_by_dest.items())
+    ]
     out.repeats = [Repeat(reply_threads[k], tuple(v)) for k, v in sorted(replies.items())]
 
     # 2. corrections and withdrawals of delivered alerts after a rebuild
@@ -509,6 +514,20 @@ def plan(
             if state.thread.channel_id:
                 out.charts.append(ChartUpload(state.thread, incident_id, alert_date))
     return out
+
+
+def _held_for(
+    dest: str,
+    incidents: Sequence[IncidentPlan],
+    held: Sequence[Observation],
+    destinations: Callable[[Observation], Sequence[str]],
+) -> tuple[Observation, ...]:
+    """The held rows a destination's digest counts: its own; with a data-health alert in it, also
+    every incomplete_data hold (of any destination: the data-health alert says how many wait)."""
+    own = [o for o in held if dest in destinations(o)]
+    if any(o.domain == HEALTH_DOMAIN for inc in incidents for o in inc.alerts):
+        own += [o for o in held if o.hold_reason == "incomplete_data" and o not in own]
+    return tuple(own)
 
 
 def _family(series: tuple[str, str, str, str]) -> tuple[str, str, str]:

@@ -328,9 +328,8 @@ def run(
         reason = o.hold_reason or "held"
         report.held_by_reason[reason] = report.held_by_reason.get(reason, 0) + 1
     report.already_delivered = the_plan.already_delivered
-    if composer is None:  # today's held alerts are counted in the digests (and the data-health notice)
-        held = [alerts[o.alert_id] for o in the_plan.held if o.alert_id in alerts]
-        composer = SlackComposer(options.limits, held=held, report_url=options.report_url)
+    if composer is None:
+        composer = SlackComposer(options.limits, report_url=options.report_url)
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered;"
         " %d new digest(s), %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved",
@@ -352,9 +351,13 @@ def run(
     # --- new top-level digests -------------------------------------------------------------
     for post in the_plan.new_posts:
         members = [o for inc in post.incidents for o in inc.alerts]
-        teams = sorted({(o.team or "unassigned").strip() or "unassigned" for o in members})
+        # the header names the channel's own teams (an incident of two teams is shown whole in both)
+        own = [o for o in members if r.destination(o.team) == post.destination]
+        teams = sorted({(o.team or "unassigned").strip() or "unassigned" for o in own})
+        # the held rows it counts (and the data-health notice's "N held until the day is complete")
+        held = [alerts[o.alert_id] for o in post.held if o.alert_id in alerts]
         messages = composer.new_post(
-            _channel(post.destination), teams, [alerts[o.alert_id] for o in members], usage_date, cost_date
+            _channel(post.destination), teams, [alerts[o.alert_id] for o in members], usage_date, cost_date, held
         )
         incident_thread: dict[str, Thread] = {}
         for message in messages:

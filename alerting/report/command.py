@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from alerting.planning import finalised_cost_date
+from alerting.dates import date_arg, finalised_cost_date
 from alerting.report.build import build_report, write_report
 from alerting.report.data import latest_day
 from alerting.warehouse import WarehouseError, config_from_env, open_backend
@@ -26,13 +26,6 @@ the backtest. Cost incidents are those of the finalised cost day DATE + 1 - N (a
 """
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
 def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int) -> None:
     """The `report` subcommand on the CLI's subparsers."""
     p = sub.add_parser(
@@ -41,7 +34,7 @@ def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int)
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--date", type=_date, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)")
+    p.add_argument("--date", type=date_arg, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: reports/<DATE>/)")
     p.add_argument(
         "--target",

@@ -8,6 +8,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
+# The end-to-end builds leave out dbt's unit tests: they check the SQL on fixed fixture rows,
+# whatever the raw input, vars or time zone, and `make test-dbt` runs every one of them. Each
+# build here is about its data (a third of a small build's time went to the 32 unit tests).
+NO_UNIT_TESTS = ["--exclude", "test_type:unit"]
 
 
 def dbt_env(raw_dir: Path, duckdb_path: Path) -> dict[str, str]:
@@ -63,3 +67,28 @@ def test_duckdb() -> Path:
         path = REPO / path
     assert path.exists(), f"{path} missing: run `make test` (it builds it before pytest)"
     return path
+
+
+@pytest.fixture(scope="session")
+def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """generate()'s small set (30 days up to 2026-11-22, 400 users), written once per session.
+
+    Shared: read it as it is, or copy it (raw_input_support.copy_raw) before changing anything.
+    """
+    out = tmp_path_factory.mktemp("small") / "raw"
+    generate(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_reference_db(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small set's marts: `dbt build --full-refresh`, run date pinned, built in UTC, once per session.
+
+    Tests compare their builds with it or read it; one that builds on top of it copies it first.
+    """
+    from tests.python.raw_input_support import build  # that module imports this one
+
+    db = tmp_path_factory.mktemp("small_ref") / "ref.duckdb"
+    res = build(small_raw, db, {"TZ": "UTC"})
+    assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
+    return db

@@ -5,22 +5,33 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
+from alerting.composer import SlackComposer
 from alerting.lifecycle import LifecycleConfig
-from alerting.routing import parse_routing
+from alerting.model import Alert, Digest
+from alerting.render.slack import SlackMessage
+from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport import SlackTransport
+from alerting.transport import PostResult, SlackTransport, UploadResult
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN
 
 COLUMNS = (
     ALERT_COLUMNS  # every fct_alerts column (model.ALERT_COLUMNS), incident_id / is_postable / hold_reason included
 )
+ARROW_TYPES = {
+    "varchar": pa.string(),
+    "date": pa.date32(),
+    "double": pa.float64(),
+    "bigint": pa.int64(),
+    "boolean": pa.bool_(),
+}
 ROUTING = parse_routing(
     {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "api": "#api", "data": "#data"}}, {}
 )
@@ -79,11 +90,11 @@ def write_marts(
         cols = ", ".join(f"{n} {t}" for n, t in COLUMNS)
         con.execute(f"create or replace table main_marts.fct_alerts ({cols})")
         rows = list(rows)
-        if rows:
-            marks = ", ".join("?" for _ in COLUMNS)
-            con.executemany(
-                f"insert into main_marts.fct_alerts values ({marks})", [[r.get(n) for n, _ in COLUMNS] for r in rows]
-            )
+        if rows:  # one insert from an Arrow table: executemany takes seconds for a few hundred rows
+            batch = pa.table({n: pa.array([r.get(n) for r in rows], type=ARROW_TYPES[t]) for n, t in COLUMNS})
+            con.register("fixture_rows", batch)
+            con.execute("insert into main_marts.fct_alerts select * from fixture_rows")
+            con.unregister("fixture_rows")
         if health is not None:
             con.execute("create or replace table main_marts.fct_data_health (dt date, source varchar, status varchar)")
             health = list(health)
@@ -129,3 +140,71 @@ def run_day(
         )
     finally:
         backend.close()
+
+
+# --- what the runner composes: digests per channel, replies in threads ------------------------------
+
+
+class RecordingComposer(SlackComposer):
+    """The runner's Slack composer, keeping what the runner asked of it: each digest (channel,
+    the teams its header names, its alerts, the held alerts it counts) with its rendered
+    messages, and each thread reply (channel, alert ids)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.digests: list[tuple[Digest, list[SlackMessage]]] = []
+        self.repeats: list[tuple[str, list[str]]] = []
+
+    def new_post(
+        self,
+        channel: str,
+        teams: Sequence[str],
+        alerts: Sequence[Alert],
+        usage_date: dt.date,
+        cost_date: dt.date,
+        held: Sequence[Alert] = (),
+    ) -> list[SlackMessage]:
+        messages = super().new_post(channel, teams, alerts, usage_date, cost_date, held)
+        self.digests.append(
+            (Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held)), messages)
+        )
+        return messages
+
+    def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]:
+        self.repeats.append((channel, sorted(a.alert_id for _, alerts in incidents for a in alerts)))
+        return super().repeat(channel, incidents)
+
+
+class InProcessSlack:
+    """A transport that accepts every message (ts 1.<n>; the channel name is its id)."""
+
+    name = "slack"
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, str | None]] = []  # (channel, thread_ts)
+
+    def post(
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None
+    ) -> PostResult:
+        self.posted.append((channel, thread_ts))
+        return PostResult(ok=True, ts=f"1.{len(self.posted)}", channel_id=channel)
+
+    def upload_file(
+        self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
+    ) -> UploadResult:
+        return UploadResult(ok=True, file_id="F1")
+
+
+def composed_run(
+    path: Path, routing: Routing, usage_date: dt.date, cost_date: dt.date
+) -> tuple[RunReport, RecordingComposer]:
+    """One real `alerting run` (delivery log included) over the marts at `path`: what it composed."""
+    backend = DuckDBBackend(path, "main_marts", "main_alerting")
+    composer = RecordingComposer()
+    try:
+        options = RunOptions(usage_date=usage_date, cost_date=cost_date)
+        report = run(backend, routing, InProcessSlack(), options, io.StringIO(), composer=composer)
+    finally:
+        backend.close()
+    assert report.ok, report.failures
+    return report, composer

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.python.conftest import BIN, dbt_env, generate, run
+from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, run
 from tests.python.test_incremental import assert_same, mart_tables
 
 USAGE = "ltxstudio_agg_user_date"
@@ -20,12 +20,6 @@ GPU = "gpu_request_attribution_and_cost"
 RAW_TABLES = (USAGE, ENTERPRISE, GPU)
 # fixed, so that "today" (the machine's date) never changes what the marts hold
 RUN_DATE = "2026-11-23"
-
-
-def small_raw_set(out: Path) -> Path:
-    """The small synthetic set of conftest.generate (30 days up to 2026-11-22, 400 users)."""
-    generate(out)
-    return out
 
 
 def copy_raw(src: Path, dst: Path) -> Path:
@@ -45,9 +39,10 @@ def last_usage_day(raw: Path) -> str:
 
 
 def build(raw: Path, db: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`dbt build --full-refresh` on DuckDB (what `make build` runs), run date pinned."""
+    """`dbt build --full-refresh` on DuckDB (what `make build` runs), run date pinned, no unit tests."""
     env = {**dbt_env(raw, db), **(extra_env or {})}
     cmd = [str(BIN / "dbt"), "build", "--full-refresh", "--target", "duckdb", "--vars", f"{{run_date: {RUN_DATE}}}"]
+    cmd += NO_UNIT_TESTS
     return run(cmd, env=env)
 
 

@@ -234,3 +234,20 @@ def test_digests_link_to_the_report_page_and_a_bad_base_url_is_refused(tmp_path:
         with fake_slack() as server:
             assert cli(db, server.url, channels, "run", "--date", DAY.isoformat(), LTX_REPORT_BASE_URL=bad) == 2
             assert server.posted == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--date", "2026-13-01"],
+        ["release", "--date", "yesterday"],
+        ["backtest", "--from", "2026/11/01"],
+        ["backtest", "--to", ""],
+        ["report", "--date", "21.11.2026"],
+    ],
+)
+def test_a_day_that_is_not_yyyy_mm_dd_is_a_usage_error(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(args, {})
+    assert exc.value.code == 2
+    assert f"{args[-1]!r} is not a date (YYYY-MM-DD)" in capsys.readouterr().err

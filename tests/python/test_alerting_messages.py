@@ -51,11 +51,11 @@ from alerting.model import (
     TopUser,
     group_incidents,
 )
-from alerting.planning import plan_digests
 from alerting.render import slack, text
 from alerting.render.slack import Limits
 from alerting.routing import parse_routing
-from tests.python.alerting_support import COST_DAY, DAY, cost_alert, drivers, usage_alert, with_drivers
+from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts, drivers, usage_alert, with_drivers
+from tests.python.delivery_support import composed_run
 
 GOLDEN = Path(__file__).parent / "golden" / "alerting"
 UPDATE = os.environ.get("LTX_UPDATE_GOLDEN") == "1"
@@ -76,7 +76,7 @@ def body_of(alerts: list[Alert], **kw: object) -> MessageBody:
 
 def build_messages(d: Digest, limits: Limits | None = None) -> list[Message]:
     """A channel's digest through the runner's composer (compose -> Slack render)."""
-    messages = SlackComposer(limits, held=d.held).new_post(d.channel, d.teams, d.alerts, d.usage_date, d.cost_date)
+    messages = SlackComposer(limits).new_post(d.channel, d.teams, d.alerts, d.usage_date, d.cost_date, d.held)
     return [Message(channel=d.channel, text=m.text, blocks=m.blocks, alert_ids=m.alert_ids) for m in messages]
 
 
@@ -605,12 +605,16 @@ def test_second_platform_is_a_renderer_double_over_every_body() -> None:
 # --- golden digests ------------------------------------------------------------------------------------------
 
 
-def test_golden_product_digest() -> None:
+def test_golden_product_digest(tmp_path: Path) -> None:
+    """The product channel's digest as a run composes it from the marts (held alert counted, never shown)."""
     routing = parse_routing({"default_channel": "#ltx-monitoring", "channels": {"product": "#ltx-usage-alerts"}}, {})
-    plan = plan_digests(product_alerts(), routing, DAY, COST_DAY)
-    assert [a.alert_id for a in plan.suppressed] == ["a-ent-weekend"]
-    [d] = plan.digests
-    messages = build_messages(d)
+    db = tmp_path / "marts.duckdb"
+    create_marts(db, product_alerts())
+    report, composer = composed_run(db, routing, DAY, COST_DAY)
+    assert report.held_by_reason == {"enterprise_weekend": 1}
+    [(d, composed)] = composer.digests
+    assert [a.alert_id for a in d.held] == ["a-ent-weekend"]
+    messages = [Message(channel=d.channel, text=m.text, blocks=m.blocks, alert_ids=m.alert_ids) for m in composed]
     out = rendered(messages)
     check_golden("product_digest.txt", out)
     # one section per incident, the most severe first; the suppressed alert nowhere
@@ -814,16 +818,20 @@ def test_text_renderer_shows_every_line() -> None:
     assert isinstance(body.intro[0], Context) and isinstance(body.sections[0].blocks[0], Text)
 
 
-def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day() -> None:
+def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day(tmp_path: Path) -> None:
     routing = parse_routing(
         {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "data": "#ltx-data-alerts"}}, {}
     )
     day = dt.date(2026, 11, 22)
     held = [usage_alert(f"h{i}", alert_date=day, is_postable=False, hold_reason="incomplete_data") for i in range(12)]
     other = [usage_alert("thin", alert_date=day, is_postable=False, hold_reason="insufficient_baseline")]
-    plan = plan_digests([health_alert(15_580.0), *held, *other], routing, day, COST_DAY)
-    [data] = plan.digests
-    assert data.channel == "#ltx-data-alerts"
+    db = tmp_path / "marts.duckdb"
+    create_marts(db, [health_alert(15_580.0), *held, *other])
+    _, composer = composed_run(db, routing, day, COST_DAY)
+    [(data, _)] = composer.digests
+    assert data.channel == "#ltx-data-alerts" and data.teams == ("data",)
+    # it counts the incomplete-data holds of #usage, not that channel's other holds
+    assert sorted(a.alert_id for a in data.held) == sorted(a.alert_id for a in held)
     out = text.render(compose_digest(data))  # type: ignore[arg-type]
     assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
     assert "12 segment alerts held until the day is complete" in out
@@ -849,18 +857,32 @@ def test_fields_and_table_blocks_render_on_every_renderer() -> None:
     assert r"label 0: \<\!channel\> \*v0\*" in MarkdownRenderer().render(body)  # the double escapes data too
 
 
-def test_an_incident_of_two_teams_appears_whole_in_each_channel() -> None:
+def test_an_incident_of_two_teams_appears_whole_in_each_channel(tmp_path: Path) -> None:
     routing = parse_routing(
         {"default_channel": "#ltx-monitoring", "channels": {"api": "#api", "engineering": "#infra"}}, {}
     )
     alerts = [*api_incident()[:2], dataclasses.replace(api_incident()[2], team="engineering")]
-    plan = plan_digests(alerts, routing, DAY, COST_DAY)
-    assert [(d.channel, d.teams) for d in plan.digests] == [("#api", ("api",)), ("#infra", ("engineering",))]
-    for d in plan.digests:
+    db = tmp_path / "marts.duckdb"
+    create_marts(db, alerts)
+    report, composer = composed_run(db, routing, DAY, COST_DAY)
+    # whole in both channels; each header names the channel's own teams
+    assert [(d.channel, d.teams) for d, _ in composer.digests] == [("#api", ("api",)), ("#infra", ("engineering",))]
+    for d, _ in composer.digests:
         [section] = body_of(list(d.alerts), channel=d.channel).sections
         assert sorted(section.alert_ids) == ["c-idle", "c-infra-dod", "c-ratio"]
-    again = plan_digests(alerts, routing, DAY, COST_DAY, delivered={("c-idle", "#api")})
-    assert again.already_delivered == 1 and len(again.digests[0].alerts) == 2
+    assert report.alerts_delivered == 6
+
+    # c-idle was delivered to #api only: it goes to #infra; the other two follow it into #api's thread
+    db2 = tmp_path / "again.duckdb"
+    create_marts(db2, alerts[:1])
+    composed_run(db2, routing, DAY, COST_DAY)
+    create_marts(db2, alerts)
+    again, composer = composed_run(db2, routing, DAY, COST_DAY)
+    assert again.already_delivered == 1
+    assert [(d.channel, sorted(a.alert_id for a in d.alerts)) for d, _ in composer.digests] == [
+        ("#infra", ["c-idle", "c-infra-dod", "c-ratio"])
+    ]
+    assert composer.repeats == [("#api", ["c-infra-dod", "c-ratio"])]
 
 
 def test_user_ids_in_drivers_are_truncated_and_units_per_driver() -> None:

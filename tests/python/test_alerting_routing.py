@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from alerting.planning import finalised_cost_date, plan_digests
+from alerting.dates import finalised_cost_date
 from alerting.routing import DEFAULT_CONFIG, RoutingError, load_routing, parse_routing, team_env_var
-from tests.python.alerting_support import COST_DAY, DAY, cost_alert, usage_alert
+from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts, usage_alert
+from tests.python.delivery_support import composed_run
 
 CONFIG = {
     "default_channel": "#ltx-monitoring",
@@ -78,7 +79,7 @@ def test_config_file_from_env_and_errors(tmp_path: Path) -> None:
         load_routing(path, env={})
 
 
-def test_plan_groups_by_channel_and_drops_only_suppressed_and_delivered() -> None:
+def test_a_run_groups_by_channel_and_holds_back_only_held_and_delivered(tmp_path: Path) -> None:
     routing = parse_routing(CONFIG, {})
     alerts = [
         usage_alert("u1"),
@@ -88,14 +89,19 @@ def test_plan_groups_by_channel_and_drops_only_suppressed_and_delivered() -> Non
         cost_alert("c3", team="mystery"),
         cost_alert("c4", team=None),
     ]
-    plan = plan_digests(alerts, routing, DAY, COST_DAY, delivered={("c1", "#api")})
-    by_channel = {d.channel: [a.alert_id for a in d.alerts] for d in plan.digests}
+    db = tmp_path / "marts.duckdb"
+    create_marts(db, alerts[2:3])
+    composed_run(db, routing, DAY, COST_DAY)  # an earlier run delivered c1 to #api
+    create_marts(db, alerts)
+    report, composer = composed_run(db, routing, DAY, COST_DAY)
+    by_channel = {d.channel: [a.alert_id for a in d.alerts] for d, _ in composer.digests}
     assert by_channel == {"#usage": ["u1"], "C0123ABCD": ["c2"], "#ltx-monitoring": ["c3", "c4"]}
-    assert [a.alert_id for a in plan.suppressed] == ["u2"]
-    assert plan.already_delivered == 1
-    # every non-suppressed alert is either planned or already delivered: nothing dropped
-    planned = sum(len(d.alerts) for d in plan.digests)
-    assert planned + plan.already_delivered + len(plan.suppressed) == len(alerts)
+    assert not composer.repeats
+    assert report.suppressed == 1 and report.held_by_reason == {"enterprise_weekend": 1}
+    assert report.already_delivered == 1
+    # every alert is either delivered now, already delivered or held: nothing dropped
+    assert report.alerts_delivered == sum(len(d.alerts) for d, _ in composer.digests) == 4
+    assert report.alerts_delivered + report.already_delivered + report.suppressed == len(alerts)
 
 
 @pytest.mark.parametrize(("days", "expected"), [(3, "2026-11-19"), (1, "2026-11-21"), (0, "2026-11-22")])

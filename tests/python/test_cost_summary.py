@@ -17,7 +17,7 @@ from alerting.cost_summary import (
     fetch_summary,
     format_summary,
 )
-from alerting.planning import finalised_cost_date
+from alerting.dates import finalised_cost_date
 from tests.python.conftest import BIN, dbt_env, run
 
 

@@ -4,17 +4,19 @@ daily run rebuilds, and full refreshes keep testing every row."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.python.conftest import BIN, dbt_env, failure_summary, generate, run
+from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary, run
+from tests.python.raw_input_support import RUN_DATE, USAGE, copy_raw
 
 pytestmark = pytest.mark.dbt
 
-DAILY_VARS = json.dumps({"test_window_days": 7, "run_date": "2026-11-23"})
+DAILY_VARS = json.dumps({"test_window_days": 7, "run_date": RUN_DATE})
 
 
 def _duplicate_first_row(path: Path) -> None:
@@ -22,29 +24,29 @@ def _duplicate_first_row(path: Path) -> None:
     pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), path)
 
 
-def test_daily_window_catches_a_duplicate_in_the_new_day(tmp_path: Path) -> None:
-    raw, db = tmp_path / "raw", tmp_path / "w.duckdb"
-    generate(raw, "--days", "30")
+def test_daily_window_catches_a_duplicate_in_the_new_day(
+    small_raw: Path, small_reference_db: Path, tmp_path: Path
+) -> None:
+    raw, db = copy_raw(small_raw, tmp_path / "raw"), tmp_path / "w.duckdb"
+    # the daily runs stand on a full refresh of the clean set (the session's build of it:
+    # `dbt build --full-refresh` with this run date; the window does not apply to a full refresh)
+    shutil.copy(small_reference_db, db)
     env = dbt_env(raw, db)
-    first = run([str(BIN / "dbt"), "build", "--full-refresh", "--vars", DAILY_VARS], env=env)
-    assert first.returncode == 0, failure_summary(first.stdout + first.stderr)
+    old_day = raw / USAGE / "2026-10-25.parquet"
+    clean = old_day.read_bytes()
 
     # a duplicate far outside the window is not re-tested by a daily run (it was tested when loaded) ...
-    _duplicate_first_row(raw / "ltxstudio_agg_user_date" / "2026-10-25.parquet")
-    old = run([str(BIN / "dbt"), "build", "--vars", DAILY_VARS], env=env)
+    _duplicate_first_row(old_day)
+    old = run([str(BIN / "dbt"), "build", "--vars", DAILY_VARS, *NO_UNIT_TESTS], env=env)
     assert old.returncode == 0, failure_summary(old.stdout + old.stderr)
     # ... but a full refresh tests every row and stops on it
-    full = run([str(BIN / "dbt"), "build", "--full-refresh", "--vars", DAILY_VARS], env=env)
+    full = run([str(BIN / "dbt"), "build", "--full-refresh", "--vars", DAILY_VARS, *NO_UNIT_TESTS], env=env)
     assert full.returncode != 0 and "stg_web__user_days_one_row_per_dt_lt_id" in full.stdout
 
     # a duplicate in a day the daily run rebuilds fails the daily run on the named test
-    (raw / "ltxstudio_agg_user_date" / "2026-10-25.parquet").unlink()
-    generate(tmp_path / "clean", "--days", "30")
-    (raw / "ltxstudio_agg_user_date" / "2026-10-25.parquet").write_bytes(
-        (tmp_path / "clean" / "ltxstudio_agg_user_date" / "2026-10-25.parquet").read_bytes()
-    )
-    _duplicate_first_row(raw / "ltxstudio_agg_user_date" / "2026-11-22.parquet")
-    daily = run([str(BIN / "dbt"), "build", "--vars", DAILY_VARS], env=env)
+    old_day.write_bytes(clean)
+    _duplicate_first_row(raw / USAGE / "2026-11-22.parquet")
+    daily = run([str(BIN / "dbt"), "build", "--vars", DAILY_VARS, *NO_UNIT_TESTS], env=env)
     out = daily.stdout + daily.stderr
     assert daily.returncode != 0, out[-3000:]
     assert any("stg_web__user_days_one_row_per_dt_lt_id" in line and "FAIL" in line for line in out.splitlines())

@@ -25,7 +25,6 @@ from tests.python.raw_input_support import (
     copy_raw,
     names_test,
     reported,
-    small_raw_set,
 )
 
 pytestmark = pytest.mark.dbt
@@ -46,17 +45,14 @@ def _pandas_empty_file(folder: Path, name: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def raw_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return small_raw_set(tmp_path_factory.mktemp("empty") / "raw")
+@pytest.fixture
+def raw_set(small_raw: Path) -> Path:
+    return small_raw
 
 
-@pytest.fixture(scope="module")
-def reference_db(raw_set: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("empty_ref") / "ref.duckdb"
-    res = build(raw_set, db)
-    assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
-    return db
+@pytest.fixture
+def reference_db(small_reference_db: Path) -> Path:
+    return small_reference_db
 
 
 def test_a_null_typed_zero_row_file_that_sorts_first_is_read(raw_set: Path, reference_db: Path, tmp_path: Path) -> None:

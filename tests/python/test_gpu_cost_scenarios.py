@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.python.conftest import BIN, dbt_env, failure_summary, run
+from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary, run
 
 pytestmark = pytest.mark.dbt
 
@@ -38,7 +38,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     res = run([str(BIN / "python"), "-m", "ltx_synth", "--out", str(raw), *args])
     assert res.returncode == 0, res.stderr
     res = run(
-        [str(BIN / "dbt"), "build", "--target", "duckdb", "--vars", "{run_date: '2026-11-25'}"], env=dbt_env(raw, db)
+        [str(BIN / "dbt"), "build", "--target", "duckdb", "--vars", "{run_date: '2026-11-25'}", *NO_UNIT_TESTS],
+        env=dbt_env(raw, db),
     )
     assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
     return db

@@ -25,7 +25,6 @@ from tests.python.raw_input_support import (
     names_test,
     reported,
     rewrite,
-    small_raw_set,
 )
 
 pytestmark = pytest.mark.dbt
@@ -61,9 +60,9 @@ def _set_values(table: pa.Table, changes: list[tuple[int, str, object]]) -> pa.T
     return table
 
 
-@pytest.fixture(scope="module")
-def raw_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return small_raw_set(tmp_path_factory.mktemp("implausible") / "raw")
+@pytest.fixture
+def raw_set(small_raw: Path) -> Path:
+    return small_raw
 
 
 def test_a_few_implausible_values_warn_and_are_kept_out_of_the_statistics(raw_set: Path, tmp_path: Path) -> None:

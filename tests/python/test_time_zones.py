@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pytest
 
 from tests.python.conftest import failure_summary
-from tests.python.raw_input_support import GPU, USAGE, assert_same_marts, build, copy_raw, rewrite, small_raw_set
+from tests.python.raw_input_support import GPU, USAGE, assert_same_marts, build, copy_raw, rewrite
 
 pytestmark = pytest.mark.dbt
 
@@ -31,18 +31,15 @@ def _dt_as_timestamptz(hour_utc: int) -> Callable[[str, pa.Table], pa.Table]:
     return change
 
 
-@pytest.fixture(scope="module")
-def raw_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return small_raw_set(tmp_path_factory.mktemp("tz") / "raw")
+@pytest.fixture
+def raw_set(small_raw: Path) -> Path:
+    return small_raw
 
 
-@pytest.fixture(scope="module")
-def reference_db(raw_set: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """DATE input, built with the machine in UTC."""
-    db = tmp_path_factory.mktemp("tz_ref") / "ref.duckdb"
-    res = build(raw_set, db, {"TZ": "UTC"})
-    assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
-    return db
+@pytest.fixture
+def reference_db(small_reference_db: Path) -> Path:
+    """DATE input, built with the machine in UTC (the session's build of the small set)."""
+    return small_reference_db
 
 
 # midnight UTC is the previous day in New York; 23:00 UTC is the next day in Tokyo

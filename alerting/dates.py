@@ -1,0 +1,29 @@
+"""The days a command works on: the `--date` argument and the finalised cost day.
+
+A leaf module (standard library only): `cli` and `report.command` both import it, and
+`cli` imports `report.command`, so it cannot live in either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+
+def date_arg(value: str) -> dt.date:
+    """argparse `type=` for a YYYY-MM-DD day; anything else is a usage error (exit 2)."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def finalised_cost_date(usage_date: dt.date, cost_finalisation_days: int) -> dt.date:
+    """Cost alerts of a run for data day D are for D + 1 - cost_finalisation_days.
+
+    With the default date (yesterday) that is run date - cost_finalisation_days (3 by
+    default, the dbt var of the same name): cost data needs ~3 days to finalise.
+    """
+    if cost_finalisation_days < 0:
+        raise ValueError("cost_finalisation_days must be >= 0")
+    return usage_date + dt.timedelta(days=1 - cost_finalisation_days)

@@ -21,6 +21,10 @@ with
 source as (
 
     select * from {{ source('gpu_costs', 'gpu_request_attribution_and_cost') }}
+    {% if is_incremental() %}
+        -- only the reprocess window of raw (in the select that reads it: partition pruning)
+        where {{ raw_dt }} >= {{ incremental_start_date() }}
+    {% endif %}
 
 ),
 
@@ -44,9 +48,6 @@ renamed as (
         cast(attributed_overhead_cost as {{ type_double() }}) as attributed_overhead_cost
 
     from source
-    {% if is_incremental() %}
-        where {{ raw_dt }} >= {{ incremental_start_date() }}
-    {% endif %}
 
 )
 

@@ -27,6 +27,10 @@ with
 source as (
 
     select * from {{ source('web', 'ltxstudio_agg_user_date') }}
+    {% if is_incremental() %}
+        -- only the reprocess window of raw (in the select that reads it: partition pruning)
+        where {{ raw_dt }} >= {{ incremental_start_date() }}
+    {% endif %}
 
 ),
 
@@ -42,9 +46,6 @@ renamed as (
         {%- endfor %}
 
     from source
-    {% if is_incremental() %}
-        where {{ raw_dt }} >= {{ incremental_start_date() }}
-    {% endif %}
 
 ),
 

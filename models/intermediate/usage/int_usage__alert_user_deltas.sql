@@ -60,7 +60,12 @@ user_metric_days as (
             cast({{ '1' if metric == 'dau' else metric }} as {{ type_double() }}) as value
         from user_days
         -- only the segments with an alert on this metric (a daily run has a few)
-        where segment in (select alerts.segment from alerts where alerts.metric = '{{ metric }}')
+        where
+            segment in (
+                select alerts.segment
+                from alerts
+                where alerts.metric = '{{ metric }}'
+            )
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

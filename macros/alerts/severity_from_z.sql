@@ -14,3 +14,15 @@ case
     else 'none'
 end
 {%- endmacro %}
+
+{#- The band a z alert of `severity_expr` crossed: what its message shows as
+    the threshold (a CRITICAL says |z| > 4.5, not the notice band). Same vars
+    as severity_from_z, the one place the bands are read. -#}
+{% macro z_band_threshold(severity_expr, domain) -%}
+{%- set prefix = {'usage': 'z_', 'gpu_cost': 'cost_z_'}[domain] -%}
+case {{ severity_expr }}
+    when 'critical' then {{ var(prefix ~ 'critical') }}
+    when 'warning' then {{ var(prefix ~ 'warning') }}
+    else {{ var(prefix ~ 'notice') }}
+end
+{%- endmacro %}

@@ -4,3 +4,15 @@
 {% macro default__format_fixed(number_expr, decimals=2) %}printf('%.{{ decimals }}f', {{ number_expr }}){% endmacro %}
 
 {% macro bigquery__format_fixed(number_expr, decimals=2) %}format('%.{{ decimals }}f', {{ number_expr }}){% endmacro %}
+
+{#- A whole number as signed text with thousands separators (-214105.4 -> '-214,105'). -#}
+{% macro format_signed_count(number_expr) -%}
+concat(
+    case when round({{ number_expr }}) < 0 then '-' else '+' end,
+    {{ adapter.dispatch('format_thousands', 'ltx_monitoring')('abs(round(' ~ number_expr ~ '))') }}
+)
+{%- endmacro %}
+
+{% macro default__format_thousands(number_expr) %}format('{:,}', cast({{ number_expr }} as bigint)){% endmacro %}
+
+{% macro bigquery__format_thousands(number_expr) %}format("%'d", cast({{ number_expr }} as int64)){% endmacro %}

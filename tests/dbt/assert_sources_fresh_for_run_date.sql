@@ -6,7 +6,9 @@
 -- first (tag freshness) and stops on a failure. Enabled only by the var
 -- `check_freshness` (the daily path): a plain `dbt build` on historical data
 -- must not depend on the wall clock.
-{{ config(severity='error', tags=['freshness'], enabled=var('check_freshness', false)) }}
+-- Its failing rows are stored (store_failures): `alerting pipeline-health` names each
+-- stale source and its last loaded day from them.
+{{ config(severity='error', tags=['freshness'], enabled=var('check_freshness', false), store_failures=true) }}
 
 {%- set limits = {} -%}
 {%- if execute -%}

@@ -73,16 +73,49 @@ rule_rows as (
 
 ),
 
-final as (
+severities as (
 
     select
-        {{ alert_id("'gpu_cost'", 'dt', 'vertical', 'metric', 'rule') }} as alert_id,
         *,
         case
             when threshold_kind = 'z' then {{ severity_from_z('breach', 'gpu_cost') }}
             when breach >= {{ factor }} * threshold then 'critical'
             else 'warning'
-        end as severity,
+        end as severity
+
+    from rule_rows
+
+),
+
+final as (
+
+    select
+        {{ alert_id("'gpu_cost'", 'dt', 'vertical', 'metric', 'rule') }} as alert_id,
+        dt,
+        vertical,
+        metric,
+        unit,
+        value,
+        rule,
+        rule_order,
+        threshold_kind,
+        baseline_kind,
+        baseline_mean,
+        baseline_stddev,
+        baseline_points,
+        z_score,
+        pct_change,
+        {#- the band the alert crossed: a CRITICAL shows the critical band -#}
+        case
+            when threshold_kind = 'z' then cast({{ z_band_threshold('severity', 'gpu_cost') }} as {{ type_double() }})
+            when severity = 'critical' then {{ factor }} * threshold
+            else threshold
+        end as threshold,
+        breach,
+        has_insufficient_baseline,
+        team,
+        driver_baseline_kind,
+        severity,
         case metric
             when 'inference_cost' then 'inference_cost'
             when 'idle_cost' then 'attributed_idle_cost'
@@ -97,7 +130,7 @@ final as (
             else 'infra'
         end as cause
 
-    from rule_rows
+    from severities
 
 )
 

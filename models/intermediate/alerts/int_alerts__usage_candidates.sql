@@ -120,7 +120,7 @@ final as (
         alerts.z_score,
         alerts.robust_z_score,
         alerts.pct_change,
-        cast({{ rule_threshold_sql(rule) }} as {{ type_double() }}) as threshold,
+        cast({{ z_band_threshold('alerts.severity', 'usage') }} as {{ type_double() }}) as threshold,
         alerts.severity,
         alerts.direction,
         alerts.is_suppressed,

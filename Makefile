@@ -63,14 +63,18 @@ FRESHNESS_FAILED := $(BIN)/python -c "import json, sys; r = json.load(open('$${D
 	sys.exit(0 if any(x['unique_id'].startswith('test.ltx_monitoring.assert_sources_fresh_for_run_date') \
 	and x['status'] in ('fail', 'error') for x in r['results']) else 1)"
 
-daily: install  ## the scheduler's incremental run (RUN_DATE=YYYY-MM-DD replays a morning): the `daily` selector, stopped at the freshness gate
+daily: install  ## the scheduler's incremental run (RUN_DATE=YYYY-MM-DD replays a morning): the `daily` selector, stopped at the freshness gate; a stopped build is posted to the data channel
 	@[[ "$(RUN_DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "RUN_DATE must be YYYY-MM-DD, got '$(RUN_DATE)'" >&2; exit 2; }
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
 	@$(DBT) build --target duckdb --selector daily $(DAILY_VARS) || { status=$$?; \
 		if $(FRESHNESS_FAILED); then \
 		echo "STALE SOURCE DATA for run date $(RUN_DATE): a raw source's last loaded day is older than its" >&2; \
 		echo "freshness limit (models/staging/sources.yml). The alert models were not rebuilt; see main_marts.fct_data_health." >&2; \
-		fi; exit $$status; }
+		fi; \
+		$(BIN)/python -m alerting pipeline-health --date $(RUN_DATE) --target duckdb \
+			--run-results "$${DBT_TARGET_PATH:-target}/run_results.json" $(if $(SLACK_BOT_TOKEN),,--dry-run) \
+			|| echo "could not post the pipeline-health message (exit $$?): see above" >&2; \
+		exit $$status; }
 
 demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack messages for the latest day (ALERT_DATE=...)
 	@if [ -f "$(LTX_RAW_DIR)/ground_truth.json" ] || ! compgen -G "$(LTX_RAW_DIR)/ltxstudio_agg_user_date/*.parquet" >/dev/null; then \

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from alerting import backtest, redact
+from alerting import backtest, pipeline_health, redact
 from alerting.dates import date_arg, finalised_cost_date
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing
-from alerting.runner import RunOptions, load_lifecycle_config, run
+from alerting.runner import RunOptions, load_lifecycle_config, post_pipeline_health, run
 from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
 from alerting.warehouse import WarehouseBusy, WarehouseError, config_from_env, open_backend
 
@@ -96,7 +96,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,release,backtest,report}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,release,backtest,report,pipeline-health}")
     run_p = sub.add_parser(
         "run",
         help="post (or print) the alert digests of one day",
@@ -162,7 +162,51 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="cost alerts are for DATE + 1 - N (default: dbt var cost_finalisation_days: %(default)s)",
     )
     report_command.add_parser(sub, env, default_finalisation_days(env))
+    _add_pipeline_health_parser(sub, default_target)
     return parser
+
+
+def _add_pipeline_health_parser(sub: argparse._SubParsersAction, default_target: str) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "pipeline-health",
+        help="post why a daily build stopped (stale sources, failing tests) to the data channel, once",
+        description=pipeline_health.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--date", type=date_arg, required=True, help="the run date of the build (YYYY-MM-DD)")
+    p.add_argument(
+        "--run-results", type=Path, default=Path("target/run_results.json"), help="dbt's run results of that build"
+    )
+    p.add_argument("--target", choices=("duckdb", "bigquery"), default=default_target)
+    p.add_argument("--dry-run", action="store_true", help="print the message; touch neither Slack nor the log")
+    p.add_argument("--channels-file", type=Path, default=None)
+    p.add_argument("--verbose", action="store_true")
+
+
+def _pipeline_health(args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger) -> int:
+    secrets = [env.get(TOKEN_ENV, "")]
+    try:
+        failures = pipeline_health.read_failures(args.run_results)
+        routing = load_routing(args.channels_file, env)
+        poster = None if args.dry_run else transport_from_env(env)
+        backend = open_backend(config_from_env(args.target, env), read_only=args.dry_run)
+    except (pipeline_health.RunResultsError, RoutingError, TransportConfigError, WarehouseError, ValueError) as exc:
+        log.error("%s", redact.redact(exc, secrets))
+        return EXIT_USAGE
+    if not failures:
+        log.info("%s holds no failed node: nothing to say", args.run_results)
+        backend.close()
+        return EXIT_OK
+    try:
+        report = post_pipeline_health(backend, routing, poster, args.date, failures, sys.stdout, args.dry_run)
+    except WarehouseError as exc:
+        log.error("%s", redact.redact(exc, secrets))
+        return EXIT_USAGE
+    finally:
+        backend.close()
+    for failure in report.failures:
+        log.error("FAILED %s", failure)
+    return report.exit_code
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -220,6 +264,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return _backtest(args, env, log, secrets)
     if not args.dry_run and not _check_token(env, log):
         return EXIT_USAGE
+    if args.command == "pipeline-health":
+        return _pipeline_health(args, env, log)
     release = args.command == "release"
     try:
         if release:

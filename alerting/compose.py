@@ -33,6 +33,7 @@ from alerting.model import (
     group_incidents,
     severity_rank,
 )
+from alerting.pipeline_health import Failure, StaleSource
 
 SEVERITY_LABELS = {"critical": "CRITICAL", "warning": "WARNING", "notice": "NOTICE"}
 DEFAULT_ACTIONS = {
@@ -104,7 +105,7 @@ def numbers_lines(alert: Alert) -> list[Line]:
         first += f" | Std Dev (σ): {values.format_value(alert.baseline_stddev, alert.unit)}"
     second: list[str] = []
     if values.finite(alert.z_score):
-        second.append(f"Z-score: {values.format_z(alert.z_score)}")
+        second.append(f"{values.z_label(alert.threshold_kind)}: {values.format_z(alert.z_score)}")
     second.append(f"Change: {_change_text(alert)}")
     threshold = values.threshold_text(alert.threshold_kind, alert.threshold, alert.unit, alert.direction)
     if threshold:
@@ -130,7 +131,7 @@ def member_line(alert: Alert) -> Line:
         f"{values.format_value(alert.baseline_mean, alert.unit)} ({values.format_change(alert.pct_change)})"
     )
     if values.finite(alert.z_score):
-        text += f", z {values.format_z(alert.z_score)}"
+        text += f", {values.z_label(alert.threshold_kind, short=True)} {values.format_z(alert.z_score)}"
     threshold = values.threshold_text(alert.threshold_kind, alert.threshold, alert.unit, alert.direction)
     if threshold:
         text += f", threshold {threshold}"
@@ -235,7 +236,7 @@ def concentration_line(c: Concentration, unit: str | None) -> Line:
         spans.append(t(" of the change"))
         named = c.top_users[:TOP_USERS_NAMED]
         if named:
-            spans.append(t(" ("))
+            spans.append(t(f" (the largest {len(named)}: " if len(named) < n else " ("))
             for i, user in enumerate(named):
                 if i:
                     spans.append(t("; "))
@@ -415,9 +416,10 @@ def compose_digest(digest: Digest, options: ComposeOptions | None = None) -> Mes
         d(_teams(digest.teams), 60),
         t(f" · {days} · {_plural(len(incidents), 'incident')}"),
     )
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {}  # alerts per severity: "8 alerts in 1 incident: 7 critical, 1 warning"
     for inc in incidents:
-        counts[inc.severity] = counts.get(inc.severity, 0) + 1
+        for alert in inc.alerts:
+            counts[alert.severity] = counts.get(alert.severity, 0) + 1
     spans: list[Span] = [t(f"{_plural(len(digest.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
     for i, (sev, n) in enumerate(sorted(counts.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))):
         label = severity_label(sev).lower()
@@ -446,6 +448,31 @@ def compose_digest(digest: Digest, options: ComposeOptions | None = None) -> Mes
         sections=tuple(sections),
         fallback_title=plain(head),
         kind="digest",
+    )
+
+
+def compose_summary(
+    alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date, product: str = "LTX monitoring"
+) -> MessageBody | None:
+    """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (a quiet post:
+    below the loud bar, listed so that the channel can see them without being notified)."""
+    incidents = group_incidents(alerts)
+    if not incidents:
+        return None
+    days = _days_text(usage_date, cost_date, {a.domain for a in alerts})
+    head = line(t(f"Summary: {_plural(len(incidents), 'quiet incident')} · {product} · {days}"))
+    note = line("Below the bar for a notification (significance and size of the change); kept in fct_alerts.")
+    sections = tuple(
+        Section(
+            blocks=(Text((headline(inc.primary), *(member_line(m) for m in inc.alerts))),),
+            alert_ids=inc.alert_ids,
+            incident_ids=(inc.incident_id,),
+            summary=headline(inc.primary),
+        )
+        for inc in incidents
+    )
+    return MessageBody(
+        header=Header(head), intro=(Context((note,)),), sections=sections, fallback_title=plain(head), kind="summary"
     )
 
 
@@ -646,6 +673,39 @@ def compose_data_health(alert: Alert, held: int) -> MessageBody:
     return _thread_body("data_health", head, lines, [alert.alert_id], alert.incident_id)
 
 
+PIPELINE_FAILURES_SHOWN = 10
+
+
+def compose_pipeline_health(
+    run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure], product: str = "LTX monitoring"
+) -> MessageBody:
+    """The daily build for `run_date` stopped: which source is stale since when, which tests failed on how many rows."""
+    head = line(icon("critical"), t(f" {product} · data · daily build for {run_date.isoformat()} stopped"))
+    lines: list[Line] = []
+    for source in stale:
+        when = source.last_loaded_day.isoformat() if source.last_loaded_day else "never"
+        lines.append(line(t("Stale source: "), d(source.source, 40, strong=True), t(f", last loaded day {when}")))
+    for f in failures[:PIPELINE_FAILURES_SHOWN]:
+        rows = f" on {f.rows:,} row{'s' if f.rows != 1 else ''}" if f.rows is not None and f.status == "fail" else ""
+        what = "failed" if f.status == "fail" else "errored"
+        lines.append(line(t(f"{values.humanise(f.resource_type)} "), d(f.name, 120), t(f" {what}{rows}")))
+    if len(failures) > PIPELINE_FAILURES_SHOWN:
+        lines.append(line(f"… and {len(failures) - PIPELINE_FAILURES_SHOWN} more in target/run_results.json"))
+    lines.append(
+        line(
+            t("Action: ", strong=True),
+            t("the alert models were not rebuilt: no alerts for this morning until the cause is fixed"),
+            t(" and `make daily` runs again."),
+        )
+    )
+    return MessageBody(
+        header=Header(head),
+        sections=(Section(blocks=(Text(tuple(lines)),), summary=head),),
+        fallback_title=plain(head),
+        kind="pipeline_health",
+    )
+
+
 def all_clear_id(usage_date: dt.date) -> str:
     """The delivery-log key of a day's all-clear message (so it is posted once too)."""
     return f"all_clear:{usage_date.isoformat()}"
@@ -687,10 +747,12 @@ __all__ = [
     "compose_correction",
     "compose_data_health",
     "compose_digest",
+    "compose_pipeline_health",
     "compose_repeat",
     "compose_repeats",
     "compose_resolved",
     "compose_resolved_series",
+    "compose_summary",
     "compose_withdrawal",
     "incident_section",
 ]

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from alerting import compose, values
 from alerting.compose import Continuing, Recovered
 from alerting.model import Alert, DeliveryState, Digest, group_incidents
+from alerting.pipeline_health import Failure, StaleSource
 from alerting.render.slack import Limits, SlackMessage, render
 
 WITHDRAWAL_REASONS = {
@@ -64,6 +65,10 @@ class Composer(Protocol):
     ) -> list[SlackMessage]: ...
 
     def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]: ...
+
+    def summary(
+        self, channel: str, alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
+    ) -> list[SlackMessage]: ...
 
     def correction(self, correction: Any, alert: Alert | None) -> SlackMessage: ...
 
@@ -112,6 +117,12 @@ class SlackComposer:
                 items.append(Continuing(incident, int(getattr(plan, "streak_days", 1) or 1), trend))
         return render(compose.compose_repeats(items), self.limits) if items else []
 
+    def summary(
+        self, channel: str, alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
+    ) -> list[SlackMessage]:
+        body = compose.compose_summary(alerts, usage_date, cost_date)
+        return render(body, self.limits) if body else []
+
     def correction(self, correction: Any, alert: Alert | None) -> SlackMessage:
         now = state_of(correction.alert)
         was = state_of(correction.was)
@@ -139,6 +150,11 @@ class SlackComposer:
         ]
         body = compose.compose_resolved_series(items, resolution.alert_date, getattr(resolution, "incident_id", None))
         return self._one(body)
+
+    def pipeline_health(
+        self, run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]
+    ) -> SlackMessage:
+        return self._one(compose.compose_pipeline_health(run_date, stale, failures))
 
     def all_clear(
         self, channel: str, teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool = True

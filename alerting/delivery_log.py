@@ -5,6 +5,10 @@ Table `alert_delivery_log` in the same warehouse (DuckDB `main_alerting`, BigQue
 
 * `post` / `data_health`: an alert in a top-level message (its thread's root);
 * `repeat`: an alert in a reply in the thread of an earlier post (the series is still out);
+* `broadcast`: the same, for news in that thread (a new series, a higher severity): the reply
+  is also shown in the channel;
+* `summary`: a quiet-only alert listed in the channel's daily `Summary:` message;
+* `pipeline_health`: a daily build stopped by stale sources or failing tests (one per day and cause);
 * `correction` / `withdrawal`: a reply after a rebuild changed / removed a delivered alert;
 * `resolved`: a reply closing a series in a thread (back in its band for N complete days);
 * `chart`: an incident's chart uploaded into its thread;
@@ -36,9 +40,13 @@ LOG_TABLE = "alert_delivery_log"
 CLAIMS_TABLE = "alert_delivery_claims"
 LEGACY_TABLE = "slack_delivery_log"
 DEFAULT_CLAIM_TTL_S = 900
-KINDS = ("post", "data_health", "repeat", "correction", "withdrawal", "resolved", "chart", "all_clear")
+KINDS = (
+    "post", "data_health", "repeat", "broadcast", "summary", "correction", "withdrawal", "resolved", "chart",
+    "all_clear", "pipeline_health",
+)  # fmt: skip
 OPENING_KINDS = frozenset({"post", "data_health"})  # top-level: the message is a thread root
-ALERT_KINDS = frozenset({"post", "data_health", "repeat"})  # the alert itself was delivered
+ALERT_KINDS = frozenset({"post", "data_health", "repeat", "broadcast"})  # the alert itself was delivered in a thread
+LOUD_KINDS = frozenset({"post", "data_health", "broadcast", "pipeline_health"})  # notified the channel
 
 _TYPES = {str: "string", dt.date: "date", float: "double", dt.datetime: "timestamp"}
 

@@ -38,11 +38,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
-from alerting.model import as_date
+from alerting.model import as_date, severity_rank
 
 COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
-SEVERITIES = ("notice", "warning", "critical")
 # fct_data_health source of each domain's day
 DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: "gpu_costs"}
 NEVER_WITHDRAWN_FOR = frozenset({"muted", "incomplete_data"})
@@ -53,6 +52,9 @@ class LifecycleConfig:
     repeat_window_days: int = 7  # 0: every incident is a new top-level post
     resolve_after_days: int = 3  # 0: no resolved notices (threads stay open until the window ends)
     correction_window_days: int = 7  # delivered alerts this recent are checked after rebuilds
+    # quiet-only incidents (postable, none loud, no open thread): listed in one `Summary:` message a day
+    # per channel when true; otherwise they stay in fct_alerts and the report only
+    quiet_summary: bool = False
     release: bool = False  # `alerting release`: incomplete_data holds are postable
 
     def __post_init__(self) -> None:
@@ -70,10 +72,12 @@ class LifecycleConfig:
 def config_from_mapping(section: Mapping[str, Any] | None, **overrides: Any) -> LifecycleConfig:
     """The `[lifecycle]` table of channels.toml (unknown keys refused), then CLI overrides."""
     values: dict[str, Any] = dict(section or {})
-    unknown = set(values) - {"repeat_window_days", "resolve_after_days", "correction_window_days"}
+    unknown = set(values) - {"repeat_window_days", "resolve_after_days", "correction_window_days", "quiet_summary"}
     if unknown:
         raise ValueError(f"[lifecycle] has unknown key(s): {', '.join(sorted(unknown))}")
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if not isinstance(values.get("quiet_summary", False), bool):
+        raise ValueError(f"quiet_summary must be true or false, not {values['quiet_summary']!r}")
     return LifecycleConfig(**values)
 
 
@@ -98,6 +102,8 @@ class Observation:
     current_value: float | None
     is_postable: bool
     hold_reason: str | None
+    is_incident_primary: bool = False  # the mart's headline of its incident
+    is_loud: bool = False  # the policy lets it notify the channel (fct_alerts.is_loud)
 
     @property
     def series(self) -> tuple[str, str, str]:
@@ -113,6 +119,10 @@ class Observation:
 
     def postable(self, config: LifecycleConfig) -> bool:
         return self.is_postable or (config.release and self.hold_reason == "incomplete_data")
+
+    def loud(self, config: LifecycleConfig) -> bool:
+        """May notify the channel: the policy's verdict, or a day the data team released (an outage is news)."""
+        return self.is_loud or (config.release and self.hold_reason == "incomplete_data")
 
 
 def fallback_incident_id(domain: str, alert_date: dt.date, scope: str, direction: str | None) -> str:
@@ -151,6 +161,8 @@ def observation_from_row(row: Mapping[str, Any]) -> Observation:
         current_value=None if value is None else float(value),
         is_postable=postable,
         hold_reason=hold,
+        is_incident_primary=bool(row.get("is_incident_primary")),
+        is_loud=postable if row.get("is_loud") is None else bool(row["is_loud"]),
     )
 
 
@@ -196,6 +208,22 @@ class NewPost:
 class Repeat:
     thread: Thread
     incidents: tuple[IncidentPlan, ...]
+    # something new for this thread (a series it has not carried, or a severity above anything it said
+    # for that series): the reply is also shown in the channel (Slack reply_broadcast) - never only quiet
+    broadcast: bool = False
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The quiet-only incidents of a destination's day (no loud member, no open thread): one `Summary:` message."""
+
+    destination: str
+    incidents: tuple[IncidentPlan, ...]
+    day: dt.date
+
+    @property
+    def key(self) -> str:
+        return summary_key(self.day)
 
 
 @dataclass(frozen=True)
@@ -253,7 +281,13 @@ class Plan:
     resolutions: list[Resolution] = field(default_factory=list)
     charts: list[ChartUpload] = field(default_factory=list)  # retries: incidents posted earlier without a chart
     held: list[Observation] = field(default_factory=list)
+    summaries: list[Summary] = field(default_factory=list)
+    quiet: list[IncidentPlan] = field(default_factory=list)  # postable, not loud, no thread, no summary route
     already_delivered: int = 0
+
+
+def summary_key(day: dt.date) -> str:
+    return f"summary|{day.isoformat()}"
 
 
 def chart_key(incident_id: str) -> str:
@@ -269,13 +303,9 @@ def change_key(alert_id: str, kind: str, seq: int) -> str:
     return f"{alert_id}|{kind}|{seq}"
 
 
-def _severity_rank(severity: str | None) -> int:
-    key = (severity or "").strip().lower()
-    return SEVERITIES.index(key) if key in SEVERITIES else -1
-
-
-def _headline(o: Observation) -> tuple[int, float, str]:
-    return (_severity_rank(o.severity), abs(o.z_score or 0.0), o.alert_id)
+def _headline(o: Observation) -> tuple[bool, int, float, str]:
+    """max() key of an incident's headline: the mart's primary, then the most severe, the largest |z|."""
+    return (o.is_incident_primary, -severity_rank(o.severity), abs(o.z_score or 0.0), o.alert_id)
 
 
 def _series_of_key(series_key: str | None) -> tuple[str, str, str] | None:
@@ -297,7 +327,7 @@ class _ThreadState:
     # series (domain, scope, metric) -> delivered_at of its last "resolved" row here
     resolved_at: dict[tuple[str, str, str], dt.datetime] = field(default_factory=dict)
     series_delivered_at: dict[tuple[str, str, str], dt.datetime] = field(default_factory=dict)
-    series_severity: dict[tuple[str, str, str, str], int] = field(default_factory=dict)  # highest said
+    series_severity: dict[tuple[str, str, str, str], int] = field(default_factory=dict)  # most severe said (rank)
     alert_last_kind: dict[str, str] = field(default_factory=dict)  # alert id -> last thing said about it
 
     def open_series(self) -> dict[tuple[str, str, str, str], dt.date]:
@@ -324,6 +354,7 @@ class _LogView:
 
 def _read_log(entries: Iterable[LogEntry]) -> _LogView:
     view = _LogView({}, {}, defaultdict(list), {}, {}, set())
+    latest: dict[tuple[str, tuple[str, str, str]], str] = {}  # (dest, series) -> root of its last thread
     for e in sorted(entries, key=lambda e: (e.delivered_at, e.delivery_key)):
         view.keys.add((e.destination, e.delivery_key))
         root = e.root_ts
@@ -340,7 +371,7 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
             s4 = (*s3, e.direction or "")
             state.series_last[s4] = max(state.series_last.get(s4, e.alert_date), e.alert_date)
             state.series_delivered_at[s3] = e.delivered_at
-            state.series_severity[s4] = max(state.series_severity.get(s4, -1), _severity_rank(e.severity))
+            state.series_severity[s4] = min(state.series_severity.get(s4, 99), severity_rank(e.severity))
         if e.kind == "resolved" and s3:
             state.resolved_at[s3] = e.delivered_at
         if e.alert_id and e.kind in (*ALERT_KINDS, "correction", "withdrawal"):
@@ -353,6 +384,13 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
             if e.kind in OPENING_KINDS:
                 view.incident_opened[(e.destination, e.incident_id)] = True
                 state.first_incident = state.first_incident or e.incident_id
+        if e.kind in ALERT_KINDS and s3:
+            latest[(e.destination, s3)] = root
+    # a series lives in the thread that carried it last (an escalation opens a new one): it is
+    # continued and resolved there only, never in two threads
+    for (dest, root), state in view.threads.items():
+        for s4 in [s4 for s4 in state.series_last if latest.get((dest, s4[:3]), root) != root]:
+            del state.series_last[s4]
     return view
 
 
@@ -401,42 +439,9 @@ def plan(
     view = _read_log(log)
     hist = list({o.alert_id: o for o in [*history, *today]}.values())
 
-    # 1. new alerts: a new top-level post, or a reply in an open thread
-    pending: dict[str, dict[str, list[Observation]]] = defaultdict(lambda: defaultdict(list))
-    by_incident: dict[str, list[Observation]] = defaultdict(list)
-    for o in today:
-        if o.postable(config):
-            by_incident[o.incident_id].append(o)
-        else:
-            out.held.append(o)
-    for incident_id, members in sorted(by_incident.items()):
-        dests = sorted({d for o in members for d in destinations(o)})
-        for dest in dests:
-            for o in members:
-                if (dest, o.alert_id) in view.keys:
-                    out.already_delivered += 1
-                else:
-                    pending[dest][incident_id].append(o)
-
-    new_by_dest: dict[str, list[IncidentPlan]] = defaultdict(list)
-    replies: dict[tuple[str, str], list[IncidentPlan]] = defaultdict(list)
-    reply_threads: dict[tuple[str, str], Thread] = {}
-    for dest in sorted(pending):
-        for incident_id, members in sorted(pending[dest].items()):
-            members.sort(key=lambda o: o.alert_id)
-            primary = max(members, key=_headline)
-            streak, trend = _streak_and_trend(primary, hist)
-            inc = IncidentPlan(incident_id, tuple(members), streak, trend)
-            state = _thread_for(view, dest, incident_id, members, config)
-            if state is None:
-                new_by_dest[dest].append(inc)
-            else:
-                replies[(dest, state.thread.root_ts)].append(inc)
-                reply_threads[(dest, state.thread.root_ts)] = state.thread
-    out.new_posts = [
-        NewPost(d, tuple(incs), _held_for(d, incs, out.held, destinations)) for d, incs in sorted(new_by_dest.items())
-    ]
-    out.repeats = [Repeat(reply_threads[k], tuple(v)) for k, v in sorted(replies.items())]
+    # 1. new alerts: a new top-level post, a reply in an open thread, or a summary line
+    pending = _pending(today, view, destinations, config, out)
+    _place(pending, view, hist, config, destinations, out)
 
     # 2. corrections and withdrawals of delivered alerts after a rebuild
     now_by_id = {o.alert_id: o for o in hist}
@@ -474,7 +479,7 @@ def plan(
 
     # 3. resolved: every open series of a thread back in band on N complete days closes the thread
     if config.resolve_after_days > 0:
-        touched = set(reply_threads)
+        touched = {(r.thread.destination, r.thread.root_ts) for r in out.repeats}
         last_row: dict[tuple[str, str, str], dt.date] = {}
         for o in hist:
             last_row[o.series] = max(last_row.get(o.series, o.alert_date), o.alert_date)
@@ -516,6 +521,81 @@ def plan(
     return out
 
 
+def _pending(
+    today: Sequence[Observation],
+    view: _LogView,
+    destinations: Callable[[Observation], Sequence[str]],
+    config: LifecycleConfig,
+    out: Plan,
+) -> dict[str, dict[str, list[Observation]]]:
+    """Today's postable, undelivered members per destination and incident.
+
+    An incident goes where its headline alert is routed, whole: each channel gets it once.
+    """
+    by_incident: dict[str, list[Observation]] = defaultdict(list)
+    for o in today:
+        if o.postable(config):
+            by_incident[o.incident_id].append(o)
+        else:
+            out.held.append(o)
+    pending: dict[str, dict[str, list[Observation]]] = defaultdict(lambda: defaultdict(list))
+    for incident_id, members in sorted(by_incident.items()):
+        for dest in sorted(set(destinations(max(members, key=_headline)))):
+            for o in members:
+                if (dest, o.alert_id) in view.keys:
+                    out.already_delivered += 1
+                else:
+                    pending[dest][incident_id].append(o)
+    return pending
+
+
+def _place(
+    pending: Mapping[str, Mapping[str, list[Observation]]],
+    view: _LogView,
+    hist: Sequence[Observation],
+    config: LifecycleConfig,
+    destinations: Callable[[Observation], Sequence[str]],
+    out: Plan,
+) -> None:
+    """Each pending incident: a reply in the open thread it continues (broadcast when it is news there),
+    else a top-level post when any member is loud, else a summary line (where enabled) or nothing."""
+    new_by_dest: dict[str, list[IncidentPlan]] = defaultdict(list)
+    quiet_by_dest: dict[str, list[IncidentPlan]] = defaultdict(list)
+    replies: dict[tuple[str, str, bool], list[IncidentPlan]] = defaultdict(list)
+    reply_threads: dict[tuple[str, str, bool], Thread] = {}
+    for dest in sorted(pending):
+        for incident_id, members in sorted(pending[dest].items()):
+            members.sort(key=lambda o: o.alert_id)
+            streak, trend = _streak_and_trend(max(members, key=_headline), hist)
+            inc = IncidentPlan(incident_id, tuple(members), streak, trend)
+            state = _thread_for(view, dest, incident_id, members, config)
+            if state is not None:
+                key = (dest, state.thread.root_ts, _is_news(state, members, config))
+                replies[key].append(inc)
+                reply_threads[key] = state.thread
+            elif any(o.loud(config) for o in members):
+                new_by_dest[dest].append(inc)
+            elif config.quiet_summary:
+                quiet_by_dest[dest].append(inc)
+            else:
+                out.quiet.append(inc)
+    out.new_posts = [
+        NewPost(d, tuple(incs), _held_for(d, incs, out.held, destinations)) for d, incs in sorted(new_by_dest.items())
+    ]
+    out.repeats = [Repeat(reply_threads[k], tuple(v), broadcast=k[2]) for k, v in sorted(replies.items())]
+    out.summaries = [
+        Summary(d, tuple(incs), max(o.alert_date for inc in incs for o in inc.alerts))
+        for d, incs in sorted(quiet_by_dest.items())
+    ]
+
+
+def _is_news(state: _ThreadState, members: Sequence[Observation], config: LifecycleConfig) -> bool:
+    """A loud member on a series the thread has not carried, or above the most severe it said for it."""
+    return any(
+        o.loud(config) and severity_rank(o.severity) < state.series_severity.get(o.thread_series, 99) for o in members
+    )
+
+
 def _held_for(
     dest: str,
     incidents: Sequence[IncidentPlan],
@@ -555,10 +635,11 @@ def _thread_for(
         for s4, last in state.open_series().items():
             fam = _family(s4)
             last_by_family[fam] = max(last_by_family.get(fam, last), last)
-            worst_by_family[fam] = max(worst_by_family.get(fam, -1), state.series_severity.get(s4, -1))
+            worst_by_family[fam] = min(worst_by_family.get(fam, 99), state.series_severity.get(s4, 99))
         escalates = any(
-            _family(o.thread_series) in last_by_family
-            and _severity_rank(o.severity) > worst_by_family[_family(o.thread_series)]
+            o.is_loud
+            and _family(o.thread_series) in last_by_family
+            and severity_rank(o.severity) < worst_by_family[_family(o.thread_series)]
             for o in members
         )
         if escalates:  # worse than anything said in that thread: a new top-level post (Alertmanager re-notifies)

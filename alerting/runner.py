@@ -34,7 +34,8 @@ from alerting.lifecycle import (
     plan,
     run_day,
 )
-from alerting.model import Alert
+from alerting.model import Alert, group_incidents
+from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_sources
 from alerting.render.slack import Limits
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import CONFIG_ENV, DEFAULT_CONFIG, Routing, RoutingError
@@ -97,6 +98,9 @@ class RunReport:
     messages_posted: int = 0
     top_level_posts: int = 0
     replies: int = 0  # repeats in threads
+    broadcasts: int = 0  # of those, replies also shown in the channel (news in an open thread)
+    summaries: int = 0  # `Summary:` messages of quiet-only alerts
+    quiet: int = 0  # postable alerts not posted: quiet-only, no thread, no summary (fct_alerts / report)
     corrections: int = 0
     withdrawals: int = 0
     resolved: int = 0
@@ -206,6 +210,7 @@ class _Run:
         keys: Sequence[str],
         entries: Callable[[PostResult], list[LogEntry]],
         what: str,
+        broadcast: bool = False,
     ) -> PostResult | None:
         """claim -> post (nothing held) -> record. None when skipped or failed (reported)."""
         dry = self.options.dry_run
@@ -220,7 +225,9 @@ class _Run:
                     self.report.already_delivered += 1
                     return None
         channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(dest)
-        result = self.transport.post(channel, rendered.text, rendered.blocks, thread.root_ts if thread else None)
+        result = self.transport.post(
+            channel, rendered.text, rendered.blocks, thread.root_ts if thread else None, broadcast=broadcast
+        )
         if not result.ok:
             self.report.failures.append(f"{_channel(dest)}: {what}: {result.error}")
             log.error("%s to %s failed (retried next run): %s", what, dest, result.error)
@@ -351,9 +358,8 @@ def run(
     # --- new top-level digests -------------------------------------------------------------
     for post in the_plan.new_posts:
         members = [o for inc in post.incidents for o in inc.alerts]
-        # the header names the channel's own teams (an incident of two teams is shown whole in both)
-        own = [o for o in members if r.destination(o.team) == post.destination]
-        teams = sorted({(o.team or "unassigned").strip() or "unassigned" for o in own})
+        # the header names the teams of the incidents' headlines (what routed them here)
+        teams = sorted({(inc.primary.team or "unassigned").strip() or "unassigned" for inc in post.incidents})
         # the held rows it counts (and the data-health notice's "N held until the day is complete")
         held = [alerts[o.alert_id] for o in post.held if o.alert_id in alerts]
         messages = composer.new_post(
@@ -388,15 +394,36 @@ def run(
         pairs: list[tuple[IncidentPlan, Sequence[Alert]]] = [
             (inc, [alerts[o.alert_id] for o in inc.alerts]) for inc in repeat.incidents
         ]
+        kind = "broadcast" if repeat.broadcast else "repeat"
         for message in composer.repeat(_channel(dest), pairs):
             ids = list(message.alert_ids)
 
-            def repeat_entries(res: PostResult, ids: list[str] = ids, t: Thread = repeat.thread) -> list[LogEntry]:
-                return [r.entry(t.destination, "repeat", i, res, t.root_ts, **_alert_fields(by_obs[i])) for i in ids]
+            def repeat_entries(
+                res: PostResult, ids: list[str] = ids, t: Thread = repeat.thread, kind: str = kind
+            ) -> list[LogEntry]:
+                return [r.entry(t.destination, kind, i, res, t.root_ts, **_alert_fields(by_obs[i])) for i in ids]
 
-            if r.deliver(dest, message, repeat.thread, ids, repeat_entries, f"repeat of {len(ids)} alert(s)"):
+            what = f"{kind} of {len(ids)} alert(s)"
+            if r.deliver(dest, message, repeat.thread, ids, repeat_entries, what, broadcast=repeat.broadcast):
                 report.replies += 1
+                report.broadcasts += int(repeat.broadcast)
                 report.alerts_delivered += len(ids)
+
+    # --- summaries: the quiet-only incidents of the day, one message per channel ------------------
+    for summary in the_plan.summaries:
+        members = [alerts[o.alert_id] for inc in summary.incidents for o in inc.alerts]
+        for message in composer.summary(_channel(summary.destination), members, usage_date, cost_date):
+            ids = list(message.alert_ids)
+
+            def summary_entries(
+                res: PostResult, ids: list[str] = ids, dest: str = summary.destination
+            ) -> list[LogEntry]:
+                return [r.entry(dest, "summary", i, res, None, **_alert_fields(by_obs[i])) for i in ids]
+
+            if r.deliver(summary.destination, message, None, ids, summary_entries, f"summary of {len(ids)} alert(s)"):
+                report.summaries += 1
+                report.alerts_delivered += len(ids)
+    report.quiet = sum(len(inc.alerts) for inc in the_plan.quiet)
 
     # --- corrections and withdrawals ---------------------------------------------------------
     for c in the_plan.corrections:
@@ -497,7 +524,7 @@ def _upload_charts(
             continue
         seen.add((dest, c.key))
         group = sorted(members[c.incident_id], key=lambda a: a.alert_id)
-        primary = max(group, key=lambda a: (_sev(a.severity), abs(a.z_score or 0.0), a.alert_id))
+        primary = group_incidents(group)[0].primary
         view = IncidentView(
             c.incident_id,
             c.alert_date,
@@ -540,7 +567,35 @@ def _upload_charts(
             log.error("chart uploaded to %s but not recorded (%s): the next run uploads it again", dest, exc)
 
 
-def _sev(severity: str) -> int:
-    order = ("notice", "warning", "critical")
-    key = (severity or "").strip().lower()
-    return order.index(key) if key in order else -1
+def post_pipeline_health(
+    backend: Backend,
+    routing: Routing,
+    poster: Transport | None,
+    run_date: dt.date,
+    failures: Sequence[Failure],
+    out: TextIO,
+    dry_run: bool = False,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None),
+) -> RunReport:
+    """One pipeline-health message to the data team's channel, once per run date and cause."""
+    report = RunReport()
+    transport: Transport = StdoutTransport(out) if dry_run or poster is None else poster
+    delivery_log = DeliveryLog(backend)
+    with backend.session():
+        if not dry_run:
+            delivery_log.ensure()
+        stale = stale_sources(backend, failures)
+    r = _Run(backend, routing, transport, RunOptions(run_date, run_date, dry_run=dry_run), report, delivery_log,
+             uuid.uuid4().hex, now)  # fmt: skip
+    dest, key = r.destination(PIPELINE_TEAM), cause_key(run_date, failures)
+    if not dry_run and delivery_log.delivered_keys(dest, [key]):
+        report.already_delivered += 1
+        return report
+    message = SlackComposer().pipeline_health(run_date, stale, failures)
+
+    def entries(res: PostResult) -> list[LogEntry]:
+        return [r.entry(dest, "pipeline_health", key, res, None, alert_date=run_date, team=PIPELINE_TEAM)]
+
+    if r.deliver(dest, message, None, [key], entries, "pipeline health"):
+        report.top_level_posts += 1
+    return report

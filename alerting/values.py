@@ -217,6 +217,13 @@ def baseline_label(kind: str | None, points: int | None = None, day: dt.date | N
     return "Baseline"
 
 
+def z_label(threshold_kind: str | None, short: bool = False) -> str:
+    """What the alert's z is: the week-over-week rule's z is not the same-weekday z."""
+    if (threshold_kind or "").strip().lower() == "wow_z":
+        return "week-over-week z" if short else "Week-over-week z"
+    return "z" if short else "Z-score"
+
+
 def has_mean_and_sigma(kind: str | None) -> bool:
     """Whether 'change from mean' is the right wording (a mean baseline) rather than 'change'."""
     return (kind or "").strip().lower() in ("", "same_weekday", "rolling", "trailing_7d")
@@ -236,6 +243,8 @@ def threshold_text(
     down = (direction or "").strip().lower() == "decrease"
     if k == "z":
         return f"|z| > {compact(threshold)}"
+    if k == "wow_z":
+        return f"|week-over-week z| > {compact(threshold)}"
     if k == "absolute":
         return f"{'below' if down else 'above'} {format_value(threshold, unit)}"
     if k == "ratio":

@@ -50,7 +50,7 @@ REQUIRED_ALERT_COLUMNS = (
 )
 OPTIONAL_ALERT_COLUMNS = tuple(c for c in ALERT_COLUMN_NAMES if c not in REQUIRED_ALERT_COLUMNS)
 # columns of the PLAN.md target contract the delivery lifecycle uses when present
-LIFECYCLE_COLUMNS = ("incident_id", "is_postable", "hold_reason", "is_incident_primary")
+LIFECYCLE_COLUMNS = ("incident_id", "is_postable", "hold_reason", "is_incident_primary", "is_loud")
 HISTORY_COLUMNS = (
     "alert_id",
     "alert_date",

@@ -30,7 +30,12 @@ class Transport(Protocol):
     name: str  # destination prefix in the delivery log: "<name>:<channel>"
 
     def post(
-        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]],
+        thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> PostResult: ...
 
     def upload_file(

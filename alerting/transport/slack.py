@@ -67,12 +67,19 @@ class SlackTransport:
         return self._secrets
 
     def post(
-        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]],
+        thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> PostResult:
-        """chat.postMessage; with `thread_ts` a reply in that thread (never broadcast to the channel)."""
+        """chat.postMessage; with `thread_ts` a reply in that thread, shown in the channel too with `broadcast`."""
         kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": list(blocks)}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
+            if broadcast:
+                kwargs["reply_broadcast"] = True
         try:
             response = self._client.chat_postMessage(**kwargs, unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:

@@ -17,10 +17,17 @@ class StdoutTransport:
         self.count = 0
 
     def post(
-        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]],
+        thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> PostResult:
         self.count += 1
         where = f"reply in thread {thread_ts}" if thread_ts else "new message"
+        if thread_ts and broadcast:
+            where += ", also sent to the channel"
         payload = json.dumps({"channel": channel, "blocks": list(blocks)}, indent=2, ensure_ascii=False)
         self.out.write(f"===== {channel} · {where} =====\n--- text ---\n{text}\n--- Block Kit JSON ---\n{payload}\n")
         return PostResult(ok=True, ts=f"dry-run.{self.count:06d}", channel_id=channel)

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from alerting import model
+from alerting.delivery_log import ALERT_KINDS
 from alerting.model import Alert, Driver
 
 FAKE_TOKEN = "xoxb-FAKE0TOKEN-4242424242-do-not-print-me"
@@ -202,8 +203,8 @@ def log_entries(path: Path, kinds: tuple[str, ...] | None = None) -> list[dict[s
 
 
 def log_rows(path: Path) -> list[tuple[str, str]]:
-    """(alert_id, channel) of every delivered alert (post / repeat / data_health), sorted."""
-    rows = log_entries(path, ("post", "repeat", "data_health"))
+    """(alert_id, channel) of every alert delivered in a thread (delivery_log.ALERT_KINDS), sorted."""
+    rows = log_entries(path, tuple(ALERT_KINDS))
     return sorted((str(r["alert_id"]), str(r["destination"]).split(":", 1)[1]) for r in rows)
 
 

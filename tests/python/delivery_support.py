@@ -184,7 +184,12 @@ class InProcessSlack:
         self.posted: list[tuple[str, str | None]] = []  # (channel, thread_ts)
 
     def post(
-        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]],
+        thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> PostResult:
         self.posted.append((channel, thread_ts))
         return PostResult(ok=True, ts=f"1.{len(self.posted)}", channel_id=channel)

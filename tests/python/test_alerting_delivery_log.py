@@ -59,7 +59,14 @@ class ScriptedPoster:
         self.db: Path | None = None
         self.before: set[tuple[str, str]] = set()
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None) -> PostResult:
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+    ) -> PostResult:
         self.attempts += 1
         message = Posted(channel, text, list(blocks), thread_ts)
         if self.fail(message):

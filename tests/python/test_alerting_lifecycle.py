@@ -178,3 +178,73 @@ def test_a_thread_whose_alerts_were_all_withdrawn_is_closed() -> None:
     assert not make_plan([], log, usage_date=D + dt.timedelta(days=5)).resolutions  # nothing left to resolve
     again = make_plan([obs(D)], log)
     assert len(again.new_posts) == 1 and not again.repeats  # a new alert does not continue a withdrawn thread
+
+
+# --- nothing new hides in an old thread (issue 20) -------------------------------------------------------
+
+
+def test_a_new_series_in_an_open_thread_is_broadcast_to_the_channel() -> None:
+    """The replay's case: a thread about Paying video generations (already CRITICAL), then Paying DAU
+    CRITICAL: a new series for that thread reaches the channel (reply_broadcast), not a quiet reply."""
+    video = obs(D - dt.timedelta(days=4), scope="paying", metric="video_generations", severity="critical", z=-5.0)
+    dau = obs(D, scope="paying", metric="dau", severity="critical", z=-8.1)
+    p = make_plan([dau], [delivered(video)], history=[video])
+    assert not p.new_posts and [r.broadcast for r in p.repeats] == [True]
+    # the same series again, at the severity already said: a quiet reply
+    video_again = obs(D, scope="paying", metric="video_generations", severity="critical", z=-5.5)
+    p = make_plan([video_again], [delivered(video)], history=[video])
+    assert [r.broadcast for r in p.repeats] == [False]
+
+
+def test_a_higher_severity_for_a_series_of_the_thread_is_broadcast() -> None:
+    tokens_warning = obs(D - dt.timedelta(days=1), metric="tokens", severity="warning", z=-3.5)
+    dau_critical = obs(D - dt.timedelta(days=1), metric="dau", severity="critical", z=-6.0)
+    log = [delivered(tokens_warning), delivered(dau_critical)]
+    hist = [tokens_warning, dau_critical]
+    # tokens: warning said for tokens; critical now (the family already said critical: not a new post)
+    p = make_plan([obs(D, metric="tokens", severity="critical", z=-5.0)], log, history=hist)
+    assert not p.new_posts and [r.broadcast for r in p.repeats] == [True]
+    p = make_plan([obs(D, metric="tokens", severity="notice", z=-2.5)], log, history=hist)
+    assert [r.broadcast for r in p.repeats] == [False]
+
+
+def test_news_that_is_not_loud_stays_a_quiet_reply() -> None:
+    video = obs(D - dt.timedelta(days=1), metric="video_generations", severity="critical", z=-5.0)
+    dau_quiet = obs(D, metric="dau", severity="notice", z=-2.2, is_loud=False)
+    p = make_plan([dau_quiet], [delivered(video)], history=[video])
+    assert [r.broadcast for r in p.repeats] == [False]
+
+
+def test_a_series_is_resolved_once_in_the_thread_that_carried_it_last() -> None:
+    """Escalated into a new thread, the series is continued and resolved there only (Free DAU was
+    'Resolved' twice, in two threads)."""
+    first = obs(D - dt.timedelta(days=6), metric="dau", severity="notice", z=-2.2)
+    second = obs(D - dt.timedelta(days=5), metric="dau", severity="critical", z=-6.0)
+    log = [delivered(first, root="1.1"), delivered(second, root="5.5", message_ts="5.5")]
+    p = make_plan([], log, history=[first, second])
+    assert [r.thread.root_ts for r in p.resolutions] == ["5.5"]
+
+
+def test_a_quiet_only_incident_is_not_posted_alone_and_goes_to_the_summary_where_enabled() -> None:
+    quiet = obs(D, metric="dau", severity="notice", z=-2.3, is_loud=False)
+    p = make_plan([quiet], [])
+    assert not p.new_posts and not p.summaries and [i.incident_id for i in p.quiet] == [quiet.incident_id]
+    on = LifecycleConfig(repeat_window_days=7, resolve_after_days=3, quiet_summary=True)
+    p = make_plan([quiet], [], config=on)
+    assert not p.new_posts and [(s.destination, s.day) for s in p.summaries] == [("slack:#usage", D)]
+    loud = obs(D, metric="tokens", severity="warning", z=-3.4)
+    p = make_plan([quiet, loud], [], config=on)  # one incident (same day, segment, direction): loud wins
+    assert len(p.new_posts) == 1 and not p.summaries
+
+
+def test_an_incident_is_routed_by_its_headline_only() -> None:
+    headline = obs(D, domain="gpu_cost", scope="api", metric="idle_cost", rule="cost_zscore", severity="critical",
+                   direction="increase", z=7.2, team="api", is_incident_primary=True)  # fmt: skip
+    member = obs(D, domain="gpu_cost", scope="api", metric="infra_cost", rule="cost_spike_vs_7d_avg",
+                 severity="critical", direction="increase", z=None, team="engineering")  # fmt: skip
+    assert headline.incident_id == member.incident_id
+    p = plan(
+        today=[headline, member], history=[], log=[], destinations=lambda o: [f"slack:#{o.team}"],
+        usage_date=D, cost_date=D, config=CFG,
+    )  # fmt: skip
+    assert [(n.destination, len(n.incidents[0].alerts)) for n in p.new_posts] == [("slack:#api", 2)]

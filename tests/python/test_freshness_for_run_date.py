@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.python.alerting_support import FAKE_TOKEN, fake_slack
 from tests.python.conftest import BIN, REPO, dbt_env, run
 
 pytestmark = pytest.mark.dbt
@@ -41,16 +42,33 @@ def test_freshness_judged_against_run_date(test_duckdb: Path, tmp_path: Path, ru
 def test_make_daily_stops_at_the_freshness_gate(test_duckdb: Path, tmp_path: Path) -> None:
     """`make daily` is ONE dbt build with the freshness test inside it: on stale data the
     test fails, dbt skips the alert models downstream of fct_data_health (they keep
-    yesterday's rows), and the target exits non-zero with the STALE message."""
+    yesterday's rows), the target exits non-zero with the STALE message, and one
+    pipeline-health message names the stale source and its last loaded day in the data
+    channel; the same cause again the same day posts nothing more."""
     db = tmp_path / "daily.duckdb"
     shutil.copy(test_duckdb, db)
     raw_dir = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
     env = dbt_env(raw_dir if raw_dir.is_absolute() else REPO / raw_dir, db)
     env["DBT_TARGET_PATH"] = str(tmp_path / "target")
-    res = run(["make", "-o", ".venv/.installed", "daily", "RUN_DATE=2026-11-26"], env=env)
-    out = res.stdout + res.stderr
-    assert res.returncode != 0, out[-3000:]
-    assert "STALE SOURCE DATA for run date 2026-11-26" in out, out[-3000:]
+    with fake_slack() as slack:
+        env.update(SLACK_BOT_TOKEN=FAKE_TOKEN, SLACK_API_URL=slack.url)
+        res = run(["make", "-o", ".venv/.installed", "daily", "RUN_DATE=2026-11-26"], env=env)
+        out = res.stdout + res.stderr
+        assert res.returncode == 2, out[-3000:]  # make's status for a failed build, unchanged
+        assert "STALE SOURCE DATA for run date 2026-11-26" in out, out[-3000:]
+        assert len(slack.posted) == 1, out[-3000:]
+        [post] = slack.posted
+        assert slack.channel_name(post["channel"]) == "#ltx-data-alerts" and not post.get("thread_ts")
+        assert "daily build for 2026-11-26 stopped" in post["text"]
+        assert "Stale source: *usage*, last loaded day 2026-11-22" in post["text"], post["text"]
+        assert FAKE_TOKEN not in out
+        again = run(
+            [str(BIN / "python"), "-m", "alerting", "pipeline-health", "--date", "2026-11-26", "--run-results",
+             str(tmp_path / "target" / "run_results.json")],
+            env=env,
+        )  # fmt: skip
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert len(slack.posted) == 1  # once per day and cause
     statuses = {
         r["unique_id"].split(".")[-1]: r["status"]
         for r in json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]

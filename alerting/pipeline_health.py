@@ -1,0 +1,89 @@
+"""A daily build that stopped said in the data channel: stale sources and failing tests, once per day and cause.
+
+`make daily` runs `python -m alerting pipeline-health --date RUN_DATE` when its `dbt build` fails. It
+reads dbt's `run_results.json`: the tests and models that failed or errored, with their failing row
+counts; when the freshness test failed, its stored failures (`store_failures`) name each stale source
+and its last loaded day. One message goes to the `data` team's channel; its delivery-log key is the
+run date and the set of failed nodes, so a re-run of the same broken morning posts nothing new, and a
+different cause the same day posts once more. The build's exit status is `make daily`'s, unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from alerting.model import as_date
+from alerting.warehouse import Backend
+
+FRESHNESS_TEST = "assert_sources_fresh_for_run_date"
+PIPELINE_TEAM = "data"
+FAILED = frozenset({"fail", "error"})
+# what dbt writes as a relation name: "db"."schema"."name" or `project`.`dataset`.`name`, nothing else
+_RELATION = re.compile(r'^(?:(?:"[A-Za-z0-9_.-]+"|`[A-Za-z0-9_.-]+`)\.){1,2}(?:"[A-Za-z0-9_]+"|`[A-Za-z0-9_]+`)$')
+
+
+class RunResultsError(ValueError):
+    """run_results.json is missing or not dbt's."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    name: str  # the node's name (a test or a model)
+    resource_type: str  # test / model / seed
+    status: str  # fail / error
+    rows: int | None  # failing rows of a test
+    relation_name: str | None  # stored failures of the test, when stored
+
+
+@dataclass(frozen=True)
+class StaleSource:
+    source: str
+    last_loaded_day: dt.date | None
+
+
+def read_failures(path: Path) -> list[Failure]:
+    """The failed / errored nodes of a dbt run, sorted by name (skipped nodes are consequences, not causes)."""
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunResultsError(f"cannot read dbt's run results {path}: {type(exc).__name__}") from None
+    out = []
+    for r in results:
+        if not isinstance(r, dict) or r.get("status") not in FAILED:
+            continue
+        unique_id = str(r.get("unique_id") or "")
+        parts = unique_id.split(".")
+        failures = r.get("failures")
+        out.append(
+            Failure(
+                name=parts[2] if len(parts) > 2 else unique_id,
+                resource_type=parts[0] if parts else "node",
+                status=str(r["status"]),
+                rows=int(failures) if isinstance(failures, int) and not isinstance(failures, bool) else None,
+                relation_name=r.get("relation_name") if isinstance(r.get("relation_name"), str) else None,
+            )
+        )
+    return sorted(out, key=lambda f: (f.name, f.status))
+
+
+def stale_sources(backend: Backend, failures: Sequence[Failure]) -> list[StaleSource]:
+    """The freshness test's stored rows: each stale source and its last loaded day (none: not stored)."""
+    test = next((f for f in failures if f.name == FRESHNESS_TEST and f.relation_name), None)
+    if test is None or test.relation_name is None or not _RELATION.match(test.relation_name):
+        return []
+    rows = backend.query(f"select source, last_loaded_day from {test.relation_name} order by source")  # noqa: S608
+    return [
+        StaleSource(str(r["source"]), as_date(r["last_loaded_day"]) if r["last_loaded_day"] else None) for r in rows
+    ]
+
+
+def cause_key(run_date: dt.date, failures: Sequence[Failure]) -> str:
+    """One message per run date and cause: the same failed nodes again are the same cause."""
+    names = "|".join(sorted({f"{f.resource_type}.{f.name}.{f.status}" for f in failures}))
+    return f"pipeline|{run_date.isoformat()}|{hashlib.sha256(names.encode()).hexdigest()[:16]}"

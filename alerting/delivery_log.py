@@ -46,7 +46,7 @@ KINDS = (
 )  # fmt: skip
 OPENING_KINDS = frozenset({"post", "data_health"})  # top-level: the message is a thread root
 ALERT_KINDS = frozenset({"post", "data_health", "repeat", "broadcast"})  # the alert itself was delivered in a thread
-LOUD_KINDS = frozenset({"post", "data_health", "broadcast", "pipeline_health"})  # notified the channel
+LOUD_KINDS = frozenset({"post", "data_health", "broadcast", "all_clear", "pipeline_health"})  # notified the channel
 
 _TYPES = {str: "string", dt.date: "date", float: "double", dt.datetime: "timestamp"}
 

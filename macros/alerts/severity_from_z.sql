@@ -26,3 +26,9 @@ case {{ severity_expr }}
     else {{ var(prefix ~ 'notice') }}
 end
 {%- endmacro %}
+
+{#- THE severity order in SQL: critical 3, warning 2, notice 1, anything else 0
+    (the Python side's is alerting.model.severity_rank). -#}
+{% macro severity_rank(severity_expr) -%}
+case {{ severity_expr }} when 'critical' then 3 when 'warning' then 2 when 'notice' then 1 else 0 end
+{%- endmacro %}

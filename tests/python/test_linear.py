@@ -30,11 +30,14 @@ from tests.python.linear_server import SCHEMA, LinearServer
 
 KEY = "lin_api_" + "Qm7xK2pR9t" * 4  # the shape of a real personal key: lin_api_ + 40 letters/digits
 INCIDENT = "usage:acme:daily_active_users:2026-03-01"
+# the "delay" fault answers after SLOW s; a client waiting TIMEOUT s gives up first. Other requests
+# get 10 s, so a busy machine cannot turn an ordinary answer into a timeout.
+SLOW, TIMEOUT = 3.0, 1.0
 
 
 @pytest.fixture
 def server() -> Iterator[LinearServer]:
-    with LinearServer(KEY, delay_s=1.5) as srv:
+    with LinearServer(KEY, delay_s=SLOW) as srv:
         yield srv
 
 
@@ -51,7 +54,7 @@ class Waits(list[float]):
 
 
 def client(server: LinearServer, **options: Any) -> LinearClient:
-    options = {"timeout": 0.5, "sleep": Waits(), **options}
+    options = {"timeout": 10.0, "sleep": Waits(), **options}
     return LinearClient(KEY, server.url, **options)
 
 
@@ -104,8 +107,8 @@ def test_500_then_retry_one_issue(server: LinearServer, team: str, kind: str) ->
 
 
 def test_timeout_after_the_server_created_it_one_issue(server: LinearServer, team: str) -> None:
-    server.fault("issueCreate", "delay")  # the issue is created, the answer comes after 1.5 s
-    ref = create(client(server, timeout=0.5), team)
+    server.fault("issueCreate", "delay")  # the issue is created, the answer comes after SLOW s
+    ref = create(client(server, timeout=TIMEOUT), team)
     assert list(server.issues) == [ref.id] and ref.identifier == "OPS-1"
     assert server.calls() == ["issueCreate", "issue"]  # no answer -> lookup finds it -> no second create
 
@@ -176,11 +179,13 @@ def test_comment_is_idempotent(server: LinearServer, team: str) -> None:
     comment_id = issue_uuid(f"{INCIDENT}:repeat:2026-03-02")
     assert c.comment(ref.id, "Seen again on 2026-03-02.", comment_id) == comment_id
     assert c.comment(ref.id, "Seen again on 2026-03-02.", comment_id) == comment_id
-    server.fault("commentCreate", "delay")
+    assert server.calls() == ["issueCreate", "commentCreate", "commentCreate", "issue"]  # refused -> looked up
+    server.fault("commentCreate", "delay")  # made, answered too late
     other = issue_uuid(f"{INCIDENT}:repeat:2026-03-03")
-    assert c.comment(ref.id, "Seen again on 2026-03-03.", other) == other
+    assert client(server, timeout=TIMEOUT).comment(ref.id, "Seen again on 2026-03-03.", other) == other
+    assert server.calls()[4:] == ["commentCreate", "issue"]
     assert sorted(server.comments) == sorted([comment_id, other])
-    assert [c["body"] for c in server.comments.values()] == ["Seen again on 2026-03-02.", "Seen again on 2026-03-03."]
+    assert [x["body"] for x in server.comments.values()] == ["Seen again on 2026-03-02.", "Seen again on 2026-03-03."]
 
 
 def test_close_moves_to_completed_with_a_comment(server: LinearServer, team: str) -> None:
@@ -336,7 +341,7 @@ def test_the_key_never_appears_in_errors_logs_or_repr(
     server.fault("issueCreate", "delay")
     server.fault("issue", "delay")
     with pytest.raises(LinearError) as slow:
-        create(client(server, timeout=0.2, retries=0), team, key="other")
+        create(client(server, timeout=TIMEOUT, retries=0), team, key="other")
     texts += [str(slow.value), repr(slow.value)]
     texts += [r.getMessage() for r in caplog.records] + [caplog.text]
     assert "Authentication failed for '[redacted]'" in str(info.value)

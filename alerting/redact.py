@@ -4,7 +4,7 @@ Redaction removes the whole token *and any fragment of it* of `FRAGMENT` (8) or 
 characters, also in its escaped forms (`\\n` written out by a repr) and each whitespace-
 separated piece: an HTTP library that prints `b'Bearer xoxb-12\\nSECRET...'` or a server
 echoing half the token back leaks nothing. Anything shaped like a Slack token is removed
-too, even when we do not know it.
+too, even when we do not know it, and so is anything shaped like a Linear API key.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ REDACTED = "[redacted]"
 FRAGMENT = 8
 # Slack tokens (bot, user, app, config, refresh): never printed even when we do not know them
 _SLACK_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+# Linear personal API keys and OAuth tokens, likewise
+_LINEAR_KEY = re.compile(r"lin_(?:api|oauth)_[A-Za-z0-9_-]+")
 _TOKEN_SHAPE = re.compile(r"^xox[abposer]-[A-Za-z0-9-]+$|^xapp-[A-Za-z0-9-]+$")
 
 
@@ -76,7 +78,7 @@ def _cover(text: str, secret: str, covered: list[bool]) -> None:
 
 
 def redact(text: object, secrets: Iterable[str] = ()) -> str:
-    """`text` with every secret, every 8+ character fragment of one, and Slack-token shapes replaced."""
+    """`text` with every secret, every 8+ character fragment of one, and Slack/Linear key shapes replaced."""
     out = str(text)
     forms = [f for s in secrets if s for f in _forms(s)]
     if forms:
@@ -95,7 +97,7 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
                     pieces.append(out[i])
                     i += 1
             out = "".join(pieces)
-    return _SLACK_TOKEN.sub(REDACTED, out)
+    return _LINEAR_KEY.sub(REDACTED, _SLACK_TOKEN.sub(REDACTED, out))
 
 
 class RedactingFilter(logging.Filter):

@@ -171,7 +171,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -189,8 +189,8 @@ def _configure_logging(env: Mapping[str, str], verbose: bool) -> None:
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("slack_sdk").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    for handler in [root, *root.handlers]:
-        handler.filters[:] = [f for f in handler.filters if not isinstance(f, redact.RedactingFilter)]
+    for filterer in [root, *root.handlers]:
+        filterer.filters[:] = [f for f in filterer.filters if not isinstance(f, redact.RedactingFilter)]
     redact.install([env.get(TOKEN_ENV, "")])
 
 

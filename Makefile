@@ -57,20 +57,30 @@ build: install  ## dbt build --full-refresh on DuckDB from $LTX_RAW_DIR into $LT
 
 # the morning `make daily` stands on (the run_date var); RUN_DATE=YYYY-MM-DD replays one
 RUN_DATE ?= $(shell date -u +%F)
+# duckdb here; the scheduled workflow (.github/workflows/daily.yml) runs it with DAILY_TARGET=bigquery
+DAILY_TARGET ?= duckdb
 DAILY_VARS := --vars '{test_window_days: 7, run_date: "$(RUN_DATE)", check_freshness: true}'
 # the freshness test's own result in the run (not any failure): it stopped the alert models
 FRESHNESS_FAILED := $(BIN)/python -c "import json, sys; r = json.load(open('$${DBT_TARGET_PATH:-target}/run_results.json')); \
 	sys.exit(0 if any(x['unique_id'].startswith('test.ltx_monitoring.assert_sources_fresh_for_run_date') \
 	and x['status'] in ('fail', 'error') for x in r['results']) else 1)"
+# a model or seed that errored (a warehouse 5xx, quota, a dropped connection): worth one `dbt retry`;
+# a data test that fails is the data speaking, and a retry would say the same
+NODE_ERRORED := $(BIN)/python -c "import json, sys; r = json.load(open('$${DBT_TARGET_PATH:-target}/run_results.json')); \
+	sys.exit(0 if any(x['unique_id'].split('.')[0] in ('model', 'seed') and x['status'] == 'error' \
+	for x in r['results']) else 1)"
 
-daily: install  ## the scheduler's incremental run (RUN_DATE=YYYY-MM-DD replays a morning): the `daily` selector, stopped at the freshness gate
+daily: install  ## the scheduler's incremental run (RUN_DATE=YYYY-MM-DD replays a morning; DAILY_TARGET=bigquery): the `daily` selector, stopped at the freshness gate, one `dbt retry` after a model error
 	@[[ "$(RUN_DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "RUN_DATE must be YYYY-MM-DD, got '$(RUN_DATE)'" >&2; exit 2; }
+	@[[ "$(DAILY_TARGET)" =~ ^(duckdb|bigquery)$$ ]] || { echo "DAILY_TARGET must be duckdb or bigquery, got '$(DAILY_TARGET)'" >&2; exit 2; }
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
-	@$(DBT) build --target duckdb --selector daily $(DAILY_VARS) || { status=$$?; \
+	@$(DBT) build --target $(DAILY_TARGET) --selector daily $(DAILY_VARS) || { status=$$?; \
 		if $(FRESHNESS_FAILED); then \
 		echo "STALE SOURCE DATA for run date $(RUN_DATE): a raw source's last loaded day is older than its" >&2; \
 		echo "freshness limit (models/staging/sources.yml). The alert models were not rebuilt; see main_marts.fct_data_health." >&2; \
-		fi; exit $$status; }
+		exit $$status; fi; \
+		if $(NODE_ERRORED); then echo "a model errored: dbt retry, once" >&2; $(DBT) retry --target $(DAILY_TARGET) && exit 0; status=$$?; fi; \
+		exit $$status; }
 
 demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack messages for the latest day (ALERT_DATE=...)
 	@if [ -f "$(LTX_RAW_DIR)/ground_truth.json" ] || ! compgen -G "$(LTX_RAW_DIR)/ltxstudio_agg_user_date/*.parquet" >/dev/null; then \
@@ -95,10 +105,12 @@ report: install  ## the HTML report of the latest day (REPORT_DATE=YYYY-MM-DD fo
 chromium:  ## install headless Chromium where it is missing
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
-lint: install  ## ruff + sqlfluff
+lint: install  ## ruff, sqlfluff, mypy (alerting/), actionlint (.github/workflows/), dbt deprecations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	LTX_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/dbt
+	$(BIN)/mypy
+	$(BIN)/actionlint
 
 $(TEST_RAW_DIR)/ground_truth.json: ltx_synth/generate.py | $(VENV)/.installed
 	$(BIN)/python -m ltx_synth --out $(TEST_RAW_DIR) $(TEST_DATA_ARGS)

@@ -115,9 +115,12 @@ lint: install  ## ruff, sqlfluff, mypy (alerting/), actionlint (.github/workflow
 $(TEST_RAW_DIR)/ground_truth.json: ltx_synth/generate.py | $(VENV)/.installed
 	$(BIN)/python -m ltx_synth --out $(TEST_RAW_DIR) $(TEST_DATA_ARGS)
 
-test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit + data tests) on the test set
+test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit + data tests) on the test set; fails on a dbt deprecation warning
 	rm -f $(TEST_DUCKDB)
-	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb
+	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb --show-all-deprecations \
+		| tee $(TEST_DIR)/dbt_build.log
+	@if grep -i "deprecat" $(TEST_DIR)/dbt_build.log; then \
+		echo "dbt deprecation warnings (above): what the next dbt release refuses; fix them" >&2; exit 1; fi
 
 test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest (all but the browser tests)
 	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser" --durations=12

@@ -57,21 +57,29 @@ build: install  ## dbt build --full-refresh on DuckDB from $LTX_RAW_DIR into $LT
 
 # the morning `make daily` stands on (the run_date var); RUN_DATE=YYYY-MM-DD replays one
 RUN_DATE ?= $(shell date -u +%F)
+# duckdb here; the scheduled workflow (.github/workflows/daily.yml) runs it with DAILY_TARGET=bigquery
+DAILY_TARGET ?= duckdb
 DAILY_VARS := --vars '{test_window_days: 7, run_date: "$(RUN_DATE)", check_freshness: true}'
 # the freshness test's own result in the run (not any failure): it stopped the alert models
 FRESHNESS_FAILED := $(BIN)/python -c "import json, sys; r = json.load(open('$${DBT_TARGET_PATH:-target}/run_results.json')); \
 	sys.exit(0 if any(x['unique_id'].startswith('test.ltx_monitoring.assert_sources_fresh_for_run_date') \
 	and x['status'] in ('fail', 'error') for x in r['results']) else 1)"
+# a model or seed that errored (a warehouse 5xx, quota, a dropped connection): worth one `dbt retry`;
+# a data test that fails is the data speaking, and a retry would say the same
+NODE_ERRORED := $(BIN)/python -c "import json, sys; r = json.load(open('$${DBT_TARGET_PATH:-target}/run_results.json')); \
+	sys.exit(0 if any(x['unique_id'].split('.')[0] in ('model', 'seed') and x['status'] == 'error' \
+	for x in r['results']) else 1)"
 
-daily: install  ## the scheduler's incremental run (RUN_DATE=YYYY-MM-DD replays a morning): the `daily` selector, stopped at the freshness gate; a stopped build is posted to the data channel
+daily: install  ## the scheduler's incremental run (RUN_DATE=YYYY-MM-DD replays a morning; DAILY_TARGET=bigquery): the `daily` selector, stopped at the freshness gate, one `dbt retry` after a model error; a stopped build is posted to the data channel
 	@[[ "$(RUN_DATE)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$$ ]] || { echo "RUN_DATE must be YYYY-MM-DD, got '$(RUN_DATE)'" >&2; exit 2; }
+	@[[ "$(DAILY_TARGET)" =~ ^(duckdb|bigquery)$$ ]] || { echo "DAILY_TARGET must be duckdb or bigquery, got '$(DAILY_TARGET)'" >&2; exit 2; }
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
-	@$(DBT) build --target duckdb --selector daily $(DAILY_VARS) || { status=$$?; \
+	@$(DBT) build --target $(DAILY_TARGET) --selector daily $(DAILY_VARS) || { status=$$?; \
 		if $(FRESHNESS_FAILED); then \
 		echo "STALE SOURCE DATA for run date $(RUN_DATE): a raw source's last loaded day is older than its" >&2; \
 		echo "freshness limit (models/staging/sources.yml). The alert models were not rebuilt; see main_marts.fct_data_health." >&2; \
-		fi; \
-		$(BIN)/python -m alerting pipeline-health --date $(RUN_DATE) --target duckdb \
+		elif $(NODE_ERRORED); then echo "a model errored: dbt retry, once" >&2; $(DBT) retry --target $(DAILY_TARGET) && exit 0; status=$$?; fi; \
+		$(BIN)/python -m alerting pipeline-health --date $(RUN_DATE) --target $(DAILY_TARGET) \
 			--run-results "$${DBT_TARGET_PATH:-target}/run_results.json" $(if $(SLACK_BOT_TOKEN),,--dry-run) \
 			|| echo "could not post the pipeline-health message (exit $$?): see above" >&2; \
 		exit $$status; }
@@ -99,17 +107,22 @@ report: install  ## the HTML report of the latest day (REPORT_DATE=YYYY-MM-DD fo
 chromium:  ## install headless Chromium where it is missing
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
-lint: install  ## ruff + sqlfluff
+lint: install  ## ruff, sqlfluff, mypy (alerting/), actionlint (.github/workflows/), dbt deprecations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	LTX_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/dbt
+	$(BIN)/mypy
+	$(BIN)/actionlint
 
 $(TEST_RAW_DIR)/ground_truth.json: ltx_synth/generate.py | $(VENV)/.installed
 	$(BIN)/python -m ltx_synth --out $(TEST_RAW_DIR) $(TEST_DATA_ARGS)
 
-test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit + data tests) on the test set
+test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit + data tests) on the test set; fails on a dbt deprecation warning
 	rm -f $(TEST_DUCKDB)
-	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb
+	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb --show-all-deprecations \
+		| tee $(TEST_DIR)/dbt_build.log
+	@if grep -i "deprecat" $(TEST_DIR)/dbt_build.log; then \
+		echo "dbt deprecation warnings (above): what the next dbt release refuses; fix them" >&2; exit 1; fi
 
 test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest (all but the browser tests)
 	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser" --durations=12

@@ -49,7 +49,9 @@ def _select(backend: Backend, table: str, wanted: Sequence[str]) -> list[str] | 
     return [c for c in wanted if c in present]
 
 
-def _by_alert_id(backend: Backend, table: str, wanted: Sequence[str], ids: Sequence[str]) -> list[dict] | None:
+def _by_alert_id(
+    backend: Backend, table: str, wanted: Sequence[str], ids: Sequence[str]
+) -> list[dict[str, object]] | None:
     """The rows of `table` for these alert ids (a parameterised IN list); None when the mart is absent."""
     cols = _select(backend, table, wanted)
     if not cols or "alert_id" not in cols:

@@ -8,12 +8,14 @@ import logging
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from alerting import backtest, pipeline_health, redact
+from alerting import backtest, backtest_compare, pipeline_health, redact
 from alerting.dates import date_arg, finalised_cost_date
+from alerting.model import Alert
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing
@@ -63,6 +65,7 @@ examples:
   python -m alerting run --date 2026-11-21 --target bigquery
   python -m alerting release --date 2026-11-22     # the data team confirms the low day is real
   python -m alerting backtest --from 2026-09-01    # what each posting policy would have posted
+  python -m alerting backtest --compare-vars change.yml   # Markdown: what {z_notice: 2.5} would post instead
 """
 
 RELEASE_DESCRIPTION = """\
@@ -75,6 +78,12 @@ logged like any alert: exactly once, to their team's channel.
 BACKTEST_DESCRIPTION = """\
 Read fct_alerts (no Slack, no delivery log) and print, per ISO week and severity, how many
 alerts / incidents each posting policy would have posted, with the held counts by reason.
+
+--compare-vars YAML (DuckDB): copy the warehouse, rebuild the alert layer (and every model that
+reads one of the vars, with what depends on it) under those dbt vars into the copy, and print as
+Markdown what the shipped policy and the policy under those vars would have posted: per ISO week
+and Slack channel, and the incidents gained and lost. --compare-duckdb PATH: the same against
+another build (e.g. a pull request's) of the same raw data.
 """
 
 
@@ -118,7 +127,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     yesterday = dt.date.today() - dt.timedelta(days=1)  # local date, like the generator and dbt run_date
-    default_target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
+    default_target = str(env.get("LTX_DBT_TARGET")) if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
     for p in (run_p, release_p, backtest_p):
         p.add_argument(
             "--target",
@@ -145,6 +154,13 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     backtest_p.add_argument("--from", dest="start", type=date_arg, default=None, help="first alert_date (default: all)")
     backtest_p.add_argument("--to", dest="end", type=date_arg, default=None, help="last alert_date (default: all)")
     backtest_p.add_argument("--verbose", action="store_true", help="debug logging")
+    compare = backtest_p.add_mutually_exclusive_group()
+    compare.add_argument(
+        "--compare-vars", type=Path, metavar="YAML", help="a YAML mapping of dbt vars: the policy change to compare"
+    )
+    compare.add_argument(
+        "--compare-duckdb", type=Path, metavar="PATH", help="another DuckDB build to compare (the change)"
+    )
     run_p.add_argument(
         "--date", type=date_arg, default=yesterday, help="usage data day YYYY-MM-DD (default: yesterday: %(default)s)"
     )
@@ -215,7 +231,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -233,8 +249,8 @@ def _configure_logging(env: Mapping[str, str], verbose: bool) -> None:
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("slack_sdk").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    for handler in [root, *root.handlers]:
-        handler.filters[:] = [f for f in handler.filters if not isinstance(f, redact.RedactingFilter)]
+    for filterer in [root, *root.handlers]:
+        filterer.filters[:] = [f for f in filterer.filters if not isinstance(f, redact.RedactingFilter)]
     redact.install([env.get(TOKEN_ENV, "")])
 
 
@@ -340,5 +356,39 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str], log: logging.Log
         return EXIT_USAGE
     finally:
         backend.close()
+    if args.compare_vars or args.compare_duckdb:
+        return _backtest_compare(args, env, log, secrets, alerts)
     sys.stdout.write(backtest.format_result(backtest.run_backtest(alerts)))
+    return EXIT_OK
+
+
+def _backtest_compare(
+    args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger, secrets: list[str], base: list[Alert]
+) -> int:
+    """The shipped build (base) against the change: a rebuild under --compare-vars, or --compare-duckdb."""
+    if args.target != "duckdb":
+        log.error("--compare-vars / --compare-duckdb need --target duckdb (a BigQuery rebuild is not supported)")
+        return EXIT_USAGE
+    try:
+        routing = load_routing(None, env)
+        with tempfile.TemporaryDirectory(prefix="ltx-backtest-") as work:
+            if args.compare_vars:
+                dbt_vars = backtest_compare.parse_vars(args.compare_vars)
+                base_db = Path(config_from_env("duckdb", env).duckdb_path)
+                path = backtest_compare.build_under_vars(dbt_vars, base_db, Path(work), env)
+                label = "vars " + ", ".join(f"{k}: {v}" for k, v in dbt_vars.items())
+            else:
+                path, label = args.compare_duckdb, "this change"
+            if not path.exists():
+                raise WarehouseError(f"{path} not found")
+            other = open_backend(config_from_env("duckdb", {**env, "LTX_DUCKDB_PATH": str(path)}), read_only=True)
+            try:
+                change = backtest.read_window(other, args.start, args.end)
+            finally:
+                other.close()
+    except (backtest_compare.CompareError, RoutingError, WarehouseError) as exc:
+        log.error("%s", redact.redact(exc, secrets))
+        return EXIT_USAGE
+    result = backtest_compare.compare(base, change, routing.channel_for)
+    sys.stdout.write(backtest_compare.format_markdown(result, "shipped", label))
     return EXIT_OK

@@ -261,7 +261,7 @@ class DeliveryLog:
         for r in rows:
             cand = (r["claimed_at"], str(r["run_id"]))
             current = winner.get(str(r["delivery_key"]))
-            if current is None or cand < current:  # type: ignore[operator]
+            if current is None or cand < current:
                 winner[str(r["delivery_key"])] = cand
         return all(k in winner and winner[k][1] == run_id for k in keys)
 

@@ -411,8 +411,8 @@ def run(
 
     # --- summaries: the quiet-only incidents of the day, one message per channel ------------------
     for summary in the_plan.summaries:
-        members = [alerts[o.alert_id] for inc in summary.incidents for o in inc.alerts]
-        for message in composer.summary(_channel(summary.destination), members, usage_date, cost_date):
+        quiet_alerts = [alerts[o.alert_id] for inc in summary.incidents for o in inc.alerts]
+        for message in composer.summary(_channel(summary.destination), quiet_alerts, usage_date, cost_date):
             ids = list(message.alert_ids)
 
             def summary_entries(

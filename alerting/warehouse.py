@@ -289,7 +289,7 @@ class BigQueryBackend:
                 from google.auth.credentials import AnonymousCredentials
 
                 kwargs["client_options"] = ClientOptions(api_endpoint=api_endpoint)
-                kwargs["credentials"] = AnonymousCredentials()
+                kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
             client = bigquery.Client(**kwargs)
         self.client = client
 
@@ -503,8 +503,9 @@ def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[t
         f" where dt between {p('since')} and {p('until')}"
     )
     return {
-        (as_date(r["dt"]), str(r["source"])): str(r["status"])
+        (day, str(r["source"])): str(r["status"])
         for r in backend.query(sql, {"since": since, "until": until})
+        if (day := as_date(r["dt"])) is not None  # dt is fct_data_health's not-null key
     }
 
 

@@ -3,7 +3,8 @@
 1. start the emulator (bqemulator, own venv .venv-bq/) on 127.0.0.1, free ports; wait until ready
 2. load the raw Parquet set into dt-partitioned BigQuery tables (google-cloud-bigquery)
 3. `dbt build --target bigquery_emulator` twice: full build, then the incremental daily run
-4. the marts' partitioning / clustering as the warehouse reports them (tables.get)
+4. the marts' partitioning / clustering as the warehouse reports them (tables.get); each contracted
+   mart's columns, order and types against its contract (the emulator cannot enforce contracts)
 5. materialisation configs + partition pruning (manifest), BigQuery-dialect parse of every
    compiled model and test (sqlglot)
 6. `python -m alerting run --target bigquery --dry-run`: the alerting module reads fct_alerts
@@ -38,7 +39,7 @@ from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from bigquery_ci import compare, config_check, dialect_check
+from bigquery_ci import compare, config_check, contract_check, dialect_check
 from bigquery_ci.load_raw import load_raw
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,11 +150,15 @@ def dbt(args: list[str], env: dict[str, str], log_path: Path) -> None:
     adapter = re.search(r"Registered adapter: \S+", output)
     start = output.rfind("Finished running")
     summary = output[start:] if start >= 0 else output[-4000:]
-    summary = summary.split("[WARNING][DeprecationsSummary]")[0]
     print(f"$ dbt {' '.join(args)}   ({adapter.group(0) if adapter else 'adapter not reported'})")
     print(re.sub(r"^\d\d:\d\d:\d\d[ \t]*", "  ", summary.rstrip(), flags=re.MULTILINE), flush=True)
     if result.returncode != 0:
         raise StepFailed(f"dbt {args[0]} failed (exit {result.returncode}); full output in {log_path}")
+    deprecations = [line for line in output.splitlines() if "deprecat" in line.lower()]
+    if deprecations:  # what the next dbt release refuses (docs/development.md)
+        raise StepFailed(
+            f"dbt {args[0]} warned of deprecations (full output in {log_path}):\n" + "\n".join(deprecations)
+        )
 
 
 def check_warehouse_tables(bq: bigquery.Client, manifest: dict[str, Any], run_dir: Path) -> None:
@@ -169,6 +174,29 @@ def check_warehouse_tables(bq: bigquery.Client, manifest: dict[str, Any], run_di
         log(f"    {line} (DDL); time partitioning confirmed by tables.get")
     if problems:
         raise StepFailed("partitioning / clustering differ from the configs:\n  " + "\n  ".join(problems))
+
+
+def check_contracts(bq: bigquery.Client, env: dict[str, str], work_dir: Path, target_dir: Path) -> None:
+    """The contracts as production enforces them (manifest of `dbt parse --target bigquery`) vs tables.get."""
+    contracts_dir = target_dir / "contracts"
+    dbt(
+        ["parse", "--target", "bigquery", "--target-path", str(contracts_dir)],
+        env,
+        work_dir / "dbt_parse_contracts.log",
+    )
+    manifest = json.loads((ROOT / contracts_dir / "manifest.json").read_text())
+
+    def columns(table: str) -> list[tuple[str, str]] | None:
+        try:
+            return [(f.name, f.field_type) for f in bq.get_table(table).schema]
+        except NotFound:
+            return None
+
+    problems, checked = contract_check.problems(manifest, columns, PROJECT)
+    for line in checked:
+        log(f"    {line}")
+    if problems:
+        raise StepFailed("tables differ from their contracts:\n  " + "\n  ".join(problems))
 
 
 def run_checks(manifest: dict[str, Any], compiled_dirs: list[Path]) -> None:
@@ -293,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
             manifest = json.loads((ROOT / target_dir / "incremental" / "manifest.json").read_text())
             with step("partitioning and clustering in the warehouse", timings):
                 check_warehouse_tables(bq, manifest, ROOT / target_dir / "full" / "run")
+            with step("contracted marts: columns and types as contracted (tables.get)", timings):
+                check_contracts(bq, env, work_dir, target_dir)
             with step("materialisation configs, partition pruning, BigQuery dialect", timings):
                 run_checks(manifest, [ROOT / target_dir / p / "compiled" for p in ("full", "incremental")])
             with step(f"alerting dry run on BigQuery for {day}", timings):

@@ -197,20 +197,20 @@ def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage
 
     rendered: list[tuple[Section, list[dict[str, object]]]] = []
     for section in body.sections:
-        blocks = [b for block in section.blocks for b in render_block(block, limits)]
-        if len(blocks) > room - 1:  # a section that cannot fit a message alone: cut, say so
-            blocks = [*blocks[: room - 2], _section("… (cut: too long for one Slack message)")]
-        rendered.append((section, blocks))
+        own = [b for block in section.blocks for b in render_block(block, limits)]
+        if len(own) > room - 1:  # a section that cannot fit a message alone: cut, say so
+            own = [*own[: room - 2], _section("… (cut: too long for one Slack message)")]
+        rendered.append((section, own))
 
     parts: list[list[tuple[Section, list[dict[str, object]]]]] = []
     current: list[tuple[Section, list[dict[str, object]]]] = []
     used = 0
-    for section, blocks in rendered:
-        need = len(blocks) + (1 if current else 0)  # a divider between sections
+    for section, own in rendered:
+        need = len(own) + (1 if current else 0)  # a divider between sections
         if current and used + need > room:
             parts.append(current)
-            current, used, need = [], 0, len(blocks)
-        current.append((section, blocks))
+            current, used, need = [], 0, len(own)
+        current.append((section, own))
         used += need
     if current or not parts:
         parts.append(current)

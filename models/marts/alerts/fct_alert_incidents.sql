@@ -1,9 +1,7 @@
-{{ config(contract={'enforced': target.type == 'duckdb'}) }}
+{{ config(contract={'enforced': contract_enforced()}) }}
 
-{#- Contract (column names, order, types in the YAML) enforced on DuckDB; not on
-    BigQuery, whose emulator rejects the contract DDL `create or replace table t
-    (<columns>) OPTIONS(...) as (select ...)` (Parser Error: syntax error at or
-    near "AS"). See docs/alert-rules-and-policy.md. -#}
+{#- Contract (column names, order, types in the YAML) enforced on DuckDB and BigQuery;
+    not on the BigQuery emulator (macro contract_enforced, docs/bigquery.md "Contracts"). -#}
 
 {#- One row per incident (alerts sharing a cause, see int_alerts__policy): its
     primary (headline) alert, members, highest severity, the teams it concerns,

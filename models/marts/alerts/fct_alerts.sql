@@ -1,16 +1,14 @@
 {{
     config(
-        contract={'enforced': target.type == 'duckdb'},
+        contract={'enforced': contract_enforced()},
         materialized='table',
         partition_by=day_partition('alert_date'),
         cluster_by=['domain', 'team'],
     )
 }}
 
-{#- Contract (column names, order, types in the YAML) enforced on DuckDB; not on
-    BigQuery, whose emulator rejects the contract DDL `create or replace table t
-    (<columns>) OPTIONS(...) as (select ...)` (Parser Error: syntax error at or
-    near "AS"). See docs/alert-rules-and-policy.md. -#}
+{#- Contract (column names, order, types in the YAML) enforced on DuckDB and BigQuery;
+    not on the BigQuery emulator (macro contract_enforced, docs/bigquery.md "Contracts"). -#}
 
 {#- Every alert of every domain, one row per alert (DESIGN.md §3.3), with the
     policy's verdict (is_postable, hold_reason) and its incident. The contract

@@ -1,15 +1,13 @@
 {{
     config(
-        contract={'enforced': target.type == 'duckdb'},
+        contract={'enforced': contract_enforced()},
         partition_by=day_partition(),
         cluster_by=['source'],
     )
 }}
 
-{#- Contract (column names, order, types in the YAML) enforced on DuckDB; not on
-    BigQuery, whose emulator rejects the contract DDL `create or replace table t
-    (<columns>) OPTIONS(...) as (select ...)` (Parser Error: syntax error at or
-    near "AS"). See docs/alert-rules-and-policy.md. -#}
+{#- Contract (column names, order, types in the YAML) enforced on DuckDB and BigQuery;
+    not on the BigQuery emulator (macro contract_enforced, docs/bigquery.md "Contracts"). -#}
 
 {#- Is each raw source's day complete? Grain dt x source (usage, gpu_costs), from
     each source's first loaded day to the later of its last loaded day and its

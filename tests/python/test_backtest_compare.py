@@ -1,0 +1,141 @@
+"""`python -m alerting backtest --compare-vars / --compare-duckdb`: the policy-change difference.
+
+The comparison itself on hand-made alerts (gained / lost by series-day, counts per week and
+channel, Markdown cells neutralised), the vars file's validation, and one end-to-end run on the
+test set: {z_notice: 2.5} must drop exactly the posted usage notices with |z| <= 2.5, counted
+here straight from fct_alerts with SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from alerting.backtest_compare import CompareError, compare, format_markdown, parse_vars
+from alerting.model import Alert
+from tests.python.conftest import BIN, REPO, dbt_env
+
+D = dt.date(2026, 11, 2)  # a Monday: ISO week 2026-W45
+
+
+def alert(
+    alert_id: str,
+    day: dt.date,
+    scope: str = "paying",
+    incident: str | None = None,
+    team: str = "product",
+    postable: bool = True,
+    severity: str = "notice",
+) -> Alert:
+    return Alert(
+        alert_id=alert_id,
+        alert_date=day,
+        domain="usage",
+        scope=scope,
+        metric="dau",
+        rule="usage_zscore",
+        severity=severity,
+        team=team,
+        incident_id=incident,
+        is_postable=postable,
+    )
+
+
+def channels(team: str | None) -> str:
+    return {"product": "#usage", "api": "#api"}.get(team or "", "#default")
+
+
+def test_gained_and_lost_by_series_day_not_incident_id() -> None:
+    base = [
+        alert("a1", D, incident="i1"),
+        alert("a2", D + dt.timedelta(days=1), incident="i1"),
+        alert("b1", D, scope="free", incident="i2"),  # only the base posts it: lost
+        alert("h1", D, scope="heavy", incident="i4", postable=False),  # held: posted by neither
+    ]
+    change = [
+        # the same series-day under another incident id (the incident starts elsewhere): not gained
+        alert("a2", D + dt.timedelta(days=1), incident="other"),
+        alert("c1", D + dt.timedelta(days=7), scope="heavy", incident="i3", team="api"),  # gained
+        alert("h1", D, scope="heavy", incident="i4", postable=False),
+    ]
+    result = compare(base, change, channels)
+    assert [i.key for i in result.gained] == ["i3"]
+    assert [i.key for i in result.lost] == ["i2"]
+    assert result.gained[0].channel == "#api" and result.gained[0].first == "2026-11-09"
+    rows = {
+        (r.week, r.channel): (r.base_alerts, r.base_incidents, r.change_alerts, r.change_incidents) for r in result.rows
+    }
+    assert rows == {("2026-W45", "#usage"): (3, 2, 1, 1), ("2026-W46", "#api"): (0, 0, 1, 1)}
+    assert result.differs
+
+
+def test_no_difference_is_said_and_nothing_listed() -> None:
+    same = [alert("a1", D, incident="i1")]
+    result = compare(same, list(same), channels)
+    assert not result.differs and not result.gained and not result.lost
+    assert "**No difference**" in format_markdown(result, "shipped", "change")
+
+
+def test_markdown_cells_cannot_break_the_table() -> None:
+    change = [alert("x", D, scope="evil | <!channel>\n`x`", incident="i9")]
+    text = format_markdown(compare([], change, channels), "shipped", "change")
+    line = next(x for x in text.splitlines() if "evil" in x)
+    assert line.count("|") == 9 and "<!channel>" not in line and "`" not in line
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "", "z notice: 2.5", "{z_notice: [unclosed"])
+def test_vars_file_must_be_a_mapping_of_var_names(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "vars.yml"
+    path.write_text(content)
+    with pytest.raises(CompareError, match="--compare-vars"):
+        parse_vars(path)
+
+
+def test_vars_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "vars.yml"
+    path.write_text("z_notice: 2.5\nmin_baseline_points: 8\n")
+    assert parse_vars(path) == {"z_notice": 2.5, "min_baseline_points": 8}
+
+
+@pytest.mark.dbt
+def test_compare_vars_z_notice_on_the_test_set(test_duckdb: Path, tmp_path: Path) -> None:
+    """Raising the usage notice band to 2.5 loses exactly the posted usage notices with |z| <= 2.5."""
+    db = tmp_path / "shipped.duckdb"
+    shutil.copyfile(test_duckdb, db)
+    (tmp_path / "vars.yml").write_text("z_notice: 2.5\n")
+    env = dbt_env(REPO / "data" / "test" / "raw", db)
+    cmd = [str(BIN / "python"), "-m", "alerting", "backtest", "--compare-vars", str(tmp_path / "vars.yml")]
+    res = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        posted, dropped = con.execute(
+            "select count(*) filter (where is_postable), count(*) filter (where is_postable and domain = 'usage'"
+            " and severity = 'notice' and round(abs(z_score), 9) <= 2.5) from main_marts.fct_alerts"
+        ).fetchone()
+        notices = {
+            (scope, metric, str(day))
+            for scope, metric, day in con.execute(
+                "select scope, metric, alert_date from main_marts.fct_alerts where is_postable and domain = 'usage'"
+                " and severity = 'notice' and round(abs(z_score), 9) <= 2.5"
+            ).fetchall()
+        }
+    assert dropped > 0, "the test set has no usage notice between z 2 and 2.5: the test proves nothing"
+    totals = re.search(r"shipped (\d+) alerts / \d+ incidents, vars z_notice: 2.5 (\d+) alerts", out)
+    assert totals, out
+    assert (int(totals.group(1)), int(totals.group(2))) == (posted, posted - dropped)
+    assert "### Incidents gained (posted only by vars z_notice: 2.5): 0" in out
+    lost = re.search(r"### Incidents lost \(posted only by shipped\): (\d+)", out)
+    assert lost and int(lost.group(1)) >= 1, out
+    lost_rows = [line.split(" | ") for line in out.split("### Incidents lost")[1].splitlines() if "| usage |" in line]
+    assert len(lost_rows) == int(lost.group(1))
+    for cells in lost_rows:  # | first | last | channel | domain | scope | metric | rule | severity |
+        first, scope, metric = cells[0].strip("| "), cells[4], cells[5]
+        assert (scope, metric, first) in notices, cells

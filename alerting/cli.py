@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from alerting import backtest, redact
+from alerting import serve as serve_command
 from alerting.dates import date_arg, finalised_cost_date
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
@@ -96,7 +97,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,release,backtest,report}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,release,backtest,report,serve}")
     run_p = sub.add_parser(
         "run",
         help="post (or print) the alert digests of one day",
@@ -162,6 +163,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="cost alerts are for DATE + 1 - N (default: dbt var cost_finalisation_days: %(default)s)",
     )
     report_command.add_parser(sub, env, default_finalisation_days(env))
+    serve_command.add_parser(sub, env)
     return parser
 
 
@@ -218,6 +220,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     secrets = [env.get(TOKEN_ENV, "")]
     if args.command == "backtest":
         return _backtest(args, env, log, secrets)
+    if args.command == "serve":
+        return _serve(args, env)
     if not args.dry_run and not _check_token(env, log):
         return EXIT_USAGE
     release = args.command == "release"
@@ -276,6 +280,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     for failure in report.failures:
         log.error("FAILED %s", failure)
     return report.exit_code
+
+
+def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """`alerting serve`: its own secrets (signing secret, app token) are redacted from logs too."""
+    return serve_command.main(args, env)
 
 
 def _backtest(args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger, secrets: list[str]) -> int:

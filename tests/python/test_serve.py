@@ -462,3 +462,40 @@ def test_signing_secret_validation(secret: str) -> None:
     with pytest.raises(ConfigError) as err:
         validate_signing_secret(secret)
     assert secret.strip() == "" or secret not in str(err.value)
+
+
+def test_a_click_that_cannot_be_spooled_is_not_acked(service: Service, warehouse, tmp_path: Path) -> None:
+    clicks = tmp_path / "spool" / "clicks.jsonl"
+    clicks.unlink()
+    clicks.mkdir()  # the append now fails (even as root)
+    body = click_body("acknowledge")
+    status, _ = service.post(body, signed(body))
+    assert status >= 500  # no ack: Slack shows the clicker an error instead of a silent loss
+    assert service.health()["pending"] == 0 and feedback_rows(warehouse) == []
+
+
+def test_a_second_service_on_the_same_spool_exits_2(service: Service, tmp_path: Path) -> None:
+    env = {**os.environ, "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": FAKE_TOKEN}
+    proc = subprocess.run(
+        [sys.executable, "-m", "alerting", "serve", "--port", "0", "--spool-dir", str(tmp_path / "spool")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "is in use by another `alerting serve`" in proc.stderr
+
+
+def test_socket_mode_needs_an_app_token(warehouse: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": FAKE_TOKEN, "SLACK_APP_TOKEN": FAKE_TOKEN}
+    proc = subprocess.run(
+        [sys.executable, "-m", "alerting", "serve", "--socket-mode", "--spool-dir", str(tmp_path / "s")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "SLACK_APP_TOKEN does not start with 'xapp-'" in proc.stderr
+    assert FAKE_TOKEN not in proc.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,19 +25,22 @@ from alerting.feedback import Click, FeedbackStore, decide
 from alerting.feedback_buttons import BLOCK_ID_PREFIX, block_id
 from alerting.feedback_spool import Spool
 from alerting.redact import redact
+from alerting.warehouse import WarehouseBusy
 
 log = logging.getLogger(__name__)
 FIRST_RETRY_S, MAX_RETRY_S, IDLE_S = 1.0, 60.0, 30.0
+SENT_MEMORY = 512  # messages whose last update is remembered
 
 
 def done_line(click: Click) -> str:
     return f"{click.action.done} by <@{click.user_id}>"  # user id validated: [UW][A-Z0-9]+
 
 
-def updated_blocks(click: Click) -> list[dict[str, Any]] | None:
-    """The message's blocks with this incident's actions block replaced by a context line (None: not found)."""
+def updated_blocks(click: Click, current: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]] | None:
+    """The message's blocks (`current`, else the click's copy) with this incident's actions block
+    replaced by a context line; None when the block is not there."""
     target = block_id(click.incident_id)
-    blocks = list(click.message_blocks)
+    blocks = list(click.message_blocks if current is None else current)
     for i, block in enumerate(blocks):
         if block.get("type") == "actions" and block.get("block_id") == target:
             context = {
@@ -65,6 +69,7 @@ class FeedbackWorker:
         self.clock = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._sent: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
         self._thread = threading.Thread(target=self._loop, name="feedback-worker", daemon=True)
 
     def start(self) -> None:
@@ -92,7 +97,8 @@ class FeedbackWorker:
             log.info("feedback: %d click(s) pending; next try in %.0f s", len(self.spool.pending()), delay)
 
     def drain(self) -> bool:
-        """Process every pending click; False when the warehouse stopped us (the rest stay pending)."""
+        """Process every pending click; False when one stays pending (a busy warehouse stops the round)."""
+        ok = True
         for click in self.spool.pending():
             try:
                 self._process(click)
@@ -105,8 +111,10 @@ class FeedbackWorker:
                     click.incident_id,
                     redact(f"{type(exc).__name__}: {exc}", self.secrets),
                 )
-                return False
-        return True
+                if isinstance(exc, WarehouseBusy):
+                    return False  # every other click would wait on the same lock
+                ok = False  # one click that fails for its own reason does not hold up the others
+        return ok
 
     def _process(self, click: Click) -> None:
         if self._store is None:
@@ -128,26 +136,37 @@ class FeedbackWorker:
             decision.row.action,
             click.user_id,
             click.incident_id,
-            decision.row.expires_on or "never",
+            decision.row.expires_on or "-",
         )
         self._update(click)
 
     def _update(self, click: Click) -> None:
-        blocks = updated_blocks(click)
+        """chat.update; starts from the blocks this worker last sent to that message, when it did:
+        a click on another incident of the same message may carry a copy older than our update."""
+        key = (click.channel_id, click.message_ts)
+        blocks = updated_blocks(click, self._sent.get(key))
         if blocks is None:
             log.warning("feedback %s: no actions block of ours in the payload: message not updated", click.feedback_id)
             self._tell(click, f"Recorded: {done_line(click)}.")
             return
-        self._call("chat.update", channel=click.channel_id, ts=click.message_ts, text=click.message_text, blocks=blocks)
+        if self._call(
+            "chat.update", channel=click.channel_id, ts=click.message_ts, text=click.message_text, blocks=blocks
+        ):
+            self._sent[key] = blocks
+            self._sent.move_to_end(key)
+            while len(self._sent) > SENT_MEMORY:
+                self._sent.popitem(last=False)
 
     def _tell(self, click: Click, mrkdwn: str) -> None:
         """An ephemeral message to the clicker (`mrkdwn` has its data spans escaped already)."""
         self._call("chat.postEphemeral", channel=click.channel_id, user=click.user_id, text=mrkdwn)
 
-    def _call(self, method: str, **kwargs: Any) -> None:
+    def _call(self, method: str, **kwargs: Any) -> bool:
         if self.slack is None:
-            return
+            return False
         try:
             self.slack.api_call(method, json=kwargs)
         except Exception as exc:  # the row is written; Slack's view is best effort, logged
             log.warning("Slack %s failed: %s", method, redact(f"{type(exc).__name__}: {exc}", self.secrets))
+            return False
+        return True

@@ -251,6 +251,8 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         log.error("%s", exc)
         return EXIT_USAGE
     redact.install(settings.secrets)
+    # bolt's start-up notes (the token it ignores in favour of `authorize`) are noise here
+    logging.getLogger("alerting.serve.bolt").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     spool = Spool(settings.spool_dir)
     try:
         pending = spool.open()

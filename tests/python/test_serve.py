@@ -31,9 +31,20 @@ import pytest
 
 from alerting import feedback_buttons as fb
 from alerting.feedback import Click, FeedbackStore, IncidentAlert, click_from_payload, decide
+from alerting.feedback_spool import Spool
+from alerting.feedback_worker import FeedbackWorker
 from alerting.serve import ConfigError, validate_signing_secret
 from alerting.warehouse import DuckDBBackend
-from tests.python.alerting_support import DAY, FAKE_TOKEN, FakeSlack, Reply, cost_alert, create_marts, usage_alert
+from tests.python.alerting_support import (
+    COST_DAY,
+    DAY,
+    FAKE_TOKEN,
+    FakeSlack,
+    Reply,
+    cost_alert,
+    create_marts,
+    usage_alert,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "8f742231b10e8888abcd99e2d4f5a6b7"  # 32 characters like Slack's
@@ -116,7 +127,7 @@ def message_blocks(incident_id: str, alert_ids: list[str]) -> list[dict[str, Any
 
 
 def click_body(key: str, incident_id: str = "inc1", alert_ids: tuple[str, ...] = ("a1", "a2"), **kw: Any) -> str:
-    blocks = message_blocks(incident_id, list(alert_ids))
+    blocks = kw.get("blocks") or message_blocks(incident_id, list(alert_ids))
     payload = {
         "type": "block_actions",
         "user": {"id": kw.get("user", USER), "username": "ana"},
@@ -499,3 +510,40 @@ def test_socket_mode_needs_an_app_token(warehouse: Path, tmp_path: Path) -> None
     )
     assert proc.returncode == 2 and "SLACK_APP_TOKEN does not start with 'xapp-'" in proc.stderr
     assert FAKE_TOKEN not in proc.stderr
+
+
+def test_two_incidents_of_one_message_keep_both_updates(service: Service, slack, warehouse) -> None:
+    both = [*message_blocks("inc1", ["a1", "a2"]), *fb.actions_block("inc2", ["c1"], "slack:#c")]
+    first = click_body("acknowledge", blocks=both)
+    assert service.post(first, signed(first))[0] == 200
+    wait_for(lambda: slack.of("chat.update"), what="the first chat.update")
+    # the second click's payload was taken before the first update: it still shows inc1's buttons
+    second = click_body("snooze_7d", incident_id="inc2", alert_ids=("c1",), blocks=both, action_ts="1764912350.5")
+    assert service.post(second, signed(second))[0] == 200
+    updates = wait_for(lambda: slack.of("chat.update")[1:] and slack.of("chat.update"), what="the second update")
+    texts = [b["elements"][0]["text"] for b in updates[1]["blocks"] if b["type"] == "context" and "by <@" in str(b)]
+    assert texts == [f"Acknowledged by <@{USER}>", f"Snoozed 7 days by <@{USER}>"]
+    assert not [b for b in updates[1]["blocks"] if b["type"] == "actions"]
+    rows = wait_for(lambda: len(feedback_rows(warehouse)) == 2 and feedback_rows(warehouse), what="two rows")
+    assert [(r["incident_id"], r["expires_on"]) for r in rows] == [
+        ("inc1", None),
+        ("inc2", COST_DAY + dt.timedelta(days=7)),
+    ]
+
+
+def test_one_failing_click_does_not_hold_up_the_others(warehouse: Path, tmp_path: Path) -> None:
+    class Flaky(FeedbackStore):
+        def incident_alerts(self, incident_id: str) -> list[IncidentAlert]:
+            if incident_id == "inc2":
+                raise ValueError("a malformed row")
+            return super().incident_alerts(incident_id)
+
+    spool = Spool(tmp_path / "spool")
+    spool.open()
+    for body in (click_body("acknowledge", incident_id="inc2", alert_ids=("c1",)), click_body("expected")):
+        spool.add(click_from_payload(json.loads(urllib.parse.unquote(body.removeprefix("payload=")))))
+    worker = FeedbackWorker(spool, lambda: Flaky(DuckDBBackend(warehouse, "main_marts", "main_alerting")), None)
+    assert worker.drain() is False
+    assert [c.incident_id for c in spool.pending()] == ["inc2"]  # kept, retried later
+    assert [(r["incident_id"], r["action"]) for r in feedback_rows(warehouse)] == [("inc1", "expected")]
+    spool.close()

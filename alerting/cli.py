@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from alerting import backtest, backtest_compare, pipeline_health, redact
+from alerting import serve as serve_command
 from alerting.dates import date_arg, finalised_cost_date
 from alerting.model import Alert
 from alerting.report import chart_for, report_url
@@ -105,7 +106,9 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,release,backtest,report,pipeline-health}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{run,release,backtest,report,pipeline-health,serve}"
+    )
     run_p = sub.add_parser(
         "run",
         help="post (or print) the alert digests of one day",
@@ -179,6 +182,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     report_command.add_parser(sub, env, default_finalisation_days(env))
     _add_pipeline_health_parser(sub, default_target)
+    serve_command.add_parser(sub, env)
     return parser
 
 
@@ -278,6 +282,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     secrets = [env.get(TOKEN_ENV, "")]
     if args.command == "backtest":
         return _backtest(args, env, log, secrets)
+    if args.command == "serve":
+        return _serve(args, env)
     if not args.dry_run and not _check_token(env, log):
         return EXIT_USAGE
     if args.command == "pipeline-health":
@@ -338,6 +344,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     for failure in report.failures:
         log.error("FAILED %s", failure)
     return report.exit_code
+
+
+def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """`alerting serve`: its own secrets (signing secret, app token) are redacted from logs too."""
+    return serve_command.main(args, env)
 
 
 def _backtest(args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger, secrets: list[str]) -> int:

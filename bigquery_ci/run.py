@@ -11,6 +11,7 @@
    through google-cloud-bigquery (and `alerting report --target bigquery` writes the HTML report)
 6b. exactly once on BigQuery: delivery-log claims, and two real alerting runs at the same
    moment (to a loopback Slack) post each message once (bigquery_ci/delivery_check.py)
+6c. alert_feedback (`alerting serve`'s table): one row per click through a merge (bigquery_ci/feedback_check.py)
 7. the same data built on DuckDB; the key marts compared row by row with the emulator's
 The emulator is stopped whatever happens. Exit status 0 only if every step passed.
 """
@@ -334,6 +335,14 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"    {main_check(endpoint, PROJECT, DATASET, day)}")
                 except DeliveryCheckFailed as exc:
                     raise StepFailed(f"delivery check: {exc}") from None
+            with step("alert_feedback: written once per click (merge)", timings):
+                from bigquery_ci.feedback_check import FeedbackCheckFailed
+                from bigquery_ci.feedback_check import main_check as feedback_check
+
+                try:
+                    log(f"    {feedback_check(endpoint, PROJECT, DATASET)}")
+                except FeedbackCheckFailed as exc:
+                    raise StepFailed(f"feedback check: {exc}") from None
             with step("reference build on DuckDB (same raw data)", timings):
                 duckdb_path.unlink(missing_ok=True)
                 duck_env = {**os.environ, "DO_NOT_TRACK": "1", "LTX_RAW_DIR": str(raw_dir),

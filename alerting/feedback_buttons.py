@@ -1,0 +1,102 @@
+"""The feedback buttons under a loud incident post, and what a click on one means (issue 23).
+
+`actions_block(incident_id, alert_ids, destination)` is pure: the Block Kit `actions` block
+with one button per `FeedbackAction`. Each button's `value` is `v1:<incident_id>:<hash>`
+(well under Slack's 2,000-character limit): the service reads the incident's alert ids back
+from `fct_alerts` by incident id, and the 12-hex `alert_set_hash` of the ids the message
+showed says whether that set changed since the post. `action_id` is `ltx_feedback_<key>`
+(it names the action); `block_id` is `ltx_feedback:<hash of the incident id>`, unique per
+incident within a message, so the service can replace exactly that block after a click.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ACTION_ID_PREFIX = "ltx_feedback_"
+BLOCK_ID_PREFIX = "ltx_feedback:"
+VALUE_VERSION = "v1"
+VALUE_LIMIT = 2000  # Slack's limit on a button value
+HASH_CHARS = 12
+_INCIDENT = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_HASH = re.compile(rf"^[0-9a-f]{{{HASH_CHARS}}}$")
+
+
+class FeedbackValueError(ValueError):
+    """A button value or action id that this module did not make."""
+
+
+@dataclass(frozen=True)
+class FeedbackAction:
+    key: str  # action_id suffix
+    label: str  # the button text
+    action: str  # alert_feedback.action
+    snooze_days: int | None  # days of a snooze; None: not a timed snooze
+    done: str  # the context line after the click: "<done> by <@U…>"
+    style: str | None = None
+
+
+ACTIONS: tuple[FeedbackAction, ...] = (
+    FeedbackAction("acknowledge", "Acknowledge", "acknowledge", None, "Acknowledged", "primary"),
+    FeedbackAction("snooze_1d", "Snooze 1 day", "snooze", 1, "Snoozed 1 day"),
+    FeedbackAction("snooze_7d", "Snooze 7 days", "snooze", 7, "Snoozed 7 days"),
+    FeedbackAction("snooze_resolved", "Snooze until resolved", "snooze", None, "Snoozed until resolved"),
+    FeedbackAction("expected", "Expected", "expected", None, "Marked expected"),
+    FeedbackAction("false_alarm", "False alarm", "false_alarm", None, "Marked a false alarm", "danger"),
+)
+BY_ACTION_ID = {ACTION_ID_PREFIX + a.key: a for a in ACTIONS}
+
+
+def alert_set_hash(alert_ids: Iterable[str]) -> str:
+    """12 hex characters of sha256 over the sorted, distinct alert ids (order-free)."""
+    joined = "\n".join(sorted(set(alert_ids)))
+    return hashlib.sha256(joined.encode()).hexdigest()[:HASH_CHARS]
+
+
+def block_id(incident_id: str) -> str:
+    return BLOCK_ID_PREFIX + hashlib.sha256(incident_id.encode()).hexdigest()[:16]
+
+
+def button_value(incident_id: str, alert_ids: Iterable[str]) -> str:
+    if not _INCIDENT.match(incident_id):
+        raise FeedbackValueError(f"incident id {incident_id[:40]!r} is not 1-128 characters of [A-Za-z0-9_.-]")
+    value = f"{VALUE_VERSION}:{incident_id}:{alert_set_hash(alert_ids)}"
+    assert len(value) <= VALUE_LIMIT
+    return value
+
+
+def parse_value(value: object) -> tuple[str, str]:
+    """(incident_id, alert set hash) from a button value; FeedbackValueError when it is not ours."""
+    parts = value.split(":") if isinstance(value, str) else []
+    if len(parts) != 3 or parts[0] != VALUE_VERSION or not _INCIDENT.match(parts[1]) or not _HASH.match(parts[2]):
+        raise FeedbackValueError("the button value is not an ltx feedback reference")
+    return parts[1], parts[2]
+
+
+def action_for(action_id: object) -> FeedbackAction:
+    action = BY_ACTION_ID.get(action_id) if isinstance(action_id, str) else None
+    if action is None:
+        raise FeedbackValueError("unknown feedback action_id")
+    return action
+
+
+def actions_block(incident_id: str, alert_ids: Iterable[str], destination: str) -> list[dict[str, object]]:
+    """The `actions` block for one incident of a Slack post ([] for a destination that is not Slack)."""
+    if not destination.startswith("slack:"):
+        return []
+    value = button_value(incident_id, alert_ids)
+    elements: list[dict[str, object]] = []
+    for a in ACTIONS:
+        button: dict[str, object] = {
+            "type": "button",
+            "action_id": ACTION_ID_PREFIX + a.key,
+            "text": {"type": "plain_text", "text": a.label, "emoji": False},
+            "value": value,
+        }
+        if a.style:
+            button["style"] = a.style
+        elements.append(button)
+    return [{"type": "actions", "block_id": block_id(incident_id), "elements": elements}]

@@ -1,0 +1,88 @@
+"""`alert_feedback` on BigQuery (issue 23), against the emulator `make test-bigquery` starts.
+
+A fct_alerts with two incidents in its own marts dataset; the store reads an incident's alerts,
+writes a snooze twice (the same click: one row, the first one kept) and an acknowledgement
+(null expiry); the rows read back equal what was written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sys
+
+from alerting.feedback import FeedbackStore, IncidentAlert, click_from_parts, decide
+from alerting.feedback_buttons import alert_set_hash
+from alerting.warehouse import BigQueryBackend
+
+DAY = dt.date(2026, 11, 21)
+
+
+class FeedbackCheckFailed(RuntimeError):
+    pass
+
+
+def check(condition: bool, what: str) -> None:
+    if not condition:
+        raise FeedbackCheckFailed(what)
+
+
+def _marts(backend: BigQueryBackend) -> None:
+    backend.ensure_area("marts")
+    table = backend.table("marts", "fct_alerts")
+    backend.query(
+        f"create or replace table {table} (alert_id STRING, alert_date DATE, incident_id STRING,"
+        " is_postable BOOL, hold_reason STRING, is_incident_primary BOOL)"
+    )
+    backend.query(
+        f"insert into {table} values ('a1', @day, 'inc1', true, null, true), ('a2', @day, 'inc1', true, null, false),"  # noqa: S608
+        " ('w1', @day, 'inc3', false, 'insufficient_baseline', true)",
+        {"day": DAY},
+    )
+
+
+def _click(key: str, action_ts: str) -> dict[str, object]:
+    return {
+        "action_id": f"ltx_feedback_{key}",
+        "incident_id": "inc1",
+        "alert_hash": alert_set_hash(["a1", "a2"]),
+        "user_id": "U0123ABCD",
+        "channel_id": "C0000AAAA",
+        "message_ts": "1764900000.000100",
+        "action_ts": action_ts,
+    }
+
+
+def main_check(endpoint: str, project: str, dataset: str) -> str:
+    backend = BigQueryBackend(project, f"{dataset}_feedback_marts", f"{dataset}_feedback", api_endpoint=endpoint)
+    try:
+        _marts(backend)
+        store = FeedbackStore(backend)
+        check(store.rows() == [], "alert_feedback exists before the first write")
+        alerts = store.incident_alerts("inc1")
+        check(sorted(a.alert_id for a in alerts) == ["a1", "a2"], f"inc1 read back as {alerts}")
+        check(all(isinstance(a, IncidentAlert) and a.alert_date == DAY for a in alerts), "alert_date not a DATE")
+        now = dt.datetime(2026, 11, 22, 9, 0)
+        snooze = decide(click_from_parts(_click("snooze_7d", "1764912345.123456")), alerts, now).row
+        ack = decide(click_from_parts(_click("acknowledge", "1764912399.000001")), alerts, now).row
+        check(snooze is not None and ack is not None, "a click on inc1 was rejected")
+        assert snooze is not None and ack is not None
+        store.record(snooze)
+        store.record(dataclasses.replace(snooze, note="a second delivery of the same click"))
+        store.record(ack)
+        rows = store.rows()
+        got = [(r["feedback_id"], r["action"], r["expires_on"], r["note"], r["alert_ids"]) for r in rows]
+        want = [
+            (snooze.feedback_id, "snooze", DAY + dt.timedelta(days=7), None, "a1,a2"),
+            (ack.feedback_id, "acknowledge", None, None, "a1,a2"),
+        ]
+        check(got == want, f"alert_feedback holds {got}, expected {want}")
+        check(decide(click_from_parts(_click("expected", "1.1")), store.incident_alerts("inc3"), now).row is None,
+              "a click on a withdrawn incident was accepted")  # fmt: skip
+        return f"alert_feedback: {len(rows)} rows for 3 writes (one repeated), withdrawn incident rejected"
+    finally:
+        backend.close()
+
+
+if __name__ == "__main__":
+    print(main_check(sys.argv[1], sys.argv[2], sys.argv[3]))

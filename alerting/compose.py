@@ -20,7 +20,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alerting import sanitize, values
-from alerting.message import Context, Header, Line, MessageBody, Section, Span, Text, d, icon, line, link, plain, t
+from alerting.message import (
+    Actions,
+    Context,
+    Header,
+    Line,
+    MessageBody,
+    Section,
+    Span,
+    Text,
+    d,
+    icon,
+    line,
+    link,
+    plain,
+    t,
+)
 from alerting.model import (
     Alert,
     Concentration,
@@ -353,8 +368,9 @@ def incident_section(incident: Incident, options: ComposeOptions | None = None, 
         if notes:
             lines.append(line("Caveat: " + "; ".join(notes)))
         lines.append(action_line(primary))
+    buttons = () if primary.domain == "data_health" else (Actions(incident.incident_id, incident.alert_ids),)
     return Section(
-        blocks=(Text(tuple(lines)),),
+        blocks=(Text(tuple(lines)), *buttons),
         alert_ids=incident.alert_ids,
         incident_ids=(incident.incident_id,),
         summary=headline(primary),

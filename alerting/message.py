@@ -100,7 +100,16 @@ class Context:
     lines: tuple[Line, ...]
 
 
-Block = Header | Text | Fields | Table | Divider | Context
+@dataclass(frozen=True)
+class Actions:
+    """What a reader can do about an incident from the message (acknowledge, snooze, expected, false
+    alarm): a platform with interactivity renders buttons (Slack: alerting/feedback_buttons.py), others nothing."""
+
+    incident_id: str
+    alert_ids: tuple[str, ...]
+
+
+Block = Header | Text | Fields | Table | Divider | Context | Actions
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from alerting import sanitize
+from alerting import feedback_buttons, sanitize
 from alerting.message import (
+    Actions,
     Block,
     Context,
     Divider,
@@ -131,6 +132,11 @@ def _split_lines(texts: Sequence[str], limit: int) -> list[str]:
 
 
 def render_block(block: Block, limits: Limits) -> list[dict[str, object]]:
+    if isinstance(block, Actions):
+        try:
+            return feedback_buttons.actions_block(block.incident_id, block.alert_ids, "slack:")
+        except feedback_buttons.FeedbackValueError:  # an id no click could name (not a mart's md5): no buttons
+            return []
     if isinstance(block, Header):
         text = sanitize.cap(plain_text(block.text), limits.header_chars)
         return [{"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}]

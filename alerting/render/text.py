@@ -6,7 +6,7 @@ Icons become bracketed words for severities and are dropped otherwise.
 
 from __future__ import annotations
 
-from alerting.message import Block, Divider, Header, Line, MessageBody, block_lines
+from alerting.message import Actions, Block, Divider, Header, Line, MessageBody, block_lines
 
 ICON_WORDS = {"critical": "[CRITICAL]", "warning": "[WARNING]", "notice": "[NOTICE]"}
 
@@ -26,6 +26,8 @@ def text_line(ln: Line) -> str:
 def render_block(block: Block) -> list[str]:
     if isinstance(block, Divider):
         return ["----"]
+    if isinstance(block, Actions):
+        return []  # buttons need an interactive platform
     lines = [text_line(ln) for ln in block_lines(block)]
     if isinstance(block, Header):
         return [lines[0], "=" * min(len(lines[0]), 72)]

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from alerting.lifecycle import LifecycleConfig
@@ -30,6 +31,12 @@ def test_a_new_critical_series_in_an_old_thread_reaches_the_channel(tmp_path: Pa
         assert run_day(db, slack.url, D).ok
         [root] = slack.top_level()
         assert "Paying – Video generations" in root["text"]
+        # a loud CRITICAL incident post carries the feedback buttons (issue 23)
+        blocks = json.loads(root["blocks"]) if isinstance(root["blocks"], str) else root["blocks"]
+        [actions] = [b for b in blocks if b["type"] == "actions"]
+        labels = [e["text"]["text"] for e in actions["elements"]]
+        assert labels == ["Acknowledge", "Snooze 1 day", "Snooze 7 days", "Snooze until resolved", "Expected",
+                          "False alarm"]  # fmt: skip
         # one incident (paying, decrease, D) carries both: DAU is new to the thread, so the reply is broadcast
         [reply] = slack.replies()
         assert reply.get("reply_broadcast") is True and "Paying – DAU" in reply["text"]

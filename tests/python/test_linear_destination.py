@@ -156,29 +156,53 @@ def test_a_500_then_a_retry_leaves_one_issue(tmp_path: Path, linear: LinearServe
         assert len(linear.issues) == 1
 
 
-def _warning_story(db: Path, slack: FakeSlack, route: Routing, server: LinearServer | None) -> list[RunReport]:
-    """WARNING on days 1-4, quiet on 5-6 (resolved), CRITICAL on day 7 (recurrence), and a re-run of it."""
+def test_a_run_that_gets_only_500s_fails_and_the_next_run_finds_the_issue(tmp_path: Path, linear: LinearServer) -> None:
+    db = tmp_path / "m.duckdb"
+    team = linear.add_team("OPS")
+    write_marts(db, [alert_row(D, severity="critical")])
+    linear.fault("issueCreate", "500-after")  # created, but every answer about it is a 500
+    for _ in range(8):
+        linear.fault("issueCreate", "500")
+        linear.fault("issue", "500")
+    with fake_slack() as slack:
+        failed = run_day(db, slack, D, routing(team), linear)
+        assert not failed.ok and "Linear answered HTTP 500" in failed.failures[0]
+        assert len(linear.issues) == 1 and linear_rows(db) == [] and len(slack.posted) == 1
+        linear.faults.clear()
+        retried = run_day(db, slack, D, routing(team), linear)  # the failed run released its claim
+        assert retried.ok, retried.failures
+        assert len(linear.issues) == 1 and len(linear_rows(db)) == 1 and len(slack.posted) == 1
+
+
+def _warning_story(
+    db: Path, slack: FakeSlack, route: Routing, server: LinearServer | None
+) -> tuple[list[RunReport], list[int]]:
+    """WARNING on days 1-4, quiet on 5-6 (resolved), CRITICAL on day 7 (recurrence), and a re-run of it:
+    each run's report and the number of Linear issues after it."""
     rows = [alert_row(D + dt.timedelta(days=i), severity="warning", z=-3.5 - i / 10) for i in range(4)]
     days = [0, 1, 2, 3, 4, 5, 6, 6]
-    reports = []
+    reports, issues_after = [], []
     for i in days:
         if i == 6:
             rows = [*rows, alert_row(D + dt.timedelta(days=6), severity="critical", z=-7.0)]
         write_marts(db, rows)
         reports.append(run_day(db, slack, D + dt.timedelta(days=i), route, server))
         assert reports[-1].ok, reports[-1].failures
-    return reports
+        issues_after.append(len(server.issues) if server else 0)
+    return reports, issues_after
 
 
 def test_warning_streak_repeat_resolution_and_recurrence(tmp_path: Path, linear: LinearServer) -> None:
     team = linear.add_team("OPS")
     with fake_slack() as slack:
-        reports = _warning_story(tmp_path / "linear.duckdb", slack, routing(team), linear)
+        reports, issues_after = _warning_story(tmp_path / "linear.duckdb", slack, routing(team), linear)
         with_linear = slack_view(slack)
     with fake_slack() as slack:
         _warning_story(tmp_path / "slack.duckdb", slack, routing(None), None)
         assert slack_view(slack) == with_linear  # Slack gets exactly the same with Linear on
+    assert issues_after == [0, 0, 1, 1, 1, 1, 1, 1]  # WARNING: no issue on days 1 and 2, one on day 3
     assert [r.top_level_posts for r in reports] == [1, 0, 1, 0, 0, 0, 2, 0]  # day 3: Linear; day 7: both
+    assert [r.replies for r in reports] == [0, 1, 1, 2, 0, 0, 0, 0]  # day 4: Slack reply + Linear comment
     [issue] = linear.issues.values()  # one issue: day 3 opened it, day 7 reopened it
     assert issue["priority"] == 2 and "day 3" not in issue["title"]
     assert "thread_ts=1700000000.000001" in issue["description"]  # the day-3 reply in the Slack thread
@@ -232,6 +256,11 @@ def test_env_route_and_bad_team_ids(linear: LinearServer) -> None:
     assert env_route.linear_destination("product", "critical", lambda: 1) == f"linear:{team}"
     assert env_route.linear_destination("product", "warning", lambda: 2) is None
     assert env_route.linear_destination("product", "warning", lambda: 3) == f"linear:{team}"
+    assert env_route.linear_destination("product", "notice", lambda: 9) is None
+    loose = routing(team, min_severity="warning", warning_streak_days=0)
+    assert loose.linear_destination("product", "warning", lambda: 1) == f"linear:{team}"
+    assert loose.linear_destination("product", "notice", lambda: 9) is None
+    assert loose.linear_destination("api", "critical", lambda: 1) is None  # no Linear team for api
     for bad in ({"LTX_LINEAR_TEAM_PRODUCT": "OPS"}, {}):
         config = BASE if bad else {**BASE, "linear": {"teams": {"product": "not-a-uuid"}}}
         with pytest.raises(RoutingError, match="not a Linear team id"):

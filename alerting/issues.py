@@ -114,7 +114,8 @@ def _open(r: _Run, md: MarkdownComposer, dest: str, inc: IncidentPlan, ctx: Issu
     ids = [o.alert_id for o in inc.alerts]
     issues, team_id = r.issues, _team(dest)
     assert issues is not None
-    old = resolved_issue(ctx.entries, dest, inc.primary, ctx.config.repeat_window_days)
+    reopens = issues.capabilities.closing
+    old = resolved_issue(ctx.entries, dest, inc.primary, ctx.config.repeat_window_days) if reopens else None
     if old is not None:
         root = old
 
@@ -171,6 +172,7 @@ def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], plan: Plan) -> b
 def deliver(r: _Run, plan: Plan, ctx: IssueContext) -> None:
     """Every action of `plan` (already limited to this transport's destinations), in lifecycle order."""
     md = MarkdownComposer(report_url=r.options.report_url)
+    closing = r.issues is not None and r.issues.capabilities.closing
     for post in plan.new_posts:
         for inc in post.incidents:
             _open(r, md, post.destination, inc, ctx)
@@ -203,14 +205,14 @@ def deliver(r: _Run, plan: Plan, ctx: IssueContext) -> None:
                         team=was.team)
             ]  # fmt: skip
 
-        close = _all_withdrawn(w.thread, ctx.entries, plan)
+        close = closing and _all_withdrawn(w.thread, ctx.entries, plan)
         r.report.withdrawals += _reply(r, w.thread, md.withdrawal(w).text, [w.key], "withdrawal", w_rows, close)
     for res_plan in plan.resolutions:
-        r.report.resolved += _resolve(r, md, res_plan)
+        r.report.resolved += _resolve(r, md, res_plan, closing)
 
 
-def _resolve(r: _Run, md: MarkdownComposer, res_plan: Resolution) -> bool:
-    """Close the issue with the "resolved" comment; logged as Slack's resolved replies are."""
+def _resolve(r: _Run, md: MarkdownComposer, res_plan: Resolution, close: bool) -> bool:
+    """The "resolved" comment, closing the issue where the platform closes; logged as Slack's resolved replies are."""
     usage_date, cost_date = r.options.usage_date, r.options.cost_date
 
     def rows(res: PostResult, rp: Resolution = res_plan) -> list[LogEntry]:
@@ -221,4 +223,4 @@ def _resolve(r: _Run, md: MarkdownComposer, res_plan: Resolution) -> bool:
             for key, s in zip(rp.keys, rp.series, strict=True)
         ]  # fmt: skip
 
-    return _reply(r, res_plan.thread, md.resolved(res_plan).text, res_plan.keys, "resolved", rows, close=True)
+    return _reply(r, res_plan.thread, md.resolved(res_plan).text, res_plan.keys, "resolved", rows, close)

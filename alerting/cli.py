@@ -16,12 +16,15 @@ from typing import TextIO
 from alerting import backtest, backtest_compare, pipeline_health, redact
 from alerting import serve as serve_command
 from alerting.dates import date_arg, finalised_cost_date
+from alerting.linear import API_KEY_ENV as LINEAR_KEY_ENV
+from alerting.linear import LinearConfigError
 from alerting.model import Alert
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
-from alerting.routing import RoutingError, load_routing
+from alerting.routing import Routing, RoutingError, load_routing
 from alerting.runner import RunOptions, load_lifecycle_config, post_pipeline_health, run
 from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
+from alerting.transport.linear import LinearTransport
 from alerting.warehouse import WarehouseBusy, WarehouseError, config_from_env, open_backend
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
@@ -204,7 +207,7 @@ def _add_pipeline_health_parser(sub: argparse._SubParsersAction, default_target:
 
 
 def _pipeline_health(args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger) -> int:
-    secrets = [env.get(TOKEN_ENV, "")]
+    secrets = [env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")]
     try:
         failures = pipeline_health.read_failures(args.run_results)
         routing = load_routing(args.channels_file, env)
@@ -255,7 +258,7 @@ def _configure_logging(env: Mapping[str, str], verbose: bool) -> None:
     logging.getLogger("slack_sdk").setLevel(logging.DEBUG if verbose else logging.WARNING)
     for filterer in [root, *root.handlers]:
         filterer.filters[:] = [f for f in filterer.filters if not isinstance(f, redact.RedactingFilter)]
-    redact.install([env.get(TOKEN_ENV, "")])
+    redact.install([env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")])
 
 
 def _check_token(env: Mapping[str, str], log: logging.Logger) -> bool:
@@ -271,6 +274,19 @@ def _check_token(env: Mapping[str, str], log: logging.Logger) -> bool:
     return True
 
 
+def _linear_from_env(routing: Routing, dry_run: bool, env: Mapping[str, str]) -> LinearTransport | None:
+    """The Linear transport when routing sends incidents to Linear (LINEAR_API_KEY validated), else None."""
+    if dry_run or not routing.uses_linear:
+        return None
+    try:
+        return LinearTransport.from_env(env)
+    except LinearConfigError as exc:
+        raise TransportConfigError(
+            f"{exc}: routing sends incidents to Linear ([linear] in the channels file or LTX_LINEAR_TEAM_*);"
+            " --dry-run prints them without Linear"
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     args = build_parser(env).parse_args(argv)
@@ -279,7 +295,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return report_command.main(args, env)
     _configure_logging(env, args.verbose)
     log = logging.getLogger("alerting")
-    secrets = [env.get(TOKEN_ENV, "")]
+    secrets = [env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")]
     if args.command == "backtest":
         return _backtest(args, env, log, secrets)
     if args.command == "serve":
@@ -296,6 +312,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             usage_date, cost_date = args.date, finalised_cost_date(args.date, args.cost_finalisation_days)
         routing = load_routing(args.channels_file, env)
         poster = None if args.dry_run else transport_from_env(env)
+        linear = _linear_from_env(routing, args.dry_run, env)
         link = report_url(usage_date, env)  # ReportUrlError (a ValueError) on a malformed LTX_REPORT_BASE_URL
         backend = open_backend(config_from_env(args.target, env), read_only=args.dry_run)
     except (RoutingError, TransportConfigError, WarehouseError, ValueError) as exc:
@@ -311,7 +328,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             lifecycle=load_lifecycle_config(args.channels_file, env),
             report_url=link,
         )
-        report = run(backend, routing, poster, options, sys.stdout, chart_for=chart_for(backend))
+        report = run(backend, routing, poster, options, sys.stdout, chart_for=chart_for(backend), linear=linear)
     except WarehouseBusy as exc:
         log.error("%s", redact.redact(exc, secrets))
         return exc.exit_code

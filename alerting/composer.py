@@ -23,8 +23,10 @@ from typing import Any, Protocol
 
 from alerting import compose, values
 from alerting.compose import Continuing, Recovered
+from alerting.message import MessageBody
 from alerting.model import Alert, DeliveryState, Digest, group_incidents
 from alerting.pipeline_health import Failure, StaleSource
+from alerting.render import markdown
 from alerting.render.slack import Limits, SlackMessage, render
 
 WITHDRAWAL_REASONS = {
@@ -86,8 +88,11 @@ class SlackComposer:
         self.limits = limits or Limits()
         self.report_url = report_url  # the day's HTML report, linked from each digest
 
+    def _render(self, body: MessageBody) -> list[SlackMessage]:
+        return render(body, self.limits)
+
     def _one(self, body: Any) -> SlackMessage:
-        messages = render(body, self.limits)
+        messages = self._render(body)
         if len(messages) == 1:
             return messages[0]
         # a thread reply that needs parts: keep the first part's blocks, every part's ids
@@ -107,7 +112,7 @@ class SlackComposer:
         """A channel's digest; `held`: the held alerts it counts (and its data-health sections say wait)."""
         digest = Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held), self.report_url)
         body = compose.compose_digest(digest)
-        return render(body, self.limits) if body else []
+        return self._render(body) if body else []
 
     def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]:
         items = []
@@ -115,13 +120,13 @@ class SlackComposer:
             for incident in group_incidents(alerts):
                 trend = tuple(z for _, z in getattr(plan, "z_trend", ()))
                 items.append(Continuing(incident, int(getattr(plan, "streak_days", 1) or 1), trend))
-        return render(compose.compose_repeats(items), self.limits) if items else []
+        return self._render(compose.compose_repeats(items)) if items else []
 
     def summary(
         self, channel: str, alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
     ) -> list[SlackMessage]:
         body = compose.compose_summary(alerts, usage_date, cost_date)
-        return render(body, self.limits) if body else []
+        return self._render(body) if body else []
 
     def correction(self, correction: Any, alert: Alert | None) -> SlackMessage:
         now = state_of(correction.alert)
@@ -161,3 +166,11 @@ class SlackComposer:
     ) -> SlackMessage:
         message = self._one(compose.compose_all_clear(teams, usage_date, cost_date, usage_checked))
         return SlackMessage(message.text, message.blocks, (), ())
+
+
+class MarkdownComposer(SlackComposer):
+    """The same messages rendered as Markdown (render/markdown.py), one part each: an issue tracker's
+    description or comment has no Block Kit and no length split. `.text` is the Markdown, `.blocks` empty."""
+
+    def _render(self, body: MessageBody) -> list[SlackMessage]:
+        return [SlackMessage(markdown.render(body), [], body.alert_ids, body.incident_ids)]

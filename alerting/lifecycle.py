@@ -125,6 +125,13 @@ class Observation:
         return self.is_loud or (config.release and self.hold_reason == "incomplete_data")
 
 
+def log_fields(o: Observation) -> dict[str, Any]:
+    """The delivery-log columns an alert fills (LogEntry field names)."""
+    names = ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
+             "current_value", "team")  # fmt: skip
+    return {name: getattr(o, name) for name in names}
+
+
 def fallback_incident_id(domain: str, alert_date: dt.date, scope: str, direction: str | None) -> str:
     """PLAN.md's incident key (md5(domain|alert_date|scope|direction-or-'')) for marts without incident_id."""
     dir_part = "" if domain != "usage" else (direction or "")
@@ -397,15 +404,21 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
 # --- planning -------------------------------------------------------------------------------
 
 
-def _streak_and_trend(
-    primary: Observation, history: Sequence[Observation]
-) -> tuple[int, tuple[tuple[dt.date, float], ...]]:
+def streak_days(primary: Observation, history: Iterable[Observation]) -> int:
+    """Consecutive days up to the primary's day on which its series has an alert row (held or not)."""
     days = {o.alert_date for o in history if o.series == primary.series}
     days.add(primary.alert_date)
     streak, day = 0, primary.alert_date
     while day in days:
         streak += 1
         day -= dt.timedelta(days=1)
+    return streak
+
+
+def _streak_and_trend(
+    primary: Observation, history: Sequence[Observation]
+) -> tuple[int, tuple[tuple[dt.date, float], ...]]:
+    streak = streak_days(primary, history)
     zs: dict[dt.date, float] = {}
     for o in history:
         same = o.series == primary.series and o.direction == primary.direction and o.alert_date <= primary.alert_date

@@ -1,13 +1,16 @@
-"""Team -> Slack channel routing from `alerting/channels.toml` (env may override)."""
+"""Team -> Slack channel routing from `alerting/channels.toml` (env may override), and which
+incidents also go to a team's Linear (its `[linear]` table, `LTX_LINEAR_TEAM_<TEAM>`)."""
 
 from __future__ import annotations
 
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from alerting.model import severity_rank
 
 DEFAULT_CONFIG = Path(__file__).with_name("channels.toml")
 CONFIG_ENV = "LTX_ALERTING_CHANNELS_FILE"
@@ -15,6 +18,10 @@ DEFAULT_CHANNEL_ENV = "LTX_SLACK_DEFAULT_CHANNEL"
 CHANNEL_ENV_PREFIX = "LTX_SLACK_CHANNEL_"
 # "#name" (lower-case letters, digits, - _ .) or a channel / user id such as C0123ABCD
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGDU][A-Z0-9]{2,30})$")
+LINEAR_ENV_PREFIX = "LTX_LINEAR_TEAM_"
+# a Linear team id is a UUID (Settings > Teams, or the API's `teams { nodes { id } }`)
+_LINEAR_TEAM = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SEVERITIES = ("critical", "warning", "notice")
 
 
 class RoutingError(ValueError):
@@ -27,9 +34,37 @@ def validate_channel(channel: object, where: str) -> str:
     return channel.strip()
 
 
-def team_env_var(team: str) -> str:
-    """LTX_SLACK_CHANNEL_<TEAM>: team upper-cased, every non-alphanumeric as '_'."""
-    return CHANNEL_ENV_PREFIX + re.sub(r"[^A-Z0-9]", "_", team.upper())
+def validate_linear_team(team_id: object, where: str) -> str:
+    if not isinstance(team_id, str) or not _LINEAR_TEAM.match(team_id.strip().lower()):
+        raise RoutingError(f"{where}: {team_id!r} is not a Linear team id (a UUID like 3f2a...-...)")
+    return team_id.strip().lower()
+
+
+def team_env_var(team: str, prefix: str = CHANNEL_ENV_PREFIX) -> str:
+    """LTX_SLACK_CHANNEL_<TEAM> (or `prefix`<TEAM>): team upper-cased, every non-alphanumeric as '_'."""
+    return prefix + re.sub(r"[^A-Z0-9]", "_", team.upper())
+
+
+@dataclass(frozen=True)
+class LinearRoute:
+    """Which incidents open a Linear issue: the headline at `min_severity` or above at once, or
+    WARNING and above on day `warning_streak_days` (and after) of its series' consecutive days."""
+
+    min_severity: str = "critical"
+    warning_streak_days: int = 3  # 0: never for the streak
+
+    def __post_init__(self) -> None:
+        if self.min_severity not in SEVERITIES:
+            raise RoutingError(f"[linear] min_severity must be one of {', '.join(SEVERITIES)}")
+        days = self.warning_streak_days
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 366:
+            raise RoutingError(f"[linear] warning_streak_days must be a whole number 0..366, not {days!r}")
+
+    def matches(self, severity: str, streak_days: int) -> bool:
+        rank = severity_rank(severity)
+        if rank <= severity_rank(self.min_severity):
+            return True
+        return 0 < self.warning_streak_days <= streak_days and rank <= severity_rank("warning")
 
 
 @dataclass(frozen=True)
@@ -37,12 +72,18 @@ class Routing:
     default_channel: str
     channels: Mapping[str, str] = field(default_factory=dict)
     post_all_clear: bool = False
-    # only the channel overrides (LTX_SLACK_CHANNEL_*) are kept, and never printed: the process
-    # environment also holds SLACK_BOT_TOKEN, which must not reach a repr, a log line or a traceback
+    # only the channel / Linear team overrides (LTX_SLACK_CHANNEL_*, LTX_LINEAR_TEAM_*) are kept, and never
+    # printed: the process environment also holds the tokens, which must not reach a repr, a log or a traceback
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    linear_teams: Mapping[str, str] = field(default_factory=dict)  # team -> Linear team id
+    linear_route: LinearRoute = field(default_factory=LinearRoute)
 
     def __post_init__(self) -> None:
-        overrides = {k: v for k, v in self.env.items() if k.startswith(CHANNEL_ENV_PREFIX)}
+        prefixes = (CHANNEL_ENV_PREFIX, LINEAR_ENV_PREFIX)
+        overrides = {k: v for k, v in self.env.items() if k.startswith(prefixes) and v}
+        for name, value in overrides.items():
+            if name.startswith(LINEAR_ENV_PREFIX):
+                validate_linear_team(value, name)
         object.__setattr__(self, "env", overrides)
 
     def channel_for(self, team: str | None) -> str:
@@ -55,6 +96,24 @@ class Routing:
             if key in self.channels:
                 return self.channels[key]
         return self.default_channel
+
+    def linear_team_for(self, team: str | None) -> str | None:
+        """The team's Linear team id (env override first), or None: no Linear for it."""
+        key = (team or "").strip().lower()
+        if not key:
+            return None
+        override = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX))
+        return validate_linear_team(override, "LTX_LINEAR_TEAM_*") if override else self.linear_teams.get(key)
+
+    def linear_destination(self, team: str | None, severity: str, streak_days: Callable[[], int]) -> str | None:
+        """`linear:<team id>` when the team has a Linear team and the incident's headline matches the route
+        (`streak_days`: its series' consecutive days, computed only for a team with Linear)."""
+        team_id = self.linear_team_for(team)
+        return f"linear:{team_id}" if team_id and self.linear_route.matches(severity, streak_days()) else None
+
+    @property
+    def uses_linear(self) -> bool:
+        return bool(self.linear_teams) or any(k.startswith(LINEAR_ENV_PREFIX) for k in self.env)
 
     def known_teams(self) -> list[str]:
         return sorted(self.channels)
@@ -74,7 +133,27 @@ def parse_routing(config: Mapping[str, object], env: Mapping[str, str]) -> Routi
     all_clear = config.get("post_all_clear", False)
     if not isinstance(all_clear, bool):
         raise RoutingError("post_all_clear must be true or false")
-    return Routing(default_channel=default, channels=channels, post_all_clear=all_clear, env=dict(env))
+    teams, route = _parse_linear(config.get("linear", {}))
+    return Routing(
+        default_channel=default, channels=channels, post_all_clear=all_clear, env=dict(env), linear_teams=teams,
+        linear_route=route,
+    )  # fmt: skip
+
+
+def _parse_linear(section: object) -> tuple[dict[str, str], LinearRoute]:
+    """`[linear]`: min_severity, warning_streak_days and `[linear.teams]` team = "<Linear team id>"."""
+    if not isinstance(section, Mapping):
+        raise RoutingError("[linear] must be a table")
+    unknown = set(section) - {"teams", "min_severity", "warning_streak_days"}
+    if unknown:
+        raise RoutingError(f"[linear] has unknown key(s): {', '.join(sorted(unknown))}")
+    raw_teams = section.get("teams", {})
+    if not isinstance(raw_teams, Mapping):
+        raise RoutingError('[linear.teams] must be a table of team = "<Linear team id>"')
+    teams = {str(k).strip().lower(): validate_linear_team(v, f"linear.teams.{k}") for k, v in raw_teams.items()}
+    severity = section.get("min_severity", "critical")
+    route = LinearRoute(str(severity).strip().lower(), section.get("warning_streak_days", 3))
+    return teams, route
 
 
 def load_routing(path: Path | None = None, env: Mapping[str, str] | None = None) -> Routing:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from alerting import issues as issue_delivery
 from alerting.causes import attach_causes
 from alerting.composer import Composer, SlackComposer
 from alerting.delivery_log import DeliveryLog, LogEntry, all_clear_key
@@ -28,18 +29,22 @@ from alerting.lifecycle import (
     IncidentPlan,
     LifecycleConfig,
     Observation,
+    Plan,
     Thread,
     config_from_mapping,
+    log_fields,
     observation_from_row,
     plan,
     run_day,
+    streak_days,
 )
 from alerting.model import Alert, group_incidents
 from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_sources
 from alerting.render.slack import Limits
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import CONFIG_ENV, DEFAULT_CONFIG, Routing, RoutingError
-from alerting.transport import PostResult, StdoutTransport, Transport
+from alerting.transport import IssueTransport, PostResult, StdoutTransport, Transport
+from alerting.transport.linear import LinearPrinter
 from alerting.warehouse import (
     Backend,
     latest_alert_dates,
@@ -166,6 +171,33 @@ def _channel(destination: str) -> str:
     return destination.split(":", 1)[1]
 
 
+def _only(p: Plan, keep: Callable[[str], bool]) -> Plan:
+    """The plan's actions whose destination `keep` accepts (one transport's share)."""
+    return dataclasses.replace(
+        p,
+        new_posts=[x for x in p.new_posts if keep(x.destination)],
+        summaries=[x for x in p.summaries if keep(x.destination)],
+        repeats=[x for x in p.repeats if keep(x.thread.destination)],
+        corrections=[x for x in p.corrections if keep(x.thread.destination)],
+        withdrawals=[x for x in p.withdrawals if keep(x.thread.destination)],
+        resolutions=[x for x in p.resolutions if keep(x.thread.destination)],
+        charts=[x for x in p.charts if keep(x.thread.destination)],
+    )
+
+
+def _issue_transport(
+    routing: Routing, linear: IssueTransport | None, dry_run: bool, out: TextIO
+) -> IssueTransport | None:
+    """Linear's transport when routing sends incidents there (the printer in a dry run), else None."""
+    if not routing.uses_linear:
+        return None
+    if dry_run:
+        return LinearPrinter(out)
+    if linear is None:
+        raise ValueError("routing sends incidents to Linear ([linear], LTX_LINEAR_TEAM_*): it needs a Linear transport")
+    return linear
+
+
 class _Run:
     def __init__(
         self,
@@ -177,12 +209,23 @@ class _Run:
         delivery_log: DeliveryLog,
         run_id: str,
         now: Callable[[], dt.datetime],
+        issues: IssueTransport | None = None,
     ) -> None:
         self.backend, self.routing, self.transport = backend, routing, transport
         self.options, self.report, self.log, self.run_id, self.now = options, report, delivery_log, run_id, now
+        self.issues = issues  # the per-incident destination (Linear), when routing uses one
+        self.recorded: list[LogEntry] = []  # this run's log rows (the Linear issue links the Slack post)
 
     def destination(self, team: str | None) -> str:
         return f"{self.transport.name}:{self.routing.channel_for(team)}"
+
+    def destinations(self, o: Observation, history: Sequence[Observation]) -> list[str]:
+        """The team's Slack channel; also its Linear team where it has one and the headline matches the route."""
+        linear = self.routing.linear_destination(o.team, o.severity, lambda: streak_days(o, history))
+        return [self.destination(o.team), *([linear] if linear and self.issues else [])]
+
+    def is_issue(self, dest: str) -> bool:
+        return self.issues is not None and dest.startswith(f"{self.issues.name}:")
 
     def entry(self, dest: str, kind: str, key: str, result: PostResult, thread_ts: str | None, **kw: Any) -> LogEntry:
         base: dict[str, Any] = dict.fromkeys(
@@ -213,6 +256,23 @@ class _Run:
         broadcast: bool = False,
     ) -> PostResult | None:
         """claim -> post (nothing held) -> record. None when skipped or failed (reported)."""
+        channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(dest)
+
+        def post() -> PostResult:
+            root = thread.root_ts if thread else None
+            return self.transport.post(channel, rendered.text, rendered.blocks, root, broadcast=broadcast)
+
+        return self.send(dest, keys, post, entries, what)
+
+    def send(
+        self,
+        dest: str,
+        keys: Sequence[str],
+        send: Callable[[], PostResult],
+        entries: Callable[[PostResult], list[LogEntry]],
+        what: str,
+    ) -> PostResult | None:
+        """claim -> send() (nothing held) -> record, for any transport. None when skipped or failed (reported)."""
         dry = self.options.dry_run
         if not dry:
             with self.backend.session():  # one short hold of the file for claim + re-check
@@ -224,10 +284,7 @@ class _Run:
                     self.log.release(dest, keys, self.run_id)
                     self.report.already_delivered += 1
                     return None
-        channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(dest)
-        result = self.transport.post(
-            channel, rendered.text, rendered.blocks, thread.root_ts if thread else None, broadcast=broadcast
-        )
+        result = send()
         if not result.ok:
             self.report.failures.append(f"{_channel(dest)}: {what}: {result.error}")
             log.error("%s to %s failed (retried next run): %s", what, dest, result.error)
@@ -242,7 +299,9 @@ class _Run:
             self.report.messages_printed += 1
             return result
         try:
-            self.log.record(entries(result))
+            rows = entries(result)
+            self.log.record(rows)
+            self.recorded += rows
         except Exception as exc:  # reported; re-posted next run rather than lost
             self.report.failures.append(f"{_channel(dest)}: {what}: posted but not recorded ({type(exc).__name__})")
             log.error(
@@ -257,20 +316,6 @@ class _Run:
         return result
 
 
-def _alert_fields(o: Observation) -> dict[str, Any]:
-    return {
-        "alert_id": o.alert_id,
-        "incident_id": o.incident_id,
-        "alert_date": o.alert_date,
-        "series_key": o.series_key,
-        "severity": o.severity,
-        "direction": o.direction,
-        "z_score": o.z_score,
-        "current_value": o.current_value,
-        "team": o.team,
-    }
-
-
 def run(
     backend: Backend,
     routing: Routing,
@@ -282,7 +327,9 @@ def run(
     composer: Composer | None = None,
     chart_for: ChartFor | None = None,
     run_id: str | None = None,
+    linear: IssueTransport | None = None,
 ) -> RunReport:
+    """One run; `linear`: the Linear transport, required when routing sends incidents to Linear."""
     report = RunReport(release=options.release)
     config = dataclasses.replace(options.lifecycle, release=options.release)
     if options.dry_run:
@@ -291,6 +338,7 @@ def run(
         raise ValueError("a transport is required unless dry_run")
     else:
         transport = poster
+    issues = _issue_transport(routing, linear, options.dry_run, out)
     usage_date, cost_date = options.usage_date, options.cost_date
     since = min(usage_date, cost_date) - dt.timedelta(days=config.lookback_days)
     until = max(usage_date, cost_date)
@@ -319,12 +367,13 @@ def run(
         report.usage_data_status = data_health.get((usage_date, USAGE_SOURCE), "missing")
         report.cost_data_status = data_health.get((cost_date, COST_SOURCE), "missing")
 
-    r = _Run(backend, routing, transport, options, report, delivery_log, run_id or uuid.uuid4().hex, now)
+    r = _Run(backend, routing, transport, options, report, delivery_log, run_id or uuid.uuid4().hex, now, issues)
+    every_row = [*history, *today]  # a series' streak (the Linear route) counts held rows too
     the_plan = plan(
         today=today,
         history=history,
         log=entries,
-        destinations=lambda o: [r.destination(o.team)],
+        destinations=lambda o: r.destinations(o, every_row),
         usage_date=usage_date,
         cost_date=cost_date,
         config=config,
@@ -353,6 +402,7 @@ def run(
         len(the_plan.resolutions),
     )
     by_obs = {o.alert_id: o for o in today}
+    issue_plan, the_plan = _only(the_plan, r.is_issue), _only(the_plan, lambda d: not r.is_issue(d))
     charts: list[ChartUpload] = list(the_plan.charts)
 
     # --- new top-level digests -------------------------------------------------------------
@@ -372,7 +422,7 @@ def run(
             def post_entries(res: PostResult, ids: list[str] = ids, dest: str = post.destination) -> list[LogEntry]:
                 return [
                     r.entry(dest, "data_health" if by_obs[i].domain == HEALTH_DOMAIN else "post", i, res, None,
-                            **_alert_fields(by_obs[i]))
+                            **log_fields(by_obs[i]))
                     for i in ids
                 ]  # fmt: skip
 
@@ -401,7 +451,7 @@ def run(
             def repeat_entries(
                 res: PostResult, ids: list[str] = ids, t: Thread = repeat.thread, kind: str = kind
             ) -> list[LogEntry]:
-                return [r.entry(t.destination, kind, i, res, t.root_ts, **_alert_fields(by_obs[i])) for i in ids]
+                return [r.entry(t.destination, kind, i, res, t.root_ts, **log_fields(by_obs[i])) for i in ids]
 
             what = f"{kind} of {len(ids)} alert(s)"
             if r.deliver(dest, message, repeat.thread, ids, repeat_entries, what, broadcast=repeat.broadcast):
@@ -418,7 +468,7 @@ def run(
             def summary_entries(
                 res: PostResult, ids: list[str] = ids, dest: str = summary.destination
             ) -> list[LogEntry]:
-                return [r.entry(dest, "summary", i, res, None, **_alert_fields(by_obs[i])) for i in ids]
+                return [r.entry(dest, "summary", i, res, None, **log_fields(by_obs[i])) for i in ids]
 
             if r.deliver(summary.destination, message, None, ids, summary_entries, f"summary of {len(ids)} alert(s)"):
                 report.summaries += 1
@@ -430,7 +480,7 @@ def run(
         message = composer.correction(c, alerts.get(c.alert.alert_id))
 
         def correction_entries(res: PostResult, c: Any = c) -> list[LogEntry]:
-            return [r.entry(c.thread.destination, "correction", c.key, res, c.thread.root_ts, **_alert_fields(c.alert))]
+            return [r.entry(c.thread.destination, "correction", c.key, res, c.thread.root_ts, **log_fields(c.alert))]
 
         if r.deliver(c.thread.destination, message, c.thread, [c.key], correction_entries, "correction"):
             report.corrections += 1
@@ -465,8 +515,12 @@ def run(
         ):
             report.resolved += 1
 
+    # --- Linear: after Slack, so an issue links the incident's Slack message -------------------------
+    if issues is not None:
+        issue_delivery.deliver(r, issue_plan, issue_delivery.IssueContext(alerts, by_obs, entries, config))
+
     # --- charts (never block the text: after it, failures retried next run) ----------------------
-    if chart_for is not None:
+    if chart_for is not None and transport.capabilities.file_uploads:
         _upload_charts(r, charts, alerts, by_obs, chart_for)
 
     # --- all clear (never for a usage day whose data is not ready) -------------------------------

@@ -12,6 +12,20 @@ class TransportConfigError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Capabilities:
+    """What a destination platform supports; the runner sends each planned action accordingly."""
+
+    threads: bool  # later news goes under the first message (a Slack thread reply, a Linear comment)
+    file_uploads: bool  # charts: uploaded into the thread, or skipped
+    message_updates: bool  # a sent message is edited in place (no transport does: news is a new reply)
+    closing: bool  # an item that is closed when resolved and reopened when it recurs (an issue tracker)
+    digests: bool  # True: a channel's incidents in one message, daily summaries; False: one item per incident
+
+
+CHAT = Capabilities(threads=True, file_uploads=True, message_updates=False, closing=False, digests=True)
+
+
+@dataclass(frozen=True)
 class PostResult:
     ok: bool
     ts: str | None = None  # the message's id (Slack ts); a thread's root when posted top level
@@ -28,6 +42,7 @@ class UploadResult:
 
 class Transport(Protocol):
     name: str  # destination prefix in the delivery log: "<name>:<channel>"
+    capabilities: Capabilities
 
     def post(
         self,
@@ -41,3 +56,22 @@ class Transport(Protocol):
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
     ) -> UploadResult: ...
+
+
+class IssueTransport(Protocol):
+    """A destination with one item per incident (capabilities.digests False): an issue tracker.
+
+    Each call names the id of what it creates (the caller's deterministic id), so sending it again
+    changes nothing; `PostResult.ts` is the issue's id (`open`) or the comment's.
+    """
+
+    name: str
+    capabilities: Capabilities
+
+    def open(self, team_id: str, issue_id: str, title: str, body: str, priority: int) -> PostResult: ...
+
+    def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult: ...
+
+    def close(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult: ...
+
+    def reopen(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult: ...

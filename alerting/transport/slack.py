@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from alerting.redact import redact
-from alerting.transport.base import PostResult, TransportConfigError, UploadResult
+from alerting.transport.base import CHAT, PostResult, TransportConfigError, UploadResult
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
 API_URL_ENV = "SLACK_API_URL"
@@ -33,6 +33,7 @@ def _api_error(exc: SlackApiError) -> str:
 
 class SlackTransport:
     name = "slack"
+    capabilities = CHAT
 
     def __init__(
         self,

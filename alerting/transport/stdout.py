@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from alerting.transport.base import PostResult, UploadResult
+from alerting.transport.base import CHAT, PostResult, UploadResult
 
 
 class StdoutTransport:
     name = "slack"  # it stands in for Slack: same destinations as a real run
+    capabilities = CHAT
 
     def __init__(self, out: TextIO) -> None:
         self.out = out

@@ -19,6 +19,7 @@ from alerting.render.slack import SlackMessage
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run
 from alerting.transport import PostResult, SlackTransport, UploadResult
+from alerting.transport.base import CHAT
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN
 
@@ -179,6 +180,7 @@ class InProcessSlack:
     """A transport that accepts every message (ts 1.<n>; the channel name is its id)."""
 
     name = "slack"
+    capabilities = CHAT
 
     def __init__(self) -> None:
         self.posted: list[tuple[str, str | None]] = []  # (channel, thread_ts)

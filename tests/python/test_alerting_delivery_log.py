@@ -17,6 +17,7 @@ from alerting.render.slack import Limits
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run
 from alerting.transport import PostResult, UploadResult
+from alerting.transport.base import CHAT
 from alerting.warehouse import DuckDBBackend, WarehouseError, read_alerts
 from tests.python.alerting_support import (
     COST_DAY,
@@ -51,6 +52,7 @@ class ScriptedPoster:
     """
 
     name = "slack"
+    capabilities = CHAT
 
     def __init__(self, fail: Callable[[Posted], bool] = lambda m: False) -> None:
         self.fail = fail

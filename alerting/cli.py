@@ -40,7 +40,7 @@ day DATE + 1 - cost_finalisation_days (cost data takes ~3 days to settle, so wit
 default DATE = yesterday that is today - 3). Suppressed alerts are never posted.
 
 Exactly once: every alert posted is recorded in a delivery log table in the same
-warehouse (DuckDB main_alerting.slack_delivery_log, BigQuery <dataset>_alerting) only
+warehouse (DuckDB main_alerting.alert_delivery_log, BigQuery <dataset>_alerting) only
 after Slack answered ok; a re-run posts only what is not logged yet, so a failed post is
 retried by the next run.
 """

@@ -16,9 +16,7 @@ Table `alert_delivery_log` in the same warehouse (DuckDB `main_alerting`, BigQue
 
 `delivery_key` identifies the thing within a destination (an alert id, `chart|<incident>`,
 `<alert>|correction|<n>`, ...): two runs planning the same delivery compute the same key.
-A row is written only after the platform answered ok. The old `slack_delivery_log` (one row
-per alert and channel) is copied in on `ensure()` (kind `post`, destination `slack:<channel>`),
-so alerts delivered before the upgrade are not posted again.
+A row is written only after the platform answered ok.
 
 Claims (`alert_delivery_claims`): before posting, a run inserts one row per key with the
 warehouse's own clock and then reads the claims back; the earliest unexpired claim wins (ties:
@@ -38,7 +36,6 @@ from alerting.warehouse import Backend
 
 LOG_TABLE = "alert_delivery_log"
 CLAIMS_TABLE = "alert_delivery_claims"
-LEGACY_TABLE = "slack_delivery_log"
 DEFAULT_CLAIM_TTL_S = 900
 KINDS = (
     "post", "data_health", "repeat", "broadcast", "summary", "correction", "withdrawal", "resolved", "chart",
@@ -100,7 +97,7 @@ assert set(COLUMNS) == set(_COLUMN_TYPES)
 
 
 def all_clear_key(usage_date: dt.date) -> str:
-    """Same text as the old log's all-clear alert_id, so migrated rows keep counting."""
+    """The delivery-log key of a day's all-clear message (so it is posted once too)."""
     return f"all_clear:{usage_date.isoformat()}"
 
 
@@ -115,16 +112,12 @@ class DeliveryLog:
         self.backend = backend
         self.table = backend.table("alerting", LOG_TABLE)
         self.claims = backend.table("alerting", CLAIMS_TABLE)
-        self.legacy = backend.table("alerting", LEGACY_TABLE)
         self.claim_ttl_s = int(claim_ttl_s)
 
     # --- schema ---------------------------------------------------------------------------
 
-    def ensure(self) -> int:
-        """Create the tables when missing and copy in the old log's rows (idempotent).
-
-        Returns how many legacy rows were migrated by this call.
-        """
+    def ensure(self) -> None:
+        """Create the tables when missing (idempotent)."""
         b = self.backend
         with b.session():
             b.ensure_area("alerting")
@@ -146,30 +139,6 @@ class DeliveryLog:
                 f"delete from {self.claims} where claimed_at < {self._now_minus_ttl()}",  # noqa: S608
                 {"ttl": max(self.claim_ttl_s, 86_400)},
             )
-            return self._migrate_legacy()
-
-    def _migrate_legacy(self) -> int:
-        b = self.backend
-        if not {"alert_id", "channel"} <= set(b.columns("alerting", LEGACY_TABLE)):
-            return 0
-        p = b.param
-        concat = "concat({}, channel)".format(p("prefix"))
-        missing = (
-            f"from {self.legacy} o where not exists (select 1 from {self.table} n"  # noqa: S608
-            f" where n.destination = {concat} and n.delivery_key = o.alert_id)"
-        )
-        [count] = b.query(f"select count(*) as n {missing}", {"prefix": "slack:"})
-        if not count["n"]:
-            return 0
-        kind = f"case when starts_with(o.alert_id, {p('ac')}) then 'all_clear' else 'post' end"
-        b.query(
-            f"insert into {self.table} ({', '.join(COLUMNS)})"
-            f" select o.alert_id, {concat}, {kind}, o.alert_id, null, o.alert_date, null, o.severity, null,"
-            f" null, null, o.team, null, o.slack_ts, o.slack_ts, coalesce(o.run_id, 'migrated'), o.delivered_at"
-            f" {missing}",
-            {"prefix": "slack:", "ac": "all_clear:"},
-        )
-        return int(count["n"])
 
     # --- reading --------------------------------------------------------------------------
 

@@ -187,7 +187,7 @@ def run_day(domain: str, scope: str, usage_date: dt.date, cost_date: dt.date) ->
 class Thread:
     destination: str
     root_ts: str
-    channel_id: str | None  # None for rows migrated from the old log (post by channel name)
+    channel_id: str | None  # the platform's channel id (None: post by channel name)
 
 
 @dataclass(frozen=True)

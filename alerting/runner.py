@@ -347,9 +347,7 @@ def run(
     # --- read everything in one short session ---------------------------------------------
     with backend.session():
         if not options.dry_run:
-            migrated = delivery_log.ensure()
-            if migrated:
-                log.info("copied %d row(s) of the old slack_delivery_log into alert_delivery_log", migrated)
+            delivery_log.ensure()
         rows = read_alert_rows(backend, usage_date, cost_date)
         today = [observation_from_row(r) for r in rows]
         postable_ids = [o.alert_id for o in today if o.postable(config)]

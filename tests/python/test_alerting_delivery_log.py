@@ -25,7 +25,6 @@ from tests.python.alerting_support import (
     add_alerts,
     cost_alert,
     create_marts,
-    log_entries,
     log_rows,
     usage_alert,
 )
@@ -252,40 +251,6 @@ def test_delivery_log_table_keyed_by_destination(tmp_path: Path) -> None:
         assert log.entries(DAY + dt.timedelta(days=1)) == []
     finally:
         backend.close()
-
-
-def test_old_slack_delivery_log_rows_are_migrated_once_and_not_reposted(tmp_path: Path) -> None:
-    path = tmp_path / "legacy.duckdb"
-    create_marts(path, [usage_alert("u1"), usage_alert("u2", scope="paying")])
-    con = duckdb.connect(str(path))
-    con.execute("create schema main_alerting")
-    con.execute(
-        "create table main_alerting.slack_delivery_log (alert_id varchar not null, channel varchar not null,"
-        " alert_date date, team varchar, severity varchar, slack_ts varchar, run_id varchar, delivered_at timestamp,"
-        " primary key (alert_id, channel))"
-    )
-    con.execute(
-        "insert into main_alerting.slack_delivery_log values"
-        " ('u1', '#usage', ?, 'product', 'warning', '9.1', 'old', ?),"
-        " ('all_clear:2026-11-21', '#api', ?, null, null, '9.2', 'old', ?)",
-        [DAY, dt.datetime(2026, 11, 22, 5), DAY, dt.datetime(2026, 11, 22, 5)],
-    )
-    con.close()
-    poster = ScriptedPoster()
-    report = run_once(path, poster, all_clear=True)
-    assert report.ok
-    digests = [m.text for m in poster.posted if "all clear" not in m.text]
-    assert len(digests) == 1 and "Paying – Tokens" in digests[0]
-    assert "Free – Tokens" not in digests[0]  # u1 was delivered by the old version: not again
-    assert [m.channel for m in poster.posted if "all clear" in m.text] == ["#studio"]  # #api had its all-clear
-    migrated = [r for r in log_entries(path) if r["run_id"] == "old"]
-    assert sorted((r["delivery_key"], r["destination"], r["kind"], r["message_ts"]) for r in migrated) == [
-        ("all_clear:2026-11-21", "slack:#api", "all_clear", "9.2"),
-        ("u1", "slack:#usage", "post", "9.1"),
-    ]
-    again = ScriptedPoster()
-    assert run_once(path, again, all_clear=True).ok and again.attempts == 0
-    assert len([r for r in log_entries(path) if r["run_id"] == "old"]) == 2  # copied once
 
 
 def test_missing_mart_or_column_is_a_clear_error(tmp_path: Path) -> None:

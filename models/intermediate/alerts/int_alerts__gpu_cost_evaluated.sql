@@ -83,12 +83,14 @@ final as (
             when breach >= {{ factor }} * threshold then 'critical'
             else 'warning'
         end as severity,
-        case metric
-            when 'inference_cost' then 'inference_cost'
-            when 'idle_cost' then 'attributed_idle_cost'
-            when 'idle_inference_ratio' then 'attributed_idle_cost'
-            when 'failure_rate' then 'failed_requests'
-            else 'fully_loaded_cost'
+        {#- who can carry the change: requests (by customer) for inference and
+            failures; idle by GPU type (never by customer); anything else the
+            infrastructure total by cost category -#}
+        case
+            when metric = 'inference_cost' then 'inference_cost'
+            when metric in ('idle_cost', 'idle_inference_ratio', 'unattributed_idle_cost') then 'idle_cost'
+            when metric = 'failure_rate' then 'failed_requests'
+            else 'infra_cost'
         end as driver_metric,
         case metric
             {%- for metric, cause in var('cost_metric_causes').items() %}

@@ -248,12 +248,12 @@ def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> tuple[lis
     rows: list[dict[str, Any]] = []
     prev_start = start - dt.timedelta(days=7)
     for vertical, kind, table, column in sources:
-        if not {"dt", column, "fully_loaded_cost"} <= columns(backend, table):
+        if not {"dt", column, "inference_cost"} <= columns(backend, table):
             continue
         sql = (
             f"select {column} as contributor,"  # noqa: S608 - names are constants above
-            f" sum(case when dt >= {p('start')} then fully_loaded_cost else 0 end) as week_cost,"
-            f" sum(case when dt < {p('start')} then fully_loaded_cost else 0 end) as previous_week_cost"
+            f" sum(case when dt >= {p('start')} then inference_cost else 0 end) as week_cost,"
+            f" sum(case when dt < {p('start')} then inference_cost else 0 end) as previous_week_cost"
             f" from {backend.table('marts', table)} where dt >= {p('prev_start')} and dt <= {p('end')}"
             f" group by {column}"
         )
@@ -269,7 +269,7 @@ def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> tuple[lis
                     "previous_week_cost": previous,
                 }
             )
-    return _top(rows, top), "fully loaded customer cost, this week vs the week before"
+    return _top(rows, top), "customer inference cost (idle / overhead are infrastructure), this week vs the week before"
 
 
 def _top(rows: Iterable[Mapping[str, Any]], top: int) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ final as (
         cast(judged_rows as {{ type_double() }}) as current_value,
         expected_rows as baseline_mean,
         {{ null_double }} as baseline_stddev,
+        cast(null as {{ dbt.type_string() }}) as baseline_stddev_kind,
         baseline_points,
         {{ null_double }} as z_score,
         {{ null_double }} as robust_z_score,

@@ -93,6 +93,7 @@ final as (
         evaluated.value as current_value,
         evaluated.baseline_mean,
         evaluated.baseline_stddev,
+        evaluated.baseline_stddev_kind,
         evaluated.baseline_points,
         evaluated.z_score,
         {{ null_double }} as robust_z_score,

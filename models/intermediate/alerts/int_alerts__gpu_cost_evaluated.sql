@@ -48,6 +48,8 @@ rule_rows as (
             '{{ b["reported_as"] }}' as baseline_kind,
             {{ b['mean'] }} as baseline_mean,
             {{ b.get('stddev', null_double) }} as baseline_stddev,
+            {{ "'" ~ b['stddev_kind'] ~ "'" if b.get('stddev_kind') else 'cast(null as ' ~ dbt.type_string() ~ ')' }}
+                as baseline_stddev_kind,
             cast({{ b['points'] }} as {{ dbt.type_bigint() }}) as baseline_points,
             {{ b.get('z', null_double) }} as z_score,
             {{ pct }} as pct_change,

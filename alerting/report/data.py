@@ -46,6 +46,7 @@ ALERT_COLUMNS = (
     "current_value",
     "baseline_mean",
     "baseline_stddev",
+    "baseline_stddev_kind",
     "baseline_points",
     "z_score",
     "robust_z_score",
@@ -122,8 +123,7 @@ def read_alerts(backend: Backend, start: dt.date, end: dt.date) -> list[dict[str
 
 def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[SeriesPoint]]:
     """fct_alert_chart_series points per alert ({} when the mart is not built)."""
-    wanted = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day", "point_baseline_mean",
-              "point_baseline_stddev")  # fmt: skip
+    wanted = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day")
     select = _select(backend, SERIES, wanted)
     if not alert_ids or not {"alert_id", "dt", "value", "is_baseline_point", "is_alert_day"} <= set(select):
         return {}
@@ -139,8 +139,6 @@ def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Se
                 value=_float(r["value"]),
                 is_baseline_point=bool(r["is_baseline_point"]),
                 is_alert_day=bool(r["is_alert_day"]),
-                baseline_mean=_float(r.get("point_baseline_mean")),
-                baseline_stddev=_float(r.get("point_baseline_stddev")),
             )
         )
     return out

@@ -159,9 +159,9 @@ def band_values(mean: float | None, stddev: float | None, floor: float | None = 
 
 def non_negative_floor(chart: ChartInput) -> float | None:
     """0 when the metric cannot go below 0 here (every value and the mean >= 0), else None."""
-    values = [p.value for p in chart.points if _finite(p.value)] + [chart.baseline_mean, chart.current_value]
-    finite = [v for v in values if _finite(v)]
-    return 0.0 if finite and min(finite) >= 0 else None  # type: ignore[type-var]
+    values = [p.value for p in chart.points] + [chart.baseline_mean, chart.current_value]
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return 0.0 if finite and min(finite) >= 0 else None
 
 
 def _band_layers(chart: ChartInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -6,6 +6,10 @@
 when they exist, and returns the alerts with `decomposition` / `drivers` / `concentration`
 filled (usage drivers keep coming from the runner's reader). A missing mart is not an error:
 the message falls back to drivers / drivers_summary.
+
+The decomposition splits a change of *cost* (USD). An incident whose primary alert is explained
+by something else (its drivers count failed requests: a failure spike) gets none, so its message
+names the endpoint / model / organisation whose requests failed, not the day's cost noise.
 """
 
 from __future__ import annotations
@@ -84,6 +88,9 @@ def attach_causes(backend: Backend, alerts: Sequence[Alert]) -> list[Alert]:
     cost = [a for a in out if a.domain == "gpu_cost"]
     if not cost:
         return out
+    rows = _by_alert_id(backend, COST_DRIVERS, COST_DRIVER_COLUMNS, [a.alert_id for a in cost])
+    if rows is not None:
+        out = attach_drivers(out, rows)
     cols = _select(backend, DECOMPOSITION, DECOMPOSITION_COLUMNS)
     if cols:
         days = sorted({a.alert_date for a in cost})
@@ -91,8 +98,16 @@ def attach_causes(backend: Backend, alerts: Sequence[Alert]) -> list[Alert]:
             f"select {', '.join(cols)} from {backend.table('marts', DECOMPOSITION)}"  # noqa: S608 - validated names
             f" where {backend.in_list('dt', 'days')}"
         )
-        out = attach_decomposition(out, backend.query(sql, {"days": days}))
-    rows = _by_alert_id(backend, COST_DRIVERS, COST_DRIVER_COLUMNS, [a.alert_id for a in cost])
-    if rows is not None:
-        out = attach_drivers(out, rows)
+        decomposed = attach_decomposition(out, backend.query(sql, {"days": days}))
+        not_cost = not_cost_incidents(out)
+        out = [a if a.incident_key in not_cost else b for a, b in zip(out, decomposed, strict=True)]
     return out
+
+
+def not_cost_incidents(alerts: Sequence[Alert]) -> set[str]:
+    """Incident keys of cost alerts whose primary is explained by counts (failed requests), not by cost."""
+    return {
+        a.incident_key
+        for a in alerts
+        if a.domain == "gpu_cost" and a.is_incident_primary and any(d.unit and d.unit != "usd" for d in a.drivers)
+    }

@@ -7,10 +7,15 @@ bytes for the same spec). A spec is plain JSON built from the marts' numbers:
 * usage  — the same weekday over the last 13 weeks (fct_alert_chart_series), the baseline
   points marked, mu and the ±2sigma / ±3sigma / ±4.5sigma bands of the alert (fct_alerts), the day's
   point coloured by severity;
-* gpu_cost — the last 35 days with the rolling baseline band (mean ± 2sigma of each day's own
-  baseline), the days the rule compared with marked, and beside it the day's change split
-  into components (fct_gpu_cost_decomposition, or the category split of
-  fct_alert_chart_cost_components) as one stacked bar.
+* gpu_cost — the metric's days back far enough to hold the alert's whole baseline, the days
+  its mean stands on marked, the alert's own mu and ±2sigma / ±3sigma / ±4.5sigma bands
+  (fct_alerts, the sigma named by its kind: sample or pooled within-weekday) or, for a rule
+  without a sigma, its mean; beside it the day's change split into components
+  (fct_gpu_cost_decomposition, or the category split of fct_alert_chart_cost_components)
+  as one stacked bar.
+
+Bands of a metric that cannot go below 0 (every value and the mean >= 0) stop at 0, so the
+axis never runs below 0 for them.
 
 Data strings (scope, metric, component names) only enter the spec as data values or titles;
 Vega's SVG renderer escapes text, and `safe_svg` re-checks the markup before the report
@@ -75,8 +80,6 @@ class SeriesPoint:
     value: float | None
     is_baseline_point: bool
     is_alert_day: bool
-    baseline_mean: float | None = None  # cost: the day's own rolling baseline (the band)
-    baseline_stddev: float | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class ChartInput:
     z_score: float | None
     severity: str
     points: tuple[SeriesPoint, ...] = ()
+    baseline_stddev_kind: str | None = None
     components: tuple[Component, ...] = ()
     components_basis: str = ""
     threshold: float | None = None
@@ -133,15 +137,78 @@ def _iso(day: dt.date) -> str:
     return day.isoformat()
 
 
-def band_values(mean: float | None, stddev: float | None) -> list[dict[str, Any]]:
-    """The ±ksigma bands around mu, widest first (so narrower bands are drawn on top)."""
+SIGMA_LABELS = {"sample": "σ (sample)", "pooled_within_weekday": "σ (pooled within-weekday)"}
+
+
+def sigma_label(kind: str | None) -> str:
+    """How a sigma is named beside its value: by its kind (fct_alerts.baseline_stddev_kind)."""
+    return SIGMA_LABELS.get((kind or "").strip().lower(), "σ")
+
+
+def band_values(mean: float | None, stddev: float | None, floor: float | None = None) -> list[dict[str, Any]]:
+    """The ±ksigma bands around mu, widest first (so narrower bands are drawn on top), cut at ``floor``."""
     if not (_finite(mean) and _finite(stddev)) or stddev <= 0:  # type: ignore[operator]
         return []
     assert mean is not None and stddev is not None
+    low = -math.inf if floor is None else floor
     return [
-        {"band": BAND_LABELS[k], "k": k, "lo": mean - k * stddev, "hi": mean + k * stddev}
+        {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * stddev, low), "hi": mean + k * stddev}
         for k in sorted(Z_BANDS, reverse=True)
     ]
+
+
+def non_negative_floor(chart: ChartInput) -> float | None:
+    """0 when the metric cannot go below 0 here (every value and the mean >= 0), else None."""
+    values = [p.value for p in chart.points] + [chart.baseline_mean, chart.current_value]
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return 0.0 if finite and min(finite) >= 0 else None
+
+
+def _band_layers(chart: ChartInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The alert's own mu (dashed) and ±k sigma bands as layers, and their datasets."""
+    bands = band_values(chart.baseline_mean, chart.baseline_stddev, non_negative_floor(chart))
+    layers: list[dict[str, Any]] = []
+    if bands:
+        layers.append(
+            {
+                "data": {"name": "bands"},
+                "mark": {"type": "rect", "opacity": 0.9},
+                "encoding": {
+                    "y": {"field": "lo", "type": "quantitative"},
+                    "y2": {"field": "hi"},
+                    "color": {
+                        "field": "band",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": [BAND_LABELS[k] for k in Z_BANDS],
+                            "range": [BAND_COLOURS[k] for k in Z_BANDS],
+                        },
+                        "legend": {"title": None, "orient": "bottom", "direction": "horizontal"},
+                    },
+                },
+            }
+        )
+    mu = [{"mu": chart.baseline_mean}] if _finite(chart.baseline_mean) else []
+    if mu:
+        layers.append(
+            {
+                "data": {"name": "mu"},
+                "mark": {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]},
+                "encoding": {"y": {"field": "mu", "type": "quantitative"}},
+            }
+        )
+    return layers, {"bands": bands, "mu": mu}
+
+
+def _baseline_text(chart: ChartInput, where: str) -> str:
+    """'μ of the 8 filled day(s) the alert compared with: $164.00 · σ (pooled within-weekday) $3.10; bands …'."""
+    text = f"μ {where}: {format_value(chart.baseline_mean, chart.unit)}"
+    if not _finite(chart.baseline_stddev):
+        return text
+    text += f" · {sigma_label(chart.baseline_stddev_kind)} {format_value(chart.baseline_stddev, chart.unit)}"
+    if (chart.baseline_stddev_kind or "") == "pooled_within_weekday":
+        text += " (every day of those weeks, each against its weekday)"
+    return text + "; bands ±2σ / ±3σ / ±4.5σ"
 
 
 def _kind(p: SeriesPoint) -> str:
@@ -267,80 +334,26 @@ def _base_spec(chart: ChartInput, subtitle: list[str]) -> dict[str, Any]:
 
 def usage_spec(chart: ChartInput) -> dict[str, Any]:
     """The same weekday over ~13 weeks, the 10 baseline points, mu and the ±2/3/4.5sigma bands."""
-    bands = band_values(chart.baseline_mean, chart.baseline_stddev)
     baseline_n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
-    sigma = f" · σ {format_value(chart.baseline_stddev, chart.unit)}" if _finite(chart.baseline_stddev) else ""
     where = (
         f"of the last {baseline_n} {chart.alert_date:%A}s (filled points)"
         if baseline_n
         else "(this build has no series for the alert: the day against its bands only)"
     )
-    subtitle = [
-        _headline(chart),
-        f"μ {format_value(chart.baseline_mean, chart.unit)}{sigma} {where}; bands ±2σ / ±3σ / ±4.5σ",
-    ]
-    layers: list[dict[str, Any]] = []
-    if bands:
-        layers.append(
-            {
-                "data": {"name": "bands"},
-                "mark": {"type": "rect", "opacity": 0.9},
-                "encoding": {
-                    "y": {"field": "lo", "type": "quantitative"},
-                    "y2": {"field": "hi"},
-                    "color": {
-                        "field": "band",
-                        "type": "nominal",
-                        "scale": {
-                            "domain": [BAND_LABELS[k] for k in Z_BANDS],
-                            "range": [BAND_COLOURS[k] for k in Z_BANDS],
-                        },
-                        "legend": {"title": None, "orient": "bottom", "direction": "horizontal"},
-                    },
-                },
-            }
-        )
-    if _finite(chart.baseline_mean):
-        layers.append(
-            {
-                "data": {"name": "mu"},
-                "mark": {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]},
-                "encoding": {"y": {"field": "mu", "type": "quantitative"}},
-            }
-        )
+    subtitle = [_headline(chart), _baseline_text(chart, where)]
+    layers, band_data = _band_layers(chart)
     layers += _points_layers(chart, chart.unit, display_metric(chart.metric), _x_days())
     spec = _base_spec(chart, subtitle)
     spec.update(
         {
             "width": WIDTH,
             "height": HEIGHT,
-            "datasets": {
-                "series": series_values(chart.points),
-                "bands": bands,
-                "mu": [{"mu": chart.baseline_mean}] if _finite(chart.baseline_mean) else [],
-            },
+            "datasets": {"series": series_values(chart.points), **band_data},
             "layer": layers,
             "resolve": {"scale": {"color": "independent", "fill": "independent"}},
         }
     )
     return spec
-
-
-def rolling_band_values(points: Iterable[SeriesPoint], k: float = 2.0) -> list[dict[str, Any]]:
-    """Each day's own rolling baseline: mean and mean ± ksigma (days without a sigma left out)."""
-    out = []
-    for p in sorted(points, key=lambda p: p.dt):
-        if _finite(p.baseline_mean) and _finite(p.baseline_stddev):
-            assert p.baseline_mean is not None and p.baseline_stddev is not None
-            out.append(
-                {
-                    "dt": _iso(p.dt),
-                    "mean": p.baseline_mean,
-                    "lo": p.baseline_mean - k * p.baseline_stddev,
-                    "hi": p.baseline_mean + k * p.baseline_stddev,
-                }
-            )
-    return out
 
 
 def component_values(components: Iterable[Component]) -> list[dict[str, Any]]:
@@ -354,37 +367,15 @@ def component_values(components: Iterable[Component]) -> list[dict[str, Any]]:
 
 
 def cost_spec(chart: ChartInput) -> dict[str, Any]:
-    """35 days with the rolling ±2sigma band, the compared days marked; the day's change as a stacked bar."""
-    band = rolling_band_values(chart.points)
+    """The alert's baseline days marked, its mu and ±k sigma bands; the day's change as a stacked bar."""
     baseline_n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
-    subtitle = [
-        _headline(chart),
-        f"band: each day's rolling mean ± 2σ; filled: the {baseline_n} day(s) the alert compared with"
-        if band or baseline_n
-        else f"baseline {format_value(chart.baseline_mean, chart.unit)} (dashed); the build has no series for it",
-    ]
-    main: list[dict[str, Any]] = []
-    if not band and _finite(chart.baseline_mean):
-        main.append(
-            {
-                "data": {"name": "mu"},
-                "mark": {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]},
-                "encoding": {"y": {"field": "mu", "type": "quantitative"}},
-            }
-        )
-    if band:
-        main += [
-            {
-                "data": {"name": "band"},
-                "mark": {"type": "area", "color": BAND_COLOURS[2.0], "opacity": 0.9},
-                "encoding": {"x": _x(), "y": {"field": "lo", "type": "quantitative"}, "y2": {"field": "hi"}},
-            },
-            {
-                "data": {"name": "band"},
-                "mark": {"type": "line", "color": "#1864ab", "strokeDash": [5, 3], "strokeWidth": 1},
-                "encoding": {"x": _x(), "y": {"field": "mean", "type": "quantitative"}},
-            },
-        ]
+    where = (
+        f"of the {baseline_n} filled day(s) the alert compared with"
+        if baseline_n
+        else "(dashed; the build has no series for it)"
+    )
+    subtitle = [_headline(chart), _baseline_text(chart, where)]
+    main, band_data = _band_layers(chart)
     if chart.threshold_kind == "absolute" and _finite(chart.threshold):
         main.append(
             {
@@ -398,12 +389,16 @@ def cost_spec(chart: ChartInput) -> dict[str, Any]:
     spec = _base_spec(chart, subtitle)
     datasets: dict[str, Any] = {
         "series": series_values(chart.points),
-        "band": band,
+        **band_data,
         "threshold": [{"threshold": chart.threshold}] if _finite(chart.threshold) else [],
         "components": comps,
-        "mu": [{"mu": chart.baseline_mean}] if _finite(chart.baseline_mean) else [],
     }
-    main_view = {"width": WIDTH - 150 if comps else WIDTH, "height": HEIGHT, "layer": main}
+    main_view = {
+        "width": WIDTH - 150 if comps else WIDTH,
+        "height": HEIGHT,
+        "layer": main,
+        "resolve": {"scale": {"color": "independent", "fill": "independent"}},
+    }
     if not comps:
         spec.update({"datasets": datasets, **main_view})
         return spec

@@ -25,6 +25,17 @@ from alerting.dates import finalised_cost_date
 
 SCHEMA = "main_marts"
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "notice": 2}
+# (label, column, mart): the customers ranked by the inference cost of their own requests
+CUSTOMER_BREAKDOWNS = (
+    ("API endpoint", "endpoint", "fct_gpu_cost_api_by_endpoint_model"),
+    ("API model", "model_type", "fct_gpu_cost_api_by_endpoint_model"),
+    ("API organisation", "organization_name", "fct_gpu_cost_api_by_organization"),
+    ("Studio process", "process_name", "fct_gpu_cost_studio_by_process"),
+)
+CUSTOMERS_HEADER = (
+    "Largest customers (inference cost of their own requests, LT team excluded;"
+    " idle / overhead / unused are infrastructure, never a customer's):"
+)
 
 
 @dataclass
@@ -82,17 +93,14 @@ def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) 
             [day],
         ).fetchall()
     ]
-    breakdowns = [
-        ("API endpoint", "endpoint", "fct_gpu_cost_api_by_endpoint_model", "share_of_api_cost"),
-        ("API model", "model_type", "fct_gpu_cost_api_by_endpoint_model", "share_of_api_cost"),
-        ("API organisation", "organization_name", "fct_gpu_cost_api_by_organization", "share_of_api_cost"),
-        ("Studio process", "process_name", "fct_gpu_cost_studio_by_process", "share_of_studio_cost"),
-    ]
     drivers: list[Driver] = []
-    for label, column, table, share in breakdowns:
-        # identifiers come from the constant list above; the day is a parameter
+    for label, column, table in CUSTOMER_BREAKDOWNS:
+        # identifiers come from the constant list; the day is a parameter. Inference cost only:
+        # the idle / overhead attributed to requests in proportion to their cost is
+        # infrastructure, and would rank the busiest customer first for idle nobody sent.
         rows = con.execute(
-            f"""select {column}, sum(fully_loaded_cost) as cost, sum({share}) as share
+            f"""select {column}, sum(inference_cost) as cost,
+                       sum(inference_cost) / nullif(sum(sum(inference_cost)) over (), 0) as share
                 from {SCHEMA}.{table} where dt = ?
                 group by {column} order by cost desc, {column} limit ?""",  # noqa: S608
             [day, top_n],
@@ -145,7 +153,7 @@ def format_summary(s: CostSummary) -> str:
             f"{fmt_usd(t.idle_cost):>12}{fmt_usd(t.unused_cost):>12}{t.requests:>10,}{t.failed_requests:>8,}"
             f"{fmt_usd(t.cost_per_request):>10}"
         )
-    lines.append("Top drivers (customer fully loaded cost, LT team excluded):")
+    lines.append(CUSTOMERS_HEADER)
     for d in s.drivers:
         share = "" if d.share is None else f" ({values.pct(d.share, 2)})"
         lines.append(f"  {d.breakdown:17} {sanitize.clean(d.name)}: {fmt_usd(d.cost)}{share}")

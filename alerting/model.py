@@ -108,6 +108,7 @@ class Alert:
     current_value: float | None = None
     baseline_mean: float | None = None
     baseline_stddev: float | None = None
+    baseline_stddev_kind: str | None = None  # sample / pooled_within_weekday (fct_alerts)
     baseline_points: int | None = None
     z_score: float | None = None
     robust_z_score: float | None = None

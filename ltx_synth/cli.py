@@ -81,6 +81,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="weekend GPU request level of a vertical (default 0.8 each), e.g. studio=0.6; repeatable",
     )
     scen.add_argument(
+        "--gpu-volume-factor",
+        action="append",
+        default=[],
+        metavar="VERTICAL=F",
+        type=_vertical_factor,
+        help="GPU request level of a vertical (default 1 each), e.g. api=3 (API most of the rows); repeatable",
+    )
+    scen.add_argument(
         "--org-volume-spike",
         type=dt.date.fromisoformat,
         metavar="DATE",
@@ -97,6 +105,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=dt.date.fromisoformat,
         metavar="DATE",
         help="API: no inference request that day, idle / overhead / unused as usual (kind zero_traffic)",
+    )
+    scen.add_argument(
+        "--api-failure-spike",
+        type=dt.date.fromisoformat,
+        metavar="DATE",
+        help="API: 85%% of the requests on /v1/image-to-video fail that day (kind failure_spike)",
+    )
+    scen.add_argument(
+        "--api-idle-spike",
+        type=dt.date.fromisoformat,
+        metavar="DATE",
+        help="API: idle cost x3 that day on unchanged traffic (kind idle_spike)",
     )
     scen.add_argument(
         "--usage-level-shift",
@@ -134,9 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         cost_anomalies=a.cost_anomalies,
         anomaly_on_last_day=a.anomaly_on_last_day,
         gpu_weekend_factor=tuple(a.gpu_weekend_factor),
+        gpu_volume_factor=tuple(a.gpu_volume_factor),
         org_volume_spike=a.org_volume_spike,
         studio_idle_spike=a.studio_idle_spike,
         api_outage=a.api_outage,
+        api_failure_spike=a.api_failure_spike,
+        api_idle_spike=a.api_idle_spike,
         usage_level_shifts=tuple(a.usage_level_shift),
         partial_last_day=a.partial_last_day,
         duplicate_user_day=a.duplicate_user_day,

@@ -87,6 +87,8 @@ API_ORGS = ("Acme Studios", "Nimbus Media", "Pixel Forge", "Orbit & Co <Films>",
 VOLUME_SPIKE_DRIVER = {"organization_name": "Pixel Forge", "endpoint": "/v1/image-to-video"}
 VOLUME_SPIKE_FACTOR = 5.0
 IDLE_SPIKE_FACTOR = 3.0
+FAILURE_SPIKE_DRIVER = {"endpoint": "/v1/image-to-video"}
+FAILURE_SPIKE_RATE = 0.85
 STUDIO_PROCESSES = ("storyboard", "video_generation", "image_generation", "upscale")
 STUDIO_MODELS = ("ltxv-13b", "flux-dev", "ltxv-2b")
 GPU_TYPES = ("H100", "A100")
@@ -113,12 +115,18 @@ class Config:
     # scenario switches (all off by default: the default output stays byte-identical).
     # weekend request level per vertical, e.g. (("studio", 0.6),); unnamed verticals keep 0.8
     gpu_weekend_factor: tuple[tuple[str, float], ...] = ()
+    # request level per vertical, e.g. (("api", 3.0),) makes API most of the request rows
+    gpu_volume_factor: tuple[tuple[str, float], ...] = ()
     # API: one organisation on one endpoint sends VOLUME_SPIKE_FACTOR x its requests that day
     org_volume_spike: dt.date | None = None
     # Studio: idle cost x IDLE_SPIKE_FACTOR that day, traffic unchanged
     studio_idle_spike: dt.date | None = None
     # API: no inference request at all that day (an outage), idle / overhead / unused as usual
     api_outage: dt.date | None = None
+    # API: FAILURE_SPIKE_RATE of the requests on FAILURE_SPIKE_DRIVER's endpoint fail that day
+    api_failure_spike: dt.date | None = None
+    # API: idle cost x IDLE_SPIKE_FACTOR that day, traffic unchanged
+    api_idle_spike: dt.date | None = None
     # usage level shifts: (segment, metric, first day, days, factor); metric dau (factor < 1),
     # tokens, image_generations or video_generations; labelled in ground_truth.json
     usage_level_shifts: tuple[tuple[str, str, dt.date, int, float], ...] = ()
@@ -381,13 +389,19 @@ def _with_scenarios(cfg: Config, plans: list[dict]) -> list[dict]:
                 "factor": VOLUME_SPIKE_FACTOR,
             }
         )
-    if cfg.studio_idle_spike:
+    for vertical, day in (("studio", cfg.studio_idle_spike), ("api", cfg.api_idle_spike)):
+        if day:
+            scenarios.append(
+                {"dt": day.isoformat(), "vertical": vertical, "kind": "idle_spike", "factor": IDLE_SPIKE_FACTOR}
+            )
+    if cfg.api_failure_spike:
         scenarios.append(
             {
-                "dt": cfg.studio_idle_spike.isoformat(),
-                "vertical": "studio",
-                "kind": "idle_spike",
-                "factor": IDLE_SPIKE_FACTOR,
+                "dt": cfg.api_failure_spike.isoformat(),
+                "vertical": "api",
+                "kind": "failure_spike",
+                "driver": dict(FAILURE_SPIKE_DRIVER),
+                "failure_rate": FAILURE_SPIKE_RATE,
             }
         )
     if cfg.api_outage:
@@ -420,8 +434,10 @@ def gpu_day(cfg: Config, day: dt.date, rng: np.random.Generator, anomalies: list
     weekend = day.weekday() >= 5
     todays = {a["vertical"]: a for a in anomalies if a["dt"] == day.isoformat()}
     weekend_factor = dict(cfg.gpu_weekend_factor)
+    volume_factor = dict(cfg.gpu_volume_factor)
     for vertical, spec in VERTICALS.items():
         base = cfg.gpu_requests_per_day * spec["requests"] * (weekend_factor.get(vertical, 0.8) if weekend else 1.0)
+        base *= volume_factor.get(vertical, 1.0)
         n = max(int(rng.poisson(base)), 10)
         anomaly = todays.get(vertical)
         if anomaly and anomaly["kind"] == "zero_traffic":

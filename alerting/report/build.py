@@ -36,6 +36,7 @@ from alerting.charts import (
     history_spec,
     render_chart,
     render_svg,
+    sigma_label,
 )
 from alerting.compose import concentration_line
 from alerting.message import plain
@@ -108,6 +109,7 @@ def chart_input(
         current_value=_get(alert, "current_value"),
         baseline_mean=_get(alert, "baseline_mean"),
         baseline_stddev=_get(alert, "baseline_stddev"),
+        baseline_stddev_kind=_get(alert, "baseline_stddev_kind"),
         z_score=_get(alert, "z_score"),
         severity=str(_get(alert, "severity") or ""),
         points=tuple(points),
@@ -216,7 +218,7 @@ def _headline(a: Any) -> list[tuple[str, str]]:
     out = [("Current", format_value(_get(a, "current_value"), unit))]
     out.append((_baseline_label(a).capitalize(), format_value(_get(a, "baseline_mean"), unit)))
     if _finite(_get(a, "baseline_stddev")):
-        out.append(("σ", format_value(_get(a, "baseline_stddev"), unit)))
+        out.append((sigma_label(_get(a, "baseline_stddev_kind")), format_value(_get(a, "baseline_stddev"), unit)))
     if _finite(_get(a, "z_score")):
         out.append(("z", format_z(_get(a, "z_score"))))
     if _finite(_get(a, "robust_z_score")):

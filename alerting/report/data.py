@@ -46,6 +46,7 @@ ALERT_COLUMNS = (
     "current_value",
     "baseline_mean",
     "baseline_stddev",
+    "baseline_stddev_kind",
     "baseline_points",
     "z_score",
     "robust_z_score",
@@ -122,8 +123,7 @@ def read_alerts(backend: Backend, start: dt.date, end: dt.date) -> list[dict[str
 
 def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[SeriesPoint]]:
     """fct_alert_chart_series points per alert ({} when the mart is not built)."""
-    wanted = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day", "point_baseline_mean",
-              "point_baseline_stddev")  # fmt: skip
+    wanted = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day")
     select = _select(backend, SERIES, wanted)
     if not alert_ids or not {"alert_id", "dt", "value", "is_baseline_point", "is_alert_day"} <= set(select):
         return {}
@@ -139,8 +139,6 @@ def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Se
                 value=_float(r["value"]),
                 is_baseline_point=bool(r["is_baseline_point"]),
                 is_alert_day=bool(r["is_alert_day"]),
-                baseline_mean=_float(r.get("point_baseline_mean")),
-                baseline_stddev=_float(r.get("point_baseline_stddev")),
             )
         )
     return out
@@ -248,12 +246,12 @@ def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> tuple[lis
     rows: list[dict[str, Any]] = []
     prev_start = start - dt.timedelta(days=7)
     for vertical, kind, table, column in sources:
-        if not {"dt", column, "fully_loaded_cost"} <= columns(backend, table):
+        if not {"dt", column, "inference_cost"} <= columns(backend, table):
             continue
         sql = (
             f"select {column} as contributor,"  # noqa: S608 - names are constants above
-            f" sum(case when dt >= {p('start')} then fully_loaded_cost else 0 end) as week_cost,"
-            f" sum(case when dt < {p('start')} then fully_loaded_cost else 0 end) as previous_week_cost"
+            f" sum(case when dt >= {p('start')} then inference_cost else 0 end) as week_cost,"
+            f" sum(case when dt < {p('start')} then inference_cost else 0 end) as previous_week_cost"
             f" from {backend.table('marts', table)} where dt >= {p('prev_start')} and dt <= {p('end')}"
             f" group by {column}"
         )
@@ -269,7 +267,7 @@ def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> tuple[lis
                     "previous_week_cost": previous,
                 }
             )
-    return _top(rows, top), "fully loaded customer cost, this week vs the week before"
+    return _top(rows, top), "customer inference cost (idle / overhead are infrastructure), this week vs the week before"
 
 
 def _top(rows: Iterable[Mapping[str, Any]], top: int) -> list[dict[str, Any]]:

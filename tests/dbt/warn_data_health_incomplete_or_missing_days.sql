@@ -7,6 +7,7 @@ select
     source,
     status,
     row_count,
+    judged_rows,
     expected_rows,
     completeness
 

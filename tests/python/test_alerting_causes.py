@@ -125,3 +125,43 @@ def test_without_the_mart_the_summary_stays(tmp_path: Path) -> None:
     finally:
         backend.close()
     assert alert.decomposition == () and alert.drivers == ()
+
+
+def test_failure_spike_names_the_endpoint_not_the_cost_noise(tmp_path: Path) -> None:
+    # issue 20: an API failure spike (99 % of the failed requests on one endpoint) was posted as
+    # "Cause: idle ... driven by gpu type H100" - the day's cost noise - and never named the endpoint
+    db = tmp_path / "f.duckdb"
+    alert = cost_alert(
+        "f1", metric="failure_rate", rule="cost_zscore", unit="ratio", is_incident_primary=True,
+        current_value=0.31, baseline_mean=0.08, drivers_summary=None,
+    )  # fmt: skip
+    create_marts(db, [alert])
+    con = duckdb.connect(str(db))
+    con.execute(f"create table main_marts.fct_gpu_cost_decomposition ({COLUMNS})")
+    con.executemany(
+        "insert into main_marts.fct_gpu_cost_decomposition values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [total("api", "idle", 3.0, 5.0), total("api", "request_volume", 2.0, 5.0, 101.0, 100.0),
+         detail("api", "idle", "gpu_type", "H100", 3.0, 5.0)],
+    )  # fmt: skip
+    con.execute(
+        "create table main_marts.fct_gpu_cost_alert_drivers (alert_id varchar, contributor_type varchar,"
+        " contributor varchar, value double, baseline_value double, delta double, share_of_delta double,"
+        " contributor_rank bigint, unit varchar)"
+    )
+    con.executemany(
+        "insert into main_marts.fct_gpu_cost_alert_drivers values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [("f1", "endpoint", "/v1/image-to-video", 101.0, 2.0, 99.0, 0.99, 1, "count"),
+         ("f1", "endpoint", "/v1/text-to-video", 3.0, 2.0, 1.0, 0.01, 2, "count")],
+    )  # fmt: skip
+    con.close()
+    backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
+    try:
+        [with_cause] = attach_causes(backend, [alert])
+    finally:
+        backend.close()
+    assert with_cause.decomposition == ()
+    body = compose_digest(Digest("#x", ("api",), DAY, COST_DAY, (with_cause,)))
+    assert body is not None
+    [cause] = [ln for ln in text.render(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
+    assert cause.startswith("Drivers: /v1/image-to-video (endpoint): 101 vs 2 (+99, 99% of change)"), cause
+    assert "idle" not in cause and "H100" not in cause

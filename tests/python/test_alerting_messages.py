@@ -908,7 +908,8 @@ def test_alert_columns_are_the_plan_contract_in_order() -> None:
 
     assert ALERT_COLUMN_NAMES == (
         "alert_id", "incident_id", "alert_date", "domain", "team", "scope", "metric", "rule", "threshold_kind",
-        "baseline_kind", "unit", "current_value", "baseline_mean", "baseline_stddev", "baseline_points", "z_score",
+        "baseline_kind", "unit", "current_value", "baseline_mean", "baseline_stddev", "baseline_stddev_kind",
+        "baseline_points", "z_score",
         "robust_z_score", "pct_change", "threshold", "severity", "direction", "is_suppressed", "suppression_reason",
         "is_postable", "hold_reason", "is_baseline_valid", "has_insufficient_baseline", "is_low_variance",
         "has_baseline_outlier", "baseline_outlier_date", "is_incident_primary", "drivers_summary",

@@ -25,6 +25,7 @@ from alerting.charts import (
     render_png,
     render_svg,
     safe_svg,
+    sigma_label,
 )
 from tests.python.png_tools import decode, size
 
@@ -51,12 +52,12 @@ def cost_input(components: tuple[Component, ...] = ()) -> ChartInput:
     points = []
     for i in range(35):
         day = DAY - dt.timedelta(days=34 - i)
-        points.append(SeriesPoint(day, 500.0 + 10 * (i % 7), 34 - i <= 7 and i != 34, i == 34, 530.0 + i, 20.0 + i % 3))
+        points.append(SeriesPoint(day, 500.0 + 10 * (i % 7), 34 - i <= 7 and i != 34, i == 34))
     return ChartInput(
         alert_id="c-api-idle", domain="gpu_cost", scope="api", metric="idle_cost", unit="usd", alert_date=DAY,
         current_value=900.0, baseline_mean=540.0, baseline_stddev=25.0, z_score=14.4, severity="critical",
         points=tuple(points), components=components, components_basis="7-day average",
-        threshold=800.0, threshold_kind="absolute",
+        threshold=800.0, threshold_kind="absolute", baseline_stddev_kind="pooled_within_weekday",
     )  # fmt: skip
 
 
@@ -121,17 +122,20 @@ def test_no_sigma_no_bands() -> None:
     assert spec["datasets"]["bands"] == []
 
 
-def test_cost_spec_rolling_band_threshold_and_decomposition_bar() -> None:
+def test_cost_spec_draws_the_alerts_own_baseline_threshold_and_decomposition_bar() -> None:
+    # issue 20: the chart drew a rolling 28-day band that was not the alert's baseline and said
+    # "filled: the 4 day(s)" beside an alert of 8 points; it now draws the alert's mu and bands
     comps = (Component("idle", 348.2), Component("request_volume", 4.1), Component("request_rate", -2.0))
     chart = cost_input(comps)
     spec = chart_spec(chart)
     main, bar = spec["hconcat"]
-    band = spec["datasets"]["band"]
-    assert len(band) == 35
-    for row, p in zip(band, chart.points, strict=True):
-        assert row["dt"] == p.dt.isoformat()
-        assert row["lo"] == pytest.approx(p.baseline_mean - 2 * p.baseline_stddev)
-        assert row["hi"] == pytest.approx(p.baseline_mean + 2 * p.baseline_stddev)
+    assert "band" not in spec["datasets"]
+    bands = {round(b["k"], 1): (b["lo"], b["hi"]) for b in spec["datasets"]["bands"]}
+    assert bands == {2.0: (490.0, 590.0), 3.0: (465.0, 615.0), 4.5: (427.5, 652.5)}  # 540 ± k x 25
+    assert spec["datasets"]["mu"] == [{"mu": 540.0}]
+    assert spec["title"]["subtitle"][1].startswith(
+        "μ of the 7 filled day(s) the alert compared with: $540.00 · σ (pooled within-weekday) $25.00"
+    )
     assert spec["datasets"]["threshold"] == [{"threshold": 800.0}]
     assert any(layer["data"]["name"] == "threshold" for layer in main["layer"])
     series = spec["datasets"]["series"]
@@ -224,5 +228,21 @@ def test_alert_only_chart_when_the_build_has_no_series() -> None:
     assert len(spec["datasets"]["bands"]) == 3
     assert "no series" in spec["title"]["subtitle"][1]
     cost = chart_spec(cost_input().__class__(**{**cost_input().__dict__, "points": only_day}))
-    assert cost["datasets"]["mu"] == [{"mu": 540.0}] and cost["datasets"]["band"] == []
+    assert cost["datasets"]["mu"] == [{"mu": 540.0}] and len(cost["datasets"]["bands"]) == 3
     assert any(layer["data"]["name"] == "mu" for layer in cost["layer"])
+
+
+def test_bands_of_a_non_negative_metric_stop_at_zero() -> None:
+    # issue 20: a cost chart's axis ran to -$100 (mean - 4.5 sigma of a wide sigma)
+    chart = cost_input().__class__(**{**cost_input().__dict__, "baseline_stddev": 200.0})
+    lows = [b["lo"] for b in chart_spec(chart)["datasets"]["bands"]]
+    assert lows == [0.0, 0.0, 140.0]  # 540 - 4.5 x 200 and 540 - 3 x 200 cut at 0; 540 - 2 x 200
+    signed = usage_input(points=(SeriesPoint(DAY - dt.timedelta(days=7), -5.0, True, False),
+                                 SeriesPoint(DAY, 4_497_947.0, False, True)), baseline_stddev=1_000_000.0)  # fmt: skip
+    assert min(b["lo"] for b in chart_spec(signed)["datasets"]["bands"]) < 0  # a metric that can be negative
+
+
+def test_sigma_is_named_by_its_kind() -> None:
+    assert sigma_label("pooled_within_weekday") == "σ (pooled within-weekday)"
+    assert sigma_label("sample") == "σ (sample)" and sigma_label(None) == "σ"
+    assert "σ (sample) 426,074" in chart_spec(usage_input(baseline_stddev_kind="sample"))["title"]["subtitle"][1]

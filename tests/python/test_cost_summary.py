@@ -135,3 +135,44 @@ def test_cli_prints_the_finalised_day(test_duckdb: Path, tmp_path: Path) -> None
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("GPU cost summary for 2026-11-20")
     assert "API" in res.stdout and "Studio" in res.stdout and "Total" in res.stdout
+
+
+def test_idle_alerts_name_no_customer_and_customers_carry_only_their_inference(test_duckdb: Path) -> None:
+    # issue 20: an idle spike was blamed on "Acme Studios +$183.87 (36 % of change)": idle
+    # attributed to requests in proportion to their cost named the busiest customer
+    with duckdb.connect(str(test_duckdb), read_only=True) as con:
+        days = [
+            d
+            for (d,) in con.execute(
+                """select distinct alert_date from main_marts.fct_alerts
+                   where domain = 'gpu_cost' and metric = 'idle_cost' and is_postable order by 1"""
+            ).fetchall()
+        ]
+        orgs = {
+            o
+            for (o,) in con.execute(
+                "select distinct organization_name from main_marts.fct_gpu_cost_api_by_organization"
+            ).fetchall()
+        }
+        processes = {
+            p
+            for (p,) in con.execute(
+                "select distinct process_name from main_marts.fct_gpu_cost_studio_by_process"
+            ).fetchall()
+        }
+        assert days and len(orgs) >= 3 and len(processes) >= 3
+        for day in days:
+            s = fetch_summary(con, day)
+            idle = [a for a in s.alerts if a.metric in ("idle_cost", "idle_inference_ratio", "unattributed_idle_cost")]
+            assert idle
+            for a in idle:
+                named = [n for n in orgs | processes if n in (a.drivers_summary or "")]
+                assert not named and "gpu type" in (a.drivers_summary or ""), (day, a.drivers_summary)
+            customer_inference = dict(
+                con.execute(
+                    "select vertical, customer_inference_cost from main_marts.fct_gpu_cost_daily where dt = ?", [day]
+                ).fetchall()
+            )
+            orgs_shown = [d for d in s.drivers if d.breakdown == "API organisation"]
+            assert sum(d.cost for d in orgs_shown) <= customer_inference["api"] + 1e-9
+            assert "Largest customers (inference cost of their own requests" in format_summary(s)

@@ -56,12 +56,9 @@ def alert(alert_id: str, **kw: Any) -> dict[str, Any]:
 
 
 def worked_example_series(alert_id: str) -> list[tuple[Any, ...]]:
-    rows = [(alert_id, DAY, DAY - dt.timedelta(days=7 * w), 2_800_000.0, None, None, False, False) for w in (12, 11)]
-    rows += [
-        (alert_id, DAY, DAY - dt.timedelta(days=7 * (10 - i)), v, None, None, True, False)
-        for i, v in enumerate(BASELINE)
-    ]
-    rows.append((alert_id, DAY, DAY, 4_497_947.0, None, None, False, True))
+    rows = [(alert_id, DAY, DAY - dt.timedelta(days=7 * w), 2_800_000.0, False, False) for w in (12, 11)]
+    rows += [(alert_id, DAY, DAY - dt.timedelta(days=7 * (10 - i)), v, True, False) for i, v in enumerate(BASELINE)]
+    rows.append((alert_id, DAY, DAY, 4_497_947.0, False, True))
     return rows
 
 
@@ -89,13 +86,12 @@ def make_marts(path: Path, alerts: list[dict[str, Any]], series: bool = True, he
     if series:
         con.execute(
             "create table main_marts.fct_alert_chart_series (alert_id varchar, alert_date date, dt date,"
-            " value double, point_baseline_mean double, point_baseline_stddev double,"
-            " is_baseline_point boolean, is_alert_day boolean)"
+            " value double, is_baseline_point boolean, is_alert_day boolean)"
         )
         for a in alerts:
             if a["domain"] == "usage":
                 con.executemany(
-                    "insert into main_marts.fct_alert_chart_series values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "insert into main_marts.fct_alert_chart_series values (?, ?, ?, ?, ?, ?)",
                     worked_example_series(a["alert_id"]),
                 )
     if health:
@@ -384,7 +380,8 @@ def test_real_marts_charts_match_the_alerts_baseline(test_duckdb: Path) -> None:
         mu = np.mean(baseline)
         sd = np.std(baseline, ddof=1)
         bands = {b["k"]: (b["lo"], b["hi"]) for b in chart.spec["datasets"]["bands"]}
-        np.testing.assert_allclose(bands[3.0], [mu - 3 * sd, mu + 3 * sd], rtol=1e-9)
+        # usage metrics are counts (>= 0): a band stops at 0 (issue 20: no axis below 0)
+        np.testing.assert_allclose(bands[3.0], [max(mu - 3 * sd, 0.0), mu + 3 * sd], rtol=1e-9)
         if a is not None and a.get("current_value") is not None:
             [day_point] = [r for r in series if r["kind"] == "alert day"]
             assert day_point["value"] == pytest.approx(a["current_value"])

@@ -1,8 +1,9 @@
 {#- The gpu_cost candidates of fct_alerts: every declared cost rule that fired
     (int_alerts__gpu_cost_evaluated) in the candidate columns, with a short
     plain-text drivers summary for analysts (the rank-1 contributor of each
-    breakdown from fct_gpu_cost_alert_drivers; endpoint / process before model
-    before organisation) and the recommended action (severity + the rule's
+    breakdown from fct_gpu_cost_alert_drivers; GPU type / cost category
+    before endpoint / process before model before organisation: an idle rise
+    names GPU types, never a customer) and the recommended action (severity + the rule's
     declared action). Validity flags that do not apply to cost rules are null. -#}
 
 {%- set null_double = 'cast(null as ' ~ type_double() ~ ')' -%}
@@ -29,7 +30,7 @@ driver_labels as (
         breakdown_order,
         baseline_kind,
         concat(
-            contributor_type,
+            replace(contributor_type, '_', ' '),
             ' ',
             contributor,
             ' ',
@@ -92,6 +93,7 @@ final as (
         evaluated.value as current_value,
         evaluated.baseline_mean,
         evaluated.baseline_stddev,
+        evaluated.baseline_stddev_kind,
         evaluated.baseline_points,
         evaluated.z_score,
         {{ null_double }} as robust_z_score,

@@ -48,6 +48,8 @@ rule_rows as (
             '{{ b["reported_as"] }}' as baseline_kind,
             {{ b['mean'] }} as baseline_mean,
             {{ b.get('stddev', null_double) }} as baseline_stddev,
+            {{ "'" ~ b['stddev_kind'] ~ "'" if b.get('stddev_kind') else 'cast(null as ' ~ dbt.type_string() ~ ')' }}
+                as baseline_stddev_kind,
             cast({{ b['points'] }} as {{ dbt.type_bigint() }}) as baseline_points,
             {{ b.get('z', null_double) }} as z_score,
             {{ pct }} as pct_change,
@@ -102,6 +104,7 @@ final as (
         baseline_kind,
         baseline_mean,
         baseline_stddev,
+        baseline_stddev_kind,
         baseline_points,
         z_score,
         pct_change,
@@ -116,12 +119,14 @@ final as (
         team,
         driver_baseline_kind,
         severity,
-        case metric
-            when 'inference_cost' then 'inference_cost'
-            when 'idle_cost' then 'attributed_idle_cost'
-            when 'idle_inference_ratio' then 'attributed_idle_cost'
-            when 'failure_rate' then 'failed_requests'
-            else 'fully_loaded_cost'
+        {#- who can carry the change: requests (by customer) for inference and
+            failures; idle by GPU type (never by customer); anything else the
+            infrastructure total by cost category -#}
+        case
+            when metric = 'inference_cost' then 'inference_cost'
+            when metric in ('idle_cost', 'idle_inference_ratio', 'unattributed_idle_cost') then 'idle_cost'
+            when metric = 'failure_rate' then 'failed_requests'
+            else 'infra_cost'
         end as driver_metric,
         case metric
             {%- for metric, cause in var('cost_metric_causes').items() %}

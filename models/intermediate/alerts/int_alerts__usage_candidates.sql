@@ -116,6 +116,7 @@ final as (
         alerts.value as current_value,
         alerts.baseline_mean,
         alerts.baseline_stddev,
+        case when alerts.baseline_stddev is not null then 'sample' end as baseline_stddev_kind,
         cast(alerts.baseline_points as {{ dbt.type_bigint() }}) as baseline_points,
         alerts.z_score,
         alerts.robust_z_score,

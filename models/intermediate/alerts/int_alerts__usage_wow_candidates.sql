@@ -81,6 +81,7 @@ final as (
         value as current_value,
         wow_previous_value as baseline_mean,
         cast(null as {{ type_double() }}) as baseline_stddev,
+        cast(null as {{ dbt.type_string() }}) as baseline_stddev_kind,
         cast(wow_baseline_points as {{ dbt.type_bigint() }}) as baseline_points,
         wow_z_score as z_score,
         wow_z_score as robust_z_score,

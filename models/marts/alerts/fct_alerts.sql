@@ -39,6 +39,7 @@ final as (
         current_value,
         baseline_mean,
         baseline_stddev,
+        baseline_stddev_kind,
         baseline_points,
         z_score,
         robust_z_score,

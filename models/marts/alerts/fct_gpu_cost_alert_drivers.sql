@@ -5,12 +5,19 @@
 
 {#- Root cause of every gpu_cost alert, as numbers (the alerting module and the
     report render them): for each alert, every contributor of each breakdown
-    (API: endpoint, model, organisation; Studio: process, model) with the
-    day's value of the alert's driver measure, its baseline (the previous day
-    for previous-day rules, else the mean of the previous
-    `cost_spike_window_days` days), the delta and its share of the breakdown's
-    total delta. `contributor_rank` 1 = the largest increase within the
-    breakdown. -#}
+    of the alert's driver measure, with the day's value, its baseline (the
+    previous day for previous-day rules, else the mean of the previous
+    `cost_spike_window_days` days), the delta and its share of the
+    breakdown's total delta. `contributor_rank` 1 = the largest increase
+    within the breakdown.
+
+    Who can carry the cost decides the breakdown (int_gpu_costs__contributor_metric_days):
+    inference cost and failed requests by customer (API: endpoint, model,
+    organisation; Studio: process, model); idle by GPU type; the
+    infrastructure total by cost category. An infrastructure-total alert
+    names customers (their inference cost) only when inference is the
+    category that rose most: an idle, overhead or unused rise names no
+    customer. -#}
 
 with
 
@@ -34,10 +41,47 @@ contributor_deltas as (
 
 ),
 
+leading_categories as (
+
+    select
+        dt,
+        vertical,
+        baseline_kind,
+        contributor as cost_category
+
+    from contributor_deltas
+    where driver_metric = 'infra_cost' and contributor_rank = 1
+
+),
+
+alert_measures as (
+
+    select * from alerts
+
+    union all
+
+    -- the customers behind an infrastructure rise that inference led
+    select
+        alerts.alert_id,
+        alerts.dt,
+        alerts.vertical,
+        'inference_cost' as driver_metric,
+        alerts.driver_baseline_kind
+
+    from alerts
+    inner join leading_categories
+        on
+            alerts.dt = leading_categories.dt
+            and alerts.vertical = leading_categories.vertical
+            and alerts.driver_baseline_kind = leading_categories.baseline_kind
+    where alerts.driver_metric = 'infra_cost' and leading_categories.cost_category = 'inference'
+
+),
+
 final as (
 
     select
-        alerts.alert_id,
+        alert_measures.alert_id,
         contributor_deltas.contributor_type,
         contributor_deltas.contributor,
         contributor_deltas.driver_metric,
@@ -49,6 +93,7 @@ final as (
         cast(contributor_deltas.contributor_rank as {{ dbt.type_bigint() }}) as contributor_rank,
         cast(
             case
+                when contributor_deltas.contributor_type in ('cost_category', 'gpu_type') then 0
                 when contributor_deltas.contributor_type in ('endpoint', 'process') then 1
                 when contributor_deltas.contributor_type = 'model' then 2
                 else 3
@@ -56,13 +101,13 @@ final as (
         ) as breakdown_order,
         case when contributor_deltas.driver_metric = 'failed_requests' then 'count' else 'usd' end as unit
 
-    from alerts
+    from alert_measures
     inner join contributor_deltas
         on
-            alerts.dt = contributor_deltas.dt
-            and alerts.vertical = contributor_deltas.vertical
-            and alerts.driver_metric = contributor_deltas.driver_metric
-            and alerts.driver_baseline_kind = contributor_deltas.baseline_kind
+            alert_measures.dt = contributor_deltas.dt
+            and alert_measures.vertical = contributor_deltas.vertical
+            and alert_measures.driver_metric = contributor_deltas.driver_metric
+            and alert_measures.driver_baseline_kind = contributor_deltas.baseline_kind
 
 )
 

@@ -16,13 +16,19 @@
     `cost_finalisation_days`). Days after the last loaded day up to the due
     day are `missing`.
 
-    Judged on ROWS, what a partial load loses (usage: one row per active user),
-    not on activity per user: expected_rows = the median rows of the last
+    Judged on the rows a partial load loses and an outage does not
+    (`judged_rows`): usage, every row (one per active user: the rows are the
+    traffic, so an incomplete usage day reads two ways, a partial load or a
+    real collapse, and the reason says both and what tells them apart); GPU
+    costs, the infrastructure rows (idle / overhead / unused per vertical and
+    GPU type), which exist whether or not a request arrives, so a day without
+    requests (an outage) is complete and its cost alerts are posted.
+    expected_rows = the median judged rows of the last
     `data_health_baseline_weeks` loaded same weekdays before the day (loaded =
-    at least one row; a missing day never lowers the expectation). `incomplete`
-    when rows < `data_health_incomplete_fraction` x expected; with fewer than
-    `data_health_min_points` such days there is no expectation and a loaded day
-    counts as complete. -#}
+    at least one judged row; a missing day never lowers the expectation).
+    `incomplete` when judged rows < `data_health_incomplete_fraction` x
+    expected; with fewer than `data_health_min_points` such days there is no
+    expectation and a loaded day counts as complete. -#}
 
 {%- set weeks = var('data_health_baseline_weeks') | int -%}
 
@@ -86,7 +92,7 @@ history as (
     select
         spine.dt,
         spine.source,
-        volumes.loaded_rows,
+        volumes.judged_rows,
         row_number() over (partition by spine.dt, spine.source order by volumes.dt desc) as weeks_back
 
     from spine
@@ -95,7 +101,7 @@ history as (
             spine.source = volumes.source
             and spine.dt > volumes.dt
             and mod({{ dbt.datediff('volumes.dt', 'spine.dt', 'day') }}, 7) = 0
-            and volumes.loaded_rows > 0
+            and volumes.judged_rows > 0
 
 ),
 
@@ -108,7 +114,7 @@ recent_history as (
 
 medians as (
 
-    {{ exact_median('recent_history', 'loaded_rows', ['dt', 'source'], 'expected_rows') }}
+    {{ exact_median('recent_history', 'judged_rows', ['dt', 'source'], 'expected_rows') }}
 
 ),
 
@@ -131,6 +137,7 @@ joined as (
         spine.source,
         cast({{ day_of_week('spine.dt') }} as {{ dbt.type_bigint() }}) as day_of_week,
         cast(coalesce(volumes.loaded_rows, 0) as {{ dbt.type_bigint() }}) as loaded_rows,
+        cast(coalesce(volumes.judged_rows, 0) as {{ dbt.type_bigint() }}) as judged_rows,
         volumes.dau,
         volumes.tokens,
         volumes.cost_usd,
@@ -154,6 +161,27 @@ joined as (
 
 ),
 
+judged as (
+
+    select
+        *,
+        case
+            when loaded_rows = 0 then 'missing'
+            when
+                baseline_points >= {{ var('data_health_min_points') }}
+                and judged_rows < {{ var('data_health_incomplete_fraction') }} * expected_rows
+                then 'incomplete'
+            else 'complete'
+        end as status,
+        concat(
+            {{ format_fixed('100.0 * ' ~ safe_divide('judged_rows', 'expected_rows'), 0) }},
+            '% of the same-weekday expectation'
+        ) as level_text
+
+    from joined
+
+),
+
 final as (
 
     select
@@ -161,31 +189,39 @@ final as (
         source,
         day_of_week,
         loaded_rows as row_count,
+        judged_rows,
         dau,
         tokens,
         cost_usd,
         expected_rows,
         baseline_points,
-        {{ safe_divide('loaded_rows', 'expected_rows') }} as completeness,
+        {{ safe_divide('judged_rows', 'expected_rows') }} as completeness,
+        status,
         case
-            when loaded_rows = 0 then 'missing'
-            when
-                baseline_points >= {{ var('data_health_min_points') }}
-                and loaded_rows < {{ var('data_health_incomplete_fraction') }} * expected_rows
-                then 'incomplete'
-            else 'complete'
-        end as status,
-        case
-            when loaded_rows = 0 then 'no rows loaded'
+            when status = 'missing' then 'no rows loaded'
             when baseline_points < {{ var('data_health_min_points') }}
                 then 'too few loaded same weekdays to judge: assumed complete'
-            when loaded_rows < {{ var('data_health_incomplete_fraction') }} * expected_rows
-                then 'rows below the incomplete fraction of the same-weekday expectation'
-            else 'rows within the same-weekday expectation'
+            when status = 'incomplete' and source = 'usage'
+                then concat(
+                    'active users (rows) at ', level_text, ': either a partial load (the load stopped part-way)',
+                    ' or a real collapse in activity (an outage). Tell them apart at the source: a partial load',
+                    ' has more rows for the day upstream than were loaded (re-load the day); a collapse has',
+                    ' the same rows upstream, and Studio GPU requests of the day (fct_gpu_cost_daily) fell too'
+                )
+            when status = 'incomplete'
+                then concat(
+                    'infrastructure rows (idle / overhead / unused) at ', level_text,
+                    ': they are written whether or not requests arrive, so this is a partial load, not an outage'
+                )
+            when source = 'usage' then 'active users (rows) within the same-weekday expectation'
+            else concat(
+                'infrastructure rows (idle / overhead / unused) within the same-weekday expectation',
+                ' (request rows are not judged: a day without requests is an outage, not a partial load)'
+            )
         end as status_reason,
         is_due
 
-    from joined
+    from judged
 
 )
 

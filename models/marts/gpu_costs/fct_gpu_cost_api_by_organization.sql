@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy=incremental_strategy(),
+        on_schema_change='append_new_columns',
         unique_key='dt',
         partition_by=day_partition(),
         cluster_by=['organization_name'],
@@ -33,7 +34,8 @@ aggregated as (
         organization_name,
         count(*) as requests,
         sum(case when is_failed then 1 else 0 end) as failed_requests,
-        sum(fully_loaded_cost) as fully_loaded_cost
+        sum(fully_loaded_cost) as fully_loaded_cost,
+        sum(row_cost) as inference_cost
 
     from costed_requests
     group by dt, organization_name

@@ -15,22 +15,28 @@
                 `baseline_weeks` (10) same weekdays strictly before the day
                 that form the alert's mean and sigma (baseline_kind
                 previous_week: the same weekday last week);
-      gpu_cost  the metric's last `chart_cost_days` (35) days of the
-                vertical, each with its own rolling baseline (mean, sample
-                stddev of the previous `cost_baseline_days` days) for the
-                band, `is_baseline_point` on the days the alert's rule
-                compared with, by the alert's `baseline_kind` when
-                fct_alerts has that column (rolling: the previous
-                `cost_baseline_days` days; same_weekday: the same weekday
-                over `cost_weekday_baseline_weeks` weeks; trailing_7d: the
-                previous `cost_spike_window_days` days; previous_day /
-                same_weekday_transition: the day before; previous_week: 7
-                days before), else by rule (cost_zscore rolling,
-                day_over_day_jump previous day, the others trailing 7 days).
+      gpu_cost  the metric's days of the vertical back far enough to hold
+                the alert's whole baseline (the last `chart_cost_days` (35)
+                days, or 7 x `cost_weekday_baseline_weeks` + 1 (57) when
+                longer), `is_baseline_point` on exactly the days the alert's
+                mean stands on, by its `baseline_kind` (rolling: the previous
+                `cost_baseline_days` days; same_weekday: the same weekday over
+                `cost_weekday_baseline_weeks` weeks, outage days - no
+                customer request - left out as the baseline leaves them out;
+                trailing_7d: the previous `cost_spike_window_days` days;
+                previous_day / same_weekday_transition: the day before;
+                previous_week: 7 days before), days without a value never,
+                and `is_spread_point` on the days its sigma is computed from
+                (sample: the baseline points; pooled_within_weekday: every
+                day of the `cost_weekday_baseline_weeks` weeks but outages,
+                each against its own weekday's mean - `weekday_offset`).
 
+    So the chart draws the alert's own baseline (fct_alerts: mean, sigma and
+    its kind) over the points it was computed from, and
+    tests/dbt/assert_alert_chart_series_reproduces_the_baseline.sql
+    recomputes the alert's points, mean and sigma from this mart.
     Data-health alerts have no series here (the report shows
-    fct_data_health). The alert's own mean / sigma stay in fct_alerts: the
-    chart draws the alert's bands from there. -#}
+    fct_data_health). -#}
 
 {%- set usage_weeks = var('chart_usage_weeks', 13) | int -%}
 {%- set cost_days = var('chart_cost_days', 35) | int -%}
@@ -38,6 +44,7 @@
 {%- set cost_baseline_days = var('cost_baseline_days') | int -%}
 {%- set short_days = var('cost_spike_window_days') | int -%}
 {%- set weekday_weeks = var('cost_weekday_baseline_weeks', 8) | int -%}
+{%- set cost_window_days = [cost_days, 7 * weekday_weeks + 1, cost_baseline_days + 1, short_days + 1] | max -%}
 {#- baseline_kind is read when the build's fct_alerts has it (checked at run time) -#}
 {%- set alert_columns = [] -%}
 {%- if execute -%}
@@ -83,6 +90,19 @@ cost_baselines as (
 
 ),
 
+outage_days as (
+
+    {#- a vertical's days without a customer request: the same-weekday
+        baseline leaves them out (int_gpu_costs__metric_weekday_baselines) -#}
+    select
+        dt,
+        vertical
+
+    from cost_baselines
+    where metric = 'requests' and value = 0
+
+),
+
 usage_points as (
 
     select
@@ -93,8 +113,7 @@ usage_points as (
         alerts.metric,
         segment_days.dt,
         cast(segment_days.value as {{ type_double() }}) as value,
-        cast(null as {{ type_double() }}) as point_baseline_mean,
-        cast(null as {{ type_double() }}) as point_baseline_stddev,
+        cast(null as {{ dbt.type_bigint() }}) as weekday_offset,
         case
             when alerts.baseline_kind = 'previous_week'
                 then segment_days.dt = cast({{ dbt.dateadd('day', -7, 'alerts.alert_date') }} as date)
@@ -102,6 +121,10 @@ usage_points as (
                 segment_days.dt < alerts.alert_date
                 and segment_days.dt >= cast({{ dbt.dateadd('day', -7 * baseline_weeks, 'alerts.alert_date') }} as date)
         end as is_baseline_point,
+        alerts.baseline_kind = 'same_weekday'
+        and segment_days.dt < alerts.alert_date
+        and segment_days.dt >= cast({{ dbt.dateadd('day', -7 * baseline_weeks, 'alerts.alert_date') }} as date)
+            as is_spread_point,
         segment_days.dt = alerts.alert_date as is_alert_day
 
     from alerts
@@ -127,8 +150,7 @@ cost_window as (
         alerts.baseline_kind,
         cost_baselines.dt,
         cost_baselines.value,
-        cost_baselines.baseline_mean as point_baseline_mean,
-        cost_baselines.baseline_stddev as point_baseline_stddev,
+        outage_days.dt is not null as is_outage_day,
         {{ dbt.datediff('cost_baselines.dt', 'alerts.alert_date', 'day') }} as days_back  -- noqa: LT05
 
     from alerts
@@ -137,8 +159,34 @@ cost_window as (
             alerts.scope = cost_baselines.vertical
             and alerts.metric = cost_baselines.metric
             and alerts.alert_date >= cost_baselines.dt
-            and cast({{ dbt.dateadd('day', -cost_days, 'alerts.alert_date') }} as date) < cost_baselines.dt
+            and cast({{ dbt.dateadd('day', -cost_window_days, 'alerts.alert_date') }} as date) < cost_baselines.dt
+    left join outage_days
+        on
+            cost_baselines.vertical = outage_days.vertical
+            and cost_baselines.dt = outage_days.dt
     where alerts.domain = 'gpu_cost'
+
+),
+
+cost_flags as (
+
+    select
+        *,
+        days_back > 0 and value is not null and case
+            when baseline_kind = 'rolling' then days_back <= {{ cost_baseline_days }}
+            when baseline_kind = 'same_weekday'
+                then days_back <= {{ 7 * weekday_weeks }} and mod(days_back, 7) = 0 and not is_outage_day
+            when baseline_kind in ('previous_day', 'same_weekday_transition') then days_back = 1
+            when baseline_kind = 'previous_week' then days_back = 7
+            else days_back <= {{ short_days }}
+        end as is_baseline_point,
+        days_back > 0 and value is not null and case
+            when baseline_kind = 'rolling' then days_back <= {{ cost_baseline_days }}
+            when baseline_kind = 'same_weekday' then days_back <= {{ 7 * weekday_weeks }} and not is_outage_day
+            else false
+        end as is_spread_point
+
+    from cost_window
 
 ),
 
@@ -152,18 +200,12 @@ cost_points as (
         metric,
         dt,
         value,
-        point_baseline_mean,
-        point_baseline_stddev,
-        days_back > 0 and case
-            when baseline_kind = 'rolling' then days_back <= {{ cost_baseline_days }}
-            when baseline_kind = 'same_weekday' then days_back <= {{ 7 * weekday_weeks }} and mod(days_back, 7) = 0
-            when baseline_kind in ('previous_day', 'same_weekday_transition') then days_back = 1
-            when baseline_kind = 'previous_week' then days_back = 7
-            else days_back <= {{ short_days }}
-        end as is_baseline_point,
+        cast(mod(days_back, 7) as {{ dbt.type_bigint() }}) as weekday_offset,
+        is_baseline_point,
+        is_spread_point,
         days_back = 0 as is_alert_day
 
-    from cost_window
+    from cost_flags
 
 ),
 

@@ -38,6 +38,7 @@ from alerting.values import (
     format_delta,
     format_value,
     format_z,
+    sigma_label,
 )
 
 VEGA_LITE_VERSION = "5.21"
@@ -137,14 +138,6 @@ def _iso(day: dt.date) -> str:
     return day.isoformat()
 
 
-SIGMA_LABELS = {"sample": "σ (sample)", "pooled_within_weekday": "σ (pooled within-weekday)"}
-
-
-def sigma_label(kind: str | None) -> str:
-    """How a sigma is named beside its value: by its kind (fct_alerts.baseline_stddev_kind)."""
-    return SIGMA_LABELS.get((kind or "").strip().lower(), "σ")
-
-
 def band_values(mean: float | None, stddev: float | None, floor: float | None = None) -> list[dict[str, Any]]:
     """The ±ksigma bands around mu, widest first (so narrower bands are drawn on top), cut at ``floor``."""
     if not (_finite(mean) and _finite(stddev)) or stddev <= 0:  # type: ignore[operator]
@@ -201,7 +194,7 @@ def _band_layers(chart: ChartInput) -> tuple[list[dict[str, Any]], dict[str, Any
 
 
 def _baseline_text(chart: ChartInput, where: str) -> str:
-    """'μ of the 8 filled day(s) the alert compared with: $164.00 · σ (pooled within-weekday) $3.10; bands …'."""
+    """'μ of the 8 filled day(s) the alert compared with: $164.00 · pooled within-weekday σ $3.10; bands …'."""
     text = f"μ {where}: {format_value(chart.baseline_mean, chart.unit)}"
     if not _finite(chart.baseline_stddev):
         return text

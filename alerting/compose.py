@@ -117,7 +117,8 @@ def numbers_lines(alert: Alert) -> list[Line]:
     first = f"Current: {values.format_value(alert.current_value, alert.unit)} | {label}: "
     first += values.format_value(alert.baseline_mean, alert.unit)
     if alert.baseline_stddev is not None:
-        first += f" | Std Dev (σ): {values.format_value(alert.baseline_stddev, alert.unit)}"
+        first += f" | Std Dev ({values.sigma_label(alert.baseline_stddev_kind)}): "
+        first += values.format_value(alert.baseline_stddev, alert.unit)
     second: list[str] = []
     if values.finite(alert.z_score):
         second.append(f"{values.z_label(alert.threshold_kind)}: {values.format_z(alert.z_score)}")
@@ -347,6 +348,8 @@ def data_health_lines(alert: Alert, held: int | None = None) -> list[Line]:
         what = "segment alerts" if source == "usage" else "alerts"
         first.append(t(f"; {held} {what if held != 1 else what[:-1]} held until the day is complete"))
     out = [tuple(first)]
+    if alert.drivers_summary and alert.drivers_summary.strip():  # both readings: a partial load or a real drop
+        out.append(line(d(alert.drivers_summary, sanitize.TEXT_CAP)))
     if held:
         command = f"python -m alerting release --date {day.isoformat()}"
         out.append(line(f"If the data team confirms the day is real (an outage): `{command}`"))

@@ -36,12 +36,12 @@ from alerting.charts import (
     history_spec,
     render_chart,
     render_svg,
-    sigma_label,
 )
 from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Concentration, as_date
 from alerting.report import data
+from alerting.values import sigma_label
 from alerting.warehouse import Backend
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from alerting.charts import (
     render_png,
     render_svg,
     safe_svg,
-    sigma_label,
 )
+from alerting.values import sigma_label
 from tests.python.png_tools import decode, size
 
 DAY = dt.date(2026, 11, 17)  # a Tuesday
@@ -134,7 +134,7 @@ def test_cost_spec_draws_the_alerts_own_baseline_threshold_and_decomposition_bar
     assert bands == {2.0: (490.0, 590.0), 3.0: (465.0, 615.0), 4.5: (427.5, 652.5)}  # 540 ± k x 25
     assert spec["datasets"]["mu"] == [{"mu": 540.0}]
     assert spec["title"]["subtitle"][1].startswith(
-        "μ of the 7 filled day(s) the alert compared with: $540.00 · σ (pooled within-weekday) $25.00"
+        "μ of the 7 filled day(s) the alert compared with: $540.00 · pooled within-weekday σ $25.00"
     )
     assert spec["datasets"]["threshold"] == [{"threshold": 800.0}]
     assert any(layer["data"]["name"] == "threshold" for layer in main["layer"])
@@ -243,6 +243,6 @@ def test_bands_of_a_non_negative_metric_stop_at_zero() -> None:
 
 
 def test_sigma_is_named_by_its_kind() -> None:
-    assert sigma_label("pooled_within_weekday") == "σ (pooled within-weekday)"
-    assert sigma_label("sample") == "σ (sample)" and sigma_label(None) == "σ"
-    assert "σ (sample) 426,074" in chart_spec(usage_input(baseline_stddev_kind="sample"))["title"]["subtitle"][1]
+    assert sigma_label("pooled_within_weekday") == "pooled within-weekday σ"
+    assert sigma_label("sample") == "sample σ" and sigma_label(None) == "σ"
+    assert "sample σ 426,074" in chart_spec(usage_input(baseline_stddev_kind="sample"))["title"]["subtitle"][1]

@@ -299,6 +299,13 @@ def cause_line(incident: Incident, shown: int = DRIVERS_SHOWN) -> Line | None:
 # --- caveats and action --------------------------------------------------------------------------
 
 
+def _expected(alert: Alert) -> list[Line]:
+    """'Expected: Thanksgiving': the known event of the alert's day (seed calendar_events), said, never loud."""
+    if not alert.calendar_event:
+        return []
+    return [line(t("Expected: ", strong=True), d(alert.calendar_event, sanitize.NAME_CAP))]
+
+
 def caveats(alert: Alert) -> list[str]:
     """The validity flags in words."""
     out: list[str] = []
@@ -367,6 +374,7 @@ def incident_section(incident: Incident, options: ComposeOptions | None = None, 
         cause = cause_line(incident, options.drivers_shown)
         if cause:
             lines.append(cause)
+        lines += _expected(primary)
         notes = caveats(primary)
         if notes:
             lines.append(line("Caveat: " + "; ".join(notes)))
@@ -483,7 +491,7 @@ def compose_summary(
     note = line("Below the bar for a notification (significance and size of the change); kept in fct_alerts.")
     sections = tuple(
         Section(
-            blocks=(Text((headline(inc.primary), *(member_line(m) for m in inc.alerts))),),
+            blocks=(Text((headline(inc.primary), *(member_line(m) for m in inc.alerts), *_expected(inc.primary))),),
             alert_ids=inc.alert_ids,
             incident_ids=(inc.incident_id,),
             summary=headline(inc.primary),

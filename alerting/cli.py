@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import re
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from alerting import backtest, redact
-from alerting.dates import date_arg, finalised_cost_date
+from alerting.dates import date_arg, finalised_cost_date, utc_yesterday
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import RoutingError, load_routing
@@ -117,7 +116,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         description=BACKTEST_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    yesterday = dt.date.today() - dt.timedelta(days=1)  # local date, like the generator and dbt run_date
+    yesterday = utc_yesterday()  # the UTC day, like dbt's run_date
     default_target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
     for p in (run_p, release_p, backtest_p):
         p.add_argument(

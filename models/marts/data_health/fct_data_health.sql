@@ -24,7 +24,9 @@
     at least one row; a missing day never lowers the expectation). `incomplete`
     when rows < `data_health_incomplete_fraction` x expected; with fewer than
     `data_health_min_points` such days there is no expectation and a loaded day
-    counts as complete. -#}
+    counts as complete. A day whose rows cannot be used as they are (int_data_health__daily_volumes
+    `unusable_reason`: a usage count column without any value, impossible cost rows) is
+    `incomplete` with that reason, whatever its row count. -#}
 
 {%- set weeks = var('data_health_baseline_weeks') | int -%}
 
@@ -136,6 +138,7 @@ joined as (
         volumes.dau,
         volumes.tokens,
         volumes.cost_usd,
+        volumes.unusable_reason,
         cast(medians.expected_rows as {{ type_double() }}) as expected_rows,
         cast(coalesce(points.baseline_points, 0) as {{ dbt.type_bigint() }}) as baseline_points,
         spine.dt <= spine.due_through as is_due
@@ -171,6 +174,7 @@ final as (
         {{ safe_divide('loaded_rows', 'expected_rows') }} as completeness,
         case
             when loaded_rows = 0 then 'missing'
+            when unusable_reason is not null then 'incomplete'
             when
                 baseline_points >= {{ var('data_health_min_points') }}
                 and loaded_rows < {{ var('data_health_incomplete_fraction') }} * expected_rows
@@ -179,6 +183,7 @@ final as (
         end as status,
         case
             when loaded_rows = 0 then 'no rows loaded'
+            when unusable_reason is not null then unusable_reason
             when baseline_points < {{ var('data_health_min_points') }}
                 then 'too few loaded same weekdays to judge: assumed complete'
             when loaded_rows < {{ var('data_health_incomplete_fraction') }} * expected_rows

@@ -142,11 +142,16 @@ def test_an_impossible_cost_is_flagged_and_reaches_no_statistic_or_alert(faulty_
 
 
 def test_a_renamed_usage_column_holds_the_day_with_a_reason_naming_it(faulty_build: tuple[Path, str, str]) -> None:
-    db, _, _ = faulty_build
+    db, first, daily = faulty_build
     (status, reason), *_ = _query(
         db, f"select status, status_reason from main_marts.fct_data_health where source = 'usage' and dt = '{NEW_DAY}'"
     )
     assert status == "incomplete" and "num_tokens_consumed" in reason, (status, reason)
+    # the file itself is named by a warn test (one file x one missing column)
+    assert any("warn_raw_files_missing_columns" in line and "WARN 1" in line for line in daily.splitlines()), reported(
+        daily, "WARN"
+    )
+    assert not any("warn_raw_files_missing_columns" in line and "WARN" in line for line in first.splitlines())
     usage = _query(
         db,
         "select metric, current_value, pct_change, is_postable, hold_reason from main_marts.fct_alerts "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import re
@@ -15,7 +14,7 @@ from typing import TextIO
 
 from alerting import backtest, backtest_compare, pipeline_health, redact
 from alerting import serve as serve_command
-from alerting.dates import date_arg, finalised_cost_date
+from alerting.dates import date_arg, finalised_cost_date, utc_yesterday
 from alerting.linear import API_KEY_ENV as LINEAR_KEY_ENV
 from alerting.linear import LinearConfigError
 from alerting.model import Alert
@@ -132,7 +131,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         description=BACKTEST_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    yesterday = dt.date.today() - dt.timedelta(days=1)  # local date, like the generator and dbt run_date
+    yesterday = utc_yesterday()  # the UTC day, like dbt's run_date
     default_target = str(env.get("LTX_DBT_TARGET")) if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
     for p in (run_p, release_p, backtest_p):
         p.add_argument(

@@ -18,6 +18,13 @@ def date_arg(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def utc_yesterday(now: dt.datetime | None = None) -> dt.date:
+    """The default `--date`: yesterday in UTC, the calendar dbt uses (the profile's
+    `TimeZone: UTC`, BigQuery's `current_date`), whatever the machine's zone: a run at
+    01:00 in Tokyo or 20:00 in New York reads the same day as the build."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date() - dt.timedelta(days=1)
+
+
 def finalised_cost_date(usage_date: dt.date, cost_finalisation_days: int) -> dt.date:
     """Cost alerts of a run for data day D are for D + 1 - cost_finalisation_days.
 

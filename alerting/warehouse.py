@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import math
 import os
 import re
 import time
@@ -28,6 +29,11 @@ ALERTS_TABLE = "fct_alerts"
 DRIVERS_TABLE = "fct_usage_alert_drivers"
 DATA_HEALTH_TABLE = "fct_data_health"
 DEFAULT_LOCK_TIMEOUT_S = 600.0  # a full `make build` takes minutes; the scheduler may start us meanwhile
+MAX_LOCK_TIMEOUT_S = 6 * 3600.0  # a wait longer than the longest build is a typo (or `inf`)
+# BigQuery: each API call (with its retries) gives up after this; a query of the marts takes
+# seconds, and an unreachable endpoint must fail the run in minutes, not hang it
+DEFAULT_BQ_TIMEOUT_S = 120.0
+MAX_BQ_TIMEOUT_S = 3600.0
 # DESIGN.md §3.3 minimum columns of fct_alerts; the others have safe fallbacks
 REQUIRED_ALERT_COLUMNS = (
     "alert_id",
@@ -273,8 +279,11 @@ class BigQueryBackend:
         location: str | None = None,
         api_endpoint: str | None = None,
         client: Any = None,
+        timeout_s: float = DEFAULT_BQ_TIMEOUT_S,
     ) -> None:
         self.project = identifier(project, "BigQuery project", _PROJECT)
+        self.timeout_s = timeout_s
+        self.endpoint = api_endpoint or "the BigQuery API"
         self.areas = {
             "marts": identifier(marts_dataset, "marts dataset"),
             "alerting": identifier(log_dataset, "delivery-log dataset"),
@@ -305,11 +314,35 @@ class BigQueryBackend:
     def table(self, area: str, name: str) -> str:
         return f"`{self._ref(area, name)}`"
 
+    def _limits(self) -> dict[str, Any]:
+        """timeout + retry deadline of one API call: the client's default retries for 600 s."""
+        from google.cloud import bigquery
+
+        return {"timeout": self.timeout_s, "retry": bigquery.DEFAULT_RETRY.with_deadline(self.timeout_s)}
+
+    @contextmanager
+    def _bounded(self) -> Iterator[None]:
+        """An endpoint that cannot be reached within the timeout: one clear WarehouseError."""
+        import concurrent.futures
+
+        import requests
+        from google.api_core.exceptions import RetryError
+
+        unreachable = (RetryError, requests.exceptions.RequestException, concurrent.futures.TimeoutError, TimeoutError)
+        try:
+            yield
+        except unreachable as exc:
+            raise WarehouseError(
+                f"BigQuery unreachable: {self.endpoint} did not answer within {self.timeout_s:.0f} s"
+                f" (LTX_BQ_TIMEOUT; {type(exc).__name__}); nothing was posted"
+            ) from None
+
     def columns(self, area: str, name: str) -> list[str]:
         from google.api_core.exceptions import NotFound
 
         try:
-            return [f.name.lower() for f in self.client.get_table(self._ref(area, name)).schema]
+            with self._bounded():
+                return [f.name.lower() for f in self.client.get_table(self._ref(area, name), **self._limits()).schema]
         except NotFound:
             return []
 
@@ -319,14 +352,17 @@ class BigQueryBackend:
         dataset = bigquery.Dataset(f"{self.project}.{self.areas[area]}")
         if self.location:
             dataset.location = self.location
-        self.client.create_dataset(dataset, exists_ok=True)
+        with self._bounded():
+            self.client.create_dataset(dataset, exists_ok=True, **self._limits())
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(query_parameters=[bq_parameter(k, v) for k, v in (params or {}).items()])
-        rows = self.client.query(sql, job_config=config, location=self.location).result()
-        return [dict(row.items()) for row in rows]
+        with self._bounded():
+            job = self.client.query(sql, job_config=config, location=self.location, **self._limits())
+            rows = job.result(**self._limits())
+            return [dict(row.items()) for row in rows]
 
     @contextmanager
     def session(self) -> Iterator[None]:
@@ -351,6 +387,7 @@ class WarehouseConfig:
     bq_location: str | None
     bq_api_endpoint: str | None
     duckdb_lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    bq_timeout_s: float = DEFAULT_BQ_TIMEOUT_S
 
 
 def config_from_env(target: str, env: Mapping[str, str] | None = None) -> WarehouseConfig:
@@ -366,19 +403,27 @@ def config_from_env(target: str, env: Mapping[str, str] | None = None) -> Wareho
         bq_log_dataset=env.get("LTX_BQ_ALERTING_DATASET") or f"{base}_alerting",
         bq_location=env.get("LTX_BQ_LOCATION") or None,
         bq_api_endpoint=env.get("LTX_BQ_API_ENDPOINT") or None,
-        duckdb_lock_timeout_s=_seconds(env.get("LTX_DUCKDB_LOCK_TIMEOUT"), DEFAULT_LOCK_TIMEOUT_S),
+        duckdb_lock_timeout_s=seconds_from_env(
+            env, "LTX_DUCKDB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S
+        ),
+        bq_timeout_s=seconds_from_env(env, "LTX_BQ_TIMEOUT", DEFAULT_BQ_TIMEOUT_S, MAX_BQ_TIMEOUT_S),
     )
 
 
-def _seconds(value: str | None, default: float) -> float:
+def seconds_from_env(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
+    """A timeout env var: a finite number of seconds in (0, maximum]; unset = default.
+
+    `nan` compares false with everything (a wait loop on it never ends) and `inf` never
+    ends either: both are refused with the others, by name (exit 2)."""
+    value = env.get(name)
     if not value:
         return default
     try:
         seconds = float(value)
     except ValueError:
-        raise WarehouseError(f"LTX_DUCKDB_LOCK_TIMEOUT={value!r} is not a number of seconds") from None
-    if seconds < 0:
-        raise WarehouseError("LTX_DUCKDB_LOCK_TIMEOUT must be >= 0")
+        raise WarehouseError(f"{name}={value!r} is not a number of seconds") from None
+    if not (math.isfinite(seconds) and 0 < seconds <= maximum):
+        raise WarehouseError(f"{name}={value!r} must be a finite number of seconds above 0 and at most {maximum:.0f}")
     return seconds
 
 
@@ -400,6 +445,7 @@ def open_backend(config: WarehouseConfig, read_only: bool = False) -> Backend:
             config.bq_log_dataset,
             config.bq_location,
             config.bq_api_endpoint,
+            timeout_s=config.bq_timeout_s,
         )
     raise WarehouseError(f"unknown target {config.target!r} (duckdb or bigquery)")
 

@@ -133,7 +133,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the last day's usage file keeps only this fraction of its users (a partial load, "
         "labelled partial_loads), e.g. 0.4",
     )
-    bad = p.add_argument_group("corruptions (tests prove these fail the build)")
+    bad = p.add_argument_group("corruptions (tests prove these fail the build or are flagged)")
     bad.add_argument("--duplicate-user-day", action="store_true")
     bad.add_argument("--negative-cost", action="store_true")
     bad.add_argument("--double-idle-attribution", action="store_true")

@@ -48,7 +48,8 @@
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set external = relation.external if relation.external is defined else none -%}
     {%- if external and external.startswith("read_parquet('") -%}
-        {%- set pattern = external.split("'")[1] -%}
+        {#- the glob as the SQL literal sources.yml wrote (quotes already doubled) -#}
+        {%- set pattern = external[14:external.rindex("', union_by_name")] -%}
         {%- set files = run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] -%}
         {%- if files == 0 -%}{{ return('') }}{%- endif -%}
     {%- endif -%}

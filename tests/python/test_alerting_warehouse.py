@@ -35,20 +35,30 @@ class FakeBQ:
         self.columns = columns
         self.queries: list[tuple[str, list[Any]]] = []
         self.datasets: list[str] = []
+        self.timeouts: list[float] = []  # every API call's timeout (and its retry deadline)
 
-    def get_table(self, ref: str) -> Any:
+    def _bounded(self, timeout: float, retry: Any) -> None:
+        assert retry.deadline == timeout, (retry.deadline, timeout)
+        self.timeouts.append(timeout)
+
+    def get_table(self, ref: str, timeout: float, retry: Any) -> Any:
+        self._bounded(timeout, retry)
         fields = [bigquery.SchemaField(c, "STRING") for c in self.columns]
         return type("T", (), {"schema": fields})()
 
-    def create_dataset(self, dataset: Any, exists_ok: bool = False) -> None:
+    def create_dataset(self, dataset: Any, timeout: float, retry: Any, exists_ok: bool = False) -> None:
+        self._bounded(timeout, retry)
         self.datasets.append(f"{dataset.project}.{dataset.dataset_id}")
 
-    def query(self, sql: str, job_config: Any = None, location: Any = None) -> Any:
+    def query(self, sql: str, timeout: float, retry: Any, job_config: Any = None, location: Any = None) -> Any:
+        self._bounded(timeout, retry)
         self.queries.append((sql, list(job_config.query_parameters)))
         rows = self.rows if sql.startswith("select alert_id,") else []
+        fake = self
 
         class Job:
-            def result(self_inner) -> list[Any]:
+            def result(self_inner, timeout: float, retry: Any) -> list[Any]:
+                fake._bounded(timeout, retry)
                 return [type("Row", (), {"items": lambda self, r=r: r.items()})() for r in rows]
 
         return Job()
@@ -98,6 +108,8 @@ def test_bigquery_queries_use_parameters_and_qualified_tables() -> None:
     assert "delivered_at TIMESTAMP" in ddl[0] and "primary key" not in ddl[0]  # BigQuery enforces no keys
     assert ddl[1].startswith("create table if not exists `my-proj.ltx_monitoring_alerting.alert_delivery_claims`")
     log.delivered_keys("slack:#c", ["x"])
+    # every API call is bounded by the backend's timeout, retries included (default 120 s)
+    assert fake.timeouts and set(fake.timeouts) == {120.0}
     assert "delivery_key in unnest(@keys)" in fake.queries[-1][0]
     now = dt.datetime(2026, 11, 22, 6)
     log.record(

@@ -8,7 +8,8 @@
         few points), incomplete_data (a usage alert of a day whose `usage`
         health is not complete, a cost alert of a cost day whose `gpu_costs`
         health is not complete; no health row = not complete) and muted (a
-        row of seed alert_mutes matches scope, metric and rule, `*` = any,
+        row of seed alert_mutes matches scope, metric and rule, `*` = any (but a
+        data_health alert only by a row naming its source as scope),
         starts_on (empty = always) <= alert_date <= ends_on). Held alerts stay.
       * incidents: usage per (day, segment, direction), gpu_cost per (day,
         vertical), data_health per (day, source); the primary is the alert on
@@ -52,7 +53,9 @@ muted_alerts as (
     from candidates
     inner join mutes
         on
-            (candidates.scope = mutes.scope or mutes.scope = '*')
+            -- a data-health alert is muted only by a row naming its source: a full wildcard
+            -- (`*,*,*`) must not silence the message that says the data is broken
+            (candidates.scope = mutes.scope or (mutes.scope = '*' and candidates.domain != 'data_health'))
             and (candidates.metric = mutes.metric or mutes.metric = '*')
             and (candidates.rule = mutes.rule or mutes.rule = '*')
             and candidates.alert_date <= mutes.ends_on

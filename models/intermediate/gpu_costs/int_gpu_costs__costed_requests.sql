@@ -30,10 +30,12 @@ costed as (
         coalesce(result in ('failed', 'timeout'), false) as is_failed,
         is_lt_team,
         not is_lt_team as is_customer,
-        row_cost,
+        -- row_cost is null only where staging flagged an impossible value (is_within_bounds): 0, as in the sums
+        coalesce(row_cost, 0) as row_cost,
         coalesce(attributed_idle_cost, 0) as attributed_idle_cost,
         coalesce(attributed_overhead_cost, 0) as attributed_overhead_cost,
-        row_cost + coalesce(attributed_idle_cost, 0) + coalesce(attributed_overhead_cost, 0) as fully_loaded_cost
+        coalesce(row_cost, 0) + coalesce(attributed_idle_cost, 0) + coalesce(attributed_overhead_cost, 0)
+            as fully_loaded_cost
 
     from request_costs
 

@@ -28,7 +28,10 @@
     at least one judged row; a missing day never lowers the expectation).
     `incomplete` when judged rows < `data_health_incomplete_fraction` x
     expected; with fewer than `data_health_min_points` such days there is no
-    expectation and a loaded day counts as complete. -#}
+    expectation and a loaded day counts as complete. A day whose rows cannot be
+    used as they are (int_data_health__daily_volumes `unusable_reason`: a usage
+    count column without any value, impossible cost rows) is `incomplete` with
+    that reason, whatever its row count. -#}
 
 {%- set weeks = var('data_health_baseline_weeks') | int -%}
 
@@ -141,6 +144,7 @@ joined as (
         volumes.dau,
         volumes.tokens,
         volumes.cost_usd,
+        volumes.unusable_reason,
         cast(medians.expected_rows as {{ type_double() }}) as expected_rows,
         cast(coalesce(points.baseline_points, 0) as {{ dbt.type_bigint() }}) as baseline_points,
         spine.dt <= spine.due_through as is_due
@@ -167,6 +171,7 @@ judged as (
         *,
         case
             when loaded_rows = 0 then 'missing'
+            when unusable_reason is not null then 'incomplete'
             when
                 baseline_points >= {{ var('data_health_min_points') }}
                 and judged_rows < {{ var('data_health_incomplete_fraction') }} * expected_rows
@@ -199,6 +204,7 @@ final as (
         status,
         case
             when status = 'missing' then 'no rows loaded'
+            when unusable_reason is not null then unusable_reason
             when baseline_points < {{ var('data_health_min_points') }}
                 then 'too few loaded same weekdays to judge: assumed complete'
             when status = 'incomplete' and source = 'usage'

@@ -14,6 +14,11 @@
     the reprocess window). Every other model and test reads this table, so the raw
     history is never re-read in a morning (docs/data-inputs.md "Landed once"). -#}
 
+{#- Bounds of the cost columns (macro row_cost_bound, var max_row_cost_usd): a value
+    outside [0, bound], NaN or +-inf is handed on as null and flags the row. -#}
+{%- set costs = ['row_cost', 'attributed_idle_cost', 'attributed_overhead_cost'] -%}
+{%- set bound = row_cost_bound() -%}
+
 {%- set raw_dt = utc_date('dt', source('gpu_costs', 'gpu_request_attribution_and_cost')) %}
 
 with
@@ -21,10 +26,8 @@ with
 source as (
 
     select * from {{ source('gpu_costs', 'gpu_request_attribution_and_cost') }}
-    {% if is_incremental() %}
-        -- only the reprocess window of raw (in the select that reads it: partition pruning)
-        where {{ raw_dt }} >= {{ incremental_start_date() }}
-    {% endif %}
+    -- stray dates quarantined; a daily run: only the reprocess window (partition pruning)
+    where {{ rows_to_land(raw_dt) }}
 
 ),
 
@@ -43,12 +46,41 @@ renamed as (
         cast(result as {{ dbt.type_string() }}) as result,
         cast(is_lt_team as {{ dbt.type_boolean() }}) as is_lt_team,
         cast(gpu_type as {{ dbt.type_string() }}) as gpu_type,
-        cast(row_cost as {{ type_double() }}) as row_cost,
-        cast(attributed_idle_cost as {{ type_double() }}) as attributed_idle_cost,
-        cast(attributed_overhead_cost as {{ type_double() }}) as attributed_overhead_cost
+        {%- for cost in costs %}
+            cast({{ cost }} as {{ type_double() }}) as raw_{{ cost }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
 
     from source
 
+),
+
+bounded as (
+
+    select
+        dt,
+        request_id,
+        vertical,
+        cost_category,
+        endpoint,
+        model_type,
+        organization_name,
+        process_name,
+        workspace_id,
+        result,
+        is_lt_team,
+        gpu_type,
+        {%- for cost in costs %}
+            case when raw_{{ cost }} between 0 and {{ bound }} then raw_{{ cost }} end as {{ cost }},
+        {%- endfor %}
+        {%- for cost in costs %}
+            raw_{{ cost }},
+        {%- endfor %}
+        {%- for cost in costs %}
+            coalesce(raw_{{ cost }} between 0 and {{ bound }}, true){% if not loop.last %} and{% endif %}
+        {%- endfor %} as is_within_bounds
+
+    from renamed
+
 )
 
-select * from renamed
+select * from bounded

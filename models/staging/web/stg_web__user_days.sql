@@ -27,10 +27,8 @@ with
 source as (
 
     select * from {{ source('web', 'ltxstudio_agg_user_date') }}
-    {% if is_incremental() %}
-        -- only the reprocess window of raw (in the select that reads it: partition pruning)
-        where {{ raw_dt }} >= {{ incremental_start_date() }}
-    {% endif %}
+    -- stray dates quarantined; a daily run: only the reprocess window (partition pruning)
+    where {{ rows_to_land(raw_dt) }}
 
 ),
 

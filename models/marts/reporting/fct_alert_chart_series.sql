@@ -10,10 +10,10 @@
     alert x day, so the chart never needs SQL of its own:
 
       usage     the same weekday as the alert day over the last
-                `chart_usage_weeks` weeks (13: the day + 12 weeks back,
-                zero-filled like the scores), `is_baseline_point` on the
-                `baseline_weeks` (10) same weekdays strictly before the day
-                that form the alert's mean and sigma (baseline_kind
+                `chart_usage_weeks` weeks (13, at least
+                baseline_lookback_weeks + 1; zero-filled like the scores),
+                `is_baseline_point` on the baseline days that form the
+                alert's mean and sigma (int_usage__baseline_days; baseline_kind
                 previous_week: the same weekday last week);
       gpu_cost  the metric's last `chart_cost_days` (35) days of the
                 vertical, each with its own rolling baseline (mean, sample
@@ -32,9 +32,9 @@
     fct_data_health). The alert's own mean / sigma stay in fct_alerts: the
     chart draws the alert's bands from there. -#}
 
-{%- set usage_weeks = var('chart_usage_weeks', 13) | int -%}
+{#- at least the baseline lookback, so every chosen baseline point is drawn -#}
+{%- set usage_weeks = [var('chart_usage_weeks', 13) | int, (var('baseline_lookback_weeks') | int) + 1] | max -%}
 {%- set cost_days = var('chart_cost_days', 35) | int -%}
-{%- set baseline_weeks = var('baseline_weeks') | int -%}
 {%- set cost_baseline_days = var('cost_baseline_days') | int -%}
 {%- set short_days = var('cost_spike_window_days') | int -%}
 {%- set weekday_weeks = var('cost_weekday_baseline_weeks', 8) | int -%}
@@ -77,6 +77,12 @@ segment_days as (
 
 ),
 
+baseline_days as (
+
+    select * from {{ ref('int_usage__baseline_days') }}
+
+),
+
 cost_baselines as (
 
     select * from {{ ref('int_gpu_costs__metric_baselines') }}
@@ -98,9 +104,7 @@ usage_points as (
         case
             when alerts.baseline_kind = 'previous_week'
                 then segment_days.dt = cast({{ dbt.dateadd('day', -7, 'alerts.alert_date') }} as date)
-            else
-                segment_days.dt < alerts.alert_date
-                and segment_days.dt >= cast({{ dbt.dateadd('day', -7 * baseline_weeks, 'alerts.alert_date') }} as date)
+            else baseline_days.baseline_dt is not null
         end as is_baseline_point,
         segment_days.dt = alerts.alert_date as is_alert_day
 
@@ -112,6 +116,12 @@ usage_points as (
             and alerts.alert_date >= segment_days.dt
             and cast({{ dbt.dateadd('day', -7 * usage_weeks, 'alerts.alert_date') }} as date) < segment_days.dt
             and mod({{ dbt.datediff('segment_days.dt', 'alerts.alert_date', 'day') }}, 7) = 0
+    left join baseline_days
+        on
+            alerts.alert_date = baseline_days.dt
+            and alerts.scope = baseline_days.segment
+            and alerts.metric = baseline_days.metric
+            and segment_days.dt = baseline_days.baseline_dt
     where alerts.domain = 'usage'
 
 ),

@@ -77,3 +77,9 @@ def test_worked_example_is_not_family_wise_significant_but_is_on_its_own() -> No
 def test_family_wise_critical_z_quoted_in_docs_and_unit_tests(family: int, z_crit: float) -> None:
     below, above = sql_p_values([(z_to_t(z_crit - 0.001, 10), 9), (z_to_t(z_crit + 0.001, 10), 9)])
     assert family * below > ALPHA >= family * above
+
+
+def test_cost_family_wise_critical_z_quoted_in_the_unit_tests() -> None:
+    # cost_zscore: t with the pooled weekday sigma's 49 d.f., 5 metrics of a vertical
+    below, above = sql_p_values([(2.5406 - 0.001, 49), (2.5406 + 0.001, 49)])
+    assert 5 * below > ALPHA >= 5 * above

@@ -120,12 +120,9 @@ def _event_days(segment: str) -> set[dt.date]:
 
 def baseline_days(series: dict[dt.date, float], segment: str) -> dict[dt.date, list[dt.date]]:
     """Per day: the BASELINE_WEEKS most recent same weekdays within LOOKBACK_WEEKS that are no
-    warm-up day (previous ISO week not entirely loaded), no event day and no incident day (robust
-    score against the day's own previous BASELINE_WEEKS same weekdays above INCIDENT_ROBUST_Z)."""
-    first = min(series)
-    # warm-up: the previous ISO week is not entirely loaded (heavy cannot be assigned)
-    excluded = {d for d in series if d - dt.timedelta(days=d.weekday()) < first + dt.timedelta(days=7)}
-    excluded |= _event_days(segment)
+    event day and no incident day (robust score against the day's own previous BASELINE_WEEKS
+    same weekdays above INCIDENT_ROBUST_Z)."""
+    excluded = set(_event_days(segment))
     for d in series:
         own = [series[b] for k in range(1, BASELINE_WEEKS + 1) if (b := d - dt.timedelta(days=7 * k)) in series]
         if own:

@@ -53,25 +53,6 @@ calendar_events as (
 
 ),
 
-loaded as (
-
-    select min(dt) as first_dt from {{ ref('int_usage__segment_days') }}
-
-),
-
-warm_up_days as (
-
-    select
-        history.dt,
-        history.segment,
-        history.metric
-
-    from history
-    cross join loaded
-    where {{ week_start('history.dt') }} < cast({{ dbt.dateadd('day', 7, 'loaded.first_dt') }} as date)
-
-),
-
 prescreen_points as (
 
     select
@@ -138,12 +119,6 @@ excluded_days as (
         segment,
         metric
     from event_days
-    union distinct
-    select
-        dt,
-        segment,
-        metric
-    from warm_up_days
 
 ),
 

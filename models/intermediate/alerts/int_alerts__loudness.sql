@@ -24,9 +24,14 @@
                          |current - mean| below loud_min_abs_change[metric];
       not_significant    a z rule whose p-value passes neither
                          family-wise (p x family_size <= alpha) nor, for a
-                         large effect (|pct_change| >= loud_large_effect_pct),
-                         on its own (p <= alpha). A z rule without a t null
-                         (the robust week-over-week z) is never loud on its own.
+                         large effect (|pct_change| >= loud_large_effect_pct)
+                         of a series carrying at least
+                         loud_large_effect_min_share of its channel's volume
+                         (volume_share: usage, the segment's baseline mean
+                         over all segments' of that metric and day; cost, 1:
+                         a vertical is its channel's whole product), on its
+                         own (p <= alpha). A z rule without a t null (the
+                         robust week-over-week z) is never loud on its own.
     Rules that compare with a fixed threshold (budgets, fractions) are not
     chance events: they are loud when postable, at the severity floor and
     not on an event day. -#}
@@ -59,6 +64,18 @@ usage_scores as (
 cost_baselines as (
 
     select * from {{ ref('int_gpu_costs__metric_baselines') }}
+
+),
+
+usage_volumes as (
+
+    select
+        dt,
+        metric,
+        sum(baseline_mean) as channel_baseline_mean
+
+    from usage_scores
+    group by dt, metric
 
 ),
 
@@ -122,6 +139,10 @@ t_statistics as (
             when 'cost_zscore' then abs(policy.z_score)
         end as t_statistic,
         case policy.rule
+            when 'usage_zscore' then {{ safe_divide('policy.baseline_mean', 'usage_volumes.channel_baseline_mean') }}
+            when 'cost_zscore' then 1
+        end as volume_share,
+        case policy.rule
             when 'usage_zscore' then policy.baseline_points - 1
             when 'cost_zscore' then cost_baselines.weekday_pooled_df
         end as t_df
@@ -133,6 +154,11 @@ t_statistics as (
         on
             policy.rule = 'usage_zscore'
             and policy.alert_date = usage_families.dt
+    left join usage_volumes
+        on
+            policy.rule = 'usage_zscore'
+            and policy.alert_date = usage_volumes.dt
+            and policy.metric = usage_volumes.metric
     left join cost_families
         on
             policy.rule = 'cost_zscore'
@@ -181,7 +207,11 @@ verdicts as (
                 threshold_kind = 'z'
                 and not coalesce(
                     p_value * family_size <= {{ alpha }}
-                    or (p_value <= {{ alpha }} and abs(pct_change) >= {{ var('loud_large_effect_pct') }}),
+                    or (
+                        p_value <= {{ alpha }}
+                        and abs(pct_change) >= {{ var('loud_large_effect_pct') }}
+                        and volume_share >= {{ var('loud_large_effect_min_share') }}
+                    ),
                     false
                 )
                 then 'not_significant'

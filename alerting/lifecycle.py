@@ -169,7 +169,7 @@ def observation_from_row(row: Mapping[str, Any]) -> Observation:
         is_postable=postable,
         hold_reason=hold,
         is_incident_primary=bool(row.get("is_incident_primary")),
-        is_loud=postable if row.get("is_loud") is None else bool(row["is_loud"]),
+        is_loud=bool(row.get("is_loud")),
     )
 
 

@@ -126,10 +126,13 @@ class Alert:
     has_baseline_outlier: bool | None = None
     baseline_outlier_date: dt.date | None = None
     is_incident_primary: bool | None = None
-    is_loud: bool | None = None  # the posting policy lets it notify the channel (top-level or broadcast)
-    calendar_event: str | None = None  # the known event of that day and scope (holiday, launch, ...)
     drivers_summary: str | None = None
     recommended_action: str | None = None
+    is_loud: bool | None = None  # the posting policy lets it notify the channel (top-level or broadcast)
+    quiet_reason: str | None = None  # why it may not (held, calendar_event, below_severity, small_effect, ...)
+    calendar_event: str | None = None  # the known event of that day and scope (holiday, launch, ...)
+    loud_p_value: float | None = None
+    loud_family_size: int | None = None
     # not mart columns: joined from the drivers / decomposition marts
     drivers: tuple[Driver, ...] = ()
     decomposition: tuple[CostComponent, ...] = ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import os
 import sys
@@ -30,6 +31,21 @@ def _level_shift(text: str) -> tuple[str, str, dt.date, int, float]:
     if metric == "dau" and shift[4] >= 1:
         raise argparse.ArgumentTypeError("a dau shift drops users: its factor must be < 1")
     return shift
+
+
+def _holidays(path: Path | None) -> tuple[dt.date, ...]:
+    """Every day of the public_holiday / day_off rows of a calendar_events CSV."""
+    if path is None:
+        return ()
+    days = set()
+    with path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            if row["kind"] in ("public_holiday", "day_off"):
+                day, end = dt.date.fromisoformat(row["starts_on"]), dt.date.fromisoformat(row["ends_on"])
+                while day <= end:
+                    days.add(day)
+                    day += dt.timedelta(days=1)
+    return tuple(sorted(days))
 
 
 def _fraction(text: str) -> float:
@@ -133,6 +149,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the last day's usage file keeps only this fraction of its users (a partial load, "
         "labelled partial_loads), e.g. 0.4",
     )
+    scen.add_argument(
+        "--holidays-from",
+        type=Path,
+        metavar="CSV",
+        help="a calendar_events CSV (e.g. seeds/calendar_events.csv): on its public_holiday / day_off days "
+        "users and GPU requests behave as on a weekend (listed as `holidays` in ground_truth.json)",
+    )
     bad = p.add_argument_group("corruptions (tests prove these fail the build or are flagged)")
     bad.add_argument("--duplicate-user-day", action="store_true")
     bad.add_argument("--negative-cost", action="store_true")
@@ -162,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         api_idle_spike=a.api_idle_spike,
         usage_level_shifts=tuple(a.usage_level_shift),
         partial_last_day=a.partial_last_day,
+        holidays=_holidays(a.holidays_from),
         duplicate_user_day=a.duplicate_user_day,
         negative_cost=a.negative_cost,
         double_idle_attribution=a.double_idle_attribution,

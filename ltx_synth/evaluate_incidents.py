@@ -6,7 +6,8 @@
 What is counted as one post:
 
 * **current** policy: one postable incident (``fct_alert_incidents.is_postable``) = one
-  top-level post, before the thread lifecycle (a repeat of a series already posted in the
+  top-level post (with ``--loud``: one incident with any loud alert, ``fct_alerts.is_loud`` =
+  one loud post), before the thread lifecycle (a repeat of a series already posted in the
   last days would go to its thread instead; that only lowers the count further);
 * **old** behaviour: every non-suppressed ``fct_alerts`` row of the usage and gpu_cost
   domains posted on its own, no holds and no incidents (the data-health alert did not
@@ -171,6 +172,22 @@ def current_posts(con: duckdb.DuckDBPyConnection, schema: str = "main_marts") ->
     return [Post(*row) for row in rows]
 
 
+def loud_posts(con: duckdb.DuckDBPyConnection, schema: str = "main_marts") -> list[Post]:
+    """One loud post per incident with at least one loud alert (fct_alerts.is_loud); its
+    severity is the highest of its loud alerts."""
+    rows = con.execute(
+        f"""select domain, alert_date, scope,
+                   case max(case severity when 'critical' then 3 when 'warning' then 2 else 1 end)
+                       when 3 then 'critical' when 2 then 'warning' else 'notice' end,
+                   incident_id
+            from {schema}.fct_alerts
+            where is_loud
+            group by domain, alert_date, scope, incident_id
+            order by alert_date, domain, scope, incident_id"""  # noqa: S608 - schema is a fixed identifier
+    ).fetchall()
+    return [Post(*row) for row in rows]
+
+
 def old_posts(con: duckdb.DuckDBPyConnection, schema: str = "main_marts") -> list[Post]:
     """One post per non-suppressed usage / gpu_cost alert row (no holds, no incidents)."""
     rows = con.execute(
@@ -227,12 +244,13 @@ def run(
     start: dt.date | None = None,
     end: dt.date | None = None,
     min_severity: str = "notice",
+    loud: bool = False,
 ) -> dict:
     truth = json.loads((Path(raw_dir) / GROUND_TRUTH_FILE).read_text())
     start = start or _date(truth["start_date"])
     end = end or _date(truth["end_date"])
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        current = current_posts(con)
+        current = loud_posts(con) if loud else current_posts(con)
         last_cost_day = last_finalised_cost_day(con)
         old = old_posts(con) if old_duckdb_path is None else []
     if old_duckdb_path is not None:
@@ -270,9 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--min-severity", choices=SEVERITIES, default="notice", help="count only posts of this severity or higher"
     )
+    p.add_argument(
+        "--loud",
+        action="store_true",
+        help="current = the loud incidents (any fct_alerts.is_loud), not the postable ones",
+    )
     p.add_argument("--json", action="store_true", help="print the full result (missed labels included) as JSON")
     a = p.parse_args(argv)
-    result = run(a.raw_dir, a.duckdb, a.old_duckdb, a.start, a.end, a.min_severity)
+    result = run(a.raw_dir, a.duckdb, a.old_duckdb, a.start, a.end, a.min_severity, a.loud)
     if a.json:
         json.dump(result, sys.stdout, indent=2)
         print()

@@ -133,6 +133,9 @@ class Config:
     # a partial load: the last day's usage file keeps only this fraction of its users
     # (lt_id number mod 100 < fraction x 100); labelled in ground_truth.json as partial_loads
     partial_last_day: float | None = None
+    # public holidays / days off: users and GPU requests behave as on a weekend that day
+    # (listed in ground_truth.json as `holidays`: expected, not anomalies)
+    holidays: tuple[dt.date, ...] = ()
     # corruption switches, used by tests that prove bad input fails the build
     duplicate_user_day: bool = False
     negative_cost: bool = False
@@ -272,7 +275,7 @@ def usage_day(
     rng: np.random.Generator,
     anomalies: list[dict],
 ) -> pa.Table:
-    weekend = day.weekday() >= 5
+    weekend = day.weekday() >= 5 or day in cfg.holidays
     day_noise = rng.lognormal(0.0, 0.04)
     p = pop.propensity * (pop.weekend_factor if weekend else 1.0) * day_noise
     active = rng.random(p.size) < p
@@ -605,6 +608,8 @@ def generate(cfg: Config, out: Path) -> dict:
     }
     if level_shifts:
         summary["usage_level_shifts"] = level_shifts
+    if cfg.holidays:
+        summary["holidays"] = sorted(d.isoformat() for d in cfg.holidays if cfg.start_date <= d <= cfg.end_date)
     if cfg.partial_last_day is not None:
         summary["partial_loads"] = [
             {"dt": cfg.end_date.isoformat(), "source": "usage", "fraction": cfg.partial_last_day}

@@ -1,10 +1,12 @@
-{#- The same-weekday baseline window, defined once: `history_dt` is one of the
-    last `weeks` (default: the usage var `baseline_weeks`) same weekdays before
-    `day_dt` (7, 14, ... 70 days back), or `day_dt` itself when include_day.
-    Used by the usage baselines and drivers and the weekday-aware cost baselines. -#}
-{% macro same_weekday_baseline(history_dt, day_dt, include_day=false, weeks=none) -%}
+{#- The same-weekday window, defined once: `history_dt` is one of the last
+    `weeks` (default: the usage var `baseline_weeks`) same weekdays before
+    `day_dt` (7, 14, ... 70 days back).
+    Used by the usage baseline choice (int_usage__baseline_days: its lookback
+    and its incident pre-screen), the week-over-week check and the
+    weekday-aware cost baselines. -#}
+{% macro same_weekday_baseline(history_dt, day_dt, weeks=none) -%}
 {%- set weeks = var('baseline_weeks') if weeks is none else weeks -%}
-{{ day_dt }} {{ '>=' if include_day else '>' }} {{ history_dt }}
+{{ day_dt }} > {{ history_dt }}
 and {{ history_dt }} >= cast({{ dbt.dateadd('day', -7 * (weeks | int), day_dt) }} as date)
 and mod({{ dbt.datediff(history_dt, day_dt, 'day') }}, 7) = 0
 {%- endmacro %}
@@ -97,14 +99,15 @@ robust_baselines as (
 
 {#- Per usage alert (`alerts`: dt, segment, metric, baseline_points, delta)
     and entity of the segment (`entity_columns` of `days`: dt, segment,
-    metric, value, ...) active on the day or on one of its same-weekday
-    baseline days: the entity's value on the day and its own baseline mean
+    metric, value, ...) active on the day or on one of its baseline days (the
+    rows of `baseline_days`, int_usage__baseline_days: dt, segment, metric,
+    baseline_dt): the entity's value on the day and its own baseline mean
     over the segment's baseline points (missing days = 0), so the entities'
     deltas add up to the segment's delta; segment_delta carried along and
     `on_day_columns` of `days` taken from the day itself. A select (group by
     dt, segment, metric, entity). Used by the usage drivers (contributors) and
     the per-user deltas. -#}
-{% macro alert_segment_window(alerts, days, entity_columns, on_day_columns=[]) -%}
+{% macro alert_segment_window(alerts, days, baseline_days, entity_columns, on_day_columns=[]) -%}
 select
     {{ alerts }}.dt,
     {{ alerts }}.segment,
@@ -120,11 +123,30 @@ select
     sum(case when {{ days }}.dt < {{ alerts }}.dt then {{ days }}.value else 0 end)
     / max({{ alerts }}.baseline_points) as baseline_mean
 from {{ alerts }}
+inner join (
+    select
+        dt,
+        segment,
+        metric,
+        dt as window_dt
+    from {{ alerts }}
+    union all
+    select
+        dt,
+        segment,
+        metric,
+        baseline_dt as window_dt
+    from {{ baseline_days }}
+) as alert_window
+    on
+        {{ alerts }}.dt = alert_window.dt
+        and {{ alerts }}.segment = alert_window.segment
+        and {{ alerts }}.metric = alert_window.metric
 inner join {{ days }}
     on
-        {{ alerts }}.segment = {{ days }}.segment
-        and {{ alerts }}.metric = {{ days }}.metric
-        and {{ same_weekday_baseline(days ~ '.dt', alerts ~ '.dt', include_day=true) }}
+        alert_window.segment = {{ days }}.segment
+        and alert_window.metric = {{ days }}.metric
+        and alert_window.window_dt = {{ days }}.dt
 group by
     {{ alerts }}.dt,
     {{ alerts }}.segment,

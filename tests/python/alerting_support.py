@@ -54,6 +54,7 @@ def usage_alert(alert_id: str, **kw: Any) -> Alert:
     base: dict[str, Any] = dict(
         alert_id=alert_id,
         incident_id=f"inc-{alert_id}",
+        is_loud=True,  # what the policy says of a postable WARNING with a large effect (fct_alerts.is_loud)
         alert_date=DAY,
         domain="usage",
         team="product",
@@ -96,6 +97,7 @@ def cost_alert(alert_id: str, **kw: Any) -> Alert:
     base: dict[str, Any] = dict(
         alert_id=alert_id,
         incident_id=f"inc-{alert_id}",
+        is_loud=True,
         alert_date=COST_DAY,
         domain="gpu_cost",
         team="api",

@@ -78,6 +78,7 @@ def alert_row(
         hold_reason=None,
     )
     row.update(kw)
+    row.setdefault("is_loud", bool(row["is_postable"]))  # the policy's verdict: loud unless said otherwise
     return row
 
 

@@ -3,6 +3,7 @@ used to check the dbt marts row by row on data they were not written against."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
@@ -11,6 +12,18 @@ import numpy as np
 import pyarrow.parquet as pq
 
 GPU_DIR = "gpu_request_attribution_and_cost"
+CALENDAR = Path(__file__).resolve().parents[2] / "seeds" / "calendar_events.csv"
+
+
+def event_days(vertical: str) -> set[dt.date]:
+    """Days of seed calendar_events rows left out of baselines, for this vertical (or `*`)."""
+    days = set()
+    with CALENDAR.open(newline="") as f:
+        for row in csv.DictReader(f):
+            if row["exclude_from_baseline"] == "true" and row["scope"] in ("*", vertical):
+                first, last = dt.date.fromisoformat(row["starts_on"]), dt.date.fromisoformat(row["ends_on"])
+                days.update(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+    return days
 
 
 def _div(n: float, d: float) -> float | None:
@@ -82,16 +95,17 @@ def expected_infra_weekday(
     """Weekday-aware infra_cost comparisons (dbt vars cost_weekday_baseline_* / cost_dod_*).
 
     z: the same-weekday mean over the last `weeks` weeks, scaled by the pooled within-weekday
-    sigma of all days of those weeks x sqrt(1 + 1/n); days without a customer request (outages) are
-    left out of both. Day-over-day: the median of the same weekday transition's ratios
+    sigma of all days of those weeks x sqrt(1 + 1/n); days without a customer request (outages) and
+    calendar event days are left out of both. Day-over-day: the median of the same weekday transition's ratios
     (value / previous day) over the last `dod_weeks` weeks."""
     out = {}
+    events = {vertical: event_days(vertical) for _, vertical in daily}
     for (day, vertical), r in daily.items():
         value = r["infra_cost"]
         groups: dict[int, list[float]] = defaultdict(list)
         for k in range(1, 7 * weeks + 1):
             h = (day - dt.timedelta(days=k), vertical)
-            if h in daily and daily[h].get("requests", 0) > 0:
+            if h in daily and daily[h].get("requests", 0) > 0 and h[0] not in events[vertical]:
                 groups[k % 7].append(daily[h]["infra_cost"])
         same = groups.get(0, [])
         df = sum(len(g) - 1 for g in groups.values() if len(g) > 1)

@@ -16,6 +16,7 @@ from ltx_synth.evaluate_incidents import (
     current_posts,
     evaluate,
     labels_from_truth,
+    loud_posts,
     matches,
     old_posts,
     score,
@@ -147,18 +148,23 @@ def marts(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     )
     con.execute(
         """create table main_marts.fct_alerts as select * from (values
-            ('a1', date '2026-06-03', 'usage', 'free', 'warning', false),
-            ('a2', date '2026-06-03', 'usage', 'free', 'notice', false),
-            ('a3', date '2026-06-03', 'usage', 'enterprise_contract', 'critical', true),
-            ('a4', date '2026-06-03', 'gpu_cost', 'api', 'warning', false),
-            ('a5', date '2026-06-04', 'data_health', 'usage', 'warning', false)
-        ) t(alert_id, alert_date, domain, scope, severity, is_suppressed)"""
+            ('a1', date '2026-06-03', 'usage', 'free', 'warning', false, 'i1', true),
+            ('a2', date '2026-06-03', 'usage', 'free', 'notice', false, 'i1', true),
+            ('a3', date '2026-06-03', 'usage', 'enterprise_contract', 'critical', true, 'i4', false),
+            ('a4', date '2026-06-03', 'gpu_cost', 'api', 'warning', false, 'i5', false),
+            ('a5', date '2026-06-04', 'data_health', 'usage', 'warning', false, 'i3', false)
+        ) t(alert_id, alert_date, domain, scope, severity, is_suppressed, incident_id, is_loud)"""
     )
     return con
 
 
 def test_current_posts_are_the_postable_incidents(marts: duckdb.DuckDBPyConnection) -> None:
     assert [(p.ident, p.domain) for p in current_posts(marts)] == [("i1", "usage"), ("i3", "data_health")]
+
+
+def test_loud_posts_are_incidents_with_a_loud_alert(marts: duckdb.DuckDBPyConnection) -> None:
+    # i1 has two loud alerts: one post, at its highest loud severity; no other incident is loud
+    assert [(p.ident, p.domain, p.severity) for p in loud_posts(marts)] == [("i1", "usage", "warning")]
 
 
 def test_old_posts_are_every_unsuppressed_usage_and_cost_row(marts: duckdb.DuckDBPyConnection) -> None:

@@ -245,3 +245,21 @@ def test_partial_last_day_keeps_a_fraction_of_the_last_days_users_and_labels_it(
     # exactly the users whose number mod 100 is below 40, rows unchanged
     assert kept == [r for r in whole if int(r["lt_id"][1:]) % 100 < 40]
     assert 0.3 < len(kept) / len(whole) < 0.5
+
+
+def test_holidays_behave_like_a_weekend_and_are_listed(tmp_path: Path) -> None:
+    # Thursday 2026-11-19 made a holiday: fewer active users than the ordinary Thursday before,
+    # about as many as on a weekend; every other day's files are unchanged
+    end, holiday = dt.date(2026, 11, 22), dt.date(2026, 11, 19)
+    cfg = Config(seed=5, end_date=end, days=14, users=3000, gpu_requests_per_day=60)
+    plain = generate(cfg, tmp_path / "plain")
+    hol = generate(Config(**{**cfg.__dict__, "holidays": (holiday, dt.date(2025, 1, 1))}), tmp_path / "hol")
+    assert "holidays" not in plain
+    assert hol["holidays"] == ["2026-11-19"]  # days outside the data are not listed
+    usage = tmp_path / "hol" / "ltxstudio_agg_user_date"
+    rows = {d: pq.read_table(usage / f"{d.isoformat()}.parquet").num_rows for d in (holiday, dt.date(2026, 11, 12))}
+    assert rows[holiday] < 0.8 * rows[dt.date(2026, 11, 12)]
+    for f in sorted((tmp_path / "plain").rglob("*.parquet")):
+        rel = f.relative_to(tmp_path / "plain")
+        if holiday.isoformat() not in rel.name:
+            assert f.read_bytes() == (tmp_path / "hol" / rel).read_bytes(), rel

@@ -4,6 +4,7 @@ row of ``fct_usage_anomaly_scores``. It shares no code with the dbt models."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
@@ -15,6 +16,8 @@ SEGMENTS = ("enterprise_contract", "enterprise_pilot", "heavy", "paying", "free"
 METRICS = ("dau", "image_generations", "video_generations", "tokens")
 PAID = {"lite": "Lite", "standard": "Standard", "pro": "Pro"}
 EXCLUDED = {"lightricks", "popular pays"}
+CALENDAR = Path(__file__).resolve().parents[2] / "seeds" / "calendar_events.csv"
+BASELINE_WEEKS, LOOKBACK_WEEKS, INCIDENT_ROBUST_Z = 10, 15, 4.5  # dbt vars baseline_*
 
 
 def _read(root: Path, sub: str) -> list[dict]:
@@ -95,6 +98,44 @@ def _week_over_week(series: dict[dt.date, float], d: dt.date, weeks: int = 12, m
     }
 
 
+def _robust_scale(x: np.ndarray) -> tuple[float, float | None]:
+    med = _median(x)
+    mad = _median(np.abs(x - med))
+    meanad = float(np.mean(np.abs(x - med)))
+    return med, 1.4826 * mad if mad > 0 else (1.253314 * meanad if meanad > 0 else None)
+
+
+def _event_days(segment: str) -> set[dt.date]:
+    """Days of seed calendar_events rows with exclude_from_baseline for this segment (or *)."""
+    days = set()
+    with CALENDAR.open(newline="") as f:
+        for row in csv.DictReader(f):
+            if row["exclude_from_baseline"] == "true" and row["scope"] in ("*", segment):
+                d, end = dt.date.fromisoformat(row["starts_on"]), dt.date.fromisoformat(row["ends_on"])
+                while d <= end:
+                    days.add(d)
+                    d += dt.timedelta(days=1)
+    return days
+
+
+def baseline_days(series: dict[dt.date, float], segment: str) -> dict[dt.date, list[dt.date]]:
+    """Per day: the BASELINE_WEEKS most recent same weekdays within LOOKBACK_WEEKS that are no
+    event day and no incident day (robust score against the day's own previous BASELINE_WEEKS
+    same weekdays above INCIDENT_ROBUST_Z)."""
+    excluded = set(_event_days(segment))
+    for d in series:
+        own = [series[b] for k in range(1, BASELINE_WEEKS + 1) if (b := d - dt.timedelta(days=7 * k)) in series]
+        if own:
+            med, scale = _robust_scale(np.array(own))
+            if scale and abs(series[d] - med) / scale > INCIDENT_ROBUST_Z:
+                excluded.add(d)
+    chosen = {}
+    for d in series:
+        previous = [b for k in range(1, LOOKBACK_WEEKS + 1) if (b := d - dt.timedelta(days=7 * k)) in series]
+        chosen[d] = [b for b in previous if b not in excluded][:BASELINE_WEEKS]
+    return chosen
+
+
 def expected_scores(raw_dir: Path) -> dict[tuple[dt.date, str, str], dict]:
     user_days, loaded = segment_user_days(raw_dir)
     first, last = min(loaded), max(loaded)
@@ -107,8 +148,9 @@ def expected_scores(raw_dir: Path) -> dict[tuple[dt.date, str, str], dict]:
     for segment in SEGMENTS:
         for metric in METRICS:
             series = {d: float(totals.get((d, segment, metric), 0.0)) for d in days}  # zero-filled
+            chosen = baseline_days(series, segment)
             for d in days:
-                base = [series[b] for k in range(1, 11) if (b := d - dt.timedelta(days=7 * k)) in series]
+                base = [series[b] for b in chosen[d]]
                 if not base:
                     continue
                 x = np.array(base)
@@ -119,10 +161,8 @@ def expected_scores(raw_dir: Path) -> dict[tuple[dt.date, str, str], dict]:
                 z = (value - mu) / sd if sd else None
                 a = round(abs(z), 9) if z is not None else 0.0  # same rounding as the model
                 severity = "critical" if a > 4.5 else "warning" if a > 3 else "notice" if a > 2 else "none"
-                med = _median(x)
+                med, scale = _robust_scale(x)
                 mad = _median(np.abs(x - med))
-                meanad = float(np.mean(np.abs(x - med)))
-                scale = 1.4826 * mad if mad > 0 else (1.253314 * meanad if meanad > 0 else None)
                 outliers = int(sum(abs(v - med) / scale > 3.5 for v in x)) if scale else 0
                 weekend = d.weekday() >= 5
                 suppressed = segment.startswith("enterprise") and weekend

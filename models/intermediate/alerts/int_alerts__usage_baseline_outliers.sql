@@ -12,9 +12,9 @@ alerts as (
 
 ),
 
-segment_days as (
+baseline_days as (
 
-    select * from {{ ref('int_usage__segment_days') }}
+    select * from {{ ref('int_usage__baseline_days') }}
 
 ),
 
@@ -24,18 +24,18 @@ ranked as (
         alerts.dt,
         alerts.segment,
         alerts.metric,
-        segment_days.dt as baseline_dt,
+        baseline_days.baseline_dt,
         row_number() over (
             partition by alerts.dt, alerts.segment, alerts.metric
-            order by abs(segment_days.value - alerts.baseline_median) desc, segment_days.dt desc
+            order by abs(baseline_days.baseline_value - alerts.baseline_median) desc, baseline_days.baseline_dt desc
         ) as deviation_rank
 
     from alerts
-    inner join segment_days
+    inner join baseline_days
         on
-            alerts.segment = segment_days.segment
-            and alerts.metric = segment_days.metric
-            and {{ same_weekday_baseline('segment_days.dt', 'alerts.dt') }}
+            alerts.dt = baseline_days.dt
+            and alerts.segment = baseline_days.segment
+            and alerts.metric = baseline_days.metric
 
 ),
 

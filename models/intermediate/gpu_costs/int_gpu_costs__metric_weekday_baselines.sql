@@ -19,24 +19,43 @@ metric_days as (
 
 ),
 
-outage_days as (
+calendar_events as (
+
+    select * from {{ ref('calendar_events') }}
+    where exclude_from_baseline
+
+),
+
+excluded_days as (
 
     {#- a vertical's days without a single customer request (an outage; rule
-        idle_without_traffic reports those without any inference row) -#}
+        idle_without_traffic reports those without any inference row), and
+        the known event days left out of baselines (seed calendar_events,
+        scope `*` or the vertical: a holiday is not an ordinary weekday) -#}
     select
         dt,
         vertical
 
     from metric_days
     where metric = 'requests' and value = 0
+    union distinct
+    select
+        metric_days.dt,
+        metric_days.vertical
+
+    from metric_days
+    inner join calendar_events
+        on
+            metric_days.dt between calendar_events.starts_on and calendar_events.ends_on
+            and (metric_days.vertical = calendar_events.scope or calendar_events.scope = '*')
 
 ),
 
 weekday_points as (
 
     {#- the last `cost_weekday_baseline_weeks` weeks before the day, each point
-        tagged with its weekday (offset 0 = the day's own weekday); outage days
-        are left out: one of them (inference 0, idle share doubled) would
+        tagged with its weekday (offset 0 = the day's own weekday); outage and
+        event days are left out: one of them (inference 0, idle share doubled) would
         inflate the pooled sigma for `cost_weekday_baseline_weeks` weeks and
         blind the weekday z to a real spike (on the synthetic year an API
         outage six weeks before a one-organisation volume spike kept its
@@ -55,11 +74,11 @@ weekday_points as (
             and current_day.metric = history.metric
             and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -7 * weekday_weeks, 'current_day.dt') }} as date)
-    left join outage_days
+    left join excluded_days
         on
-            history.dt = outage_days.dt
-            and history.vertical = outage_days.vertical
-    where history.value is not null and outage_days.dt is null
+            history.dt = excluded_days.dt
+            and history.vertical = excluded_days.vertical
+    where history.value is not null and excluded_days.dt is null
 
 ),
 

@@ -24,7 +24,7 @@
     daily run can compute. Rank 1 = the user who pushed most in the
     direction of the change. Sparse (alert days only): the reprocess window
     is deleted first. Full lt_ids: presentation truncates them. -#}
-{%- set lookback = 7 * (var('baseline_weeks') | int) -%}
+{%- set lookback = 7 * (var('baseline_lookback_weeks') | int) -%}
 
 with
 
@@ -36,6 +36,15 @@ alerts as (
     {% if is_incremental() %}
             and dt >= {{ window_start }}
         {% endif %}
+
+),
+
+baseline_days as (
+
+    select * from {{ ref('int_usage__baseline_days') }}
+    {% if is_incremental() %}
+        where dt >= {{ window_start }}
+    {% endif %}
 
 ),
 
@@ -73,7 +82,7 @@ user_metric_days as (
 
 per_user as (
 
-    {{ alert_segment_window('alerts', 'user_metric_days', ['lt_id'], on_day_columns=['tier']) }}
+    {{ alert_segment_window('alerts', 'user_metric_days', 'baseline_days', ['lt_id'], on_day_columns=['tier']) }}
 
 ),
 

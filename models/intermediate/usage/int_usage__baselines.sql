@@ -8,53 +8,27 @@
     )
 }}
 
-{#- The same-weekday baseline of every segment x metric x day: the values of
-    the last `baseline_weeks` same weekdays strictly before the day (7, 14, ...
-    70 days back; the series is zero-filled, so every slot inside the loaded
-    range has a value). Classic statistics (mean, sample standard deviation)
-    and robust ones (median, MAD, outliers by modified z-score) side by side.
+{#- The same-weekday baseline of every segment x metric x day over the points
+    int_usage__baseline_days chose (the last `baseline_weeks` same weekdays
+    before the day that are neither event days nor incident days, within
+    `baseline_lookback_weeks`; the series is zero-filled, so every slot inside
+    the loaded range has a value). Classic statistics (mean, sample standard
+    deviation) and robust ones (median, MAD, outliers by modified z-score)
+    side by side.
 
     Robust scale (macro robust_baseline_ctes): 1.4826 x MAD (so that it
     estimates sigma for normal data); when MAD = 0, 1.253314 x mean absolute
     deviation from the median; when both are 0 (all points equal) there is no
     robust scale and no outlier. -#}
-{%- set lookback = 7 * (var('baseline_weeks') | int) -%}
 
 with
 
-targets as (
+baseline_points as (
 
-    select * from {{ ref('int_usage__segment_days') }}
+    select * from {{ ref('int_usage__baseline_days') }}
     {% if is_incremental() %}
         where dt >= {{ incremental_start_date() }}
     {% endif %}
-
-),
-
-history as (
-
-    select * from {{ ref('int_usage__segment_days') }}
-    {% if is_incremental() %}
-        where dt >= {{ incremental_start_date(lookback) }}
-    {% endif %}
-
-),
-
-baseline_points as (
-
-    select
-        targets.dt,
-        targets.segment,
-        targets.metric,
-        history.dt as baseline_dt,
-        history.value as baseline_value
-
-    from targets
-    inner join history
-        on
-            targets.segment = history.segment
-            and targets.metric = history.metric
-            and {{ same_weekday_baseline('history.dt', 'targets.dt') }}
 
 ),
 

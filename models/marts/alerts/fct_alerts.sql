@@ -11,7 +11,8 @@
     not on the BigQuery emulator (macro contract_enforced, docs/bigquery.md "Contracts"). -#}
 
 {#- Every alert of every domain, one row per alert (DESIGN.md §3.3), with the
-    policy's verdict (is_postable, hold_reason) and its incident. The contract
+    policy's verdicts (is_postable, hold_reason; is_loud and why not from
+    int_alerts__loudness) and its incident. The contract
     (YAML) fixes names, order and types of these columns. -#}
 
 with
@@ -19,6 +20,28 @@ with
 policy as (
 
     select * from {{ ref('int_alerts__policy') }}
+
+),
+
+loudness as (
+
+    select * from {{ ref('int_alerts__loudness') }}
+
+),
+
+joined as (
+
+    select
+        policy.*,
+        loudness.is_loud,
+        loudness.quiet_reason,
+        loudness.calendar_event,
+        loudness.loud_p_value,
+        loudness.loud_family_size
+
+    from policy
+    inner join loudness
+        on policy.alert_id = loudness.alert_id
 
 ),
 
@@ -58,9 +81,14 @@ final as (
         baseline_outlier_date,
         is_incident_primary,
         drivers_summary,
-        recommended_action
+        recommended_action,
+        is_loud,
+        quiet_reason,
+        calendar_event,
+        loud_p_value,
+        loud_family_size
 
-    from policy
+    from joined
 
 )
 

@@ -10,10 +10,10 @@
     alert x day, so the chart never needs SQL of its own:
 
       usage     the same weekday as the alert day over the last
-                `chart_usage_weeks` weeks (13: the day + 12 weeks back,
-                zero-filled like the scores), `is_baseline_point` on the
-                `baseline_weeks` (10) same weekdays strictly before the day
-                that form the alert's mean and sigma (baseline_kind
+                `chart_usage_weeks` weeks (13, at least
+                baseline_lookback_weeks + 1; zero-filled like the scores),
+                `is_baseline_point` on the baseline days that form the
+                alert's mean and sigma (int_usage__baseline_days; baseline_kind
                 previous_week: the same weekday last week);
       gpu_cost  the metric's days of the vertical back far enough to hold
                 the alert's whole baseline (the last `chart_cost_days` (35)
@@ -38,9 +38,9 @@
     Data-health alerts have no series here (the report shows
     fct_data_health). -#}
 
-{%- set usage_weeks = var('chart_usage_weeks', 13) | int -%}
+{#- at least the baseline lookback, so every chosen baseline point is drawn -#}
+{%- set usage_weeks = [var('chart_usage_weeks', 13) | int, (var('baseline_lookback_weeks') | int) + 1] | max -%}
 {%- set cost_days = var('chart_cost_days', 35) | int -%}
-{%- set baseline_weeks = var('baseline_weeks') | int -%}
 {%- set cost_baseline_days = var('cost_baseline_days') | int -%}
 {%- set short_days = var('cost_spike_window_days') | int -%}
 {%- set weekday_weeks = var('cost_weekday_baseline_weeks', 8) | int -%}
@@ -84,22 +84,22 @@ segment_days as (
 
 ),
 
+baseline_days as (
+
+    select * from {{ ref('int_usage__baseline_days') }}
+
+),
+
 cost_baselines as (
 
     select * from {{ ref('int_gpu_costs__metric_baselines') }}
 
 ),
 
-outage_days as (
+excluded_days as (
 
-    {#- a vertical's days without a customer request: the same-weekday
-        baseline leaves them out (int_gpu_costs__metric_weekday_baselines) -#}
-    select
-        dt,
-        vertical
-
-    from cost_baselines
-    where metric = 'requests' and value = 0
+    {#- the days the cost baselines leave out (outages, known event days) -#}
+    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
 
 ),
 
@@ -117,14 +117,10 @@ usage_points as (
         case
             when alerts.baseline_kind = 'previous_week'
                 then segment_days.dt = cast({{ dbt.dateadd('day', -7, 'alerts.alert_date') }} as date)
-            else
-                segment_days.dt < alerts.alert_date
-                and segment_days.dt >= cast({{ dbt.dateadd('day', -7 * baseline_weeks, 'alerts.alert_date') }} as date)
+            else baseline_days.baseline_dt is not null
         end as is_baseline_point,
-        alerts.baseline_kind = 'same_weekday'
-        and segment_days.dt < alerts.alert_date
-        and segment_days.dt >= cast({{ dbt.dateadd('day', -7 * baseline_weeks, 'alerts.alert_date') }} as date)
-            as is_spread_point,
+        {#- a usage sigma is the sample sigma of the baseline points themselves -#}
+        alerts.baseline_kind = 'same_weekday' and baseline_days.baseline_dt is not null as is_spread_point,
         segment_days.dt = alerts.alert_date as is_alert_day
 
     from alerts
@@ -135,6 +131,12 @@ usage_points as (
             and alerts.alert_date >= segment_days.dt
             and cast({{ dbt.dateadd('day', -7 * usage_weeks, 'alerts.alert_date') }} as date) < segment_days.dt
             and mod({{ dbt.datediff('segment_days.dt', 'alerts.alert_date', 'day') }}, 7) = 0
+    left join baseline_days
+        on
+            alerts.alert_date = baseline_days.dt
+            and alerts.scope = baseline_days.segment
+            and alerts.metric = baseline_days.metric
+            and segment_days.dt = baseline_days.baseline_dt
     where alerts.domain = 'usage'
 
 ),
@@ -150,7 +152,7 @@ cost_window as (
         alerts.baseline_kind,
         cost_baselines.dt,
         cost_baselines.value,
-        outage_days.dt is not null as is_outage_day,
+        excluded_days.dt is not null as is_excluded_day,
         {{ dbt.datediff('cost_baselines.dt', 'alerts.alert_date', 'day') }} as days_back  -- noqa: LT05
 
     from alerts
@@ -160,10 +162,10 @@ cost_window as (
             and alerts.metric = cost_baselines.metric
             and alerts.alert_date >= cost_baselines.dt
             and cast({{ dbt.dateadd('day', -cost_window_days, 'alerts.alert_date') }} as date) < cost_baselines.dt
-    left join outage_days
+    left join excluded_days
         on
-            cost_baselines.vertical = outage_days.vertical
-            and cost_baselines.dt = outage_days.dt
+            cost_baselines.vertical = excluded_days.vertical
+            and cost_baselines.dt = excluded_days.dt
     where alerts.domain = 'gpu_cost'
 
 ),
@@ -175,14 +177,14 @@ cost_flags as (
         days_back > 0 and value is not null and case
             when baseline_kind = 'rolling' then days_back <= {{ cost_baseline_days }}
             when baseline_kind = 'same_weekday'
-                then days_back <= {{ 7 * weekday_weeks }} and mod(days_back, 7) = 0 and not is_outage_day
+                then days_back <= {{ 7 * weekday_weeks }} and mod(days_back, 7) = 0 and not is_excluded_day
             when baseline_kind in ('previous_day', 'same_weekday_transition') then days_back = 1
             when baseline_kind = 'previous_week' then days_back = 7
             else days_back <= {{ short_days }}
         end as is_baseline_point,
         days_back > 0 and value is not null and case
             when baseline_kind = 'rolling' then days_back <= {{ cost_baseline_days }}
-            when baseline_kind = 'same_weekday' then days_back <= {{ 7 * weekday_weeks }} and not is_outage_day
+            when baseline_kind = 'same_weekday' then days_back <= {{ 7 * weekday_weeks }} and not is_excluded_day
             else false
         end as is_spread_point
 

@@ -15,12 +15,12 @@
 {#- Root cause of every posted usage alert: the contributors of the segment
     (organisations for enterprise segments, McCann split by office; tiers for
     the others) with their value, their own same-weekday baseline mean (same
-    method as the segment: the last `baseline_weeks` same weekdays, missing =
+    method as the segment: the same baseline days (int_usage__baseline_days), missing =
     0), the delta and its share of the segment's delta, ranked by share.
     Contributor deltas add up to the segment's delta. Sparse (only alert days
     have rows), so the reprocess window is deleted first: a day that stops
     alerting after late data loses its drivers. -#}
-{%- set lookback = 7 * (var('baseline_weeks') | int) -%}
+{%- set lookback = 7 * (var('baseline_lookback_weeks') | int) -%}
 
 with
 
@@ -35,6 +35,15 @@ alerts as (
 
 ),
 
+baseline_days as (
+
+    select * from {{ ref('int_usage__baseline_days') }}
+    {% if is_incremental() %}
+        where dt >= {{ window_start }}
+    {% endif %}
+
+),
+
 contributor_days as (
 
     select * from {{ ref('int_usage__contributor_days') }}
@@ -46,7 +55,7 @@ contributor_days as (
 
 per_contributor as (
 
-    {{ alert_segment_window('alerts', 'contributor_days', ['contributor_type', 'contributor']) }}
+    {{ alert_segment_window('alerts', 'contributor_days', 'baseline_days', ['contributor_type', 'contributor']) }}
 
 ),
 

@@ -1,0 +1,238 @@
+{{ config(materialized='table') }}
+
+{#- The posting policy's loud / quiet verdict, one row per alert of
+    int_alerts__policy (docs/alert-rules-and-policy.md "Loud or quiet").
+
+    The calibrated probability (rules with a Student-t null): with n baseline
+    points, the out-of-sample usage z (value - mean) / sample sigma is
+    sqrt(1 + 1/n) x t(n - 1) when the day is ordinary; the cost z
+    (cost_zscore) is already divided by sqrt(1 + 1/n) and its pooled sigma
+    has weekday_pooled_df d.f., so it is t(pooled df). p_value = P(|T| >= t)
+    (macro student_t_p_value). family_size = the series that rule tested for
+    the alert's channel (team) that day (usage: scored, unsuppressed segment x
+    metric; cost: the vertical's metrics with a weekday z). The channel's
+    false-alarm budget: loud_chance_posts chance loud posts per
+    loud_budget_days days, i.e. alpha = loud_chance_posts / loud_budget_days
+    per day, spent Bonferroni over the family (valid under any dependence
+    between the series).
+
+    quiet_reason, the first that applies (null = loud), is THE loud rule:
+      held               not postable (hold_reason);
+      calendar_event     a known event of that day and scope (seed calendar_events);
+      below_severity     severity below loud_min_severity;
+      small_effect       a z rule's |pct_change| below loud_min_pct_change or
+                         |current - mean| below loud_min_abs_change[metric];
+      not_significant    a z rule whose p-value passes neither
+                         family-wise (p x family_size <= alpha) nor, for a
+                         large effect (|pct_change| >= loud_large_effect_pct)
+                         of a series carrying at least
+                         loud_large_effect_min_share of its channel's volume
+                         (volume_share: usage, the segment's baseline mean
+                         over all segments' of that metric and day; cost, 1:
+                         a vertical is its channel's whole product), on its
+                         own (p <= alpha). A z rule without a t null (the
+                         robust week-over-week z) is never loud on its own.
+    Rules that compare with a fixed threshold (budgets, fractions) are not
+    chance events: they are loud when postable, at the severity floor and
+    not on an event day. -#}
+{%- set alpha = (var('loud_chance_posts') | float) / (var('loud_budget_days') | float) -%}
+{%- set severity_ranks = {'notice': 1, 'warning': 2, 'critical': 3} -%}
+{%- set max_df = [(var('baseline_weeks') | int) - 1, 7 * ((var('cost_weekday_baseline_weeks') | int) - 1)] | max -%}
+{%- set cost_z_metrics = var('alert_rules')['cost_zscore']['metrics'] -%}
+{%- set min_abs = var('loud_min_abs_change') -%}
+
+with
+
+policy as (
+
+    select * from {{ ref('int_alerts__policy') }}
+
+),
+
+calendar_events as (
+
+    select * from {{ ref('calendar_events') }}
+
+),
+
+usage_scores as (
+
+    select * from {{ ref('fct_usage_anomaly_scores') }}
+
+),
+
+cost_baselines as (
+
+    select * from {{ ref('int_gpu_costs__metric_baselines') }}
+
+),
+
+usage_volumes as (
+
+    select
+        dt,
+        metric,
+        sum(baseline_mean) as channel_baseline_mean
+
+    from usage_scores
+    group by dt, metric
+
+),
+
+usage_families as (
+
+    select
+        dt,
+        count(*) as family_size
+
+    from usage_scores
+    where z_score is not null and not is_suppressed
+    group by dt
+
+),
+
+cost_families as (
+
+    select
+        dt,
+        vertical,
+        count(*) as family_size
+
+    from cost_baselines
+    where
+        weekday_z_score is not null
+        and metric in (
+            {%- for metric in cost_z_metrics %}
+                '{{ metric }}'{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+    group by dt, vertical
+
+),
+
+day_events as (
+
+    select
+        policy.alert_id,
+        {{ dbt.listagg('calendar_events.name', "'; '", 'order by calendar_events.name') }} as calendar_event
+
+    from policy
+    inner join calendar_events
+        on
+            policy.alert_date between calendar_events.starts_on and calendar_events.ends_on
+            and (policy.scope = calendar_events.scope or calendar_events.scope = '*')
+    group by policy.alert_id
+
+),
+
+t_statistics as (
+
+    select
+        policy.*,
+        day_events.calendar_event,
+        case policy.rule
+            when 'usage_zscore' then usage_families.family_size
+            when 'cost_zscore' then cost_families.family_size
+        end as family_size,
+        case policy.rule
+            when 'usage_zscore' then abs(policy.z_score) / sqrt(1 + 1.0 / policy.baseline_points)
+            when 'cost_zscore' then abs(policy.z_score)
+        end as t_statistic,
+        case policy.rule
+            when 'usage_zscore' then {{ safe_divide('policy.baseline_mean', 'usage_volumes.channel_baseline_mean') }}
+            when 'cost_zscore' then 1
+        end as volume_share,
+        case policy.rule
+            when 'usage_zscore' then policy.baseline_points - 1
+            when 'cost_zscore' then cost_baselines.weekday_pooled_df
+        end as t_df
+
+    from policy
+    left join day_events
+        on policy.alert_id = day_events.alert_id
+    left join usage_families
+        on
+            policy.rule = 'usage_zscore'
+            and policy.alert_date = usage_families.dt
+    left join usage_volumes
+        on
+            policy.rule = 'usage_zscore'
+            and policy.alert_date = usage_volumes.dt
+            and policy.metric = usage_volumes.metric
+    left join cost_families
+        on
+            policy.rule = 'cost_zscore'
+            and policy.alert_date = cost_families.dt
+            and policy.scope = cost_families.vertical
+    left join cost_baselines
+        on
+            policy.rule = 'cost_zscore'
+            and policy.alert_date = cost_baselines.dt
+            and policy.scope = cost_baselines.vertical
+            and policy.metric = cost_baselines.metric
+
+),
+
+p_values as (
+
+    select
+        *,
+        {{ student_t_p_value('t_statistic', 't_df', max_df) }} as p_value
+
+    from t_statistics
+
+),
+
+verdicts as (
+
+    select
+        *,
+        case
+            when not is_postable then 'held'
+            when calendar_event is not null then 'calendar_event'
+            when severity_rank < {{ severity_ranks[var('loud_min_severity')] }} then 'below_severity'
+            when
+                threshold_kind = 'z'
+                and (
+                    coalesce(abs(pct_change), 0) < {{ var('loud_min_pct_change') }}
+                    or abs(current_value - baseline_mean) < case metric
+                        {%- for metric, floor in min_abs.items() %}
+                            when '{{ metric }}' then {{ floor }}
+                        {%- endfor %}
+                        else 0
+                    end
+                )
+                then 'small_effect'
+            when
+                threshold_kind = 'z'
+                and not coalesce(
+                    p_value * family_size <= {{ alpha }}
+                    or (
+                        p_value <= {{ alpha }}
+                        and abs(pct_change) >= {{ var('loud_large_effect_pct') }}
+                        and volume_share >= {{ var('loud_large_effect_min_share') }}
+                    ),
+                    false
+                )
+                then 'not_significant'
+        end as quiet_reason
+
+    from p_values
+
+),
+
+final as (
+
+    select
+        alert_id,
+        calendar_event,
+        cast(family_size as {{ dbt.type_bigint() }}) as loud_family_size,
+        cast(p_value as {{ type_double() }}) as loud_p_value,
+        quiet_reason,
+        quiet_reason is null as is_loud
+
+    from verdicts
+
+)
+
+select * from final

@@ -1,0 +1,71 @@
+{#- The days a cost baseline leaves out, per vertical, for the chart of an
+    alert's baseline (fct_alert_chart_series). The same rule as the
+    `excluded_days` of int_gpu_costs__metric_weekday_baselines (its unit tests
+    pin it there); the data test assert_alert_chart_series_reproduces_the_baseline
+    fails if the two ever disagree (the chart's points would not give back the
+    alert's mean and sigma):
+      * outage days: no customer request at all (rule idle_without_traffic
+        reports those); one of them (inference 0, idle share doubled) would
+        inflate the pooled sigma for weeks and blind the z to a real spike;
+      * known event days (seed calendar_events, exclude_from_baseline, scope
+        `*` or the vertical): a holiday is not an ordinary weekday. -#}
+
+with
+
+metric_days as (
+
+    select * from {{ ref('int_gpu_costs__metric_days') }}
+
+),
+
+calendar_events as (
+
+    select * from {{ ref('calendar_events') }}
+    where exclude_from_baseline
+
+),
+
+outages as (
+
+    select
+        dt,
+        vertical,
+        'outage' as reason
+
+    from metric_days
+    where metric = 'requests' and value = 0
+
+),
+
+events as (
+
+    select
+        metric_days.dt,
+        metric_days.vertical,
+        'calendar_event' as reason
+
+    from metric_days
+    inner join calendar_events
+        on
+            metric_days.dt between calendar_events.starts_on and calendar_events.ends_on
+            and (metric_days.vertical = calendar_events.scope or calendar_events.scope = '*')
+
+),
+
+final as (
+
+    select
+        dt,
+        vertical,
+        min(reason) as reason
+
+    from (
+        select * from outages
+        union all
+        select * from events
+    ) as excluded
+    group by dt, vertical
+
+)
+
+select * from final

@@ -1,0 +1,85 @@
+"""The posting policy's t p-value (macro student_t_p_value: closed form for integer d.f. in
+SQL) against an independent computation: Simpson integration of the Student-t density (log-
+gamma normalisation), plus the closed forms for 1 and 2 d.f. The SQL is rendered from the
+macro file itself and run on DuckDB. Also the numbers the docs and the policy's unit tests
+quote (the worked example's p, the family-wise critical |z|)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pytest
+
+MACRO = Path(__file__).resolve().parents[2] / "macros" / "alerts" / "student_t_p_value.sql"
+MAX_DF = 49
+ALPHA = 1 / 14  # loud_chance_posts / loud_budget_days
+
+
+def _density(x: float, df: int) -> float:
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_norm - (df + 1) / 2 * math.log1p(x * x / df))
+
+
+def reference_p(t: float, df: int, steps: int = 20_000) -> float:
+    """P(|T| >= |t|) = 1 - 2 x integral_0^|t| density, by Simpson's rule."""
+    h = abs(t) / steps
+    total = _density(0, df) + _density(abs(t), df)
+    total += sum((4 if i % 2 else 2) * _density(i * h, df) for i in range(1, steps))
+    return 1 - 2 * total * h / 3
+
+
+def sql_p_values(cases: list[tuple[float, int]]) -> list[float | None]:
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])  # noqa: S701 - renders SQL, not HTML
+    macro = env.from_string(MACRO.read_text()).module.student_t_p_value
+    sql = f"select {macro('t', 'df', MAX_DF)} as p from cases order by i"
+    con = duckdb.connect()
+    con.execute("create table cases (i integer, t double, df integer)")
+    con.executemany("insert into cases values (?, ?, ?)", [(i, t, df) for i, (t, df) in enumerate(cases)])
+    return [row[0] for row in con.execute(sql).fetchall()]
+
+
+def z_to_t(z: float, n: int) -> float:
+    return z / math.sqrt(1 + 1 / n)
+
+
+CASES = [(t, df) for df in (1, 2, 3, 4, 5, 8, 9, 10, 25, 48, 49) for t in (0.0, 0.5, 1.96, 2.86, 3.204, 4.5, 8.0)]
+
+
+def test_macro_matches_numerical_integration_for_every_df() -> None:
+    got = sql_p_values(CASES)
+    for (t, df), p in zip(CASES, got, strict=True):
+        assert p == pytest.approx(reference_p(t, df), abs=1e-9), (t, df)
+
+
+def test_closed_forms_of_one_and_two_df() -> None:
+    # df 1 (Cauchy): p = 1 - 2 atan(t) / pi; df 2: p = 1 - t / sqrt(2 + t^2)
+    got = sql_p_values([(1.7, 1), (1.7, 2)])
+    assert got[0] == pytest.approx(1 - 2 * math.atan(1.7) / math.pi, abs=1e-12)
+    assert got[1] == pytest.approx(1 - 1.7 / math.sqrt(2 + 1.7**2), abs=1e-12)
+
+
+def test_outside_the_supported_df_is_null_not_wrong() -> None:
+    assert sql_p_values([(2.0, 0), (2.0, MAX_DF + 1), (2.0, -3)]) == [None, None, None]
+
+
+def test_worked_example_is_not_family_wise_significant_but_is_on_its_own() -> None:
+    # Free tokens, z 3.36 on a 10-point baseline: t = 3.204 with 9 d.f.
+    (p,) = sql_p_values([(z_to_t(3.36, 10), 9)])
+    assert p == pytest.approx(0.01077, abs=5e-5)
+    assert 20 * p > ALPHA  # pure Bonferroni over 20 series: quiet
+    assert p <= ALPHA  # its own p within the channel budget: loud by its large effect
+
+
+@pytest.mark.parametrize(("family", "z_crit"), [(20, 4.0996), (12, 3.7523), (1, 2.1426)])
+def test_family_wise_critical_z_quoted_in_docs_and_unit_tests(family: int, z_crit: float) -> None:
+    below, above = sql_p_values([(z_to_t(z_crit - 0.001, 10), 9), (z_to_t(z_crit + 0.001, 10), 9)])
+    assert family * below > ALPHA >= family * above
+
+
+def test_cost_family_wise_critical_z_quoted_in_the_unit_tests() -> None:
+    # cost_zscore: t with the pooled weekday sigma's 49 d.f., 5 metrics of a vertical
+    below, above = sql_p_values([(2.5406 - 0.001, 49), (2.5406 + 0.001, 49)])
+    assert 5 * below > ALPHA >= 5 * above

@@ -241,7 +241,7 @@ def test_data_health_alert_gone_after_the_full_day_says_data_complete(tmp_path: 
     write_marts(db, [held, health_alert], [(D, "usage", "incomplete")])
     with fake_slack() as slack:
         assert run_day(db, slack.url, D).exit_code == 3
-        full = {**held, "is_postable": True, "hold_reason": None}
+        full = {**held, "is_postable": True, "is_loud": True, "hold_reason": None}
         write_marts(db, [full], [(D, "usage", "complete")])  # the day is complete: the gate lifts
         report = run_day(db, slack.url, D)
         assert report.exit_code == 0 and report.top_level_posts == 1 and report.withdrawals == 1

@@ -522,7 +522,7 @@ def health_alert(rows: float, expected: float = 41_000.0) -> Alert:
         team="data", scope="usage", metric="rows", rule="data_completeness",
         threshold_kind="fraction_of_expected", baseline_kind="expected_volume", unit="rows",
         current_value=rows, baseline_mean=expected, pct_change=rows / expected - 1, threshold=0.9,
-        severity="warning" if rows else "critical", direction="decrease", is_postable=True,
+        severity="warning" if rows else "critical", direction="decrease", is_postable=True, is_loud=True,
         is_incident_primary=True, recommended_action="Check the usage load; re-run make daily when it lands.",
     )  # fmt: skip
 

@@ -16,12 +16,14 @@ FINALISATION_DAYS = 3
 
 
 def expected_alerts(db: Path, day: dt.date) -> set[str]:
-    """Independently: the non-suppressed alerts the run must deliver for `day`."""
+    """Independently: the alerts the run must deliver for `day` (a first run, no thread open): every postable
+    alert of an incident with a loud alert (quiet-only incidents open nothing; DESIGN §2 "Loud vs quiet")."""
     cost_day = day + dt.timedelta(days=1 - FINALISATION_DAYS)
     con = duckdb.connect(str(db), read_only=True)
     try:
         rows = con.execute(
-            "select alert_id from main_marts.fct_alerts where not coalesce(is_suppressed, false)"
+            "select alert_id from main_marts.fct_alerts where is_postable"
+            " and incident_id in (select incident_id from main_marts.fct_alerts where is_loud)"
             " and ((domain = 'gpu_cost' and alert_date = ?) or (domain <> 'gpu_cost' and alert_date = ?))",
             [cost_day, day],
         ).fetchall()
@@ -37,11 +39,11 @@ def real_copy(test_duckdb: Path, tmp_path: Path) -> tuple[Path, dt.date]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         row = con.execute(
-            "select max(alert_date) from main_marts.fct_alerts where domain = 'usage' and not is_suppressed"
+            "select max(alert_date) from main_marts.fct_alerts where domain = 'usage' and is_loud"
         ).fetchone()
     finally:
         con.close()
-    assert row and row[0], "the test build has no usage alert at all"
+    assert row and row[0], "the test build has no loud usage alert at all"
     return path, row[0]
 
 
@@ -79,12 +81,12 @@ def test_real_marts_free_alert_says_who_moved_it(
         row = con.execute(
             "select a.alert_date, c.users_moving_with_change, c.top_users_n from main_marts.fct_alerts a"
             " join main_marts.fct_usage_alert_concentration c using (alert_id)"
-            " where a.scope = 'free' and a.is_postable and a.is_incident_primary and c.uses_concentration_drilldown"
+            " where a.scope = 'free' and a.is_loud and a.is_incident_primary and c.uses_concentration_drilldown"
             " order by a.alert_date desc limit 1"
         ).fetchone()
     finally:
         con.close()
-    assert row, "the test build has no postable free usage alert"
+    assert row, "the test build has no loud free usage alert"
     day, moving, top_n = row
     args = ["run", "--date", day.isoformat(), "--cost-finalisation-days", str(FINALISATION_DAYS), "--dry-run"]
     assert main(args, {"LTX_DUCKDB_PATH": str(path)}) == 0

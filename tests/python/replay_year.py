@@ -1,4 +1,4 @@
-"""Top-level posts after the thread lifecycle: replay `alerting run` morning by morning on built marts.
+"""Loud posts after the thread lifecycle: replay `alerting run` morning by morning on built marts.
 
 ``python -m tests.python.replay_year --raw-dir DIR --duckdb FILE [--from D] [--to D]``
 
@@ -7,10 +7,11 @@ for every usage day of the window against the loopback Slack server of the tests
 no token), with the shipped lifecycle defaults (`LifecycleConfig()`: repeats within 7 days go
 to the thread, resolved after 3 quiet days). The marts are the final build's, so a day is
 judged as it looks at the end (no late data except what the marts already say). An incident
-counts as a top-level post when any of its alerts was logged as a thread root (kind `post` or
-`data_health`); the result is scored like `ltx_synth.evaluate_incidents` (same labels, same
-matching). A development command (it needs the tests' loopback server), not a test: a year
-takes ~2 minutes.
+is announced loudly when any of its alerts was logged with a loud kind (top-level `post` /
+`data_health`, or a `broadcast` reply: delivery_log.LOUD_KINDS); the result is scored like
+`ltx_synth.evaluate_incidents` (same labels, same matching), with the loud messages per week per
+channel. A development command (it needs the tests' loopback server), not a test: a year takes
+~2 minutes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from alerting.delivery_log import OPENING_KINDS
+from alerting.delivery_log import LOUD_KINDS
 from alerting.lifecycle import LifecycleConfig
 from ltx_synth.evaluate_incidents import DOMAINS, Post, labels_from_truth, last_finalised_cost_day, score
 from ltx_synth.generate import GROUND_TRUTH_FILE
@@ -33,7 +34,17 @@ from tests.python.alerting_support import fake_slack, log_entries
 from tests.python.delivery_support import run_day
 
 
-def replay(duckdb_path: Path, first: dt.date, last: dt.date) -> tuple[list[Post], int, int]:
+def loud_per_week(entries: list[dict[str, object]], first: dt.date, last: dt.date) -> dict[str, float]:
+    """Loud messages (top-level or broadcast: delivery_log.LOUD_KINDS) per week, per channel."""
+    weeks = ((last - first).days + 1) / 7
+    messages: dict[str, set[object]] = {}
+    for e in entries:
+        if e["kind"] in LOUD_KINDS and e["kind"] not in ("all_clear", "pipeline_health"):
+            messages.setdefault(str(e["destination"]), set()).add(e["message_ts"])
+    return {dest: round(len(ts) / weeks, 2) for dest, ts in sorted(messages.items())}
+
+
+def replay(duckdb_path: Path, first: dt.date, last: dt.date) -> tuple[list[Post], int, int, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "replay.duckdb"
         shutil.copy(duckdb_path, db)
@@ -45,12 +56,14 @@ def replay(duckdb_path: Path, first: dt.date, last: dt.date) -> tuple[list[Post]
                     raise SystemExit(f"run for {day} failed: {report.failures}")
                 day += dt.timedelta(days=1)
             top, replies = len(slack.top_level()), len(slack.replies())
-        posted = {e["incident_id"] for e in log_entries(db, tuple(OPENING_KINDS)) if e["incident_id"]}
+        loud = log_entries(db, tuple(LOUD_KINDS))
+        posted = {e["incident_id"] for e in loud if e["incident_id"]}  # announced loudly: top-level or broadcast
+        per_week = loud_per_week(loud, first, last)
         with duckdb.connect(str(db), read_only=True) as con:
             rows = con.execute(
                 "select domain, alert_date, scope, severity, incident_id from main_marts.fct_alert_incidents"
             ).fetchall()
-    return [Post(*r) for r in rows if r[4] in posted], top, replies
+    return [Post(*r) for r in rows if r[4] in posted], top, replies, per_week
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,12 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     with duckdb.connect(str(a.duckdb), read_only=True) as con:
         last_cost_day = last_finalised_cost_day(con)
     # the run for usage day D also reports cost day D - 2 (the last finalised cost day for D = end)
-    posts, top, replies = replay(a.duckdb, start, end)
+    posts, top, replies, per_week = replay(a.duckdb, start, end)
     labels = labels_from_truth(truth, last_cost_day)
     result = {
         "window": [start.isoformat(), end.isoformat()],
         "slack_messages": {"top_level": top, "thread_replies": replies},
-        "top_level_incidents": {
+        "loud_messages_per_week": per_week,
+        "loud_incidents": {
             d: score([x for x in posts if x.domain == d], [lb for lb in labels if lb.domain == d], start, end)
             for d in DOMAINS
         },

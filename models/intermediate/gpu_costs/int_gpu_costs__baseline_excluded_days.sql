@@ -1,9 +1,6 @@
-{#- The days a cost baseline leaves out, per vertical, for the chart of an
-    alert's baseline (fct_alert_chart_series). The same rule as the
-    `excluded_days` of int_gpu_costs__metric_weekday_baselines (its unit tests
-    pin it there); the data test assert_alert_chart_series_reproduces_the_baseline
-    fails if the two ever disagree (the chart's points would not give back the
-    alert's mean and sigma):
+{#- The days a cost baseline leaves out, per vertical - one list that the
+    weekday baseline (int_gpu_costs__metric_weekday_baselines) and the chart
+    of an alert's baseline (fct_alert_chart_series) both read:
       * outage days: no customer request at all (rule idle_without_traffic
         reports those); one of them (inference 0, idle share doubled) would
         inflate the pooled sigma for weeks and blind the z to a real spike;

@@ -19,35 +19,10 @@ metric_days as (
 
 ),
 
-calendar_events as (
-
-    select * from {{ ref('calendar_events') }}
-    where exclude_from_baseline
-
-),
-
 excluded_days as (
 
-    {#- a vertical's days without a single customer request (an outage; rule
-        idle_without_traffic reports those without any inference row), and
-        the known event days left out of baselines (seed calendar_events,
-        scope `*` or the vertical: a holiday is not an ordinary weekday) -#}
-    select
-        dt,
-        vertical
-
-    from metric_days
-    where metric = 'requests' and value = 0
-    union distinct
-    select
-        metric_days.dt,
-        metric_days.vertical
-
-    from metric_days
-    inner join calendar_events
-        on
-            metric_days.dt between calendar_events.starts_on and calendar_events.ends_on
-            and (metric_days.vertical = calendar_events.scope or calendar_events.scope = '*')
+    {#- outage and known event days: a vertical's days no baseline stands on -#}
+    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
 
 ),
 

@@ -9,7 +9,8 @@
 {%- set checks = [] -%}
 {%- if execute and target.type == 'duckdb' -%}
     {%- for node in graph.sources.values() -%}
-        {%- set location = node.meta.get('external_location', '') or '' -%}
+        {%- set meta = node.config.get('meta') or node.meta or {} -%}
+        {%- set location = meta.get('external_location', '') or '' -%}
         {%- if location.startswith("read_parquet('") and node.columns -%}
             {%- do checks.append({
                 'source': node.source_name ~ '.' ~ node.name,
@@ -22,23 +23,53 @@
 
 {% if checks %}
 
-    {% for check in checks %}
-        select
-            '{{ check.source }}' as source_table,
-            files.file_name,
-            expected.column_name as missing_column
+    with
 
-        from (select distinct file_name from parquet_schema('{{ check.glob }}')) as files
-        cross join (
+    {% for check in checks %}
+        files_{{ loop.index }} as (
+
+            select distinct file_name
+            from parquet_schema('{{ check.glob }}')
+
+        ),
+
+        present_{{ loop.index }} as (
+
+            select
+                file_name,
+                lower(name) as column_name
+
+            from parquet_schema('{{ check.glob }}')
+
+        ),
+
+        expected_{{ loop.index }} as (
+
             {{ values_as_rows(check.columns, 'column_name') }}
-        ) as expected
-        where not exists (
-            select 1
-            from parquet_schema('{{ check.glob }}') as present
-            where
-                present.file_name = files.file_name
-                and lower(present.name) = expected.column_name
-        )
+
+        ),
+
+        missing_{{ loop.index }} as (
+
+            select
+                '{{ check.source }}' as source_table,
+                files.file_name,
+                expected.column_name as missing_column
+
+            from files_{{ loop.index }} as files
+            cross join expected_{{ loop.index }} as expected
+            left join present_{{ loop.index }} as present
+                on
+                    files.file_name = present.file_name
+                    and expected.column_name = present.column_name
+            where present.file_name is null
+
+        ){{ ',' if not loop.last }}
+
+    {% endfor %}
+
+    {% for check in checks %}
+        select * from missing_{{ loop.index }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -61,6 +61,7 @@ HOLD_REASONS = {
     "insufficient_baseline": "too few baseline points",
     "incomplete_data": "day not completely loaded",
     "muted": "muted",
+    "snoozed": "snoozed from Slack",
 }
 DRIVERS_SHOWN = 3
 COMPONENTS_SHOWN = 3

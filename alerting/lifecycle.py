@@ -44,7 +44,7 @@ COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
 # fct_data_health source of each domain's day
 DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: "gpu_costs"}
-NEVER_WITHDRAWN_FOR = frozenset({"muted", "incomplete_data"})
+NEVER_WITHDRAWN_FOR = frozenset({"muted", "snoozed", "incomplete_data"})  # silenced, not untrue
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,7 @@ class Alert:
     calendar_event: str | None = None  # the known event of that day and scope (holiday, launch, ...)
     loud_p_value: float | None = None
     loud_family_size: int | None = None
+    feedback_action: str | None = None  # what people said last from Slack (acknowledge, snooze, ...)
     # not mart columns: joined from the drivers / decomposition marts
     drivers: tuple[Driver, ...] = ()
     decomposition: tuple[CostComponent, ...] = ()

@@ -10,7 +10,10 @@
         health is not complete; no health row = not complete) and muted (a
         row of seed alert_mutes matches scope, metric and rule, `*` = any (but a
         data_health alert only by a row naming its source as scope),
-        starts_on (empty = always) <= alert_date <= ends_on). Held alerts stay.
+        starts_on (empty = always) <= alert_date <= ends_on), then snoozed (a
+        Snooze click from Slack, source alert_feedback: the series' later alerts
+        through its expiry, or "until resolved" through the last day of the run
+        of consecutive alert days it was clicked in). Held alerts stay.
       * incidents: usage per (day, segment, direction), gpu_cost per (day,
         vertical), data_health per (day, source); the primary is the alert on
         a component (gpu_cost: a cause other than `infra`), then the highest
@@ -63,13 +66,132 @@ muted_alerts as (
 
 ),
 
+feedback as (
+
+    select * from {{ ref('stg_alerting__feedback') }}
+
+),
+
+clicked as (
+
+    {#- every alert a Slack click was about (the incident's alert ids when clicked) -#}
+    select
+        feedback.feedback_id,
+        feedback.action,
+        feedback.expires_on,
+        feedback.created_at,
+        candidates.alert_id,
+        candidates.alert_date,
+        candidates.domain,
+        candidates.scope,
+        candidates.metric,
+        candidates.rule
+
+    from feedback
+    inner join candidates
+        on {{ dbt.position(
+            dbt.concat(["','", 'candidates.alert_id', "','"]),
+            dbt.concat(["','", 'feedback.alert_ids', "','"])
+        ) }} > 0
+
+),
+
+series_runs as (
+
+    {#- each alert day of a series and the next one: a run of consecutive days ends
+        where the next alert day is not the day after -#}
+    select
+        domain,
+        scope,
+        metric,
+        rule,
+        alert_date,
+        lead(alert_date) over (partition by domain, scope, metric, rule order by alert_date) as next_alert_date
+
+    from candidates
+
+),
+
+snoozes as (
+
+    {#- a snooze holds its series' later alerts through expires_on, or "until
+        resolved" (no expiry) through the last day of the run it was clicked in -#}
+    select
+        clicked.domain,
+        clicked.scope,
+        clicked.metric,
+        clicked.rule,
+        clicked.alert_date as snoozed_on,
+        coalesce(
+            clicked.expires_on,
+            min(
+                case
+                    when
+                        series_runs.next_alert_date is null
+                        or series_runs.next_alert_date > cast({{ dbt.dateadd('day', 1, 'series_runs.alert_date') }} as date)
+                        then series_runs.alert_date
+                end
+            )
+        ) as snoozed_through
+
+    from clicked
+    left join series_runs
+        on
+            clicked.domain = series_runs.domain
+            and clicked.scope = series_runs.scope
+            and clicked.metric = series_runs.metric
+            and clicked.rule = series_runs.rule
+            and series_runs.alert_date >= clicked.alert_date
+    where clicked.action = 'snooze'
+    group by
+        clicked.feedback_id, clicked.domain, clicked.scope, clicked.metric, clicked.rule,
+        clicked.alert_date, clicked.expires_on
+
+),
+
+snoozed_alerts as (
+
+    select distinct candidates.alert_id
+
+    from candidates
+    inner join snoozes
+        on
+            candidates.domain = snoozes.domain
+            and candidates.scope = snoozes.scope
+            and candidates.metric = snoozes.metric
+            and candidates.rule = snoozes.rule
+            and candidates.alert_date > snoozes.snoozed_on
+            and candidates.alert_date <= snoozes.snoozed_through
+
+),
+
+latest_feedback as (
+
+    {#- what people said last about each alert (fct_alerts.feedback_action) -#}
+    select
+        alert_id,
+        action as feedback_action
+
+    from (
+        select
+            alert_id,
+            action,
+            row_number() over (partition by alert_id order by created_at desc, feedback_id desc) as recency
+        from clicked
+    ) as ordered
+    where recency = 1
+
+),
+
 flagged as (
 
     select
         candidates.*,
         candidates.domain in ('usage', 'gpu_cost') and coalesce(health.status, 'missing') != 'complete'
             as is_data_incomplete,
-        muted_alerts.alert_id is not null as is_muted
+        muted_alerts.alert_id is not null as is_muted,
+        snoozed_alerts.alert_id is not null as is_snoozed,
+        latest_feedback.feedback_action
 
     from candidates
     left join health
@@ -78,6 +200,10 @@ flagged as (
             and health.source = case candidates.domain when 'usage' then 'usage' when 'gpu_cost' then 'gpu_costs' end
     left join muted_alerts
         on candidates.alert_id = muted_alerts.alert_id
+    left join snoozed_alerts
+        on candidates.alert_id = snoozed_alerts.alert_id
+    left join latest_feedback
+        on candidates.alert_id = latest_feedback.alert_id
 
 ),
 
@@ -90,6 +216,7 @@ held as (
             when coalesce(has_insufficient_baseline, false) then 'insufficient_baseline'
             when is_data_incomplete then 'incomplete_data'
             when is_muted then 'muted'
+            when is_snoozed then 'snoozed'
         end as hold_reason,
         {{ incident_id('domain', 'alert_date', 'scope', "case when domain = 'usage' then direction else '' end") }}
             as incident_id,

@@ -86,7 +86,8 @@ final as (
         quiet_reason,
         calendar_event,
         loud_p_value,
-        loud_family_size
+        loud_family_size,
+        feedback_action
 
     from joined
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from alerting import feedback
+from alerting.delivery_log import DeliveryLog, LogEntry
 from alerting.feedback import FeedbackRow, FeedbackStore
 from alerting.warehouse import DuckDBBackend
 from tests.python.conftest import BIN, REPO, dbt_env, failure_summary, run
@@ -87,3 +88,49 @@ def test_a_snooze_holds_later_alerts_and_a_false_alarm_is_counted(test_duckdb: P
     assert held[first[0]] != "snoozed"  # the alert clicked on was posted; the snooze holds what follows
     assert said[first[0]] == "snooze" and said[loud[0]] == "false_alarm"
     assert week[0] == 1 and week[1] >= 1
+
+
+@pytest.mark.dbt
+def test_an_expected_day_leaves_later_baselines(test_duckdb: Path, tmp_path: Path) -> None:
+    """An "Expected" click on a posted usage alert: that day of its segment is no baseline point of the later
+    same weekdays the next (incremental) build computes; before the click it was one."""
+    db = tmp_path / "expected.duckdb"
+    shutil.copy(test_duckdb, db)
+    raw_dir = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
+    raw_dir = raw_dir if raw_dir.is_absolute() else REPO / raw_dir
+    with duckdb.connect(str(db), read_only=True) as con:
+        # a baseline point of a target day the daily build recomputes (its last days), that carried an alert
+        found = con.execute(
+            "select b.dt, b.segment, b.metric, b.baseline_dt, a.alert_id, a.incident_id"
+            " from main_intermediate.int_usage__baseline_days b"
+            " join main_marts.fct_alerts a"
+            " on a.domain = 'usage' and a.scope = b.segment and a.alert_date = b.baseline_dt"
+            " where b.dt >= (select max(dt) from main_intermediate.int_usage__baseline_days) - 2"
+            " order by b.dt desc, b.segment limit 1"
+        ).fetchone()
+    assert found, "no alert day is a baseline point of the last days: the test would prove nothing"
+    target, segment, metric, expected_day, alert_id, incident_id = found
+    backend = DuckDBBackend(db, "main_marts", "main_alerting")
+    log = DeliveryLog(backend)
+    log.ensure()
+    log.record([LogEntry(
+        delivery_key=alert_id, destination="slack:#usage", kind="post", alert_id=alert_id, incident_id=incident_id,
+        alert_date=expected_day, series_key=f"usage|{segment}|{metric}|usage_zscore", severity="warning",
+        direction="increase", z_score=3.5, current_value=1.0, team="product", channel_id="C1", message_ts="1.1",
+        thread_ts="1.1", run_id="r", delivered_at=dt.datetime.combine(expected_day, dt.time(6)),
+    )])  # fmt: skip
+    FeedbackStore(backend).record(_row("f-expected", (alert_id, incident_id, expected_day), "expected", None))
+    backend.close()
+    res = run(
+        [str(BIN / "dbt"), "build", "--target", "duckdb", "--select", "stg_alerting__feedback+",
+         "stg_alerting__deliveries+", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"],
+        env=dbt_env(raw_dir, db),
+    )  # fmt: skip
+    assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
+    with duckdb.connect(str(db), read_only=True) as con:
+        points = con.execute(
+            "select baseline_dt from main_intermediate.int_usage__baseline_days"
+            " where dt = ? and segment = ? and metric = ?",
+            [target, segment, metric],
+        ).fetchall()
+    assert points and (expected_day,) not in points

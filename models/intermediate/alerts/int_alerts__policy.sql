@@ -128,7 +128,8 @@ snoozes as (
                 case
                     when
                         series_runs.next_alert_date is null
-                        or series_runs.next_alert_date > cast({{ dbt.dateadd('day', 1, 'series_runs.alert_date') }} as date)
+                        or series_runs.next_alert_date
+                        > cast({{ dbt.dateadd('day', 1, 'series_runs.alert_date') }} as date)
                         then series_runs.alert_date
                 end
             )
@@ -141,7 +142,7 @@ snoozes as (
             and clicked.scope = series_runs.scope
             and clicked.metric = series_runs.metric
             and clicked.rule = series_runs.rule
-            and series_runs.alert_date >= clicked.alert_date
+            and clicked.alert_date <= series_runs.alert_date
     where clicked.action = 'snooze'
     group by
         clicked.feedback_id, clicked.domain, clicked.scope, clicked.metric, clicked.rule,

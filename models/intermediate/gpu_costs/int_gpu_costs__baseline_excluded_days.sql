@@ -5,7 +5,8 @@
         reports those); one of them (inference 0, idle share doubled) would
         inflate the pooled sigma for weeks and blind the z to a real spike;
       * known event days (seed calendar_events, exclude_from_baseline, scope
-        `*` or the vertical): a holiday is not an ordinary weekday. -#}
+        `*` or the vertical): a holiday is not an ordinary weekday;
+      * days people marked "Expected" from Slack (int_alerts__expected_days). -#}
 
 with
 
@@ -49,6 +50,19 @@ events as (
 
 ),
 
+expected as (
+
+    {#- days people marked "Expected" from Slack on a cost alert of the vertical -#}
+    select
+        dt,
+        scope as vertical,
+        'expected' as reason
+
+    from {{ ref('int_alerts__expected_days') }}
+    where domain = 'gpu_cost'
+
+),
+
 final as (
 
     select
@@ -60,6 +74,8 @@ final as (
         select * from outages
         union all
         select * from events
+        union all
+        select * from expected
     ) as excluded
     group by dt, vertical
 

@@ -13,7 +13,9 @@
     the day, within `baseline_lookback_weeks` (15) weeks, that are not
     excluded. A day is excluded from every later baseline of a series when
       * event:    a row of seed calendar_events with exclude_from_baseline
-                  covers it (scope `*` or the segment);
+                  covers it (scope `*` or the segment), or people marked an
+                  alert of the segment that day "Expected" from Slack
+                  (int_alerts__expected_days);
       * incident: its robust score against ITS OWN previous `baseline_weeks`
                   same weekdays, all of them (median / MAD, macro
                   robust_baseline_ctes), exceeds `baseline_incident_robust_z`.
@@ -106,6 +108,23 @@ event_days as (
 
 ),
 
+expected_days as (
+
+    {#- days people marked "Expected" from Slack: every metric of the segment -#}
+    select distinct
+        history.dt,
+        history.segment,
+        history.metric
+
+    from history
+    inner join {{ ref('int_alerts__expected_days') }} as expected
+        on
+            history.dt = expected.dt
+            and history.segment = expected.scope
+            and expected.domain = 'usage'
+
+),
+
 excluded_days as (
 
     select
@@ -113,6 +132,12 @@ excluded_days as (
         segment,
         metric
     from incident_days
+    union distinct
+    select
+        dt,
+        segment,
+        metric
+    from expected_days
     union distinct
     select
         dt,

@@ -340,7 +340,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     finally:
         backend.close()
     sys.stdout.flush()
-    if not report.data_ready:
+    if report.half_built:
+        log.error("exit %d: nothing posted; %s", EXIT_DATA_NOT_READY, report.half_built)
+    elif not report.data_ready:
         log.warning(
             "usage data for %s is %s: its usage alerts stay held, no usage all-clear; exit %d so the scheduler"
             " retries after the next load (everything else was posted)",

@@ -134,6 +134,7 @@ class Alert:
     loud_p_value: float | None = None
     loud_family_size: int | None = None
     feedback_action: str | None = None  # what people said last from Slack (acknowledge, snooze, ...)
+    build_id: str | None = None  # the dbt invocation that built fct_alerts (== fct_data_health's: one build)
     # not mart columns: joined from the drivers / decomposition marts
     drivers: tuple[Driver, ...] = ()
     decomposition: tuple[CostComponent, ...] = ()

@@ -47,6 +47,7 @@ from alerting.transport import IssueTransport, PostResult, StdoutTransport, Tran
 from alerting.transport.linear import LinearPrinter
 from alerting.warehouse import (
     Backend,
+    build_mismatch,
     latest_alert_dates,
     read_alert_history,
     read_alert_rows,
@@ -114,6 +115,7 @@ class RunReport:
     alerts_delivered: int = 0
     messages_printed: int = 0
     skipped_claimed: int = 0  # another run holds the claim: it posts them
+    half_built: str | None = None  # fct_alerts and fct_data_health of different builds (why): nothing posted
     usage_data_status: str | None = None  # fct_data_health status of the usage day; None: no such mart
     cost_data_status: str | None = None  # the same for the gpu_costs source on the cost day (informational)
     release: bool = False
@@ -132,7 +134,10 @@ class RunReport:
 
     @property
     def data_ready(self) -> bool:
-        """False: the usage day is missing or incomplete (the CLI exits 3), unless this is a release."""
+        """False: a half-built warehouse, or the usage day is missing or incomplete (the CLI exits 3; a release
+        posts a confirmed day whatever its status)."""
+        if self.half_built:
+            return False
         return self.release or self.usage_data_status in (None, "complete")
 
 
@@ -346,6 +351,10 @@ def run(
 
     # --- read everything in one short session ---------------------------------------------
     with backend.session():
+        report.half_built = build_mismatch(backend)
+        if report.half_built:  # new health beside old alerts: say nothing rather than something stale
+            log.error("not posting: %s", report.half_built)
+            return report
         if not options.dry_run:
             delivery_log.ensure()
         rows = read_alert_rows(backend, usage_date, cost_date)

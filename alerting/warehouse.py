@@ -555,6 +555,25 @@ def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[t
     }
 
 
+def build_mismatch(backend: Backend) -> str | None:
+    """Why fct_alerts and fct_data_health do not come from one dbt build (None: they do, or there is no health
+    mart, or no alert to post). A build stopped after fct_data_health and before fct_alerts leaves new health
+    beside old alerts: posting then would say stale alerts (or an all-clear) about the new day."""
+    if not backend.columns("marts", DATA_HEALTH_TABLE):
+        return None
+    builds = {}
+    for table in (ALERTS_TABLE, DATA_HEALTH_TABLE):
+        rows = backend.query(f"select distinct build_id from {backend.table('marts', table)}")  # noqa: S608
+        builds[table] = {r["build_id"] for r in rows}
+    if not builds[ALERTS_TABLE] or builds[ALERTS_TABLE] == builds[DATA_HEALTH_TABLE]:
+        return None
+    alerts, health = (", ".join(sorted(map(str, builds[t]))) for t in (ALERTS_TABLE, DATA_HEALTH_TABLE))
+    return (
+        f"{ALERTS_TABLE} (build {alerts}) and {DATA_HEALTH_TABLE} (build {health}) come from different dbt builds:"
+        " a build stopped half-way; run the daily build again"
+    )
+
+
 def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Driver]]:
     """Contributors per alert from fct_usage_alert_drivers; {} when that table does not exist."""
     present = set(backend.columns("marts", DRIVERS_TABLE))

@@ -98,10 +98,13 @@ def write_marts(
             con.execute("insert into main_marts.fct_alerts select * from fixture_rows")
             con.unregister("fixture_rows")
         if health is not None:
-            con.execute("create or replace table main_marts.fct_data_health (dt date, source varchar, status varchar)")
+            con.execute(
+                "create or replace table main_marts.fct_data_health (dt date, source varchar, status varchar,"
+                " build_id varchar)"
+            )
             health = list(health)
-            if health:
-                con.executemany("insert into main_marts.fct_data_health values (?, ?, ?)", health)
+            if health:  # one build with fct_alerts (build_id null in both)
+                con.executemany("insert into main_marts.fct_data_health values (?, ?, ?, null)", health)
     finally:
         con.close()
 

@@ -37,11 +37,11 @@ def write_health(path: Path, rows: list[tuple[dt.date, str, str, float | None]])
         con.execute(
             "create or replace table main_marts.fct_data_health"
             " (dt date, source varchar, rows bigint, expected_rows double, completeness double,"
-            " status varchar, status_reason varchar)"
+            " status varchar, status_reason varchar, build_id varchar)"
         )
         for day, source, status, completeness in rows:
             con.execute(
-                "insert into main_marts.fct_data_health values (?, ?, 100, 100, ?, ?, ?)",
+                "insert into main_marts.fct_data_health values (?, ?, 100, 100, ?, ?, ?, null)",
                 [day, source, completeness, status, f"{status} for the test"],
             )
     finally:

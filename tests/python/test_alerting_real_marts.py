@@ -94,3 +94,23 @@ def test_real_marts_free_alert_says_who_moved_it(
     assert f"Users: {moving:,} users moved with the change" in out
     assert f"top {top_n} users " in out and "(first seen recently)" in out
     assert "Free (tier)" not in out
+
+
+def test_a_half_built_warehouse_posts_nothing_and_exits_3(
+    real_copy: tuple[Path, dt.date], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A build stopped after fct_data_health and before fct_alerts (issue 25, bug 3): new health beside old
+    alerts. The run posts nothing (no stale alert, no all-clear) and exits 3, naming the reason."""
+    path, day = real_copy
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("update main_marts.fct_data_health set build_id = 'a-later-build'")
+    finally:
+        con.close()
+    args = ["run", "--date", day.isoformat(), "--cost-finalisation-days", str(FINALISATION_DAYS), "--all-clear"]
+    with fake_slack() as server:
+        env = {"LTX_DUCKDB_PATH": str(path), "SLACK_BOT_TOKEN": FAKE_TOKEN, "SLACK_API_URL": server.url}
+        assert main(args, env) == 3
+        assert server.requests == []
+    assert "come from different dbt builds" in capsys.readouterr().err
+    assert log_rows(path) == []

@@ -87,7 +87,8 @@ final as (
         calendar_event,
         loud_p_value,
         loud_family_size,
-        feedback_action
+        feedback_action,
+        '{{ invocation_id }}' as build_id
 
     from joined
 

@@ -225,7 +225,8 @@ final as (
                 ' (request rows are not judged: a day without requests is an outage, not a partial load)'
             )
         end as status_reason,
-        is_due
+        is_due,
+        '{{ invocation_id }}' as build_id
 
     from judged
 

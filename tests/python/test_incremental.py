@@ -91,10 +91,22 @@ def _sort_key(row: tuple) -> tuple:
 
 
 def snapshot(db: Path, table: str, schema: str = "main_marts") -> tuple[list[str], list[tuple]]:
+    """Every row of a relation, sorted; without `build_id` (fct_alerts / fct_data_health: the dbt invocation that
+    built it, different in any two builds by design)."""
     with duckdb.connect(str(db), read_only=True) as con:
-        cur = con.execute(f"select * from {schema}.{table}")  # names come from information_schema
+        columns = "* exclude (build_id)" if _has_build_id(con, schema, table) else "*"
+        cur = con.execute(f"select {columns} from {schema}.{table}")  # names come from information_schema
         cols = [c[0] for c in cur.description]
         return cols, sorted(cur.fetchall(), key=_sort_key)
+
+
+def _has_build_id(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select 1 from information_schema.columns where table_schema = ? and table_name = ? and column_name = ?",
+            [schema, table, "build_id"],
+        ).fetchall()
+    )
 
 
 def assert_same(db_a: Path, db_b: Path, table: str, schema: str = "main_marts") -> None:

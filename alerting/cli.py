@@ -1,4 +1,4 @@
-"""`python -m alerting run | release | backtest` — post the day's alert digests to Slack, exactly once."""
+"""`python -m alerting run | release | backtest | report | pipeline-health | serve` (DESIGN.md §3.4)."""
 
 from __future__ import annotations
 
@@ -10,83 +10,62 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from alerting import backtest, backtest_compare, pipeline_health, redact
 from alerting import serve as serve_command
 from alerting.dates import date_arg, finalised_cost_date, utc_yesterday
 from alerting.linear import API_KEY_ENV as LINEAR_KEY_ENV
 from alerting.linear import LinearConfigError
-from alerting.model import Alert
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import Routing, RoutingError, load_routing
-from alerting.runner import RunOptions, load_lifecycle_config, post_pipeline_health, run
+from alerting.runner import RunOptions, RunReport, post_pipeline_health, run
 from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
 from alerting.transport.linear import LinearTransport
-from alerting.warehouse import WarehouseBusy, WarehouseError, config_from_env, open_backend
+from alerting.warehouse import Backend, WarehouseBusy, WarehouseError, config_from_env, open_backend
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project.yml"
-DEFAULT_FINALISATION_DAYS = 3
+CONFIG_ERRORS = (RoutingError, TransportConfigError, WarehouseError, ValueError)
+log = logging.getLogger("alerting")
 
 DESCRIPTION = """\
-Read the day's alerts from fct_alerts (+ fct_usage_alert_drivers) and post one Slack
-digest per channel (team -> channel from alerting/channels.toml), grouped by severity.
-
-Which alerts: usage alerts with alert_date = DATE; GPU-cost alerts for the finalised cost
-day DATE + 1 - cost_finalisation_days (cost data takes ~3 days to settle, so with the
-default DATE = yesterday that is today - 3). Suppressed alerts are never posted.
-
-Exactly once: every alert posted is recorded in a delivery log table in the same
-warehouse (DuckDB main_alerting.alert_delivery_log, BigQuery <dataset>_alerting) only
-after Slack answered ok; a re-run posts only what is not logged yet, so a failed post is
-retried by the next run.
+Post the day's alerts from fct_alerts, one digest per channel (team -> channel from
+alerting/channels.toml), exactly once: each message is recorded in a delivery log in the same
+warehouse after the destination answered, and a re-run posts only what is not recorded.
+Usage alerts are of DATE; GPU-cost alerts of the finalised cost day DATE + 1 - N.
+Details: docs/alerting-and-delivery.md, docs/delivery.md, docs/operations.md.
 """
 
 EPILOG = """\
-environment:
-  SLACK_BOT_TOKEN              bot token (never printed); not needed with --dry-run
-  SLACK_API_URL                Slack Web API base URL (default https://slack.com/api/)
-  LTX_SLACK_CHANNEL_<TEAM>     channel override per team, e.g. LTX_SLACK_CHANNEL_API=#api-oncall
-  LTX_SLACK_DEFAULT_CHANNEL    channel for teams not in the config
-  LTX_ALERTING_CHANNELS_FILE   another channels.toml
-  LTX_DUCKDB_PATH              DuckDB file (default data/ltx_monitoring.duckdb), marts in main_marts
-  LTX_BQ_PROJECT, LTX_BQ_DATASET, LTX_BQ_MARTS_DATASET, LTX_BQ_ALERTING_DATASET,
-  LTX_BQ_LOCATION, LTX_BQ_API_ENDPOINT (emulator: anonymous credentials)
+environment: SLACK_BOT_TOKEN (never printed; not needed with --dry-run), SLACK_API_URL,
+  LTX_SLACK_CHANNEL_<TEAM>, LTX_SLACK_DEFAULT_CHANNEL, LTX_ALERTING_CHANNELS_FILE, LINEAR_API_KEY,
+  LINEAR_API_URL, LTX_LINEAR_TEAM_<TEAM>, LTX_DUCKDB_PATH, LTX_BQ_PROJECT, LTX_BQ_DATASET,
+  LTX_BQ_LOCATION, LTX_BQ_API_ENDPOINT, LTX_REPORT_BASE_URL
 
-exit status: 0 all delivered (or nothing to do); 1 some delivery failed (everything
-else was still tried; the next run retries it); 2 bad arguments or configuration
-(a malformed SLACK_BOT_TOKEN included); 3 data not ready: the usage day is missing or
-incomplete in fct_data_health (everything else was still posted, never a usage all-clear;
-a scheduler should retry later). 1 wins over 3. 4 warehouse busy: the DuckDB file stayed
-locked by a build past LTX_DUCKDB_LOCK_TIMEOUT (nothing lost; run again after the build).
+exit status: 0 everything due delivered (or nothing to do); 1 a delivery failed or another live run
+holds some of it (the next run retries; 1 wins over 3); 2 bad arguments or configuration;
+3 data not ready: the usage day is missing or incomplete, or the warehouse is half-built (everything
+else was posted, never a usage all-clear); 4 the DuckDB file stayed locked by a build.
 
 examples:
   python -m alerting run --dry-run                 # print yesterday's messages, post nothing
-  python -m alerting run                           # daily, after `make daily` (dbt build)
   python -m alerting run --date 2026-11-21 --target bigquery
   python -m alerting release --date 2026-11-22     # the data team confirms the low day is real
-  python -m alerting backtest --from 2026-09-01    # what each posting policy would have posted
-  python -m alerting backtest --compare-vars change.yml   # Markdown: what {z_notice: 2.5} would post instead
+  python -m alerting backtest --compare-vars change.yml   # Markdown: what {z_notice: 2.5} would post
 """
 
-RELEASE_DESCRIPTION = """\
-Post the alerts of DATE that fct_alerts holds with hold_reason = 'incomplete_data' (the
-data-health gate held them because the day looked incompletely loaded). Run it when the
-data team confirms the day is real (an outage, not a late load). They are posted and
-logged like any alert: exactly once, to their team's channel.
+RELEASE = """\
+Post the alerts of DATE held with hold_reason = 'incomplete_data' once the data team confirms the
+day is real (an outage, not a late load): exactly once, to their team's channel, loudly.
 """
 
-BACKTEST_DESCRIPTION = """\
-Read fct_alerts (no Slack, no delivery log) and print, per ISO week and severity, how many
-alerts / incidents each posting policy would have posted, with the held counts by reason.
-
---compare-vars YAML (DuckDB): copy the warehouse, rebuild the alert layer (and every model that
-reads one of the vars, with what depends on it) under those dbt vars into the copy, and print as
-Markdown what the shipped policy and the policy under those vars would have posted: per ISO week
-and Slack channel, and the incidents gained and lost. --compare-duckdb PATH: the same against
-another build (e.g. a pull request's) of the same raw data.
+BACKTEST = """\
+Print, per ISO week and severity, what each posting policy would have posted over fct_alerts.
+--compare-vars YAML (DuckDB): rebuild the alert layer under those dbt vars in a copy and print as
+Markdown what the shipped policy and the changed one post, per week and channel, and the incidents
+gained and lost. --compare-duckdb PATH: the same against another build of the same raw data.
 """
 
 
@@ -98,144 +77,56 @@ def default_finalisation_days(env: Mapping[str, str], project_file: Path = DBT_P
         match = re.search(r"^\s*cost_finalisation_days:\s*(\d+)\s*$", project_file.read_text(), re.MULTILINE)
     except OSError:
         match = None
-    return int(match.group(1)) if match else DEFAULT_FINALISATION_DAYS
+    return int(match.group(1)) if match else 3
+
+
+def _sub(sub: Any, name: str, help_: str, description: str, target: str, epilog: str | None = None) -> Any:
+    p = sub.add_parser(name, help=help_, description=description, epilog=epilog,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--target", choices=("duckdb", "bigquery"), default=target, help="warehouse (default %(default)s)")
+    p.add_argument("--verbose", action="store_true", help="debug logging (secrets redacted)")
+    return p
+
+
+def _posting(p: Any) -> None:
+    p.add_argument("--dry-run", action="store_true", help="print each message; touch neither Slack nor the log")
+    p.add_argument("--channels-file", type=Path, default=None, help="routes (default: $LTX_ALERTING_CHANNELS_FILE)")
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m alerting",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(
-        dest="command", required=True, metavar="{run,release,backtest,report,pipeline-health,serve}"
-    )
-    run_p = sub.add_parser(
-        "run",
-        help="post (or print) the alert digests of one day",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    release_p = sub.add_parser(
-        "release",
-        help="post the alerts of a day held for incomplete data (the day is confirmed real)",
-        description=RELEASE_DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    backtest_p = sub.add_parser(
-        "backtest",
-        help="print what each posting policy would have posted over the loaded history",
-        description=BACKTEST_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    yesterday = utc_yesterday()  # the UTC day, like dbt's run_date
-    default_target = str(env.get("LTX_DBT_TARGET")) if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
-    for p in (run_p, release_p, backtest_p):
-        p.add_argument(
-            "--target",
-            choices=("duckdb", "bigquery"),
-            default=default_target,
-            help="warehouse to read (and log to) (default: $LTX_DBT_TARGET or duckdb: %(default)s)",
-        )
-    for p in (run_p, release_p):
-        p.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="print each message (text + Block Kit JSON); touch neither Slack nor the delivery log",
-        )
-        p.add_argument(
-            "--channels-file",
-            type=Path,
-            default=None,
-            help="routing config (default: $LTX_ALERTING_CHANNELS_FILE or alerting/channels.toml)",
-        )
-        p.add_argument("--verbose", action="store_true", help="debug logging (slack_sdk requests; token redacted)")
-    release_p.add_argument(
-        "--date", type=date_arg, required=True, help="the day whose held alerts to post (YYYY-MM-DD)"
-    )
-    backtest_p.add_argument("--from", dest="start", type=date_arg, default=None, help="first alert_date (default: all)")
-    backtest_p.add_argument("--to", dest="end", type=date_arg, default=None, help="last alert_date (default: all)")
-    backtest_p.add_argument("--verbose", action="store_true", help="debug logging")
+    parser = argparse.ArgumentParser(prog="python -m alerting", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+    target = env.get("LTX_DBT_TARGET") or "duckdb"
+    target = target if target in ("duckdb", "bigquery") else "duckdb"
+    run_p = _sub(sub, "run", "post (or print) the alerts of one day", DESCRIPTION, target, EPILOG)
+    _posting(run_p)
+    run_p.add_argument("--date", type=date_arg, default=utc_yesterday(), help="usage day (default: UTC yesterday)")
+    run_p.add_argument("--all-clear", action="store_true", help="an all-clear to channels without alerts")
+    run_p.add_argument("--cost-finalisation-days", type=int, default=default_finalisation_days(env), metavar="N",
+                       help="cost alerts are for DATE + 1 - N (default: %(default)s)")  # fmt: skip
+    release_p = _sub(sub, "release", "post a day's incomplete-data holds (the day is real)", RELEASE, target, EPILOG)
+    _posting(release_p)
+    release_p.add_argument("--date", type=date_arg, required=True, help="the day whose held alerts to post")
+    backtest_p = _sub(sub, "backtest", "what each posting policy would have posted", BACKTEST, target)
+    backtest_p.add_argument("--from", dest="start", type=date_arg, default=None, help="first alert_date")
+    backtest_p.add_argument("--to", dest="end", type=date_arg, default=None, help="last alert_date")
     compare = backtest_p.add_mutually_exclusive_group()
-    compare.add_argument(
-        "--compare-vars", type=Path, metavar="YAML", help="a YAML mapping of dbt vars: the policy change to compare"
+    compare.add_argument("--compare-vars", type=Path, metavar="YAML", help="dbt vars: the policy change")
+    compare.add_argument("--compare-duckdb", type=Path, metavar="PATH", help="another DuckDB build: the change")
+    health_p = _sub(
+        sub, "pipeline-health", "post why a daily build stopped, once", str(pipeline_health.__doc__), target
     )
-    compare.add_argument(
-        "--compare-duckdb", type=Path, metavar="PATH", help="another DuckDB build to compare (the change)"
-    )
-    run_p.add_argument(
-        "--date", type=date_arg, default=yesterday, help="usage data day YYYY-MM-DD (default: yesterday: %(default)s)"
-    )
-    run_p.add_argument(
-        "--all-clear",
-        action="store_true",
-        help="post an 'all clear' to configured channels without alerts (default: from channels.toml);"
-        " never for a usage day whose data is not ready",
-    )
-    run_p.add_argument(
-        "--cost-finalisation-days",
-        type=int,
-        default=default_finalisation_days(env),
-        metavar="N",
-        help="cost alerts are for DATE + 1 - N (default: dbt var cost_finalisation_days: %(default)s)",
-    )
+    _posting(health_p)
+    health_p.add_argument("--date", type=date_arg, required=True, help="the run date of the build")
+    health_p.add_argument("--run-results", type=Path, default=Path("target/run_results.json"))
     report_command.add_parser(sub, env, default_finalisation_days(env))
-    _add_pipeline_health_parser(sub, default_target)
     serve_command.add_parser(sub, env)
     return parser
 
 
-def _add_pipeline_health_parser(sub: argparse._SubParsersAction, default_target: str) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "pipeline-health",
-        help="post why a daily build stopped (stale sources, failing tests) to the data channel, once",
-        description=pipeline_health.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--date", type=date_arg, required=True, help="the run date of the build (YYYY-MM-DD)")
-    p.add_argument(
-        "--run-results", type=Path, default=Path("target/run_results.json"), help="dbt's run results of that build"
-    )
-    p.add_argument("--target", choices=("duckdb", "bigquery"), default=default_target)
-    p.add_argument("--dry-run", action="store_true", help="print the message; touch neither Slack nor the log")
-    p.add_argument("--channels-file", type=Path, default=None)
-    p.add_argument("--verbose", action="store_true")
-
-
-def _pipeline_health(args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger) -> int:
-    secrets = [env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")]
-    try:
-        failures = pipeline_health.read_failures(args.run_results)
-        routing = load_routing(args.channels_file, env)
-        poster = None if args.dry_run else transport_from_env(env)
-        backend = open_backend(config_from_env(args.target, env), read_only=args.dry_run)
-    except (pipeline_health.RunResultsError, RoutingError, TransportConfigError, WarehouseError, ValueError) as exc:
-        log.error("%s", redact.redact(exc, secrets))
-        return EXIT_USAGE
-    if not failures:
-        log.info("%s holds no failed node: nothing to say", args.run_results)
-        backend.close()
-        return EXIT_OK
-    try:
-        report = post_pipeline_health(backend, routing, poster, args.date, failures, sys.stdout, args.dry_run)
-    except WarehouseError as exc:
-        log.error("%s", redact.redact(exc, secrets))
-        return EXIT_USAGE
-    finally:
-        backend.close()
-    for failure in report.failures:
-        log.error("FAILED %s", failure)
-    return report.exit_code
-
-
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to the current sys.stderr (a marker class: repeated runs in one process add it once)."""
-
-    def __init__(self) -> None:
-        super().__init__()
 
     @property
     def stream(self) -> TextIO:
@@ -246,8 +137,8 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def _configure_logging(env: Mapping[str, str], verbose: bool) -> None:
-    """Log to stderr with every handler redacting the token (slack_sdk logs too with --verbose)."""
+def _configure_logging(secrets: Sequence[str], verbose: bool) -> None:
+    """Log to stderr with every handler redacting the secrets (slack_sdk logs too with --verbose)."""
     root = logging.getLogger()
     if not any(isinstance(h, _StderrHandler) for h in root.handlers):
         handler = _StderrHandler()
@@ -257,16 +148,15 @@ def _configure_logging(env: Mapping[str, str], verbose: bool) -> None:
     logging.getLogger("slack_sdk").setLevel(logging.DEBUG if verbose else logging.WARNING)
     for filterer in [root, *root.handlers]:
         filterer.filters[:] = [f for f in filterer.filters if not isinstance(f, redact.RedactingFilter)]
-    redact.install([env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")])
+    redact.install(list(secrets))
 
 
-def _check_token(env: Mapping[str, str], log: logging.Logger) -> bool:
+def _check_token(env: Mapping[str, str]) -> bool:
     """Validate SLACK_BOT_TOKEN before anything uses it; False (exit 2) when unusable."""
     try:
         check = redact.validate_token(env.get(TOKEN_ENV), TOKEN_ENV)
     except redact.TokenError as exc:
-        hint = " (use --dry-run to print the messages without Slack)" if not env.get(TOKEN_ENV) else ""
-        log.error("%s%s", exc, hint)
+        log.error("%s%s", exc, "" if env.get(TOKEN_ENV) else " (use --dry-run to print the messages without Slack)")
         return False
     for warning in check.warnings:
         log.warning("%s", warning)
@@ -289,49 +179,34 @@ def _linear_from_env(routing: Routing, dry_run: bool, env: Mapping[str, str]) ->
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     args = build_parser(env).parse_args(argv)
-    if args.command == "report":  # no --verbose, no token
-        _configure_logging(env, False)
-        return report_command.main(args, env)
-    _configure_logging(env, args.verbose)
-    log = logging.getLogger("alerting")
     secrets = [env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")]
+    _configure_logging(secrets, getattr(args, "verbose", False))
+    if args.command in ("report", "serve"):  # their own secrets and errors
+        return int((report_command if args.command == "report" else serve_command).main(args, env))
     if args.command == "backtest":
-        return _backtest(args, env, log, secrets)
-    if args.command == "serve":
-        return _serve(args, env)
-    if not args.dry_run and not _check_token(env, log):
+        return _backtest(args, env)
+    if not args.dry_run and not _check_token(env):
         return EXIT_USAGE
-    if args.command == "pipeline-health":
-        return _pipeline_health(args, env, log)
-    release = args.command == "release"
     try:
-        if release:
-            usage_date = cost_date = args.date
-        else:
-            usage_date, cost_date = args.date, finalised_cost_date(args.date, args.cost_finalisation_days)
         routing = load_routing(args.channels_file, env)
         poster = None if args.dry_run else transport_from_env(env)
-        linear = _linear_from_env(routing, args.dry_run, env)
-        link = report_url(usage_date, env)  # ReportUrlError (a ValueError) on a malformed LTX_REPORT_BASE_URL
         backend = open_backend(config_from_env(args.target, env), read_only=args.dry_run)
-    except (RoutingError, TransportConfigError, WarehouseError, ValueError) as exc:
+    except CONFIG_ERRORS as exc:
         log.error("%s", redact.redact(exc, secrets))
         return EXIT_USAGE
     try:
-        options = RunOptions(
-            usage_date=usage_date,
-            cost_date=cost_date,
-            dry_run=args.dry_run,
-            all_clear=getattr(args, "all_clear", False),
-            release=release,
-            lifecycle=load_lifecycle_config(args.channels_file, env),
-            report_url=link,
-        )
-        report = run(backend, routing, poster, options, sys.stdout, chart_for=chart_for(backend), linear=linear)
+        if args.command == "pipeline-health":
+            failures = pipeline_health.read_failures(args.run_results)
+            if not failures:
+                log.info("%s holds no failed node: nothing to say", args.run_results)
+                return EXIT_OK
+            report = post_pipeline_health(backend, routing, poster, args.date, failures, sys.stdout, args.dry_run)
+            return _finish(report, args.dry_run)
+        return _run(args, env, routing, poster, backend)
     except WarehouseBusy as exc:
         log.error("%s", redact.redact(exc, secrets))
         return exc.exit_code
-    except (WarehouseError, RoutingError) as exc:
+    except (*CONFIG_ERRORS, pipeline_health.RunResultsError) as exc:
         log.error("%s", redact.redact(exc, secrets))
         return EXIT_USAGE
     except Exception:  # unexpected (warehouse down, ...): what was posted is logged; report, redacted
@@ -339,6 +214,17 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_DELIVERY_FAILED
     finally:
         backend.close()
+
+
+def _run(args: argparse.Namespace, env: Mapping[str, str], routing: Routing, poster: Any, backend: Backend) -> int:
+    release = args.command == "release"
+    cost_date = args.date if release else finalised_cost_date(args.date, args.cost_finalisation_days)
+    options = RunOptions(
+        usage_date=args.date, cost_date=cost_date, dry_run=args.dry_run, all_clear=getattr(args, "all_clear", False),
+        release=release, lifecycle=routing.lifecycle, report_url=report_url(args.date, env),
+    )  # fmt: skip
+    linear = _linear_from_env(routing, args.dry_run, env)
+    report = run(backend, routing, poster, options, sys.stdout, chart_for=chart_for(backend), linear=linear)
     sys.stdout.flush()
     if report.half_built:
         log.error("exit %d: nothing posted; %s", EXIT_DATA_NOT_READY, report.half_built)
@@ -346,78 +232,58 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         log.warning(
             "usage data for %s is %s: its usage alerts stay held, no usage all-clear; exit %d so the scheduler"
             " retries after the next load (everything else was posted)",
-            usage_date,
-            report.usage_data_status,
-            EXIT_DATA_NOT_READY,
-        )
-    if args.dry_run:
+            args.date, report.usage_data_status, EXIT_DATA_NOT_READY,
+        )  # fmt: skip
+    return _finish(report, args.dry_run)
+
+
+def _finish(report: RunReport, dry_run: bool) -> int:
+    if dry_run:
         log.info("dry run: %d message(s) printed, nothing posted or logged", report.messages_printed)
-        return EXIT_DATA_NOT_READY if not report.data_ready else EXIT_OK
+        return EXIT_OK if report.data_ready else EXIT_DATA_NOT_READY
     log.info(
         "%d message(s) posted, %d alert(s) delivered, %d failure(s)",
-        report.messages_posted,
-        report.alerts_delivered,
-        len(report.failures),
-    )
+        report.messages_posted, report.alerts_delivered, len(report.failures),
+    )  # fmt: skip
     for failure in report.failures:
         log.error("FAILED %s", failure)
     return report.exit_code
 
 
-def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """`alerting serve`: its own secrets (signing secret, app token) are redacted from logs too."""
-    return serve_command.main(args, env)
-
-
-def _backtest(args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger, secrets: list[str]) -> int:
+def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.start and args.end and args.start > args.end:
         log.error("--from %s is after --to %s", args.start, args.end)
         return EXIT_USAGE
-    try:
-        backend = open_backend(config_from_env(args.target, env), read_only=True)
-    except (WarehouseError, ValueError) as exc:
-        log.error("%s", redact.redact(exc, secrets))
-        return EXIT_USAGE
-    try:
-        alerts = backtest.read_window(backend, args.start, args.end)
-    except WarehouseError as exc:
-        log.error("%s", redact.redact(exc, secrets))
-        return EXIT_USAGE
-    finally:
-        backend.close()
-    if args.compare_vars or args.compare_duckdb:
-        return _backtest_compare(args, env, log, secrets, alerts)
-    sys.stdout.write(backtest.format_result(backtest.run_backtest(alerts)))
-    return EXIT_OK
-
-
-def _backtest_compare(
-    args: argparse.Namespace, env: Mapping[str, str], log: logging.Logger, secrets: list[str], base: list[Alert]
-) -> int:
-    """The shipped build (base) against the change: a rebuild under --compare-vars, or --compare-duckdb."""
-    if args.target != "duckdb":
+    if (args.compare_vars or args.compare_duckdb) and args.target != "duckdb":
         log.error("--compare-vars / --compare-duckdb need --target duckdb (a BigQuery rebuild is not supported)")
         return EXIT_USAGE
     try:
+        base = _window(config_from_env(args.target, env), args)
+        if not (args.compare_vars or args.compare_duckdb):
+            sys.stdout.write(backtest.format_result(backtest.run_backtest(base)))
+            return EXIT_OK
         routing = load_routing(None, env)
         with tempfile.TemporaryDirectory(prefix="ltx-backtest-") as work:
+            path, label = args.compare_duckdb, "this change"
             if args.compare_vars:
                 dbt_vars = backtest_compare.parse_vars(args.compare_vars)
                 base_db = Path(config_from_env("duckdb", env).duckdb_path)
                 path = backtest_compare.build_under_vars(dbt_vars, base_db, Path(work), env)
                 label = "vars " + ", ".join(f"{k}: {v}" for k, v in dbt_vars.items())
-            else:
-                path, label = args.compare_duckdb, "this change"
             if not path.exists():
                 raise WarehouseError(f"{path} not found")
-            other = open_backend(config_from_env("duckdb", {**env, "LTX_DUCKDB_PATH": str(path)}), read_only=True)
-            try:
-                change = backtest.read_window(other, args.start, args.end)
-            finally:
-                other.close()
-    except (backtest_compare.CompareError, RoutingError, WarehouseError) as exc:
-        log.error("%s", redact.redact(exc, secrets))
+            change = _window(config_from_env("duckdb", {**env, "LTX_DUCKDB_PATH": str(path)}), args)
+    except (backtest_compare.CompareError, RoutingError, WarehouseError, ValueError) as exc:
+        log.error("%s", exc)
         return EXIT_USAGE
     result = backtest_compare.compare(base, change, routing.channel_for)
     sys.stdout.write(backtest_compare.format_markdown(result, "shipped", label))
     return EXIT_OK
+
+
+def _window(config: Any, args: argparse.Namespace) -> Any:
+    backend = open_backend(config, read_only=True)
+    try:
+        return backtest.read_window(backend, args.start, args.end)
+    finally:
+        backend.close()

@@ -26,7 +26,6 @@ from alerting.lifecycle import (
     HEALTH_DOMAIN,
     IncidentPlan,
     LifecycleConfig,
-    Observation,
     Plan,
     Resolution,
     Thread,
@@ -68,7 +67,7 @@ def _family(domain: str, scope: str, direction: str | None) -> tuple[str, str, s
     return (domain, scope, direction or "")
 
 
-def resolved_issue(entries: Iterable[LogEntry], dest: str, primary: Observation, window_days: int) -> str | None:
+def resolved_issue(entries: Iterable[LogEntry], dest: str, primary: Alert, window_days: int) -> str | None:
     """The issue at `dest` that carried the primary's family and was resolved (and not continued since)
     within `window_days` of the primary's day: reopened rather than a new issue."""
     families: dict[str, set[tuple[str, str, str]]] = {}
@@ -140,7 +139,7 @@ def _open(r: _Run, md: MarkdownComposer, dest: str, inc: IncidentPlan, ctx: Issu
 @dataclass(frozen=True)
 class IssueContext:
     alerts: Mapping[str, Alert]
-    by_obs: Mapping[str, Observation]
+    by_obs: Mapping[str, Alert]
     entries: Sequence[LogEntry]  # the delivery log as read at the start of the run
     config: LifecycleConfig
 

@@ -1,44 +1,20 @@
-"""Pure: today's alert rows + what the delivery log remembers -> what to say, and where.
+"""Pure: today's alerts + what the delivery log remembers -> what to say, and where.
 
-Alertmanager's group / repeat / resolve, for daily data:
-
-* **new post**: an incident none of whose series has an open thread at the destination
-  becomes part of the destination's top-level digest (one message, or a few when it is long);
-  its message is the thread root of every incident it carries.
-* **repeat**: an incident on a series (domain|scope|metric, same direction) that already has
-  an open thread at the destination, delivered within `repeat_window_days`, is a reply in
-  that thread ("day 4 in a row", the z trend) — no new top-level post. A thread continues a
-  family (domain|scope|direction: an incident's key without its day), so today's tokens
-  alert continues yesterday's DAU thread of the same segment. Unless it escalates: a
-  severity band above anything said in that thread for the family is a new top-level post
-  (so a notice-level wobble cannot swallow the onset of a real shift). A member added late
-  to an incident already posted is a reply in its thread too.
-* **resolved**: when every series of an open thread has been back inside its NOTICE band
-  (no alert row for it, held or not) on `resolve_after_days` complete days, one "resolved"
-  reply closes the thread; a later alert on it starts a new top-level post. Days whose
-  data is not complete (fct_data_health) count neither way: hysteresis, so a level shift
-  that fades in and out is not re-announced.
-* **correction / withdrawal**: a delivered alert (alert date within
-  `correction_window_days`) whose row now has another severity band or direction gets one
-  correction reply in its thread; one that is gone from fct_alerts, or is held now for a
-  reason other than `muted` (a mute silences, it does not withdraw) or `incomplete_data`
-  (a released day stays held in the mart), gets one withdrawal reply.
-* **chart**: each incident posted top-level gets its chart uploaded into its thread once.
-
-Nothing here reads a clock, a file or a network: `plan()` is a function of its arguments.
+Alertmanager's group / repeat / resolve for daily data (the rules: docs/delivery.md): new posts,
+thread repeats (broadcast when news), summaries, corrections, withdrawals, resolutions and chart
+uploads. Nothing here reads a clock, a file or a network: `plan()` is a function of its arguments.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
-from alerting.model import as_date, severity_rank
+from alerting.model import Alert, headline_key, severity_rank
 
 COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
@@ -55,7 +31,6 @@ class LifecycleConfig:
     # quiet-only incidents (postable, none loud, no open thread): listed in one `Summary:` message a day
     # per channel when true; otherwise they stay in fct_alerts and the report only
     quiet_summary: bool = False
-    release: bool = False  # `alerting release`: incomplete_data holds are postable
 
     def __post_init__(self) -> None:
         for name in ("repeat_window_days", "resolve_after_days", "correction_window_days"):
@@ -81,96 +56,11 @@ def config_from_mapping(section: Mapping[str, Any] | None, **overrides: Any) -> 
     return LifecycleConfig(**values)
 
 
-# --- inputs -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One fct_alerts row as the lifecycle sees it (held rows included)."""
-
-    alert_id: str
-    incident_id: str
-    alert_date: dt.date
-    domain: str
-    team: str | None
-    scope: str
-    metric: str
-    rule: str
-    severity: str
-    direction: str | None
-    z_score: float | None
-    current_value: float | None
-    is_postable: bool
-    hold_reason: str | None
-    is_incident_primary: bool = False  # the mart's headline of its incident
-    is_loud: bool = False  # the policy lets it notify the channel (fct_alerts.is_loud)
-
-    @property
-    def series(self) -> tuple[str, str, str]:
-        return (self.domain, self.scope, self.metric)
-
-    @property
-    def series_key(self) -> str:
-        return "|".join((self.domain, self.scope, self.metric, self.rule))
-
-    @property
-    def thread_series(self) -> tuple[str, str, str, str]:
-        return (*self.series, self.direction or "")
-
-    def postable(self, config: LifecycleConfig) -> bool:
-        return self.is_postable or (config.release and self.hold_reason == "incomplete_data")
-
-    def loud(self, config: LifecycleConfig) -> bool:
-        """May notify the channel: the policy's verdict, or a day the data team released (an outage is news)."""
-        return self.is_loud or (config.release and self.hold_reason == "incomplete_data")
-
-
-def log_fields(o: Observation) -> dict[str, Any]:
+def log_fields(a: Alert) -> dict[str, Any]:
     """The delivery-log columns an alert fills (LogEntry field names)."""
     names = ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
              "current_value", "team")  # fmt: skip
-    return {name: getattr(o, name) for name in names}
-
-
-def fallback_incident_id(domain: str, alert_date: dt.date, scope: str, direction: str | None) -> str:
-    """PLAN.md's incident key (md5(domain|alert_date|scope|direction-or-'')) for marts without incident_id."""
-    dir_part = "" if domain != "usage" else (direction or "")
-    key = "|".join((domain, alert_date.isoformat(), scope, dir_part))
-    return hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
-
-
-def observation_from_row(row: Mapping[str, Any]) -> Observation:
-    """A fct_alerts row -> Observation; older marts without the lifecycle columns get PLAN.md fallbacks."""
-    domain = str(row.get("domain") or "unknown")
-    scope = str(row.get("scope") or "")
-    alert_date = as_date(row["alert_date"])
-    direction = row.get("direction")
-    if "is_postable" in row and row["is_postable"] is not None:
-        postable = bool(row["is_postable"])
-        hold = row.get("hold_reason")
-    else:  # before holds existed: suppressed == held
-        postable = not bool(row.get("is_suppressed"))
-        hold = None if postable else (row.get("suppression_reason") or "suppressed")
-    z = row.get("z_score")
-    value = row.get("current_value")
-    return Observation(
-        alert_id=str(row["alert_id"]),
-        incident_id=str(row.get("incident_id") or fallback_incident_id(domain, alert_date, scope, direction)),
-        alert_date=alert_date,
-        domain=domain,
-        team=row.get("team"),
-        scope=scope,
-        metric=str(row.get("metric") or ""),
-        rule=str(row.get("rule") or ""),
-        severity=str(row.get("severity") or "unknown").strip().lower(),
-        direction=direction,
-        z_score=None if z is None else float(z),
-        current_value=None if value is None else float(value),
-        is_postable=postable,
-        hold_reason=hold,
-        is_incident_primary=bool(row.get("is_incident_primary")),
-        is_loud=bool(row.get("is_loud")),
-    )
+    return {name: getattr(a, name) for name in names}
 
 
 def run_day(domain: str, scope: str, usage_date: dt.date, cost_date: dt.date) -> dt.date:
@@ -193,13 +83,13 @@ class Thread:
 @dataclass(frozen=True)
 class IncidentPlan:
     incident_id: str
-    alerts: tuple[Observation, ...]  # the members this message delivers (postable, undelivered)
+    alerts: tuple[Alert, ...]  # the members this message delivers (postable, undelivered)
     streak_days: int = 1  # consecutive days (up to today) the primary's series has alert rows
     z_trend: tuple[tuple[dt.date, float], ...] = ()  # the primary series' z by day, oldest first
 
     @property
-    def primary(self) -> Observation:
-        return max(self.alerts, key=_headline)
+    def primary(self) -> Alert:
+        return min(self.alerts, key=headline_key)
 
 
 @dataclass(frozen=True)
@@ -208,7 +98,7 @@ class NewPost:
     incidents: tuple[IncidentPlan, ...]
     # today's held rows this digest counts: those routed here, plus every incomplete_data hold
     # when it carries a data-health alert (that alert says how many wait for the data)
-    held: tuple[Observation, ...] = ()
+    held: tuple[Alert, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,7 +126,7 @@ class Summary:
 @dataclass(frozen=True)
 class Correction:
     thread: Thread
-    alert: Observation  # as it is now
+    alert: Alert  # as it is now
     was: LogEntry  # as it was last said
     key: str
 
@@ -287,7 +177,7 @@ class Plan:
     withdrawals: list[Withdrawal] = field(default_factory=list)
     resolutions: list[Resolution] = field(default_factory=list)
     charts: list[ChartUpload] = field(default_factory=list)  # retries: incidents posted earlier without a chart
-    held: list[Observation] = field(default_factory=list)
+    held: list[Alert] = field(default_factory=list)
     summaries: list[Summary] = field(default_factory=list)
     quiet: list[IncidentPlan] = field(default_factory=list)  # postable, not loud, no thread, no summary route
     already_delivered: int = 0
@@ -308,11 +198,6 @@ def resolved_key(root_ts: str, series: tuple[str, str, str], last_alert_date: dt
 
 def change_key(alert_id: str, kind: str, seq: int) -> str:
     return f"{alert_id}|{kind}|{seq}"
-
-
-def _headline(o: Observation) -> tuple[bool, int, float, str]:
-    """max() key of an incident's headline: the mart's primary, then the most severe, the largest |z|."""
-    return (o.is_incident_primary, -severity_rank(o.severity), abs(o.z_score or 0.0), o.alert_id)
 
 
 def _series_of_key(series_key: str | None) -> tuple[str, str, str] | None:
@@ -404,7 +289,7 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
 # --- planning -------------------------------------------------------------------------------
 
 
-def streak_days(primary: Observation, history: Iterable[Observation]) -> int:
+def streak_days(primary: Alert, history: Iterable[Alert]) -> int:
     """Consecutive days up to the primary's day on which its series has an alert row (held or not)."""
     days = {o.alert_date for o in history if o.series == primary.series}
     days.add(primary.alert_date)
@@ -415,9 +300,7 @@ def streak_days(primary: Observation, history: Iterable[Observation]) -> int:
     return streak
 
 
-def _streak_and_trend(
-    primary: Observation, history: Sequence[Observation]
-) -> tuple[int, tuple[tuple[dt.date, float], ...]]:
+def _streak_and_trend(primary: Alert, history: Sequence[Alert]) -> tuple[int, tuple[tuple[dt.date, float], ...]]:
     streak = streak_days(primary, history)
     zs: dict[dt.date, float] = {}
     for o in history:
@@ -436,12 +319,23 @@ def _complete(data_health: Mapping[tuple[dt.date, str], str] | None, day: dt.dat
     return data_health.get((day, DOMAIN_SOURCE[domain])) == "complete"
 
 
+@dataclass(frozen=True)
+class _Days:
+    usage_date: dt.date
+    cost_date: dt.date
+    config: LifecycleConfig
+    data_health: Mapping[tuple[dt.date, str], str] | None
+
+    def of(self, domain: str, scope: str) -> dt.date:
+        return run_day(domain, scope, self.usage_date, self.cost_date)
+
+
 def plan(
     *,
-    today: Sequence[Observation],
-    history: Sequence[Observation],
+    today: Sequence[Alert],
+    history: Sequence[Alert],
     log: Sequence[LogEntry],
-    destinations: Callable[[Observation], Sequence[str]],
+    destinations: Callable[[Alert], Sequence[str]],
     usage_date: dt.date,
     cost_date: dt.date,
     config: LifecycleConfig,
@@ -451,80 +345,19 @@ def plan(
     out = Plan()
     view = _read_log(log)
     hist = list({o.alert_id: o for o in [*history, *today]}.values())
-
-    # 1. new alerts: a new top-level post, a reply in an open thread, or a summary line
-    pending = _pending(today, view, destinations, config, out)
-    _place(pending, view, hist, config, destinations, out)
-
-    # 2. corrections and withdrawals of delivered alerts after a rebuild
-    now_by_id = {o.alert_id: o for o in hist}
-    for (dest, alert_id), rows in sorted(view.alert_history.items()):
-        delivered = [r for r in rows if r.kind in ALERT_KINDS]
-        if not delivered:
-            continue
-        first, last = delivered[0], rows[-1]
-        if first.alert_date is None:
-            continue
-        domain = (_series_of_key(first.series_key) or ("", "", ""))[0]
-        scope = (_series_of_key(first.series_key) or ("", "", ""))[1]
-        horizon = run_day(domain, scope, usage_date, cost_date) - dt.timedelta(days=config.correction_window_days)
-        if first.alert_date < horizon or first.alert_date > max(usage_date, cost_date):
-            continue
-        state = view.alert_thread.get((dest, alert_id))
-        if state is None:
-            continue
-        seq = sum(1 for r in rows if r.kind in ("correction", "withdrawal")) + 1
-        now = now_by_id.get(alert_id)
-        if last.kind == "withdrawal":
-            if now is not None and now.postable(config):
-                out.corrections.append(Correction(state.thread, now, last, change_key(alert_id, "correction", seq)))
-            continue
-        if now is None or (not now.postable(config) and now.hold_reason not in NEVER_WITHDRAWN_FOR):
-            reason = "gone" if now is None else str(now.hold_reason or "held")
-            out.withdrawals.append(Withdrawal(state.thread, last, reason, change_key(alert_id, "withdrawal", seq)))
-            continue
-        if not now.postable(config):
-            continue  # muted / released: silenced, not withdrawn
-        severity_changed = (last.severity or "") != now.severity
-        direction_changed = bool(last.direction) and (last.direction or "") != (now.direction or "")
-        if severity_changed or direction_changed:
-            out.corrections.append(Correction(state.thread, now, last, change_key(alert_id, "correction", seq)))
-
-    # 3. resolved: every open series of a thread back in band on N complete days closes the thread
+    days = _Days(usage_date, cost_date, config, data_health)
+    _place(_pending(today, view, destinations, out), view, hist, config, destinations, out)
+    _changes(view, {o.alert_id: o for o in hist}, days, out)
     if config.resolve_after_days > 0:
         touched = {(r.thread.destination, r.thread.root_ts) for r in out.repeats}
         last_row: dict[tuple[str, str, str], dt.date] = {}
         for o in hist:
             last_row[o.series] = max(last_row.get(o.series, o.alert_date), o.alert_date)
-        for (dest, root), state in sorted(view.threads.items()):
-            open_series = state.open_series()
-            if (dest, root) in touched or not open_series:
-                continue
-            quiet_series: dict[tuple[str, str, str], ResolvedSeries] = {}
-            judged: dt.date | None = None
-            for s4, last_delivered in sorted(open_series.items()):
-                s3 = s4[:3]
-                day = run_day(s3[0], s3[1], usage_date, cost_date)
-                last_seen = max(last_row.get(s3, last_delivered), last_delivered)
-                quiet = sum(
-                    1
-                    for i in range(1, max((day - last_seen).days, 0) + 1)
-                    if _complete(data_health, last_seen + dt.timedelta(days=i), s3[0])
-                )
-                if quiet < config.resolve_after_days:
-                    break  # one series still out (or not quiet long enough): the thread stays open
-                # a series may be in a thread with both directions: resolved once
-                quiet_series[s3] = ResolvedSeries(s3, last_seen, quiet)
-                judged = max(judged or day, day)
-            else:
-                if quiet_series and judged is not None:
-                    out.resolutions.append(
-                        Resolution(state.thread, tuple(quiet_series.values()), judged, state.first_incident)
-                    )
-
-    # 4. charts not uploaded yet for incidents already posted top-level (a failed upload is retried)
-    today_incidents = {(o.incident_id, o.alert_date) for o in today}
-    for incident_id, alert_date in sorted(today_incidents):
+        for key, state in sorted(view.threads.items()):
+            resolution = None if key in touched else _resolution(state, last_row, days)
+            out.resolutions += [resolution] if resolution else []
+    # charts not uploaded yet for incidents already posted top-level (a failed upload is retried)
+    for incident_id, alert_date in sorted({(o.incident_id, o.alert_date) for o in today}):
         for (dest, inc), opened in sorted(view.incident_opened.items()):
             if inc != incident_id or not opened or (dest, chart_key(incident_id)) in view.keys:
                 continue
@@ -534,26 +367,77 @@ def plan(
     return out
 
 
+def _changes(view: _LogView, now_by_id: Mapping[str, Alert], days: _Days, out: Plan) -> None:
+    """Corrections and withdrawals of delivered alerts (within correction_window_days) after a rebuild."""
+    for (dest, alert_id), rows in sorted(view.alert_history.items()):
+        delivered = [r for r in rows if r.kind in ALERT_KINDS]
+        state = view.alert_thread.get((dest, alert_id))
+        first_day = delivered[0].alert_date if delivered else None
+        if first_day is None or state is None:
+            continue
+        first, last = delivered[0], rows[-1]
+        domain, scope, _ = _series_of_key(first.series_key) or ("", "", "")
+        horizon = days.of(domain, scope) - dt.timedelta(days=days.config.correction_window_days)
+        if not horizon <= first_day <= max(days.usage_date, days.cost_date):
+            continue
+        seq = sum(1 for r in rows if r.kind in ("correction", "withdrawal")) + 1
+        now = now_by_id.get(alert_id)
+        if last.kind == "withdrawal":
+            if now is not None and now.is_postable:
+                out.corrections.append(Correction(state.thread, now, last, change_key(alert_id, "correction", seq)))
+        elif now is None or (not now.is_postable and now.hold_reason not in NEVER_WITHDRAWN_FOR):
+            reason = "gone" if now is None else str(now.hold_reason or "held")
+            out.withdrawals.append(Withdrawal(state.thread, last, reason, change_key(alert_id, "withdrawal", seq)))
+        elif now.is_postable and (
+            (last.severity or "") != now.severity or (bool(last.direction) and last.direction != now.direction)
+        ):
+            out.corrections.append(Correction(state.thread, now, last, change_key(alert_id, "correction", seq)))
+
+
+def _resolution(
+    state: _ThreadState, last_row: Mapping[tuple[str, str, str], dt.date], days: _Days
+) -> Resolution | None:
+    """The thread's "resolved" reply when every open series has been back in band on resolve_after_days
+    complete days (incomplete days count neither way); a series open in both directions resolves once."""
+    quiet_series: dict[tuple[str, str, str], ResolvedSeries] = {}
+    judged: dt.date | None = None
+    for s4, last_delivered in sorted(state.open_series().items()):
+        s3 = s4[:3]
+        day = days.of(s3[0], s3[1])
+        last_seen = max(last_row.get(s3, last_delivered), last_delivered)
+        quiet = sum(
+            1
+            for i in range(1, max((day - last_seen).days, 0) + 1)
+            if _complete(days.data_health, last_seen + dt.timedelta(days=i), s3[0])
+        )
+        if quiet < days.config.resolve_after_days:
+            return None  # one series still out (or not quiet long enough): the thread stays open
+        quiet_series[s3] = ResolvedSeries(s3, last_seen, quiet)
+        judged = max(judged or day, day)
+    if not quiet_series or judged is None:
+        return None
+    return Resolution(state.thread, tuple(quiet_series.values()), judged, state.first_incident)
+
+
 def _pending(
-    today: Sequence[Observation],
+    today: Sequence[Alert],
     view: _LogView,
-    destinations: Callable[[Observation], Sequence[str]],
-    config: LifecycleConfig,
+    destinations: Callable[[Alert], Sequence[str]],
     out: Plan,
-) -> dict[str, dict[str, list[Observation]]]:
+) -> dict[str, dict[str, list[Alert]]]:
     """Today's postable, undelivered members per destination and incident.
 
     An incident goes where its headline alert is routed, whole: each channel gets it once.
     """
-    by_incident: dict[str, list[Observation]] = defaultdict(list)
+    by_incident: dict[str, list[Alert]] = defaultdict(list)
     for o in today:
-        if o.postable(config):
+        if o.is_postable:
             by_incident[o.incident_id].append(o)
         else:
             out.held.append(o)
-    pending: dict[str, dict[str, list[Observation]]] = defaultdict(lambda: defaultdict(list))
+    pending: dict[str, dict[str, list[Alert]]] = defaultdict(lambda: defaultdict(list))
     for incident_id, members in sorted(by_incident.items()):
-        for dest in sorted(set(destinations(max(members, key=_headline)))):
+        for dest in sorted(set(destinations(min(members, key=headline_key)))):
             for o in members:
                 if (dest, o.alert_id) in view.keys:
                     out.already_delivered += 1
@@ -563,11 +447,11 @@ def _pending(
 
 
 def _place(
-    pending: Mapping[str, Mapping[str, list[Observation]]],
+    pending: Mapping[str, Mapping[str, list[Alert]]],
     view: _LogView,
-    hist: Sequence[Observation],
+    hist: Sequence[Alert],
     config: LifecycleConfig,
-    destinations: Callable[[Observation], Sequence[str]],
+    destinations: Callable[[Alert], Sequence[str]],
     out: Plan,
 ) -> None:
     """Each pending incident: a reply in the open thread it continues (broadcast when it is news there),
@@ -579,14 +463,14 @@ def _place(
     for dest in sorted(pending):
         for incident_id, members in sorted(pending[dest].items()):
             members.sort(key=lambda o: o.alert_id)
-            streak, trend = _streak_and_trend(max(members, key=_headline), hist)
+            streak, trend = _streak_and_trend(min(members, key=headline_key), hist)
             inc = IncidentPlan(incident_id, tuple(members), streak, trend)
             state = _thread_for(view, dest, incident_id, members, config)
             if state is not None:
                 key = (dest, state.thread.root_ts, _is_news(state, members, config))
                 replies[key].append(inc)
                 reply_threads[key] = state.thread
-            elif any(o.loud(config) for o in members):
+            elif any(o.is_loud for o in members):
                 new_by_dest[dest].append(inc)
             elif config.quiet_summary:
                 quiet_by_dest[dest].append(inc)
@@ -602,19 +486,19 @@ def _place(
     ]
 
 
-def _is_news(state: _ThreadState, members: Sequence[Observation], config: LifecycleConfig) -> bool:
+def _is_news(state: _ThreadState, members: Sequence[Alert], config: LifecycleConfig) -> bool:
     """A loud member on a series the thread has not carried, or above the most severe it said for it."""
     return any(
-        o.loud(config) and severity_rank(o.severity) < state.series_severity.get(o.thread_series, 99) for o in members
+        o.is_loud and severity_rank(o.severity) < state.series_severity.get(o.thread_series, 99) for o in members
     )
 
 
 def _held_for(
     dest: str,
     incidents: Sequence[IncidentPlan],
-    held: Sequence[Observation],
-    destinations: Callable[[Observation], Sequence[str]],
-) -> tuple[Observation, ...]:
+    held: Sequence[Alert],
+    destinations: Callable[[Alert], Sequence[str]],
+) -> tuple[Alert, ...]:
     """The held rows a destination's digest counts: its own; with a data-health alert in it, also
     every incomplete_data hold (of any destination: the data-health alert says how many wait)."""
     own = [o for o in held if dest in destinations(o)]
@@ -629,7 +513,7 @@ def _family(series: tuple[str, str, str, str]) -> tuple[str, str, str]:
 
 
 def _thread_for(
-    view: _LogView, dest: str, incident_id: str, members: Sequence[Observation], config: LifecycleConfig
+    view: _LogView, dest: str, incident_id: str, members: Sequence[Alert], config: LifecycleConfig
 ) -> _ThreadState | None:
     """The open thread an incident continues at `dest`, if any (most recently active first)."""
     same_incident = view.incident_thread.get((dest, incident_id))
@@ -658,11 +542,9 @@ def _thread_for(
         if escalates:  # worse than anything said in that thread: a new top-level post (Alertmanager re-notifies)
             continue
         for o in members:
-            last = last_by_family.get(_family(o.thread_series))
-            if last is None or last > o.alert_date:
+            seen = last_by_family.get(_family(o.thread_series))
+            if seen is None or not 0 <= (o.alert_date - seen).days <= config.repeat_window_days:
                 continue
-            if (o.alert_date - last).days > config.repeat_window_days:
-                continue
-            if best is None or (last, root) > best[:2]:
-                best = (last, root, state)
+            if best is None or (seen, root) > best[:2]:
+                best = (seen, root, state)
     return best[2] if best else None

@@ -1,11 +1,5 @@
-"""Platform-neutral alert model: what the warehouse says, before any wording or markup.
-
-`Alert` is one row of `fct_alerts` (every column of the PLAN/DESIGN §3.3 contract, in the
-mart's order) plus its structured drivers and, for cost, its decomposition rows. The list
-of mart columns is derived from this dataclass (`ALERT_COLUMNS`), never re-typed.
-`Incident` groups the alerts that share a cause; `DeliveryState` is what the delivery log
-remembers of a posted alert (the lifecycle bodies compare it with today's alert).
-"""
+"""The one alert record: a row of `fct_alerts` (every contract column, in the mart's order) plus its
+drivers, cost decomposition and concentration. Severity order and incident headline are decided here."""
 
 from __future__ import annotations
 
@@ -20,9 +14,36 @@ SEVERITY_ORDER: tuple[str, ...] = ("critical", "warning", "notice")
 
 
 def severity_rank(severity: str | None) -> int:
-    """Sort key: critical first, unknown severities after notice (shown, never dropped)."""
+    """Sort key: critical first; an unknown severity after notice (shown, never dropped)."""
     key = (severity or "").strip().lower()
     return SEVERITY_ORDER.index(key) if key in SEVERITY_ORDER else len(SEVERITY_ORDER)
+
+
+def as_date(v: Any) -> dt.date | None:
+    """A warehouse value as a date: DATE, TIMESTAMP (its date) or an ISO string; None stays None."""
+    if v is None or (isinstance(v, dt.date) and not isinstance(v, dt.datetime)):
+        return v
+    return v.date() if isinstance(v, dt.datetime) else dt.date.fromisoformat(str(v)[:10])
+
+
+def _float(v: Any) -> float | None:
+    return None if v is None or math.isnan(f := float(v)) else f
+
+
+def _from_row(cls: Any, row: Mapping[str, Any], **renamed: str) -> Any:
+    """`cls` from a mart row: each field from its column (or `renamed[field]`), typed by its annotation."""
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        column = renamed.get(f.name, f.name)
+        if column not in row:
+            continue
+        value, kind = row[column], str(f.type)
+        if value is not None and "float" in kind:
+            value = _float(value)
+        elif value is not None and "date" in kind:
+            value = as_date(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,14 +62,8 @@ class Driver:
 
 @dataclass(frozen=True, kw_only=True)
 class CostComponent:
-    """One row of fct_gpu_cost_decomposition for the incident's vertical and cost day.
-
-    component: request_volume (requests x baseline cost per request), request_rate (cost per
-    request), idle, overhead, unused, or anything new (rendered by its name). A row with a
-    contributor (endpoint / model / organization / process / gpu_type) details its component.
-    `pct_change` is the component's own relative change when the mart has it (for
-    request_volume: the request count's change, so a message can say "requests flat (+0.3%)").
-    """
+    """One row of fct_gpu_cost_decomposition: request_volume, request_rate, idle, overhead, unused (or new),
+    optionally detailed by a contributor; `pct_change`: the component's own change (requests for volume)."""
 
     component: str
     delta_usd: float | None
@@ -60,7 +75,7 @@ class CostComponent:
 
 @dataclass(frozen=True)
 class TopUser:
-    """One row of fct_usage_alert_top_users: a user who moved the alert's change (rank 1 = most)."""
+    """One row of fct_usage_alert_top_users (rank 1 moved the change most)."""
 
     rank: int
     lt_id: str
@@ -71,12 +86,7 @@ class TopUser:
 
 @dataclass(frozen=True)
 class Concentration:
-    """One row of fct_usage_alert_concentration (per usage z-score alert) plus its top users.
-
-    `uses_drilldown` (the mart's uses_concentration_drilldown): the message shows this instead
-    of the tier drivers (always for free; for a segment where one tier holds >= 95 % of the
-    value). Shares are fractions of the segment's change.
-    """
+    """One row of fct_usage_alert_concentration plus its top users; shares are fractions of the change."""
 
     uses_drilldown: bool
     users_moving_with_change: int | None = None
@@ -95,186 +105,118 @@ class Alert:
     """One row of fct_alerts (columns in the mart's order) plus its drivers / decomposition."""
 
     alert_id: str
-    incident_id: str | None = None
+    incident_id: str
     alert_date: dt.date
     domain: str
-    team: str | None = None
+    team: str
     scope: str
     metric: str
-    rule: str | None = None
+    rule: str
     threshold_kind: str | None = None
     baseline_kind: str | None = None
     unit: str | None = None
     current_value: float | None = None
     baseline_mean: float | None = None
     baseline_stddev: float | None = None
-    baseline_stddev_kind: str | None = None  # sample / pooled_within_weekday (fct_alerts)
+    baseline_stddev_kind: str | None = None
     baseline_points: int | None = None
     z_score: float | None = None
     robust_z_score: float | None = None
     pct_change: float | None = None
     threshold: float | None = None
     severity: str
-    direction: str | None = None
+    direction: str
     is_suppressed: bool = False
     suppression_reason: str | None = None
-    is_postable: bool | None = None  # None (an older mart): postable unless suppressed
+    is_postable: bool = True
     hold_reason: str | None = None
     is_baseline_valid: bool | None = None
     has_insufficient_baseline: bool | None = None
     is_low_variance: bool | None = None
     has_baseline_outlier: bool | None = None
     baseline_outlier_date: dt.date | None = None
-    is_incident_primary: bool | None = None
+    is_incident_primary: bool = False
     drivers_summary: str | None = None
     recommended_action: str | None = None
-    is_loud: bool | None = None  # the posting policy lets it notify the channel (top-level or broadcast)
+    is_loud: bool = False  # the posting policy lets it notify the channel (top-level or broadcast)
     quiet_reason: str | None = None  # why it may not (held, calendar_event, below_severity, small_effect, ...)
-    calendar_event: str | None = None  # the known event of that day and scope (holiday, launch, ...)
+    calendar_event: str | None = None
     loud_p_value: float | None = None
     loud_family_size: int | None = None
     feedback_action: str | None = None  # what people said last from Slack (acknowledge, snooze, ...)
-    build_id: str | None = None  # the dbt invocation that built fct_alerts (== fct_data_health's: one build)
-    # not mart columns: joined from the drivers / decomposition marts
+    build_id: str | None = None  # the dbt invocation that built fct_alerts (== fct_data_health's)
+    # not mart columns: joined from the drivers / decomposition / concentration marts
     drivers: tuple[Driver, ...] = ()
     decomposition: tuple[CostComponent, ...] = ()
     concentration: Concentration | None = None
 
     @property
     def severity_key(self) -> str:
-        """Lower-cased severity; anything unknown is kept (and shown) as is."""
-        return (self.severity or "unknown").strip().lower()
+        return self.severity
 
     @property
     def postable(self) -> bool:
-        if self.is_postable is None:
-            return not self.is_suppressed
-        return bool(self.is_postable)
+        return self.is_postable
 
     @property
     def incident_key(self) -> str:
-        """incident_id, or the alert's own id when the mart has none (a one-alert incident)."""
-        return self.incident_id or f"alert:{self.alert_id}"
+        return self.incident_id
+
+    @property
+    def series(self) -> tuple[str, str, str]:
+        return (self.domain, self.scope, self.metric)
+
+    @property
+    def series_key(self) -> str:
+        return "|".join((self.domain, self.scope, self.metric, self.rule))
+
+    @property
+    def thread_series(self) -> tuple[str, str, str, str]:
+        """A thread carries a series in one direction."""
+        return (*self.series, self.direction)
 
 
 _NON_COLUMNS = ("drivers", "decomposition", "concentration")
+_DUCK_TYPES = {"str": "varchar", "dt.date": "date", "float": "double", "int": "bigint", "bool": "boolean"}
 # (name, DuckDB type) of every fct_alerts column, in order, derived from Alert
-_DUCK_TYPES = {
-    "str": "varchar",
-    "dt.date": "date",
-    "float": "double",
-    "int": "bigint",
-    "bool": "boolean",
-}
-
-
-def _duck_type(annotation: str) -> str:
-    base = annotation.replace(" | None", "").strip()
-    return _DUCK_TYPES[base]
-
-
 ALERT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
-    (f.name, _duck_type(str(f.type))) for f in dataclasses.fields(Alert) if f.name not in _NON_COLUMNS
+    (f.name, _DUCK_TYPES[str(f.type).replace(" | None", "")])
+    for f in dataclasses.fields(Alert)
+    if f.name not in _NON_COLUMNS
 )
 ALERT_COLUMN_NAMES: tuple[str, ...] = tuple(n for n, _ in ALERT_COLUMNS)
 
 
-def _float(v: Any) -> float | None:
-    if v is None:
-        return None
-    f = float(v)
-    return None if math.isnan(f) else f
-
-
-def _int(v: Any) -> int | None:
-    return None if v is None else int(v)
-
-
-def _bool(v: Any) -> bool | None:
-    return None if v is None else bool(v)
-
-
-def as_date(v: Any) -> dt.date | None:
-    """A warehouse value as a date: DATE, TIMESTAMP (its date) or an ISO string; None stays None."""
-    if v is None:
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
-
-
-def _str(v: Any) -> str | None:
-    return None if v is None else str(v)
-
-
-_CONVERT = {"varchar": _str, "date": as_date, "double": _float, "bigint": _int, "boolean": _bool}
-
-
 def alert_from_row(row: Mapping[str, Any], **extra: Any) -> Alert:
-    """An Alert from a mart row (a dict); missing optional columns keep their defaults.
-
-    Required: alert_id, alert_date, domain, scope, metric, severity (a missing severity is
-    'unknown', shown rather than dropped).
-    """
-    kwargs: dict[str, Any] = {}
-    for name, duck in ALERT_COLUMNS:
-        if name in row:
-            kwargs[name] = _CONVERT[duck](row[name])
-    kwargs["alert_id"] = str(row["alert_id"])
-    kwargs["alert_date"] = as_date(row["alert_date"])
-    kwargs["domain"] = str(row.get("domain") or "unknown")
-    kwargs["scope"] = str(row.get("scope") or "")
-    kwargs["metric"] = str(row.get("metric") or "")
-    kwargs["severity"] = str(row.get("severity") or "unknown")
-    kwargs["is_suppressed"] = bool(row.get("is_suppressed"))
-    kwargs.update(extra)
-    return Alert(**kwargs)
+    """An Alert from a fct_alerts row (a dict with the contract's columns)."""
+    alert: Alert = _from_row(Alert, row)
+    return dataclasses.replace(alert, **extra) if extra else alert
 
 
 def driver_from_row(row: Mapping[str, Any]) -> Driver:
     """A Driver from either drivers mart (usage says baseline_mean, cost says baseline_value)."""
-    baseline = row.get("baseline_value", row.get("baseline_mean"))
-    return Driver(
-        contributor_type=str(row.get("contributor_type") or ""),
-        contributor=str(row.get("contributor") or ""),
-        value=_float(row.get("value")),
-        baseline_value=_float(baseline),
-        delta=_float(row.get("delta")),
-        share_of_delta=_float(row.get("share_of_delta")),
-        rank=int(row.get("contributor_rank") or row.get("rank") or 0),
-        unit=_str(row.get("unit")),
-    )
+    baseline = "baseline_value" if "baseline_value" in row else "baseline_mean"
+    driver: Driver = _from_row(Driver, row, rank="contributor_rank", baseline_value=baseline)
+    return driver
 
 
 def component_from_row(row: Mapping[str, Any]) -> CostComponent:
-    """A CostComponent from a fct_gpu_cost_decomposition row.
-
-    contributor_type 'total' (contributor 'all') is the component itself; pct_change is the
-    request count's change (requests / baseline_requests - 1) when the row has both.
-    """
-    ctype = _str(row.get("contributor_type"))
-    total = ctype is None or ctype == "total"
-    pct = _float(row.get("pct_change"))
+    """A fct_gpu_cost_decomposition row; contributor_type 'total' is the component itself. Volume's
+    pct_change is the request count's change when the row has requests and baseline_requests."""
+    part: CostComponent = _from_row(CostComponent, row)
     requests, baseline = _float(row.get("requests")), _float(row.get("baseline_requests"))
-    if pct is None and requests is not None and baseline:
-        pct = requests / baseline - 1
-    return CostComponent(
-        component=str(row.get("component") or ""),
-        delta_usd=_float(row.get("delta_usd")),
-        share_of_change=_float(row.get("share_of_change")),
-        contributor_type=None if total else ctype,
-        contributor=None if total else _str(row.get("contributor")),
-        pct_change=pct,
-    )
+    if part.pct_change is None and requests is not None and baseline:
+        part = dataclasses.replace(part, pct_change=requests / baseline - 1)
+    if part.contributor_type in (None, "total"):
+        part = dataclasses.replace(part, contributor_type=None, contributor=None)
+    return part
 
 
 def attach_decomposition(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -> list[Alert]:
-    """Cost alerts with the decomposition rows of their (cost day, vertical): dt = alert_date, vertical = scope."""
+    """Cost alerts with the decomposition rows of their (cost day, vertical)."""
     by_key: dict[tuple[dt.date | None, str], list[CostComponent]] = {}
     for row in rows:
-        by_key.setdefault((as_date(row.get("dt")), str(row.get("vertical") or "")), []).append(component_from_row(row))
+        by_key.setdefault((as_date(row["dt"]), str(row["vertical"])), []).append(component_from_row(row))
     return [
         dataclasses.replace(a, decomposition=tuple(by_key.get((a.alert_date, a.scope), ())))
         if a.domain == "gpu_cost"
@@ -287,7 +229,7 @@ def attach_drivers(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -
     """Alerts with their driver rows (either drivers mart), ordered by contributor_rank."""
     by_id: dict[str, list[Driver]] = {}
     for row in rows:
-        by_id.setdefault(str(row.get("alert_id")), []).append(driver_from_row(row))
+        by_id.setdefault(str(row["alert_id"]), []).append(driver_from_row(row))
     return [
         dataclasses.replace(a, drivers=tuple(sorted(by_id[a.alert_id], key=lambda d: d.rank)))
         if a.alert_id in by_id
@@ -302,30 +244,13 @@ def concentrations_by_id(
     """alert_id -> Concentration from fct_usage_alert_concentration rows and their top users (rank order)."""
     users: dict[str, list[TopUser]] = {}
     for row in user_rows:
-        users.setdefault(str(row.get("alert_id")), []).append(
-            TopUser(
-                rank=int(row.get("user_rank") or 0),
-                lt_id=str(row.get("lt_id") or ""),
-                delta=_float(row.get("delta")),
-                share_of_change=_float(row.get("share_of_change")),
-                is_new_user=_bool(row.get("is_new_user")),
-            )
-        )
-    by_id: dict[str, Concentration] = {}
+        users.setdefault(str(row["alert_id"]), []).append(_from_row(TopUser, row, rank="user_rank"))
+    by_id = {}
     for row in rows:
-        key = str(row.get("alert_id"))
-        by_id[key] = Concentration(
-            uses_drilldown=bool(row.get("uses_concentration_drilldown")),
-            users_moving_with_change=_int(row.get("users_moving_with_change")),
-            users_for_half_of_change=_int(row.get("users_for_half_of_change")),
-            top_users_n=_int(row.get("top_users_n")),
-            top_users_share_of_change=_float(row.get("top_users_share_of_change")),
-            new_users=_int(row.get("new_users")),
-            new_user_share_of_change=_float(row.get("new_user_share_of_change")),
-            dominant_tier=_str(row.get("dominant_tier")),
-            dominant_tier_share=_float(row.get("dominant_tier_share")),
-            top_users=tuple(sorted(users.get(key, ()), key=lambda u: (u.rank, u.lt_id))),
-        )
+        key = str(row["alert_id"])
+        top = tuple(sorted(users.get(key, ()), key=lambda u: (u.rank, u.lt_id)))
+        base: Concentration = _from_row(Concentration, row, uses_drilldown="uses_concentration_drilldown")
+        by_id[key] = dataclasses.replace(base, uses_drilldown=bool(base.uses_drilldown), top_users=top)
     return by_id
 
 
@@ -337,9 +262,11 @@ def attach_concentration(alerts: Iterable[Alert], by_id: Mapping[str, Concentrat
 # --- incidents -----------------------------------------------------------------------------------
 
 
-def _primary_key(a: Alert) -> tuple[int, int, float, str]:
+def headline_key(a: Alert) -> tuple[bool, int, float, str]:
+    """min() / sort key of an incident's headline: the mart's primary (one per incident), then, among a
+    subset without it, the most severe, the largest |z|, the smallest id. The only headline rule."""
     z = abs(a.z_score) if a.z_score is not None and math.isfinite(a.z_score) else 0.0
-    return (0 if a.is_incident_primary else 1, severity_rank(a.severity_key), -z, a.alert_id)
+    return (not a.is_incident_primary, severity_rank(a.severity), -z, a.alert_id)
 
 
 @dataclass(frozen=True)
@@ -360,11 +287,11 @@ class Incident:
 
     @property
     def severity(self) -> str:
-        return min((a.severity_key for a in self.alerts), key=lambda s: (severity_rank(s), s))
+        return min((a.severity for a in self.alerts), key=lambda s: (severity_rank(s), s))
 
     @property
     def teams(self) -> tuple[str, ...]:
-        return tuple(sorted({(a.team or "unassigned").strip() or "unassigned" for a in self.alerts}))
+        return tuple(sorted({a.team for a in self.alerts}))
 
     @property
     def domain(self) -> str:
@@ -376,16 +303,14 @@ class Incident:
 
 
 def group_incidents(alerts: Iterable[Alert]) -> list[Incident]:
-    """Group by incident_id; primary = is_incident_primary, else most severe, largest |z|.
-
-    Sorted: most severe incident first, then domain, scope, id (deterministic).
-    """
+    """Group by incident_id, headline first (headline_key); most severe incident first, then domain,
+    scope, metric, id (deterministic)."""
     groups: dict[str, list[Alert]] = {}
     for alert in alerts:
-        groups.setdefault(alert.incident_key, []).append(alert)
+        groups.setdefault(alert.incident_id, []).append(alert)
     incidents = []
     for key, members in groups.items():
-        ordered = sorted(members, key=_primary_key)
+        ordered = sorted(members, key=headline_key)
         incidents.append(Incident(incident_id=key, primary=ordered[0], members=tuple(ordered[1:])))
     return sorted(
         incidents,
@@ -409,25 +334,10 @@ class DeliveryState:
     direction: str | None
     z_score: float | None
     current_value: float | None
-    # optional context so a withdrawal can name what it withdraws
     alert_date: dt.date | None = None
     scope: str | None = None
     metric: str | None = None
     unit: str | None = None
-
-    @classmethod
-    def of(cls, alert: Alert) -> DeliveryState:
-        return cls(
-            alert_id=alert.alert_id,
-            severity=alert.severity_key,
-            direction=alert.direction,
-            z_score=alert.z_score,
-            current_value=alert.current_value,
-            alert_date=alert.alert_date,
-            scope=alert.scope,
-            metric=alert.metric,
-            unit=alert.unit,
-        )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alerting.lifecycle import LifecycleConfig, config_from_mapping
 from alerting.model import severity_rank
 
 DEFAULT_CONFIG = Path(__file__).with_name("channels.toml")
@@ -77,6 +78,7 @@ class Routing:
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     linear_teams: Mapping[str, str] = field(default_factory=dict)  # team -> Linear team id
     linear_route: LinearRoute = field(default_factory=LinearRoute)
+    lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)  # the file's [lifecycle] table
 
     def __post_init__(self) -> None:
         prefixes = (CHANNEL_ENV_PREFIX, LINEAR_ENV_PREFIX)
@@ -134,9 +136,16 @@ def parse_routing(config: Mapping[str, object], env: Mapping[str, str]) -> Routi
     if not isinstance(all_clear, bool):
         raise RoutingError("post_all_clear must be true or false")
     teams, route = _parse_linear(config.get("linear", {}))
+    section = config.get("lifecycle", {})
+    try:
+        lifecycle = config_from_mapping(section if isinstance(section, Mapping) else None)
+    except (TypeError, ValueError) as exc:
+        raise RoutingError(f"[lifecycle]: {exc}") from None
+    if not isinstance(section, Mapping):
+        raise RoutingError("[lifecycle] must be a table")
     return Routing(
         default_channel=default, channels=channels, post_all_clear=all_clear, env=dict(env), linear_teams=teams,
-        linear_route=route,
+        linear_route=route, lifecycle=lifecycle,
     )  # fmt: skip
 
 

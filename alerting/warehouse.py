@@ -8,7 +8,6 @@ tables) come from configuration only and are validated before use.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import math
 import os
@@ -20,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from alerting import values
 from alerting.model import ALERT_COLUMN_NAMES, Alert, Driver, alert_from_row, as_date, driver_from_row
 
 log = logging.getLogger(__name__)
@@ -34,54 +32,6 @@ MAX_LOCK_TIMEOUT_S = 6 * 3600.0  # a wait longer than the longest build is a typ
 # seconds, and an unreachable endpoint must fail the run in minutes, not hang it
 DEFAULT_BQ_TIMEOUT_S = 120.0
 MAX_BQ_TIMEOUT_S = 3600.0
-# DESIGN.md §3.3 minimum columns of fct_alerts; the others have safe fallbacks
-REQUIRED_ALERT_COLUMNS = (
-    "alert_id",
-    "alert_date",
-    "domain",
-    "team",
-    "scope",
-    "metric",
-    "current_value",
-    "baseline_mean",
-    "baseline_stddev",
-    "z_score",
-    "pct_change",
-    "severity",
-    "direction",
-    "is_suppressed",
-    "rule",
-    "drivers_summary",
-    "recommended_action",
-)
-OPTIONAL_ALERT_COLUMNS = tuple(c for c in ALERT_COLUMN_NAMES if c not in REQUIRED_ALERT_COLUMNS)
-# columns of the PLAN.md target contract the delivery lifecycle uses when present
-LIFECYCLE_COLUMNS = ("incident_id", "is_postable", "hold_reason", "is_incident_primary", "is_loud")
-HISTORY_COLUMNS = (
-    "alert_id",
-    "alert_date",
-    "domain",
-    "team",
-    "scope",
-    "metric",
-    "rule",
-    "severity",
-    "direction",
-    "z_score",
-    "current_value",
-    "is_suppressed",
-    "suppression_reason",
-)
-DRIVER_COLUMNS = (
-    "alert_id",
-    "contributor_type",
-    "contributor",
-    "value",
-    "baseline_mean",
-    "delta",
-    "share_of_delta",
-    "contributor_rank",
-)
 COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
 COST_SOURCE = "gpu_costs"  # the data-health source whose day is the cost day
@@ -450,140 +400,76 @@ def open_backend(config: WarehouseConfig, read_only: bool = False) -> Backend:
     raise WarehouseError(f"unknown target {config.target!r} (duckdb or bigquery)")
 
 
-# --- reading alerts ---------------------------------------------------------------------------
+# --- reading ------------------------------------------------------------------------------------
 
 
-def fallback_alert_id(row: Mapping[str, Any]) -> str:
-    """A deterministic id for a row that has none (so it can still be logged exactly once)."""
-    key = "|".join(str(row.get(k)) for k in ("domain", "alert_date", "scope", "metric", "rule"))
-    return "noid-" + hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-def row_to_alert(row: Mapping[str, Any]) -> Alert:
-    alert_id = row.get("alert_id")
-    if not alert_id:
-        alert_id = fallback_alert_id(row)
-        log.warning("an alert without alert_id (%s/%s): using %s", row.get("scope"), row.get("metric"), alert_id)
-    unit = row.get("unit") or values.unit_for_metric(row.get("metric"))  # the mart carries none (older / foreign)
-    return alert_from_row({**row, "alert_id": alert_id, "unit": unit})
-
-
-def _alert_columns(backend: Backend) -> set[str]:
+def _alerts(backend: Backend, where: str, params: Mapping[str, Any]) -> list[Alert]:
+    """fct_alerts rows (every contract column) as Alerts; a mart of another version is a clear error."""
     present = set(backend.columns("marts", ALERTS_TABLE))
     if not present:
         raise WarehouseError(f"{backend.table('marts', ALERTS_TABLE)} not found: run dbt build first")
-    missing = [c for c in REQUIRED_ALERT_COLUMNS if c not in present]
+    missing = [c for c in ALERT_COLUMN_NAMES if c not in present]
     if missing:
-        raise WarehouseError(f"{ALERTS_TABLE} lacks required column(s): {', '.join(missing)}")
-    return present
-
-
-def _run_day_filter(backend: Backend) -> str:
-    """Cost-day rows (gpu_cost, and data health of the GPU source) on cost_date; the rest on usage_date."""
-    p = backend.param
-    cost_row = f"(domain = {p('cost_domain')} or (domain = {p('health_domain')} and scope = {p('cost_source')}))"
-    return (
-        f"(({cost_row}) and alert_date = {p('cost_date')})"
-        f" or (not coalesce({cost_row}, false) and alert_date = {p('usage_date')})"
-    )
-
-
-def _run_day_params(usage_date: dt.date, cost_date: dt.date) -> dict[str, Any]:
-    return {
-        "cost_domain": COST_DOMAIN,
-        "health_domain": HEALTH_DOMAIN,
-        "cost_source": COST_SOURCE,
-        "cost_date": cost_date,
-        "usage_date": usage_date,
-    }
-
-
-def read_alert_rows(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[dict[str, Any]]:
-    """The run's fct_alerts rows as dicts (every contract column present, held ones included).
-
-    Usage (and other) rows of `usage_date`; cost rows (gpu_cost, data health of gpu_costs)
-    of the finalised `cost_date`.
-    """
-    present = _alert_columns(backend)
-    wanted = dict.fromkeys([*REQUIRED_ALERT_COLUMNS, *OPTIONAL_ALERT_COLUMNS, *LIFECYCLE_COLUMNS])
-    select = [c for c in wanted if c in present]
+        raise WarehouseError(f"{ALERTS_TABLE} lacks column(s) {', '.join(missing)}: rebuild it with this project")
     sql = (
-        f"select {', '.join(select)} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608
-        f" where {_run_day_filter(backend)} order by alert_id"
+        f"select {', '.join(ALERT_COLUMN_NAMES)} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608
+        f" where {where} order by alert_date, alert_id"
     )
-    return backend.query(sql, _run_day_params(usage_date, cost_date))
+    return [alert_from_row(r) for r in backend.query(sql, params)]
 
 
 def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:
-    """Usage (and any non-cost) alerts of `usage_date`, cost alerts of the finalised `cost_date`."""
-    return [row_to_alert(r) for r in read_alert_rows(backend, usage_date, cost_date)]
-
-
-def read_alert_history(backend: Backend, since: dt.date, until: dt.date) -> list[dict[str, Any]]:
-    """Light fct_alerts rows (every domain, held ones too) with since <= alert_date <= until.
-
-    The lifecycle reads it: is a series still outside its band, has a delivered alert
-    changed or gone after a rebuild.
-    """
-    present = _alert_columns(backend)
-    select = [c for c in (*HISTORY_COLUMNS, *LIFECYCLE_COLUMNS) if c in present]
+    """The run's alerts, held ones included: cost-day rows (gpu_cost, and data health of the GPU source)
+    of the finalised `cost_date`, the others of `usage_date`."""
     p = backend.param
-    sql = (
-        f"select {', '.join(select)} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608
-        f" where alert_date between {p('since')} and {p('until')} order by alert_date, alert_id"
-    )
-    return backend.query(sql, {"since": since, "until": until})
+    cost_row = f"(domain = {p('cost_domain')} or (domain = {p('health_domain')} and scope = {p('cost_source')}))"
+    where = f"({cost_row} and alert_date = {p('cost_date')}) or (not {cost_row} and alert_date = {p('usage_date')})"
+    params = {"cost_domain": COST_DOMAIN, "health_domain": HEALTH_DOMAIN, "cost_source": COST_SOURCE}
+    return _alerts(backend, where, {**params, "cost_date": cost_date, "usage_date": usage_date})
+
+
+def read_alert_history(backend: Backend, since: dt.date, until: dt.date) -> list[Alert]:
+    """Every alert (held ones too) with since <= alert_date <= until: streaks, resolutions, corrections."""
+    p = backend.param
+    return _alerts(backend, f"alert_date between {p('since')} and {p('until')}", {"since": since, "until": until})
 
 
 def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[tuple[dt.date, str], str] | None:
-    """{(dt, source): status} from fct_data_health, or None when the mart does not exist (older builds)."""
-    present = set(backend.columns("marts", DATA_HEALTH_TABLE))
-    if not present:
-        return None
-    if not {"dt", "source", "status"} <= present:
-        log.warning("%s lacks dt/source/status: data readiness unknown", DATA_HEALTH_TABLE)
+    """{(dt, source): status} from fct_data_health, or None when there is no such mart."""
+    if not backend.columns("marts", DATA_HEALTH_TABLE):
         return None
     p = backend.param
     sql = (
         f"select dt, source, status from {backend.table('marts', DATA_HEALTH_TABLE)}"  # noqa: S608
         f" where dt between {p('since')} and {p('until')}"
     )
-    return {
-        (day, str(r["source"])): str(r["status"])
-        for r in backend.query(sql, {"since": since, "until": until})
-        if (day := as_date(r["dt"])) is not None  # dt is fct_data_health's not-null key
-    }
+    rows = backend.query(sql, {"since": since, "until": until})
+    return {(as_date(r["dt"]) or dt.date.min, str(r["source"])): str(r["status"]) for r in rows}
 
 
 def build_mismatch(backend: Backend) -> str | None:
-    """Why fct_alerts and fct_data_health do not come from one dbt build (None: they do, or there is no health
-    mart, or no alert to post). A build stopped after fct_data_health and before fct_alerts leaves new health
-    beside old alerts: posting then would say stale alerts (or an all-clear) about the new day."""
+    """Why fct_alerts and fct_data_health are not of one dbt build (a build stopped half-way leaves new
+    health beside old alerts), or None."""
     if not backend.columns("marts", DATA_HEALTH_TABLE):
         return None
     builds = {}
     for table in (ALERTS_TABLE, DATA_HEALTH_TABLE):
         rows = backend.query(f"select distinct build_id from {backend.table('marts', table)}")  # noqa: S608
-        builds[table] = {r["build_id"] for r in rows}
+        builds[table] = ", ".join(sorted(str(r["build_id"]) for r in rows))
     if not builds[ALERTS_TABLE] or builds[ALERTS_TABLE] == builds[DATA_HEALTH_TABLE]:
         return None
-    alerts, health = (", ".join(sorted(map(str, builds[t]))) for t in (ALERTS_TABLE, DATA_HEALTH_TABLE))
     return (
-        f"{ALERTS_TABLE} (build {alerts}) and {DATA_HEALTH_TABLE} (build {health}) come from different dbt builds:"
-        " a build stopped half-way; run the daily build again"
+        f"{ALERTS_TABLE} (build {builds[ALERTS_TABLE]}) and {DATA_HEALTH_TABLE} (build {builds[DATA_HEALTH_TABLE]})"
+        " come from different dbt builds: a build stopped half-way; run the daily build again"
     )
 
 
 def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Driver]]:
-    """Contributors per alert from fct_usage_alert_drivers; {} when that table does not exist."""
-    present = set(backend.columns("marts", DRIVERS_TABLE))
-    if not alert_ids or not present:
-        return {}
-    if not set(DRIVER_COLUMNS) <= present:
-        log.warning("%s lacks some columns; using drivers_summary instead", DRIVERS_TABLE)
+    """Contributors per alert from fct_usage_alert_drivers ({} without alerts or that mart)."""
+    if not alert_ids or not backend.columns("marts", DRIVERS_TABLE):
         return {}
     sql = (
-        f"select {', '.join(DRIVER_COLUMNS)} from {backend.table('marts', DRIVERS_TABLE)}"  # noqa: S608
+        f"select * from {backend.table('marts', DRIVERS_TABLE)}"  # noqa: S608
         f" where {backend.in_list('alert_id', 'alert_ids')} order by alert_id, contributor_rank"
     )
     out: dict[str, list[Driver]] = {}
@@ -593,14 +479,12 @@ def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[D
 
 
 def latest_alert_dates(backend: Backend) -> tuple[dt.date | None, dt.date | None]:
-    """(latest usage/other alert_date, latest cost alert_date) among postable alerts — for hints."""
+    """(latest usage/other, latest cost) alert_date among postable alerts: a hint for an empty day."""
     p = backend.param
     sql = (
-        "select"  # noqa: S608 - validated identifiers; values are parameters
-        f" max(case when coalesce(domain, '') <> {p('cost_domain')} then alert_date end) as usage_day,"
-        f" max(case when domain = {p('cost_domain')} then alert_date end) as cost_day"
-        f" from {backend.table('marts', ALERTS_TABLE)} where not coalesce(is_suppressed, false)"
+        f"select max(case when domain <> {p('cost')} then alert_date end) as usage_day,"  # noqa: S608
+        f" max(case when domain = {p('cost')} then alert_date end) as cost_day"
+        f" from {backend.table('marts', ALERTS_TABLE)} where is_postable"
     )
-    [row] = backend.query(sql, {"cost_domain": COST_DOMAIN})
-    usage, cost = row.get("usage_day"), row.get("cost_day")
-    return (as_date(usage) if usage else None, as_date(cost) if cost else None)
+    [row] = backend.query(sql, {"cost": COST_DOMAIN})
+    return as_date(row["usage_day"]), as_date(row["cost_day"])

@@ -435,9 +435,9 @@ def test_usage_incident_groups_metrics_of_one_segment() -> None:
 
 
 def test_primary_falls_back_to_severity_then_abs_z() -> None:
-    a = usage_alert("x1", incident_id="i", is_incident_primary=None, severity="warning", z_score=3.5)
-    b = usage_alert("x2", incident_id="i", is_incident_primary=None, severity="critical", z_score=-5.0)
-    c = usage_alert("x3", incident_id="i", is_incident_primary=None, severity="critical", z_score=-6.0)
+    a = usage_alert("x1", incident_id="i", is_incident_primary=False, severity="warning", z_score=3.5)
+    b = usage_alert("x2", incident_id="i", is_incident_primary=False, severity="critical", z_score=-5.0)
+    c = usage_alert("x3", incident_id="i", is_incident_primary=False, severity="critical", z_score=-6.0)
     [incident] = group_incidents([a, b, c])
     assert incident.primary.alert_id == "x3" and [m.alert_id for m in incident.members] == ["x2", "x1"]
 
@@ -778,8 +778,8 @@ def test_random_alerts_never_fail_and_respect_limits() -> None:
             alerts.append(
                 dataclasses.replace(
                     usage_alert(f"r{i}-{j}"),
-                    incident_id=rng.choice([None, "i1", "i2", s(5)]),
-                    team=rng.choice([None, "", s(20), "api"]),
+                    incident_id=rng.choice(["i1", "i2", s(5)]),  # the contract's types: not-null columns stay set
+                    team=rng.choice(["", s(20), "api"]),
                     scope=s(),
                     metric=s(),
                     unit=rng.choice([None, "usd", "fraction", "ratio", "count", "tokens", s(5)]),
@@ -794,7 +794,7 @@ def test_random_alerts_never_fail_and_respect_limits() -> None:
                     pct_change=num(),
                     threshold=num(),
                     severity=rng.choice(["critical", "warning", "notice", "CRITICAL", s(8)]),
-                    direction=rng.choice([None, "increase", s(8)]),
+                    direction=rng.choice(["decrease", "increase", s(8)]),
                     has_baseline_outlier=rng.choice([None, True]),
                     drivers_summary=rng.choice([None, s(4000)]),
                     recommended_action=rng.choice([None, s(200)]),

@@ -87,7 +87,7 @@ def test_a_run_groups_by_channel_and_holds_back_only_held_and_delivered(tmp_path
         cost_alert("c1"),
         cost_alert("c2", team="studio", scope="studio"),
         cost_alert("c3", team="mystery"),
-        cost_alert("c4", team=None),
+        cost_alert("c4", team="engineering"),  # a team without a channel of its own
     ]
     db = tmp_path / "marts.duckdb"
     create_marts(db, alerts[2:3])

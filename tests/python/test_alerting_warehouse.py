@@ -22,7 +22,6 @@ from alerting.warehouse import (
     open_backend,
     read_alerts,
     read_drivers,
-    row_to_alert,
 )
 from tests.python.alerting_support import COST_DAY, DAY, create_marts, usage_alert
 
@@ -155,10 +154,8 @@ def test_bigquery_emulator_endpoint_uses_anonymous_credentials() -> None:
     [("tokens", "tokens"), ("dau", "count"), ("idle_cost", "usd"), ("cost_per_request", "usd_per_request"),
      ("failure_rate", "fraction"), ("idle_inference_ratio", "ratio"), ("rows", "rows")],
 )  # fmt: skip
-def test_infer_unit_when_the_mart_has_none(metric: str, unit: str) -> None:
+def test_unit_for_metric(metric: str, unit: str) -> None:
     assert unit_for_metric(metric) == unit
-    row = {"alert_id": "a", "alert_date": "2026-11-22", "domain": "usage", "scope": "free", "metric": metric}
-    assert row_to_alert(row).unit == unit  # the warehouse reader falls back to the same function
 
 
 def test_drivers_table_is_optional(tmp_path: Path) -> None:

@@ -31,9 +31,7 @@ import pytest
 
 from alerting import feedback_buttons as fb
 from alerting.feedback import Click, FeedbackStore, IncidentAlert, click_from_payload, decide
-from alerting.feedback_spool import Spool
-from alerting.feedback_worker import FeedbackWorker
-from alerting.serve import ConfigError, validate_signing_secret
+from alerting.serve import ConfigError, Spool, Worker, validate_signing_secret
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import (
     COST_DAY,
@@ -465,7 +463,8 @@ def test_store_writes_a_feedback_id_once(warehouse: Path) -> None:
     assert row is not None
     store.record(row)
     store.record(dataclasses.replace(row, note="a second write of the same click"))
-    assert [(r["feedback_id"], r["note"]) for r in store.rows()] == [(row.feedback_id, None)]
+    store.backend.close()
+    assert [(r["feedback_id"], r["note"]) for r in feedback_rows(warehouse)] == [(row.feedback_id, None)]
 
 
 @pytest.mark.parametrize("secret", ["", "short", "x" * 129, "abc\x00" * 8, "é" * 32, " " + "a" * 31])
@@ -476,9 +475,9 @@ def test_signing_secret_validation(secret: str) -> None:
 
 
 def test_a_click_that_cannot_be_spooled_is_not_acked(service: Service, warehouse, tmp_path: Path) -> None:
-    clicks = tmp_path / "spool" / "clicks.jsonl"
-    clicks.unlink()
-    clicks.mkdir()  # the append now fails (even as root)
+    clicks = tmp_path / "spool" / "clicks"
+    clicks.rmdir()
+    clicks.write_text("")  # writing a click into it now fails (even as root)
     body = click_body("acknowledge")
     status, _ = service.post(body, signed(body))
     assert status >= 500  # no ack: Slack shows the clicker an error instead of a silent loss
@@ -539,11 +538,12 @@ def test_one_failing_click_does_not_hold_up_the_others(warehouse: Path, tmp_path
             return super().incident_alerts(incident_id)
 
     spool = Spool(tmp_path / "spool")
-    spool.open()
     for body in (click_body("acknowledge", incident_id="inc2", alert_ids=("c1",)), click_body("expected")):
-        spool.add(click_from_payload(json.loads(urllib.parse.unquote(body.removeprefix("payload=")))))
-    worker = FeedbackWorker(spool, lambda: Flaky(DuckDBBackend(warehouse, "main_marts", "main_alerting")), None)
+        payload = json.loads(urllib.parse.unquote(body.removeprefix("payload=")))
+        spool.add(click_from_payload(payload), payload)
+        time.sleep(0.01)  # distinct file times: the spool keeps the order of arrival
+    worker = Worker(spool, lambda: Flaky(DuckDBBackend(warehouse, "main_marts", "main_alerting")), None)
     assert worker.drain() is False
-    assert [c.incident_id for c in spool.pending()] == ["inc2"]  # kept, retried later
+    [left] = spool.pending()  # kept, retried later
+    assert json.loads(left.read_text())["actions"][0]["value"].startswith("v1:inc2:")
     assert [(r["incident_id"], r["action"]) for r in feedback_rows(warehouse)] == [("inc1", "expected")]
-    spool.close()

@@ -18,6 +18,7 @@ from typing import Any
 
 from alerting.feedback_buttons import FeedbackAction, action_for, alert_set_hash, parse_value
 from alerting.lifecycle import NEVER_WITHDRAWN_FOR
+from alerting.model import Alert, alert_from_row
 from alerting.warehouse import Backend
 
 TABLE = "alert_feedback"
@@ -88,17 +89,6 @@ def click_from_payload(body: Mapping[str, Any]) -> Click:
 
 
 @dataclass(frozen=True)
-class IncidentAlert:
-    """The columns of one fct_alerts row that a click needs."""
-
-    alert_id: str
-    alert_date: dt.date
-    is_postable: bool
-    hold_reason: str | None
-    is_incident_primary: bool
-
-
-@dataclass(frozen=True)
 class FeedbackRow:
     feedback_id: str
     incident_id: str
@@ -120,10 +110,6 @@ _GENERIC = {"str": "string", "dt.date": "date", "dt.datetime": "timestamp"}
 COLUMN_TYPES = {f.name: _GENERIC[str(f.type).removesuffix(" | None")] for f in fields(FeedbackRow)}
 COLUMNS = tuple(COLUMN_TYPES)
 _NOT_NULL = {"feedback_id", "incident_id", "alert_id", "action", "user_id", "created_at"}
-_DDL = {
-    "duckdb": {"string": "varchar", "date": "date", "timestamp": "timestamp"},
-    "bigquery": {"string": "STRING", "date": "DATE", "timestamp": "TIMESTAMP"},
-}
 
 
 @dataclass(frozen=True)
@@ -132,11 +118,11 @@ class Decision:
     reason: str | None  # why the click is rejected (row is None)
 
 
-def decide(click: Click, alerts: Sequence[IncidentAlert], now: dt.datetime) -> Decision:
+def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> Decision:
     """Accept the click for the incident's alerts still there, or say why not (nothing written)."""
     if not alerts:
         return Decision(None, f"incident {click.incident_id} is not in fct_alerts (unknown, or rebuilt away)")
-    there = sorted((a for a in alerts if a.is_postable or a.hold_reason in STILL_THERE), key=lambda a: a.alert_id)
+    there = sorted((a for a in alerts if a.postable or a.hold_reason in STILL_THERE), key=lambda a: a.alert_id)
     if not there:
         reasons = sorted({a.hold_reason or "held" for a in alerts})
         return Decision(None, f"incident {click.incident_id} was withdrawn ({', '.join(reasons)})")
@@ -169,7 +155,8 @@ class FeedbackStore:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.table = backend.table("alerting", TABLE)
-        self._types = {n: _DDL[backend.dialect][t] for n, t in COLUMN_TYPES.items()}
+        duckdb = backend.dialect == "duckdb"
+        self._types = {n: ("varchar" if t == "string" else t) if duckdb else t.upper() for n, t in COLUMN_TYPES.items()}
         self._ensured = False
 
     def ensure(self) -> None:
@@ -182,23 +169,10 @@ class FeedbackStore:
             self.backend.query(f"create table if not exists {self.table} ({cols}{key})")
         self._ensured = True
 
-    def incident_alerts(self, incident_id: str) -> list[IncidentAlert]:
+    def incident_alerts(self, incident_id: str) -> list[Alert]:
         b = self.backend
-        rows = b.query(
-            "select alert_id, alert_date, is_postable, hold_reason, is_incident_primary"  # noqa: S608
-            f" from {b.table('marts', 'fct_alerts')} where incident_id = {b.param('incident')}",
-            {"incident": incident_id},
-        )
-        return [
-            IncidentAlert(
-                alert_id=str(r["alert_id"]),
-                alert_date=r["alert_date"],
-                is_postable=r["is_postable"] is not False,
-                hold_reason=r["hold_reason"],
-                is_incident_primary=bool(r["is_incident_primary"]),
-            )
-            for r in rows
-        ]
+        sql = f"select * from {b.table('marts', 'fct_alerts')} where incident_id = {b.param('incident')}"  # noqa: S608
+        return [alert_from_row(r) for r in b.query(sql, {"incident": incident_id})]
 
     def record(self, row: FeedbackRow) -> None:
         """Write the row unless a row with its feedback_id exists (one statement, idempotent)."""

@@ -30,7 +30,8 @@ import duckdb
 import pytest
 
 from alerting import feedback_buttons as fb
-from alerting.feedback import Click, FeedbackStore, IncidentAlert, click_from_payload, decide
+from alerting.feedback import Click, FeedbackStore, click_from_payload, decide
+from alerting.model import Alert
 from alerting.serve import ConfigError, Spool, Worker, validate_signing_secret
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import (
@@ -442,7 +443,7 @@ def _click(key: str, alert_hash: str) -> Click:
 
 def test_decide_expiry_and_changed_alert_set() -> None:
     now = dt.datetime(2026, 11, 22, 9, 0)
-    alerts = [IncidentAlert("a2", DAY, True, None, False), IncidentAlert("a1", DAY, True, None, True)]
+    alerts = [usage_alert("a2", is_incident_primary=False), usage_alert("a1", is_incident_primary=True)]
     same = fb.alert_set_hash(["a1", "a2"])
     one_day = decide(_click("snooze_1d", same), alerts, now).row
     assert one_day is not None and one_day.expires_on == DAY + dt.timedelta(days=1) and one_day.note is None
@@ -532,7 +533,7 @@ def test_two_incidents_of_one_message_keep_both_updates(service: Service, slack,
 
 def test_one_failing_click_does_not_hold_up_the_others(warehouse: Path, tmp_path: Path) -> None:
     class Flaky(FeedbackStore):
-        def incident_alerts(self, incident_id: str) -> list[IncidentAlert]:
+        def incident_alerts(self, incident_id: str) -> list[Alert]:
             if incident_id == "inc2":
                 raise ValueError("a malformed row")
             return super().incident_alerts(incident_id)

@@ -22,7 +22,6 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from alerting.redact import redact
@@ -42,9 +41,8 @@ _LOOKALIKES = str.maketrans({"@": "＠", "[": "［", "]": "］", "<": "‹", ">"
 
 # each operation by its top-level field
 OPERATIONS = {
-    "issueCreate": "mutation($input: IssueCreateInput!) {"
-    " issueCreate(input: $input) { success issue { id identifier url } } }",
-    "issue": "query($id: String!) { issue(id: $id) { id identifier url } }",
+    "issueCreate": "mutation($input: IssueCreateInput!) { issueCreate(input: $input) { success issue { id } } }",
+    "issue": "query($id: String!) { issue(id: $id) { id } }",
     "issueUpdate": "mutation($id: String!, $stateId: String!) {"
     " issueUpdate(id: $id, input: {stateId: $stateId}) { success } }",
     "commentCreate": "mutation($input: CommentCreateInput!) {"
@@ -68,23 +66,12 @@ class LinearAmbiguous(LinearError):
     """No usable answer: the request may or may not have taken effect."""
 
 
-class LinearRateLimited(LinearError):
-    """Still rate limited after the retries: nothing was done."""
-
-
 class LinearRefused(LinearError):
     """Linear answered with errors: the request did not take effect."""
 
     def __init__(self, message: str, not_found: bool = False) -> None:
         super().__init__(message)
         self.not_found = not_found
-
-
-@dataclass(frozen=True)
-class IssueRef:
-    id: str
-    identifier: str  # e.g. "OPS-123"
-    url: str
 
 
 def issue_uuid(key: str) -> str:
@@ -114,12 +101,6 @@ def validate_api_key(key: str | None) -> str:
     if not _KEY_SHAPE.fullmatch(key):
         raise LinearConfigError(f"{API_KEY_ENV} is not a Linear personal API key (expected lin_api_ and letters)")
     return key
-
-
-def _issue_ref(node: Any) -> IssueRef:
-    if not isinstance(node, dict) or not all(isinstance(node.get(k), str) for k in ("id", "identifier", "url")):
-        raise LinearAmbiguous("Linear's answer has no issue id, identifier and url")
-    return IssueRef(node["id"], node["identifier"], node["url"])
 
 
 class LinearClient:
@@ -195,7 +176,7 @@ class LinearClient:
                 self._sleep(wait)
         else:
             if limited:
-                raise LinearRateLimited(f"Linear is still rate limiting after {self.retries} retries")
+                raise LinearError(f"Linear is still rate limiting after {self.retries} retries")
             raise LinearAmbiguous(f"Linear answered HTTP {status} {self.retries + 1} times")
         if errors or status != 200:
             messages = [clean(e.get("message"), 200) for e in errors]
@@ -233,17 +214,16 @@ class LinearClient:
         log.warning("Linear %s does not exist after an ambiguous answer; sending it again", what)
         return send()
 
-    def create_issue(self, issue_id: str, team_id: str, title: str, description: str, priority: int) -> IssueRef:
-        """issueCreate with our id: exactly one issue however often this is called."""
+    def create_issue(self, issue_id: str, team_id: str, title: str, description: str, priority: int) -> str:
+        """issueCreate with our id: exactly one issue however often this is called; its id."""
         title = cap(collapse(title), 255)
         fields = {"id": issue_id, "teamId": team_id, "title": title, "description": description, "priority": priority}
 
-        def lookup() -> IssueRef | None:
-            data = self._lookup("issue", {"id": issue_id})
-            return None if data is None else _issue_ref(data.get("issue"))
+        def send() -> str:
+            return str((self._mutate("issueCreate", {"input": fields}).get("issue") or {}).get("id"))
 
-        def send() -> IssueRef:
-            return _issue_ref(self._mutate("issueCreate", {"input": fields}).get("issue"))
+        def lookup() -> str | None:
+            return None if self._lookup("issue", {"id": issue_id}) is None else issue_id
 
         return self._exactly_once(f"issue {issue_id}", send, lookup)
 

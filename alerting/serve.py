@@ -1,12 +1,10 @@
 """`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons (issue 23).
 
-A `slack_bolt` App behind a threading WSGI server: `POST /slack/events` (bolt checks the signing
-secret and the 5-minute window: 401) and `GET /healthz`. A request whose signature was seen in the
-last 5 minutes is a replay (409). A click is spooled (fsync'ed) before the ack, so the answer never
-waits on the warehouse; one worker thread then writes it to `alert_feedback` and updates the message
-with `chat.update` (a rejected click gets an ephemeral reason). A busy warehouse keeps the click
-spooled, retried with back-off. `--socket-mode` takes clicks over Socket Mode; the port then serves
-only `/healthz`.
+A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature: 401;
+a signature seen in the last 5 minutes is a replay: 409) and `GET /healthz`. A click is spooled
+(fsync'ed) before the ack; one worker thread writes it to `alert_feedback` and updates the message
+(`chat.update`), retrying with back-off while the warehouse is busy. `--socket-mode` takes clicks
+over Socket Mode; the port then serves only `/healthz`.
 """
 
 from __future__ import annotations
@@ -55,25 +53,22 @@ class ConfigError(ValueError):
     """Bad configuration; the message never contains a secret."""
 
 
-def validate_signing_secret(secret: str | None) -> str:
-    """Printable ASCII without spaces, 16-128 characters (Slack's are 32 hex)."""
-    if not secret:
-        raise ConfigError(f"{SECRET_ENV} is not set")
-    if not all(33 <= ord(ch) <= 126 for ch in secret):
-        raise ConfigError(f"{SECRET_ENV} contains whitespace, control or non-ASCII characters: check how it was set")
-    if not 16 <= len(secret) <= 128:
-        raise ConfigError(f"{SECRET_ENV} has {len(secret)} characters; Slack's signing secrets have 32")
-    return secret
-
-
-def _token(env: Mapping[str, str], name: str, prefix: str) -> str:
+def _secret(env: Mapping[str, str], name: str, prefix: str = "") -> str:
+    """The variable's value: set, no whitespace or control characters, starting with `prefix`."""
     try:
-        token = redact.validate_token(env.get(name), name).token
+        value = redact.validate_token(env.get(name), name).token
     except redact.TokenError as exc:
         raise ConfigError(str(exc)) from None
-    if not token.startswith(prefix):
+    if not value.startswith(prefix):
         raise ConfigError(f"{name} does not start with {prefix!r}")
-    return token
+    return value
+
+
+def validate_signing_secret(secret: str | None) -> str:
+    secret = _secret({SECRET_ENV: secret or ""}, SECRET_ENV)
+    if not secret.isascii() or not 16 <= len(secret) <= 128:
+        raise ConfigError(f"{SECRET_ENV} is not 16-128 ASCII characters (Slack's signing secrets have 32)")
+    return secret
 
 
 class Spool:
@@ -145,38 +140,25 @@ class Worker:
         while not self.stopping:
             self.wake.wait(delay or IDLE_S)
             self.wake.clear()
-            if not self.stopping and not self.drain():
-                delay = min(max(delay * 2, FIRST_RETRY_S), MAX_RETRY_S)
+            delay = 0.0 if self.stopping or self.drain() else min(max(delay * 2, FIRST_RETRY_S), MAX_RETRY_S)
+            if delay:
                 log.info("feedback: %d click(s) pending; next try in %.0f s", self.spool.count(), delay)
-            else:
-                delay = 0.0
 
     def drain(self) -> bool:
         """Process every pending click; False when one stays pending (a busy warehouse ends the round)."""
         ok = True
         for path in self.spool.pending():
             try:
-                click = click_from_payload(json.loads(path.read_text(encoding="utf-8")))
-            except ValueError as exc:
-                log.warning("spooled click %s is not valid (%s): dropped", path.name, exc)
+                self._process(click_from_payload(json.loads(path.read_text(encoding="utf-8"))))
                 path.unlink()
-                continue
-            try:
-                self._process(click)
-            except Exception as exc:  # busy/missing warehouse, network: keep the click, retry later
+            except Exception as exc:  # busy/missing warehouse, network: kept, retried later
                 self._store = None
                 log.warning(
-                    "feedback %s (%s on incident %s) not written yet, kept in the spool: %s",
-                    click.feedback_id,
-                    click.action.key,
-                    click.incident_id,
-                    f"{type(exc).__name__}: {exc}",
+                    "feedback %s not written yet, kept in the spool: %s: %s", path.stem, type(exc).__name__, exc
                 )
                 if isinstance(exc, WarehouseBusy):
                     return False  # every other click would wait on the same lock
                 ok = False
-                continue
-            path.unlink()
         return ok
 
     def _process(self, click: Click) -> None:
@@ -193,14 +175,7 @@ class Worker:
                 "chat.postEphemeral", channel=click.channel_id, user=click.user_id, text=f"Not recorded: {reason}."
             )
             return
-        log.info(
-            "feedback %s recorded: %s by %s on incident %s (expires %s)",
-            click.feedback_id,
-            decision.row.action,
-            click.user_id,
-            click.incident_id,
-            decision.row.expires_on or "-",
-        )
+        log.info("feedback %s recorded: %s by %s", click.feedback_id, decision.row.action, click.user_id)
         key = (click.channel_id, click.message_ts)
         blocks = updated_blocks(click, self._sent.get(key))  # another incident's click may carry an older copy
         if blocks is None:
@@ -309,8 +284,8 @@ def add_parser(sub: Any, env: Mapping[str, str]) -> None:
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     try:
         secret = validate_signing_secret(env.get(SECRET_ENV))
-        bot = _token(env, TOKEN_ENV, "xox")
-        app_token = _token(env, APP_TOKEN_ENV, "xapp-") if args.socket_mode else None
+        bot = _secret(env, TOKEN_ENV, "xox")
+        app_token = _secret(env, APP_TOKEN_ENV, "xapp-") if args.socket_mode else None
         warehouse = config_from_env(args.target, env)
         spool = Spool(args.spool_dir or Path(env.get(SPOOL_ENV) or "data/feedback_spool"))
     except (ConfigError, WarehouseError) as exc:

@@ -36,7 +36,7 @@ class LinearTransport:
             return PostResult(ok=False, error=redact(text, self.client.secrets))
 
     def open(self, team_id: str, issue_id: str, title: str, body: str, priority: int) -> PostResult:
-        return self._result(lambda: self.client.create_issue(issue_id, team_id, title, body, priority).id)
+        return self._result(lambda: self.client.create_issue(issue_id, team_id, title, body, priority))
 
     def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult:
         return self._result(lambda: self.client.comment(issue_id, body, comment_id))

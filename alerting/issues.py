@@ -146,9 +146,8 @@ def _comment(r: _Run, thread: Thread, body: str, kind: str, items: _Items, close
 def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], plan: Plan) -> bool:
     """Everything said in this issue is withdrawn once this run's withdrawals are sent."""
     rows = [e for e in entries if e.destination == thread.destination and e.root_ts == thread.root_ts]
-    gone = {e.alert_id for e in rows if e.kind == "withdrawal"} | {
-        w.was.alert_id for w in plan.withdrawals if w.thread == thread
-    }
+    gone = {e.alert_id for e in rows if e.kind == "withdrawal"}
+    gone |= {w.was.alert_id for w in plan.withdrawals if w.thread == thread}
     return {e.alert_id for e in rows if e.kind in ALERT_KINDS} <= gone
 
 

@@ -15,7 +15,6 @@ import http.client
 import json
 import logging
 import math
-import os
 import re
 import time
 import urllib.error
@@ -120,14 +119,6 @@ class LinearClient:
         self.api_url, self.timeout, self.retries, self.max_wait = api_url, timeout, retries, max_wait
         self._sleep = sleep
         self._states: dict[tuple[str, str], str | None] = {}  # (team id, state type) -> state id
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **options: Any) -> LinearClient:
-        env = os.environ if env is None else env
-        return cls(env.get(API_KEY_ENV, ""), env.get(API_URL_ENV) or DEFAULT_API_URL, **options)
-
-    def __repr__(self) -> str:
-        return f"LinearClient(api_url={self.api_url!r}, api_key='[redacted]')"
 
     @property
     def secrets(self) -> tuple[str, ...]:

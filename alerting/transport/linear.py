@@ -6,10 +6,11 @@ Errors come back as results (redacted), never raised, like the Slack transport's
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-from alerting.linear import CLOSED, REOPENED, LinearClient, LinearError
+from alerting.linear import API_KEY_ENV, API_URL_ENV, CLOSED, DEFAULT_API_URL, REOPENED, LinearClient, LinearError
 from alerting.redact import redact
 from alerting.transport.base import Capabilities, PostResult
 
@@ -26,7 +27,8 @@ class LinearTransport:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LinearTransport:
         """LINEAR_API_KEY (validated) and LINEAR_API_URL; LinearConfigError (a TransportConfigError) if unusable."""
-        return cls(LinearClient.from_env(env))
+        env = os.environ if env is None else env
+        return cls(LinearClient(env.get(API_KEY_ENV, ""), env.get(API_URL_ENV) or DEFAULT_API_URL))
 
     def _result(self, call: Callable[[], str]) -> PostResult:
         try:

@@ -25,6 +25,7 @@ from alerting.linear import (
     priority_for,
 )
 from alerting.redact import redact
+from alerting.transport.linear import LinearTransport
 from tests.python.linear_server import SCHEMA, LinearServer
 
 KEY = "lin_api_" + "Qm7xK2pR9t" * 4  # the shape of a real personal key: lin_api_ + 40 letters/digits
@@ -297,10 +298,10 @@ def test_the_key_goes_without_bearer(server: LinearServer, team: str) -> None:
 
 
 def test_config_from_env(server: LinearServer) -> None:
-    assert LinearClient.from_env({"LINEAR_API_KEY": KEY}).api_url == DEFAULT_API_URL
-    assert LinearClient.from_env({"LINEAR_API_KEY": KEY, "LINEAR_API_URL": server.url}).api_url == server.url
+    assert LinearTransport.from_env({"LINEAR_API_KEY": KEY}).client.api_url == DEFAULT_API_URL
+    assert LinearTransport.from_env({"LINEAR_API_KEY": KEY, "LINEAR_API_URL": server.url}).client.api_url == server.url
     with pytest.raises(LinearConfigError, match="http"):
-        LinearClient.from_env({"LINEAR_API_KEY": KEY, "LINEAR_API_URL": "file:///etc/passwd"})
+        LinearTransport.from_env({"LINEAR_API_KEY": KEY, "LINEAR_API_URL": "file:///etc/passwd"})
 
 
 @pytest.mark.parametrize(
@@ -319,7 +320,7 @@ def test_config_from_env(server: LinearServer) -> None:
 )
 def test_bad_keys_are_refused_without_printing_them(key: str, problem: str) -> None:
     with pytest.raises(LinearConfigError, match=problem) as info:
-        LinearClient.from_env({"LINEAR_API_KEY": key})
+        LinearTransport.from_env({"LINEAR_API_KEY": key})
     assert "Qm7xK2pR" not in str(info.value) and "xoxb" not in str(info.value) and "aaaaaaaa" not in str(info.value)
 
 

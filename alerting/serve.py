@@ -78,7 +78,7 @@ class Spool:
         self.dir = directory / "clicks"
         self._mutex = threading.Lock()
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # payloads name people: not for others
             self._lock = (directory / "lock").open("a")
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

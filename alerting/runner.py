@@ -434,7 +434,7 @@ def run(
             thread = Thread(m.dest, str(result.ts), result.channel_id)
             charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
     if issues is not None:  # after Slack, so an issue links the incident's Slack message
-        ctx = issue_delivery.IssueContext(alerts, alerts, data.entries, config)
+        ctx = issue_delivery.IssueContext(alerts, data.entries, config)
         issue_delivery.deliver(r, _only(the_plan, r.is_issue), ctx)
     if chart_for is not None and transport.capabilities.file_uploads:
         _upload_charts(r, charts, alerts, chart_for)

@@ -1,239 +1,276 @@
-"""`python -m alerting serve`: the Slack interactivity endpoint for the feedback buttons (issue 23).
+"""`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons (issue 23).
 
-HTTP (a threading `http.server` in front of a `slack_bolt` App): `POST /slack/events` and
-`GET /healthz`. Every POST is checked before bolt sees it: the signature (`v0:{ts}:{body}`,
-HMAC-SHA256 with SLACK_SIGNING_SECRET) must match and the timestamp be within 5 minutes
-(else 401), and a request whose signature was already seen within that window is a replay
-(409, logged, nothing processed). A click is appended to the spool (fsync'ed) and only then
-acknowledged (`ack()`), so the HTTP answer never waits on the warehouse; the worker writes
-it to `alert_feedback` (see feedback_worker.py). With `--socket-mode` the clicks come over
-Slack's Socket Mode (SLACK_APP_TOKEN) instead, and the port serves only `/healthz`.
+A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature: 401;
+a signature seen in the last 5 minutes is a replay: 409) and `GET /healthz`. A click is spooled
+(fsync'ed) before the ack; one worker thread writes it to `alert_feedback` and updates the message
+(`chat.update`), retrying with back-off while the warehouse is busy. `--socket-mode` takes clicks
+over Socket Mode; the port then serves only `/healthz`.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import fcntl
 import json
 import logging
+import os
 import re
 import signal
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import Ack, App, BoltRequest
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
-from slack_sdk.signature import SignatureVerifier
 
-from alerting import redact
-from alerting.feedback import ClickError, FeedbackStore, click_from_payload
-from alerting.feedback_buttons import ACTION_ID_PREFIX
-from alerting.feedback_spool import Spool, SpoolError
-from alerting.feedback_worker import FeedbackWorker
+from alerting import redact, sanitize
+from alerting.feedback import Click, FeedbackStore, click_from_payload, decide
+from alerting.feedback_buttons import ACTION_ID_PREFIX, BLOCK_ID_PREFIX, block_id
 from alerting.transport.slack import API_URL_ENV, TOKEN_ENV
-from alerting.warehouse import WarehouseConfig, WarehouseError, config_from_env, open_backend
+from alerting.warehouse import WarehouseBusy, WarehouseError, config_from_env, open_backend
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 SECRET_ENV = "SLACK_SIGNING_SECRET"  # noqa: S105 - the variable's name
 APP_TOKEN_ENV = "SLACK_APP_TOKEN"  # noqa: S105 - the variable's name
 SPOOL_ENV = "LTX_FEEDBACK_SPOOL_DIR"
 EVENTS_PATH, HEALTH_PATH = "/slack/events", "/healthz"
-WINDOW_S = 300  # Slack's replay window: a timestamp older than 5 minutes is refused
-MAX_BODY = 1 << 20
+WINDOW_S = 300  # Slack's replay window
+FIRST_RETRY_S, MAX_RETRY_S, IDLE_S = 1.0, 60.0, 30.0
 EXIT_OK, EXIT_USAGE = 0, 2
-
-DESCRIPTION = """\
-Serve the Slack interactivity endpoint of the feedback buttons (Acknowledge, Snooze 1 day,
-Snooze 7 days, Snooze until resolved, Expected, False alarm): POST /slack/events (signed by
-Slack), GET /healthz. Each click is written once to the alert_feedback table beside the
-delivery log and the message is updated in place. See docs/feedback.md.
-"""
-
-EPILOG = """\
-environment:
-  SLACK_SIGNING_SECRET   the app's signing secret (required; never printed)
-  SLACK_BOT_TOKEN        bot token for chat.update / chat.postEphemeral (required; never printed)
-  SLACK_APP_TOKEN        app-level token xapp-... (only with --socket-mode; never printed)
-  SLACK_API_URL          Web API base URL (default https://slack.com/api/)
-  LTX_FEEDBACK_SPOOL_DIR the click spool (default data/feedback_spool)
-  LTX_DUCKDB_PATH, LTX_DUCKDB_LOCK_TIMEOUT, LTX_BQ_* as for `alerting run`
-"""
 
 
 class ConfigError(ValueError):
     """Bad configuration; the message never contains a secret."""
 
 
+def _secret(env: Mapping[str, str], name: str, prefix: str = "") -> str:
+    """The variable's value: set, no whitespace or control characters, starting with `prefix`."""
+    try:
+        value = redact.validate_token(env.get(name), name).token
+    except redact.TokenError as exc:
+        raise ConfigError(str(exc)) from None
+    if not value.startswith(prefix):
+        raise ConfigError(f"{name} does not start with {prefix!r}")
+    return value
+
+
 def validate_signing_secret(secret: str | None) -> str:
-    """Non-empty printable ASCII without spaces, 16-128 characters (Slack's are 32 hex)."""
-    if not secret:
-        raise ConfigError(f"{SECRET_ENV} is not set")
-    if not all(33 <= ord(ch) <= 126 for ch in secret):
-        raise ConfigError(
-            f"{SECRET_ENV} contains whitespace, control or non-ASCII characters: check how it was pasted or exported"
-        )
-    if not 16 <= len(secret) <= 128:
-        raise ConfigError(f"{SECRET_ENV} has {len(secret)} characters; Slack's signing secrets have 32")
+    secret = _secret({SECRET_ENV: secret or ""}, SECRET_ENV)
+    if not secret.isascii() or not 16 <= len(secret) <= 128:
+        raise ConfigError(f"{SECRET_ENV} is not 16-128 ASCII characters (Slack's signing secrets have 32)")
     return secret
 
 
-def _token(env: Mapping[str, str], name: str, prefix: str) -> str:
-    try:
-        check = redact.validate_token(env.get(name), name)
-    except redact.TokenError as exc:
-        raise ConfigError(str(exc)) from None
-    if not check.token.startswith(prefix):
-        raise ConfigError(f"{name} does not start with {prefix!r}")
-    return check.token
+class Spool:
+    """Acknowledged clicks not yet written or rejected: one fsync'ed file each (the raw payload)."""
 
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory / "clicks"
+        self._mutex = threading.Lock()
+        try:
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # payloads name people: not for others
+            self._lock = (directory / "lock").open("a")
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"spool {directory} is in use by another `alerting serve`") from None
+        except OSError as exc:
+            raise ConfigError(f"spool {directory} cannot be used: {exc.strerror}") from None
 
-@dataclass(frozen=True)
-class Settings:
-    signing_secret: str
-    bot_token: str
-    app_token: str | None
-    api_url: str
-    spool_dir: Path
-    warehouse: WarehouseConfig
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.signing_secret, self.bot_token, self.app_token) if s)
-
-    def __repr__(self) -> str:
-        return f"Settings(api_url={self.api_url!r}, spool_dir={self.spool_dir!r}, secrets=[redacted])"
-
-
-def settings_from_env(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
-    secret = validate_signing_secret(env.get(SECRET_ENV))
-    bot = _token(env, TOKEN_ENV, "xox")
-    app_token = _token(env, APP_TOKEN_ENV, "xapp-") if args.socket_mode else None
-    api_url = env.get(API_URL_ENV) or "https://slack.com/api/"
-    if not api_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{API_URL_ENV} must be an http(s) URL")
-    spool = args.spool_dir or Path(env.get(SPOOL_ENV) or "data/feedback_spool")
-    return Settings(secret, bot, app_token, api_url, spool, config_from_env(args.target, env))
-
-
-class ReplayGuard:
-    """Remembers each accepted signature until its timestamp leaves the 5-minute window."""
-
-    def __init__(self, window_s: int = WINDOW_S) -> None:
-        self.window_s = window_s
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def first_time(self, timestamp: str, signature: str) -> bool:
-        now = time.time()
-        with self._lock:
-            self._seen = {k: t for k, t in self._seen.items() if t > now - self.window_s}
-            if signature in self._seen:
+    def add(self, click: Click, payload: Mapping[str, Any]) -> bool:
+        """Store the click durably; False when the same click is already pending."""
+        path = self.dir / f"{click.feedback_id}.json"
+        with self._mutex:
+            if path.exists():
                 return False
-            self._seen[signature] = float(timestamp)
-            return True
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("w", encoding="utf-8") as f:
+                f.write(json.dumps(payload))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            fd = os.open(self.dir, os.O_RDONLY)
+            os.fsync(fd)  # the rename itself survives a crash
+            os.close(fd)
+        return True
+
+    def pending(self) -> list[Path]:
+        return sorted(self.dir.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+
+    def count(self) -> int:
+        return sum(1 for _ in self.dir.glob("*.json"))
 
 
-def build_app(settings: Settings, client: WebClient, spool: Spool, worker: FeedbackWorker) -> App:
+def updated_blocks(click: Click, current: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """The message's blocks with this incident's actions block replaced by "<done> by <@user>"."""
+    target = block_id(click.incident_id)
+    blocks = list(click.message_blocks if current is None else current)
+    for i, block in enumerate(blocks):
+        if block.get("type") == "actions" and block.get("block_id") == target:
+            context = {
+                "type": "context",
+                "block_id": target.replace(BLOCK_ID_PREFIX, "ltx_feedback_done:", 1),
+                "elements": [{"type": "mrkdwn", "text": f"{click.action.done} by <@{click.user_id}>"}],
+            }
+            return [*blocks[:i], context, *blocks[i + 1 :]]
+    return None
+
+
+class Worker:
+    """Spooled clicks -> `alert_feedback` (once per feedback_id) -> the message in Slack."""
+
+    def __init__(self, spool: Spool, open_store: Callable[[], FeedbackStore], slack: WebClient | None) -> None:
+        self.spool, self.slack = spool, slack
+        self._open_store = open_store
+        self._store: FeedbackStore | None = None
+        self.wake, self.stopping = threading.Event(), False
+        self._sent: dict[tuple[str, str], list[dict[str, Any]]] = {}  # last blocks we sent per message
+
+    def run(self) -> None:
+        delay = 0.0
+        while not self.stopping:
+            self.wake.wait(delay or IDLE_S)
+            self.wake.clear()
+            delay = 0.0 if self.stopping or self.drain() else min(max(delay * 2, FIRST_RETRY_S), MAX_RETRY_S)
+            if delay:
+                log.info("feedback: %d click(s) pending; next try in %.0f s", self.spool.count(), delay)
+
+    def drain(self) -> bool:
+        """Process every pending click; False when one stays pending (a busy warehouse ends the round)."""
+        ok = True
+        for path in self.spool.pending():
+            try:
+                self._process(click_from_payload(json.loads(path.read_text(encoding="utf-8"))))
+                path.unlink()
+            except Exception as exc:  # busy/missing warehouse, network: kept, retried later
+                self._store = None
+                log.warning(
+                    "feedback %s not written yet, kept in the spool: %s: %s", path.stem, type(exc).__name__, exc
+                )
+                if isinstance(exc, WarehouseBusy):
+                    return False  # every other click would wait on the same lock
+                ok = False
+        return ok
+
+    def _process(self, click: Click) -> None:
+        store = self._store = self._store or self._open_store()
+        with store.backend.session():
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            decision = decide(click, store.incident_alerts(click.incident_id), now)
+            if decision.row is not None:
+                store.record(decision.row)
+        if decision.row is None:
+            log.warning("feedback %s rejected, nothing written: %s", click.feedback_id, decision.reason)
+            reason = sanitize.slack_mrkdwn(sanitize.clean(decision.reason, sanitize.TEXT_CAP))
+            self._call(
+                "chat.postEphemeral", channel=click.channel_id, user=click.user_id, text=f"Not recorded: {reason}."
+            )
+            return
+        log.info("feedback %s recorded: %s by %s", click.feedback_id, decision.row.action, click.user_id)
+        key = (click.channel_id, click.message_ts)
+        blocks = updated_blocks(click, self._sent.get(key))  # another incident's click may carry an older copy
+        if blocks is None:
+            log.warning("feedback %s: no actions block of ours in the payload: message not updated", click.feedback_id)
+        elif self._call("chat.update", channel=key[0], ts=key[1], text=click.message_text, blocks=blocks):
+            self._sent.pop(key, None)
+            self._sent[key] = blocks
+            if len(self._sent) > 512:
+                del self._sent[next(iter(self._sent))]
+
+    def _call(self, method: str, **kwargs: Any) -> bool:
+        if self.slack is None:
+            return False
+        try:
+            self.slack.api_call(method, json=kwargs)
+        except Exception as exc:  # the row is written; Slack's view is best effort, logged
+            log.warning("Slack %s failed: %s", method, f"{type(exc).__name__}: {exc}")
+            return False
+        return True
+
+
+def build_app(secret: str, bot_token: str, client: WebClient, spool: Spool, worker: Worker) -> App:
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         # one workspace, one bot token: no auth.test before a click is spooled and acked
-        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=settings.bot_token)
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
 
-    app = App(
-        signing_secret=settings.signing_secret,
-        client=client,
-        authorize=authorize,
-        logger=logging.getLogger("alerting.serve.bolt"),
-    )
+    app = App(signing_secret=secret, client=client, authorize=authorize, logger=logging.getLogger("alerting.bolt"))
+    seen: dict[str, float] = {}
+    mutex = threading.Lock()
+
+    @app.middleware
+    def no_replay(req: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:
+        signature, now = req.headers.get("x-slack-signature", [""])[0], time.time()
+        with mutex:
+            for old in [s for s, t in seen.items() if t < now - WINDOW_S]:
+                del seen[old]
+            replay, seen[signature] = signature in seen, now
+        if replay:
+            log.warning("request refused (409): a replay of a request already seen")
+            return BoltResponse(status=409, body="replayed request")
+        next()
+        return None
 
     @app.action(re.compile("^" + re.escape(ACTION_ID_PREFIX)))
     def on_click(ack: Ack, body: dict[str, Any]) -> None:
         try:
             click = click_from_payload(body)
-        except (ClickError, ValueError) as exc:
+        except ValueError as exc:
             log.warning("a click was ignored: %s", exc)
             ack()
             return
-        if not spool.add(click):  # durable before the ack; an OSError here means no ack (Slack shows an error)
+        if not spool.add(click, body):  # durable before the ack: an OSError means no ack (Slack shows an error)
             log.info("click %s is already pending (a retried delivery)", click.feedback_id)
         ack()
-        worker.wake()
+        worker.wake.set()
 
     return app
 
 
-def _handler(app: App | None, verifier: SignatureVerifier, guard: ReplayGuard, spool: Spool) -> type:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("http: %s", format % args)
+def wsgi(app: App | None, spool: Spool) -> WSGIApplication:
+    """/healthz, and bolt's WSGI adapter for /slack/events (not in Socket Mode)."""
+    events = SlackRequestHandler(app, EVENTS_PATH) if app else None
 
-        def _send(self, status: int, body: str | dict[str, Any], headers: Mapping[str, Sequence[str]] = {}) -> None:
-            data = (body if isinstance(body, str) else json.dumps(body)).encode()
-            self.send_response(status)
-            for key, values in headers.items():
-                for value in values:
-                    if key.lower() != "content-length":
-                        self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps({"ok": True, "pending": spool.count()}).encode()]
+        if events is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
 
-        def do_GET(self) -> None:
-            if self.path.partition("?")[0] == HEALTH_PATH:
-                self._send(200, {"ok": True, "pending": len(spool.pending())})
-            else:
-                self._send(404, "not found")
-
-        def do_POST(self) -> None:
-            if app is None or self.path.partition("?")[0] != EVENTS_PATH:
-                self._send(404, "not found")
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._send(413, "too large")
-                return
-            body = self.rfile.read(length).decode("utf-8", "replace")
-            ts = self.headers.get("X-Slack-Request-Timestamp") or ""
-            signature = self.headers.get("X-Slack-Signature") or ""
-            if not ts.isdigit() or not verifier.is_valid(body, ts, signature):
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if status.startswith("401"):
                 log.warning("request refused (401): invalid signature or a timestamp outside 5 minutes")
-                self._send(401, "invalid request")
-                return
-            if not guard.first_time(ts, signature):
-                retry = self.headers.get("X-Slack-Retry-Num")
-                log.warning("request refused (409): a replay of a request already seen (retry %s)", retry or "-")
-                self._send(409, "replayed request")
-                return
-            response = app.dispatch(BoltRequest(body=body, query="", headers=dict(self.headers.items())))
-            self._send(response.status, response.body, response.headers)
+            return start_response(status, headers, exc_info)
 
-    return Handler
+        return events(environ, respond)
+
+    return serve
 
 
-def make_server(host: str, port: int, app: App | None, settings: Settings, spool: Spool) -> ThreadingHTTPServer:
-    verifier = SignatureVerifier(settings.signing_secret)
-    server = _Server((host, port), _handler(app, verifier, ReplayGuard(), spool))
-    server.daemon_threads = True
-    return server
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
 
 
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # through logging (redacted), never socketserver's raw traceback on stderr
-        log.exception("request from %s failed", client_address[0])
+class _Handler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http: %s", format % args)
 
 
 def add_parser(sub: Any, env: Mapping[str, str]) -> None:
     p = sub.add_parser(
         "serve",
         help="serve the Slack interactivity endpoint of the feedback buttons",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="POST /slack/events (signed by Slack), GET /healthz; see docs/operations.md.",
     )
     default_target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
     p.add_argument("--port", type=int, default=3000, help="port (default %(default)s; 0: any free port)")
@@ -246,48 +283,44 @@ def add_parser(sub: Any, env: Mapping[str, str]) -> None:
 
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     try:
-        settings = settings_from_env(args, env)
+        secret = validate_signing_secret(env.get(SECRET_ENV))
+        bot = _secret(env, TOKEN_ENV, "xox")
+        app_token = _secret(env, APP_TOKEN_ENV, "xapp-") if args.socket_mode else None
+        warehouse = config_from_env(args.target, env)
+        spool = Spool(args.spool_dir or Path(env.get(SPOOL_ENV) or "data/feedback_spool"))
     except (ConfigError, WarehouseError) as exc:
         log.error("%s", exc)
         return EXIT_USAGE
-    redact.install(settings.secrets)
-    # bolt's start-up notes (the token it ignores in favour of `authorize`) are noise here
-    logging.getLogger("alerting.serve.bolt").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
-    spool = Spool(settings.spool_dir)
+    redact.install([s for s in (secret, bot, app_token) if s])
+    logging.getLogger("alerting.bolt").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
+    client = WebClient(token=bot, base_url=env.get(API_URL_ENV) or "https://slack.com/api/")
+    worker = Worker(spool, lambda: FeedbackStore(open_backend(warehouse)), client)
+    app = build_app(secret, bot, client, spool, worker)
     try:
-        pending = spool.open()
-    except SpoolError as exc:
-        log.error("%s", exc)
-        return EXIT_USAGE
-    client = WebClient(token=settings.bot_token, base_url=settings.api_url)
-    worker = FeedbackWorker(spool, lambda: FeedbackStore(open_backend(settings.warehouse)), client, settings.secrets)
-    app = build_app(settings, client, spool, worker)
-    try:
-        server = make_server(args.host, args.port, None if args.socket_mode else app, settings, spool)
+        server = make_server(args.host, args.port, wsgi(None if app_token else app, spool), _Server, _Handler)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", args.host, args.port, exc.strerror)
-        spool.close()
         return EXIT_USAGE
-    return _run(server, app, settings, worker, spool, pending)
+    return _run(server, app, app_token, worker)
 
 
-def _run(server: ThreadingHTTPServer, app: App, settings: Settings, worker: FeedbackWorker, spool: Spool,
-         pending: int) -> int:  # fmt: skip
+def _run(server: WSGIServer, app: App, app_token: str | None, worker: Worker) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    worker.start()
-    worker.wake()  # drain what a previous run left pending
+    log.info("%d click(s) pending in %s", worker.spool.count(), worker.spool.dir)
+    thread = threading.Thread(target=worker.run, name="feedback-worker", daemon=True)
+    thread.start()
+    worker.wake.set()  # drain what a previous run left pending
     host, port = server.server_address[:2]
     socket = None
-    if settings.app_token:
+    if app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        socket = SocketModeHandler(app, settings.app_token)
+        socket = SocketModeHandler(app, app_token)
         socket.connect()  # type: ignore[no-untyped-call]
         log.info("clicks over Socket Mode; health on http://%s:%s%s", host, port, HEALTH_PATH)
     else:
         log.info("listening on http://%s:%s%s (health %s)", host, port, EVENTS_PATH, HEALTH_PATH)
-    log.info("%d click(s) pending in %s", pending, settings.spool_dir)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -296,7 +329,8 @@ def _run(server: ThreadingHTTPServer, app: App, settings: Settings, worker: Feed
         server.server_close()
         if socket is not None:
             socket.close()  # type: ignore[no-untyped-call]
-        worker.stop()
-        spool.close()
-    log.info("stopped; %d click(s) left pending in the spool", len(spool.pending()))
+        worker.stopping = True
+        worker.wake.set()
+        thread.join(10)
+    log.info("stopped; %d click(s) left pending in the spool", worker.spool.count())
     return EXIT_OK

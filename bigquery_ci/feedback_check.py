@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sys
+from typing import Any
 
-from alerting.feedback import FeedbackStore, IncidentAlert, click_from_parts, decide
+from alerting.feedback import Click, FeedbackStore, click_from_payload, decide
 from alerting.feedback_buttons import alert_set_hash
 from alerting.warehouse import BigQueryBackend
 
@@ -41,16 +42,25 @@ def _marts(backend: BigQueryBackend) -> None:
     )
 
 
-def _click(key: str, action_ts: str) -> dict[str, object]:
-    return {
-        "action_id": f"ltx_feedback_{key}",
-        "incident_id": "inc1",
-        "alert_hash": alert_set_hash(["a1", "a2"]),
-        "user_id": "U0123ABCD",
-        "channel_id": "C0000AAAA",
-        "message_ts": "1764900000.000100",
-        "action_ts": action_ts,
-    }
+def _click(key: str, action_ts: str) -> Click:
+    """What Slack sends for a click on the button `key` of incident inc1's post."""
+    value = f"v1:inc1:{alert_set_hash(['a1', 'a2'])}"
+    action = {"action_id": f"ltx_feedback_{key}", "value": value, "action_ts": action_ts}
+    return click_from_payload(
+        {
+            "type": "block_actions",
+            "user": {"id": "U0123ABCD"},
+            "channel": {"id": "C0000AAAA"},
+            "container": {"message_ts": "1764900000.000100"},
+            "actions": [action],
+        }
+    )
+
+
+def _rows(backend: BigQueryBackend) -> list[dict[str, Any]]:
+    if not backend.columns("alerting", "alert_feedback"):
+        return []
+    return backend.query(f"select * from {backend.table('alerting', 'alert_feedback')} order by created_at")  # noqa: S608
 
 
 def main_check(endpoint: str, project: str, dataset: str) -> str:
@@ -58,26 +68,26 @@ def main_check(endpoint: str, project: str, dataset: str) -> str:
     try:
         _marts(backend)
         store = FeedbackStore(backend)
-        check(store.rows() == [], "alert_feedback exists before the first write")
+        check(_rows(backend) == [], "alert_feedback exists before the first write")
         alerts = store.incident_alerts("inc1")
         check(sorted(a.alert_id for a in alerts) == ["a1", "a2"], f"inc1 read back as {alerts}")
-        check(all(isinstance(a, IncidentAlert) and a.alert_date == DAY for a in alerts), "alert_date not a DATE")
+        check(all(a.alert_date == DAY for a in alerts), "alert_date not a DATE")
         now = dt.datetime(2026, 11, 22, 9, 0)
-        snooze = decide(click_from_parts(_click("snooze_7d", "1764912345.123456")), alerts, now).row
-        ack = decide(click_from_parts(_click("acknowledge", "1764912399.000001")), alerts, now).row
+        snooze = decide(_click("snooze_7d", "1764912345.123456"), alerts, now).row
+        ack = decide(_click("acknowledge", "1764912399.000001"), alerts, now).row
         check(snooze is not None and ack is not None, "a click on inc1 was rejected")
         assert snooze is not None and ack is not None
         store.record(snooze)
         store.record(dataclasses.replace(snooze, note="a second delivery of the same click"))
         store.record(ack)
-        rows = store.rows()
+        rows = _rows(backend)
         got = [(r["feedback_id"], r["action"], r["expires_on"], r["note"], r["alert_ids"]) for r in rows]
         want = [
             (snooze.feedback_id, "snooze", DAY + dt.timedelta(days=7), None, "a1,a2"),
             (ack.feedback_id, "acknowledge", None, None, "a1,a2"),
         ]
         check(got == want, f"alert_feedback holds {got}, expected {want}")
-        check(decide(click_from_parts(_click("expected", "1.1")), store.incident_alerts("inc3"), now).row is None,
+        check(decide(_click("expected", "1.1"), store.incident_alerts("inc3"), now).row is None,
               "a click on a withdrawn incident was accepted")  # fmt: skip
         return f"alert_feedback: {len(rows)} rows for 3 writes (one repeated), withdrawn incident rejected"
     finally:

@@ -1,18 +1,16 @@
-"""Linear as a destination: the lifecycle's actions as issues (alerting/linear.py does the API).
-
-No digests and no files: one issue per incident (`open`), later news as comments, a resolution
-closes the issue and a recurrence reopens it (see `capabilities`). Every id is chosen by the
-caller (`linear.issue_uuid` of the destination and the delivery key), so a retry, a re-run or a
-crash between Linear's answer and the delivery-log write never makes a second issue or comment.
+"""Linear as a destination (alerting/linear.py speaks the API): an issue per incident, later news
+as comments, a resolution closes the issue and a recurrence reopens it. Every id is the caller's,
+so a retry, a re-run or a crash before the log write never makes a second issue or comment.
 Errors come back as results (redacted), never raised, like the Slack transport's.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-from alerting.linear import LinearClient, LinearError
+from alerting.linear import API_KEY_ENV, API_URL_ENV, CLOSED, DEFAULT_API_URL, REOPENED, LinearClient, LinearError
 from alerting.redact import redact
 from alerting.transport.base import Capabilities, PostResult
 
@@ -29,32 +27,27 @@ class LinearTransport:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LinearTransport:
         """LINEAR_API_KEY (validated) and LINEAR_API_URL; LinearConfigError (a TransportConfigError) if unusable."""
-        return cls(LinearClient.from_env(env))
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return self.client.secrets
+        env = os.environ if env is None else env
+        return cls(LinearClient(env.get(API_KEY_ENV, ""), env.get(API_URL_ENV) or DEFAULT_API_URL))
 
     def _result(self, call: Callable[[], str]) -> PostResult:
         try:
             return PostResult(ok=True, ts=call())
-        except LinearError as exc:  # already redacted by the client
-            return PostResult(ok=False, error=str(exc))
-        except Exception as exc:  # any other failure is reported, never raised
-            return PostResult(ok=False, error=redact(f"{type(exc).__name__}: {exc}", self.secrets))
+        except Exception as exc:  # reported, never raised; a LinearError is redacted already
+            text = str(exc) if isinstance(exc, LinearError) else f"{type(exc).__name__}: {exc}"
+            return PostResult(ok=False, error=redact(text, self.client.secrets))
 
     def open(self, team_id: str, issue_id: str, title: str, body: str, priority: int) -> PostResult:
-        """The incident's issue (created once); `ts` is the issue id."""
-        return self._result(lambda: self.client.create_issue(issue_id, team_id, title, body, priority).id)
+        return self._result(lambda: self.client.create_issue(issue_id, team_id, title, body, priority))
 
     def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult:
         return self._result(lambda: self.client.comment(issue_id, body, comment_id))
 
     def close(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult:
-        return self._result(lambda: self.client.close(issue_id, team_id, body, comment_id))
+        return self._result(lambda: self.client.move(issue_id, team_id, CLOSED, body, comment_id))
 
     def reopen(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult:
-        return self._result(lambda: self.client.reopen(issue_id, team_id, body, comment_id))
+        return self._result(lambda: self.client.move(issue_id, team_id, REOPENED, body, comment_id))
 
 
 class LinearPrinter:
@@ -71,8 +64,8 @@ class LinearPrinter:
         return PostResult(ok=True, ts=ts)
 
     def open(self, team_id: str, issue_id: str, title: str, body: str, priority: int) -> PostResult:
-        return self._print(f"linear:{team_id} · new issue {issue_id} · priority {priority}", f"{title}\n---\n{body}",
-                           issue_id)  # fmt: skip
+        head = f"linear:{team_id} · new issue {issue_id} · priority {priority}"
+        return self._print(head, f"{title}\n---\n{body}", issue_id)
 
     def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult:
         return self._print(f"linear issue {issue_id} · comment", body, comment_id)

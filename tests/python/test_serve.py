@@ -30,10 +30,9 @@ import duckdb
 import pytest
 
 from alerting import feedback_buttons as fb
-from alerting.feedback import Click, FeedbackStore, IncidentAlert, click_from_payload, decide
-from alerting.feedback_spool import Spool
-from alerting.feedback_worker import FeedbackWorker
-from alerting.serve import ConfigError, validate_signing_secret
+from alerting.feedback import Click, FeedbackStore, click_from_payload, decide
+from alerting.model import Alert
+from alerting.serve import ConfigError, Spool, Worker, validate_signing_secret
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import (
     COST_DAY,
@@ -444,7 +443,7 @@ def _click(key: str, alert_hash: str) -> Click:
 
 def test_decide_expiry_and_changed_alert_set() -> None:
     now = dt.datetime(2026, 11, 22, 9, 0)
-    alerts = [IncidentAlert("a2", DAY, True, None, False), IncidentAlert("a1", DAY, True, None, True)]
+    alerts = [usage_alert("a2", is_incident_primary=False), usage_alert("a1", is_incident_primary=True)]
     same = fb.alert_set_hash(["a1", "a2"])
     one_day = decide(_click("snooze_1d", same), alerts, now).row
     assert one_day is not None and one_day.expires_on == DAY + dt.timedelta(days=1) and one_day.note is None
@@ -465,7 +464,8 @@ def test_store_writes_a_feedback_id_once(warehouse: Path) -> None:
     assert row is not None
     store.record(row)
     store.record(dataclasses.replace(row, note="a second write of the same click"))
-    assert [(r["feedback_id"], r["note"]) for r in store.rows()] == [(row.feedback_id, None)]
+    store.backend.close()
+    assert [(r["feedback_id"], r["note"]) for r in feedback_rows(warehouse)] == [(row.feedback_id, None)]
 
 
 @pytest.mark.parametrize("secret", ["", "short", "x" * 129, "abc\x00" * 8, "é" * 32, " " + "a" * 31])
@@ -476,9 +476,9 @@ def test_signing_secret_validation(secret: str) -> None:
 
 
 def test_a_click_that_cannot_be_spooled_is_not_acked(service: Service, warehouse, tmp_path: Path) -> None:
-    clicks = tmp_path / "spool" / "clicks.jsonl"
-    clicks.unlink()
-    clicks.mkdir()  # the append now fails (even as root)
+    clicks = tmp_path / "spool" / "clicks"
+    clicks.rmdir()
+    clicks.write_text("")  # writing a click into it now fails (even as root)
     body = click_body("acknowledge")
     status, _ = service.post(body, signed(body))
     assert status >= 500  # no ack: Slack shows the clicker an error instead of a silent loss
@@ -533,17 +533,18 @@ def test_two_incidents_of_one_message_keep_both_updates(service: Service, slack,
 
 def test_one_failing_click_does_not_hold_up_the_others(warehouse: Path, tmp_path: Path) -> None:
     class Flaky(FeedbackStore):
-        def incident_alerts(self, incident_id: str) -> list[IncidentAlert]:
+        def incident_alerts(self, incident_id: str) -> list[Alert]:
             if incident_id == "inc2":
                 raise ValueError("a malformed row")
             return super().incident_alerts(incident_id)
 
     spool = Spool(tmp_path / "spool")
-    spool.open()
     for body in (click_body("acknowledge", incident_id="inc2", alert_ids=("c1",)), click_body("expected")):
-        spool.add(click_from_payload(json.loads(urllib.parse.unquote(body.removeprefix("payload=")))))
-    worker = FeedbackWorker(spool, lambda: Flaky(DuckDBBackend(warehouse, "main_marts", "main_alerting")), None)
+        payload = json.loads(urllib.parse.unquote(body.removeprefix("payload=")))
+        spool.add(click_from_payload(payload), payload)
+        time.sleep(0.01)  # distinct file times: the spool keeps the order of arrival
+    worker = Worker(spool, lambda: Flaky(DuckDBBackend(warehouse, "main_marts", "main_alerting")), None)
     assert worker.drain() is False
-    assert [c.incident_id for c in spool.pending()] == ["inc2"]  # kept, retried later
+    [left] = spool.pending()  # kept, retried later
+    assert json.loads(left.read_text())["actions"][0]["value"].startswith("v1:inc2:")
     assert [(r["incident_id"], r["action"]) for r in feedback_rows(warehouse)] == [("inc1", "expected")]
-    spool.close()

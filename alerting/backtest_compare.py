@@ -1,13 +1,12 @@
 """`python -m alerting backtest --compare-vars YAML | --compare-duckdb PATH`: what a change would post.
 
-Two sets of fct_alerts rows over the same history: the shipped policy's (the warehouse as built)
-and the change's (the alert layer rebuilt under other vars into a copy of the DuckDB file, or
-another build, e.g. a pull request's). Pure comparison plus a thin dbt runner.
-
-What a policy posts: the postable alerts (`is_postable`). Per ISO week and Slack channel (the
-team's route), the posted alerts and incidents on each side. An incident of one side is *gained*
-(or *lost*) when none of its posted series-days (domain, scope, metric, rule, day) is posted by the
-other side: incident ids depend on where an incident starts, so they are not compared directly.
+Two sets of fct_alerts rows over the same history: the shipped build's and the change's (the alert
+layer rebuilt under other vars into a copy of the DuckDB file, or another build). What a side posts:
+its postable alerts, counted per ISO week and Slack channel. An incident of one side is *gained* (or
+*lost*) when none of its posted series-days (domain, scope, metric, rule, day) is posted by the other
+side (incident ids depend on where an incident starts). People's feedback on the shipped side's loud
+incidents (fct_alerts.feedback_action) says which false alarms the change drops and which
+acknowledged incidents it loses.
 """
 
 from __future__ import annotations
@@ -23,13 +22,14 @@ from typing import Any
 
 import yaml
 
-from alerting.backtest import iso_week
-from alerting.model import Alert, severity_rank
+from alerting.backtest import Feedback, feedback_of, incident_feedback, iso_week
+from alerting.model import Alert, group_incidents
 
 ROOT = Path(__file__).resolve().parents[1]
-# the alert layer (candidates, policy, fct_alerts) and everything downstream of it
-ALERT_LAYER = "path:models/intermediate/alerts+"
+ALERT_LAYER = "path:models/intermediate/alerts+"  # candidates, policy, fct_alerts and what follows
+INCIDENT_COLUMNS = ("first day", "last day", "channel", "domain", "scope", "metric", "rule", "severity")
 
+COUNTS = ("base_alerts", "base_incidents", "change_alerts", "change_incidents")
 SeriesDay = tuple[str, str, str, str, str]  # domain, scope, metric, rule, ISO day
 
 
@@ -40,15 +40,17 @@ class CompareError(ValueError):
 @dataclass(frozen=True)
 class Incident:
     key: str
-    channel: str
-    domain: str
-    scope: str
-    metric: str
-    rule: str
-    first: str
-    last: str
-    severity: str
+    cells: tuple[str, ...]  # INCIDENT_COLUMNS
     days: frozenset[SeriesDay]
+    said: frozenset[str] = frozenset()  # what people said of it from Slack (its loud alerts' feedback)
+
+    @property
+    def first(self) -> str:
+        return self.cells[0]
+
+    @property
+    def channel(self) -> str:
+        return self.cells[2]
 
 
 @dataclass(frozen=True)
@@ -70,59 +72,42 @@ class Comparison:
     rows: tuple[WeekRow, ...]
     gained: tuple[Incident, ...]
     lost: tuple[Incident, ...]
+    base_feedback: Feedback  # on the shipped side's loud incidents
+    change_feedback: Feedback  # on those of them the change still posts
 
     @property
     def differs(self) -> bool:
         return bool(self.gained or self.lost or any(r.differs for r in self.rows))
 
 
-def _series_day(a: Alert) -> SeriesDay:
-    return (a.domain, a.scope, a.metric, a.rule or "", a.alert_date.isoformat())
-
-
 def incidents(alerts: Iterable[Alert], channel_for: Callable[[str | None], str]) -> list[Incident]:
-    """The posted incidents of one side (postable alerts grouped by incident)."""
-    groups: dict[str, list[Alert]] = {}
-    for a in alerts:
-        if a.postable:
-            groups.setdefault(a.incident_key, []).append(a)
+    """The posted incidents of one side (postable alerts grouped by incident), with what people said of them."""
+    alerts = list(alerts)
+    said = incident_feedback(alerts)
     out = []
-    for key, members in groups.items():
-        members.sort(key=lambda a: (a.alert_date, a.alert_id))
+    for i in group_incidents(a for a in alerts if a.postable):
+        members = sorted(i.alerts, key=lambda a: (a.alert_date, a.alert_id))
         head = members[0]
-        worst = min((m.severity_key for m in members), key=lambda s: (severity_rank(s), s))
-        out.append(
-            Incident(
-                key=key,
-                channel=channel_for(head.team),
-                domain=head.domain,
-                scope=head.scope,
-                metric=head.metric,
-                rule=head.rule or "",
-                first=members[0].alert_date.isoformat(),
-                last=members[-1].alert_date.isoformat(),
-                severity=worst,
-                days=frozenset(_series_day(m) for m in members),
-            )
-        )
-    return sorted(out, key=lambda i: (i.first, i.channel, i.domain, i.scope, i.metric, i.rule))
+        cells = (str(head.alert_date), str(members[-1].alert_date), channel_for(head.team), head.domain, head.scope,
+                 head.metric, head.rule or "", i.severity)  # fmt: skip
+        days = frozenset((a.domain, a.scope, a.metric, a.rule or "", a.alert_date.isoformat()) for a in members)
+        out.append(Incident(i.incident_id, cells, days, said.get(i.incident_id, frozenset())))
+    return sorted(out, key=lambda i: (i.first, *i.cells[2:7]))
 
 
 def _week_counts(
     alerts: Iterable[Alert], channel_for: Callable[[str | None], str]
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """{(ISO week, channel): (posted alerts, posted incidents)}."""
-    counts: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    counts: dict[tuple[str, str], list[str]] = {}
     for a in alerts:
         if a.postable:
-            cell = (iso_week(a.alert_date), channel_for(a.team))
-            n, keys = counts.get(cell, (0, set()))
-            counts[cell] = (n + 1, keys | {a.incident_key})
-    return {k: (n, len(keys)) for k, (n, keys) in counts.items()}
+            counts.setdefault((iso_week(a.alert_date), channel_for(a.team)), []).append(a.incident_key)
+    return {k: (len(keys), len(set(keys))) for k, keys in counts.items()}
 
 
 def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: Callable[[str | None], str]) -> Comparison:
-    """Per (week, channel) counts of both sides, and the incidents only one side posts."""
+    """Per (week, channel) counts of both sides, the incidents only one side posts, and people's feedback."""
     left, right = _week_counts(base, channel_for), _week_counts(change, channel_for)
     rows = tuple(
         WeekRow(week, channel, *left.get((week, channel), (0, 0)), *right.get((week, channel), (0, 0)))
@@ -131,22 +116,20 @@ def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: Callabl
     base_incidents, change_incidents = incidents(base, channel_for), incidents(change, channel_for)
     base_days = {d for i in base_incidents for d in i.days}
     change_days = {d for i in change_incidents for d in i.days}
-    gained = tuple(i for i in change_incidents if not i.days & base_days)
     lost = tuple(i for i in base_incidents if not i.days & change_days)
-    return Comparison(rows=rows, gained=gained, lost=lost)
+    said = incident_feedback(base)
+    kept = said.keys() - {i.key for i in lost}
+    return Comparison(
+        rows=rows,
+        gained=tuple(i for i in change_incidents if not i.days & base_days),
+        lost=lost,
+        base_feedback=feedback_of(said.values()),
+        change_feedback=feedback_of(said[k] for k in kept),
+    )
 
 
-def _incident_lines(title: str, items: Sequence[Incident]) -> list[str]:
-    lines = [f"### {title}: {len(items)}", ""]
-    if not items:
-        return [*lines, "none", ""]
-    lines += ["| first day | last day | channel | domain | scope | metric | rule | severity |", "|---" * 8 + "|"]
-    lines += [
-        f"| {i.first} | {i.last} | {_md(i.channel)} | {_md(i.domain)} | {_md(i.scope)} | {_md(i.metric)} "
-        f"| {_md(i.rule)} | {_md(i.severity)} |"
-        for i in items
-    ]
-    return [*lines, ""]
+def sum_cell(row: WeekRow, side: str) -> str:
+    return f"{getattr(row, side + '_alerts')} / {getattr(row, side + '_incidents')}"
 
 
 def _md(text: str) -> str:
@@ -154,36 +137,50 @@ def _md(text: str) -> str:
     return re.sub(r"[|\r\n<>`]", " ", text)
 
 
+def _incident_lines(title: str, items: Sequence[Incident]) -> list[str]:
+    lines = [f"### {title}: {len(items)}", ""]
+    if not items:
+        return [*lines, "none", ""]
+    lines += ["| " + " | ".join(INCIDENT_COLUMNS) + " |", "|---" * len(INCIDENT_COLUMNS) + "|"]
+    return [*lines, *("| " + " | ".join(_md(c) for c in i.cells) + " |" for i in items), ""]
+
+
+def _feedback_lines(result: Comparison, base_label: str, change_label: str) -> list[str]:
+    """What people said from Slack of the shipped side's loud incidents, and what the change does to them."""
+    fb = result.base_feedback
+    lines = ["### Feedback from Slack on the loud incidents", "", f"{base_label}: {fb}.", ""]
+    lines += [f"{change_label} (those it still posts): {result.change_feedback}.", ""]
+    for action, verb in (("false_alarm", "drops"), ("acknowledge", "loses")):
+        labelled = [i for i in result.lost if action in i.said]
+        title = f"{'False alarms' if action == 'false_alarm' else 'Acknowledged incidents'} {change_label} {verb}"
+        lines += _incident_lines(f"{title} (of {fb.said[action]})", labelled)
+    return lines
+
+
 def format_markdown(result: Comparison, base_label: str, change_label: str) -> str:
-    """The difference as Markdown: the weeks and channels that differ, then gained and lost incidents."""
-    lines = [f"## Backtest: {_md(change_label)} against {_md(base_label)}", ""]
+    """The difference as Markdown: the weeks and channels that differ, gained and lost incidents, feedback."""
+    base_label, change_label = _md(base_label), _md(change_label)
+    lines = [f"## Backtest: {change_label} against {base_label}", ""]
     if not result.rows:
         return "\n".join([*lines, "Neither side posts anything over the loaded history.", ""])
-    differing = [r for r in result.rows if r.differs]
-    total = [sum(getattr(r, f) for r in result.rows) for f in ("base_alerts", "base_incidents")]
-    total += [sum(getattr(r, f) for r in result.rows) for f in ("change_alerts", "change_incidents")]
+    sums = [sum(getattr(r, f) for r in result.rows) for f in COUNTS]
     lines += [
-        f"Posted over {len(result.rows)} week x channel cells: {base_label} {total[0]} alerts / {total[1]} incidents,"
-        f" {change_label} {total[2]} alerts / {total[3]} incidents.",
+        f"Posted over {len(result.rows)} week x channel cells: {base_label} {sums[0]} alerts / {sums[1]} incidents,"
+        f" {change_label} {sums[2]} alerts / {sums[3]} incidents.",
         "",
     ]
     if not result.differs:
         return "\n".join([*lines, "**No difference**: both post the same alerts.", ""])
+    lines += ["### Weeks and channels that differ (alerts / incidents posted)", ""]
+    lines += [f"| week | channel | {base_label} | {change_label} |", "|---|---|---|---|"]
     lines += [
-        "### Weeks and channels that differ (alerts / incidents posted)",
-        "",
-        f"| week | channel | {_md(base_label)} | {_md(change_label)} |",
-        "|---|---|---|---|",
+        f"| {r.week} | {_md(r.channel)} | {sum_cell(r, 'base')} | {sum_cell(r, 'change')} |"
+        for r in result.rows
+        if r.differs
     ]
-    lines += [
-        f"| {r.week} | {_md(r.channel)} | {r.base_alerts} / {r.base_incidents} | "
-        f"{r.change_alerts} / {r.change_incidents} |"
-        for r in differing
-    ]
-    lines.append("")
-    lines += _incident_lines(f"Incidents gained (posted only by {change_label})", result.gained)
+    lines += ["", *_incident_lines(f"Incidents gained (posted only by {change_label})", result.gained)]
     lines += _incident_lines(f"Incidents lost (posted only by {base_label})", result.lost)
-    return "\n".join(lines)
+    return "\n".join(lines + _feedback_lines(result, base_label, change_label))
 
 
 def parse_vars(path: Path) -> dict[str, Any]:
@@ -200,31 +197,6 @@ def parse_vars(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def models_using(manifest: Mapping[str, Any], names: Iterable[str]) -> list[str]:
-    """Models whose SQL, or a macro they call (at any depth), reads one of these vars by name or
-    reads a var by a computed name (`var(prefix ~ 'notice')`: it may be one of them)."""
-    literal = "|".join(re.escape(n) for n in names)
-    pattern = re.compile(r"var\(\s*(?:['\"](?:" + literal + r")['\"]|[^'\"\s])")
-    macros: Mapping[str, Any] = manifest["macros"]
-    memo: dict[str, bool] = {}
-
-    def macro_reads(uid: str) -> bool:
-        if uid not in memo:
-            memo[uid] = False  # a cycle reads nothing new
-            macro = macros.get(uid, {})
-            memo[uid] = bool(pattern.search(macro.get("macro_sql", ""))) or any(
-                macro_reads(m) for m in macro.get("depends_on", {}).get("macros", [])
-            )
-        return memo[uid]
-
-    return sorted(
-        node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and (pattern.search(node.get("raw_code", "")) or any(macro_reads(m) for m in node["depends_on"]["macros"]))
-    )
-
-
 def _dbt(args: list[str], env: Mapping[str, str], log_path: Path) -> None:
     command = [str(ROOT / ".venv" / "bin" / "dbt"), *args, "--no-use-colors"]
     with log_path.open("w") as out:
@@ -234,29 +206,20 @@ def _dbt(args: list[str], env: Mapping[str, str], log_path: Path) -> None:
         raise CompareError(f"dbt {args[0]} under the compared vars failed (exit {result.returncode}):\n{tail}")
 
 
-def _compiled(
-    work_dir: Path, name: str, models: Sequence[str], dbt_vars: Mapping[str, Any] | None, env: Mapping[str, str]
-) -> dict[str, str]:
-    """{model name: compiled SQL} of these models under these vars (None: the project's defaults)."""
-    target = work_dir / name
-    args = ["compile", "--target", "duckdb", "--target-path", str(target), "--select", *models]
-    _dbt([*args, *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])], env, work_dir / f"dbt_{name}.log")
-    nodes = json.loads((target / "manifest.json").read_text())["nodes"].values()
-    return {n["name"]: n.get("compiled_code") or "" for n in nodes if n["name"] in models}
-
-
 def models_changed_by(dbt_vars: Mapping[str, Any], work_dir: Path, env: Mapping[str, str]) -> list[str]:
-    """The models whose compiled SQL differs under these vars (candidates: models_using)."""
-    _dbt(["parse", "--target", "duckdb", "--target-path", str(work_dir / "change"), "--vars", json.dumps(dbt_vars)],
-         env, work_dir / "dbt_parse.log")  # fmt: skip
-    candidates = models_using(json.loads((work_dir / "change" / "manifest.json").read_text()), dbt_vars)
-    if not candidates:
-        return []
-    changed, shipped = (
-        _compiled(work_dir, "change", candidates, dbt_vars, env),
-        _compiled(work_dir, "shipped", candidates, None, env),
-    )
-    return sorted(name for name in candidates if changed.get(name) != shipped.get(name))
+    """The models whose compiled SQL under these vars differs from the project's defaults (the build's own
+    invocation id, which every compile changes, left out)."""
+    compiled = []
+    for name, extra in (("shipped", []), ("change", ["--vars", json.dumps(dbt_vars)])):
+        target = work_dir / name
+        args = ["compile", "--target", "duckdb", "--target-path", str(target), "--select", "resource_type:model"]
+        _dbt([*args, *extra], env, work_dir / f"dbt_{name}.log")
+        manifest = json.loads((target / "manifest.json").read_text())
+        build = manifest["metadata"]["invocation_id"]
+        nodes = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+        compiled.append({n["name"]: (n.get("compiled_code") or "").replace(build, "") for n in nodes})
+    shipped, change = compiled
+    return sorted(name for name, code in change.items() if code != shipped.get(name))
 
 
 def build_under_vars(dbt_vars: Mapping[str, Any], base_db: Path, work_dir: Path, env: Mapping[str, str]) -> Path:

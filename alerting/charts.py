@@ -1,25 +1,11 @@
 """Charts: one Vega-Lite spec per incident, rendered as PNG (Slack) and SVG (the HTML report).
 
-Everything here is pure except `render_png` / `render_svg`, which call vl-convert (Vega-Lite
-compiled and rendered in-process by a bundled Deno/V8: no browser, no network, the same
-bytes for the same spec). A spec is plain JSON built from the marts' numbers:
-
-* usage  — the same weekday over the last 13 weeks (fct_alert_chart_series), the baseline
-  points marked, mu and the ±2sigma / ±3sigma / ±4.5sigma bands of the alert (fct_alerts), the day's
-  point coloured by severity;
-* gpu_cost — the metric's days back far enough to hold the alert's whole baseline, the days
-  its mean stands on marked, the alert's own mu and ±2sigma / ±3sigma / ±4.5sigma bands
-  (fct_alerts, the sigma named by its kind: sample or pooled within-weekday) or, for a rule
-  without a sigma, its mean; beside it the day's change split into components
-  (fct_gpu_cost_decomposition, or the category split of fct_alert_chart_cost_components)
-  as one stacked bar.
-
-Bands of a metric that cannot go below 0 (every value and the mean >= 0) stop at 0, so the
-axis never runs below 0 for them.
-
-Data strings (scope, metric, component names) only enter the spec as data values or titles;
-Vega's SVG renderer escapes text, and `safe_svg` re-checks the markup before the report
-inlines it.
+Everything is pure except `render_png` / `render_svg` (vl-convert: Vega-Lite rendered in-process,
+no browser, no network, the same bytes for the same spec). An incident's chart draws its headline
+alert: usage over the same weekday of ~13 weeks, gpu_cost over the days of its baseline with the
+day's change split into components beside it; both mark the baseline points and draw the alert's
+own μ and ±2σ / ±3σ / ±4.5σ bands (cut at 0 for a metric that cannot go below 0). Data strings
+only enter as data values or titles; `safe_svg` re-checks the markup before the report inlines it.
 """
 
 from __future__ import annotations
@@ -28,12 +14,14 @@ import datetime as dt
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from alerting.model import Alert, CostComponent
 from alerting.values import (
     display_metric,
     display_scope,
+    finite,
     format_change,
     format_delta,
     format_value,
@@ -46,31 +34,24 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier: not
 Z_BANDS: tuple[float, ...] = (2.0, 3.0, 4.5)  # notice / warning / critical edges on |z|
 BAND_LABELS = {2.0: "within ±2σ", 3.0: "±2σ to ±3σ (notice)", 4.5: "±3σ to ±4.5σ (warning)"}
 BAND_COLOURS = {2.0: "#dbe9f6", 3.0: "#fdf1c7", 4.5: "#fde0c5"}
-SEVERITY_COLOURS = {
-    "critical": "#c92a2a",
-    "warning": "#e8590c",
-    "notice": "#d9a400",
-    "none": "#495057",
-}
-COMPONENT_ORDER = (
-    "request_volume",
-    "request_rate",
-    "inference",
-    "idle",
-    "overhead",
-    "unused",
-)
-COMPONENT_COLOURS = {
-    "request_volume": "#1c7ed6",
-    "request_rate": "#74c0fc",
-    "inference": "#1c7ed6",
-    "idle": "#f76707",
-    "overhead": "#868e96",
-    "unused": "#ced4da",
-}
+SEVERITY_COLOURS = {"critical": "#c92a2a", "warning": "#e8590c", "notice": "#d9a400", "none": "#495057"}
+COMPONENT_COLOURS = dict(  # also the components' order in the bar
+    request_volume="#1c7ed6", request_rate="#74c0fc", inference="#1c7ed6", idle="#f76707", overhead="#868e96",
+    unused="#ced4da",
+)  # fmt: skip
 KIND_BASELINE, KIND_HISTORY, KIND_DAY = "baseline point", "earlier point", "alert day"
 WIDTH, HEIGHT = 560, 240
 PNG_SCALE = 2.0
+GREY = "#adb5bd"
+X_DAYS = {"labelAngle": -40}  # usage: one slot per same-weekday point, labelled with its date
+NO_SERIES = "(this build has no series for the alert: the day against its bands only)"
+LEGEND_BOTTOM = {"title": None, "orient": "bottom", "direction": "horizontal"}
+CONFIG = {
+    "font": "sans-serif", "view": {"stroke": None}, "legend": {"labelFontSize": 11},
+    "axis": {"labelFontSize": 11, "titleFontSize": 11, "gridColor": "#f1f3f5"},
+    "title": {"fontSize": 14, "subtitleFontSize": 12, "subtitleColor": "#495057"},
+}  # fmt: skip
+BASE = {"$schema": SCHEMA, "background": "white", "padding": 8, "config": CONFIG}
 
 
 @dataclass(frozen=True)
@@ -82,67 +63,42 @@ class SeriesPoint:
     is_baseline_point: bool
     is_alert_day: bool
 
-
-@dataclass(frozen=True)
-class Component:
-    """One part of a cost day's change (decomposition or category split), USD."""
-
-    component: str
-    delta_usd: float
+    @property
+    def kind(self) -> str:
+        if self.is_alert_day:
+            return KIND_DAY
+        return KIND_BASELINE if self.is_baseline_point else KIND_HISTORY
 
 
 @dataclass(frozen=True)
 class ChartInput:
-    """What one incident's chart draws: its headline alert and that alert's series."""
+    """What one incident's chart draws: its headline alert (with its decomposition) and that alert's series."""
 
-    alert_id: str
-    domain: str
-    scope: str
-    metric: str
-    unit: str | None
-    alert_date: dt.date
-    current_value: float | None
-    baseline_mean: float | None
-    baseline_stddev: float | None
-    z_score: float | None
-    severity: str
+    alert: Alert
     points: tuple[SeriesPoint, ...] = ()
-    baseline_stddev_kind: str | None = None
-    components: tuple[Component, ...] = ()
-    components_basis: str = ""
-    threshold: float | None = None
-    threshold_kind: str | None = None
-    incident_id: str | None = None
+
+    @property
+    def components(self) -> list[CostComponent]:
+        return [c for c in self.alert.decomposition if c.contributor_type is None and finite(c.delta_usd)]
 
     @property
     def key(self) -> str:
-        return self.incident_id or self.alert_id
+        return self.alert.incident_id or self.alert.alert_id
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A rendered chart: the spec and its two renderings."""
-
     key: str
     spec: dict[str, Any]
     png: bytes = b""
     svg: str = ""
-    filename: str = field(default="")
-
-
-def _finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)
-
-
-def _iso(day: dt.date) -> str:
-    return day.isoformat()
+    filename: str = ""
 
 
 def band_values(mean: float | None, stddev: float | None, floor: float | None = None) -> list[dict[str, Any]]:
-    """The ±ksigma bands around mu, widest first (so narrower bands are drawn on top), cut at ``floor``."""
-    if not (_finite(mean) and _finite(stddev)) or stddev <= 0:  # type: ignore[operator]
+    """The ±kσ bands around μ, widest first (narrower bands drawn on top), cut at `floor`."""
+    if mean is None or stddev is None or not (finite(mean) and finite(stddev)) or stddev <= 0:
         return []
-    assert mean is not None and stddev is not None
     low = -math.inf if floor is None else floor
     return [
         {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * stddev, low), "hi": mean + k * stddev}
@@ -152,408 +108,227 @@ def band_values(mean: float | None, stddev: float | None, floor: float | None = 
 
 def non_negative_floor(chart: ChartInput) -> float | None:
     """0 when the metric cannot go below 0 here (every value and the mean >= 0), else None."""
-    values = [p.value for p in chart.points] + [chart.baseline_mean, chart.current_value]
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    return 0.0 if finite and min(finite) >= 0 else None
+    values = [p.value for p in chart.points] + [chart.alert.baseline_mean, chart.alert.current_value]
+    present = [v for v in values if v is not None and finite(v)]
+    return 0.0 if present and min(present) >= 0 else None
 
 
-def _band_layers(chart: ChartInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The alert's own mu (dashed) and ±k sigma bands as layers, and their datasets."""
-    bands = band_values(chart.baseline_mean, chart.baseline_stddev, non_negative_floor(chart))
-    layers: list[dict[str, Any]] = []
-    if bands:
-        layers.append(
-            {
-                "data": {"name": "bands"},
-                "mark": {"type": "rect", "opacity": 0.9},
-                "encoding": {
-                    "y": {"field": "lo", "type": "quantitative"},
-                    "y2": {"field": "hi"},
-                    "color": {
-                        "field": "band",
-                        "type": "nominal",
-                        "scale": {
-                            "domain": [BAND_LABELS[k] for k in Z_BANDS],
-                            "range": [BAND_COLOURS[k] for k in Z_BANDS],
-                        },
-                        "legend": {"title": None, "orient": "bottom", "direction": "horizontal"},
-                    },
-                },
-            }
-        )
-    mu = [{"mu": chart.baseline_mean}] if _finite(chart.baseline_mean) else []
-    if mu:
-        layers.append(
-            {
-                "data": {"name": "mu"},
-                "mark": {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]},
-                "encoding": {"y": {"field": "mu", "type": "quantitative"}},
-            }
-        )
-    return layers, {"bands": bands, "mu": mu}
+def _colour(field: str, domain: Sequence[str], colours: Mapping[str, str], legend: Any) -> dict[str, Any]:
+    scale = {"domain": list(domain), "range": [colours.get(d, GREY) for d in domain]}
+    return {"field": field, "type": "nominal", "scale": scale, "legend": legend}
 
 
-def _baseline_text(chart: ChartInput, where: str) -> str:
-    """'μ of the 8 filled day(s) the alert compared with: $164.00 · pooled within-weekday σ $3.10; bands …'."""
-    text = f"μ {where}: {format_value(chart.baseline_mean, chart.unit)}"
-    if not _finite(chart.baseline_stddev):
-        return text
-    text += f" · {sigma_label(chart.baseline_stddev_kind)} {format_value(chart.baseline_stddev, chart.unit)}"
-    if (chart.baseline_stddev_kind or "") == "pooled_within_weekday":
-        text += " (every day of those weeks, each against its weekday)"
-    return text + "; bands ±2σ / ±3σ / ±4.5σ"
-
-
-def _kind(p: SeriesPoint) -> str:
-    if p.is_alert_day:
-        return KIND_DAY
-    return KIND_BASELINE if p.is_baseline_point else KIND_HISTORY
-
-
-def series_values(points: Iterable[SeriesPoint]) -> list[dict[str, Any]]:
-    """The series as Vega-Lite data rows, in date order; points without a value are left out."""
-    return [
-        {"dt": _iso(p.dt), "day": f"{p.dt:%b %d}", "value": p.value, "kind": _kind(p)}
-        for p in sorted(points, key=lambda p: p.dt)
-        if _finite(p.value)
-    ]
-
-
-def title_text(chart: ChartInput) -> str:
-    return f"{display_scope(chart.scope)} – {display_metric(chart.metric)} · {chart.alert_date:%a %Y-%m-%d}"
-
-
-def _headline(chart: ChartInput) -> str:
-    sev = (chart.severity or "").upper()
-    parts = [f"{format_value(chart.current_value, chart.unit)}"]
-    if _finite(chart.z_score):
-        parts.append(f"z {format_z(chart.z_score)}")
-    parts.append(sev)
-    if chart.baseline_mean:
-        parts.append(f"{format_change(_pct(chart))} vs μ")
-    return " · ".join(p for p in parts if p)
-
-
-def _pct(chart: ChartInput) -> float | None:
-    if not (_finite(chart.current_value) and _finite(chart.baseline_mean)) or not chart.baseline_mean:
-        return None
-    assert chart.current_value is not None and chart.baseline_mean is not None
-    return (chart.current_value - chart.baseline_mean) / chart.baseline_mean
-
-
-def _x(title: str | None = None) -> dict[str, Any]:
-    return {
-        "field": "dt",
-        "type": "temporal",
-        "timeUnit": "utcyearmonthdate",
-        "title": title,
-        "axis": {"format": "%b %d", "labelAngle": 0, "tickCount": 6},
-    }
-
-
-def _x_days() -> dict[str, Any]:
-    """Usage: one slot per same-weekday point, labelled with its date (data order)."""
-    return {"field": "day", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": -40}}
+def _x_time(**extra: Any) -> dict[str, Any]:
+    axis = {"format": "%b %d", "labelAngle": 0, "tickCount": 6}
+    return {"field": "dt", "type": "temporal", "timeUnit": "utcyearmonthdate", "title": None, "axis": axis, **extra}
 
 
 def _y(unit: str | None, title: str) -> dict[str, Any]:
-    fmt = "$,.2f" if unit == "usd_per_request" else ("$,.0f" if unit == "usd" else ",.3~s")
-    if unit in ("rate", "fraction"):
-        fmt = ".0%"
+    fmt = {"usd_per_request": "$,.2f", "usd": "$,.0f", "rate": ".0%", "fraction": ".0%"}.get(unit or "", ",.3~s")
     return {"field": "value", "type": "quantitative", "title": title, "scale": {"zero": False}, "axis": {"format": fmt}}
 
 
-def _points_layers(chart: ChartInput, unit: str | None, ytitle: str, x: dict[str, Any]) -> list[dict[str, Any]]:
-    colour = SEVERITY_COLOURS.get((chart.severity or "").lower(), SEVERITY_COLOURS["none"])
-    y = _y(unit, ytitle)
+def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: Any) -> dict[str, Any]:
+    """A layer over a named dataset; `kinds` filters the series rows (`equal` or `oneOf`)."""
+    layer: dict[str, Any] = {"data": {"name": data}, "mark": mark, "encoding": encoding}
+    if kinds:
+        layer["transform"] = [{"filter": {"field": "kind", **kinds}}]
+    return layer
+
+
+def _reference_layers(chart: ChartInput, data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The bands (rect), μ (dashed) and an absolute threshold (dotted), where the alert has them."""
+    y = {"type": "quantitative"}
+    bands = _colour(
+        "band", [BAND_LABELS[k] for k in Z_BANDS], {BAND_LABELS[k]: BAND_COLOURS[k] for k in Z_BANDS}, LEGEND_BOTTOM
+    )
+    layers = [
+        _layer(
+            "bands",
+            {"type": "rect", "opacity": 0.9},
+            {"y": {"field": "lo", **y}, "y2": {"field": "hi"}, "color": bands},
+        ),
+        _layer("mu", {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}, {"y": {"field": "mu", **y}}),
+        _layer(
+            "threshold", {"type": "rule", "color": "#c92a2a", "strokeDash": [2, 2]}, {"y": {"field": "threshold", **y}}
+        ),
+    ]
+    return [layer for layer in layers if data[layer["data"]["name"]]]
+
+
+def _series_layers(chart: ChartInput, x: dict[str, Any]) -> list[dict[str, Any]]:
+    a = chart.alert
+    colour = SEVERITY_COLOURS.get(a.severity_key, SEVERITY_COLOURS["none"])
+    xy = {"x": x, "y": _y(a.unit, display_metric(a.metric))}
+    earlier = [KIND_BASELINE, KIND_HISTORY]
+    fill = _colour("kind", earlier, {KIND_BASELINE: "#1864ab", KIND_HISTORY: "#ffffff"}, LEGEND_BOTTOM)
+    shape = {"field": "kind", "type": "nominal", "scale": {"domain": earlier, "range": ["circle", "circle"]}}
+    label = {"type": "text", "align": "right", "dx": -10, "dy": -10, "fontWeight": "bold", "color": colour}
     return [
-        {
-            "data": {"name": "series"},
-            "mark": {"type": "line", "color": "#495057", "strokeWidth": 1.5},
-            "encoding": {"x": x, "y": y},
-        },
-        {
-            "data": {"name": "series"},
-            "transform": [{"filter": {"field": "kind", "oneOf": [KIND_BASELINE, KIND_HISTORY]}}],
-            "mark": {"type": "point", "size": 45, "strokeWidth": 1.5},
-            "encoding": {
-                "x": x,
-                "y": y,
-                "shape": {
-                    "field": "kind",
-                    "type": "nominal",
-                    "scale": {"domain": [KIND_BASELINE, KIND_HISTORY], "range": ["circle", "circle"]},
-                    "legend": None,
-                },
-                "fill": {
-                    "field": "kind",
-                    "type": "nominal",
-                    "scale": {"domain": [KIND_BASELINE, KIND_HISTORY], "range": ["#1864ab", "#ffffff"]},
-                    "legend": {"title": None, "orient": "bottom", "direction": "horizontal"},
-                },
-                "stroke": {"value": "#1864ab"},
-            },
-        },
-        {
-            "data": {"name": "series"},
-            "transform": [{"filter": {"field": "kind", "equal": KIND_DAY}}],
-            "mark": {"type": "point", "filled": True, "size": 170, "color": colour, "stroke": "#212529"},
-            "encoding": {"x": x, "y": y},
-        },
-        {
-            "data": {"name": "series"},
-            "transform": [{"filter": {"field": "kind", "equal": KIND_DAY}}],
-            "mark": {"type": "text", "align": "right", "dx": -10, "dy": -10, "fontWeight": "bold", "color": colour},
-            "encoding": {"x": x, "y": y, "text": {"value": (chart.severity or "").upper()}},
-        },
+        _layer("series", {"type": "line", "color": "#495057", "strokeWidth": 1.5}, xy),
+        _layer(
+            "series",
+            {"type": "point", "size": 45, "strokeWidth": 1.5},
+            {**xy, "shape": {**shape, "legend": None}, "fill": fill, "stroke": {"value": "#1864ab"}},
+            oneOf=earlier,
+        ),
+        _layer(
+            "series",
+            {"type": "point", "filled": True, "size": 170, "color": colour, "stroke": "#212529"},
+            xy,
+            equal=KIND_DAY,
+        ),
+        _layer("series", label, {**xy, "text": {"value": a.severity.upper()}}, equal=KIND_DAY),
     ]
 
 
-def _base_spec(chart: ChartInput, subtitle: list[str]) -> dict[str, Any]:
+def _subtitle(chart: ChartInput) -> list[str]:
+    """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
+    a = chart.alert
+    headline = [format_value(a.current_value, a.unit)]
+    headline += [f"z {format_z(a.z_score)}"] if finite(a.z_score) else []
+    headline.append(a.severity.upper())
+    if a.baseline_mean and a.current_value is not None and finite(a.current_value) and finite(a.baseline_mean):
+        headline.append(f"{format_change((a.current_value - a.baseline_mean) / a.baseline_mean)} vs μ")
+    n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
+    if a.domain == "gpu_cost":
+        where = f"of the {n} filled day(s) the alert compared with" if n else "(dashed; the build has no series for it)"
+    else:
+        where = f"of the last {n} {a.alert_date:%A}s (filled points)" if n else NO_SERIES
+    text = f"μ {where}: {format_value(a.baseline_mean, a.unit)}"
+    if finite(a.baseline_stddev):
+        text += f" · {sigma_label(a.baseline_stddev_kind)} {format_value(a.baseline_stddev, a.unit)}"
+        if a.baseline_stddev_kind == "pooled_within_weekday":
+            text += " (every day of those weeks, each against its weekday)"
+        text += "; bands ±2σ / ±3σ / ±4.5σ"
+    return [" · ".join(p for p in headline if p), text]
+
+
+def _component_bar(chart: ChartInput, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    names = [r["component"] for r in rows]
+    colours = {n: COMPONENT_COLOURS.get(n.replace(" ", "_"), GREY) for n in names}
+    total = format_delta(sum(r["delta_usd"] for r in rows), "usd")
+    axis = {"labels": False, "ticks": False}
     return {
-        "$schema": SCHEMA,
-        "title": {"text": title_text(chart), "subtitle": subtitle, "anchor": "start"},
-        "background": "white",
-        "padding": 8,
-        "config": {
-            "font": "sans-serif",
-            "view": {"stroke": None},
-            "axis": {"labelFontSize": 11, "titleFontSize": 11, "gridColor": "#f1f3f5"},
-            "legend": {"labelFontSize": 11},
-            "title": {"fontSize": 14, "subtitleFontSize": 12, "subtitleColor": "#495057"},
-        },
-    }
-
-
-def usage_spec(chart: ChartInput) -> dict[str, Any]:
-    """The same weekday over ~13 weeks, the 10 baseline points, mu and the ±2/3/4.5sigma bands."""
-    baseline_n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
-    where = (
-        f"of the last {baseline_n} {chart.alert_date:%A}s (filled points)"
-        if baseline_n
-        else "(this build has no series for the alert: the day against its bands only)"
-    )
-    subtitle = [_headline(chart), _baseline_text(chart, where)]
-    layers, band_data = _band_layers(chart)
-    layers += _points_layers(chart, chart.unit, display_metric(chart.metric), _x_days())
-    spec = _base_spec(chart, subtitle)
-    spec.update(
-        {
-            "width": WIDTH,
-            "height": HEIGHT,
-            "datasets": {"series": series_values(chart.points), **band_data},
-            "layer": layers,
-            "resolve": {"scale": {"color": "independent", "fill": "independent"}},
-        }
-    )
-    return spec
-
-
-def component_values(components: Iterable[Component]) -> list[dict[str, Any]]:
-    order = {c: i for i, c in enumerate(COMPONENT_ORDER)}
-    rows = sorted(components, key=lambda c: (order.get(c.component, len(order)), c.component))
-    return [
-        {"component": c.component.replace("_", " "), "order": i, "delta_usd": c.delta_usd, "bar": "change"}
-        for i, c in enumerate(rows)
-        if _finite(c.delta_usd)
-    ]
-
-
-def cost_spec(chart: ChartInput) -> dict[str, Any]:
-    """The alert's baseline days marked, its mu and ±k sigma bands; the day's change as a stacked bar."""
-    baseline_n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
-    where = (
-        f"of the {baseline_n} filled day(s) the alert compared with"
-        if baseline_n
-        else "(dashed; the build has no series for it)"
-    )
-    subtitle = [_headline(chart), _baseline_text(chart, where)]
-    main, band_data = _band_layers(chart)
-    if chart.threshold_kind == "absolute" and _finite(chart.threshold):
-        main.append(
-            {
-                "data": {"name": "threshold"},
-                "mark": {"type": "rule", "color": "#c92a2a", "strokeDash": [2, 2]},
-                "encoding": {"y": {"field": "threshold", "type": "quantitative"}},
-            }
-        )
-    main += _points_layers(chart, chart.unit, display_metric(chart.metric), _x())
-    comps = component_values(chart.components)
-    spec = _base_spec(chart, subtitle)
-    datasets: dict[str, Any] = {
-        "series": series_values(chart.points),
-        **band_data,
-        "threshold": [{"threshold": chart.threshold}] if _finite(chart.threshold) else [],
-        "components": comps,
-    }
-    main_view = {
-        "width": WIDTH - 150 if comps else WIDTH,
-        "height": HEIGHT,
-        "layer": main,
-        "resolve": {"scale": {"color": "independent", "fill": "independent"}},
-    }
-    if not comps:
-        spec.update({"datasets": datasets, **main_view})
-        return spec
-    names = [c["component"] for c in comps]
-    bar = {
         "width": 90,
         "height": HEIGHT,
         "data": {"name": "components"},
-        "title": {
-            "text": [
-                f"{format_delta(sum(c['delta_usd'] for c in comps), 'usd')}",
-                f"vs {chart.components_basis or 'baseline'}",
-            ],
-            "fontSize": 11,
-        },
+        "title": {"text": [total, "vs 7-day average"], "fontSize": 11},
         "mark": {"type": "bar"},
         "encoding": {
-            "x": {"field": "bar", "type": "nominal", "title": None, "axis": {"labels": False, "ticks": False}},
+            "x": {"field": "bar", "type": "nominal", "title": None, "axis": axis},
             "y": {"field": "delta_usd", "type": "quantitative", "title": "USD", "stack": "zero"},
             "order": {"field": "order", "type": "quantitative"},
-            "color": {
-                "field": "component",
-                "type": "nominal",
-                "scale": {
-                    "domain": names,
-                    "range": [COMPONENT_COLOURS.get(n.replace(" ", "_"), "#adb5bd") for n in names],
-                },
-                "legend": {"title": None, "orient": "right"},
-            },
+            "color": _colour("component", names, colours, {"title": None, "orient": "right"}),
             "tooltip": [{"field": "component"}, {"field": "delta_usd", "format": "$,.2f"}],
         },
     }
-    spec.update({"datasets": datasets, "hconcat": [main_view, bar], "spacing": 24})
-    return spec
 
 
 def chart_spec(chart: ChartInput) -> dict[str, Any]:
-    if chart.domain == "gpu_cost":
-        return cost_spec(chart)
-    return usage_spec(chart)
-
-
-# --- report-wide charts ------------------------------------------------------------------------
-
-
-def history_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Alert history: one row per series, one cell per day, coloured by severity, held ones hatched light.
-
-    rows: {dt, series, severity, held (bool)} — one per alert.
-    """
-    values = [
-        {
-            "dt": _iso(r["dt"]),
-            "series": str(r["series"]),
-            "severity": str(r["severity"]),
-            "status": "held" if r["held"] else "posted",
-        }
-        for r in sorted(rows, key=lambda r: (r["dt"], str(r["series"]), str(r["severity"])))
-    ]
-    series = sorted({v["series"] for v in values})
-    severities = [s for s in ("notice", "warning", "critical") if any(v["severity"] == s for v in values)]
-    severities += sorted({v["severity"] for v in values} - set(severities))
-    return {
-        "$schema": SCHEMA,
-        "background": "white",
-        "padding": 8,
-        "title": {"text": f"Alerts {start:%Y-%m-%d} – {end:%Y-%m-%d}", "anchor": "start"},
-        "config": {"font": "sans-serif", "view": {"stroke": "#dee2e6"}},
-        "datasets": {"alerts": values},
-        "data": {"name": "alerts"},
-        "width": WIDTH + 120,
-        "height": {"step": 14},
-        "mark": {"type": "rect", "stroke": "white", "strokeWidth": 0.5},
-        "encoding": {
-            "x": {
-                "field": "dt",
-                "type": "temporal",
-                "timeUnit": "utcyearmonthdate",
-                "title": None,
-                "scale": {"domain": [_iso(start), _iso(end + dt.timedelta(days=1))], "type": "utc"},
-                "axis": {"format": "%b %d", "labelAngle": 0},
-            },
-            "y": {"field": "series", "type": "nominal", "title": None, "sort": series, "axis": {"labelLimit": 320}},
-            "color": {
-                "field": "severity",
-                "type": "nominal",
-                "scale": {"domain": severities, "range": [SEVERITY_COLOURS.get(s, "#adb5bd") for s in severities]},
-                "legend": {"title": "severity", "orient": "top"},
-            },
-            "opacity": {
-                "field": "status",
-                "type": "nominal",
-                "scale": {"domain": ["posted", "held"], "range": [1.0, 0.3]},
-                "legend": {"title": "faded = held", "orient": "top"},
-            },
-            "tooltip": [{"field": "dt", "type": "temporal"}, {"field": "series"}, {"field": "severity"}],
-        },
+    """The incident chart: series and bands; for cost, the day's components as a stacked bar beside it."""
+    a = chart.alert
+    order = {c: i for i, c in enumerate(COMPONENT_COLOURS)}
+    comps = sorted(chart.components, key=lambda c: (order.get(c.component, len(order)), c.component))
+    data: dict[str, list[dict[str, Any]]] = {
+        "series": [
+            {"dt": p.dt.isoformat(), "day": f"{p.dt:%b %d}", "value": p.value, "kind": p.kind}
+            for p in sorted(chart.points, key=lambda p: p.dt)
+            if finite(p.value)
+        ],
+        "bands": band_values(a.baseline_mean, a.baseline_stddev, non_negative_floor(chart)),
+        "mu": [{"mu": a.baseline_mean}] if finite(a.baseline_mean) else [],
+        "threshold": [{"threshold": a.threshold}] if a.threshold_kind == "absolute" and finite(a.threshold) else [],
+        "components": [
+            {"component": c.component.replace("_", " "), "order": i, "delta_usd": c.delta_usd, "bar": "change"}
+            for i, c in enumerate(comps)
+        ],
     }
+    cost = a.domain == "gpu_cost"
+    x = _x_time() if cost else {"field": "day", "type": "ordinal", "sort": None, "title": None, "axis": X_DAYS}
+    main = {
+        "width": WIDTH - 150 if data["components"] else WIDTH,
+        "height": HEIGHT,
+        "layer": _reference_layers(chart, data) + _series_layers(chart, x),
+        "resolve": {"scale": {"color": "independent", "fill": "independent"}},
+    }
+    title = f"{display_scope(a.scope)} – {display_metric(a.metric)} · {a.alert_date:%a %Y-%m-%d}"
+    spec = {**BASE, "title": {"text": title, "subtitle": _subtitle(chart), "anchor": "start"}, "datasets": data}
+    if not data["components"]:
+        return {**spec, **main}
+    return {**spec, "hconcat": [main, _component_bar(chart, data["components"])], "spacing": 24}
+
+
+def _overview(title: str, name: str, values: list[dict[str, Any]], **body: Any) -> dict[str, Any]:
+    return {
+        **BASE,
+        "title": {"text": title, "anchor": "start"},
+        "datasets": {name: values},
+        "data": {"name": name},
+        **body,
+    }
+
+
+def _ordered(values: Iterable[str], first: Sequence[str]) -> list[str]:
+    present = set(values)
+    return [v for v in first if v in present] + sorted(present - set(first))
+
+
+def _field(name: str, kind: str, **more: Any) -> dict[str, Any]:
+    return {"field": name, "type": kind, **more}
+
+
+def history_spec(cells: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
+    """One row per series, one cell per day ({dt, series, severity, held}), coloured by severity, held ones faded."""
+    values = [
+        dict(
+            dt=c["dt"].isoformat(), series=c["series"], severity=c["severity"], status="held" if c["held"] else "posted"
+        )
+        for c in sorted(cells, key=lambda c: (c["dt"], c["series"], c["severity"]))
+    ]
+    severities = _ordered((v["severity"] for v in values), ("notice", "warning", "critical"))
+    days = {"domain": [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()], "type": "utc"}
+    status = {"domain": ["posted", "held"], "range": [1.0, 0.3]}
+    encoding = {
+        "x": _x_time(scale=days),
+        "y": _field(
+            "series", "nominal", title=None, sort=sorted({v["series"] for v in values}), axis={"labelLimit": 320}
+        ),
+        "color": _colour("severity", severities, SEVERITY_COLOURS, {"title": "severity", "orient": "top"}),
+        "opacity": _field("status", "nominal", scale=status, legend={"title": "faded = held", "orient": "top"}),
+        "tooltip": [_field("dt", "temporal"), {"field": "series"}, {"field": "severity"}],
+    }
+    mark = {"type": "rect", "stroke": "white", "strokeWidth": 0.5}
+    size = {"width": WIDTH + 120, "height": {"step": 14}}
+    return _overview(f"Alerts {start} – {end}", "alerts", values, **size, mark=mark, encoding=encoding)
 
 
 def cost_trend_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """GPU cost per day by category, API and Studio side by side. rows: {dt, vertical, cost_category, cost}."""
+    """GPU cost per day by category ({dt, vertical, cost_category, cost}), API and Studio side by side."""
     values = [
-        {"dt": _iso(r["dt"]), "vertical": str(r["vertical"]).upper(), "category": str(r["cost_category"]),
-         "cost": float(r["cost"] or 0.0)}
+        dict(dt=r["dt"].isoformat(), vertical=str(r["vertical"]).upper(), category=str(r["cost_category"]),
+             cost=float(r["cost"] or 0.0))
         for r in sorted(rows, key=lambda r: (r["dt"], str(r["vertical"]), str(r["cost_category"])))
     ]  # fmt: skip
-    categories = [c for c in ("inference", "idle", "overhead", "unused") if any(v["category"] == c for v in values)]
-    categories += sorted({v["category"] for v in values} - set(categories))
-    return {
-        "$schema": SCHEMA,
-        "background": "white",
-        "padding": 8,
-        "title": {"text": f"GPU cost by category, {start:%Y-%m-%d} – {end:%Y-%m-%d}", "anchor": "start"},
-        "config": {"font": "sans-serif", "view": {"stroke": None}},
-        "datasets": {"cost": values},
-        "data": {"name": "cost"},
-        "columns": 2,
-        "facet": {"field": "vertical", "type": "nominal", "title": None, "sort": ["API", "STUDIO"]},
-        "spec": {
-            "width": 300,
-            "height": 180,
-            "mark": {"type": "area"},
-            "encoding": {
-                "x": {
-                    "field": "dt",
-                    "type": "temporal",
-                    "timeUnit": "utcyearmonthdate",
-                    "title": None,
-                    "axis": {"format": "%b %d", "labelAngle": 0, "tickCount": 4},
-                },
-                "y": {
-                    "field": "cost",
-                    "type": "quantitative",
-                    "title": "USD / day",
-                    "stack": "zero",
-                    "axis": {"format": "$,.0f"},
-                },
-                "color": {
-                    "field": "category",
-                    "type": "nominal",
-                    "scale": {"domain": categories, "range": [COMPONENT_COLOURS.get(c, "#adb5bd") for c in categories]},
-                    "legend": {"title": None, "orient": "bottom"},
-                },
-                "order": {"field": "category", "sort": "ascending"},
-            },
-        },
+    categories = _ordered((v["category"] for v in values), ("inference", "idle", "overhead", "unused"))
+    encoding = {
+        "x": _x_time(),
+        "y": _field("cost", "quantitative", title="USD / day", stack="zero", axis={"format": "$,.0f"}),
+        "color": _colour("category", categories, COMPONENT_COLOURS, {"title": None, "orient": "bottom"}),
+        "order": {"field": "category", "sort": "ascending"},
     }
-
-
-# --- rendering -----------------------------------------------------------------------------------
+    facet = _field("vertical", "nominal", title=None, sort=["API", "STUDIO"])
+    spec = {"width": 300, "height": 180, "mark": {"type": "area"}, "encoding": encoding}
+    return _overview(f"GPU cost by category, {start} – {end}", "cost", values, columns=2, facet=facet, spec=spec)
 
 
 def render_png(spec: Mapping[str, Any], scale: float = PNG_SCALE) -> bytes:
-    """PNG bytes of a spec (vl-convert: offline, deterministic)."""
     import vl_convert
 
     return bytes(vl_convert.vegalite_to_png(dict(spec), vl_version=VEGA_LITE_VERSION, scale=scale))
 
 
 def render_svg(spec: Mapping[str, Any]) -> str:
-    """SVG markup of a spec, checked by `safe_svg`."""
     import vl_convert
 
     return safe_svg(vl_convert.vegalite_to_svg(dict(spec), vl_version=VEGA_LITE_VERSION))
@@ -588,7 +363,8 @@ def safe_svg(svg: str) -> str:
 
 def chart_filename(chart: ChartInput) -> str:
     """A safe file name for the Slack upload: only [a-z0-9_-]."""
-    raw = f"{chart.alert_date:%Y%m%d}-{chart.domain}-{chart.scope}-{chart.metric}"
+    a = chart.alert
+    raw = f"{a.alert_date:%Y%m%d}-{a.domain}-{a.scope}-{a.metric}"
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in raw.lower())[:100] + ".png"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
@@ -15,7 +16,6 @@ from alerting.charts import (
     KIND_HISTORY,
     SEVERITY_COLOURS,
     ChartInput,
-    Component,
     SeriesPoint,
     UnsafeSvgError,
     chart_filename,
@@ -26,6 +26,7 @@ from alerting.charts import (
     render_svg,
     safe_svg,
 )
+from alerting.model import Alert, CostComponent
 from alerting.values import sigma_label
 from tests.python.png_tools import decode, size
 
@@ -34,31 +35,38 @@ BASELINE = [3_100_000.0, 2_900_000.0, 3_500_000.0, 2_600_000.0, 3_000_000.0,
             3_200_000.0, 2_700_000.0, 3_600_000.0, 3_000_000.0, 3_084_550.0]  # fmt: skip
 
 
-def usage_input(severity: str = "warning", scope: str = "free", **kw: object) -> ChartInput:
+def usage_input(
+    severity: str = "warning", scope: str = "free", points: tuple[SeriesPoint, ...] = (), **kw: object
+) -> ChartInput:
     """The worked example's numbers (mu 3,068,455, sigma 426,074) over a 13-week same-weekday series."""
-    points = [SeriesPoint(DAY - dt.timedelta(days=7 * w), 2_800_000.0 + w, False, False) for w in (12, 11)]
-    points += [SeriesPoint(DAY - dt.timedelta(days=7 * (10 - i)), v, True, False) for i, v in enumerate(BASELINE)]
-    points.append(SeriesPoint(DAY, 4_497_947.0, False, True))
+    series = [SeriesPoint(DAY - dt.timedelta(days=7 * w), 2_800_000.0 + w, False, False) for w in (12, 11)]
+    series += [SeriesPoint(DAY - dt.timedelta(days=7 * (10 - i)), v, True, False) for i, v in enumerate(BASELINE)]
+    series.append(SeriesPoint(DAY, 4_497_947.0, False, True))
     base = dict(
         alert_id="a-free-tokens", domain="usage", scope=scope, metric="tokens", unit="tokens", alert_date=DAY,
         current_value=4_497_947.0, baseline_mean=3_068_455.0, baseline_stddev=426_074.0, z_score=3.355034,
-        severity=severity, points=tuple(points),
+        severity=severity,
     )  # fmt: skip
     base.update(kw)
-    return ChartInput(**base)  # type: ignore[arg-type]
+    return ChartInput(Alert(**base), points or tuple(series))  # type: ignore[arg-type]
 
 
-def cost_input(components: tuple[Component, ...] = ()) -> ChartInput:
+def component(name: str, delta: float) -> CostComponent:
+    return CostComponent(component=name, delta_usd=delta, share_of_change=None)
+
+
+def cost_input(components: tuple[CostComponent, ...] = (), **kw: object) -> ChartInput:
     points = []
     for i in range(35):
         day = DAY - dt.timedelta(days=34 - i)
         points.append(SeriesPoint(day, 500.0 + 10 * (i % 7), 34 - i <= 7 and i != 34, i == 34))
-    return ChartInput(
+    alert = Alert(
         alert_id="c-api-idle", domain="gpu_cost", scope="api", metric="idle_cost", unit="usd", alert_date=DAY,
         current_value=900.0, baseline_mean=540.0, baseline_stddev=25.0, z_score=14.4, severity="critical",
-        points=tuple(points), components=components, components_basis="7-day average",
-        threshold=800.0, threshold_kind="absolute", baseline_stddev_kind="pooled_within_weekday",
+        decomposition=components, threshold=800.0, threshold_kind="absolute",
+        baseline_stddev_kind="pooled_within_weekday",
     )  # fmt: skip
+    return ChartInput(dataclasses.replace(alert, **kw), tuple(points))  # type: ignore[arg-type]
 
 
 def layer_with(spec: dict, mark: str, data: str) -> list[dict]:
@@ -125,7 +133,10 @@ def test_no_sigma_no_bands() -> None:
 def test_cost_spec_draws_the_alerts_own_baseline_threshold_and_decomposition_bar() -> None:
     # issue 20: the chart drew a rolling 28-day band that was not the alert's baseline and said
     # "filled: the 4 day(s)" beside an alert of 8 points; it now draws the alert's mu and bands
-    comps = (Component("idle", 348.2), Component("request_volume", 4.1), Component("request_rate", -2.0))
+    comps = (component("idle", 348.2), component("request_volume", 4.1), component("request_rate", -2.0))
+    # a contributor row details a component: not drawn again in the bar
+    comps += (CostComponent(component="idle", delta_usd=300.0, share_of_change=None, contributor_type="gpu_type",
+                            contributor="H100"),)  # fmt: skip
     chart = cost_input(comps)
     spec = chart_spec(chart)
     main, bar = spec["hconcat"]
@@ -206,8 +217,8 @@ def test_filename_is_safe() -> None:
 
 def test_history_spec_one_cell_per_alert_row_held_faded() -> None:
     rows = [
-        {"dt": dt.date(2026, 11, 1), "series": "Free – Tokens", "severity": "warning", "held": False},
         {"dt": dt.date(2026, 11, 2), "series": "Enterprise Pilot – DAU", "severity": "critical", "held": True},
+        {"dt": dt.date(2026, 11, 1), "series": "Free – Tokens", "severity": "warning", "held": False},
     ]
     spec = history_spec(rows, dt.date(2026, 8, 25), dt.date(2026, 11, 22))
     assert [(v["dt"], v["status"]) for v in spec["datasets"]["alerts"]] == [
@@ -227,14 +238,14 @@ def test_alert_only_chart_when_the_build_has_no_series() -> None:
     assert [r["kind"] for r in spec["datasets"]["series"]] == [KIND_DAY]
     assert len(spec["datasets"]["bands"]) == 3
     assert "no series" in spec["title"]["subtitle"][1]
-    cost = chart_spec(cost_input().__class__(**{**cost_input().__dict__, "points": only_day}))
+    cost = chart_spec(ChartInput(cost_input().alert, only_day))
     assert cost["datasets"]["mu"] == [{"mu": 540.0}] and len(cost["datasets"]["bands"]) == 3
     assert any(layer["data"]["name"] == "mu" for layer in cost["layer"])
 
 
 def test_bands_of_a_non_negative_metric_stop_at_zero() -> None:
     # issue 20: a cost chart's axis ran to -$100 (mean - 4.5 sigma of a wide sigma)
-    chart = cost_input().__class__(**{**cost_input().__dict__, "baseline_stddev": 200.0})
+    chart = cost_input(baseline_stddev=200.0)
     lows = [b["lo"] for b in chart_spec(chart)["datasets"]["bands"]]
     assert lows == [0.0, 0.0, 140.0]  # 540 - 4.5 x 200 and 540 - 3 x 200 cut at 0; 540 - 2 x 200
     signed = usage_input(points=(SeriesPoint(DAY - dt.timedelta(days=7), -5.0, True, False),

@@ -8,6 +8,7 @@ here straight from fct_alerts with SQL.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from alerting import backtest
 from alerting.backtest_compare import CompareError, compare, format_markdown, parse_vars
 from alerting.model import Alert
 from tests.python.conftest import BIN, REPO, dbt_env
@@ -151,3 +153,51 @@ def test_compare_vars_z_notice_on_the_test_set(test_duckdb: Path, tmp_path: Path
     for cells in lost_rows:  # | first | last | channel | domain | scope | metric | rule | severity |
         first, scope, metric = cells[0].strip("| "), cells[4], cells[5]
         assert (scope, metric, first) in notices, cells
+
+
+# --- people's feedback (fct_alerts.feedback_action on loud alerts) -----------------------------------------
+
+
+def said(alert_id: str, incident: str, action: str | None, loud: bool = True, severity: str = "warning") -> Alert:
+    return dataclasses.replace(
+        alert(alert_id, D, scope=alert_id, incident=incident, severity=severity), is_loud=loud, feedback_action=action
+    )
+
+
+FEEDBACK_ALERTS = [
+    said("a1", "i1", "false_alarm", severity="notice"),
+    said("a2", "i1", None, severity="notice"),
+    said("a3", "i2", "acknowledge"),
+    said("a4", "i3", None),  # loud, nobody answered
+    said("a5", "i4", "expected", loud=False),  # a quiet alert: not a loud incident
+    said("a6", "i5", "expected"),
+    said("a7", "i5", "acknowledge"),  # one incident, two answers: counted under both
+]
+
+
+def test_backtest_counts_what_people_said_of_the_loud_incidents() -> None:
+    result = backtest.run_backtest(FEEDBACK_ALERTS)
+    current, warning_plus = result.feedback[0], result.feedback[1]
+    # loud incidents i1 i2 i3 i5; answered i1 i2 i5; false alarm i1 -> 1 - 1/3
+    assert (current.incidents, current.no_answer) == (4, 1)
+    assert dict(current.said) == {"false_alarm": 1, "acknowledge": 2, "expected": 1}
+    assert current.precision == pytest.approx(2 / 3)
+    # warning+ no longer posts the NOTICE incident i1 that people called a false alarm
+    assert (warning_plus.incidents, warning_plus.no_answer, warning_plus.said["false_alarm"]) == (3, 1, 0)
+    assert warning_plus.precision == 1.0
+    out = backtest.format_result(result)
+    assert "current         4 loud incidents: acknowledged 2, snoozed 0, expected 1, false alarm 1, no answer 1;" in out
+    assert "precision from people 67%" in out
+
+
+def test_compare_names_the_false_alarms_dropped_and_the_acknowledged_lost() -> None:
+    change = [a for a in FEEDBACK_ALERTS if a.incident_id not in ("i1", "i2")]  # the change posts neither
+    result = compare(FEEDBACK_ALERTS, change, channels)
+    assert result.base_feedback.precision == pytest.approx(2 / 3)
+    assert (result.change_feedback.incidents, result.change_feedback.precision) == (2, 1.0)  # i3 (no answer), i5
+    text = format_markdown(result, "shipped", "change")
+    dropped = text.split("### False alarms change drops (of 1): 1")[1].split("###")[0]
+    lost = text.split("### Acknowledged incidents change loses (of 2): 1")[1]
+    assert "| a1 |" in dropped and "| a3 |" not in dropped  # the scope column names the series
+    assert "| a3 |" in lost and "| a1 |" not in lost
+    assert "shipped: 4 loud incidents:" in text and "precision from people 67%" in text

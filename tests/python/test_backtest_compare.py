@@ -20,7 +20,10 @@ import pytest
 
 from alerting import backtest
 from alerting.backtest_compare import CompareError, compare, format_markdown, parse_vars
+from alerting.cli import main
+from alerting.feedback import FeedbackRow, FeedbackStore
 from alerting.model import Alert
+from alerting.warehouse import DuckDBBackend
 from tests.python.conftest import BIN, REPO, dbt_env
 
 D = dt.date(2026, 11, 2)  # a Monday: ISO week 2026-W45
@@ -201,3 +204,66 @@ def test_compare_names_the_false_alarms_dropped_and_the_acknowledged_lost() -> N
     assert "| a1 |" in dropped and "| a3 |" not in dropped  # the scope column names the series
     assert "| a3 |" in lost and "| a1 |" not in lost
     assert "shipped: 4 loud incidents:" in text and "precision from people 67%" in text
+
+
+LOUD_SQL = (
+    "select count(distinct incident_id), count(distinct incident_id) filter (where feedback_action = ?),"
+    " count(distinct incident_id) filter (where feedback_action = ?),"
+    " count(distinct incident_id) filter (where feedback_action is not null) from main_marts.fct_alerts where is_loud"
+)
+
+
+@pytest.mark.dbt
+def test_backtest_reads_the_recorded_feedback_on_the_test_set(
+    test_duckdb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Clicks written by the service's own writer reach fct_alerts.feedback_action through dbt; the backtest's
+    counts equal SQL's over fct_alerts, and a change that stops posting two of the labelled incidents names them."""
+    db = tmp_path / "feedback.duckdb"
+    shutil.copyfile(test_duckdb, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        picked = con.execute(
+            "select any_value(alert_id order by alert_id), incident_id, min(alert_date) from main_marts.fct_alerts"
+            " where is_loud group by incident_id order by 3, 2 limit 3"
+        ).fetchall()
+    assert len(picked) == 3, "the test build has fewer than 3 loud incidents"
+    backend = DuckDBBackend(db, "main_marts", "main_alerting")
+    for (alert_id, incident_id, day), action in zip(picked, ("false_alarm", "acknowledge", "acknowledge"), strict=True):
+        at = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(9))
+        FeedbackStore(backend).record(FeedbackRow(
+            feedback_id=f"f-{alert_id}", incident_id=incident_id, alert_id=alert_id, alert_ids=alert_id, action=action,
+            action_id=f"ltx_feedback_{action}", user_id="U1", channel_id="C1", message_ts="1.1", alert_date=day,
+            created_at=at, expires_on=None, note=None, recorded_at=at,
+        ))  # fmt: skip
+    backend.close()
+    cmd = [str(BIN / "dbt"), "build", "--target", "duckdb", "--select", "stg_alerting__feedback+",
+           "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"]  # fmt: skip
+    res = subprocess.run(cmd, cwd=REPO, env=dbt_env(REPO / "data/test/raw", db), capture_output=True, text=True,
+                         timeout=900, check=False)  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        loud, false_alarms, acknowledged, answered = con.execute(LOUD_SQL, ["false_alarm", "acknowledge"]).fetchone()
+    assert (false_alarms, acknowledged, answered) == (1, 2, 3)
+
+    env = {"LTX_DUCKDB_PATH": str(db)}
+    assert main(["backtest"], env) == 0
+    current = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("  current"))
+    precision = f"{1 - false_alarms / answered:.0%}"
+    assert current.split(None, 1)[1] == (
+        f"{loud} loud incidents: acknowledged {acknowledged}, snoozed 0, expected 0, false alarm {false_alarms},"
+        f" no answer {loud - answered}; precision from people {precision}"
+    )
+
+    change = tmp_path / "change.duckdb"  # a change that no longer posts the false alarm and the first acknowledged
+    shutil.copyfile(db, change)
+    with duckdb.connect(str(change)) as con:
+        ids = [picked[0][1], picked[1][1]]
+        con.execute("update main_marts.fct_alerts set is_postable = false where incident_id in (?, ?)", ids)
+        sql = "select incident_id, any_value(scope) from main_marts.fct_alerts where incident_id in (?, ?) group by 1"
+        scopes = dict(con.execute(sql, ids).fetchall())
+    assert main(["backtest", "--compare-duckdb", str(change)], env) == 0
+    out = capsys.readouterr().out
+    dropped = out.split("### False alarms this change drops (of 1): 1")[1].split("###")[0]
+    lost = out.split("### Acknowledged incidents this change loses (of 2): 1")[1].split("###")[0]
+    assert f"| {scopes[picked[0][1]]} |" in dropped and f"| {scopes[picked[1][1]]} |" in lost
+    assert f"this change (those it still posts): {loud - 2} loud incidents:" in out

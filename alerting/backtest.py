@@ -78,6 +78,9 @@ class Cell:
     def __str__(self) -> str:
         return f"{self.alerts}/{self.incidents}"
 
+    def __add__(self, other: Cell) -> Cell:
+        return Cell(self.alerts + other.alerts, self.incidents + other.incidents)
+
 
 @dataclass(frozen=True)
 class Feedback:

@@ -1,12 +1,10 @@
 """`python -m alerting backtest --compare-vars YAML | --compare-duckdb PATH`: what a change would post.
 
-Two sets of fct_alerts rows over the same history: the shipped build's and the change's (the alert
-layer rebuilt under other vars into a copy of the DuckDB file, or another build). What a side posts:
-its postable alerts, counted per ISO week and Slack channel. An incident of one side is *gained* (or
-*lost*) when none of its posted series-days (domain, scope, metric, rule, day) is posted by the other
-side (incident ids depend on where an incident starts). People's feedback on the shipped side's loud
-incidents (fct_alerts.feedback_action) says which false alarms the change drops and which
-acknowledged incidents it loses.
+The shipped build's fct_alerts against the change's (the alert layer rebuilt under other vars into a
+copy of the DuckDB file, or another build): posted alerts / incidents per ISO week and Slack channel,
+and the incidents only one side posts (none of their series-days posted by the other: incident ids
+depend on where an incident starts). People's feedback on the shipped side's loud incidents says
+which false alarms the change drops and which acknowledged incidents it loses.
 """
 
 from __future__ import annotations
@@ -22,15 +20,13 @@ from typing import Any
 
 import yaml
 
-from alerting.backtest import Feedback, feedback_of, incident_feedback, iso_week
+from alerting.backtest import Cell, Feedback, feedback_of, incident_feedback, iso_week
 from alerting.model import Alert, group_incidents
 
 ROOT = Path(__file__).resolve().parents[1]
 ALERT_LAYER = "path:models/intermediate/alerts+"  # candidates, policy, fct_alerts and what follows
 INCIDENT_COLUMNS = ("first day", "last day", "channel", "domain", "scope", "metric", "rule", "severity")
-
-COUNTS = ("base_alerts", "base_incidents", "change_alerts", "change_incidents")
-SeriesDay = tuple[str, str, str, str, str]  # domain, scope, metric, rule, ISO day
+ChannelFor = Callable[[str | None], str]
 
 
 class CompareError(ValueError):
@@ -41,35 +37,13 @@ class CompareError(ValueError):
 class Incident:
     key: str
     cells: tuple[str, ...]  # INCIDENT_COLUMNS
-    days: frozenset[SeriesDay]
-    said: frozenset[str] = frozenset()  # what people said of it from Slack (its loud alerts' feedback)
-
-    @property
-    def first(self) -> str:
-        return self.cells[0]
-
-    @property
-    def channel(self) -> str:
-        return self.cells[2]
-
-
-@dataclass(frozen=True)
-class WeekRow:
-    week: str
-    channel: str
-    base_alerts: int
-    base_incidents: int
-    change_alerts: int
-    change_incidents: int
-
-    @property
-    def differs(self) -> bool:
-        return (self.base_alerts, self.base_incidents) != (self.change_alerts, self.change_incidents)
+    days: frozenset[tuple[str, ...]]  # its posted series-days: domain, scope, metric, rule, day
+    said: frozenset[str]  # what people said of it from Slack
 
 
 @dataclass(frozen=True)
 class Comparison:
-    rows: tuple[WeekRow, ...]
+    rows: tuple[tuple[str, str, Cell, Cell], ...]  # week, channel, shipped, change
     gained: tuple[Incident, ...]
     lost: tuple[Incident, ...]
     base_feedback: Feedback  # on the shipped side's loud incidents
@@ -77,59 +51,49 @@ class Comparison:
 
     @property
     def differs(self) -> bool:
-        return bool(self.gained or self.lost or any(r.differs for r in self.rows))
+        return bool(self.gained or self.lost or any(base != change for _, _, base, change in self.rows))
 
 
-def incidents(alerts: Iterable[Alert], channel_for: Callable[[str | None], str]) -> list[Incident]:
+def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident]:
     """The posted incidents of one side (postable alerts grouped by incident), with what people said of them."""
     alerts = list(alerts)
     said = incident_feedback(alerts)
     out = []
     for i in group_incidents(a for a in alerts if a.postable):
         members = sorted(i.alerts, key=lambda a: (a.alert_date, a.alert_id))
-        head = members[0]
-        cells = (str(head.alert_date), str(members[-1].alert_date), channel_for(head.team), head.domain, head.scope,
+        head, last = members[0], members[-1]
+        cells = (str(head.alert_date), str(last.alert_date), channel_for(head.team), head.domain, head.scope,
                  head.metric, head.rule or "", i.severity)  # fmt: skip
         days = frozenset((a.domain, a.scope, a.metric, a.rule or "", a.alert_date.isoformat()) for a in members)
         out.append(Incident(i.incident_id, cells, days, said.get(i.incident_id, frozenset())))
-    return sorted(out, key=lambda i: (i.first, *i.cells[2:7]))
+    return sorted(out, key=lambda i: i.cells[:7])
 
 
-def _week_counts(
-    alerts: Iterable[Alert], channel_for: Callable[[str | None], str]
-) -> dict[tuple[str, str], tuple[int, int]]:
-    """{(ISO week, channel): (posted alerts, posted incidents)}."""
-    counts: dict[tuple[str, str], list[str]] = {}
+def _week_counts(alerts: Iterable[Alert], channel_for: ChannelFor) -> dict[tuple[str, str], Cell]:
+    keys: dict[tuple[str, str], list[str]] = {}
     for a in alerts:
         if a.postable:
-            counts.setdefault((iso_week(a.alert_date), channel_for(a.team)), []).append(a.incident_key)
-    return {k: (len(keys), len(set(keys))) for k, keys in counts.items()}
+            keys.setdefault((iso_week(a.alert_date), channel_for(a.team)), []).append(a.incident_key)
+    return {k: Cell(len(v), len(set(v))) for k, v in keys.items()}
 
 
-def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: Callable[[str | None], str]) -> Comparison:
+def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: ChannelFor) -> Comparison:
     """Per (week, channel) counts of both sides, the incidents only one side posts, and people's feedback."""
     left, right = _week_counts(base, channel_for), _week_counts(change, channel_for)
-    rows = tuple(
-        WeekRow(week, channel, *left.get((week, channel), (0, 0)), *right.get((week, channel), (0, 0)))
-        for week, channel in sorted(left.keys() | right.keys())
-    )
+    none = Cell(0, 0)
+    rows = tuple((*k, left.get(k, none), right.get(k, none)) for k in sorted(left.keys() | right.keys()))
     base_incidents, change_incidents = incidents(base, channel_for), incidents(change, channel_for)
     base_days = {d for i in base_incidents for d in i.days}
     change_days = {d for i in change_incidents for d in i.days}
     lost = tuple(i for i in base_incidents if not i.days & change_days)
     said = incident_feedback(base)
-    kept = said.keys() - {i.key for i in lost}
     return Comparison(
         rows=rows,
         gained=tuple(i for i in change_incidents if not i.days & base_days),
         lost=lost,
         base_feedback=feedback_of(said.values()),
-        change_feedback=feedback_of(said[k] for k in kept),
+        change_feedback=feedback_of(said[k] for k in said.keys() - {i.key for i in lost}),
     )
-
-
-def sum_cell(row: WeekRow, side: str) -> str:
-    return f"{getattr(row, side + '_alerts')} / {getattr(row, side + '_incidents')}"
 
 
 def _md(text: str) -> str:
@@ -137,50 +101,39 @@ def _md(text: str) -> str:
     return re.sub(r"[|\r\n<>`]", " ", text)
 
 
-def _incident_lines(title: str, items: Sequence[Incident]) -> list[str]:
-    lines = [f"### {title}: {len(items)}", ""]
-    if not items:
-        return [*lines, "none", ""]
-    lines += ["| " + " | ".join(INCIDENT_COLUMNS) + " |", "|---" * len(INCIDENT_COLUMNS) + "|"]
-    return [*lines, *("| " + " | ".join(_md(c) for c in i.cells) + " |" for i in items), ""]
+def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    return [*lines, *("| " + " | ".join(_md(str(c)) for c in row) + " |" for row in rows), ""]
 
 
-def _feedback_lines(result: Comparison, base_label: str, change_label: str) -> list[str]:
-    """What people said from Slack of the shipped side's loud incidents, and what the change does to them."""
-    fb = result.base_feedback
-    lines = ["### Feedback from Slack on the loud incidents", "", f"{base_label}: {fb}.", ""]
-    lines += [f"{change_label} (those it still posts): {result.change_feedback}.", ""]
-    for action, verb in (("false_alarm", "drops"), ("acknowledge", "loses")):
-        labelled = [i for i in result.lost if action in i.said]
-        title = f"{'False alarms' if action == 'false_alarm' else 'Acknowledged incidents'} {change_label} {verb}"
-        lines += _incident_lines(f"{title} (of {fb.said[action]})", labelled)
-    return lines
+def _incidents(title: str, items: Sequence[Incident]) -> list[str]:
+    body = _table(INCIDENT_COLUMNS, [i.cells for i in items]) if items else ["none", ""]
+    return [f"### {title}: {len(items)}", "", *body]
 
 
 def format_markdown(result: Comparison, base_label: str, change_label: str) -> str:
-    """The difference as Markdown: the weeks and channels that differ, gained and lost incidents, feedback."""
+    """The weeks and channels that differ, the incidents gained and lost, and what people said of them."""
     base_label, change_label = _md(base_label), _md(change_label)
     lines = [f"## Backtest: {change_label} against {base_label}", ""]
     if not result.rows:
         return "\n".join([*lines, "Neither side posts anything over the loaded history.", ""])
-    sums = [sum(getattr(r, f) for r in result.rows) for f in COUNTS]
-    lines += [
-        f"Posted over {len(result.rows)} week x channel cells: {base_label} {sums[0]} alerts / {sums[1]} incidents,"
-        f" {change_label} {sums[2]} alerts / {sums[3]} incidents.",
-        "",
-    ]
+    base = sum((b for _, _, b, _ in result.rows), Cell(0, 0))
+    change = sum((c for _, _, _, c in result.rows), Cell(0, 0))
+    sides = f"{base_label} {base.alerts} alerts / {base.incidents} incidents, {change_label} {change.alerts} alerts"
+    lines += [f"Posted over {len(result.rows)} week x channel cells: {sides} / {change.incidents} incidents.", ""]
     if not result.differs:
         return "\n".join([*lines, "**No difference**: both post the same alerts.", ""])
-    lines += ["### Weeks and channels that differ (alerts / incidents posted)", ""]
-    lines += [f"| week | channel | {base_label} | {change_label} |", "|---|---|---|---|"]
-    lines += [
-        f"| {r.week} | {_md(r.channel)} | {sum_cell(r, 'base')} | {sum_cell(r, 'change')} |"
-        for r in result.rows
-        if r.differs
-    ]
-    lines += ["", *_incident_lines(f"Incidents gained (posted only by {change_label})", result.gained)]
-    lines += _incident_lines(f"Incidents lost (posted only by {base_label})", result.lost)
-    return "\n".join(lines + _feedback_lines(result, base_label, change_label))
+    lines += ["### Weeks and channels that differ (alerts/incidents posted)", ""]
+    lines += _table(("week", "channel", base_label, change_label), (r for r in result.rows if r[2] != r[3]))
+    lines += _incidents(f"Incidents gained (posted only by {change_label})", result.gained)
+    lines += _incidents(f"Incidents lost (posted only by {base_label})", result.lost)
+    fb = result.base_feedback
+    lines += ["### Feedback from Slack on the loud incidents", "", f"{base_label}: {fb}.", ""]
+    lines += [f"{change_label} (those it still posts): {result.change_feedback}.", ""]
+    for action, what in (("false_alarm", "False alarms {} drops"), ("acknowledge", "Acknowledged incidents {} loses")):
+        title = what.format(change_label) + f" (of {fb.said[action]})"
+        lines += _incidents(title, [i for i in result.lost if action in i.said])
+    return "\n".join(lines)
 
 
 def parse_vars(path: Path) -> dict[str, Any]:

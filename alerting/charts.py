@@ -1,11 +1,9 @@
 """Charts: one Vega-Lite spec per incident, rendered as PNG (Slack) and SVG (the HTML report).
 
-Everything is pure except `render_png` / `render_svg` (vl-convert: Vega-Lite rendered in-process,
-no browser, no network, the same bytes for the same spec). An incident's chart draws its headline
-alert: usage over the same weekday of ~13 weeks, gpu_cost over the days of its baseline with the
-day's change split into components beside it; both mark the baseline points and draw the alert's
-own μ and ±2σ / ±3σ / ±4.5σ bands (cut at 0 for a metric that cannot go below 0). Data strings
-only enter as data values or titles; `safe_svg` re-checks the markup before the report inlines it.
+An incident's chart draws its headline alert, usage over the same weekday of ~13 weeks, gpu_cost over
+its baseline's days beside the day's change split into components, with the alert's own μ and ±kσ bands
+(cut at 0 for a metric that cannot go below 0). vl-convert renders in-process: no browser, no network.
+Data strings only enter as data values or titles; `safe_svg` re-checks the markup the report inlines.
 """
 
 from __future__ import annotations
@@ -16,6 +14,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import vl_convert
 
 from alerting.model import Alert, CostComponent
 from alerting.values import (
@@ -43,7 +43,6 @@ KIND_BASELINE, KIND_HISTORY, KIND_DAY = "baseline point", "earlier point", "aler
 WIDTH, HEIGHT = 560, 240
 PNG_SCALE = 2.0
 GREY = "#adb5bd"
-X_DAYS = {"labelAngle": -40}  # usage: one slot per same-weekday point, labelled with its date
 NO_SERIES = "(this build has no series for the alert: the day against its bands only)"
 LEGEND_BOTTOM = {"title": None, "orient": "bottom", "direction": "horizontal"}
 CONFIG = {
@@ -81,14 +80,9 @@ class ChartInput:
     def components(self) -> list[CostComponent]:
         return [c for c in self.alert.decomposition if c.contributor_type is None and finite(c.delta_usd)]
 
-    @property
-    def key(self) -> str:
-        return self.alert.incident_id or self.alert.alert_id
-
 
 @dataclass(frozen=True)
 class Chart:
-    key: str
     spec: dict[str, Any]
     png: bytes = b""
     svg: str = ""
@@ -113,19 +107,23 @@ def non_negative_floor(chart: ChartInput) -> float | None:
     return 0.0 if present and min(present) >= 0 else None
 
 
+def _field(name: str, kind: str, **more: Any) -> dict[str, Any]:
+    return {"field": name, "type": kind, **more}
+
+
 def _colour(field: str, domain: Sequence[str], colours: Mapping[str, str], legend: Any) -> dict[str, Any]:
     scale = {"domain": list(domain), "range": [colours.get(d, GREY) for d in domain]}
-    return {"field": field, "type": "nominal", "scale": scale, "legend": legend}
+    return _field(field, "nominal", scale=scale, legend=legend)
 
 
 def _x_time(**extra: Any) -> dict[str, Any]:
     axis = {"format": "%b %d", "labelAngle": 0, "tickCount": 6}
-    return {"field": "dt", "type": "temporal", "timeUnit": "utcyearmonthdate", "title": None, "axis": axis, **extra}
+    return _field("dt", "temporal", timeUnit="utcyearmonthdate", title=None, axis=axis, **extra)
 
 
 def _y(unit: str | None, title: str) -> dict[str, Any]:
     fmt = {"usd_per_request": "$,.2f", "usd": "$,.0f", "rate": ".0%", "fraction": ".0%"}.get(unit or "", ",.3~s")
-    return {"field": "value", "type": "quantitative", "title": title, "scale": {"zero": False}, "axis": {"format": fmt}}
+    return _field("value", "quantitative", title=title, scale={"zero": False}, axis={"format": fmt})
 
 
 def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: Any) -> dict[str, Any]:
@@ -139,45 +137,33 @@ def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: A
 def _reference_layers(chart: ChartInput, data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """The bands (rect), μ (dashed) and an absolute threshold (dotted), where the alert has them."""
     y = {"type": "quantitative"}
-    bands = _colour(
-        "band", [BAND_LABELS[k] for k in Z_BANDS], {BAND_LABELS[k]: BAND_COLOURS[k] for k in Z_BANDS}, LEGEND_BOTTOM
-    )
+    labels = [BAND_LABELS[k] for k in Z_BANDS]
+    colour = _colour("band", labels, {BAND_LABELS[k]: BAND_COLOURS[k] for k in Z_BANDS}, LEGEND_BOTTOM)
+    band = {"y": {"field": "lo", **y}, "y2": {"field": "hi"}, "color": colour}
+    rule = {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}
     layers = [
-        _layer(
-            "bands",
-            {"type": "rect", "opacity": 0.9},
-            {"y": {"field": "lo", **y}, "y2": {"field": "hi"}, "color": bands},
-        ),
-        _layer("mu", {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}, {"y": {"field": "mu", **y}}),
-        _layer(
-            "threshold", {"type": "rule", "color": "#c92a2a", "strokeDash": [2, 2]}, {"y": {"field": "threshold", **y}}
-        ),
+        _layer("bands", {"type": "rect", "opacity": 0.9}, band),
+        _layer("mu", rule, {"y": {"field": "mu", **y}}),
+        _layer("threshold", {**rule, "color": "#c92a2a", "strokeDash": [2, 2]}, {"y": {"field": "threshold", **y}}),
     ]
     return [layer for layer in layers if data[layer["data"]["name"]]]
 
 
 def _series_layers(chart: ChartInput, x: dict[str, Any]) -> list[dict[str, Any]]:
+    """The series line, its earlier points (baseline ones filled) and the day's point, coloured by severity."""
     a = chart.alert
     colour = SEVERITY_COLOURS.get(a.severity_key, SEVERITY_COLOURS["none"])
     xy = {"x": x, "y": _y(a.unit, display_metric(a.metric))}
     earlier = [KIND_BASELINE, KIND_HISTORY]
     fill = _colour("kind", earlier, {KIND_BASELINE: "#1864ab", KIND_HISTORY: "#ffffff"}, LEGEND_BOTTOM)
-    shape = {"field": "kind", "type": "nominal", "scale": {"domain": earlier, "range": ["circle", "circle"]}}
+    shape = _field("kind", "nominal", scale={"domain": earlier, "range": ["circle", "circle"]}, legend=None)
+    points = {**xy, "shape": shape, "fill": fill, "stroke": {"value": "#1864ab"}}
+    day = {"type": "point", "filled": True, "size": 170, "color": colour, "stroke": "#212529"}
     label = {"type": "text", "align": "right", "dx": -10, "dy": -10, "fontWeight": "bold", "color": colour}
     return [
         _layer("series", {"type": "line", "color": "#495057", "strokeWidth": 1.5}, xy),
-        _layer(
-            "series",
-            {"type": "point", "size": 45, "strokeWidth": 1.5},
-            {**xy, "shape": {**shape, "legend": None}, "fill": fill, "stroke": {"value": "#1864ab"}},
-            oneOf=earlier,
-        ),
-        _layer(
-            "series",
-            {"type": "point", "filled": True, "size": 170, "color": colour, "stroke": "#212529"},
-            xy,
-            equal=KIND_DAY,
-        ),
+        _layer("series", {"type": "point", "size": 45, "strokeWidth": 1.5}, points, oneOf=earlier),
+        _layer("series", day, xy, equal=KIND_DAY),
         _layer("series", label, {**xy, "text": {"value": a.severity.upper()}}, equal=KIND_DAY),
     ]
 
@@ -204,25 +190,20 @@ def _subtitle(chart: ChartInput) -> list[str]:
     return [" · ".join(p for p in headline if p), text]
 
 
-def _component_bar(chart: ChartInput, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The day's change as one bar stacked by component."""
     names = [r["component"] for r in rows]
     colours = {n: COMPONENT_COLOURS.get(n.replace(" ", "_"), GREY) for n in names}
-    total = format_delta(sum(r["delta_usd"] for r in rows), "usd")
-    axis = {"labels": False, "ticks": False}
-    return {
-        "width": 90,
-        "height": HEIGHT,
-        "data": {"name": "components"},
-        "title": {"text": [total, "vs 7-day average"], "fontSize": 11},
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": {"field": "bar", "type": "nominal", "title": None, "axis": axis},
-            "y": {"field": "delta_usd", "type": "quantitative", "title": "USD", "stack": "zero"},
-            "order": {"field": "order", "type": "quantitative"},
-            "color": _colour("component", names, colours, {"title": None, "orient": "right"}),
-            "tooltip": [{"field": "component"}, {"field": "delta_usd", "format": "$,.2f"}],
-        },
+    title = {"text": [format_delta(sum(r["delta_usd"] for r in rows), "usd"), "vs 7-day average"], "fontSize": 11}
+    encoding = {
+        "x": _field("bar", "nominal", title=None, axis={"labels": False, "ticks": False}),
+        "y": _field("delta_usd", "quantitative", title="USD", stack="zero"),
+        "order": _field("order", "quantitative"),
+        "color": _colour("component", names, colours, {"title": None, "orient": "right"}),
+        "tooltip": [{"field": "component"}, {"field": "delta_usd", "format": "$,.2f"}],
     }
+    bar = {"data": {"name": "components"}, "title": title, "mark": {"type": "bar"}, "encoding": encoding}
+    return {"width": 90, "height": HEIGHT, **bar}
 
 
 def chart_spec(chart: ChartInput) -> dict[str, Any]:
@@ -244,8 +225,11 @@ def chart_spec(chart: ChartInput) -> dict[str, Any]:
             for i, c in enumerate(comps)
         ],
     }
-    cost = a.domain == "gpu_cost"
-    x = _x_time() if cost else {"field": "day", "type": "ordinal", "sort": None, "title": None, "axis": X_DAYS}
+    x = (
+        _x_time()
+        if a.domain == "gpu_cost"
+        else _field("day", "ordinal", sort=None, title=None, axis={"labelAngle": -40})
+    )
     main = {
         "width": WIDTH - 150 if data["components"] else WIDTH,
         "height": HEIGHT,
@@ -256,17 +240,12 @@ def chart_spec(chart: ChartInput) -> dict[str, Any]:
     spec = {**BASE, "title": {"text": title, "subtitle": _subtitle(chart), "anchor": "start"}, "datasets": data}
     if not data["components"]:
         return {**spec, **main}
-    return {**spec, "hconcat": [main, _component_bar(chart, data["components"])], "spacing": 24}
+    return {**spec, "hconcat": [main, _component_bar(data["components"])], "spacing": 24}
 
 
 def _overview(title: str, name: str, values: list[dict[str, Any]], **body: Any) -> dict[str, Any]:
-    return {
-        **BASE,
-        "title": {"text": title, "anchor": "start"},
-        "datasets": {name: values},
-        "data": {"name": name},
-        **body,
-    }
+    head = {"title": {"text": title, "anchor": "start"}, "datasets": {name: values}, "data": {"name": name}}
+    return {**BASE, **head, **body}
 
 
 def _ordered(values: Iterable[str], first: Sequence[str]) -> list[str]:
@@ -274,18 +253,9 @@ def _ordered(values: Iterable[str], first: Sequence[str]) -> list[str]:
     return [v for v in first if v in present] + sorted(present - set(first))
 
 
-def _field(name: str, kind: str, **more: Any) -> dict[str, Any]:
-    return {"field": name, "type": kind, **more}
-
-
-def history_spec(cells: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """One row per series, one cell per day ({dt, series, severity, held}), coloured by severity, held ones faded."""
-    values = [
-        dict(
-            dt=c["dt"].isoformat(), series=c["series"], severity=c["severity"], status="held" if c["held"] else "posted"
-        )
-        for c in sorted(cells, key=lambda c: (c["dt"], c["series"], c["severity"]))
-    ]
+def history_spec(values: list[dict[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
+    """One row per series, one cell per day ({dt (ISO), series, severity, status: posted / held}), coloured by
+    severity, held ones faded."""
     severities = _ordered((v["severity"] for v in values), ("notice", "warning", "critical"))
     days = {"domain": [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()], "type": "utc"}
     status = {"domain": ["posted", "held"], "range": [1.0, 0.3]}
@@ -323,14 +293,10 @@ def cost_trend_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.d
 
 
 def render_png(spec: Mapping[str, Any], scale: float = PNG_SCALE) -> bytes:
-    import vl_convert
-
     return bytes(vl_convert.vegalite_to_png(dict(spec), vl_version=VEGA_LITE_VERSION, scale=scale))
 
 
 def render_svg(spec: Mapping[str, Any]) -> str:
-    import vl_convert
-
     return safe_svg(vl_convert.vegalite_to_svg(dict(spec), vl_version=VEGA_LITE_VERSION))
 
 
@@ -370,10 +336,4 @@ def chart_filename(chart: ChartInput) -> str:
 
 def render_chart(chart: ChartInput, png: bool = True, svg: bool = True) -> Chart:
     spec = chart_spec(chart)
-    return Chart(
-        key=chart.key,
-        spec=spec,
-        png=render_png(spec) if png else b"",
-        svg=render_svg(spec) if svg else "",
-        filename=chart_filename(chart),
-    )
+    return Chart(spec, render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(chart))

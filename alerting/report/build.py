@@ -102,11 +102,11 @@ def incident_views(backend: Backend, alerts: Sequence[Alert], charts: bool) -> l
 
 def history(alerts: Sequence[Alert]) -> dict[str, Any]:
     """Per (day, series) the most severe alert, held when every alert of it is; counts per severity and hold."""
-    cells: dict[tuple[dt.date, str], dict[str, Any]] = {}
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
     for a in sorted(alerts, key=lambda a: severity_rank(a.severity_key)):
-        key = (a.alert_date, _title(a))
-        cell = cells.setdefault(key, {"dt": key[0], "series": key[1], "severity": a.severity_key, "held": True})
-        cell["held"] = cell["held"] and not a.postable
+        key = (a.alert_date.isoformat(), _title(a))
+        cell = cells.setdefault(key, {"dt": key[0], "series": key[1], "severity": a.severity_key, "status": "held"})
+        cell["status"] = "posted" if a.postable else cell["status"]
     by = Counter((a.severity_key, a.postable) for a in alerts)
     severities = sorted({s for s, _ in by}, key=lambda s: (severity_rank(s), s))
     holds = Counter(hold_reason(a) for a in alerts if not a.postable)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,37 +17,23 @@ from alerting.warehouse import WarehouseError, config_from_env, open_backend
 log = logging.getLogger("alerting")
 
 DESCRIPTION = """\
-Write DIR/index.html (default reports/<DATE>/): one self-contained page — no scripts, nothing
-loaded from the network, readable offline on a laptop or a phone — with the day's incidents
-(chart, drivers, caveats; held and muted ones apart with their reason), 90 days of alert
-history, GPU cost trends (API vs Studio) and the week's top cost drivers, data health and
-the backtest. Cost incidents are those of the finalised cost day DATE + 1 - N (as `run`).
+Write DIR/index.html (default reports/<DATE>/): one self-contained page (no scripts, nothing loaded
+from the network) with the day's incidents (chart, drivers, caveats; held ones apart with their
+reason), 90 days of alert history, GPU cost trends and the week's top cost drivers, data health, the
+backtest and what people said from Slack. Cost incidents are those of the finalised cost day DATE + 1 - N.
 """
 
 
 def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int) -> None:
     """The `report` subcommand on the CLI's subparsers."""
-    p = sub.add_parser(
-        "report",
-        help="write the day's HTML report (self-contained, offline)",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = sub.add_parser("report", help="write the day's HTML report (self-contained, offline)", description=DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--date", type=date_arg, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: reports/<DATE>/)")
-    p.add_argument(
-        "--target",
-        choices=("duckdb", "bigquery"),
-        default=env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb",
-        help="warehouse to read (default: $LTX_DBT_TARGET or duckdb: %(default)s)",
-    )
-    p.add_argument(
-        "--cost-finalisation-days",
-        type=int,
-        default=default_finalisation_days,
-        metavar="N",
-        help="cost incidents are those of DATE + 1 - N (default: %(default)s)",
-    )
+    target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
+    p.add_argument("--target", choices=("duckdb", "bigquery"), default=target, help="warehouse (default: %(default)s)")
+    p.add_argument("--cost-finalisation-days", type=int, default=default_finalisation_days, metavar="N",
+                   help="cost incidents are those of DATE + 1 - N (default: %(default)s)")  # fmt: skip
     p.add_argument("--no-charts", action="store_true", help="skip the charts (faster; tables only)")
 
 
@@ -68,6 +53,5 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return 2
     finally:
         backend.close()
-    path = write_report(html, args.out or Path("reports") / day.isoformat())
-    print(path.resolve(), file=sys.stdout)
+    print(write_report(html, args.out or Path("reports") / day.isoformat()).resolve())
     return 0

@@ -17,15 +17,10 @@ class ReportUrlError(ValueError):
 
 
 def report_url(day: dt.date, env: Mapping[str, str] | None = None) -> str | None:
-    """The report page of `day` where the scheduler publishes `reports/<day>/`, or None when unset.
-
-    LTX_REPORT_BASE_URL is the folder that holds the `<YYYY-MM-DD>/` report folders, e.g.
-    `https://reports.internal.example/ltx/`. It must be https (or http) with a host and no
-    credentials, query, fragment or characters that Slack's mrkdwn link syntax would read
-    (`|`, `<`, `>`, spaces), so the link can be embedded as `<url|text>` safely.
-    """
-    env = os.environ if env is None else env
-    base = (env.get(BASE_URL_ENV) or "").strip()
+    """The page of `day` under LTX_REPORT_BASE_URL (the folder of the `<YYYY-MM-DD>/` report folders), or None
+    when unset. The base must be http(s) with a host and no credentials, query, fragment or character that
+    Slack's `<url|text>` link syntax would read, so the link can be embedded safely."""
+    base = ((os.environ if env is None else env).get(BASE_URL_ENV) or "").strip()
     if not base:
         return None
     parts = urlsplit(base)

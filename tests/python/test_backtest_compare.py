@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+from dataclasses import astuple
 from pathlib import Path
 
 import duckdb
@@ -72,10 +73,8 @@ def test_gained_and_lost_by_series_day_not_incident_id() -> None:
     result = compare(base, change, channels)
     assert [i.key for i in result.gained] == ["i3"]
     assert [i.key for i in result.lost] == ["i2"]
-    assert result.gained[0].channel == "#api" and result.gained[0].first == "2026-11-09"
-    rows = {
-        (r.week, r.channel): (r.base_alerts, r.base_incidents, r.change_alerts, r.change_incidents) for r in result.rows
-    }
+    assert result.gained[0].cells[:3] == ("2026-11-09", "2026-11-09", "#api")
+    rows = {(week, channel): (*astuple(base), *astuple(change)) for week, channel, base, change in result.rows}
     assert rows == {("2026-W45", "#usage"): (3, 2, 1, 1), ("2026-W46", "#api"): (0, 0, 1, 1)}
     assert result.differs
 

@@ -217,8 +217,8 @@ def test_filename_is_safe() -> None:
 
 def test_history_spec_one_cell_per_alert_row_held_faded() -> None:
     rows = [
-        {"dt": dt.date(2026, 11, 2), "series": "Enterprise Pilot – DAU", "severity": "critical", "held": True},
-        {"dt": dt.date(2026, 11, 1), "series": "Free – Tokens", "severity": "warning", "held": False},
+        {"dt": "2026-11-01", "series": "Free – Tokens", "severity": "warning", "status": "posted"},
+        {"dt": "2026-11-02", "series": "Enterprise Pilot – DAU", "severity": "critical", "status": "held"},
     ]
     spec = history_spec(rows, dt.date(2026, 8, 25), dt.date(2026, 11, 22))
     assert [(v["dt"], v["status"]) for v in spec["datasets"]["alerts"]] == [

@@ -483,3 +483,20 @@ def test_feedback_section_sums_the_weeks_and_says_precision_from_people(tmp_path
 
 def test_feedback_section_without_the_mart(marts: Path) -> None:
     assert "no <code>fct_alert_feedback_weekly</code> mart" in section(build(marts), "feedback", "</section>")
+
+
+def test_history_cell_is_the_days_most_severe_alert_held_only_when_all_are() -> None:
+    from alerting.report.build import history
+
+    alerts = [
+        alert_from_row(alert("x1", severity="notice")),
+        alert_from_row(alert("x2", severity="critical", is_postable=False, hold_reason="muted")),
+        alert_from_row(alert("y1", scope="paying", is_postable=False, hold_reason="muted")),
+    ]
+    h = history(alerts)
+    assert h["cells"] == [
+        {"dt": "2026-11-17", "series": "Free – Tokens", "severity": "critical", "status": "posted"},
+        {"dt": "2026-11-17", "series": "Paying – Tokens", "severity": "warning", "status": "held"},
+    ]
+    assert h["summary"] == [("critical", 0, 1), ("warning", 0, 1), ("notice", 1, 0)]
+    assert h["holds"] == [("muted", 2)]

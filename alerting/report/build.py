@@ -12,9 +12,8 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -25,7 +24,7 @@ from alerting.causes import attach_causes
 from alerting.charts import Chart, ChartInput, SeriesPoint, cost_trend_spec, history_spec, render_chart, render_svg
 from alerting.compose import concentration_line
 from alerting.message import plain
-from alerting.model import Alert, Incident, attach_drivers, group_incidents, severity_rank
+from alerting.model import Alert, attach_drivers, group_incidents, severity_rank
 from alerting.report import data
 from alerting.sanitize import collapse
 from alerting.warehouse import Backend
@@ -37,9 +36,9 @@ HISTORY_DAYS, HEALTH_DAYS, FEEDBACK_WEEKS = 90, 14, 8
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
-def _lead_charts(backend: Backend, leads: Sequence[Alert], png: bool, svg: bool) -> dict[str, Chart]:
-    """A chart per headline alert with a series (or, without the chart mart, the day against its own bands)."""
-    leads = [a for a in leads if a.domain in ("usage", "gpu_cost")]
+def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True, svg: bool = False) -> dict[str, Chart]:
+    """Per incident, its headline alert's chart (without the chart mart: the day against its own bands)."""
+    leads = [i.primary for i in group_incidents(alerts) if i.domain in ("usage", "gpu_cost")]
     series = data.read_series(backend, [a.alert_id for a in leads])
     out: dict[str, Chart] = {}
     for a in leads:
@@ -51,53 +50,29 @@ def _lead_charts(backend: Backend, leads: Sequence[Alert], png: bool, svg: bool)
     return out
 
 
-def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True, svg: bool = False) -> dict[str, Chart]:
-    """One chart per incident of `alerts` (its headline alert's), keyed by incident; none without a series."""
-    return _lead_charts(backend, [i.primary for i in group_incidents(alerts)], png, svg)
+def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
+    """The runner's hook: an incident (its `.primary` alert) -> (file name, PNG bytes) of its chart, or None."""
 
-
-class Led(Protocol):
-    @property
-    def primary(self) -> Alert: ...
-
-
-def chart_for(backend: Backend) -> Callable[[Led], tuple[str, bytes] | None]:
-    """The runner's hook: an incident -> (file name, PNG bytes) of its headline alert's chart, or None."""
-
-    def render(incident: Led) -> tuple[str, bytes] | None:
-        chart = next(iter(_lead_charts(backend, [incident.primary], png=True, svg=False).values()), None)
+    def render(incident: Any) -> tuple[str, bytes] | None:
+        chart = next(iter(incident_charts(backend, [incident.primary]).values()), None)
         return (chart.filename, chart.png) if chart is not None else None
 
     return render
 
 
-@dataclass(frozen=True)
-class IncidentView:
-    incident: Incident
-    chart_svg: Markup | None
-
-    @property
-    def held(self) -> bool:
-        return not any(a.postable for a in self.incident.alerts)
-
-    @property
-    def hold_reasons(self) -> list[str]:
-        return sorted({hold_reason(a) or "" for a in self.incident.alerts} - {""})
-
-
-def incident_views(backend: Backend, alerts: Sequence[Alert], charts: bool) -> list[IncidentView]:
-    """The day's incidents, most severe first, with their causes (drivers, decomposition, concentration)."""
+def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], charts: bool) -> dict[str, Any]:
+    """The day's incidents, most severe first, with their causes (drivers, decomposition, concentration), and
+    their charts' SVG by incident."""
     usage = [a.alert_id for a in alerts if a.domain == "usage"]
     alerts = attach_drivers(attach_causes(backend, alerts), data.read_usage_drivers(backend, usage))
-    incidents = group_incidents(alerts)
     rendered: dict[str, Chart] = {}
     if charts:
         try:
-            rendered = _lead_charts(backend, [i.primary for i in incidents], png=False, svg=True)
+            rendered = incident_charts(backend, alerts, png=False, svg=True)
         except Exception as exc:  # a chart must never stop the report: it still lists the incidents
             log.error("charts failed: %s: %s", type(exc).__name__, exc)
     svg = {k: Markup(c.svg) for k, c in rendered.items()}  # noqa: S704 - safe_svg checked it
-    return [IncidentView(i, svg.get(i.incident_id)) for i in incidents]
+    return {"all": group_incidents(alerts), "svg": svg}
 
 
 def history(alerts: Sequence[Alert]) -> dict[str, Any]:
@@ -158,11 +133,11 @@ def _environment() -> Environment:
     )
     env.filters.update(
         value=values.format_value, delta=values.format_delta, z=values.format_z, change=values.format_change,
-        share=values.format_share, sigma=values.sigma_label, series=_title, held=hold_reason,
+        share=values.format_share, sigma=values.sigma_label, series=_title, hold_reason=hold_reason,
         concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
     )  # fmt: skip
     env.globals.update(baseline_label=values.baseline_label, zip=zip)
-    env.tests["finite"] = values.finite
+    env.tests.update(finite=values.finite, held=lambda i: not any(a.postable for a in i.alerts))
     return env
 
 
@@ -182,7 +157,7 @@ def build_report(
         "day": day,
         "cost_day": cost_day,
         "generated_at": (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
-        "incidents": incident_views(backend, todays, charts),
+        "incidents": incidents_of_the_day(backend, todays, charts),
         "history_start": start,
         "history": hist,
         "history_svg": charts and hist["cells"] and _svg(lambda: history_spec(hist["cells"], start, day), "history"),

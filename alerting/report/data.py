@@ -19,89 +19,82 @@ UTILISATION = "fct_gpu_cost_utilisation"
 DECOMPOSITION = "fct_gpu_cost_decomposition"
 DATA_HEALTH = "fct_data_health"
 FEEDBACK = "fct_alert_feedback_weekly"
+Rows = list[dict[str, Any]]
+Cols = Sequence[str]
 FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "false_alarms", "no_answer")
 
 
 def read(
-    backend: Backend,
-    table: str,
-    need: Sequence[str],
-    where: str,
-    params: Mapping[str, Any],
-    optional: Sequence[str] = (),
-    order: str = "1",
-) -> list[dict[str, Any]] | None:
+    backend: Backend, table: str, need: Cols, where: str, params: dict[str, Any], optional: Cols = ()
+) -> Rows | None:
     """The `need` columns (and those of `optional` the mart has; None where not) of the matching rows."""
     present = set(backend.columns("marts", table))
     if not set(need) <= present:
         return None
     cols = [*need, *(c for c in optional if c in present)]
-    sql = f"select {', '.join(cols)} from {backend.table('marts', table)} where {where} order by {order}"  # noqa: S608
-    rows = backend.query(sql, dict(params))
+    rows = backend.query(f"select {', '.join(cols)} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
     for r in rows:
         r.update({c: None for c in optional if c not in r})
         r.update({c: as_date(r[c]) for c in ("dt", "alert_week") if c in r})
     return rows
 
 
-def between(backend: Backend, column: str) -> str:
-    return f"{column} >= {backend.param('start')} and {column} <= {backend.param('end')}"
+def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, Any]]:
+    return f"{column} >= {backend.param('start')} and {column} <= {backend.param('end')}", {"start": start, "end": end}
+
+
+def of_alerts(backend: Backend, table: str, need: Sequence[str], alert_ids: Sequence[str]) -> Rows:
+    """The rows of these alerts ([] when the mart is not built)."""
+    where, params = backend.in_list("alert_id", "ids"), {"ids": list(alert_ids)}
+    return (read(backend, table, ("alert_id", *need), where, params) if alert_ids else None) or []
 
 
 def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[SeriesPoint]]:
-    """fct_alert_chart_series points per alert ({} when the mart is not built)."""
-    cols = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day")
-    where = backend.in_list("alert_id", "ids")
+    """fct_alert_chart_series points per alert."""
     out: dict[str, list[SeriesPoint]] = {}
-    for r in (read(backend, SERIES, cols, where, {"ids": list(alert_ids)}, order="dt") if alert_ids else None) or []:
+    for r in of_alerts(backend, SERIES, ("dt", "value", "is_baseline_point", "is_alert_day"), alert_ids):
         value = None if r["value"] is None else float(r["value"])
-        out.setdefault(str(r["alert_id"]), []).append(
-            SeriesPoint(r["dt"], value, bool(r["is_baseline_point"]), bool(r["is_alert_day"]))
-        )
+        point = SeriesPoint(r["dt"], value, bool(r["is_baseline_point"]), bool(r["is_alert_day"]))
+        out.setdefault(str(r["alert_id"]), []).append(point)
     return out
 
 
-def read_usage_drivers(backend: Backend, alert_ids: Sequence[str]) -> list[dict[str, Any]]:
-    cols = ("alert_id", "contributor_type", "contributor", "value", "baseline_mean", "delta", "share_of_delta",
-            "contributor_rank")  # fmt: skip
-    where = backend.in_list("alert_id", "ids")
-    return (read(backend, USAGE_DRIVERS, cols, where, {"ids": list(alert_ids)}) if alert_ids else None) or []
+def read_usage_drivers(backend: Backend, alert_ids: Sequence[str]) -> Rows:
+    need = ("contributor_type", "contributor", "value", "baseline_mean", "delta", "share_of_delta", "contributor_rank")
+    return of_alerts(backend, USAGE_DRIVERS, need, alert_ids)
 
 
-def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> list[dict[str, Any]]:
+def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
     """The week's (end - 6 .. end) top `top` cost contributors per vertical: the sum of their daily change
     against the 7-day average (fct_gpu_cost_decomposition's contributor rows)."""
     if "contributor" not in backend.columns("marts", DECOMPOSITION):
         return []
-    p = backend.param
+    p, start = backend.param, end - dt.timedelta(days=6)
     sql = (
         "select vertical, contributor_type, contributor, sum(delta_usd) as delta_usd"  # noqa: S608 - a constant name
-        f" from {backend.table('marts', DECOMPOSITION)} where {between(backend, 'dt')}"
+        f" from {backend.table('marts', DECOMPOSITION)} where {between(backend, 'dt', start, end)[0]}"
         f" and contributor_type <> {p('total')} and contributor is not null"
         " group by vertical, contributor_type, contributor"
         " qualify row_number() over (partition by vertical"
         " order by abs(sum(delta_usd)) desc, contributor_type, contributor) <= " + p("top")
     )
-    params = {"start": end - dt.timedelta(days=6), "end": end, "total": "total", "top": top}
-    rows = backend.query(sql, params)
-    return sorted(
-        rows, key=lambda r: (r["vertical"], -abs(r["delta_usd"] or 0), r["contributor_type"], r["contributor"])
-    )
+    rows = backend.query(sql, {"start": start, "end": end, "total": "total", "top": top})
+    return sorted(rows, key=lambda r: (r["vertical"], -abs(r["delta_usd"] or 0), r["contributor"]))
 
 
-def read_cost_trend(backend: Backend, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def read_cost_trend(backend: Backend, start: dt.date, end: dt.date) -> Rows:
     cols = ("dt", "vertical", "cost_category", "cost")
-    return read(backend, UTILISATION, cols, between(backend, "dt"), {"start": start, "end": end}) or []
+    return read(backend, UTILISATION, cols, *between(backend, "dt", start, end)) or []
 
 
-def read_data_health(backend: Backend, start: dt.date, end: dt.date) -> list[dict[str, Any]] | None:
+def read_data_health(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
     """fct_data_health rows of the window, newest first; None when the mart is not built."""
     optional = ("row_count", "expected_rows", "completeness", "status_reason")
-    params = {"start": start, "end": end}
-    return read(backend, DATA_HEALTH, ("dt", "source", "status"), between(backend, "dt"), params, optional, "1 desc, 2")
+    rows = read(backend, DATA_HEALTH, ("dt", "source", "status"), *between(backend, "dt", start, end), optional)
+    return None if rows is None else sorted(rows, key=lambda r: (-r["dt"].toordinal(), r["source"]))
 
 
-def feedback_totals(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def feedback_totals(rows: Sequence[Mapping[str, Any]]) -> Rows:
     """Per (team, rule), then for all of them: the weeks' counts summed, and precision from people =
     1 - false alarms / answered incidents (None when nobody answered)."""
     totals: dict[tuple[str, str], dict[str, Any]] = {}
@@ -115,10 +108,9 @@ def feedback_totals(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return sorted(totals.values(), key=lambda t: (t["team"] == "all teams", t["team"], t["rule"]))
 
 
-def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> list[dict[str, Any]] | None:
+def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
     """fct_alert_feedback_weekly over the weeks start .. end, summed per team and rule; None without the mart."""
-    rows = read(backend, FEEDBACK, ("team", "rule", *FEEDBACK_COUNTS), between(backend, "alert_week"),
-                {"start": start, "end": end})  # fmt: skip
+    rows = read(backend, FEEDBACK, ("team", "rule", *FEEDBACK_COUNTS), *between(backend, "alert_week", start, end))
     return None if rows is None else feedback_totals(rows)
 
 

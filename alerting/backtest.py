@@ -1,15 +1,10 @@
 """`python -m alerting backtest [--from D] [--to D]`: what each posting policy would have posted.
 
-Pure computation over every fct_alerts row of the window (held or not) plus a thin reader; nothing
-is posted. Per ISO week and severity it prints, per policy, the "alerts/incidents" it would have
-posted (an incident counts once, under its most severe member's severity), the held counts by
-reason, and what people said from Slack of the loud incidents (fct_alerts.feedback_action) with how
-many of the labelled ones each policy would still post.
-
-Policies (`current` is the mart's own `is_postable`; the others start from it):
-warning+ drops NOTICE; min points 5 accepts a baseline of 5-9 points; no min points ignores the
-insufficient-baseline hold; robust agrees needs |robust z| > 2 the same way where the rule has one;
-min change 10% needs |change| >= 10 %.
+Pure computation over every fct_alerts row of the window, held or not; nothing is posted. Per ISO week,
+severity and policy: the alerts/incidents posted (an incident counts under its most severe member's
+severity); the held counts by reason; and what people said from Slack (fct_alerts.feedback_action) of
+the loud incidents each policy would post. `current` is the mart's own `is_postable`; the others start
+from it (see POLICIES).
 """
 
 from __future__ import annotations
@@ -55,7 +50,7 @@ def _min_points(n: int) -> Callable[[Alert], bool]:
     return posts
 
 
-POLICIES: tuple[Policy, ...] = (
+POLICIES: tuple[Policy, ...] = (  # warning+ drops NOTICE; robust agrees: |robust z| > 2 the same way
     Policy("current", lambda a: a.postable),
     Policy("warning+", lambda a: a.postable and severity_rank(a.severity_key) <= 1),
     Policy("min points 5", _min_points(5)),
@@ -187,11 +182,10 @@ def read_window(backend: Backend, start: dt.date | None, end: dt.date | None) ->
     present = set(backend.columns("marts", ALERTS_TABLE))
     if not present:
         raise WarehouseError(f"{backend.table('marts', ALERTS_TABLE)} not found: run dbt build first")
-    bounds = {name: day for name, day in (("start", start), ("end", end)) if day}
-    where = " and ".join(f"alert_date {'>=' if n == 'start' else '<='} {backend.param(n)}" for n in bounds)
-    columns = ", ".join(c for c in ALERT_COLUMN_NAMES if c in present)
+    p, columns = backend.param, ", ".join(c for c in ALERT_COLUMN_NAMES if c in present)
     sql = (
         f"select {columns} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608 - validated names
-        f"{' where ' + where if where else ''} order by alert_date, alert_id"
+        f" where alert_date >= {p('start')} and alert_date <= {p('end')} order by alert_date, alert_id"
     )
+    bounds = {"start": start or dt.date.min, "end": end or dt.date.max}
     return [alert_from_row(r) for r in backend.query(sql, bounds)]

@@ -17,17 +17,9 @@ from typing import Any
 
 import vl_convert
 
+from alerting import values as fmt
 from alerting.model import Alert, CostComponent
-from alerting.values import (
-    display_metric,
-    display_scope,
-    finite,
-    format_change,
-    format_delta,
-    format_value,
-    format_z,
-    sigma_label,
-)
+from alerting.values import finite
 
 VEGA_LITE_VERSION = "5.21"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier: nothing is fetched
@@ -153,7 +145,7 @@ def _series_layers(chart: ChartInput, x: dict[str, Any]) -> list[dict[str, Any]]
     """The series line, its earlier points (baseline ones filled) and the day's point, coloured by severity."""
     a = chart.alert
     colour = SEVERITY_COLOURS.get(a.severity_key, SEVERITY_COLOURS["none"])
-    xy = {"x": x, "y": _y(a.unit, display_metric(a.metric))}
+    xy = {"x": x, "y": _y(a.unit, fmt.display_metric(a.metric))}
     earlier = [KIND_BASELINE, KIND_HISTORY]
     fill = _colour("kind", earlier, {KIND_BASELINE: "#1864ab", KIND_HISTORY: "#ffffff"}, LEGEND_BOTTOM)
     shape = _field("kind", "nominal", scale={"domain": earlier, "range": ["circle", "circle"]}, legend=None)
@@ -171,19 +163,19 @@ def _series_layers(chart: ChartInput, x: dict[str, Any]) -> list[dict[str, Any]]
 def _subtitle(chart: ChartInput) -> list[str]:
     """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
     a = chart.alert
-    headline = [format_value(a.current_value, a.unit)]
-    headline += [f"z {format_z(a.z_score)}"] if finite(a.z_score) else []
+    headline = [fmt.format_value(a.current_value, a.unit)]
+    headline += [f"z {fmt.format_z(a.z_score)}"] if finite(a.z_score) else []
     headline.append(a.severity.upper())
     if a.baseline_mean and a.current_value is not None and finite(a.current_value) and finite(a.baseline_mean):
-        headline.append(f"{format_change((a.current_value - a.baseline_mean) / a.baseline_mean)} vs μ")
+        headline.append(f"{fmt.format_change((a.current_value - a.baseline_mean) / a.baseline_mean)} vs μ")
     n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
     if a.domain == "gpu_cost":
         where = f"of the {n} filled day(s) the alert compared with" if n else "(dashed; the build has no series for it)"
     else:
         where = f"of the last {n} {a.alert_date:%A}s (filled points)" if n else NO_SERIES
-    text = f"μ {where}: {format_value(a.baseline_mean, a.unit)}"
+    text = f"μ {where}: {fmt.format_value(a.baseline_mean, a.unit)}"
     if finite(a.baseline_stddev):
-        text += f" · {sigma_label(a.baseline_stddev_kind)} {format_value(a.baseline_stddev, a.unit)}"
+        text += f" · {fmt.sigma_label(a.baseline_stddev_kind)} {fmt.format_value(a.baseline_stddev, a.unit)}"
         if a.baseline_stddev_kind == "pooled_within_weekday":
             text += " (every day of those weeks, each against its weekday)"
         text += "; bands ±2σ / ±3σ / ±4.5σ"
@@ -194,7 +186,7 @@ def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The day's change as one bar stacked by component."""
     names = [r["component"] for r in rows]
     colours = {n: COMPONENT_COLOURS.get(n.replace(" ", "_"), GREY) for n in names}
-    title = {"text": [format_delta(sum(r["delta_usd"] for r in rows), "usd"), "vs 7-day average"], "fontSize": 11}
+    title = {"text": [fmt.format_delta(sum(r["delta_usd"] for r in rows), "usd"), "vs 7-day average"], "fontSize": 11}
     encoding = {
         "x": _field("bar", "nominal", title=None, axis={"labels": False, "ticks": False}),
         "y": _field("delta_usd", "quantitative", title="USD", stack="zero"),
@@ -236,7 +228,7 @@ def chart_spec(chart: ChartInput) -> dict[str, Any]:
         "layer": _reference_layers(chart, data) + _series_layers(chart, x),
         "resolve": {"scale": {"color": "independent", "fill": "independent"}},
     }
-    title = f"{display_scope(a.scope)} – {display_metric(a.metric)} · {a.alert_date:%a %Y-%m-%d}"
+    title = f"{fmt.display_scope(a.scope)} – {fmt.display_metric(a.metric)} · {a.alert_date:%a %Y-%m-%d}"
     spec = {**BASE, "title": {"text": title, "subtitle": _subtitle(chart), "anchor": "start"}, "datasets": data}
     if not data["components"]:
         return {**spec, **main}
@@ -274,18 +266,18 @@ def history_spec(values: list[dict[str, Any]], start: dt.date, end: dt.date) -> 
 
 
 def cost_trend_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """GPU cost per day by category ({dt, vertical, cost_category, cost}), API and Studio side by side."""
+    """GPU cost per day by category (fct_gpu_cost_utilisation rows), API and Studio side by side."""
+    order = sorted(rows, key=lambda r: (r["dt"], r["vertical"], r["cost_category"]))
     values = [
-        dict(dt=r["dt"].isoformat(), vertical=str(r["vertical"]).upper(), category=str(r["cost_category"]),
-             cost=float(r["cost"] or 0.0))
-        for r in sorted(rows, key=lambda r: (r["dt"], str(r["vertical"]), str(r["cost_category"])))
-    ]  # fmt: skip
-    categories = _ordered((v["category"] for v in values), ("inference", "idle", "overhead", "unused"))
+        {**r, "dt": r["dt"].isoformat(), "vertical": r["vertical"].upper(), "cost": float(r["cost"] or 0)}
+        for r in order
+    ]
+    categories = _ordered((v["cost_category"] for v in values), ("inference", "idle", "overhead", "unused"))
     encoding = {
         "x": _x_time(),
         "y": _field("cost", "quantitative", title="USD / day", stack="zero", axis={"format": "$,.0f"}),
-        "color": _colour("category", categories, COMPONENT_COLOURS, {"title": None, "orient": "bottom"}),
-        "order": {"field": "category", "sort": "ascending"},
+        "color": _colour("cost_category", categories, COMPONENT_COLOURS, {"title": None, "orient": "bottom"}),
+        "order": {"field": "cost_category", "sort": "ascending"},
     }
     facet = _field("vertical", "nominal", title=None, sort=["API", "STUDIO"])
     spec = {"width": 300, "height": 180, "mark": {"type": "area"}, "encoding": encoding}

@@ -79,23 +79,25 @@ class Cell:
 
 @dataclass(frozen=True)
 class Feedback:
-    """What people said from Slack of loud incidents: incidents per action (an incident counts under each
-    action its loud alerts carry, as fct_alert_feedback_weekly counts), and those nobody answered."""
+    """What people said from Slack of some loud incidents: per incident, the actions on its loud alerts (an
+    incident counts under each, as fct_alert_feedback_weekly counts; none: no answer)."""
 
-    incidents: int
-    said: Counter[str]
-    no_answer: int
+    answers: tuple[frozenset[str], ...]
+
+    def count(self, action: str) -> int:
+        return sum(1 for said in self.answers if action in said)
 
     @property
     def precision(self) -> float | None:
         """Precision from people: 1 - false alarms / answered incidents (None when nobody answered)."""
-        answered = self.incidents - self.no_answer
-        return 1 - self.said["false_alarm"] / answered if answered else None
+        answered = sum(1 for said in self.answers if said)
+        return 1 - self.count("false_alarm") / answered if answered else None
 
     def __str__(self) -> str:
-        said = ", ".join(f"{label} {self.said[action]}" for action, label in ACTIONS.items())
+        said = ", ".join(f"{label} {self.count(action)}" for action, label in ACTIONS.items())
         p = "n/a" if self.precision is None else f"{self.precision:.0%}"
-        return f"{self.incidents} loud incidents: {said}, no answer {self.no_answer}; precision from people {p}"
+        no_answer = sum(1 for said in self.answers if not said)
+        return f"{len(self.answers)} loud incidents: {said}, no answer {no_answer}; precision from people {p}"
 
 
 def incident_feedback(alerts: Iterable[Alert]) -> dict[str, frozenset[str]]:
@@ -105,11 +107,6 @@ def incident_feedback(alerts: Iterable[Alert]) -> dict[str, frozenset[str]]:
         if a.is_loud:
             said.setdefault(a.incident_key, set()).update([a.feedback_action] if a.feedback_action else [])
     return {k: frozenset(v) for k, v in said.items()}
-
-
-def feedback_of(said: Iterable[frozenset[str]]) -> Feedback:
-    said = list(said)
-    return Feedback(len(said), Counter(action for s in said for action in s), sum(1 for s in said if not s))
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,9 @@ def run_backtest(alerts: Iterable[Alert], policies: Sequence[Policy] = POLICIES)
         policies=tuple(p.name for p in policies),
         rows=tuple(rows),
         totals=tuple(Cell(len(side), len({a.incident_key for a in side})) for side in posted),
-        feedback=tuple(feedback_of(said[k] for k in {a.incident_key for a in side} & said.keys()) for side in posted),
+        feedback=tuple(
+            Feedback(tuple(said[k] for k in sorted({a.incident_key for a in side} & said.keys()))) for side in posted
+        ),
     )
 
 

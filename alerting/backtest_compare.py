@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from alerting.backtest import Cell, Feedback, feedback_of, incident_feedback, iso_week
+from alerting.backtest import Cell, Feedback, incident_feedback, iso_week
 from alerting.model import Alert, group_incidents
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,8 +91,8 @@ def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: Channel
         rows=rows,
         gained=tuple(i for i in change_incidents if not i.days & base_days),
         lost=lost,
-        base_feedback=feedback_of(said.values()),
-        change_feedback=feedback_of(said[k] for k in said.keys() - {i.key for i in lost}),
+        base_feedback=Feedback(tuple(said.values())),
+        change_feedback=Feedback(tuple(said[k] for k in said.keys() - {i.key for i in lost})),
     )
 
 
@@ -131,7 +131,7 @@ def format_markdown(result: Comparison, base_label: str, change_label: str) -> s
     lines += ["### Feedback from Slack on the loud incidents", "", f"{base_label}: {fb}.", ""]
     lines += [f"{change_label} (those it still posts): {result.change_feedback}.", ""]
     for action, what in (("false_alarm", "False alarms {} drops"), ("acknowledge", "Acknowledged incidents {} loses")):
-        title = what.format(change_label) + f" (of {fb.said[action]})"
+        title = what.format(change_label) + f" (of {fb.count(action)})"
         lines += _incidents(title, [i for i in result.lost if action in i.said])
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ from typing import Any
 import vl_convert
 
 from alerting import values as fmt
-from alerting.model import Alert, CostComponent
+from alerting.model import Alert
 from alerting.values import finite
 
 VEGA_LITE_VERSION = "5.21"
@@ -62,18 +62,6 @@ class SeriesPoint:
 
 
 @dataclass(frozen=True)
-class ChartInput:
-    """What one incident's chart draws: its headline alert (with its decomposition) and that alert's series."""
-
-    alert: Alert
-    points: tuple[SeriesPoint, ...] = ()
-
-    @property
-    def components(self) -> list[CostComponent]:
-        return [c for c in self.alert.decomposition if c.contributor_type is None and finite(c.delta_usd)]
-
-
-@dataclass(frozen=True)
 class Chart:
     spec: dict[str, Any]
     png: bytes = b""
@@ -81,22 +69,18 @@ class Chart:
     filename: str = ""
 
 
-def band_values(mean: float | None, stddev: float | None, floor: float | None = None) -> list[dict[str, Any]]:
-    """The ±kσ bands around μ, widest first (narrower bands drawn on top), cut at `floor`."""
-    if mean is None or stddev is None or not (finite(mean) and finite(stddev)) or stddev <= 0:
+def band_values(a: Alert, points: Sequence[SeriesPoint]) -> list[dict[str, Any]]:
+    """The ±kσ bands around μ, widest first (narrower ones drawn on top); cut at 0 when the metric cannot go
+    below 0 here (every value and the mean >= 0)."""
+    mean, sd = a.baseline_mean, a.baseline_stddev
+    if mean is None or sd is None or not (finite(mean) and finite(sd)) or sd <= 0:
         return []
-    low = -math.inf if floor is None else floor
+    seen = [v for v in (*(p.value for p in points), mean, a.current_value) if v is not None and finite(v)]
+    low = 0.0 if min(seen) >= 0 else -math.inf
     return [
-        {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * stddev, low), "hi": mean + k * stddev}
+        {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * sd, low), "hi": mean + k * sd}
         for k in sorted(Z_BANDS, reverse=True)
     ]
-
-
-def non_negative_floor(chart: ChartInput) -> float | None:
-    """0 when the metric cannot go below 0 here (every value and the mean >= 0), else None."""
-    values = [p.value for p in chart.points] + [chart.alert.baseline_mean, chart.alert.current_value]
-    present = [v for v in values if v is not None and finite(v)]
-    return 0.0 if present and min(present) >= 0 else None
 
 
 def _field(name: str, kind: str, **more: Any) -> dict[str, Any]:
@@ -126,7 +110,7 @@ def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: A
     return layer
 
 
-def _reference_layers(chart: ChartInput, data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def _reference_layers(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """The bands (rect), μ (dashed) and an absolute threshold (dotted), where the alert has them."""
     y = {"type": "quantitative"}
     labels = [BAND_LABELS[k] for k in Z_BANDS]
@@ -141,9 +125,8 @@ def _reference_layers(chart: ChartInput, data: dict[str, list[dict[str, Any]]]) 
     return [layer for layer in layers if data[layer["data"]["name"]]]
 
 
-def _series_layers(chart: ChartInput, x: dict[str, Any]) -> list[dict[str, Any]]:
+def _series_layers(a: Alert, x: dict[str, Any]) -> list[dict[str, Any]]:
     """The series line, its earlier points (baseline ones filled) and the day's point, coloured by severity."""
-    a = chart.alert
     colour = SEVERITY_COLOURS.get(a.severity_key, SEVERITY_COLOURS["none"])
     xy = {"x": x, "y": _y(a.unit, fmt.display_metric(a.metric))}
     earlier = [KIND_BASELINE, KIND_HISTORY]
@@ -160,15 +143,14 @@ def _series_layers(chart: ChartInput, x: dict[str, Any]) -> list[dict[str, Any]]
     ]
 
 
-def _subtitle(chart: ChartInput) -> list[str]:
+def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
-    a = chart.alert
     headline = [fmt.format_value(a.current_value, a.unit)]
     headline += [f"z {fmt.format_z(a.z_score)}"] if finite(a.z_score) else []
     headline.append(a.severity.upper())
     if a.baseline_mean and a.current_value is not None and finite(a.current_value) and finite(a.baseline_mean):
         headline.append(f"{fmt.format_change((a.current_value - a.baseline_mean) / a.baseline_mean)} vs μ")
-    n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
+    n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)
     if a.domain == "gpu_cost":
         where = f"of the {n} filled day(s) the alert compared with" if n else "(dashed; the build has no series for it)"
     else:
@@ -198,18 +180,19 @@ def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"width": 90, "height": HEIGHT, **bar}
 
 
-def chart_spec(chart: ChartInput) -> dict[str, Any]:
-    """The incident chart: series and bands; for cost, the day's components as a stacked bar beside it."""
-    a = chart.alert
+def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
+    """An incident's chart from its headline alert and that alert's series: the series and the bands; for cost,
+    the day's components (its decomposition's total rows) as a stacked bar beside them."""
     order = {c: i for i, c in enumerate(COMPONENT_COLOURS)}
-    comps = sorted(chart.components, key=lambda c: (order.get(c.component, len(order)), c.component))
+    comps = [c for c in a.decomposition if c.contributor_type is None and finite(c.delta_usd)]
+    comps.sort(key=lambda c: (order.get(c.component, len(order)), c.component))
     data: dict[str, list[dict[str, Any]]] = {
         "series": [
             {"dt": p.dt.isoformat(), "day": f"{p.dt:%b %d}", "value": p.value, "kind": p.kind}
-            for p in sorted(chart.points, key=lambda p: p.dt)
+            for p in sorted(points, key=lambda p: p.dt)
             if finite(p.value)
         ],
-        "bands": band_values(a.baseline_mean, a.baseline_stddev, non_negative_floor(chart)),
+        "bands": band_values(a, points),
         "mu": [{"mu": a.baseline_mean}] if finite(a.baseline_mean) else [],
         "threshold": [{"threshold": a.threshold}] if a.threshold_kind == "absolute" and finite(a.threshold) else [],
         "components": [
@@ -225,11 +208,11 @@ def chart_spec(chart: ChartInput) -> dict[str, Any]:
     main = {
         "width": WIDTH - 150 if data["components"] else WIDTH,
         "height": HEIGHT,
-        "layer": _reference_layers(chart, data) + _series_layers(chart, x),
+        "layer": _reference_layers(data) + _series_layers(a, x),
         "resolve": {"scale": {"color": "independent", "fill": "independent"}},
     }
     title = f"{fmt.display_scope(a.scope)} – {fmt.display_metric(a.metric)} · {a.alert_date:%a %Y-%m-%d}"
-    spec = {**BASE, "title": {"text": title, "subtitle": _subtitle(chart), "anchor": "start"}, "datasets": data}
+    spec = {**BASE, "title": {"text": title, "subtitle": _subtitle(a, points), "anchor": "start"}, "datasets": data}
     if not data["components"]:
         return {**spec, **main}
     return {**spec, "hconcat": [main, _component_bar(data["components"])], "spacing": 24}
@@ -319,13 +302,12 @@ def safe_svg(svg: str) -> str:
     return svg
 
 
-def chart_filename(chart: ChartInput) -> str:
+def chart_filename(a: Alert) -> str:
     """A safe file name for the Slack upload: only [a-z0-9_-]."""
-    a = chart.alert
     raw = f"{a.alert_date:%Y%m%d}-{a.domain}-{a.scope}-{a.metric}"
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in raw.lower())[:100] + ".png"
 
 
-def render_chart(chart: ChartInput, png: bool = True, svg: bool = True) -> Chart:
-    spec = chart_spec(chart)
-    return Chart(spec, render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(chart))
+def render_chart(a: Alert, points: Sequence[SeriesPoint], png: bool = True, svg: bool = True) -> Chart:
+    spec = chart_spec(a, points)
+    return Chart(spec, render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(a))

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from alerting import values
 from alerting.backtest import hold_reason, read_window, run_backtest
 from alerting.causes import attach_causes
-from alerting.charts import Chart, ChartInput, SeriesPoint, cost_trend_spec, history_spec, render_chart, render_svg
+from alerting.charts import Chart, SeriesPoint, cost_trend_spec, history_spec, render_chart, render_svg
 from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, attach_drivers, group_incidents, severity_rank
@@ -46,7 +46,7 @@ def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True,
         if not points and values.finite(a.current_value) and values.finite(a.baseline_mean):
             points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
         if points:
-            out[a.incident_key] = render_chart(ChartInput(a, tuple(points)), png=png, svg=svg)
+            out[a.incident_key] = render_chart(a, points, png=png, svg=svg)
     return out
 
 

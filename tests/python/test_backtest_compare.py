@@ -181,11 +181,12 @@ def test_backtest_counts_what_people_said_of_the_loud_incidents() -> None:
     result = backtest.run_backtest(FEEDBACK_ALERTS)
     current, warning_plus = result.feedback[0], result.feedback[1]
     # loud incidents i1 i2 i3 i5; answered i1 i2 i5; false alarm i1 -> 1 - 1/3
-    assert (current.incidents, current.no_answer) == (4, 1)
-    assert dict(current.said) == {"false_alarm": 1, "acknowledge": 2, "expected": 1}
+    assert len(current.answers) == 4 and sum(not said for said in current.answers) == 1
+    counts = {action: current.count(action) for action in ("false_alarm", "acknowledge", "expected", "snooze")}
+    assert counts == {"false_alarm": 1, "acknowledge": 2, "expected": 1, "snooze": 0}
     assert current.precision == pytest.approx(2 / 3)
     # warning+ no longer posts the NOTICE incident i1 that people called a false alarm
-    assert (warning_plus.incidents, warning_plus.no_answer, warning_plus.said["false_alarm"]) == (3, 1, 0)
+    assert (len(warning_plus.answers), warning_plus.count("false_alarm")) == (3, 0)
     assert warning_plus.precision == 1.0
     out = backtest.format_result(result)
     assert "current         4 loud incidents: acknowledged 2, snoozed 0, expected 1, false alarm 1, no answer 1;" in out
@@ -196,7 +197,7 @@ def test_compare_names_the_false_alarms_dropped_and_the_acknowledged_lost() -> N
     change = [a for a in FEEDBACK_ALERTS if a.incident_id not in ("i1", "i2")]  # the change posts neither
     result = compare(FEEDBACK_ALERTS, change, channels)
     assert result.base_feedback.precision == pytest.approx(2 / 3)
-    assert (result.change_feedback.incidents, result.change_feedback.precision) == (2, 1.0)  # i3 (no answer), i5
+    assert (len(result.change_feedback.answers), result.change_feedback.precision) == (2, 1.0)  # i3 (no answer), i5
     text = format_markdown(result, "shipped", "change")
     dropped = text.split("### False alarms change drops (of 1): 1")[1].split("###")[0]
     lost = text.split("### Acknowledged incidents change loses (of 2): 1")[1]

@@ -42,18 +42,13 @@ def _robust_agrees(alert: Alert) -> bool:
     return abs(r) > ROBUST_BAND and (r > 0) == ((alert.z_score or 0.0) > 0)
 
 
-def _min_points(n: int) -> Callable[[Alert], bool]:
-    def posts(a: Alert) -> bool:
-        points = a.baseline_points
-        return a.postable or (a.hold_reason == "insufficient_baseline" and points is not None and points >= n)
-
-    return posts
-
-
 POLICIES: tuple[Policy, ...] = (  # warning+ drops NOTICE; robust agrees: |robust z| > 2 the same way
     Policy("current", lambda a: a.postable),
     Policy("warning+", lambda a: a.postable and severity_rank(a.severity_key) <= 1),
-    Policy("min points 5", _min_points(5)),
+    Policy(
+        "min points 5",
+        lambda a: a.postable or (a.hold_reason == "insufficient_baseline" and (a.baseline_points or 0) >= 5),
+    ),
     Policy("no min points", lambda a: a.postable or a.hold_reason == "insufficient_baseline"),
     Policy("robust agrees", lambda a: a.postable and _robust_agrees(a)),
     Policy("min change 10%", lambda a: a.postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE),

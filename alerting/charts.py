@@ -83,6 +83,10 @@ def band_values(a: Alert, points: Sequence[SeriesPoint]) -> list[dict[str, Any]]
     ]
 
 
+def series_title(a: Alert) -> str:
+    return f"{fmt.display_scope(a.scope)} – {fmt.display_metric(a.metric)}"
+
+
 def _field(name: str, kind: str, **more: Any) -> dict[str, Any]:
     return {"field": name, "type": kind, **more}
 
@@ -211,7 +215,7 @@ def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
         "layer": _reference_layers(data) + _series_layers(a, x),
         "resolve": {"scale": {"color": "independent", "fill": "independent"}},
     }
-    title = f"{fmt.display_scope(a.scope)} – {fmt.display_metric(a.metric)} · {a.alert_date:%a %Y-%m-%d}"
+    title = f"{series_title(a)} · {a.alert_date:%a %Y-%m-%d}"
     spec = {**BASE, "title": {"text": title, "subtitle": _subtitle(a, points), "anchor": "start"}, "datasets": data}
     if not data["components"]:
         return {**spec, **main}

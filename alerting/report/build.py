@@ -21,7 +21,7 @@ from markupsafe import Markup
 from alerting import values
 from alerting.backtest import hold_reason, read_window, run_backtest
 from alerting.causes import attach_causes
-from alerting.charts import Chart, SeriesPoint, cost_trend_spec, history_spec, render_chart, render_svg
+from alerting.charts import Chart, SeriesPoint, cost_trend_spec, history_spec, render_chart, render_svg, series_title
 from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, attach_drivers, group_incidents, severity_rank
@@ -79,7 +79,7 @@ def history(alerts: Sequence[Alert]) -> dict[str, Any]:
     """Per (day, series) the most severe alert, held when every alert of it is; counts per severity and hold."""
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for a in sorted(alerts, key=lambda a: severity_rank(a.severity_key)):
-        key = (a.alert_date.isoformat(), _title(a))
+        key = (a.alert_date.isoformat(), series_title(a))
         cell = cells.setdefault(key, {"dt": key[0], "series": key[1], "severity": a.severity_key, "status": "held"})
         cell["status"] = "posted" if a.postable else cell["status"]
     by = Counter((a.severity_key, a.postable) for a in alerts)
@@ -112,10 +112,6 @@ def _svg(spec: Callable[[], dict[str, Any]], what: str) -> Markup | None:
     return None
 
 
-def _title(a: Alert) -> str:
-    return f"{values.display_scope(a.scope)} – {values.display_metric(a.metric)}"
-
-
 def _concentration(a: Alert) -> str:
     """The message's 'Users: …' line as plain text, where the drill-down replaces the tier drivers."""
     c = a.concentration
@@ -133,7 +129,7 @@ def _environment() -> Environment:
     )
     env.filters.update(
         value=values.format_value, delta=values.format_delta, z=values.format_z, change=values.format_change,
-        share=values.format_share, sigma=values.sigma_label, series=_title, hold_reason=hold_reason,
+        share=values.format_share, sigma=values.sigma_label, series=series_title, hold_reason=hold_reason,
         concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
     )  # fmt: skip
     env.globals.update(baseline_label=values.baseline_label, zip=zip)

@@ -6,7 +6,7 @@ A mart that is not built, or lacks a column the report needs, reads as None (the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from alerting.charts import SeriesPoint
@@ -94,24 +94,20 @@ def read_data_health(backend: Backend, start: dt.date, end: dt.date) -> Rows | N
     return None if rows is None else sorted(rows, key=lambda r: (-r["dt"].toordinal(), r["source"]))
 
 
-def feedback_totals(rows: Sequence[Mapping[str, Any]]) -> Rows:
-    """Per (team, rule), then for all of them: the weeks' counts summed, and precision from people =
-    1 - false alarms / answered incidents (None when nobody answered)."""
+def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
+    """fct_alert_feedback_weekly over the weeks start .. end (None without the mart), summed per team and rule and
+    for all, with the precision from people: 1 - false alarms / answered incidents (None when nobody answered)."""
+    rows = read(backend, FEEDBACK, ("team", "rule", *FEEDBACK_COUNTS), *between(backend, "alert_week", start, end))
     totals: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in rows:
+    for r in rows or []:
         for key in ((str(r["team"]), str(r["rule"])), ("all teams", "all rules")):
             t = totals.setdefault(key, {"team": key[0], "rule": key[1], **dict.fromkeys(FEEDBACK_COUNTS, 0)})
             t.update({c: t[c] + int(r[c] or 0) for c in FEEDBACK_COUNTS})
     for t in totals.values():
         answered = t["loud_incidents"] - t["no_answer"]
         t["precision"] = 1 - t["false_alarms"] / answered if answered else None
-    return sorted(totals.values(), key=lambda t: (t["team"] == "all teams", t["team"], t["rule"]))
-
-
-def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
-    """fct_alert_feedback_weekly over the weeks start .. end, summed per team and rule; None without the mart."""
-    rows = read(backend, FEEDBACK, ("team", "rule", *FEEDBACK_COUNTS), *between(backend, "alert_week", start, end))
-    return None if rows is None else feedback_totals(rows)
+    order = sorted(totals.values(), key=lambda t: (t["team"] == "all teams", t["team"], t["rule"]))
+    return None if rows is None else order
 
 
 def latest_day(backend: Backend) -> dt.date | None:

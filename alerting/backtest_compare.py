@@ -142,12 +142,10 @@ def parse_vars(path: Path) -> dict[str, Any]:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CompareError(f"--compare-vars {path}: {exc}") from None
-    if not isinstance(loaded, dict) or not loaded or not all(isinstance(k, str) for k in loaded):
+    names = loaded if isinstance(loaded, dict) and loaded else [""]
+    if not all(isinstance(k, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) for k in names):
         raise CompareError(f"--compare-vars {path}: expected a non-empty mapping of dbt var names to values")
-    for name in loaded:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise CompareError(f"--compare-vars {path}: {name!r} is not a dbt var name")
-    return loaded
+    return dict(loaded)
 
 
 def _dbt(args: list[str], env: Mapping[str, str], log_path: Path) -> None:

@@ -35,6 +35,8 @@ KIND_BASELINE, KIND_HISTORY, KIND_DAY = "baseline point", "earlier point", "aler
 WIDTH, HEIGHT = 560, 240
 PNG_SCALE = 2.0
 GREY = "#adb5bd"
+Y_FORMATS = {"usd_per_request": "$,.2f", "usd": "$,.0f", "rate": ".0%", "fraction": ".0%"}
+X_WEEKDAYS = {"field": "day", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": -40}}
 NO_SERIES = "(this build has no series for the alert: the day against its bands only)"
 LEGEND_BOTTOM = {"title": None, "orient": "bottom", "direction": "horizontal"}
 CONFIG = {
@@ -102,8 +104,8 @@ def _x_time(**extra: Any) -> dict[str, Any]:
 
 
 def _y(unit: str | None, title: str) -> dict[str, Any]:
-    fmt = {"usd_per_request": "$,.2f", "usd": "$,.0f", "rate": ".0%", "fraction": ".0%"}.get(unit or "", ",.3~s")
-    return _field("value", "quantitative", title=title, scale={"zero": False}, axis={"format": fmt})
+    axis = {"format": Y_FORMATS.get(unit or "", ",.3~s")}
+    return _field("value", "quantitative", title=title, scale={"zero": False}, axis=axis)
 
 
 def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: Any) -> dict[str, Any]:
@@ -152,8 +154,7 @@ def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     headline = [fmt.format_value(a.current_value, a.unit)]
     headline += [f"z {fmt.format_z(a.z_score)}"] if finite(a.z_score) else []
     headline.append(a.severity.upper())
-    if a.baseline_mean and a.current_value is not None and finite(a.current_value) and finite(a.baseline_mean):
-        headline.append(f"{fmt.format_change((a.current_value - a.baseline_mean) / a.baseline_mean)} vs μ")
+    headline += [f"{fmt.format_change(a.pct_change)} vs μ"] if finite(a.pct_change) else []
     n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)
     if a.domain == "gpu_cost":
         where = f"of the {n} filled day(s) the alert compared with" if n else "(dashed; the build has no series for it)"
@@ -204,11 +205,7 @@ def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
             for i, c in enumerate(comps)
         ],
     }
-    x = (
-        _x_time()
-        if a.domain == "gpu_cost"
-        else _field("day", "ordinal", sort=None, title=None, axis={"labelAngle": -40})
-    )
+    x = _x_time() if a.domain == "gpu_cost" else X_WEEKDAYS
     main = {
         "width": WIDTH - 150 if data["components"] else WIDTH,
         "height": HEIGHT,

@@ -1,9 +1,7 @@
-"""Build the day's HTML report (one self-contained file) and the per-incident charts for Slack.
+"""The day's HTML report (one self-contained file: templates/index.html.j2) and the per-incident charts for Slack.
 
-`build_report` reads the marts, groups the day's alerts into incidents, draws one chart per incident
-and renders templates/index.html.j2 with Jinja2 autoescaping. Every value printed is first made one
-inert line (`sanitize.collapse`: control, zero-width and bidi characters become spaces), then escaped;
-the only markup inserted as is is the charts' SVG, after `safe_svg` checked it.
+Every value the template prints is made one inert line first (`sanitize.collapse`: control, zero-width and
+bidi characters become spaces), then escaped; the only markup inserted as is is the charts' SVG (`safe_svg`).
 """
 
 from __future__ import annotations
@@ -11,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,17 +91,6 @@ def history(alerts: Sequence[Alert]) -> dict[str, Any]:
     }
 
 
-def _trend_totals(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, float, float]]:
-    """Per vertical and category: the window's total cost and its last day's."""
-    last = max((r["dt"] for r in rows), default=None)
-    totals: dict[tuple[str, str], tuple[float, float]] = {}
-    for r in rows:
-        key, cost = (str(r["vertical"]), str(r["cost_category"])), float(r["cost"] or 0.0)
-        total, on_last = totals.get(key, (0.0, 0.0))
-        totals[key] = (total + cost, on_last + (cost if r["dt"] == last else 0.0))
-    return [(*k, *v) for k, v in sorted(totals.items())]
-
-
 def _svg(spec: Callable[[], dict[str, Any]], what: str) -> Markup | None:
     try:
         return Markup(render_svg(spec()))  # noqa: S704 - checked by safe_svg (no script, handler or external reference)
@@ -158,7 +145,7 @@ def build_report(
         "history": hist,
         "history_svg": charts and hist["cells"] and _svg(lambda: history_spec(hist["cells"], start, day), "history"),
         "trend_svg": charts and trend and _svg(lambda: cost_trend_spec(trend, cost_start, cost_day), "cost trend"),
-        "trend_totals": _trend_totals(trend),
+        "trend": trend,
         "week_drivers": data.read_week_drivers(backend, cost_day),
         "week_start": cost_day - dt.timedelta(days=6),
         "health": data.read_data_health(backend, day - dt.timedelta(days=HEALTH_DAYS - 1), day),
@@ -167,10 +154,3 @@ def build_report(
         "backtest": run_backtest(past),
     }
     return _environment().get_template("index.html.j2").render(**context)
-
-
-def write_report(html: str, out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "index.html"
-    path.write_text(html, encoding="utf-8")
-    return path

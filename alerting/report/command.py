@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from alerting.dates import date_arg, finalised_cost_date
-from alerting.report.build import build_report, write_report
+from alerting.report.build import build_report
 from alerting.report.data import latest_day
 from alerting.warehouse import WarehouseError, config_from_env, open_backend
 
@@ -56,7 +56,10 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return 2
     finally:
         backend.close()
-    print(write_report(html, args.out or Path("reports") / day.isoformat()).resolve())
+    out = args.out or Path("reports") / day.isoformat()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text(html, encoding="utf-8")
+    print((out / "index.html").resolve())
     return 0
 
 

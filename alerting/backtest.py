@@ -106,23 +106,22 @@ def incident_feedback(alerts: Iterable[Alert]) -> dict[str, frozenset[str]]:
 
 @dataclass(frozen=True)
 class Result:
-    start: dt.date | None
-    end: dt.date | None
-    alerts: int
-    by_domain: dict[str, int]
-    held: dict[str, int]
+    alerts: tuple[Alert, ...]
     policies: tuple[str, ...]
     rows: tuple[tuple[str, str, tuple[Cell, ...]], ...]  # (week, severity, cells per policy)
     totals: tuple[Cell, ...]
     feedback: tuple[Feedback, ...]  # per policy: people's answers on the loud incidents it still posts
 
+    @property
+    def held(self) -> dict[str, int]:
+        return dict(sorted(Counter(r for a in self.alerts if (r := hold_reason(a))).items()))
+
 
 def run_backtest(alerts: Iterable[Alert], policies: Sequence[Policy] = POLICIES) -> Result:
     """Counts per (ISO week, severity) and policy; an incident is counted under its most severe member."""
     alerts = list(alerts)
-    worst: dict[str, str] = {}
-    for a in sorted(alerts, key=lambda a: (severity_rank(a.severity_key), a.severity_key), reverse=True):
-        worst[a.incident_key] = a.severity_key
+    ranked = sorted(alerts, key=lambda a: (severity_rank(a.severity_key), a.severity_key), reverse=True)
+    worst = {a.incident_key: a.severity_key for a in ranked}  # the most severe comes last
     posted = [[a for a in alerts if p.posts(a)] for p in policies]
     keys = sorted({(iso_week(a.alert_date), a.severity_key) for a in alerts}, key=lambda k: (k[0], severity_rank(k[1])))
     rows = []
@@ -134,13 +133,8 @@ def run_backtest(alerts: Iterable[Alert], policies: Sequence[Policy] = POLICIES)
             cells.append(Cell(sum(a.severity_key == sev for a in of_week), len(incidents)))
         rows.append((week, sev, tuple(cells)))
     said = incident_feedback(alerts)
-    days = [a.alert_date for a in alerts]
     return Result(
-        start=min(days, default=None),
-        end=max(days, default=None),
-        alerts=len(alerts),
-        by_domain=dict(sorted(Counter(a.domain for a in alerts).items())),
-        held=dict(sorted(Counter(r for a in alerts if (r := hold_reason(a))).items())),
+        alerts=tuple(alerts),
         policies=tuple(p.name for p in policies),
         rows=tuple(rows),
         totals=tuple(Cell(len(side), len({a.incident_key for a in side})) for side in posted),
@@ -154,9 +148,10 @@ def format_result(result: Result) -> str:
     """A plain-text table: one row per (week, severity); cells are posted alerts/incidents; then the feedback."""
     if not result.alerts:
         return "Backtest: no alerts in the window.\n"
+    days = sorted(a.alert_date for a in result.alerts)
+    domains = ", ".join(f"{d} {n}" for d, n in sorted(Counter(a.domain for a in result.alerts).items()))
     lines = [
-        f"Backtest {result.start} .. {result.end}: {result.alerts} alert rows "
-        f"({', '.join(f'{d} {n}' for d, n in result.by_domain.items())})",
+        f"Backtest {days[0]} .. {days[-1]}: {len(days)} alert rows ({domains})",
         "Held by reason: " + (", ".join(f"{r} {n}" for r, n in result.held.items()) or "none"),
         "Cells: alerts/incidents that the policy would have posted.",
         "",

@@ -1,9 +1,7 @@
-"""Charts: one Vega-Lite spec per incident, rendered as PNG (Slack) and SVG (the HTML report).
-
-An incident's chart draws its headline alert, usage over the same weekday of ~13 weeks, gpu_cost over
-its baseline's days beside the day's change split into components, with the alert's own μ and ±kσ bands
-(cut at 0 for a metric that cannot go below 0). vl-convert renders in-process: no browser, no network.
-Data strings only enter as data values or titles; `safe_svg` re-checks the markup the report inlines.
+"""Charts: one Vega-Lite spec per incident, rendered as PNG (Slack) and SVG (the HTML report) by vl-convert,
+in-process (no browser, no network). An incident's chart draws its headline alert's series (usage: the same
+weekday of ~13 weeks; gpu_cost: its baseline's days, beside the day's change by component) with the alert's
+own μ and ±kσ bands. Data strings only enter as data values or titles; `safe_svg` re-checks the markup.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ COMPONENT_COLOURS = dict(  # also the components' order in the bar
     unused="#ced4da",
 )  # fmt: skip
 KIND_BASELINE, KIND_HISTORY, KIND_DAY = "baseline point", "earlier point", "alert day"
+KINDS = ((KIND_HISTORY, KIND_BASELINE), (KIND_DAY, KIND_DAY))  # by (is_alert_day, is_baseline_point)
 WIDTH, HEIGHT = 560, 240
 PNG_SCALE = 2.0
 GREY = "#adb5bd"
@@ -55,12 +54,6 @@ class SeriesPoint:
     value: float | None
     is_baseline_point: bool
     is_alert_day: bool
-
-    @property
-    def kind(self) -> str:
-        if self.is_alert_day:
-            return KIND_DAY
-        return KIND_BASELINE if self.is_baseline_point else KIND_HISTORY
 
 
 @dataclass(frozen=True)
@@ -193,7 +186,12 @@ def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
     comps.sort(key=lambda c: (order.get(c.component, len(order)), c.component))
     data: dict[str, list[dict[str, Any]]] = {
         "series": [
-            {"dt": p.dt.isoformat(), "day": f"{p.dt:%b %d}", "value": p.value, "kind": p.kind}
+            {
+                "dt": p.dt.isoformat(),
+                "day": f"{p.dt:%b %d}",
+                "value": p.value,
+                "kind": KINDS[p.is_alert_day][p.is_baseline_point],
+            }
             for p in sorted(points, key=lambda p: p.dt)
             if finite(p.value)
         ],

@@ -50,12 +50,7 @@ def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True,
 
 def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
     """The runner's hook: an incident (its `.primary` alert) -> (file name, PNG bytes) of its chart, or None."""
-
-    def render(incident: Any) -> tuple[str, bytes] | None:
-        chart = next(iter(incident_charts(backend, [incident.primary]).values()), None)
-        return (chart.filename, chart.png) if chart is not None else None
-
-    return render
+    return lambda i: next(((c.filename, c.png) for c in incident_charts(backend, [i.primary]).values()), None)
 
 
 def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], charts: bool) -> dict[str, Any]:

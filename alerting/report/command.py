@@ -20,11 +20,9 @@ from alerting.warehouse import WarehouseError, config_from_env, open_backend
 log = logging.getLogger("alerting")
 
 DESCRIPTION = """\
-Write DIR/index.html (default reports/<DATE>/): one self-contained page (no scripts, nothing loaded
-from the network) with the day's incidents (chart, drivers, caveats; held ones apart with their
-reason), 90 days of alert history, GPU cost trends and the week's top cost drivers, data health, the
-backtest and what people said from Slack. Cost incidents are those of the finalised cost day DATE + 1 - N.
-"""
+Write DIR/index.html (default reports/<DATE>/), one self-contained page (no scripts, nothing from the network):
+the day's incidents, 90 days of alert history, GPU cost trends and drivers, data health, the backtest and what
+people said from Slack. Cost incidents are those of the finalised cost day DATE + 1 - N."""
 
 
 def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int) -> None:

@@ -1,7 +1,4 @@
-"""Parameterised reads of the marts the report draws from: table names are constants, values parameters.
-
-A mart that is not built, or lacks a column the report needs, reads as None (the report says so).
-"""
+"""Reads of the marts the report draws from (names constants, values parameters); a mart not built reads None."""
 
 from __future__ import annotations
 

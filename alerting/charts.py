@@ -23,7 +23,7 @@ VEGA_LITE_VERSION = "5.21"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier: nothing is fetched
 Z_BANDS: tuple[float, ...] = (2.0, 3.0, 4.5)  # notice / warning / critical edges on |z|
 BAND_LABELS = {2.0: "within ±2σ", 3.0: "±2σ to ±3σ (notice)", 4.5: "±3σ to ±4.5σ (warning)"}
-BAND_COLOURS = {2.0: "#dbe9f6", 3.0: "#fdf1c7", 4.5: "#fde0c5"}
+BAND_COLOURS = {"within ±2σ": "#dbe9f6", "±2σ to ±3σ (notice)": "#fdf1c7", "±3σ to ±4.5σ (warning)": "#fde0c5"}
 SEVERITY_COLOURS = {"critical": "#c92a2a", "warning": "#e8590c", "notice": "#d9a400", "none": "#495057"}
 COMPONENT_COLOURS = dict(  # also the components' order in the bar
     request_volume="#1c7ed6", request_rate="#74c0fc", inference="#1c7ed6", idle="#f76707", overhead="#868e96",
@@ -96,11 +96,6 @@ def _x_time(**extra: Any) -> dict[str, Any]:
     return _field("dt", "temporal", timeUnit="utcyearmonthdate", title=None, axis=axis, **extra)
 
 
-def _y(unit: str | None, title: str) -> dict[str, Any]:
-    axis = {"format": Y_FORMATS.get(unit or "", ",.3~s")}
-    return _field("value", "quantitative", title=title, scale={"zero": False}, axis=axis)
-
-
 def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: Any) -> dict[str, Any]:
     """A layer over a named dataset; `kinds` filters the series rows (`equal` or `oneOf`)."""
     layer: dict[str, Any] = {"data": {"name": data}, "mark": mark, "encoding": encoding}
@@ -109,37 +104,32 @@ def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: A
     return layer
 
 
-def _reference_layers(data: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The bands (rect), μ (dashed) and an absolute threshold (dotted), where the alert has them."""
-    y = {"type": "quantitative"}
-    labels = [BAND_LABELS[k] for k in Z_BANDS]
-    colour = _colour("band", labels, {BAND_LABELS[k]: BAND_COLOURS[k] for k in Z_BANDS}, LEGEND_BOTTOM)
-    band = {"y": {"field": "lo", **y}, "y2": {"field": "hi"}, "color": colour}
+def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bands, μ (dashed) and an absolute threshold (dotted) where the alert has them; the series line, its
+    earlier points (baseline ones filled) and the day's point, coloured by severity."""
+    q = {"type": "quantitative"}
+    bands = _colour("band", [BAND_LABELS[k] for k in Z_BANDS], BAND_COLOURS, LEGEND_BOTTOM)
+    band = {"y": {"field": "lo", **q}, "y2": {"field": "hi"}, "color": bands}
     rule = {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}
-    layers = [
-        _layer("bands", {"type": "rect", "opacity": 0.9}, band),
-        _layer("mu", rule, {"y": {"field": "mu", **y}}),
-        _layer("threshold", {**rule, "color": "#c92a2a", "strokeDash": [2, 2]}, {"y": {"field": "threshold", **y}}),
-    ]
-    return [layer for layer in layers if data[layer["data"]["name"]]]
-
-
-def _series_layers(a: Alert, x: dict[str, Any]) -> list[dict[str, Any]]:
-    """The series line, its earlier points (baseline ones filled) and the day's point, coloured by severity."""
     colour = SEVERITY_COLOURS.get(a.severity_key, SEVERITY_COLOURS["none"])
-    xy = {"x": x, "y": _y(a.unit, fmt.display_metric(a.metric))}
+    y = _field("value", "quantitative", title=fmt.display_metric(a.metric), scale={"zero": False},
+               axis={"format": Y_FORMATS.get(a.unit or "", ",.3~s")})  # fmt: skip
     earlier = [KIND_BASELINE, KIND_HISTORY]
     fill = _colour("kind", earlier, {KIND_BASELINE: "#1864ab", KIND_HISTORY: "#ffffff"}, LEGEND_BOTTOM)
     shape = _field("kind", "nominal", scale={"domain": earlier, "range": ["circle", "circle"]}, legend=None)
-    points = {**xy, "shape": shape, "fill": fill, "stroke": {"value": "#1864ab"}}
+    points = {"x": x, "y": y, "shape": shape, "fill": fill, "stroke": {"value": "#1864ab"}}
     day = {"type": "point", "filled": True, "size": 170, "color": colour, "stroke": "#212529"}
     label = {"type": "text", "align": "right", "dx": -10, "dy": -10, "fontWeight": "bold", "color": colour}
-    return [
-        _layer("series", {"type": "line", "color": "#495057", "strokeWidth": 1.5}, xy),
+    layers = [
+        _layer("bands", {"type": "rect", "opacity": 0.9}, band),
+        _layer("mu", rule, {"y": {"field": "mu", **q}}),
+        _layer("threshold", {**rule, "color": "#c92a2a", "strokeDash": [2, 2]}, {"y": {"field": "threshold", **q}}),
+        _layer("series", {"type": "line", "color": "#495057", "strokeWidth": 1.5}, {"x": x, "y": y}),
         _layer("series", {"type": "point", "size": 45, "strokeWidth": 1.5}, points, oneOf=earlier),
-        _layer("series", day, xy, equal=KIND_DAY),
-        _layer("series", label, {**xy, "text": {"value": a.severity.upper()}}, equal=KIND_DAY),
+        _layer("series", day, {"x": x, "y": y}, equal=KIND_DAY),
+        _layer("series", label, {"x": x, "y": y, "text": {"value": a.severity.upper()}}, equal=KIND_DAY),
     ]
+    return [layer for layer in layers if layer["data"]["name"] == "series" or data[layer["data"]["name"]]]
 
 
 def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
@@ -207,7 +197,7 @@ def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
     main = {
         "width": WIDTH - 150 if data["components"] else WIDTH,
         "height": HEIGHT,
-        "layer": _reference_layers(data) + _series_layers(a, x),
+        "layer": _layers(a, data, x),
         "resolve": {"scale": {"color": "independent", "fill": "independent"}},
     }
     title = f"{series_title(a)} · {a.alert_date:%a %Y-%m-%d}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from alerting.model import ALERT_COLUMN_NAMES, Alert, alert_from_row, severity_rank
@@ -20,12 +20,6 @@ from alerting.warehouse import ALERTS_TABLE, Backend, WarehouseError
 ROBUST_BAND = 2.0
 MIN_CHANGE = 0.10
 ACTIONS = {"acknowledge": "acknowledged", "snooze": "snoozed", "expected": "expected", "false_alarm": "false alarm"}
-
-
-@dataclass(frozen=True)
-class Policy:
-    name: str
-    posts: Callable[[Alert], bool]
 
 
 def hold_reason(alert: Alert) -> str | None:
@@ -42,17 +36,16 @@ def _robust_agrees(alert: Alert) -> bool:
     return abs(r) > ROBUST_BAND and (r > 0) == ((alert.z_score or 0.0) > 0)
 
 
-POLICIES: tuple[Policy, ...] = (  # warning+ drops NOTICE; robust agrees: |robust z| > 2 the same way
-    Policy("current", lambda a: a.postable),
-    Policy("warning+", lambda a: a.postable and severity_rank(a.severity_key) <= 1),
-    Policy(
-        "min points 5",
-        lambda a: a.postable or (a.hold_reason == "insufficient_baseline" and (a.baseline_points or 0) >= 5),
+POLICIES: dict[str, Callable[[Alert], bool]] = {  # warning+ drops NOTICE; robust: |robust z| > 2 the same way
+    "current": lambda a: a.postable,
+    "warning+": lambda a: a.postable and severity_rank(a.severity_key) <= 1,
+    "min points 5": lambda a: (
+        a.postable or (a.hold_reason == "insufficient_baseline" and (a.baseline_points or 0) >= 5)
     ),
-    Policy("no min points", lambda a: a.postable or a.hold_reason == "insufficient_baseline"),
-    Policy("robust agrees", lambda a: a.postable and _robust_agrees(a)),
-    Policy("min change 10%", lambda a: a.postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE),
-)
+    "no min points": lambda a: a.postable or a.hold_reason == "insufficient_baseline",
+    "robust agrees": lambda a: a.postable and _robust_agrees(a),
+    "min change 10%": lambda a: a.postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE,
+}
 
 
 def iso_week(day: dt.date) -> str:
@@ -117,12 +110,12 @@ class Result:
         return dict(sorted(Counter(r for a in self.alerts if (r := hold_reason(a))).items()))
 
 
-def run_backtest(alerts: Iterable[Alert], policies: Sequence[Policy] = POLICIES) -> Result:
+def run_backtest(alerts: Iterable[Alert], policies: Mapping[str, Callable[[Alert], bool]] = POLICIES) -> Result:
     """Counts per (ISO week, severity) and policy; an incident is counted under its most severe member."""
     alerts = list(alerts)
     ranked = sorted(alerts, key=lambda a: (severity_rank(a.severity_key), a.severity_key), reverse=True)
     worst = {a.incident_key: a.severity_key for a in ranked}  # the most severe comes last
-    posted = [[a for a in alerts if p.posts(a)] for p in policies]
+    posted = [[a for a in alerts if posts(a)] for posts in policies.values()]
     keys = sorted({(iso_week(a.alert_date), a.severity_key) for a in alerts}, key=lambda k: (k[0], severity_rank(k[1])))
     rows = []
     for week, sev in keys:
@@ -135,7 +128,7 @@ def run_backtest(alerts: Iterable[Alert], policies: Sequence[Policy] = POLICIES)
     said = incident_feedback(alerts)
     return Result(
         alerts=tuple(alerts),
-        policies=tuple(p.name for p in policies),
+        policies=tuple(policies),
         rows=tuple(rows),
         totals=tuple(Cell(len(side), len({a.incident_key for a in side})) for side in posted),
         feedback=tuple(

@@ -17,21 +17,15 @@ DECOMPOSITION = "fct_gpu_cost_decomposition"
 DATA_HEALTH = "fct_data_health"
 FEEDBACK = "fct_alert_feedback_weekly"
 Rows = list[dict[str, Any]]
-Cols = Sequence[str]
 FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "false_alarms", "no_answer")
 
 
-def read(
-    backend: Backend, table: str, need: Cols, where: str, params: dict[str, Any], optional: Cols = ()
-) -> Rows | None:
-    """The `need` columns (and those of `optional` the mart has; None where not) of the matching rows."""
-    present = set(backend.columns("marts", table))
-    if not set(need) <= present:
+def read(backend: Backend, table: str, need: Sequence[str], where: str, params: dict[str, Any]) -> Rows | None:
+    """The `need` columns of the matching rows; None when the mart is not built."""
+    if not set(need) <= set(backend.columns("marts", table)):
         return None
-    cols = [*need, *(c for c in optional if c in present)]
-    rows = backend.query(f"select {', '.join(cols)} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
+    rows = backend.query(f"select {', '.join(need)} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
     for r in rows:
-        r.update({c: None for c in optional if c not in r})
         r.update({c: as_date(r[c]) for c in ("dt", "alert_week") if c in r})
     return rows
 
@@ -86,8 +80,8 @@ def read_cost_trend(backend: Backend, start: dt.date, end: dt.date) -> Rows:
 
 def read_data_health(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
     """fct_data_health rows of the window, newest first; None when the mart is not built."""
-    optional = ("row_count", "expected_rows", "completeness", "status_reason")
-    rows = read(backend, DATA_HEALTH, ("dt", "source", "status"), *between(backend, "dt", start, end), optional)
+    cols = ("dt", "source", "status", "row_count", "expected_rows", "completeness", "status_reason")
+    rows = read(backend, DATA_HEALTH, cols, *between(backend, "dt", start, end))
     return None if rows is None else sorted(rows, key=lambda r: (-r["dt"].toordinal(), r["source"]))
 
 

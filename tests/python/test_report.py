@@ -266,16 +266,6 @@ def test_data_health_rows_escaped(tmp_path: Path) -> None:
     assert "&lt;for a Tuesday&gt;" in health
 
 
-def test_data_health_with_only_the_contract_columns(tmp_path: Path) -> None:
-    path = make_marts(tmp_path / "h2.duckdb", [alert("u-free-tokens")])
-    con = duckdb.connect(str(path))
-    con.execute("create table main_marts.fct_data_health (dt date, source varchar, status varchar)")
-    con.execute("insert into main_marts.fct_data_health values (?, 'usage', 'missing')", [DAY])
-    con.close()
-    health = section(build(path), "health", 'id="backtest"')
-    assert 'class="status-missing">missing' in health and "–" in health
-
-
 def test_no_alerts_day(marts: Path) -> None:
     html = build(marts, DAY - dt.timedelta(days=40))
     assert "No alert fired for usage day" in html

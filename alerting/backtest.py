@@ -1,10 +1,8 @@
 """`python -m alerting backtest [--from D] [--to D]`: what each posting policy would have posted.
 
-Pure computation over every fct_alerts row of the window, held or not; nothing is posted. Per ISO week,
-severity and policy: the alerts/incidents posted (an incident counts under its most severe member's
-severity); the held counts by reason; and what people said from Slack (fct_alerts.feedback_action) of
-the loud incidents each policy would post. `current` is the mart's own `is_postable`; the others start
-from it (see POLICIES).
+Pure computation over every fct_alerts row of the window, held or not: per ISO week, severity and policy the
+alerts/incidents posted (an incident counts under its most severe member), the held counts by reason, and what
+people said from Slack (fct_alerts.feedback_action) of the loud incidents each policy would post.
 """
 
 from __future__ import annotations

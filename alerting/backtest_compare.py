@@ -1,10 +1,8 @@
 """`python -m alerting backtest --compare-vars YAML | --compare-duckdb PATH`: what a change would post.
 
-The shipped build's fct_alerts against the change's (the alert layer rebuilt under other vars into a
-copy of the DuckDB file, or another build): posted alerts / incidents per ISO week and Slack channel,
-and the incidents only one side posts (none of their series-days posted by the other: incident ids
-depend on where an incident starts). People's feedback on the shipped side's loud incidents says
-which false alarms the change drops and which acknowledged incidents it loses.
+The shipped build's fct_alerts against the change's (the alert layer rebuilt under other vars in a copy of the
+DuckDB file, or another build): posts per ISO week and channel, the incidents only one side posts (by series-day:
+incident ids depend on where an incident starts), and which false alarms and acknowledged incidents it drops.
 """
 
 from __future__ import annotations
@@ -80,8 +78,7 @@ def _week_counts(alerts: Iterable[Alert], channel_for: ChannelFor) -> dict[tuple
 def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: ChannelFor) -> Comparison:
     """Per (week, channel) counts of both sides, the incidents only one side posts, and people's feedback."""
     left, right = _week_counts(base, channel_for), _week_counts(change, channel_for)
-    none = Cell(0, 0)
-    rows = tuple((*k, left.get(k, none), right.get(k, none)) for k in sorted(left.keys() | right.keys()))
+    rows = tuple((*k, left.get(k, Cell(0, 0)), right.get(k, Cell(0, 0))) for k in sorted(left.keys() | right.keys()))
     base_incidents, change_incidents = incidents(base, channel_for), incidents(change, channel_for)
     base_days = {d for i in base_incidents for d in i.days}
     change_days = {d for i in change_incidents for d in i.days}

@@ -32,7 +32,6 @@ COMPONENT_COLOURS = dict(  # also the components' order in the bar
 KIND_BASELINE, KIND_HISTORY, KIND_DAY = "baseline point", "earlier point", "alert day"
 KINDS = ((KIND_HISTORY, KIND_BASELINE), (KIND_DAY, KIND_DAY))  # by (is_alert_day, is_baseline_point)
 WIDTH, HEIGHT = 560, 240
-PNG_SCALE = 2.0
 GREY = "#adb5bd"
 Y_FORMATS = {"usd_per_request": "$,.2f", "usd": "$,.0f", "rate": ".0%", "fraction": ".0%"}
 X_WEEKDAYS = {"field": "day", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": -40}}
@@ -62,20 +61,6 @@ class Chart:
     png: bytes = b""
     svg: str = ""
     filename: str = ""
-
-
-def band_values(a: Alert, points: Sequence[SeriesPoint]) -> list[dict[str, Any]]:
-    """The ±kσ bands around μ, widest first (narrower ones drawn on top); cut at 0 when the metric cannot go
-    below 0 here (every value and the mean >= 0)."""
-    mean, sd = a.baseline_mean, a.baseline_stddev
-    if mean is None or sd is None or not (finite(mean) and finite(sd)) or sd <= 0:
-        return []
-    seen = [v for v in (*(p.value for p in points), mean, a.current_value) if v is not None and finite(v)]
-    low = 0.0 if min(seen) >= 0 else -math.inf
-    return [
-        {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * sd, low), "hi": mean + k * sd}
-        for k in sorted(Z_BANDS, reverse=True)
-    ]
 
 
 def series_title(a: Alert) -> str:
@@ -168,6 +153,20 @@ def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"width": 90, "height": HEIGHT, **bar}
 
 
+def _bands(a: Alert, points: Sequence[SeriesPoint]) -> list[dict[str, Any]]:
+    """The ±kσ bands around μ, widest first (narrower ones drawn on top); cut at 0 when the metric cannot go
+    below 0 here (every value and the mean >= 0)."""
+    mean, sd = a.baseline_mean, a.baseline_stddev
+    if mean is None or sd is None or not (finite(mean) and finite(sd)) or sd <= 0:
+        return []
+    seen = [v for v in (*(p.value for p in points), mean, a.current_value) if v is not None and finite(v)]
+    low = 0.0 if min(seen) >= 0 else -math.inf
+    return [
+        {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * sd, low), "hi": mean + k * sd}
+        for k in sorted(Z_BANDS, reverse=True)
+    ]
+
+
 def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
     """An incident's chart from its headline alert and that alert's series: the series and the bands; for cost,
     the day's components (its decomposition's total rows) as a stacked bar beside them."""
@@ -176,16 +175,13 @@ def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
     comps.sort(key=lambda c: (order.get(c.component, len(order)), c.component))
     data: dict[str, list[dict[str, Any]]] = {
         "series": [
-            {
-                "dt": p.dt.isoformat(),
-                "day": f"{p.dt:%b %d}",
-                "value": p.value,
-                "kind": KINDS[p.is_alert_day][p.is_baseline_point],
-            }
+            dict(
+                dt=p.dt.isoformat(), day=f"{p.dt:%b %d}", value=p.value, kind=KINDS[p.is_alert_day][p.is_baseline_point]
+            )
             for p in sorted(points, key=lambda p: p.dt)
             if finite(p.value)
         ],
-        "bands": band_values(a, points),
+        "bands": _bands(a, points),
         "mu": [{"mu": a.baseline_mean}] if finite(a.baseline_mean) else [],
         "threshold": [{"threshold": a.threshold}] if a.threshold_kind == "absolute" and finite(a.threshold) else [],
         "components": [
@@ -256,7 +252,7 @@ def cost_trend_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.d
     return _overview(f"GPU cost by category, {start} – {end}", "cost", values, columns=2, facet=facet, spec=spec)
 
 
-def render_png(spec: Mapping[str, Any], scale: float = PNG_SCALE) -> bytes:
+def render_png(spec: Mapping[str, Any], scale: float = 2.0) -> bytes:
     return bytes(vl_convert.vegalite_to_png(dict(spec), vl_version=VEGA_LITE_VERSION, scale=scale))
 
 

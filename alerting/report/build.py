@@ -64,7 +64,7 @@ def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], charts: bool
             rendered = incident_charts(backend, alerts, png=False, svg=True)
         except Exception as exc:  # a chart must never stop the report: it still lists the incidents
             log.error("charts failed: %s: %s", type(exc).__name__, exc)
-    svg = {k: Markup(c.svg) for k, c in rendered.items()}  # noqa: S704 - safe_svg checked it
+    svg = {k: Markup(c.svg) for k, c in rendered.items()}  # noqa: S704 - checked by safe_svg
     return {"all": group_incidents(alerts), "svg": svg}
 
 
@@ -77,12 +77,9 @@ def history(alerts: Sequence[Alert]) -> dict[str, Any]:
         cell["status"] = "posted" if a.postable else cell["status"]
     by = Counter((a.severity_key, a.postable) for a in alerts)
     severities = sorted({s for s, _ in by}, key=lambda s: (severity_rank(s), s))
-    holds = Counter(hold_reason(a) for a in alerts if not a.postable)
     return {
         "cells": [cells[k] for k in sorted(cells)],
-        "count": len(alerts),
         "summary": [(s, by[(s, True)], by[(s, False)]) for s in severities],
-        "holds": sorted(holds.items(), key=lambda kv: (-kv[1], str(kv[0]))),
     }
 
 

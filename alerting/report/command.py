@@ -8,6 +8,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,9 +21,8 @@ from alerting.warehouse import WarehouseError, config_from_env, open_backend
 log = logging.getLogger("alerting")
 
 DESCRIPTION = """\
-Write DIR/index.html (default reports/<DATE>/), one self-contained page (no scripts, nothing from the network):
-the day's incidents, 90 days of alert history, GPU cost trends and drivers, data health, the backtest and what
-people said from Slack. Cost incidents are those of the finalised cost day DATE + 1 - N."""
+Write DIR/index.html (default reports/<DATE>/), one self-contained page: the day's incidents (cost ones of the
+finalised cost day DATE + 1 - N), alert history, GPU costs, data health, the backtest and people's feedback."""
 
 
 def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int) -> None:
@@ -41,19 +41,13 @@ def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int)
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Exit 0 with the path printed; 2 on a configuration or warehouse error."""
     try:
-        backend = open_backend(config_from_env(args.target, env), read_only=True)
-    except WarehouseError as exc:
-        log.error("%s", exc)
-        return 2
-    try:
-        day = args.date or latest_day(backend) or (dt.date.today() - dt.timedelta(days=1))
-        cost_day = finalised_cost_date(day, args.cost_finalisation_days)
-        html = build_report(backend, day, cost_day, charts=not args.no_charts)
+        with closing(open_backend(config_from_env(args.target, env), read_only=True)) as backend:
+            day = args.date or latest_day(backend) or (dt.date.today() - dt.timedelta(days=1))
+            cost_day = finalised_cost_date(day, args.cost_finalisation_days)
+            html = build_report(backend, day, cost_day, charts=not args.no_charts)
     except (WarehouseError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    finally:
-        backend.close()
     out = args.out or Path("reports") / day.isoformat()
     out.mkdir(parents=True, exist_ok=True)
     (out / "index.html").write_text(html, encoding="utf-8")
@@ -70,9 +64,8 @@ class ReportUrlError(ValueError):
 
 
 def report_url(day: dt.date, env: Mapping[str, str] | None = None) -> str | None:
-    """The page of `day` under LTX_REPORT_BASE_URL (the folder of the `<YYYY-MM-DD>/` report folders), or None
-    when unset. The base must be http(s) with a host and no credentials, query, fragment or character that
-    Slack's `<url|text>` link syntax would read, so the link can be embedded safely."""
+    """The page of `day` under LTX_REPORT_BASE_URL, or None when unset; a base Slack's `<url|text>` cannot carry
+    (not http(s) with a host; credentials, a query, a fragment, `|`, `<`, `>`, spaces) is refused."""
     base = ((os.environ if env is None else env).get(BASE_URL_ENV) or "").strip()
     if not base:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from itertools import groupby
 from typing import Any
 
 from alerting.charts import SeriesPoint
@@ -60,17 +61,15 @@ def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
     against the 7-day average (fct_gpu_cost_decomposition's contributor rows)."""
     if "contributor" not in backend.columns("marts", DECOMPOSITION):
         return []
-    p, start = backend.param, end - dt.timedelta(days=6)
+    where, params = between(backend, "dt", end - dt.timedelta(days=6), end)
     sql = (
         "select vertical, contributor_type, contributor, sum(delta_usd) as delta_usd"  # noqa: S608 - a constant name
-        f" from {backend.table('marts', DECOMPOSITION)} where {between(backend, 'dt', start, end)[0]}"
-        f" and contributor_type <> {p('total')} and contributor is not null"
-        " group by vertical, contributor_type, contributor"
-        " qualify row_number() over (partition by vertical"
-        " order by abs(sum(delta_usd)) desc, contributor_type, contributor) <= " + p("top")
+        f" from {backend.table('marts', DECOMPOSITION)} where {where} and contributor_type <> {backend.param('total')}"
+        " and contributor is not null group by vertical, contributor_type, contributor"
     )
-    rows = backend.query(sql, {"start": start, "end": end, "total": "total", "top": top})
-    return sorted(rows, key=lambda r: (r["vertical"], -abs(r["delta_usd"] or 0), r["contributor"]))
+    rows = backend.query(sql, {**params, "total": "total"})
+    rows.sort(key=lambda r: (r["vertical"], -abs(r["delta_usd"] or 0), r["contributor_type"], r["contributor"]))
+    return [r for _, ranked in groupby(rows, key=lambda r: r["vertical"]) for r in list(ranked)[:top]]
 
 
 def read_cost_trend(backend: Backend, start: dt.date, end: dt.date) -> Rows:

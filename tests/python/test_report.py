@@ -489,4 +489,3 @@ def test_history_cell_is_the_days_most_severe_alert_held_only_when_all_are() -> 
         {"dt": "2026-11-17", "series": "Paying – Tokens", "severity": "warning", "status": "held"},
     ]
     assert h["summary"] == [("critical", 0, 1), ("warning", 0, 1), ("notice", 1, 0)]
-    assert h["holds"] == [("muted", 2)]

@@ -44,7 +44,7 @@ def usage_input(
     base = dict(
         alert_id="a-free-tokens", domain="usage", scope=scope, metric="tokens", unit="tokens", alert_date=DAY,
         current_value=4_497_947.0, baseline_mean=3_068_455.0, baseline_stddev=426_074.0, z_score=3.355034,
-        severity=severity,
+        severity=severity, incident_id="i-free", team="product", rule="usage_zscore", direction="increase",
     )  # fmt: skip
     base.update(kw)
     return Alert(**base), points or tuple(series)  # type: ignore[arg-type]
@@ -63,7 +63,8 @@ def cost_input(components: tuple[CostComponent, ...] = (), **kw: object) -> tupl
         alert_id="c-api-idle", domain="gpu_cost", scope="api", metric="idle_cost", unit="usd", alert_date=DAY,
         current_value=900.0, baseline_mean=540.0, baseline_stddev=25.0, z_score=14.4, severity="critical",
         decomposition=components, threshold=800.0, threshold_kind="absolute",
-        baseline_stddev_kind="pooled_within_weekday",
+        baseline_stddev_kind="pooled_within_weekday", incident_id="i-api", team="api", rule="idle_cost_threshold",
+        direction="increase",
     )  # fmt: skip
     return dataclasses.replace(alert, **kw), tuple(points)  # type: ignore[arg-type]
 

@@ -1,24 +1,15 @@
 """`python -m alerting backtest [--from D] [--to D]`: what each posting policy would have posted.
 
-Pure computation over `Alert` rows (every row of fct_alerts in the window, held or not) plus
-a thin reader; nothing is posted. For each ISO week and severity it prints, per policy,
-"alerts/incidents" that would have been posted (an incident counts once per week and
-severity: its most severe member's), and the held counts by reason.
-
-Policies (the current one is the mart's own `is_postable`):
-* current            — is_postable as built (holds: enterprise weekend, insufficient
-                       baseline, incomplete data, muted);
-* warning+           — current, WARNING and CRITICAL only (no NOTICE);
-* min points 5       — current, but a baseline of 5-9 points is enough;
-* no min points      — current, ignoring the insufficient-baseline hold;
-* robust agrees      — current, and |robust z| > 2 in the same direction where the rule has one;
-* min change 10%     — current, and |change| >= 10 %.
+Pure computation over every fct_alerts row of the window, held or not: per ISO week, severity and policy the
+alerts/incidents posted (an incident counts under its most severe member), the held counts by reason, and what
+people said from Slack (fct_alerts.feedback_action) of the loud incidents each policy would post.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from alerting.model import ALERT_COLUMN_NAMES, Alert, alert_from_row, severity_rank
@@ -26,48 +17,33 @@ from alerting.warehouse import ALERTS_TABLE, Backend, WarehouseError
 
 ROBUST_BAND = 2.0
 MIN_CHANGE = 0.10
+ACTIONS = {"acknowledge": "acknowledged", "snooze": "snoozed", "expected": "expected", "false_alarm": "false alarm"}
 
 
-@dataclass(frozen=True)
-class Policy:
-    name: str
-    posts: Callable[[Alert], bool]
-
-
-def _holds_except(alert: Alert, ignored: str) -> bool:
-    """Postable when the only hold is `ignored` (holds are first-that-applies: later ones are unknown)."""
-    return alert.postable or alert.hold_reason == ignored
+def hold_reason(alert: Alert) -> str | None:
+    """Why a held alert is held (None when postable)."""
+    if alert.postable:
+        return None
+    return alert.hold_reason or ("suppressed" if alert.is_suppressed else "held")
 
 
 def _robust_agrees(alert: Alert) -> bool:
     r = alert.robust_z_score
     if r is None:
         return True  # a rule without a robust score is not judged by it
-    z = alert.z_score or 0.0
-    return abs(r) > ROBUST_BAND and (r > 0) == (z > 0)
+    return abs(r) > ROBUST_BAND and (r > 0) == ((alert.z_score or 0.0) > 0)
 
 
-def _min_points(n: int) -> Callable[[Alert], bool]:
-    def posts(alert: Alert) -> bool:
-        if alert.postable:
-            return True
-        points = alert.baseline_points
-        return alert.hold_reason == "insufficient_baseline" and points is not None and points >= n
-
-    return posts
-
-
-POLICIES: tuple[Policy, ...] = (
-    Policy("current", lambda a: a.postable),
-    Policy("warning+", lambda a: a.postable and severity_rank(a.severity_key) <= 1),
-    Policy("min points 5", _min_points(5)),
-    Policy("no min points", lambda a: _holds_except(a, "insufficient_baseline")),
-    Policy("robust agrees", lambda a: a.postable and _robust_agrees(a)),
-    Policy(
-        "min change 10%",
-        lambda a: a.postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE,
+POLICIES: dict[str, Callable[[Alert], bool]] = {  # warning+ drops NOTICE; robust: |robust z| > 2 the same way
+    "current": lambda a: a.postable,
+    "warning+": lambda a: a.postable and severity_rank(a.severity_key) <= 1,
+    "min points 5": lambda a: (
+        a.postable or (a.hold_reason == "insufficient_baseline" and (a.baseline_points or 0) >= 5)
     ),
-)
+    "no min points": lambda a: a.postable or a.hold_reason == "insufficient_baseline",
+    "robust agrees": lambda a: a.postable and _robust_agrees(a),
+    "min change 10%": lambda a: a.postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE,
+}
 
 
 def iso_week(day: dt.date) -> str:
@@ -83,71 +59,90 @@ class Cell:
     def __str__(self) -> str:
         return f"{self.alerts}/{self.incidents}"
 
+    def __add__(self, other: Cell) -> Cell:
+        return Cell(self.alerts + other.alerts, self.incidents + other.incidents)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What people said from Slack of some loud incidents: per incident, the actions on its loud alerts (an
+    incident counts under each, as fct_alert_feedback_weekly counts; none: no answer)."""
+
+    answers: tuple[frozenset[str], ...]
+
+    def count(self, action: str) -> int:
+        return sum(1 for said in self.answers if action in said)
+
+    @property
+    def precision(self) -> float | None:
+        """Precision from people: 1 - false alarms / answered incidents (None when nobody answered)."""
+        answered = sum(1 for said in self.answers if said)
+        return 1 - self.count("false_alarm") / answered if answered else None
+
+    def __str__(self) -> str:
+        said = ", ".join(f"{label} {self.count(action)}" for action, label in ACTIONS.items())
+        p = "n/a" if self.precision is None else f"{self.precision:.0%}"
+        no_answer = sum(1 for said in self.answers if not said)
+        return f"{len(self.answers)} loud incidents: {said}, no answer {no_answer}; precision from people {p}"
+
+
+def incident_feedback(alerts: Iterable[Alert]) -> dict[str, frozenset[str]]:
+    """Per loud incident, the actions people chose on its loud alerts (empty: no answer)."""
+    said: dict[str, set[str]] = {}
+    for a in alerts:
+        if a.is_loud:
+            said.setdefault(a.incident_key, set()).update([a.feedback_action] if a.feedback_action else [])
+    return {k: frozenset(v) for k, v in said.items()}
+
 
 @dataclass(frozen=True)
 class Result:
-    start: dt.date | None
-    end: dt.date | None
-    alerts: int
-    by_domain: dict[str, int]
-    held: dict[str, int]
+    alerts: tuple[Alert, ...]
     policies: tuple[str, ...]
     rows: tuple[tuple[str, str, tuple[Cell, ...]], ...]  # (week, severity, cells per policy)
     totals: tuple[Cell, ...]
+    feedback: tuple[Feedback, ...]  # per policy: people's answers on the loud incidents it still posts
+
+    @property
+    def held(self) -> dict[str, int]:
+        return dict(sorted(Counter(r for a in self.alerts if (r := hold_reason(a))).items()))
 
 
-def _cell(alerts: Sequence[Alert]) -> Cell:
-    return Cell(alerts=len(alerts), incidents=len({a.incident_key for a in alerts}))
-
-
-def run_backtest(alerts: Iterable[Alert], policies: Sequence[Policy] = POLICIES) -> Result:
+def run_backtest(alerts: Iterable[Alert], policies: Mapping[str, Callable[[Alert], bool]] = POLICIES) -> Result:
     """Counts per (ISO week, severity) and policy; an incident is counted under its most severe member."""
     alerts = list(alerts)
-    incident_severity: dict[str, str] = {}
-    for a in alerts:
-        best = incident_severity.get(a.incident_key)
-        if best is None or (severity_rank(a.severity_key), a.severity_key) < (severity_rank(best), best):
-            incident_severity[a.incident_key] = a.severity_key
-    keys = sorted(
-        {(iso_week(a.alert_date), a.severity_key) for a in alerts}, key=lambda k: (k[0], severity_rank(k[1]), k[1])
-    )
+    ranked = sorted(alerts, key=lambda a: (severity_rank(a.severity_key), a.severity_key), reverse=True)
+    worst = {a.incident_key: a.severity_key for a in ranked}  # the most severe comes last
+    posted = [[a for a in alerts if posts(a)] for posts in policies.values()]
+    keys = sorted({(iso_week(a.alert_date), a.severity_key) for a in alerts}, key=lambda k: (k[0], severity_rank(k[1])))
     rows = []
-    for week, severity in keys:
+    for week, sev in keys:
         cells = []
-        for policy in policies:
-            posted = [a for a in alerts if iso_week(a.alert_date) == week and policy.posts(a)]
-            of_sev = [a for a in posted if a.severity_key == severity]
-            incidents = {a.incident_key for a in posted if incident_severity[a.incident_key] == severity}
-            cells.append(Cell(alerts=len(of_sev), incidents=len(incidents)))
-        rows.append((week, severity, tuple(cells)))
-    totals = tuple(_cell([a for a in alerts if p.posts(a)]) for p in policies)
-    held: dict[str, int] = {}
-    domains: dict[str, int] = {}
-    for a in alerts:
-        domains[a.domain] = domains.get(a.domain, 0) + 1
-        if not a.postable:
-            reason = a.hold_reason or ("suppressed" if a.is_suppressed else "held")
-            held[reason] = held.get(reason, 0) + 1
-    days = [a.alert_date for a in alerts]
+        for side in posted:
+            of_week = [a for a in side if iso_week(a.alert_date) == week]
+            incidents = {a.incident_key for a in of_week if worst[a.incident_key] == sev}
+            cells.append(Cell(sum(a.severity_key == sev for a in of_week), len(incidents)))
+        rows.append((week, sev, tuple(cells)))
+    said = incident_feedback(alerts)
     return Result(
-        start=min(days) if days else None,
-        end=max(days) if days else None,
-        alerts=len(alerts),
-        by_domain=dict(sorted(domains.items())),
-        held=dict(sorted(held.items())),
-        policies=tuple(p.name for p in policies),
+        alerts=tuple(alerts),
+        policies=tuple(policies),
         rows=tuple(rows),
-        totals=totals,
+        totals=tuple(Cell(len(side), len({a.incident_key for a in side})) for side in posted),
+        feedback=tuple(
+            Feedback(tuple(said[k] for k in sorted({a.incident_key for a in side} & said.keys()))) for side in posted
+        ),
     )
 
 
 def format_result(result: Result) -> str:
-    """A plain-text table: one row per (week, severity); cells are posted alerts/incidents."""
+    """A plain-text table: one row per (week, severity); cells are posted alerts/incidents; then the feedback."""
     if not result.alerts:
         return "Backtest: no alerts in the window.\n"
+    days = sorted(a.alert_date for a in result.alerts)
+    domains = ", ".join(f"{d} {n}" for d, n in sorted(Counter(a.domain for a in result.alerts).items()))
     lines = [
-        f"Backtest {result.start} .. {result.end}: {result.alerts} alert rows "
-        f"({', '.join(f'{d} {n}' for d, n in result.by_domain.items())})",
+        f"Backtest {days[0]} .. {days[-1]}: {len(days)} alert rows ({domains})",
         "Held by reason: " + (", ".join(f"{r} {n}" for r, n in result.held.items()) or "none"),
         "Cells: alerts/incidents that the policy would have posted.",
         "",
@@ -155,10 +150,10 @@ def format_result(result: Result) -> str:
     width = max(12, *(len(p) + 2 for p in result.policies))
     header = f"{'week':<10}{'severity':<10}" + "".join(f"{p:>{width}}" for p in result.policies)
     lines += [header, "-" * len(header)]
-    for week, severity, cells in result.rows:
-        lines.append(f"{week:<10}{severity[:9]:<10}" + "".join(f"{c!s:>{width}}" for c in cells))
-    lines.append("-" * len(header))
-    lines.append(f"{'total':<10}{'':<10}" + "".join(f"{c!s:>{width}}" for c in result.totals))
+    lines += [f"{w:<10}{s[:9]:<10}" + "".join(f"{c!s:>{width}}" for c in cells) for w, s, cells in result.rows]
+    lines += ["-" * len(header), f"{'total':<20}" + "".join(f"{c!s:>{width}}" for c in result.totals), ""]
+    lines.append("Feedback from Slack (fct_alerts.feedback_action), of the loud incidents each policy would post:")
+    lines += [f"  {name:<{width}}{fb}" for name, fb in zip(result.policies, result.feedback, strict=True)]
     return "\n".join(lines) + "\n"
 
 
@@ -167,17 +162,10 @@ def read_window(backend: Backend, start: dt.date | None, end: dt.date | None) ->
     present = set(backend.columns("marts", ALERTS_TABLE))
     if not present:
         raise WarehouseError(f"{backend.table('marts', ALERTS_TABLE)} not found: run dbt build first")
-    select = [c for c in ALERT_COLUMN_NAMES if c in present]
-    p = backend.param
-    where, params = [], {}
-    if start:
-        where.append(f"alert_date >= {p('start')}")
-        params["start"] = start
-    if end:
-        where.append(f"alert_date <= {p('end')}")
-        params["end"] = end
-    sql = f"select {', '.join(select)} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608 - validated
-    if where:
-        sql += " where " + " and ".join(where)
-    sql += " order by alert_date, alert_id"
-    return [alert_from_row(r) for r in backend.query(sql, params)]
+    p, columns = backend.param, ", ".join(c for c in ALERT_COLUMN_NAMES if c in present)
+    sql = (
+        f"select {columns} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608 - validated names
+        f" where alert_date >= {p('start')} and alert_date <= {p('end')} order by alert_date, alert_id"
+    )
+    bounds = {"start": start or dt.date.min, "end": end or dt.date.max}
+    return [alert_from_row(r) for r in backend.query(sql, bounds)]

@@ -1,25 +1,7 @@
-"""Charts: one Vega-Lite spec per incident, rendered as PNG (Slack) and SVG (the HTML report).
-
-Everything here is pure except `render_png` / `render_svg`, which call vl-convert (Vega-Lite
-compiled and rendered in-process by a bundled Deno/V8: no browser, no network, the same
-bytes for the same spec). A spec is plain JSON built from the marts' numbers:
-
-* usage  — the same weekday over the last 13 weeks (fct_alert_chart_series), the baseline
-  points marked, mu and the ±2sigma / ±3sigma / ±4.5sigma bands of the alert (fct_alerts), the day's
-  point coloured by severity;
-* gpu_cost — the metric's days back far enough to hold the alert's whole baseline, the days
-  its mean stands on marked, the alert's own mu and ±2sigma / ±3sigma / ±4.5sigma bands
-  (fct_alerts, the sigma named by its kind: sample or pooled within-weekday) or, for a rule
-  without a sigma, its mean; beside it the day's change split into components
-  (fct_gpu_cost_decomposition, or the category split of fct_alert_chart_cost_components)
-  as one stacked bar.
-
-Bands of a metric that cannot go below 0 (every value and the mean >= 0) stop at 0, so the
-axis never runs below 0 for them.
-
-Data strings (scope, metric, component names) only enter the spec as data values or titles;
-Vega's SVG renderer escapes text, and `safe_svg` re-checks the markup before the report
-inlines it.
+"""Charts: one Vega-Lite spec per incident, rendered as PNG (Slack) and SVG (the HTML report) by vl-convert,
+in-process (no browser, no network). An incident's chart draws its headline alert's series (usage: the same
+weekday of ~13 weeks; gpu_cost: its baseline's days, beside the day's change by component) with the alert's
+own μ and ±kσ bands. Data strings only enter as data values or titles; `safe_svg` re-checks the markup.
 """
 
 from __future__ import annotations
@@ -28,49 +10,39 @@ import datetime as dt
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from alerting.values import (
-    display_metric,
-    display_scope,
-    format_change,
-    format_delta,
-    format_value,
-    format_z,
-    sigma_label,
-)
+import vl_convert
+
+from alerting import values as fmt
+from alerting.model import Alert
+from alerting.values import finite
 
 VEGA_LITE_VERSION = "5.21"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier: nothing is fetched
 Z_BANDS: tuple[float, ...] = (2.0, 3.0, 4.5)  # notice / warning / critical edges on |z|
 BAND_LABELS = {2.0: "within ±2σ", 3.0: "±2σ to ±3σ (notice)", 4.5: "±3σ to ±4.5σ (warning)"}
-BAND_COLOURS = {2.0: "#dbe9f6", 3.0: "#fdf1c7", 4.5: "#fde0c5"}
-SEVERITY_COLOURS = {
-    "critical": "#c92a2a",
-    "warning": "#e8590c",
-    "notice": "#d9a400",
-    "none": "#495057",
-}
-COMPONENT_ORDER = (
-    "request_volume",
-    "request_rate",
-    "inference",
-    "idle",
-    "overhead",
-    "unused",
-)
-COMPONENT_COLOURS = {
-    "request_volume": "#1c7ed6",
-    "request_rate": "#74c0fc",
-    "inference": "#1c7ed6",
-    "idle": "#f76707",
-    "overhead": "#868e96",
-    "unused": "#ced4da",
-}
+BAND_COLOURS = {"within ±2σ": "#dbe9f6", "±2σ to ±3σ (notice)": "#fdf1c7", "±3σ to ±4.5σ (warning)": "#fde0c5"}
+SEVERITY_COLOURS = {"critical": "#c92a2a", "warning": "#e8590c", "notice": "#d9a400", "none": "#495057"}
+COMPONENT_COLOURS = dict(  # also the components' order in the bar
+    request_volume="#1c7ed6", request_rate="#74c0fc", inference="#1c7ed6", idle="#f76707", overhead="#868e96",
+    unused="#ced4da",
+)  # fmt: skip
 KIND_BASELINE, KIND_HISTORY, KIND_DAY = "baseline point", "earlier point", "alert day"
+KINDS = ((KIND_HISTORY, KIND_BASELINE), (KIND_DAY, KIND_DAY))  # by (is_alert_day, is_baseline_point)
 WIDTH, HEIGHT = 560, 240
-PNG_SCALE = 2.0
+GREY = "#adb5bd"
+Y_FORMATS = {"usd_per_request": "$,.2f", "usd": "$,.0f", "rate": ".0%", "fraction": ".0%"}
+X_WEEKDAYS = {"field": "day", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": -40}}
+NO_SERIES = "(this build has no series for the alert: the day against its bands only)"
+LEGEND_BOTTOM = {"title": None, "orient": "bottom", "direction": "horizontal"}
+CONFIG = {
+    "font": "sans-serif", "view": {"stroke": None}, "legend": {"labelFontSize": 11},
+    "axis": {"labelFontSize": 11, "titleFontSize": 11, "gridColor": "#f1f3f5"},
+    "title": {"fontSize": 14, "subtitleFontSize": 12, "subtitleColor": "#495057"},
+}  # fmt: skip
+BASE = {"$schema": SCHEMA, "background": "white", "padding": 8, "config": CONFIG}
 
 
 @dataclass(frozen=True)
@@ -84,478 +56,207 @@ class SeriesPoint:
 
 
 @dataclass(frozen=True)
-class Component:
-    """One part of a cost day's change (decomposition or category split), USD."""
-
-    component: str
-    delta_usd: float
-
-
-@dataclass(frozen=True)
-class ChartInput:
-    """What one incident's chart draws: its headline alert and that alert's series."""
-
-    alert_id: str
-    domain: str
-    scope: str
-    metric: str
-    unit: str | None
-    alert_date: dt.date
-    current_value: float | None
-    baseline_mean: float | None
-    baseline_stddev: float | None
-    z_score: float | None
-    severity: str
-    points: tuple[SeriesPoint, ...] = ()
-    baseline_stddev_kind: str | None = None
-    components: tuple[Component, ...] = ()
-    components_basis: str = ""
-    threshold: float | None = None
-    threshold_kind: str | None = None
-    incident_id: str | None = None
-
-    @property
-    def key(self) -> str:
-        return self.incident_id or self.alert_id
-
-
-@dataclass(frozen=True)
 class Chart:
-    """A rendered chart: the spec and its two renderings."""
-
-    key: str
     spec: dict[str, Any]
     png: bytes = b""
     svg: str = ""
-    filename: str = field(default="")
+    filename: str = ""
 
 
-def _finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)
+def series_title(a: Alert) -> str:
+    return f"{fmt.display_scope(a.scope)} – {fmt.display_metric(a.metric)}"
 
 
-def _iso(day: dt.date) -> str:
-    return day.isoformat()
+def _field(name: str, kind: str, **more: Any) -> dict[str, Any]:
+    return {"field": name, "type": kind, **more}
 
 
-def band_values(mean: float | None, stddev: float | None, floor: float | None = None) -> list[dict[str, Any]]:
-    """The ±ksigma bands around mu, widest first (so narrower bands are drawn on top), cut at ``floor``."""
-    if not (_finite(mean) and _finite(stddev)) or stddev <= 0:  # type: ignore[operator]
+def _colour(field: str, domain: Sequence[str], colours: Mapping[str, str], legend: Any) -> dict[str, Any]:
+    scale = {"domain": list(domain), "range": [colours.get(d, GREY) for d in domain]}
+    return _field(field, "nominal", scale=scale, legend=legend)
+
+
+def _x_time(**extra: Any) -> dict[str, Any]:
+    axis = {"format": "%b %d", "labelAngle": 0, "tickCount": 6}
+    return _field("dt", "temporal", timeUnit="utcyearmonthdate", title=None, axis=axis, **extra)
+
+
+def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: Any) -> dict[str, Any]:
+    """A layer over a named dataset; `kinds` filters the series rows (`equal` or `oneOf`)."""
+    layer: dict[str, Any] = {"data": {"name": data}, "mark": mark, "encoding": encoding}
+    if kinds:
+        layer["transform"] = [{"filter": {"field": "kind", **kinds}}]
+    return layer
+
+
+def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bands, μ (dashed) and an absolute threshold (dotted) where the alert has them; the series line, its
+    earlier points (baseline ones filled) and the day's point, coloured by severity."""
+    q = {"type": "quantitative"}
+    bands = _colour("band", [BAND_LABELS[k] for k in Z_BANDS], BAND_COLOURS, LEGEND_BOTTOM)
+    band = {"y": {"field": "lo", **q}, "y2": {"field": "hi"}, "color": bands}
+    rule = {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}
+    colour = SEVERITY_COLOURS.get(a.severity_key, SEVERITY_COLOURS["none"])
+    y = _field("value", "quantitative", title=fmt.display_metric(a.metric), scale={"zero": False},
+               axis={"format": Y_FORMATS.get(a.unit or "", ",.3~s")})  # fmt: skip
+    earlier = [KIND_BASELINE, KIND_HISTORY]
+    fill = _colour("kind", earlier, {KIND_BASELINE: "#1864ab", KIND_HISTORY: "#ffffff"}, LEGEND_BOTTOM)
+    shape = _field("kind", "nominal", scale={"domain": earlier, "range": ["circle", "circle"]}, legend=None)
+    points = {"x": x, "y": y, "shape": shape, "fill": fill, "stroke": {"value": "#1864ab"}}
+    day = {"type": "point", "filled": True, "size": 170, "color": colour, "stroke": "#212529"}
+    label = {"type": "text", "align": "right", "dx": -10, "dy": -10, "fontWeight": "bold", "color": colour}
+    layers = [
+        _layer("bands", {"type": "rect", "opacity": 0.9}, band),
+        _layer("mu", rule, {"y": {"field": "mu", **q}}),
+        _layer("threshold", {**rule, "color": "#c92a2a", "strokeDash": [2, 2]}, {"y": {"field": "threshold", **q}}),
+        _layer("series", {"type": "line", "color": "#495057", "strokeWidth": 1.5}, {"x": x, "y": y}),
+        _layer("series", {"type": "point", "size": 45, "strokeWidth": 1.5}, points, oneOf=earlier),
+        _layer("series", day, {"x": x, "y": y}, equal=KIND_DAY),
+        _layer("series", label, {"x": x, "y": y, "text": {"value": a.severity.upper()}}, equal=KIND_DAY),
+    ]
+    return [layer for layer in layers if layer["data"]["name"] == "series" or data[layer["data"]["name"]]]
+
+
+def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
+    """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
+    headline = [fmt.format_value(a.current_value, a.unit)]
+    headline += [f"z {fmt.format_z(a.z_score)}"] if finite(a.z_score) else []
+    headline.append(a.severity.upper())
+    headline += [f"{fmt.format_change(a.pct_change)} vs μ"] if finite(a.pct_change) else []
+    n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)
+    if a.domain == "gpu_cost":
+        where = f"of the {n} filled day(s) the alert compared with" if n else "(dashed; the build has no series for it)"
+    else:
+        where = f"of the last {n} {a.alert_date:%A}s (filled points)" if n else NO_SERIES
+    text = f"μ {where}: {fmt.format_value(a.baseline_mean, a.unit)}"
+    if finite(a.baseline_stddev):
+        text += f" · {fmt.sigma_label(a.baseline_stddev_kind)} {fmt.format_value(a.baseline_stddev, a.unit)}"
+        if a.baseline_stddev_kind == "pooled_within_weekday":
+            text += " (every day of those weeks, each against its weekday)"
+        text += "; bands ±2σ / ±3σ / ±4.5σ"
+    return [" · ".join(p for p in headline if p), text]
+
+
+def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The day's change as one bar stacked by component."""
+    names = [r["component"] for r in rows]
+    colours = {n: COMPONENT_COLOURS.get(n.replace(" ", "_"), GREY) for n in names}
+    title = {"text": [fmt.format_delta(sum(r["delta_usd"] for r in rows), "usd"), "vs 7-day average"], "fontSize": 11}
+    encoding = {
+        "x": _field("bar", "nominal", title=None, axis={"labels": False, "ticks": False}),
+        "y": _field("delta_usd", "quantitative", title="USD", stack="zero"),
+        "order": _field("order", "quantitative"),
+        "color": _colour("component", names, colours, {"title": None, "orient": "right"}),
+        "tooltip": [{"field": "component"}, {"field": "delta_usd", "format": "$,.2f"}],
+    }
+    bar = {"data": {"name": "components"}, "title": title, "mark": {"type": "bar"}, "encoding": encoding}
+    return {"width": 90, "height": HEIGHT, **bar}
+
+
+def _bands(a: Alert, points: Sequence[SeriesPoint]) -> list[dict[str, Any]]:
+    """The ±kσ bands around μ, widest first (narrower ones drawn on top); cut at 0 when the metric cannot go
+    below 0 here (every value and the mean >= 0)."""
+    mean, sd = a.baseline_mean, a.baseline_stddev
+    if mean is None or sd is None or not (finite(mean) and finite(sd)) or sd <= 0:
         return []
-    assert mean is not None and stddev is not None
-    low = -math.inf if floor is None else floor
+    seen = [v for v in (*(p.value for p in points), mean, a.current_value) if v is not None and finite(v)]
+    low = 0.0 if min(seen) >= 0 else -math.inf
     return [
-        {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * stddev, low), "hi": mean + k * stddev}
+        {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * sd, low), "hi": mean + k * sd}
         for k in sorted(Z_BANDS, reverse=True)
     ]
 
 
-def non_negative_floor(chart: ChartInput) -> float | None:
-    """0 when the metric cannot go below 0 here (every value and the mean >= 0), else None."""
-    values = [p.value for p in chart.points] + [chart.baseline_mean, chart.current_value]
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    return 0.0 if finite and min(finite) >= 0 else None
-
-
-def _band_layers(chart: ChartInput) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The alert's own mu (dashed) and ±k sigma bands as layers, and their datasets."""
-    bands = band_values(chart.baseline_mean, chart.baseline_stddev, non_negative_floor(chart))
-    layers: list[dict[str, Any]] = []
-    if bands:
-        layers.append(
-            {
-                "data": {"name": "bands"},
-                "mark": {"type": "rect", "opacity": 0.9},
-                "encoding": {
-                    "y": {"field": "lo", "type": "quantitative"},
-                    "y2": {"field": "hi"},
-                    "color": {
-                        "field": "band",
-                        "type": "nominal",
-                        "scale": {
-                            "domain": [BAND_LABELS[k] for k in Z_BANDS],
-                            "range": [BAND_COLOURS[k] for k in Z_BANDS],
-                        },
-                        "legend": {"title": None, "orient": "bottom", "direction": "horizontal"},
-                    },
-                },
-            }
-        )
-    mu = [{"mu": chart.baseline_mean}] if _finite(chart.baseline_mean) else []
-    if mu:
-        layers.append(
-            {
-                "data": {"name": "mu"},
-                "mark": {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]},
-                "encoding": {"y": {"field": "mu", "type": "quantitative"}},
-            }
-        )
-    return layers, {"bands": bands, "mu": mu}
-
-
-def _baseline_text(chart: ChartInput, where: str) -> str:
-    """'μ of the 8 filled day(s) the alert compared with: $164.00 · pooled within-weekday σ $3.10; bands …'."""
-    text = f"μ {where}: {format_value(chart.baseline_mean, chart.unit)}"
-    if not _finite(chart.baseline_stddev):
-        return text
-    text += f" · {sigma_label(chart.baseline_stddev_kind)} {format_value(chart.baseline_stddev, chart.unit)}"
-    if (chart.baseline_stddev_kind or "") == "pooled_within_weekday":
-        text += " (every day of those weeks, each against its weekday)"
-    return text + "; bands ±2σ / ±3σ / ±4.5σ"
-
-
-def _kind(p: SeriesPoint) -> str:
-    if p.is_alert_day:
-        return KIND_DAY
-    return KIND_BASELINE if p.is_baseline_point else KIND_HISTORY
-
-
-def series_values(points: Iterable[SeriesPoint]) -> list[dict[str, Any]]:
-    """The series as Vega-Lite data rows, in date order; points without a value are left out."""
-    return [
-        {"dt": _iso(p.dt), "day": f"{p.dt:%b %d}", "value": p.value, "kind": _kind(p)}
-        for p in sorted(points, key=lambda p: p.dt)
-        if _finite(p.value)
-    ]
-
-
-def title_text(chart: ChartInput) -> str:
-    return f"{display_scope(chart.scope)} – {display_metric(chart.metric)} · {chart.alert_date:%a %Y-%m-%d}"
-
-
-def _headline(chart: ChartInput) -> str:
-    sev = (chart.severity or "").upper()
-    parts = [f"{format_value(chart.current_value, chart.unit)}"]
-    if _finite(chart.z_score):
-        parts.append(f"z {format_z(chart.z_score)}")
-    parts.append(sev)
-    if chart.baseline_mean:
-        parts.append(f"{format_change(_pct(chart))} vs μ")
-    return " · ".join(p for p in parts if p)
-
-
-def _pct(chart: ChartInput) -> float | None:
-    if not (_finite(chart.current_value) and _finite(chart.baseline_mean)) or not chart.baseline_mean:
-        return None
-    assert chart.current_value is not None and chart.baseline_mean is not None
-    return (chart.current_value - chart.baseline_mean) / chart.baseline_mean
-
-
-def _x(title: str | None = None) -> dict[str, Any]:
-    return {
-        "field": "dt",
-        "type": "temporal",
-        "timeUnit": "utcyearmonthdate",
-        "title": title,
-        "axis": {"format": "%b %d", "labelAngle": 0, "tickCount": 6},
+def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
+    """An incident's chart from its headline alert and that alert's series: the series and the bands; for cost,
+    the day's components (its decomposition's total rows) as a stacked bar beside them."""
+    order = {c: i for i, c in enumerate(COMPONENT_COLOURS)}
+    comps = [c for c in a.decomposition if c.contributor_type is None and finite(c.delta_usd)]
+    comps.sort(key=lambda c: (order.get(c.component, len(order)), c.component))
+    data: dict[str, list[dict[str, Any]]] = {
+        "series": [
+            dict(
+                dt=p.dt.isoformat(), day=f"{p.dt:%b %d}", value=p.value, kind=KINDS[p.is_alert_day][p.is_baseline_point]
+            )
+            for p in sorted(points, key=lambda p: p.dt)
+            if finite(p.value)
+        ],
+        "bands": _bands(a, points),
+        "mu": [{"mu": a.baseline_mean}] if finite(a.baseline_mean) else [],
+        "threshold": [{"threshold": a.threshold}] if a.threshold_kind == "absolute" and finite(a.threshold) else [],
+        "components": [
+            {"component": c.component.replace("_", " "), "order": i, "delta_usd": c.delta_usd, "bar": "change"}
+            for i, c in enumerate(comps)
+        ],
     }
-
-
-def _x_days() -> dict[str, Any]:
-    """Usage: one slot per same-weekday point, labelled with its date (data order)."""
-    return {"field": "day", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": -40}}
-
-
-def _y(unit: str | None, title: str) -> dict[str, Any]:
-    fmt = "$,.2f" if unit == "usd_per_request" else ("$,.0f" if unit == "usd" else ",.3~s")
-    if unit in ("rate", "fraction"):
-        fmt = ".0%"
-    return {"field": "value", "type": "quantitative", "title": title, "scale": {"zero": False}, "axis": {"format": fmt}}
-
-
-def _points_layers(chart: ChartInput, unit: str | None, ytitle: str, x: dict[str, Any]) -> list[dict[str, Any]]:
-    colour = SEVERITY_COLOURS.get((chart.severity or "").lower(), SEVERITY_COLOURS["none"])
-    y = _y(unit, ytitle)
-    return [
-        {
-            "data": {"name": "series"},
-            "mark": {"type": "line", "color": "#495057", "strokeWidth": 1.5},
-            "encoding": {"x": x, "y": y},
-        },
-        {
-            "data": {"name": "series"},
-            "transform": [{"filter": {"field": "kind", "oneOf": [KIND_BASELINE, KIND_HISTORY]}}],
-            "mark": {"type": "point", "size": 45, "strokeWidth": 1.5},
-            "encoding": {
-                "x": x,
-                "y": y,
-                "shape": {
-                    "field": "kind",
-                    "type": "nominal",
-                    "scale": {"domain": [KIND_BASELINE, KIND_HISTORY], "range": ["circle", "circle"]},
-                    "legend": None,
-                },
-                "fill": {
-                    "field": "kind",
-                    "type": "nominal",
-                    "scale": {"domain": [KIND_BASELINE, KIND_HISTORY], "range": ["#1864ab", "#ffffff"]},
-                    "legend": {"title": None, "orient": "bottom", "direction": "horizontal"},
-                },
-                "stroke": {"value": "#1864ab"},
-            },
-        },
-        {
-            "data": {"name": "series"},
-            "transform": [{"filter": {"field": "kind", "equal": KIND_DAY}}],
-            "mark": {"type": "point", "filled": True, "size": 170, "color": colour, "stroke": "#212529"},
-            "encoding": {"x": x, "y": y},
-        },
-        {
-            "data": {"name": "series"},
-            "transform": [{"filter": {"field": "kind", "equal": KIND_DAY}}],
-            "mark": {"type": "text", "align": "right", "dx": -10, "dy": -10, "fontWeight": "bold", "color": colour},
-            "encoding": {"x": x, "y": y, "text": {"value": (chart.severity or "").upper()}},
-        },
-    ]
-
-
-def _base_spec(chart: ChartInput, subtitle: list[str]) -> dict[str, Any]:
-    return {
-        "$schema": SCHEMA,
-        "title": {"text": title_text(chart), "subtitle": subtitle, "anchor": "start"},
-        "background": "white",
-        "padding": 8,
-        "config": {
-            "font": "sans-serif",
-            "view": {"stroke": None},
-            "axis": {"labelFontSize": 11, "titleFontSize": 11, "gridColor": "#f1f3f5"},
-            "legend": {"labelFontSize": 11},
-            "title": {"fontSize": 14, "subtitleFontSize": 12, "subtitleColor": "#495057"},
-        },
-    }
-
-
-def usage_spec(chart: ChartInput) -> dict[str, Any]:
-    """The same weekday over ~13 weeks, the 10 baseline points, mu and the ±2/3/4.5sigma bands."""
-    baseline_n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
-    where = (
-        f"of the last {baseline_n} {chart.alert_date:%A}s (filled points)"
-        if baseline_n
-        else "(this build has no series for the alert: the day against its bands only)"
-    )
-    subtitle = [_headline(chart), _baseline_text(chart, where)]
-    layers, band_data = _band_layers(chart)
-    layers += _points_layers(chart, chart.unit, display_metric(chart.metric), _x_days())
-    spec = _base_spec(chart, subtitle)
-    spec.update(
-        {
-            "width": WIDTH,
-            "height": HEIGHT,
-            "datasets": {"series": series_values(chart.points), **band_data},
-            "layer": layers,
-            "resolve": {"scale": {"color": "independent", "fill": "independent"}},
-        }
-    )
-    return spec
-
-
-def component_values(components: Iterable[Component]) -> list[dict[str, Any]]:
-    order = {c: i for i, c in enumerate(COMPONENT_ORDER)}
-    rows = sorted(components, key=lambda c: (order.get(c.component, len(order)), c.component))
-    return [
-        {"component": c.component.replace("_", " "), "order": i, "delta_usd": c.delta_usd, "bar": "change"}
-        for i, c in enumerate(rows)
-        if _finite(c.delta_usd)
-    ]
-
-
-def cost_spec(chart: ChartInput) -> dict[str, Any]:
-    """The alert's baseline days marked, its mu and ±k sigma bands; the day's change as a stacked bar."""
-    baseline_n = sum(1 for p in chart.points if p.is_baseline_point and not p.is_alert_day)
-    where = (
-        f"of the {baseline_n} filled day(s) the alert compared with"
-        if baseline_n
-        else "(dashed; the build has no series for it)"
-    )
-    subtitle = [_headline(chart), _baseline_text(chart, where)]
-    main, band_data = _band_layers(chart)
-    if chart.threshold_kind == "absolute" and _finite(chart.threshold):
-        main.append(
-            {
-                "data": {"name": "threshold"},
-                "mark": {"type": "rule", "color": "#c92a2a", "strokeDash": [2, 2]},
-                "encoding": {"y": {"field": "threshold", "type": "quantitative"}},
-            }
-        )
-    main += _points_layers(chart, chart.unit, display_metric(chart.metric), _x())
-    comps = component_values(chart.components)
-    spec = _base_spec(chart, subtitle)
-    datasets: dict[str, Any] = {
-        "series": series_values(chart.points),
-        **band_data,
-        "threshold": [{"threshold": chart.threshold}] if _finite(chart.threshold) else [],
-        "components": comps,
-    }
-    main_view = {
-        "width": WIDTH - 150 if comps else WIDTH,
+    x = _x_time() if a.domain == "gpu_cost" else X_WEEKDAYS
+    main = {
+        "width": WIDTH - 150 if data["components"] else WIDTH,
         "height": HEIGHT,
-        "layer": main,
+        "layer": _layers(a, data, x),
         "resolve": {"scale": {"color": "independent", "fill": "independent"}},
     }
-    if not comps:
-        spec.update({"datasets": datasets, **main_view})
-        return spec
-    names = [c["component"] for c in comps]
-    bar = {
-        "width": 90,
-        "height": HEIGHT,
-        "data": {"name": "components"},
-        "title": {
-            "text": [
-                f"{format_delta(sum(c['delta_usd'] for c in comps), 'usd')}",
-                f"vs {chart.components_basis or 'baseline'}",
-            ],
-            "fontSize": 11,
-        },
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": {"field": "bar", "type": "nominal", "title": None, "axis": {"labels": False, "ticks": False}},
-            "y": {"field": "delta_usd", "type": "quantitative", "title": "USD", "stack": "zero"},
-            "order": {"field": "order", "type": "quantitative"},
-            "color": {
-                "field": "component",
-                "type": "nominal",
-                "scale": {
-                    "domain": names,
-                    "range": [COMPONENT_COLOURS.get(n.replace(" ", "_"), "#adb5bd") for n in names],
-                },
-                "legend": {"title": None, "orient": "right"},
-            },
-            "tooltip": [{"field": "component"}, {"field": "delta_usd", "format": "$,.2f"}],
-        },
+    title = f"{series_title(a)} · {a.alert_date:%a %Y-%m-%d}"
+    spec = {**BASE, "title": {"text": title, "subtitle": _subtitle(a, points), "anchor": "start"}, "datasets": data}
+    if not data["components"]:
+        return {**spec, **main}
+    return {**spec, "hconcat": [main, _component_bar(data["components"])], "spacing": 24}
+
+
+def _overview(title: str, name: str, values: list[dict[str, Any]], **body: Any) -> dict[str, Any]:
+    head = {"title": {"text": title, "anchor": "start"}, "datasets": {name: values}, "data": {"name": name}}
+    return {**BASE, **head, **body}
+
+
+def _ordered(values: Iterable[str], first: Sequence[str]) -> list[str]:
+    present = set(values)
+    return [v for v in first if v in present] + sorted(present - set(first))
+
+
+def history_spec(values: list[dict[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
+    """One row per series, one cell per day ({dt (ISO), series, severity, status: posted / held}), coloured by
+    severity, held ones faded."""
+    severities = _ordered((v["severity"] for v in values), ("notice", "warning", "critical"))
+    days = {"domain": [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()], "type": "utc"}
+    status = {"domain": ["posted", "held"], "range": [1.0, 0.3]}
+    encoding = {
+        "x": _x_time(scale=days),
+        "y": _field(
+            "series", "nominal", title=None, sort=sorted({v["series"] for v in values}), axis={"labelLimit": 320}
+        ),
+        "color": _colour("severity", severities, SEVERITY_COLOURS, {"title": "severity", "orient": "top"}),
+        "opacity": _field("status", "nominal", scale=status, legend={"title": "faded = held", "orient": "top"}),
+        "tooltip": [_field("dt", "temporal"), {"field": "series"}, {"field": "severity"}],
     }
-    spec.update({"datasets": datasets, "hconcat": [main_view, bar], "spacing": 24})
-    return spec
-
-
-def chart_spec(chart: ChartInput) -> dict[str, Any]:
-    if chart.domain == "gpu_cost":
-        return cost_spec(chart)
-    return usage_spec(chart)
-
-
-# --- report-wide charts ------------------------------------------------------------------------
-
-
-def history_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Alert history: one row per series, one cell per day, coloured by severity, held ones hatched light.
-
-    rows: {dt, series, severity, held (bool)} — one per alert.
-    """
-    values = [
-        {
-            "dt": _iso(r["dt"]),
-            "series": str(r["series"]),
-            "severity": str(r["severity"]),
-            "status": "held" if r["held"] else "posted",
-        }
-        for r in sorted(rows, key=lambda r: (r["dt"], str(r["series"]), str(r["severity"])))
-    ]
-    series = sorted({v["series"] for v in values})
-    severities = [s for s in ("notice", "warning", "critical") if any(v["severity"] == s for v in values)]
-    severities += sorted({v["severity"] for v in values} - set(severities))
-    return {
-        "$schema": SCHEMA,
-        "background": "white",
-        "padding": 8,
-        "title": {"text": f"Alerts {start:%Y-%m-%d} – {end:%Y-%m-%d}", "anchor": "start"},
-        "config": {"font": "sans-serif", "view": {"stroke": "#dee2e6"}},
-        "datasets": {"alerts": values},
-        "data": {"name": "alerts"},
-        "width": WIDTH + 120,
-        "height": {"step": 14},
-        "mark": {"type": "rect", "stroke": "white", "strokeWidth": 0.5},
-        "encoding": {
-            "x": {
-                "field": "dt",
-                "type": "temporal",
-                "timeUnit": "utcyearmonthdate",
-                "title": None,
-                "scale": {"domain": [_iso(start), _iso(end + dt.timedelta(days=1))], "type": "utc"},
-                "axis": {"format": "%b %d", "labelAngle": 0},
-            },
-            "y": {"field": "series", "type": "nominal", "title": None, "sort": series, "axis": {"labelLimit": 320}},
-            "color": {
-                "field": "severity",
-                "type": "nominal",
-                "scale": {"domain": severities, "range": [SEVERITY_COLOURS.get(s, "#adb5bd") for s in severities]},
-                "legend": {"title": "severity", "orient": "top"},
-            },
-            "opacity": {
-                "field": "status",
-                "type": "nominal",
-                "scale": {"domain": ["posted", "held"], "range": [1.0, 0.3]},
-                "legend": {"title": "faded = held", "orient": "top"},
-            },
-            "tooltip": [{"field": "dt", "type": "temporal"}, {"field": "series"}, {"field": "severity"}],
-        },
-    }
+    mark = {"type": "rect", "stroke": "white", "strokeWidth": 0.5}
+    size = {"width": WIDTH + 120, "height": {"step": 14}}
+    return _overview(f"Alerts {start} – {end}", "alerts", values, **size, mark=mark, encoding=encoding)
 
 
 def cost_trend_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """GPU cost per day by category, API and Studio side by side. rows: {dt, vertical, cost_category, cost}."""
+    """GPU cost per day by category (fct_gpu_cost_utilisation rows), API and Studio side by side."""
+    order = sorted(rows, key=lambda r: (r["dt"], r["vertical"], r["cost_category"]))
     values = [
-        {"dt": _iso(r["dt"]), "vertical": str(r["vertical"]).upper(), "category": str(r["cost_category"]),
-         "cost": float(r["cost"] or 0.0)}
-        for r in sorted(rows, key=lambda r: (r["dt"], str(r["vertical"]), str(r["cost_category"])))
-    ]  # fmt: skip
-    categories = [c for c in ("inference", "idle", "overhead", "unused") if any(v["category"] == c for v in values)]
-    categories += sorted({v["category"] for v in values} - set(categories))
-    return {
-        "$schema": SCHEMA,
-        "background": "white",
-        "padding": 8,
-        "title": {"text": f"GPU cost by category, {start:%Y-%m-%d} – {end:%Y-%m-%d}", "anchor": "start"},
-        "config": {"font": "sans-serif", "view": {"stroke": None}},
-        "datasets": {"cost": values},
-        "data": {"name": "cost"},
-        "columns": 2,
-        "facet": {"field": "vertical", "type": "nominal", "title": None, "sort": ["API", "STUDIO"]},
-        "spec": {
-            "width": 300,
-            "height": 180,
-            "mark": {"type": "area"},
-            "encoding": {
-                "x": {
-                    "field": "dt",
-                    "type": "temporal",
-                    "timeUnit": "utcyearmonthdate",
-                    "title": None,
-                    "axis": {"format": "%b %d", "labelAngle": 0, "tickCount": 4},
-                },
-                "y": {
-                    "field": "cost",
-                    "type": "quantitative",
-                    "title": "USD / day",
-                    "stack": "zero",
-                    "axis": {"format": "$,.0f"},
-                },
-                "color": {
-                    "field": "category",
-                    "type": "nominal",
-                    "scale": {"domain": categories, "range": [COMPONENT_COLOURS.get(c, "#adb5bd") for c in categories]},
-                    "legend": {"title": None, "orient": "bottom"},
-                },
-                "order": {"field": "category", "sort": "ascending"},
-            },
-        },
+        {**r, "dt": r["dt"].isoformat(), "vertical": r["vertical"].upper(), "cost": float(r["cost"] or 0)}
+        for r in order
+    ]
+    categories = _ordered((v["cost_category"] for v in values), ("inference", "idle", "overhead", "unused"))
+    encoding = {
+        "x": _x_time(),
+        "y": _field("cost", "quantitative", title="USD / day", stack="zero", axis={"format": "$,.0f"}),
+        "color": _colour("cost_category", categories, COMPONENT_COLOURS, {"title": None, "orient": "bottom"}),
+        "order": {"field": "cost_category", "sort": "ascending"},
     }
+    facet = _field("vertical", "nominal", title=None, sort=["API", "STUDIO"])
+    spec = {"width": 300, "height": 180, "mark": {"type": "area"}, "encoding": encoding}
+    return _overview(f"GPU cost by category, {start} – {end}", "cost", values, columns=2, facet=facet, spec=spec)
 
 
-# --- rendering -----------------------------------------------------------------------------------
-
-
-def render_png(spec: Mapping[str, Any], scale: float = PNG_SCALE) -> bytes:
-    """PNG bytes of a spec (vl-convert: offline, deterministic)."""
-    import vl_convert
-
+def render_png(spec: Mapping[str, Any], scale: float = 2.0) -> bytes:
     return bytes(vl_convert.vegalite_to_png(dict(spec), vl_version=VEGA_LITE_VERSION, scale=scale))
 
 
 def render_svg(spec: Mapping[str, Any]) -> str:
-    """SVG markup of a spec, checked by `safe_svg`."""
-    import vl_convert
-
     return safe_svg(vl_convert.vegalite_to_svg(dict(spec), vl_version=VEGA_LITE_VERSION))
 
 
@@ -586,18 +287,12 @@ def safe_svg(svg: str) -> str:
     return svg
 
 
-def chart_filename(chart: ChartInput) -> str:
+def chart_filename(a: Alert) -> str:
     """A safe file name for the Slack upload: only [a-z0-9_-]."""
-    raw = f"{chart.alert_date:%Y%m%d}-{chart.domain}-{chart.scope}-{chart.metric}"
+    raw = f"{a.alert_date:%Y%m%d}-{a.domain}-{a.scope}-{a.metric}"
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in raw.lower())[:100] + ".png"
 
 
-def render_chart(chart: ChartInput, png: bool = True, svg: bool = True) -> Chart:
-    spec = chart_spec(chart)
-    return Chart(
-        key=chart.key,
-        spec=spec,
-        png=render_png(spec) if png else b"",
-        svg=render_svg(spec) if svg else "",
-        filename=chart_filename(chart),
-    )
+def render_chart(a: Alert, points: Sequence[SeriesPoint], png: bool = True, svg: bool = True) -> Chart:
+    spec = chart_spec(a, points)
+    return Chart(spec, render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(a))

@@ -1,73 +1,79 @@
-"""`python -m alerting report --date D [--out DIR]`: write the day's self-contained HTML report."""
+"""`python -m alerting report --date D [--out DIR]`: write the day's self-contained HTML report; its URL."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import logging
-import sys
+import os
+import re
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from alerting.dates import date_arg, finalised_cost_date
-from alerting.report.build import build_report, write_report
+from alerting.report.build import build_report
 from alerting.report.data import latest_day
 from alerting.warehouse import WarehouseError, config_from_env, open_backend
 
 log = logging.getLogger("alerting")
 
 DESCRIPTION = """\
-Write DIR/index.html (default reports/<DATE>/): one self-contained page — no scripts, nothing
-loaded from the network, readable offline on a laptop or a phone — with the day's incidents
-(chart, drivers, caveats; held and muted ones apart with their reason), 90 days of alert
-history, GPU cost trends (API vs Studio) and the week's top cost drivers, data health and
-the backtest. Cost incidents are those of the finalised cost day DATE + 1 - N (as `run`).
-"""
+Write DIR/index.html (default reports/<DATE>/), one self-contained page: the day's incidents (cost ones of the
+finalised cost day DATE + 1 - N), alert history, GPU costs, data health, the backtest and people's feedback."""
 
 
 def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int) -> None:
     """The `report` subcommand on the CLI's subparsers."""
-    p = sub.add_parser(
-        "report",
-        help="write the day's HTML report (self-contained, offline)",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = sub.add_parser("report", help="write the day's HTML report (self-contained, offline)", description=DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--date", type=date_arg, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: reports/<DATE>/)")
-    p.add_argument(
-        "--target",
-        choices=("duckdb", "bigquery"),
-        default=env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb",
-        help="warehouse to read (default: $LTX_DBT_TARGET or duckdb: %(default)s)",
-    )
-    p.add_argument(
-        "--cost-finalisation-days",
-        type=int,
-        default=default_finalisation_days,
-        metavar="N",
-        help="cost incidents are those of DATE + 1 - N (default: %(default)s)",
-    )
+    target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
+    p.add_argument("--target", choices=("duckdb", "bigquery"), default=target, help="warehouse (default: %(default)s)")
+    p.add_argument("--cost-finalisation-days", type=int, default=default_finalisation_days, metavar="N",
+                   help="cost incidents are those of DATE + 1 - N (default: %(default)s)")  # fmt: skip
     p.add_argument("--no-charts", action="store_true", help="skip the charts (faster; tables only)")
 
 
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Exit 0 with the path printed; 2 on a configuration or warehouse error."""
     try:
-        backend = open_backend(config_from_env(args.target, env), read_only=True)
-    except WarehouseError as exc:
-        log.error("%s", exc)
-        return 2
-    try:
-        day = args.date or latest_day(backend) or (dt.date.today() - dt.timedelta(days=1))
-        cost_day = finalised_cost_date(day, args.cost_finalisation_days)
-        html = build_report(backend, day, cost_day, charts=not args.no_charts)
+        with closing(open_backend(config_from_env(args.target, env), read_only=True)) as backend:
+            day = args.date or latest_day(backend) or (dt.date.today() - dt.timedelta(days=1))
+            cost_day = finalised_cost_date(day, args.cost_finalisation_days)
+            html = build_report(backend, day, cost_day, charts=not args.no_charts)
     except (WarehouseError, ValueError) as exc:
         log.error("%s", exc)
         return 2
-    finally:
-        backend.close()
-    path = write_report(html, args.out or Path("reports") / day.isoformat())
-    print(path.resolve(), file=sys.stdout)
+    out = args.out or Path("reports") / day.isoformat()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text(html, encoding="utf-8")
+    print((out / "index.html").resolve())
     return 0
+
+
+BASE_URL_ENV = "LTX_REPORT_BASE_URL"
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9._~/%-]*$")  # no spaces, quotes, <, >, |, mrkdwn specials
+
+
+class ReportUrlError(ValueError):
+    """LTX_REPORT_BASE_URL is set but is not a plain http(s) URL."""
+
+
+def report_url(day: dt.date, env: Mapping[str, str] | None = None) -> str | None:
+    """The page of `day` under LTX_REPORT_BASE_URL, or None when unset; a base Slack's `<url|text>` cannot carry
+    (not http(s) with a host; credentials, a query, a fragment, `|`, `<`, `>`, spaces) is refused."""
+    base = ((os.environ if env is None else env).get(BASE_URL_ENV) or "").strip()
+    if not base:
+        return None
+    parts = urlsplit(base)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ReportUrlError(f"{BASE_URL_ENV} must be an http(s) URL with a host")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ReportUrlError(f"{BASE_URL_ENV} must not carry credentials, a query or a fragment")
+    if not _SAFE_PATH.match(parts.path) or not re.match(r"^[A-Za-z0-9.-]+(:\d{1,5})?$", parts.netloc):
+        raise ReportUrlError(f"{BASE_URL_ENV} holds characters a Slack link cannot carry")
+    return f"{base.rstrip('/')}/{day.isoformat()}/index.html"

@@ -8,17 +8,23 @@ here straight from fct_alerts with SQL.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shutil
 import subprocess
+from dataclasses import astuple
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from alerting import backtest
 from alerting.backtest_compare import CompareError, compare, format_markdown, parse_vars
+from alerting.cli import main
+from alerting.feedback import FeedbackRow, FeedbackStore
 from alerting.model import Alert
+from alerting.warehouse import DuckDBBackend
 from tests.python.conftest import BIN, REPO, dbt_env
 
 D = dt.date(2026, 11, 2)  # a Monday: ISO week 2026-W45
@@ -67,10 +73,8 @@ def test_gained_and_lost_by_series_day_not_incident_id() -> None:
     result = compare(base, change, channels)
     assert [i.key for i in result.gained] == ["i3"]
     assert [i.key for i in result.lost] == ["i2"]
-    assert result.gained[0].channel == "#api" and result.gained[0].first == "2026-11-09"
-    rows = {
-        (r.week, r.channel): (r.base_alerts, r.base_incidents, r.change_alerts, r.change_incidents) for r in result.rows
-    }
+    assert result.gained[0].cells[:3] == ("2026-11-09", "2026-11-09", "#api")
+    rows = {(week, channel): (*astuple(base), *astuple(change)) for week, channel, base, change in result.rows}
     assert rows == {("2026-W45", "#usage"): (3, 2, 1, 1), ("2026-W46", "#api"): (0, 0, 1, 1)}
     assert result.differs
 
@@ -151,3 +155,115 @@ def test_compare_vars_z_notice_on_the_test_set(test_duckdb: Path, tmp_path: Path
     for cells in lost_rows:  # | first | last | channel | domain | scope | metric | rule | severity |
         first, scope, metric = cells[0].strip("| "), cells[4], cells[5]
         assert (scope, metric, first) in notices, cells
+
+
+# --- people's feedback (fct_alerts.feedback_action on loud alerts) -----------------------------------------
+
+
+def said(alert_id: str, incident: str, action: str | None, loud: bool = True, severity: str = "warning") -> Alert:
+    return dataclasses.replace(
+        alert(alert_id, D, scope=alert_id, incident=incident, severity=severity), is_loud=loud, feedback_action=action
+    )
+
+
+FEEDBACK_ALERTS = [
+    said("a1", "i1", "false_alarm", severity="notice"),
+    said("a2", "i1", None, severity="notice"),
+    said("a3", "i2", "acknowledge"),
+    said("a4", "i3", None),  # loud, nobody answered
+    said("a5", "i4", "expected", loud=False),  # a quiet alert: not a loud incident
+    said("a6", "i5", "expected"),
+    said("a7", "i5", "acknowledge"),  # one incident, two answers: counted under both
+]
+
+
+def test_backtest_counts_what_people_said_of_the_loud_incidents() -> None:
+    result = backtest.run_backtest(FEEDBACK_ALERTS)
+    current, warning_plus = result.feedback[0], result.feedback[1]
+    # loud incidents i1 i2 i3 i5; answered i1 i2 i5; false alarm i1 -> 1 - 1/3
+    assert len(current.answers) == 4 and sum(not said for said in current.answers) == 1
+    counts = {action: current.count(action) for action in ("false_alarm", "acknowledge", "expected", "snooze")}
+    assert counts == {"false_alarm": 1, "acknowledge": 2, "expected": 1, "snooze": 0}
+    assert current.precision == pytest.approx(2 / 3)
+    # warning+ no longer posts the NOTICE incident i1 that people called a false alarm
+    assert (len(warning_plus.answers), warning_plus.count("false_alarm")) == (3, 0)
+    assert warning_plus.precision == 1.0
+    out = backtest.format_result(result)
+    assert "current         4 loud incidents: acknowledged 2, snoozed 0, expected 1, false alarm 1, no answer 1;" in out
+    assert "precision from people 67%" in out
+
+
+def test_compare_names_the_false_alarms_dropped_and_the_acknowledged_lost() -> None:
+    change = [a for a in FEEDBACK_ALERTS if a.incident_id not in ("i1", "i2")]  # the change posts neither
+    result = compare(FEEDBACK_ALERTS, change, channels)
+    assert result.base_feedback.precision == pytest.approx(2 / 3)
+    assert (len(result.change_feedback.answers), result.change_feedback.precision) == (2, 1.0)  # i3 (no answer), i5
+    text = format_markdown(result, "shipped", "change")
+    dropped = text.split("### False alarms change drops (of 1): 1")[1].split("###")[0]
+    lost = text.split("### Acknowledged incidents change loses (of 2): 1")[1]
+    assert "| a1 |" in dropped and "| a3 |" not in dropped  # the scope column names the series
+    assert "| a3 |" in lost and "| a1 |" not in lost
+    assert "shipped: 4 loud incidents:" in text and "precision from people 67%" in text
+
+
+LOUD_SQL = (
+    "select count(distinct incident_id), count(distinct incident_id) filter (where feedback_action = ?),"
+    " count(distinct incident_id) filter (where feedback_action = ?),"
+    " count(distinct incident_id) filter (where feedback_action is not null) from main_marts.fct_alerts where is_loud"
+)
+
+
+@pytest.mark.dbt
+def test_backtest_reads_the_recorded_feedback_on_the_test_set(
+    test_duckdb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Clicks written by the service's own writer reach fct_alerts.feedback_action through dbt; the backtest's
+    counts equal SQL's over fct_alerts, and a change that stops posting two of the labelled incidents names them."""
+    db = tmp_path / "feedback.duckdb"
+    shutil.copyfile(test_duckdb, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        picked = con.execute(
+            "select any_value(alert_id order by alert_id), incident_id, min(alert_date) from main_marts.fct_alerts"
+            " where is_loud group by incident_id order by 3, 2 limit 3"
+        ).fetchall()
+    assert len(picked) == 3, "the test build has fewer than 3 loud incidents"
+    backend = DuckDBBackend(db, "main_marts", "main_alerting")
+    for (alert_id, incident_id, day), action in zip(picked, ("false_alarm", "acknowledge", "acknowledge"), strict=True):
+        at = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(9))
+        FeedbackStore(backend).record(FeedbackRow(
+            feedback_id=f"f-{alert_id}", incident_id=incident_id, alert_id=alert_id, alert_ids=alert_id, action=action,
+            action_id=f"ltx_feedback_{action}", user_id="U1", channel_id="C1", message_ts="1.1", alert_date=day,
+            created_at=at, expires_on=None, note=None, recorded_at=at,
+        ))  # fmt: skip
+    backend.close()
+    cmd = [str(BIN / "dbt"), "build", "--target", "duckdb", "--select", "stg_alerting__feedback+",
+           "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"]  # fmt: skip
+    res = subprocess.run(cmd, cwd=REPO, env=dbt_env(REPO / "data/test/raw", db), capture_output=True, text=True,
+                         timeout=900, check=False)  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        loud, false_alarms, acknowledged, answered = con.execute(LOUD_SQL, ["false_alarm", "acknowledge"]).fetchone()
+    assert (false_alarms, acknowledged, answered) == (1, 2, 3)
+
+    env = {"LTX_DUCKDB_PATH": str(db)}
+    assert main(["backtest"], env) == 0
+    current = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("  current"))
+    precision = f"{1 - false_alarms / answered:.0%}"
+    assert current.split(None, 1)[1] == (
+        f"{loud} loud incidents: acknowledged {acknowledged}, snoozed 0, expected 0, false alarm {false_alarms},"
+        f" no answer {loud - answered}; precision from people {precision}"
+    )
+
+    change = tmp_path / "change.duckdb"  # a change that no longer posts the false alarm and the first acknowledged
+    shutil.copyfile(db, change)
+    with duckdb.connect(str(change)) as con:
+        ids = [picked[0][1], picked[1][1]]
+        con.execute("update main_marts.fct_alerts set is_postable = false where incident_id in (?, ?)", ids)
+        sql = "select incident_id, any_value(scope) from main_marts.fct_alerts where incident_id in (?, ?) group by 1"
+        scopes = dict(con.execute(sql, ids).fetchall())
+    assert main(["backtest", "--compare-duckdb", str(change)], env) == 0
+    out = capsys.readouterr().out
+    dropped = out.split("### False alarms this change drops (of 1): 1")[1].split("###")[0]
+    lost = out.split("### Acknowledged incidents this change loses (of 2): 1")[1].split("###")[0]
+    assert f"| {scopes[picked[0][1]]} |" in dropped and f"| {scopes[picked[1][1]]} |" in lost
+    assert f"this change (those it still posts): {loud - 2} loud incidents:" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
@@ -14,8 +15,6 @@ from alerting.charts import (
     KIND_DAY,
     KIND_HISTORY,
     SEVERITY_COLOURS,
-    ChartInput,
-    Component,
     SeriesPoint,
     UnsafeSvgError,
     chart_filename,
@@ -26,6 +25,7 @@ from alerting.charts import (
     render_svg,
     safe_svg,
 )
+from alerting.model import Alert, CostComponent
 from alerting.values import sigma_label
 from tests.python.png_tools import decode, size
 
@@ -34,31 +34,39 @@ BASELINE = [3_100_000.0, 2_900_000.0, 3_500_000.0, 2_600_000.0, 3_000_000.0,
             3_200_000.0, 2_700_000.0, 3_600_000.0, 3_000_000.0, 3_084_550.0]  # fmt: skip
 
 
-def usage_input(severity: str = "warning", scope: str = "free", **kw: object) -> ChartInput:
+def usage_input(
+    severity: str = "warning", scope: str = "free", points: tuple[SeriesPoint, ...] = (), **kw: object
+) -> tuple[Alert, tuple[SeriesPoint, ...]]:
     """The worked example's numbers (mu 3,068,455, sigma 426,074) over a 13-week same-weekday series."""
-    points = [SeriesPoint(DAY - dt.timedelta(days=7 * w), 2_800_000.0 + w, False, False) for w in (12, 11)]
-    points += [SeriesPoint(DAY - dt.timedelta(days=7 * (10 - i)), v, True, False) for i, v in enumerate(BASELINE)]
-    points.append(SeriesPoint(DAY, 4_497_947.0, False, True))
+    series = [SeriesPoint(DAY - dt.timedelta(days=7 * w), 2_800_000.0 + w, False, False) for w in (12, 11)]
+    series += [SeriesPoint(DAY - dt.timedelta(days=7 * (10 - i)), v, True, False) for i, v in enumerate(BASELINE)]
+    series.append(SeriesPoint(DAY, 4_497_947.0, False, True))
     base = dict(
         alert_id="a-free-tokens", domain="usage", scope=scope, metric="tokens", unit="tokens", alert_date=DAY,
         current_value=4_497_947.0, baseline_mean=3_068_455.0, baseline_stddev=426_074.0, z_score=3.355034,
-        severity=severity, points=tuple(points),
+        severity=severity, incident_id="i-free", team="product", rule="usage_zscore", direction="increase",
     )  # fmt: skip
     base.update(kw)
-    return ChartInput(**base)  # type: ignore[arg-type]
+    return Alert(**base), points or tuple(series)  # type: ignore[arg-type]
 
 
-def cost_input(components: tuple[Component, ...] = ()) -> ChartInput:
+def component(name: str, delta: float) -> CostComponent:
+    return CostComponent(component=name, delta_usd=delta, share_of_change=None)
+
+
+def cost_input(components: tuple[CostComponent, ...] = (), **kw: object) -> tuple[Alert, tuple[SeriesPoint, ...]]:
     points = []
     for i in range(35):
         day = DAY - dt.timedelta(days=34 - i)
         points.append(SeriesPoint(day, 500.0 + 10 * (i % 7), 34 - i <= 7 and i != 34, i == 34))
-    return ChartInput(
+    alert = Alert(
         alert_id="c-api-idle", domain="gpu_cost", scope="api", metric="idle_cost", unit="usd", alert_date=DAY,
         current_value=900.0, baseline_mean=540.0, baseline_stddev=25.0, z_score=14.4, severity="critical",
-        points=tuple(points), components=components, components_basis="7-day average",
-        threshold=800.0, threshold_kind="absolute", baseline_stddev_kind="pooled_within_weekday",
+        decomposition=components, threshold=800.0, threshold_kind="absolute",
+        baseline_stddev_kind="pooled_within_weekday", incident_id="i-api", team="api", rule="idle_cost_threshold",
+        direction="increase",
     )  # fmt: skip
+    return dataclasses.replace(alert, **kw), tuple(points)  # type: ignore[arg-type]
 
 
 def layer_with(spec: dict, mark: str, data: str) -> list[dict]:
@@ -71,7 +79,7 @@ def layer_with(spec: dict, mark: str, data: str) -> list[dict]:
 
 
 def test_usage_spec_bands_are_mu_plus_minus_k_sigma_computed_independently() -> None:
-    spec = chart_spec(usage_input())
+    spec = chart_spec(*usage_input())
     bands = {b["k"]: (b["lo"], b["hi"]) for b in spec["datasets"]["bands"]}
     mu, sigma = 3_068_455.0, 426_074.0
     for k in (2.0, 3.0, 4.5):
@@ -85,7 +93,7 @@ def test_usage_spec_bands_are_mu_plus_minus_k_sigma_computed_independently() -> 
 
 
 def test_usage_spec_marks_exactly_the_ten_baseline_points_and_the_day() -> None:
-    spec = chart_spec(usage_input())
+    spec = chart_spec(*usage_input())
     series = spec["datasets"]["series"]
     assert len(series) == 13
     assert [r["dt"] for r in series] == sorted(r["dt"] for r in series)
@@ -102,7 +110,7 @@ def test_usage_spec_marks_exactly_the_ten_baseline_points_and_the_day() -> None:
 
 @pytest.mark.parametrize("severity", ["notice", "warning", "critical"])
 def test_the_days_point_is_coloured_by_severity(severity: str) -> None:
-    spec = chart_spec(usage_input(severity=severity))
+    spec = chart_spec(*usage_input(severity=severity))
     day_layers = [
         layer
         for layer in spec["layer"]
@@ -115,19 +123,22 @@ def test_the_days_point_is_coloured_by_severity(severity: str) -> None:
 
 
 def test_no_sigma_no_bands() -> None:
-    spec = chart_spec(usage_input(baseline_stddev=None, z_score=None))
+    spec = chart_spec(*usage_input(baseline_stddev=None, z_score=None))
     assert spec["datasets"]["bands"] == []
     assert not layer_with(spec, "rect", "bands")
-    spec = chart_spec(usage_input(baseline_stddev=0.0))
+    spec = chart_spec(*usage_input(baseline_stddev=0.0))
     assert spec["datasets"]["bands"] == []
 
 
 def test_cost_spec_draws_the_alerts_own_baseline_threshold_and_decomposition_bar() -> None:
     # issue 20: the chart drew a rolling 28-day band that was not the alert's baseline and said
     # "filled: the 4 day(s)" beside an alert of 8 points; it now draws the alert's mu and bands
-    comps = (Component("idle", 348.2), Component("request_volume", 4.1), Component("request_rate", -2.0))
+    comps = (component("idle", 348.2), component("request_volume", 4.1), component("request_rate", -2.0))
+    # a contributor row details a component: not drawn again in the bar
+    comps += (CostComponent(component="idle", delta_usd=300.0, share_of_change=None, contributor_type="gpu_type",
+                            contributor="H100"),)  # fmt: skip
     chart = cost_input(comps)
-    spec = chart_spec(chart)
+    spec = chart_spec(*chart)
     main, bar = spec["hconcat"]
     assert "band" not in spec["datasets"]
     bands = {round(b["k"], 1): (b["lo"], b["hi"]) for b in spec["datasets"]["bands"]}
@@ -147,17 +158,17 @@ def test_cost_spec_draws_the_alerts_own_baseline_threshold_and_decomposition_bar
 
 
 def test_cost_spec_without_components_is_a_single_view() -> None:
-    spec = chart_spec(cost_input())
+    spec = chart_spec(*cost_input())
     assert "hconcat" not in spec and spec["layer"]
 
 
 def test_spec_is_deterministic_json() -> None:
-    assert chart_spec(usage_input()) == chart_spec(usage_input())
-    assert chart_spec(cost_input()) == chart_spec(cost_input())
+    assert chart_spec(*usage_input()) == chart_spec(*usage_input())
+    assert chart_spec(*cost_input()) == chart_spec(*cost_input())
 
 
 def test_png_is_a_valid_png_of_sensible_size() -> None:
-    chart = render_chart(usage_input(), png=True, svg=True)
+    chart = render_chart(*usage_input(), png=True, svg=True)
     width, height = size(chart.png)
     assert 800 <= width <= 2400 and 400 <= height <= 1600, (width, height)
     pixels = decode(chart.png)
@@ -169,7 +180,7 @@ def test_png_is_a_valid_png_of_sensible_size() -> None:
 
 def test_svg_escapes_a_hostile_scope() -> None:
     hostile = '<script>alert(1)</script>" onload="x'
-    svg = render_svg(chart_spec(usage_input(scope=hostile)))
+    svg = render_svg(chart_spec(*usage_input(scope=hostile)))
     root = ET.fromstring(svg)  # noqa: S314 - our renderer's output
     assert not [el for el in root.iter() if el.tag.endswith("script")]
     assert not [el for el in root.iter() if any(a.lower().startswith("onload") for a in el.attrib)]
@@ -200,14 +211,14 @@ def test_safe_svg_accepts_local_clip_paths() -> None:
 
 
 def test_filename_is_safe() -> None:
-    name = chart_filename(usage_input(scope="../../etc/<x>"))
+    name = chart_filename(usage_input(scope="../../etc/<x>")[0])
     assert re.fullmatch(r"[a-z0-9_-]+\.png", name), name
 
 
 def test_history_spec_one_cell_per_alert_row_held_faded() -> None:
     rows = [
-        {"dt": dt.date(2026, 11, 1), "series": "Free – Tokens", "severity": "warning", "held": False},
-        {"dt": dt.date(2026, 11, 2), "series": "Enterprise Pilot – DAU", "severity": "critical", "held": True},
+        {"dt": "2026-11-01", "series": "Free – Tokens", "severity": "warning", "status": "posted"},
+        {"dt": "2026-11-02", "series": "Enterprise Pilot – DAU", "severity": "critical", "status": "held"},
     ]
     spec = history_spec(rows, dt.date(2026, 8, 25), dt.date(2026, 11, 22))
     assert [(v["dt"], v["status"]) for v in spec["datasets"]["alerts"]] == [
@@ -223,26 +234,26 @@ def test_history_spec_one_cell_per_alert_row_held_faded() -> None:
 def test_alert_only_chart_when_the_build_has_no_series() -> None:
     """Without fct_alert_chart_series the chart still places the day against the alert's bands."""
     only_day = (SeriesPoint(DAY, 4_497_947.0, False, True),)
-    spec = chart_spec(usage_input(points=only_day))
+    spec = chart_spec(*usage_input(points=only_day))
     assert [r["kind"] for r in spec["datasets"]["series"]] == [KIND_DAY]
     assert len(spec["datasets"]["bands"]) == 3
     assert "no series" in spec["title"]["subtitle"][1]
-    cost = chart_spec(cost_input().__class__(**{**cost_input().__dict__, "points": only_day}))
+    cost = chart_spec(cost_input()[0], only_day)
     assert cost["datasets"]["mu"] == [{"mu": 540.0}] and len(cost["datasets"]["bands"]) == 3
     assert any(layer["data"]["name"] == "mu" for layer in cost["layer"])
 
 
 def test_bands_of_a_non_negative_metric_stop_at_zero() -> None:
     # issue 20: a cost chart's axis ran to -$100 (mean - 4.5 sigma of a wide sigma)
-    chart = cost_input().__class__(**{**cost_input().__dict__, "baseline_stddev": 200.0})
-    lows = [b["lo"] for b in chart_spec(chart)["datasets"]["bands"]]
+    chart = cost_input(baseline_stddev=200.0)
+    lows = [b["lo"] for b in chart_spec(*chart)["datasets"]["bands"]]
     assert lows == [0.0, 0.0, 140.0]  # 540 - 4.5 x 200 and 540 - 3 x 200 cut at 0; 540 - 2 x 200
     signed = usage_input(points=(SeriesPoint(DAY - dt.timedelta(days=7), -5.0, True, False),
                                  SeriesPoint(DAY, 4_497_947.0, False, True)), baseline_stddev=1_000_000.0)  # fmt: skip
-    assert min(b["lo"] for b in chart_spec(signed)["datasets"]["bands"]) < 0  # a metric that can be negative
+    assert min(b["lo"] for b in chart_spec(*signed)["datasets"]["bands"]) < 0  # a metric that can be negative
 
 
 def test_sigma_is_named_by_its_kind() -> None:
     assert sigma_label("pooled_within_weekday") == "pooled within-weekday σ"
     assert sigma_label("sample") == "sample σ" and sigma_label(None) == "σ"
-    assert "sample σ 426,074" in chart_spec(usage_input(baseline_stddev_kind="sample"))["title"]["subtitle"][1]
+    assert "sample σ 426,074" in chart_spec(*usage_input(baseline_stddev_kind="sample"))["title"]["subtitle"][1]

@@ -13,10 +13,10 @@ import duckdb
 import numpy as np
 import pytest
 
+from alerting.backtest import read_window
 from alerting.cli import main
+from alerting.model import alert_from_row, group_incidents
 from alerting.report import ReportUrlError, build_report, incident_charts, report_url
-from alerting.report.build import group_incidents, primary_of
-from alerting.report.data import read_alerts
 from alerting.warehouse import DuckDBBackend
 
 DAY = dt.date(2026, 11, 17)
@@ -266,16 +266,6 @@ def test_data_health_rows_escaped(tmp_path: Path) -> None:
     assert "&lt;for a Tuesday&gt;" in health
 
 
-def test_data_health_with_only_the_contract_columns(tmp_path: Path) -> None:
-    path = make_marts(tmp_path / "h2.duckdb", [alert("u-free-tokens")])
-    con = duckdb.connect(str(path))
-    con.execute("create table main_marts.fct_data_health (dt date, source varchar, status varchar)")
-    con.execute("insert into main_marts.fct_data_health values (?, 'usage', 'missing')", [DAY])
-    con.close()
-    health = section(build(path), "health", 'id="backtest"')
-    assert 'class="status-missing">missing' in health and "–" in health
-
-
 def test_no_alerts_day(marts: Path) -> None:
     html = build(marts, DAY - dt.timedelta(days=40))
     assert "No alert fired for usage day" in html
@@ -309,7 +299,7 @@ def test_cli_report_default_date_is_the_latest_day(marts: Path, tmp_path: Path) 
 def test_incident_charts_for_slack_one_png_per_incident(marts: Path) -> None:
     backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
     try:
-        alerts = read_alerts(backend, DAY, DAY)
+        alerts = read_window(backend, DAY, DAY)
         charts = incident_charts(backend, alerts)
     finally:
         backend.close()
@@ -361,13 +351,13 @@ def test_real_marts_charts_match_the_alerts_baseline(test_duckdb: Path) -> None:
     try:
         [row] = backend.query("select max(alert_date) as d from main_marts.fct_alerts where domain = 'usage'")
         day = row["d"]
-        alerts = [a for a in read_alerts(backend, day - dt.timedelta(days=6), day) if a["domain"] == "usage"]
+        alerts = [a for a in read_window(backend, day - dt.timedelta(days=6), day) if a.domain == "usage"]
         charts = incident_charts(backend, alerts, png=False)
     finally:
         backend.close()
     assert charts, "no usage chart on the test build"
     checked = 0
-    by_key = {k: primary_of(m) for k, m in group_incidents(alerts).items()}
+    by_key = {i.incident_id: i.primary for i in group_incidents(alerts)}
     for key, chart in charts.items():
         series = chart.spec["datasets"]["series"]
         baseline = np.array([r["value"] for r in series if r["kind"] == "baseline point"])
@@ -382,21 +372,19 @@ def test_real_marts_charts_match_the_alerts_baseline(test_duckdb: Path) -> None:
         bands = {b["k"]: (b["lo"], b["hi"]) for b in chart.spec["datasets"]["bands"]}
         # usage metrics are counts (>= 0): a band stops at 0 (issue 20: no axis below 0)
         np.testing.assert_allclose(bands[3.0], [max(mu - 3 * sd, 0.0), mu + 3 * sd], rtol=1e-9)
-        if a is not None and a.get("current_value") is not None:
+        if a is not None and a.current_value is not None:
             [day_point] = [r for r in series if r["kind"] == "alert day"]
-            assert day_point["value"] == pytest.approx(a["current_value"])
+            assert day_point["value"] == pytest.approx(a.current_value)
         checked += 1
     assert checked, "no chart with a full baseline was checked"
 
 
-def test_incident_charts_accept_alert_objects(marts: Path) -> None:
-    """The runner holds alerting.model.Alert objects, not rows: attributes work the same."""
-    from types import SimpleNamespace
-
+def test_incident_charts_of_alert_objects(marts: Path) -> None:
+    """The runner holds alerting.model.Alert objects: one chart per incident, the alert's own mean."""
     backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
     try:
-        objs = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["alert_id"] in ("u-free-tokens", "u-ent-dau")]
-        charts = incident_charts(backend, objs)
+        objs = [alert_from_row(a) for a in FIXTURE_ALERTS if a["alert_id"] in ("u-free-tokens", "u-ent-dau")]
+        charts = incident_charts(backend, objs, png=False)
     finally:
         backend.close()
     assert set(charts) == {"inc-u-free-tokens", "inc-u-ent-dau"}
@@ -412,38 +400,92 @@ def test_chart_for_hook_returns_filename_and_png_of_the_primary(marts: Path) -> 
     backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
     try:
         hook = chart_for(backend)
-        members = [SimpleNamespace(**a) for a in FIXTURE_ALERTS if a["alert_id"] == "u-free-tokens"]
+        members = [alert_from_row(a) for a in FIXTURE_ALERTS if a["alert_id"] == "u-free-tokens"]
         incident = SimpleNamespace(incident_id="inc-u-free-tokens", primary=members[0], members=tuple(members))
-        filename, png = hook(incident)
-        health = SimpleNamespace(**alert("d-usage", domain="data_health", scope="usage", metric="rows"))
+        chart = hook(incident)
+        health = alert_from_row(alert("d-usage", domain="data_health", scope="usage", metric="rows"))
         no_chart = hook(SimpleNamespace(incident_id="inc-d", primary=health, members=(health,)))
     finally:
         backend.close()
+    assert chart is not None
+    filename, png = chart
     assert filename == "20261117-usage-free-tokens.png"
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
     assert no_chart is None  # data health has no series: nothing to upload, no error
 
 
-def test_backtest_hook_renders_the_backtest_modules_table(marts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With alerting.backtest present (read_window + run_backtest), its table is the section."""
-    import sys
-    from types import ModuleType, SimpleNamespace
-
-    import alerting
-
-    calls: list[tuple[dt.date, dt.date]] = []
-    fake = ModuleType("alerting.backtest")
-    fake.read_window = lambda backend, start, end: calls.append((start, end)) or ["rows"]  # type: ignore[attr-defined]
-    fake.run_backtest = lambda alerts: SimpleNamespace(  # type: ignore[attr-defined]
-        policies=("current", "warning+"),
-        rows=(("2026-W47", "warning", ("3/1", "3/1")), ("2026-W47", "notice", ("2/2", "0/0"))),
-        totals=("5/3", "3/1"),
-        held={"muted": 1},
-    )
-    monkeypatch.setitem(sys.modules, "alerting.backtest", fake)
-    monkeypatch.setattr(alerting, "backtest", fake, raising=False)
+def test_backtest_section_is_the_backtest_of_the_90_days(marts: Path) -> None:
+    """alerting.backtest over the report's window; counts worked out by hand from FIXTURE_ALERTS: the cost
+    incident (critical + warning member) is on Sunday COST_DAY (ISO week 46), the usage alerts on Tuesday DAY
+    (week 47): free-tokens warning and heavy-dau notice posted, ent-dau critical muted."""
     backtest = section(build(marts), "backtest", "</section>")
-    assert calls == [(DAY - dt.timedelta(days=89), DAY)]
-    assert "alerting.backtest" in backtest and "muted 1" in backtest
+    assert "held by reason: muted 1." in backtest
     assert '<th class="num">warning+</th>' in backtest
-    assert '<td>2026-W47</td><td>notice</td><td class="num">2/2</td><td class="num">0/0</td>' in backtest
+    cells = {
+        ("2026-W46", "critical"): ("1/1", "1/1"),
+        ("2026-W46", "warning"): ("1/0", "1/0"),  # a member of the critical incident: no incident of its own
+        ("2026-W47", "critical"): ("0/0", "0/0"),
+        ("2026-W47", "warning"): ("1/1", "1/1"),
+        ("2026-W47", "notice"): ("1/1", "0/0"),  # warning+ drops it
+    }
+    for (week, severity), (current, warning_plus) in cells.items():
+        row = f'<td>{week}</td><td>{severity}</td><td class="num">{current}</td><td class="num">{warning_plus}</td>'
+        assert row in backtest, (week, severity)
+    assert '<th>total</th><th></th><th class="num">4/3</th><th class="num">3/2</th>' in backtest
+
+
+RTL = "\u202eevil\u200b"
+
+
+def add_feedback_mart(path: Path, rows: list[tuple[Any, ...]]) -> None:
+    con = duckdb.connect(str(path))
+    con.execute(
+        "create table main_marts.fct_alert_feedback_weekly (alert_week date, team varchar, rule varchar,"
+        " loud_incidents bigint, acknowledged bigint, snoozed bigint, expected bigint, false_alarms bigint,"
+        " no_answer bigint, false_alarm_share double)"
+    )
+    con.executemany("insert into main_marts.fct_alert_feedback_weekly values (?, ?, ?, ?, ?, ?, ?, ?, ?, null)", rows)
+    con.close()
+
+
+def test_feedback_section_sums_the_weeks_and_says_precision_from_people(tmp_path: Path) -> None:
+    path = make_marts(tmp_path / "f.duckdb", [alert("u-free-tokens")])
+    monday = DAY - dt.timedelta(days=DAY.weekday())
+    add_feedback_mart(path, [
+        # week, team, rule, loud, acknowledged, snoozed, expected, false alarms, no answer
+        (monday, "product", "usage_zscore", 5, 2, 0, 1, 1, 1),
+        (monday - dt.timedelta(days=7), "product", "usage_zscore", 3, 0, 1, 0, 2, 0),
+        (monday, HOSTILE + RTL, "cost_zscore", 2, 0, 0, 0, 0, 2),
+        (monday - dt.timedelta(days=7 * 8), "product", "usage_zscore", 9, 0, 0, 0, 9, 0),  # before the 8 weeks
+    ])  # fmt: skip
+    html = build(path)
+    feedback = section(html, "feedback", "</section>")
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>((?:<td class=\"num\">.*?</td>)+)</tr>", feedback)
+    table = {(team, rule): re.findall(r'<td class="num">(.*?)</td>', nums) for team, rule, nums in rows}
+    # product / usage_zscore over two weeks: 8 loud, 7 answered, 3 false alarms -> 1 - 3/7 = 57 %
+    assert table[("product", "usage_zscore")] == ["8", "2", "1", "1", "3", "1", f"{1 - 3 / 7:.0%}"]
+    hostile_team = next(team for team, _ in table if "evil" in team)
+    assert table[(hostile_team, "cost_zscore")] == ["2", "0", "0", "0", "0", "2", "–"]  # nobody answered
+    assert table[("all teams", "all rules")] == ["10", "2", "1", "1", "3", "3", f"{1 - 3 / 7:.0%}"]
+    assert HOSTILE not in html and "&lt;img src=x" in hostile_team
+    assert "\u202e" not in html and "\u200b" not in html  # bidi override and zero-width: neutralised
+
+
+def test_feedback_section_without_the_mart(marts: Path) -> None:
+    assert "no <code>fct_alert_feedback_weekly</code> mart" in section(build(marts), "feedback", "</section>")
+
+
+def test_history_cell_is_the_days_most_severe_alert_held_only_when_all_are() -> None:
+    from alerting.report.build import history
+
+    alerts = [
+        alert_from_row(alert("x1", severity="notice")),
+        alert_from_row(alert("x2", severity="critical", is_postable=False, hold_reason="muted")),
+        alert_from_row(alert("y1", scope="paying", is_postable=False, hold_reason="muted")),
+    ]
+    h = history(alerts)
+    assert h["cells"] == [
+        {"dt": "2026-11-17", "series": "Free – Tokens", "severity": "critical", "status": "posted"},
+        {"dt": "2026-11-17", "series": "Paying – Tokens", "severity": "warning", "status": "held"},
+    ]
+    assert h["summary"] == [("critical", 0, 1), ("warning", 0, 1), ("notice", 1, 0)]

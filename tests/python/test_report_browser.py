@@ -77,7 +77,7 @@ def test_worked_example_renders_offline_with_its_chart(fixture_report: Path) -> 
     result, dom = open_report(fixture_report)
     assert_clean(result, fixture_report.resolve().as_uri())
     assert dom["scripts"] == 0
-    assert dom["sections"] == ["incidents", "history", "costs", "health", "backtest"]
+    assert dom["sections"] == ["incidents", "history", "costs", "health", "backtest", "feedback"]
     [free] = [i for i in dom["incidents"] if "Free – Tokens" in i["title"]]
     assert free["severity"] == "warning" and free["charts"] == 1
     assert "z 3.36" in free["facts"] and "Current 4,497,947" in free["facts"]

@@ -31,10 +31,7 @@ final as (
 
     from feedback
     inner join deliveries
-        on {{ dbt.position(
-            dbt.concat(["','", 'deliveries.alert_id', "','"]),
-            dbt.concat(["','", 'feedback.alert_ids', "','"])
-        ) }} > 0
+        on {{ in_id_list('deliveries.alert_id', 'feedback.alert_ids') }}
 
 )
 

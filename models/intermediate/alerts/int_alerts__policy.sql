@@ -89,10 +89,7 @@ clicked as (
 
     from feedback
     inner join candidates
-        on {{ dbt.position(
-            dbt.concat(["','", 'candidates.alert_id', "','"]),
-            dbt.concat(["','", 'feedback.alert_ids', "','"])
-        ) }} > 0
+        on {{ in_id_list('candidates.alert_id', 'feedback.alert_ids') }}
 
 ),
 

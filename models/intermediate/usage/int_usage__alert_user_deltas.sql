@@ -59,14 +59,15 @@ user_days as (
 
 user_metric_days as (
 
-    {% for metric in usage_metrics() %}
+    {#- each metric's own aggregate over the user's one row of the day (dau: 1) -#}
+    {% for metric, definition in usage_metric_definitions().items() %}
         select
             dt,
             lt_id,
             segment,
             tier,
             '{{ metric }}' as metric,
-            cast({{ '1' if metric == 'dau' else metric }} as {{ type_double() }}) as value
+            cast({{ definition }} as {{ type_double() }}) as value
         from user_days
         -- only the segments with an alert on this metric (a daily run has a few)
         where
@@ -75,6 +76,7 @@ user_metric_days as (
                 from alerts
                 where alerts.metric = '{{ metric }}'
             )
+        group by dt, lt_id, segment, tier
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -1,9 +1,9 @@
 """What the runner says for each delivery kind: lifecycle actions -> compose.py -> a renderer.
 
-`Composer` is the protocol the runner speaks; `SlackComposer` renders Block Kit (render/slack.py),
-`MarkdownComposer` Markdown for an issue tracker (render/markdown.py). A new platform is a
-renderer behind the same protocol (plus a transport). The lifecycle objects are read by
-attribute name (lifecycle.py / delivery_log.py), not by class:
+`Composer` (SlackComposer's methods) is what the runner speaks: Slack renders Block Kit
+(render/slack.py), `MarkdownComposer` Markdown for an issue tracker (render/markdown.py); a new
+platform overrides `_render` (plus a transport). The lifecycle objects are read by attribute
+name (lifecycle.py / delivery_log.py), not by class:
 * IncidentPlan: streak_days, z_trend ((date, z), ...);
 * Correction: alert (an Observation), was (a LogEntry);
 * Withdrawal: was (a LogEntry), reason ("gone" or a hold_reason);
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from alerting import compose, values
 from alerting.compose import Continuing, Recovered
@@ -41,38 +41,6 @@ def state_of(said: Any) -> DeliveryState:
         metric=metric,
         unit=values.unit_for_metric(metric),
     )
-
-
-class Composer(Protocol):
-    def new_post(
-        self,
-        channel: str,
-        teams: Sequence[str],
-        alerts: Sequence[Alert],
-        usage_date: dt.date,
-        cost_date: dt.date,
-        held: Sequence[Alert] = (),
-    ) -> list[SlackMessage]: ...
-
-    def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]: ...
-
-    def summary(
-        self, channel: str, alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
-    ) -> list[SlackMessage]: ...
-
-    def correction(self, correction: Any, alert: Alert | None) -> SlackMessage: ...
-
-    def withdrawal(self, withdrawal: Any) -> SlackMessage: ...
-
-    def resolved(self, resolution: Any) -> SlackMessage: ...
-
-    def pipeline_health(
-        self, run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]
-    ) -> SlackMessage: ...
-
-    def all_clear(
-        self, channel: str, teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool = True
-    ) -> SlackMessage: ...
 
 
 class SlackComposer:
@@ -147,3 +115,6 @@ class MarkdownComposer(SlackComposer):
 
     def _render(self, body: MessageBody) -> list[SlackMessage]:
         return [SlackMessage(markdown.render(body), [], body.alert_ids)]
+
+
+Composer = SlackComposer  # the interface the runner speaks; every platform's composer is a subclass

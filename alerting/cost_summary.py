@@ -19,7 +19,7 @@ import duckdb
 
 from alerting import sanitize, values
 from alerting.dates import finalised_cost_date
-from alerting.model import severity_rank
+from alerting.model import Alert, alert_from_row, severity_rank
 
 SCHEMA = "main_marts"
 # (label, column, mart): the customers ranked by the inference cost of their own requests
@@ -57,27 +57,11 @@ class Driver:
 
 
 @dataclass
-class CostAlert:
-    severity: str
-    team: str
-    scope: str
-    metric: str
-    unit: str
-    threshold_kind: str | None
-    baseline_kind: str | None
-    direction: str | None
-    current_value: float | None
-    baseline_mean: float | None
-    threshold: float | None
-    drivers_summary: str | None
-
-
-@dataclass
 class CostSummary:
     cost_date: dt.date
     totals: list[VerticalTotals] = field(default_factory=list)
     drivers: list[Driver] = field(default_factory=list)
-    alerts: list[CostAlert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) -> CostSummary:
@@ -103,22 +87,26 @@ def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) 
             [day, top_n],
         ).fetchall()
         drivers += [Driver(label, name, cost, share_) for name, cost, share_ in rows]
-    alerts = [
-        CostAlert(*row)
-        for row in con.execute(
-            f"""select severity, team, scope, metric, unit, threshold_kind, baseline_kind, direction, current_value,
-                       baseline_mean, threshold, drivers_summary
-                from {SCHEMA}.fct_alerts
-                where domain = 'gpu_cost' and alert_date = ? and is_postable""",  # noqa: S608 - constant schema
-            [day],
-        ).fetchall()
-    ]
-    return CostSummary(day, totals, drivers, alerts)
+    cursor = con.execute(
+        f"select * from {SCHEMA}.fct_alerts where domain = 'gpu_cost' and alert_date = ? and is_postable",  # noqa: S608
+        [day],
+    )
+    names = [c[0] for c in cursor.description]
+    return CostSummary(
+        day, totals, drivers, [alert_from_row(dict(zip(names, r, strict=True))) for r in cursor.fetchall()]
+    )
 
 
-def fmt_threshold(alert: CostAlert) -> str:
-    text = values.threshold_text(alert.threshold_kind, alert.threshold, alert.unit, alert.direction)
-    return f", threshold {text}" if text else ""
+def _alert_lines(a: Alert, day: dt.date) -> list[str]:
+    """'[CRITICAL] Studio – Infrastructure cost (team studio): $130.00 vs previous day $100.00, threshold …'."""
+    threshold = values.threshold_text(a.threshold_kind, a.threshold, a.unit, a.direction)
+    head = (
+        f"  [{a.severity.upper()}] {values.display_scope(a.scope)} – {values.display_metric(a.metric)}"
+        f" (team {a.team}): {values.format_value(a.current_value, a.unit)} vs"
+        f" {values.baseline_label(a.baseline_kind, None, day).lower()} {values.format_value(a.baseline_mean, a.unit)}"
+    )
+    summary = [f"      {sanitize.clean(a.drivers_summary, sanitize.TEXT_CAP)}"] if a.drivers_summary else []
+    return [head + (f", threshold {threshold}" if threshold else ""), *summary]
 
 
 def format_summary(s: CostSummary) -> str:
@@ -141,16 +129,8 @@ def format_summary(s: CostSummary) -> str:
         share = "" if d.share is None else f" ({values.pct(d.share, 2)})"
         lines.append(f"  {d.breakdown:17} {sanitize.clean(d.name)}: {values.money(d.cost)}{share}")
     lines.append(f"Cost alerts: {len(s.alerts)}")
-    order = sorted(s.alerts, key=lambda a: (severity_rank(a.severity), a.scope, a.metric, a.baseline_kind or ""))
-    for a in order:
-        label = values.baseline_label(a.baseline_kind, None, s.cost_date)
-        lines.append(
-            f"  [{a.severity.upper()}] {values.display_scope(a.scope)} – {values.display_metric(a.metric)}"
-            f" (team {a.team}): {values.format_value(a.current_value, a.unit)} vs {label.lower()}"
-            f" {values.format_value(a.baseline_mean, a.unit)}{fmt_threshold(a)}"
-        )
-        if a.drivers_summary:
-            lines.append(f"      {sanitize.clean(a.drivers_summary, sanitize.TEXT_CAP)}")
+    for a in sorted(s.alerts, key=lambda a: (severity_rank(a.severity), a.scope, a.metric, a.baseline_kind or "")):
+        lines += _alert_lines(a, s.cost_date)
     return "\n".join(lines)
 
 

@@ -357,7 +357,7 @@ def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
         lines += [line("Caveat: " + "; ".join(notes))] if notes else []
         buttons = (Actions(incident.incident_id, incident.alert_ids),)
     lines.append(action_line(primary))
-    return Section(blocks=(Text(tuple(lines)), *buttons), alert_ids=incident.alert_ids, summary=headline(primary))
+    return Section(blocks=(Text(tuple(lines)), *buttons), alert_ids=incident.alert_ids)
 
 
 def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> str:
@@ -424,7 +424,6 @@ def compose_summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.
         Section(
             blocks=(Text((headline(inc.primary), *(member_line(m) for m in inc.alerts), *_expected(inc.primary))),),
             alert_ids=inc.alert_ids,
-            summary=headline(inc.primary),
         )
         for inc in incidents
     )
@@ -435,7 +434,7 @@ def compose_summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.
 
 
 def _reply(head: Line, lines: Sequence[Line]) -> MessageBody:
-    return MessageBody(header=Header(head), sections=(Section(blocks=(Text(tuple(lines)),), summary=head),))
+    return MessageBody(header=Header(head), sections=(Section(blocks=(Text(tuple(lines)),)),))
 
 
 def _state_spans(prefix: str, severity: str | None, direction: str | None, z: float | None) -> list[Span]:
@@ -465,7 +464,7 @@ def _repeat_section(item: Continuing) -> Section:
     trend = " → ".join(values.format_z(z, sign=True) for z in item.z_trend if values.finite(z))
     lines += [line(f"Z trend: {trend}")] if trend else []
     lines += [*(member_line(m) for m in item.incident.members), action_line(primary)]
-    return Section(blocks=(Text(tuple(lines)),), alert_ids=item.incident.alert_ids, summary=head)
+    return Section(blocks=(Text(tuple(lines)),), alert_ids=item.incident.alert_ids)
 
 
 def compose_repeats(items: Sequence[Continuing]) -> MessageBody:
@@ -557,7 +556,7 @@ def compose_pipeline_health(
         lines.append(line(f"… and {len(failures) - PIPELINE_FAILURES_SHOWN} more in target/run_results.json"))
     action = "the alert models were not rebuilt: no alerts for this morning until the cause is fixed"
     lines.append(line(t("Action: ", strong=True), t(action + " and `make daily` runs again.")))
-    return MessageBody(header=Header(head), sections=(Section(blocks=(Text(tuple(lines)),), summary=head),))
+    return MessageBody(header=Header(head), sections=(Section(blocks=(Text(tuple(lines)),)),))
 
 
 def compose_all_clear(

@@ -83,8 +83,6 @@ Block = Header | Text | Context | Actions
 class Section:
     blocks: tuple[Block, ...]
     alert_ids: tuple[str, ...] = ()
-    incident_ids: tuple[str, ...] = ()
-    summary: Line = ()  # one line for a notification / fallback text
 
 
 @dataclass(frozen=True)
@@ -92,15 +90,10 @@ class MessageBody:
     header: Header
     intro: tuple[Block, ...] = ()
     sections: tuple[Section, ...] = ()
-    extra_ids: tuple[str, ...] = ()  # ids carried that are not alerts (e.g. all_clear:DAY)
 
     @property
     def alert_ids(self) -> tuple[str, ...]:
-        return tuple(a for s in self.sections for a in s.alert_ids) + self.extra_ids
-
-    @property
-    def incident_ids(self) -> tuple[str, ...]:
-        return tuple(i for s in self.sections for i in s.incident_ids)
+        return tuple(a for s in self.sections for a in s.alert_ids)
 
     def blocks(self) -> Iterator[Block]:
         yield self.header

@@ -50,7 +50,6 @@ class SlackMessage:
     text: str
     blocks: Rendered = field(default_factory=list)
     alert_ids: tuple[str, ...] = ()
-    incident_ids: tuple[str, ...] = ()
 
 
 def _span_mrkdwn(span: Span) -> str:
@@ -126,7 +125,7 @@ def render_block(block: Block, limits: Limits) -> Rendered:
 
 
 def _fallback(header: str, intro: Sequence[str], sections: Sequence[tuple[str, str]], limit: int) -> str:
-    """Header, intro, then each (full, summary) section in full while it fits, else its summary; then '… and N more'."""
+    """Header, intro, then each section in full while it fits, else its first line; then '… and N more'."""
     text = sanitize.truncate_mrkdwn("\n".join([header, *intro]), limit)
     for i, (full, summary) in enumerate(sections):
         more = f"\n… and {len(sections) - i} more: see the message blocks"
@@ -141,6 +140,12 @@ def _fallback(header: str, intro: Sequence[str], sections: Sequence[tuple[str, s
 
 
 Part = list[tuple[Section, Rendered]]
+
+
+def _full_and_first(section: Section) -> tuple[str, str]:
+    """A section's text lines as mrkdwn: all of them, and the first (its headline)."""
+    lines = [mrkdwn(ln) for b in section.blocks if isinstance(b, Text) for ln in b.lines]
+    return "\n".join(lines), lines[0] if lines else ""
 
 
 def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
@@ -179,13 +184,9 @@ def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage
         blocks: Rendered = [_header(header), *intro]
         for i, (_, own) in enumerate(part):
             blocks += [{"type": "divider"}, *own] if i else own
-        texts = [
-            ("\n".join(mrkdwn(ln) for b in s.blocks if isinstance(b, Text) for ln in b.lines), mrkdwn(s.summary))
-            for s, _ in part
-        ]
+        texts = [_full_and_first(s) for s, _ in part]
         title = sanitize.truncate_mrkdwn(mrkdwn(body.header.text), limits.header_chars) + suffix
-        alert_ids = tuple(a for s, _ in part for a in s.alert_ids) + (body.extra_ids if index == 1 else ())
-        incident_ids = tuple(i for s, _ in part for i in s.incident_ids)
+        alert_ids = tuple(a for s, _ in part for a in s.alert_ids)
         text = _fallback(title, intro_text, texts, limits.text_chars)
-        messages.append(SlackMessage(text, blocks, alert_ids, incident_ids))
+        messages.append(SlackMessage(text, blocks, alert_ids))
     return messages

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from alerting.linear import neutral
 from alerting.message import Block, Header, Line, MessageBody, block_lines
-
-ICON_WORDS = {"critical": "[CRITICAL]", "warning": "[WARNING]", "notice": "[NOTICE]"}
+from alerting.model import SEVERITY_ORDER
 
 
 def _strong(text: str) -> str:
@@ -26,7 +25,7 @@ def markdown_line(ln: Line) -> str:
     pieces: list[tuple[str, bool]] = []
     for span in ln:
         if span.icon:
-            text = ICON_WORDS.get(span.text, "")
+            text = f"[{span.text.upper()}]" if span.text in SEVERITY_ORDER else ""  # severity icons only
         elif span.link:
             text = f"[{neutral(span.text)}]({span.link})"
         else:

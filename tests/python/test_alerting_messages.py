@@ -28,7 +28,6 @@ from alerting.model import (
     CostComponent,
     Digest,
     Driver,
-    Message,
     TopUser,
     group_incidents,
 )
@@ -60,6 +59,16 @@ def text_of(body: MessageBody | None) -> str:
     """Every line a body says, as plain text (no markup, no icons), one per line."""
     assert body is not None
     return "".join(plain(ln) + "\n" for block in body.blocks() for ln in block_lines(block))
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """One Slack message as the dry run prints it: its channel, fallback text, blocks and the alert ids it carries."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, object]]
+    alert_ids: tuple[str, ...]
 
 
 def build_messages(d: Digest, limits: Limits | None = None) -> list[Message]:

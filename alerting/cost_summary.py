@@ -100,10 +100,11 @@ def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) 
 def _alert_lines(a: Alert, day: dt.date) -> list[str]:
     """'[CRITICAL] Studio – Infrastructure cost (team studio): $130.00 vs previous day $100.00, threshold …'."""
     threshold = values.threshold_text(a.threshold_kind, a.threshold, a.unit, a.direction)
+    label = values.baseline_label(a.baseline_kind, None, day)
     head = (
         f"  [{a.severity.upper()}] {values.display_scope(a.scope)} – {values.display_metric(a.metric)}"
         f" (team {a.team}): {values.format_value(a.current_value, a.unit)} vs"
-        f" {values.baseline_label(a.baseline_kind, None, day).lower()} {values.format_value(a.baseline_mean, a.unit)}"
+        f" {label[:1].lower()}{label[1:]} {values.format_value(a.baseline_mean, a.unit)}"
     )
     summary = [f"      {sanitize.clean(a.drivers_summary, sanitize.TEXT_CAP)}"] if a.drivers_summary else []
     return [head + (f", threshold {threshold}" if threshold else ""), *summary]

@@ -170,3 +170,11 @@ def test_idle_alerts_name_no_customer_and_customers_carry_only_their_inference(t
             orgs_shown = [d for d in s.drivers if d.breakdown == "API organisation"]
             assert sum(d.cost for d in orgs_shown) <= customer_inference["api"] + 1e-9
             assert "Largest customers (inference cost of their own requests" in format_summary(s)
+
+
+def test_a_weekday_in_a_baseline_label_keeps_its_capital() -> None:
+    alert = cost_alert("t", baseline_kind="same_weekday_transition", threshold_kind="fraction_change", threshold=0.3)
+    text = format_summary(
+        CostSummary(dt.date(2026, 11, 20), totals=[VerticalTotals("api", *[1.0] * 5, 1, 0, 1.0)], alerts=[alert])
+    )
+    assert "vs expected after a typical Friday change $14,000.00" in text

@@ -1,13 +1,10 @@
-"""The finalised day's GPU cost summary, read from the DuckDB marts.
+"""The finalised day's GPU cost summary, read from the DuckDB marts (`make demo` prints it).
 
 ``python -m alerting.cost_summary [--date YYYY-MM-DD] [--finalisation-days 3]``
 
-``--date`` follows the alerting CLI: it is the data day of the run (default
-yesterday); cost data needs ``cost_finalisation_days`` to settle, so the cost
-day shown is ``date + 1 - finalisation_days`` (= run date - 3 by default).
-Money is computed unrounded in the marts and rounded half-up to 2 decimals here, by the
-same value formatter (`alerting.values`) as the Slack messages: both show the same cent.
-Thresholds read by the mart's `threshold_kind`, never by a rule's name.
+``--date`` is the data day of the run, as in the alerting CLI (default yesterday); the cost day
+shown is the finalised one (run date - 3 by default). Amounts go through `alerting.values`, the
+formatter of the Slack messages: both show the same cent.
 """
 
 from __future__ import annotations
@@ -22,9 +19,9 @@ import duckdb
 
 from alerting import sanitize, values
 from alerting.dates import finalised_cost_date
+from alerting.model import Alert, alert_from_row, severity_rank
 
 SCHEMA = "main_marts"
-SEVERITY_ORDER = {"critical": 0, "warning": 1, "notice": 2}
 # (label, column, mart): the customers ranked by the inference cost of their own requests
 CUSTOMER_BREAKDOWNS = (
     ("API endpoint", "endpoint", "fct_gpu_cost_api_by_endpoint_model"),
@@ -60,27 +57,11 @@ class Driver:
 
 
 @dataclass
-class CostAlert:
-    severity: str
-    team: str
-    scope: str
-    metric: str
-    unit: str
-    threshold_kind: str | None
-    baseline_kind: str | None
-    direction: str | None
-    current_value: float | None
-    baseline_mean: float | None
-    threshold: float | None
-    drivers_summary: str | None
-
-
-@dataclass
 class CostSummary:
     cost_date: dt.date
     totals: list[VerticalTotals] = field(default_factory=list)
     drivers: list[Driver] = field(default_factory=list)
-    alerts: list[CostAlert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
 
 
 def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) -> CostSummary:
@@ -106,36 +87,27 @@ def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) 
             [day, top_n],
         ).fetchall()
         drivers += [Driver(label, name, cost, share_) for name, cost, share_ in rows]
-    present = {
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = 'fct_alerts'",
-            [SCHEMA],
-        ).fetchall()
-    }
-    # older marts lack the kinds: select null for them (names from this constant list only)
-    kinds = ", ".join(c if c in present else f"null as {c}" for c in ("threshold_kind", "baseline_kind"))
-    postable = "is_postable" if "is_postable" in present else "not is_suppressed"
-    alerts = [
-        CostAlert(*row)
-        for row in con.execute(
-            f"""select severity, team, scope, metric, unit, {kinds}, direction, current_value, baseline_mean,
-                       threshold, drivers_summary
-                from {SCHEMA}.fct_alerts
-                where domain = 'gpu_cost' and alert_date = ? and {postable}""",  # noqa: S608
-            [day],
-        ).fetchall()
-    ]
-    return CostSummary(day, totals, drivers, alerts)
+    cursor = con.execute(
+        f"select * from {SCHEMA}.fct_alerts where domain = 'gpu_cost' and alert_date = ? and is_postable",  # noqa: S608
+        [day],
+    )
+    names = [c[0] for c in cursor.description]
+    return CostSummary(
+        day, totals, drivers, [alert_from_row(dict(zip(names, r, strict=True))) for r in cursor.fetchall()]
+    )
 
 
-def fmt_usd(x: float | None) -> str:
-    return values.money(x)
-
-
-def fmt_threshold(alert: CostAlert) -> str:
-    text = values.threshold_text(alert.threshold_kind, alert.threshold, alert.unit, alert.direction)
-    return f", threshold {text}" if text else ""
+def _alert_lines(a: Alert, day: dt.date) -> list[str]:
+    """'[CRITICAL] Studio – Infrastructure cost (team studio): $130.00 vs previous day $100.00, threshold …'."""
+    threshold = values.threshold_text(a.threshold_kind, a.threshold, a.unit, a.direction)
+    label = values.baseline_label(a.baseline_kind, None, day)
+    head = (
+        f"  [{a.severity.upper()}] {values.display_scope(a.scope)} – {values.display_metric(a.metric)}"
+        f" (team {a.team}): {values.format_value(a.current_value, a.unit)} vs"
+        f" {label[:1].lower()}{label[1:]} {values.format_value(a.baseline_mean, a.unit)}"
+    )
+    summary = [f"      {sanitize.clean(a.drivers_summary, sanitize.TEXT_CAP)}"] if a.drivers_summary else []
+    return [head + (f", threshold {threshold}" if threshold else ""), *summary]
 
 
 def format_summary(s: CostSummary) -> str:
@@ -148,28 +120,18 @@ def format_summary(s: CostSummary) -> str:
     lines += [header + f"{'requests':>10}{'failed':>8}{'cost/req':>10}"]
     for t in [*s.totals, _total(s.totals)]:
         lines.append(
-            f"  {values.display_scope(t.vertical):8}{fmt_usd(t.infra_cost):>12}"
-            f"{fmt_usd(t.fully_loaded_inference_cost):>14}{fmt_usd(t.customer_fully_loaded_cost):>12}"
-            f"{fmt_usd(t.idle_cost):>12}{fmt_usd(t.unused_cost):>12}{t.requests:>10,}{t.failed_requests:>8,}"
-            f"{fmt_usd(t.cost_per_request):>10}"
+            f"  {values.display_scope(t.vertical):8}{values.money(t.infra_cost):>12}"
+            f"{values.money(t.fully_loaded_inference_cost):>14}{values.money(t.customer_fully_loaded_cost):>12}"
+            f"{values.money(t.idle_cost):>12}{values.money(t.unused_cost):>12}{t.requests:>10,}{t.failed_requests:>8,}"
+            f"{values.money(t.cost_per_request):>10}"
         )
     lines.append(CUSTOMERS_HEADER)
     for d in s.drivers:
         share = "" if d.share is None else f" ({values.pct(d.share, 2)})"
-        lines.append(f"  {d.breakdown:17} {sanitize.clean(d.name)}: {fmt_usd(d.cost)}{share}")
+        lines.append(f"  {d.breakdown:17} {sanitize.clean(d.name)}: {values.money(d.cost)}{share}")
     lines.append(f"Cost alerts: {len(s.alerts)}")
-    order = sorted(
-        s.alerts, key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.scope, a.metric, a.baseline_kind or "")
-    )
-    for a in order:
-        label = values.baseline_label(a.baseline_kind, None, s.cost_date)
-        lines.append(
-            f"  [{a.severity.upper()}] {values.display_scope(a.scope)} – {values.display_metric(a.metric)}"
-            f" (team {a.team}): {values.format_value(a.current_value, a.unit)} vs {label.lower()}"
-            f" {values.format_value(a.baseline_mean, a.unit)}{fmt_threshold(a)}"
-        )
-        if a.drivers_summary:
-            lines.append(f"      {sanitize.clean(a.drivers_summary, sanitize.TEXT_CAP)}")
+    for a in sorted(s.alerts, key=lambda a: (severity_rank(a.severity), a.scope, a.metric, a.baseline_kind or "")):
+        lines += _alert_lines(a, s.cost_date)
     return "\n".join(lines)
 
 

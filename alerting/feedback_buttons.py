@@ -1,12 +1,9 @@
-"""The feedback buttons under a loud incident post, and what a click on one means (issue 23).
+"""The feedback buttons under an incident's Slack post, and what a click on one means (issue 23).
 
-`actions_block(incident_id, alert_ids, destination)` is pure: the Block Kit `actions` block
-with one button per `FeedbackAction`. Each button's `value` is `v1:<incident_id>:<hash>`
-(well under Slack's 2,000-character limit): the service reads the incident's alert ids back
-from `fct_alerts` by incident id, and the 12-hex `alert_set_hash` of the ids the message
-showed says whether that set changed since the post. `action_id` is `ltx_feedback_<key>`
-(it names the action); `block_id` is `ltx_feedback:<hash of the incident id>`, unique per
-incident within a message, so the service can replace exactly that block after a click.
+A button's `value` is `v1:<incident_id>:<hash>`: the service reads the incident's alerts back
+from `fct_alerts`, and the 12-hex `alert_set_hash` of the ids the message showed says whether
+that set changed since the post. `action_id` is `ltx_feedback_<key>`; `block_id` is
+`ltx_feedback:<hash of the incident id>`, so the service can replace exactly that block.
 """
 
 from __future__ import annotations

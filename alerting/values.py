@@ -1,13 +1,8 @@
 """THE value formatter: every number, label and threshold any output shows.
 
-Rounding is half-up on the value as written (like SQL ROUND): $16,234.505 -> $16,234.51;
-money has 2 decimals (per-request costs 4, shown "$0.7345/request"), fractions show as
-percentages with one decimal ("+46.6%"), shares as whole percentages ("98%"), ratios as
-"7.86 : 1", z-scores with 2 decimals. Missing or non-finite numbers print "n/a".
-
-Labels come from the mart's `baseline_kind` and `threshold_kind` columns, never from a
-rule's name: a rule added in dbt with known kinds reads right without touching Python, and
-an unknown kind reads generically ("Baseline", "threshold 0.7") instead of failing.
+Rounding is half-up on the value as written (like SQL ROUND): $16,234.505 -> $16,234.51.
+Missing or non-finite numbers print "n/a". Labels come from the mart's `baseline_kind` and
+`threshold_kind`, never from a rule's name; an unknown kind reads generically ("Baseline").
 """
 
 from __future__ import annotations
@@ -17,13 +12,12 @@ import math
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 NA = "n/a"
-HUGE = 1e15
+HUGE = 1e15  # implausible magnitudes read as such ('4.61e+18'), not as 19 digits
 _DECIMALS = Context(prec=60, rounding=ROUND_HALF_UP)
-MONEY_UNITS = frozenset({"usd", "usd_per_request"})
-FRACTION_UNITS = frozenset({"fraction", "rate"})  # `rate`: older marts
+FRACTION_UNITS = frozenset({"fraction", "rate"})
 COUNT_UNITS = frozenset({"count", "tokens", "rows", "requests"})
 
-SCOPE_NAMES: dict[str, str] = {
+SCOPE_NAMES = {
     "enterprise_contract": "Enterprise Contract",
     "enterprise_pilot": "Enterprise Pilot",
     "heavy": "Heavy",
@@ -35,8 +29,7 @@ SCOPE_NAMES: dict[str, str] = {
     "usage": "Usage data",
     "gpu_costs": "GPU cost data",
 }
-
-METRIC_NAMES: dict[str, str] = {
+METRIC_NAMES = {
     "dau": "DAU",
     "image_generations": "Image generations",
     "video_generations": "Video generations",
@@ -50,8 +43,7 @@ METRIC_NAMES: dict[str, str] = {
     "cost_per_request": "Cost per request",
     "rows": "Rows",
 }
-
-COMPONENT_NAMES: dict[str, str] = {
+COMPONENT_NAMES = {
     "request_volume": "requests",
     "request_rate": "cost per request",
     "idle": "idle",
@@ -59,8 +51,8 @@ COMPONENT_NAMES: dict[str, str] = {
     "unused": "unused",
     "gpu_type": "GPU type",
 }
-
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SIGMA_LABELS = {"sample": "sample σ", "pooled_within_weekday": "pooled within-weekday σ"}
 
 
 def finite(value: float | None) -> bool:
@@ -69,12 +61,10 @@ def finite(value: float | None) -> bool:
 
 def fixed(value: float, places: int, sign: bool = False) -> str:
     """Half-up rounding of the value as written: 16234.505 -> '16,234.51'; never '-0.00'."""
-    if abs(value) >= HUGE:  # implausible magnitudes read as such, not as 30 digits
+    if abs(value) >= HUGE:
         return format(float(value), f"{'+' if sign else ''}.2e")
     rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), context=_DECIMALS)
-    if rounded == 0:
-        rounded = abs(rounded)
-    return format(rounded, f"{'+' if sign else ''},.{places}f")
+    return format(abs(rounded) if rounded == 0 else rounded, f"{'+' if sign else ''},.{places}f")
 
 
 def compact(value: float) -> str:
@@ -84,24 +74,21 @@ def compact(value: float) -> str:
 
 
 def money(value: float | None, places: int = 2) -> str:
-    if not finite(value):
+    if value is None or not finite(value):
         return NA
-    assert value is not None
     text = fixed(abs(value), places)
-    negative = value < 0 and text.strip("0.,") != ""
-    return f"-${text}" if negative else f"${text}"
+    return f"-${text}" if value < 0 and text.strip("0.,") else f"${text}"
 
 
 def pct(fraction: float | None, places: int = 1, sign: bool = False) -> str:
     """A fraction as a percentage: 0.466 -> '46.6%' ('+46.6%' with sign)."""
-    return f"{fixed(fraction * 100, places, sign=sign)}%" if finite(fraction) else NA  # type: ignore[operator]
+    return f"{fixed(fraction * 100, places, sign=sign)}%" if fraction is not None and finite(fraction) else NA
 
 
 def format_value(value: float | None, unit: str | None) -> str:
     """A value in its unit: $1,234.56; $0.7345/request; 20.4%; 7.86 : 1; 4,497,947; 73.90."""
-    if not finite(value):
+    if value is None or not finite(value):
         return NA
-    assert value is not None
     u = (unit or "").lower()
     if u == "usd":
         return money(value)
@@ -111,23 +98,19 @@ def format_value(value: float | None, unit: str | None) -> str:
         return pct(value)
     if u == "ratio":
         return f"{fixed(value, 2)} : 1"
-    if u in COUNT_UNITS and (float(value).is_integer() or abs(value) >= 100):
-        return fixed(value, 0)
-    return fixed(value, 2)
+    whole = u in COUNT_UNITS and (float(value).is_integer() or abs(value) >= 100)
+    return fixed(value, 0 if whole else 2)
 
 
 def format_delta(delta: float | None, unit: str | None) -> str:
     """A signed difference in the value's unit: +1,234 / -$12.50 / +7.0 pp (fractions) / +1.20 (ratios)."""
-    if not finite(delta):
+    if delta is None or not finite(delta):
         return NA
-    assert delta is not None
     u = (unit or "").lower()
     sign = "+" if delta >= 0 or fixed(abs(delta), 4) == "0.0000" else "-"
     if u in FRACTION_UNITS:
         return f"{sign}{fixed(abs(delta) * 100, 1)} pp"
-    if u == "ratio":
-        return f"{sign}{fixed(abs(delta), 2)}"
-    return sign + format_value(abs(delta), unit)
+    return sign + (fixed(abs(delta), 2) if u == "ratio" else format_value(abs(delta), unit))
 
 
 def format_change(pct_change: float | None) -> str:
@@ -141,13 +124,13 @@ def format_share(share: float | None) -> str:
 
 
 def format_z(z: float | None, sign: bool = False) -> str:
-    return fixed(z, 2, sign=sign) if finite(z) else NA  # type: ignore[arg-type]
+    return fixed(z, 2, sign=sign) if z is not None and finite(z) else NA
 
 
 def humanise(key: str | None) -> str:
     """'some_new_metric' -> 'Some new metric' (for names no table knows)."""
     text = (key or "").strip().replace("_", " ")
-    return text[:1].upper() + text[1:] if text else ""
+    return text[:1].upper() + text[1:]
 
 
 def display_scope(scope: str | None) -> str:
@@ -166,55 +149,33 @@ def display_component(component: str | None) -> str:
 
 
 def unit_for_metric(metric: str | None) -> str:
-    """The unit of a metric when nothing says (older marts, delivery-log rows)."""
+    """The unit of a metric when nothing says (a delivery-log row carries none)."""
     m = (metric or "").lower()
-    if m == "tokens":
-        return "tokens"
+    if m in ("tokens", "rows"):
+        return m
     if m == "cost_per_request":
         return "usd_per_request"
     if m.endswith("_cost") or m == "cost":
         return "usd"
-    if m.endswith("_rate"):
-        return "fraction"
-    if m.endswith("_ratio"):
-        return "ratio"
-    if m == "rows":
-        return "rows"
-    return "count"
+    return "fraction" if m.endswith("_rate") else "ratio" if m.endswith("_ratio") else "count"
 
 
 def weekday(day: dt.date) -> str:
     return WEEKDAYS[day.weekday()]
 
 
-# --- baseline labels by baseline_kind ---------------------------------------------------------------
-
-
-def _points(n: int | None) -> str:
-    return f" ({n} pts)" if n is not None else ""
-
-
 def baseline_label(kind: str | None, points: int | None = None, day: dt.date | None = None) -> str:
-    """What baseline_mean is, in words; unknown kinds read 'Baseline', an older mart 'Mean (μ)'."""
-    k = (kind or "").strip().lower()
-    if not k:
-        return "Mean (μ)"
-    if k == "same_weekday":
-        return f"Same-weekday mean{_points(points)}"
-    if k == "rolling":
-        return f"Rolling {points}-day mean" if points else "Rolling mean"
-    if k == "trailing_7d":
-        return "7-day average"
-    if k == "previous_day":
-        return "Previous day"
-    if k == "previous_week":
-        return "Same weekday last week"
-    if k == "same_weekday_transition":
-        # previous day x the median ratio of this weekday transition: what a typical day would be
-        return f"Expected after a typical {weekday(day)} change" if day else "Expected after a typical weekday change"
-    if k == "expected_volume":
-        return f"Expected for a {weekday(day)}" if day else "Expected"
-    return "Baseline"
+    """What baseline_mean is, in words; unknown kinds read 'Baseline'."""
+    labels = {
+        "same_weekday": "Same-weekday mean" + (f" ({points} pts)" if points is not None else ""),
+        "rolling": f"Rolling {points}-day mean" if points else "Rolling mean",
+        "trailing_7d": "7-day average",
+        "previous_day": "Previous day",
+        "previous_week": "Same weekday last week",
+        "same_weekday_transition": f"Expected after a typical {weekday(day) if day else 'weekday'} change",
+        "expected_volume": f"Expected for a {weekday(day)}" if day else "Expected",
+    }
+    return labels.get((kind or "").strip().lower(), "Baseline")
 
 
 def z_label(threshold_kind: str | None, short: bool = False) -> str:
@@ -224,9 +185,6 @@ def z_label(threshold_kind: str | None, short: bool = False) -> str:
     return "z" if short else "Z-score"
 
 
-SIGMA_LABELS = {"sample": "sample σ", "pooled_within_weekday": "pooled within-weekday σ"}
-
-
 def sigma_label(kind: str | None) -> str:
     """How a sigma is named beside its value: by its kind (fct_alerts.baseline_stddev_kind)."""
     return SIGMA_LABELS.get((kind or "").strip().lower(), "σ")
@@ -234,33 +192,22 @@ def sigma_label(kind: str | None) -> str:
 
 def has_mean_and_sigma(kind: str | None) -> bool:
     """Whether 'change from mean' is the right wording (a mean baseline) rather than 'change'."""
-    return (kind or "").strip().lower() in ("", "same_weekday", "rolling", "trailing_7d")
-
-
-# --- thresholds by threshold_kind ----------------------------------------------------------------------
+    return (kind or "").strip().lower() in ("same_weekday", "rolling", "trailing_7d")
 
 
 def threshold_text(
     kind: str | None, threshold: float | None, unit: str | None = None, direction: str | None = None
 ) -> str | None:
     """'|z| > 2', 'above $15,600.00', 'above 4.00 : 1', 'change above 30.0%', 'below 90% of expected'."""
-    if not finite(threshold):
+    if threshold is None or not finite(threshold):
         return None
-    assert threshold is not None
-    k = (kind or "").strip().lower()
     down = (direction or "").strip().lower() == "decrease"
-    if k == "z":
-        return f"|z| > {compact(threshold)}"
-    if k == "wow_z":
-        return f"|week-over-week z| > {compact(threshold)}"
-    if k == "absolute":
-        return f"{'below' if down else 'above'} {format_value(threshold, unit)}"
-    if k == "ratio":
-        return f"above {fixed(threshold, 2)} : 1"
-    if k == "fraction_change":
-        return f"change above {pct(abs(threshold))}"
-    if k == "fraction_of_expected":
-        return f"below {pct(threshold, 0)} of expected"
-    if not k:  # an older mart without threshold_kind: the value in the metric's unit
-        return format_value(threshold, unit)
-    return f"threshold {compact(threshold)}"
+    texts = {
+        "z": f"|z| > {compact(threshold)}",
+        "wow_z": f"|week-over-week z| > {compact(threshold)}",
+        "absolute": f"{'below' if down else 'above'} {format_value(threshold, unit)}",
+        "ratio": f"above {fixed(threshold, 2)} : 1",
+        "fraction_change": f"change above {pct(abs(threshold))}",
+        "fraction_of_expected": f"below {pct(threshold, 0)} of expected",
+    }
+    return texts.get((kind or "").strip().lower(), f"threshold {compact(threshold)}")

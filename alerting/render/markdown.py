@@ -1,15 +1,15 @@
 """MessageBody -> Markdown for an issue tracker (Linear issue descriptions and comments).
 
-Like render/text.py, one line per paragraph; template text is written as is (it may use
-Markdown on purpose), every data span goes through `linear.neutral` (no mention, link, HTML,
-code or heading can come from data), `strong` spans are bold, links come from configuration.
+One paragraph per line; template text is written as is, every data span goes through
+`linear.neutral` (no mention, link, HTML, code or heading can come from data), strong spans
+are bold, links come from configuration.
 """
 
 from __future__ import annotations
 
 from alerting.linear import neutral
-from alerting.message import Block, Divider, Header, Line, MessageBody, block_lines
-from alerting.render.text import ICON_WORDS
+from alerting.message import Block, Header, Line, MessageBody, block_lines
+from alerting.model import SEVERITY_ORDER
 
 
 def _strong(text: str) -> str:
@@ -25,7 +25,7 @@ def markdown_line(ln: Line) -> str:
     pieces: list[tuple[str, bool]] = []
     for span in ln:
         if span.icon:
-            text = ICON_WORDS.get(span.text, "")
+            text = f"[{span.text.upper()}]" if span.text in SEVERITY_ORDER else ""  # severity icons only
         elif span.link:
             text = f"[{neutral(span.text)}]({span.link})"
         else:
@@ -43,8 +43,6 @@ def plain_line(ln: Line) -> str:
 
 
 def render_block(block: Block) -> list[str]:
-    if isinstance(block, Divider):
-        return ["---"]
     lines = [markdown_line(ln) for ln in block_lines(block)]
     if isinstance(block, Header):
         return [f"### {lines[0]}"]
@@ -53,10 +51,4 @@ def render_block(block: Block) -> list[str]:
 
 def render(body: MessageBody) -> str:
     """The whole body as Markdown: header, intro, then each section; a blank line between lines."""
-    out: list[str] = []
-    for block in (body.header, *body.intro):
-        out += render_block(block)
-    for section in body.sections:
-        for block in section.blocks:
-            out += render_block(block)
-    return "\n\n".join(out) + "\n"
+    return "\n\n".join(ln for block in body.blocks() for ln in render_block(block)) + "\n"

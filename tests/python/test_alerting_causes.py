@@ -14,9 +14,9 @@ import duckdb
 from alerting.causes import attach_causes
 from alerting.compose import compose_digest
 from alerting.model import Digest
-from alerting.render import text
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts
+from tests.python.test_alerting_messages import text_of
 
 COLUMNS = (
     "dt date, vertical varchar, component varchar, contributor_type varchar, contributor varchar,"
@@ -48,7 +48,7 @@ def cause_of(tmp_path: Path, vertical: str, rows: list[tuple]) -> str:
         backend.close()
     body = compose_digest(Digest("#x", (vertical,), DAY, COST_DAY, (with_cause,)))
     assert body is not None
-    [cause] = [ln for ln in text.render(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
+    [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
     return cause
 
 
@@ -162,6 +162,6 @@ def test_failure_spike_names_the_endpoint_not_the_cost_noise(tmp_path: Path) -> 
     assert with_cause.decomposition == ()
     body = compose_digest(Digest("#x", ("api",), DAY, COST_DAY, (with_cause,)))
     assert body is not None
-    [cause] = [ln for ln in text.render(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
+    [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
     assert cause.startswith("Drivers: /v1/image-to-video (endpoint): 101 vs 2 (+99, 99% of change)"), cause
     assert "idle" not in cause and "H100" not in cause

@@ -1,7 +1,8 @@
 """SlackComposer: the lifecycle runner's Composer protocol backed by compose + render/slack.
 
 The lifecycle objects are stood in by SimpleNamespace with the attribute names of helper
-H6's lifecycle.py / delivery_log.py (IncidentPlan, Correction, Withdrawal, Resolution, LogEntry).
+lifecycle.py / delivery_log.py that composer.py reads (IncidentPlan, Correction, Withdrawal, Resolution,
+Observation, LogEntry).
 """
 
 from __future__ import annotations
@@ -40,17 +41,18 @@ def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
     assert "Still ongoing: *Free – Tokens* · day 4 in a row" in text
     assert "Z trend: +3.36 → +3.80 → +4.10 → +4.70" in text
     assert "*Heavy – Tokens* · day 2 in a row" in text
+    assert text.count("*Action:*") == 2
     assert message.alert_ids == ("a", "b")
 
 
 def test_correction_withdrawal_resolved_all_clear() -> None:
     composer = SlackComposer()
-    now = NS(alert_id="a", incident_id="inc-a", alert_date=DAY, scope="free", metric="tokens", severity="warning",
+    now = NS(alert_id="a", alert_date=DAY, series_key="usage|free|tokens|usage_zscore", severity="warning",
              direction="increase", z_score=3.355, current_value=4_497_947.0)  # fmt: skip
     message = composer.correction(NS(alert=now, was=log_entry()), usage_alert("a"))
     text = section_texts(message)
     assert "Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48" in text
-    assert "*Action:*" in text and message.alert_ids == ("a",)
+    assert "*Action:*" in text and "Current: 4,497,947" in text
     back = composer.correction(NS(alert=now, was=log_entry(kind="withdrawal")), None)
     assert "Back after a rebuild: now WARNING increase" in section_texts(back)
 

@@ -1,35 +1,28 @@
-"""Property-based fuzzing (hypothesis): hostile data in every data field, through every body and renderer.
+"""Property-based fuzzing (hypothesis): hostile data in every data field, through the composers the runner uses.
 
-Asserts for every rendered message: no live `<` (no mention, no link), no line break that
-came from data (each rendered line is one composed line), the action line present in every
-incident section, and Slack's limits kept (50 blocks, 3,000-character sections, 150-character
-headers, capped fallback text).
+Every Composer method (SlackComposer for Slack, MarkdownComposer for Linear) is called with hostile
+alerts and lifecycle objects. Asserted: no live `<` (no mention, no link), no line break that came
+from data (each rendered line is one composed line), the action line closing every incident section
+that has one, Slack's limits kept (50 blocks, 3,000-character sections, 150-character headers,
+capped fallback text), and every alert carried by exactly one message.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import re
 import unicodedata
+from collections.abc import Callable
+from types import SimpleNamespace as NS
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alerting.compose import (
-    compose_all_clear,
-    compose_correction,
-    compose_data_health,
-    compose_digest,
-    compose_repeat,
-    compose_resolved,
-    compose_withdrawal,
-)
-from alerting.message import MessageBody, Text, plain
-from alerting.model import Alert, CostComponent, DeliveryState, Digest, Driver, group_incidents
-from alerting.render import slack, text
+from alerting.composer import MarkdownComposer, SlackComposer
+from alerting.message import MessageBody, Text
+from alerting.model import Alert, CostComponent, Driver
+from alerting.render import slack
+from alerting.render.slack import SlackMessage
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, usage_alert
-from tests.python.test_alerting_messages import MarkdownRenderer
 
 HOSTILE = st.sampled_from(
     ["<!channel>", "<@U123>", "<https://evil.example|click here>", "*bold*", "_it_", "~s~", "`code`", "```x```",
@@ -106,22 +99,38 @@ def alerts(draw: st.DrawFn) -> list[Alert]:
     return out
 
 
-def bodies(items: list[Alert], words: list[str]) -> list[MessageBody]:
+class Recording(SlackComposer):
+    """The runner's Slack composer, keeping each body it renders (to check what data did to the lines)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: list[MessageBody] = []
+
+    def _render(self, body: MessageBody) -> list[SlackMessage]:
+        self.bodies.append(body)
+        return super()._render(body)
+
+
+def calls(items: list[Alert], words: list[str]) -> list[tuple[str, Callable[[SlackComposer], list[SlackMessage]]]]:
+    """(kind, one call of the runner's) for every delivery kind, lifecycle objects built from the fuzzed data."""
     first = items[0]
-    was = DeliveryState(first.alert_id, words[0], words[1], first.z_score, first.current_value, DAY, words[2], words[3])
+    said = NS(alert_id=first.alert_id, alert_date=DAY, series_key="|".join(words[:4]), severity=words[0],
+              direction=words[1], z_score=first.z_score, current_value=first.current_value, kind=words[2])  # fmt: skip
     health = dataclasses.replace(first, domain="data_health", scope=words[0], unit=None)
-    digest = Digest("#x", tuple(words), DAY, COST_DAY, tuple(items), held=tuple(items[:3]))
-    out = [
-        compose_repeat(group_incidents(items)[0], [was, was]),
-        compose_correction(first, was),
-        compose_withdrawal(was, words[4]),
-        compose_resolved(was, DAY + dt.timedelta(days=1), first.z_score, first.current_value, 3),
-        compose_data_health(health, len(items)),
-        compose_all_clear(words, DAY, COST_DAY, usage_checked=False),
+    plan = NS(streak_days=len(items), z_trend=tuple((DAY, a.z_score) for a in items[:5]))
+    resolution = NS(series=(NS(series=tuple(words[:3]), last_alert_date=DAY, quiet_days=3),), alert_date=DAY)
+    failure = NS(resource_type=words[3], name=words[4], status="fail", rows=len(items))
+    return [
+        ("digest", lambda c: c.new_post("#x", words, items, DAY, COST_DAY, items[:3])),
+        ("digest", lambda c: c.new_post("#x", words, [health], DAY, COST_DAY, items)),
+        ("repeat", lambda c: c.repeat("#x", [(plan, items)])),
+        ("summary", lambda c: c.summary("#x", items, DAY, COST_DAY)),
+        ("correction", lambda c: [c.correction(NS(alert=said, was=said), first)]),
+        ("withdrawal", lambda c: [c.withdrawal(NS(was=said, reason=words[4]))]),
+        ("resolved", lambda c: [c.resolved(resolution)]),
+        ("pipeline_health", lambda c: [c.pipeline_health(DAY, [NS(source=words[0], last_loaded_day=None)], [failure])]),
+        ("all_clear", lambda c: [c.all_clear("#x", words, DAY, COST_DAY, usage_checked=False)]),
     ]
-    body = compose_digest(digest)
-    assert body is not None
-    return [body, *out]
 
 
 def slack_texts(message: slack.SlackMessage) -> list[str]:
@@ -144,34 +153,42 @@ def no_break_from_data(body: MessageBody) -> None:
                     assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in span.text), span
 
 
+def check_lines(kind: str, body: MessageBody) -> None:
+    """Each rendered Slack line is one composed line (data adds no break); incident sections end in the action."""
+    for section in body.sections:
+        for block in section.blocks:
+            if isinstance(block, Text):
+                rendered = slack.render_block(block, SLACK_LIMITS)
+                lines = [ln for b in rendered for ln in b["text"]["text"].split("\n")]  # type: ignore[index]
+                assert len(lines) == len(block.lines)
+                if kind in ("digest", "repeat", "correction", "pipeline_health"):
+                    assert lines[-1].startswith("*Action:* ")
+
+
+def check_slack(messages: list[SlackMessage]) -> None:
+    assert messages
+    for m in messages:
+        assert len(m.blocks) <= SLACK_LIMITS.blocks_per_message
+        assert m.blocks[0]["type"] == "header"
+        assert len(m.blocks[0]["text"]["text"]) <= SLACK_LIMITS.header_chars  # type: ignore[index]
+        assert len(m.text) <= SLACK_LIMITS.text_chars
+        for t in slack_texts(m):
+            assert "<" not in t and ">" not in t  # no live mention, link or quote marker
+            assert len(t) <= SLACK_LIMITS.section_chars
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(items=alerts(), words=st.lists(TEXT, min_size=5, max_size=5))
-def test_hostile_data_through_every_body_and_renderer(items: list[Alert], words: list[str]) -> None:
-    for body in bodies(items, words):
-        no_break_from_data(body)
-        messages = slack.render(body, SLACK_LIMITS)
-        assert messages
-        assert sorted(a for m in messages for a in m.alert_ids) == sorted(body.alert_ids)
-        for m in messages:
-            assert len(m.blocks) <= SLACK_LIMITS.blocks_per_message
-            assert m.blocks[0]["type"] == "header"
-            assert len(m.blocks[0]["text"]["text"]) <= SLACK_LIMITS.header_chars  # type: ignore[index]
-            assert len(m.text) <= SLACK_LIMITS.text_chars
-            for t in slack_texts(m):
-                assert "<" not in t and ">" not in t  # no live mention, link or quote marker
-                assert len(t) <= SLACK_LIMITS.section_chars
-        # each rendered Slack line is one composed line: data adds no line break
-        for section in body.sections:
-            for block in section.blocks:
-                if isinstance(block, Text):
-                    rendered = slack.render_block(block, SLACK_LIMITS)
-                    lines = [ln for b in rendered for ln in b["text"]["text"].split("\n")]  # type: ignore[index]
-                    assert len(lines) == len(block.lines)
-                    if body.kind in ("digest", "repeat", "correction", "data_health"):
-                        assert lines[-1].startswith("*Action:* ")
-        markdown = MarkdownRenderer().render(body)
-        assert not re.search(r"(?<!\\)<", markdown)  # the Markdown double escapes every data <
-        plain_out = text.render(body)
-        assert plain(body.header.text)[:20] in plain_out
-        composed = sum(len(getattr(b, "lines", ())) for b in body.blocks()) + 1  # + header
-        assert plain_out.count("\n") <= composed + 2 + len(body.sections) + 1
+def test_hostile_data_through_every_composer_call(items: list[Alert], words: list[str]) -> None:
+    for kind, call in calls(items, words):
+        composer = Recording()
+        messages = call(composer)
+        check_slack(messages)
+        for body in composer.bodies:
+            no_break_from_data(body)
+            check_lines(kind, body)
+        if kind in ("digest", "repeat", "summary"):  # every alert in exactly one message
+            [body] = composer.bodies
+            assert sorted(a for m in messages for a in m.alert_ids) == sorted(body.alert_ids)
+        [markdown] = call(MarkdownComposer())
+        assert "<" not in markdown.text and markdown.text.startswith("### ")  # data's < arrives as ‹

@@ -1,7 +1,7 @@
 """Messages: values, labels by kind, incident sections, lifecycle bodies, Slack limits, golden digests.
 
-A second platform is a renderer plus a transport: `MarkdownRenderer` below is a test double
-written only against `alerting.message` and renders every body the package composes.
+Bodies are composed and rendered the way production does it: the runner's composers
+(`SlackComposer`, and `MarkdownComposer` for Linear) over lifecycle-shaped objects.
 """
 
 from __future__ import annotations
@@ -13,48 +13,26 @@ import os
 import random
 import re
 from pathlib import Path
+from types import SimpleNamespace as NS
 
 import pytest
 import yaml
 
 from alerting import compose, values
-from alerting.compose import (
-    compose_all_clear,
-    compose_correction,
-    compose_data_health,
-    compose_digest,
-    compose_repeat,
-    compose_resolved,
-    compose_withdrawal,
-)
-from alerting.composer import SlackComposer
-from alerting.message import (
-    Actions,
-    Block,
-    Context,
-    Divider,
-    Fields,
-    Header,
-    Line,
-    MessageBody,
-    Table,
-    Text,
-    block_lines,
-    plain,
-)
+from alerting.compose import compose_digest
+from alerting.composer import Composer, MarkdownComposer, SlackComposer
+from alerting.message import Context, MessageBody, Text, block_lines, plain
 from alerting.model import (
     Alert,
     Concentration,
     CostComponent,
-    DeliveryState,
     Digest,
     Driver,
-    Message,
     TopUser,
     group_incidents,
 )
-from alerting.render import slack, text
-from alerting.render.slack import Limits
+from alerting.render import slack
+from alerting.render.slack import Limits, SlackMessage
 from alerting.routing import parse_routing
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts, drivers, usage_alert, with_drivers
 from tests.python.conftest import REPO
@@ -75,6 +53,22 @@ def body_of(alerts: list[Alert], **kw: object) -> MessageBody:
     body = compose_digest(digest(alerts, **kw))  # type: ignore[arg-type]
     assert body is not None
     return body
+
+
+def text_of(body: MessageBody | None) -> str:
+    """Every line a body says, as plain text (no markup, no icons), one per line."""
+    assert body is not None
+    return "".join(plain(ln) + "\n" for block in body.blocks() for ln in block_lines(block))
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """One Slack message as the dry run prints it: its channel, fallback text, blocks and the alert ids it carries."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, object]]
+    alert_ids: tuple[str, ...]
 
 
 def build_messages(d: Digest, limits: Limits | None = None) -> list[Message]:
@@ -317,7 +311,7 @@ def test_format_change_is_a_signed_fraction(pct: float | None, expected: str) ->
         ("same_weekday_transition", 8, "Expected after a typical Monday change"),
         ("expected_volume", 5, "Expected for a Monday"),
         ("a_kind_from_the_future", 3, "Baseline"),
-        (None, None, "Mean (μ)"),
+        (None, None, "Baseline"),
     ],
 )
 def test_baseline_label_by_kind(kind: str | None, points: int | None, expected: str) -> None:
@@ -372,7 +366,7 @@ def test_worked_example_reproduces_the_playbook_lines() -> None:
 
 
 def test_no_sigma_line_without_sigma_and_labels_from_the_kind() -> None:
-    body = text.render(body_of(api_incident(), channel="#api"))
+    body = text_of(body_of(api_incident(), channel="#api"))
     assert "Current: $512.04 | Same-weekday mean (4 pts): $163.78 | Std Dev (σ): $40.00" in body
     assert (
         "↳ Infrastructure cost · WARNING: $702.11 vs previous day $302.09 (+132.4%), threshold change above 30.0%"
@@ -381,7 +375,7 @@ def test_no_sigma_line_without_sigma_and_labels_from_the_kind() -> None:
     assert "vs 7-day average 2.90 : 1" in body and "7.86 : 1" in body
     assert "vs rolling 28-day mean $1.2288/request" in body and "$2.9377/request" in body
     assert "Mean (μ)" not in body and "σ): n/a" not in body
-    day_over_day = text.render(body_of([api_incident()[1]], channel="#api"))
+    day_over_day = text_of(body_of([api_incident()[1]], channel="#api"))
     assert "Current: $702.11 | Previous day: $302.09\n" in day_over_day and "Std Dev" not in day_over_day
 
 
@@ -396,7 +390,7 @@ def test_one_section_per_incident_headline_members_cause_action() -> None:
     assert len(members) == 3  # each member rule is one compact line
     cause = next(ln for ln in lines if ln.startswith("Cause: "))
     assert cause == "Cause: idle +$348.26 (98% of the change); requests flat (+0.3%)"
-    assert "Acme" not in text.render(body)  # idle on flat traffic names no organisation
+    assert "Acme" not in text_of(body)  # idle on flat traffic names no organisation
     assert lines[-1] == "Action: Check idle GPU capacity of the API cluster."
     assert lines.index(cause) < len(lines) - 1
 
@@ -419,18 +413,18 @@ def test_decomposition_names_a_contributor_only_when_it_drives_the_change() -> N
 
 
 def test_caveats_in_words() -> None:
-    body = text.render(body_of(product_alerts()[:4]))
+    body = text_of(body_of(product_alerts()[:4]))
     assert "Caveat: baseline holds an outlier on 2026-10-12; the robust score (-1.90) disagrees" in body
     assert "Caveat: only 6 baseline points" in body
     agrees = dataclasses.replace(product_alerts()[1], robust_z_score=-5.2)
-    assert "the robust score (-5.20) agrees" in text.render(body_of([agrees]))
+    assert "the robust score (-5.20) agrees" in text_of(body_of([agrees]))
 
 
 def test_usage_incident_groups_metrics_of_one_segment() -> None:
     incidents = group_incidents(product_alerts()[:4])
     assert [i.incident_id for i in incidents] == ["inc-ent", "inc-a-free-tokens", "inc-a-heavy-img"]
     assert incidents[0].primary.alert_id == "a-ent-dau" and incidents[0].severity == "critical"
-    body = text.render(body_of(product_alerts()[:4]))
+    body = text_of(body_of(product_alerts()[:4]))
     assert "↳ Tokens · WARNING: 1,000 vs same-weekday mean (10 pts) 3,000 (-66.7%), z -4.00, threshold |z| > 2" in body
 
 
@@ -459,7 +453,7 @@ def test_held_counts_in_the_digest_context() -> None:
         usage_alert("h2", is_postable=False, hold_reason="insufficient_baseline"),
         usage_alert("h3", is_postable=False, hold_reason="muted"),
     )
-    body = text.render(body_of([usage_alert("u")], held=held))
+    body = text_of(body_of([usage_alert("u")], held=held))
     assert "held: 2 too few baseline points, 1 muted" in body
 
 
@@ -478,42 +472,25 @@ def test_a_rule_added_in_a_fixture_renders_without_touching_python() -> None:
         severity="warning",
         recommended_action="Check the overhead jobs.",
     )
-    out = text.render(body_of([new], channel="#api"))
+    out = text_of(body_of([new], channel="#api"))
     assert "API – Overhead cost · WARNING increase" in out
     assert "Current: $130.00 | Same weekday last week: $100.00" in out
     assert "Change: +30.0% vs same weekday last week | Threshold: change above 25.0%" in out
     assert "overhead_share_jump" not in out
     odd = dataclasses.replace(new, baseline_kind="something_else", threshold_kind="weird", unit="furlongs")
-    out = text.render(body_of([odd], channel="#api"))
+    out = text_of(body_of([odd], channel="#api"))
     assert "Current: 130.00 | Baseline: 100.00" in out and "Threshold: threshold 0.25" in out
 
 
 # --- lifecycle bodies -----------------------------------------------------------------------------------
 
 
-def test_correction_body() -> None:
-    now = usage_alert("a", current_value=4_497_947.0)
-    was = DeliveryState("a", "critical", "decrease", -6.4849, 1_000_000.0, DAY, "free", "tokens", "tokens")
-    out = text.render(compose_correction(now, was))
-    assert "Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48" in out
-    assert compose_correction(now, was).alert_ids == ("a",)
-
-
-def test_repeat_body_day_count_and_z_trend() -> None:
-    [incident] = group_incidents([usage_alert("a", z_score=4.7)])
-    previous = [DeliveryState("a", "warning", "increase", z, None) for z in (3.36, 3.8, 4.1)]
-    out = text.render(compose_repeat(incident, previous))
-    assert "Still ongoing: Free – Tokens · day 4 in a row" in out
-    assert "Z trend: +3.36 → +3.80 → +4.10 → +4.70" in out
-    assert "Action:" in out
-
-
-def test_withdrawal_and_resolved_bodies() -> None:
-    was = DeliveryState("a", "critical", "decrease", -6.48, 1_000.0, DAY, "free", "tokens", "tokens")
-    out = text.render(compose_withdrawal(was))
-    assert "Withdrawn after late data: the alert CRITICAL decrease, z -6.48 (value 1,000) for 2026-11-21" in out
-    out = text.render(compose_resolved(was, DAY + dt.timedelta(days=3), 1.2, 3_100_000.0, days_open=3))
-    assert "Back to normal on 2026-11-24: 3,100,000, z +1.20 after 3 days." in out
+def log_entry(**kw: object) -> NS:
+    """A delivery-log row as the lifecycle hands it to the composer (the attributes composer.py reads)."""
+    base = dict(alert_id="a", alert_date=DAY, series_key="usage|free|tokens|usage_zscore", severity="critical",
+                direction="decrease", z_score=-6.48, current_value=1_000.0, kind="post")  # fmt: skip
+    base.update(kw)
+    return NS(**base)
 
 
 def health_alert(rows: float, expected: float = 41_000.0) -> Alert:
@@ -527,84 +504,80 @@ def health_alert(rows: float, expected: float = 41_000.0) -> Alert:
     )  # fmt: skip
 
 
+HEALTH_DAY = dt.date(2026, 11, 22)
+
+
+def held_for_data(n: int) -> tuple[Alert, ...]:
+    return tuple(
+        usage_alert(f"h{i}", alert_date=HEALTH_DAY, is_postable=False, hold_reason="incomplete_data") for i in range(n)
+    )
+
+
 def test_data_health_body() -> None:
-    out = text.render(compose_data_health(health_alert(15_580.0), held=12))
+    out = text_of(body_of([health_alert(15_580.0)], held=held_for_data(12)))
     assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
     assert "12 segment alerts held until the day is complete" in out
     assert "python -m alerting release --date 2026-11-22" in out
-    missing = text.render(compose_data_health(health_alert(0.0), held=1))
+    missing = text_of(body_of([health_alert(0.0)], held=held_for_data(1)))
     assert "no rows loaded (expected 41,000 for a Sunday); 1 segment alert held" in missing
 
 
 def test_all_clear_bodies() -> None:
-    full = text.render(compose_all_clear(["product"], DAY, COST_DAY))
-    assert "all clear" in full and f"usage day {DAY.isoformat()}" in full
-    cost_only = compose_all_clear(["api"], DAY, COST_DAY, usage_checked=False)
-    out = text.render(cost_only)
+    full = SlackComposer().all_clear("#x", ["product"], DAY, COST_DAY).text
+    assert "all clear" in full and f"No alerts for usage day {DAY.isoformat()}" in full
+    out = SlackComposer().all_clear("#x", ["api"], DAY, COST_DAY, usage_checked=False).text
     assert "No cost alerts" in out and "not checked yet" in out and "No alerts for usage" not in out
     clear = build_all_clear("#ltx-usage-alerts", ["product"], DAY, COST_DAY)
     assert "all clear" in clear.text.lower() and clear.alert_ids == ()  # the runner logs it under its own key
 
 
-# --- a second platform: renderer test double ------------------------------------------------------------
+# --- every message kind, on both platforms -------------------------------------------------------------
 
 
-class MarkdownRenderer:
-    """A Teams/Markdown-like renderer written only against alerting.message (the double)."""
-
-    @staticmethod
-    def line(ln: Line) -> str:
-        out = []
-        for span in ln:
-            if span.icon:
-                out.append({"critical": "🔴", "warning": "⚠️"}.get(span.text, "•"))
-                continue
-            body = re.sub(r"([\\`*_{}\[\]()#+\-.!|<>&])", r"\\\1", span.text) if span.data else span.text
-            out.append(f"**{body}**" if span.strong and body.strip() else body)
-        return "".join(out)
-
-    def block(self, block: Block) -> str:
-        if isinstance(block, Header):
-            return "## " + self.line(block.text)
-        if isinstance(block, Divider):
-            return "---"
-        if isinstance(block, Actions):
-            return ""  # no interactivity on this platform
-        if isinstance(block, Fields | Table | Text | Context):
-            prefix = "_" if isinstance(block, Context) else ""
-            return "\n".join(prefix + self.line(ln) + ("_" if prefix else "") for ln in block_lines(block))
-        raise AssertionError(f"unknown block {block!r}")
-
-    def render(self, body: MessageBody) -> str:
-        return "\n\n".join(self.block(b) for b in body.blocks())
-
-
-def all_bodies() -> list[MessageBody]:
-    was = DeliveryState("a", "critical", "decrease", -6.48, 1.0, DAY, "<!channel>", "tokens", "tokens")
-    [incident] = group_incidents([usage_alert("a")])
+def every_message(composer: Composer) -> list[tuple[str, list[SlackMessage]]]:
+    """What the runner asks of a composer, one call per delivery kind (lifecycle objects as their attributes)."""
+    now = log_entry(severity="warning", direction="increase", z_score=3.355, current_value=4_497_947.0)
+    plan = NS(streak_days=2, z_trend=((DAY - dt.timedelta(days=1), -6.48), (DAY, 3.36)))
+    resolution = NS(series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=2),), alert_date=DAY)
+    health = log_entry(series_key="data_health|usage|rows|data_completeness", severity="warning")
+    failure = NS(resource_type="test", name="not_null_fct_alerts_<!channel>", status="fail", rows=3)
     return [
-        body_of(product_alerts()[:4]),
-        body_of(api_incident(), channel="#api"),
-        compose_repeat(incident, [was]),
-        compose_correction(usage_alert("a"), was),
-        compose_withdrawal(was),
-        compose_resolved(was, DAY, 0.5, 1.0, 2),
-        compose_data_health(health_alert(100.0), 3),
-        compose_all_clear(["product"], DAY, COST_DAY),
+        ("digest", composer.new_post("#x", ["product"], product_alerts()[:4], DAY, COST_DAY)),
+        ("digest", composer.new_post("#api", ["api"], api_incident(), DAY, COST_DAY)),
+        ("digest", composer.new_post("#d", ["data"], [health_alert(100.0)], HEALTH_DAY, COST_DAY, held_for_data(3))),
+        ("repeat", composer.repeat("#x", [(plan, [usage_alert("a")])])),
+        ("summary", composer.summary("#x", [product_alerts()[3]], DAY, COST_DAY)),
+        ("correction", [composer.correction(NS(alert=now, was=log_entry()), usage_alert("a"))]),
+        (
+            "withdrawal",
+            [
+                composer.withdrawal(
+                    NS(was=log_entry(series_key="usage|<!channel>|tokens|r", current_value=1.0), reason="gone")
+                )
+            ],
+        ),
+        ("withdrawal", [composer.withdrawal(NS(was=health, reason="gone"))]),
+        ("resolved", [composer.resolved(resolution)]),
+        ("pipeline_health", [composer.pipeline_health(DAY, [NS(source="usage", last_loaded_day=None)], [failure])]),
+        ("all_clear", [composer.all_clear("#x", ["product"], DAY, COST_DAY)]),
     ]
 
 
-def test_second_platform_is_a_renderer_double_over_every_body() -> None:
-    renderer = MarkdownRenderer()
-    for body in all_bodies():
-        out = renderer.render(body)
-        assert out.startswith("## ")
-        assert plain(body.header.text).split(" ")[0] in out or body.header.text
+def test_markdown_for_linear_says_every_line_with_data_made_inert() -> None:
+    for (kind, slack_messages), (_, markdown) in zip(
+        every_message(SlackComposer()), every_message(MarkdownComposer()), strict=True
+    ):
+        [md] = markdown
+        assert md.blocks == [] and md.text.startswith("### ") and "<" not in md.text, kind
+        assert [m.alert_ids for m in slack_messages] == [md.alert_ids] or len(slack_messages) > 1, kind
+    [md] = MarkdownComposer().new_post("#x", ["product"], product_alerts()[:4], DAY, COST_DAY)
+    assert "\n\n[CRITICAL] **Enterprise Contract – DAU** · CRITICAL decrease\n\n" in md.text
+    assert "**Action:** CRITICAL: investigate now;" in md.text
     hostile = with_drivers(
-        usage_alert("h", scope="enterprise_contract"), drivers(("organization", "<b>*x*</b>", 1.0, 0.0, 1.0))
+        usage_alert("h", scope="enterprise_contract"), drivers(("organization", "<b>*x*</b> @here", 1.0, 0.0, 1.0))
     )
-    out = renderer.render(body_of([hostile]))
-    assert r"\<b\>\*x\*\</b\>" in out and "<b>" not in out
+    [md] = MarkdownComposer().new_post("#x", ["product"], [hostile], DAY, COST_DAY)
+    assert "‹b›*x*‹/b› ＠here" in md.text and "<b>" not in md.text
 
 
 # --- golden digests ------------------------------------------------------------------------------------------
@@ -813,15 +786,10 @@ def test_random_alerts_never_fail_and_respect_limits() -> None:
             json.dumps(m.blocks)  # serialisable
 
 
-def test_text_renderer_shows_every_line() -> None:
+def test_a_digest_is_a_context_intro_and_one_text_section_per_incident() -> None:
     body = body_of(product_alerts()[:4])
-    out = text.render(body)
-    for section in body.sections:
-        for block in section.blocks:
-            for ln in block_lines(block):
-                assert plain(ln).strip() in out
-    assert "[CRITICAL] Enterprise Contract – DAU" in out
-    assert isinstance(body.intro[0], Context) and isinstance(body.sections[0].blocks[0], Text)
+    assert isinstance(body.intro[0], Context) and all(isinstance(s.blocks[0], Text) for s in body.sections)
+    assert text_of(body).splitlines()[2] == "Enterprise Contract – DAU · CRITICAL decrease"
 
 
 def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day(tmp_path: Path) -> None:
@@ -838,29 +806,9 @@ def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day(tmp_pat
     assert data.channel == "#ltx-data-alerts" and data.teams == ("data",)
     # it counts the incomplete-data holds of #usage, not that channel's other holds
     assert sorted(a.alert_id for a in data.held) == sorted(a.alert_id for a in held)
-    out = text.render(compose_digest(data))  # type: ignore[arg-type]
+    out = text_of(compose_digest(data))  # type: ignore[arg-type]
     assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
     assert "12 segment alerts held until the day is complete" in out
-
-
-def test_fields_and_table_blocks_render_on_every_renderer() -> None:
-    from alerting.message import Section, d, line
-
-    pairs = tuple((line(f"label {i}"), line(d(f"<!channel> *v{i}*"))) for i in range(12))
-    rows = ((line("API"), line(d("a|b <@U1>"))), (line("Studio"), line("$1.00")))
-    body = MessageBody(
-        header=Header(line("Table test")),
-        sections=(Section(blocks=(Fields(pairs), Divider(), Table(("vertical", "value"), rows)), alert_ids=("t",)),),
-    )
-    [message] = slack.render(body)
-    kinds = [b["type"] for b in message.blocks]
-    assert kinds == ["header", "section", "section", "divider", "section"]  # 12 fields: 10 + 2
-    assert len(message.blocks[1]["fields"]) == 10 and len(message.blocks[2]["fields"]) == 2  # type: ignore[arg-type]
-    assert message.blocks[1]["fields"][0]["text"] == "*label 0*\n&lt;!channel&gt; ∗v0∗"  # type: ignore[index]
-    assert message.blocks[4]["text"]["text"] == "*vertical* | *value*\nAPI | a|b &lt;@U1&gt;\nStudio | $1.00"  # type: ignore[index]
-    out = text.render(body)
-    assert "label 11: <!channel> *v11*" in out and "Studio | $1.00" in out and "----" in out
-    assert r"label 0: \<\!channel\> \*v0\*" in MarkdownRenderer().render(body)  # the double escapes data too
 
 
 def test_an_incident_of_two_teams_goes_once_where_its_headline_is_routed(tmp_path: Path) -> None:
@@ -896,10 +844,10 @@ def test_user_ids_in_drivers_are_truncated_and_units_per_driver() -> None:
     per_request = Driver(contributor_type="model", contributor="ltxv-13b", value=0.91, baseline_value=0.6,
                          delta=0.31, share_of_delta=0.8, rank=1, unit="usd_per_request")  # fmt: skip
     free = with_drivers(usage_alert("f"), (user,))
-    out = text.render(body_of([free]))
+    out = text_of(body_of([free]))
     assert "Drivers: lt_012345… (user): 900,000 vs 1,000 (+899,000, 62% of change)" in out
     cpr = with_drivers(cost_alert("c", metric="cost_per_request", unit="usd_per_request"), (per_request,))
-    assert "ltxv-13b (model): $0.9100/request vs $0.6000/request (+$0.3100/request, 80% of change)" in text.render(
+    assert "ltxv-13b (model): $0.9100/request vs $0.6000/request (+$0.3100/request, 80% of change)" in text_of(
         body_of([dataclasses.replace(cpr, drivers_summary=None)], channel="#api")
     )
 
@@ -915,17 +863,18 @@ def test_alert_columns_are_the_plan_contract_in_order() -> None:
 
 
 def test_golden_lifecycle_bodies() -> None:
-    """Every body kind as text and Slack mrkdwn, for review: what people read in threads."""
+    """Every delivery kind as Linear's Markdown and Slack's text, for review: what people read."""
     parts = []
-    for body in all_bodies():
-        parts.append(f"===== {body.kind} =====\n{text.render(body)}--- slack ---\n")
-        for m in slack.render(body):
-            parts.append(m.text + "\n")
+    for (kind, messages), (_, [md]) in zip(
+        every_message(SlackComposer()), every_message(MarkdownComposer()), strict=True
+    ):
+        parts.append(f"===== {kind} =====\n{md.text}--- slack ---\n")
+        parts += [m.text + "\n" for m in messages]
     check_golden("lifecycle_bodies.txt", "".join(parts))
 
 
 def test_missing_day_without_held_alerts_does_not_say_zero_held() -> None:
-    out = text.render(compose_data_health(health_alert(0.0), held=0))
+    out = text_of(body_of([health_alert(0.0)]))
     assert "no rows loaded (expected 41,000 for a Sunday)" in out
     assert "held" not in out and "release --date" not in out
 
@@ -953,7 +902,7 @@ TIER_DRIVER = drivers(("tier", "Free", 4_497_947.0, 3_068_455.0, 1.0))
 
 
 def drivers_or_users_line(alert: Alert) -> str:
-    [found] = [ln for ln in text.render(body_of([alert])).splitlines() if ln.startswith(("Drivers: ", "Users: "))]
+    [found] = [ln for ln in text_of(body_of([alert])).splitlines() if ln.startswith(("Drivers: ", "Users: "))]
     return found
 
 
@@ -964,7 +913,7 @@ def test_concentration_replaces_the_one_tier_drivers_for_free() -> None:
         " (the largest 3: lt_01234… +600,000 (42%, new); lt_fedcb… +200,000 (14%); short +50,000 (4%));"
         " new users (first seen recently): 30, 12% of the change"
     )
-    assert "Free (tier)" not in text.render(body_of([free]))
+    assert "Free (tier)" not in text_of(body_of([free]))
 
 
 def test_a_paying_segment_with_mixed_tiers_keeps_the_tier_drivers() -> None:
@@ -993,4 +942,4 @@ def test_a_hostile_lt_id_is_inert(name: str) -> None:
         assert "<" not in text_ and ">" not in text_, text_
     for text_ in all_mrkdwn(messages, plain_too=False):
         assert not re.search(r"&(?!amp;|lt;|gt;)", text_), text_
-    assert not any(ln.startswith("Action: ignore") for ln in text.render(body_of([alert])).splitlines())
+    assert not any(ln.startswith("Action: ignore") for ln in text_of(body_of([alert])).splitlines())

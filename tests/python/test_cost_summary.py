@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 
 from alerting.cost_summary import (
-    CostAlert,
     CostSummary,
     Driver,
     VerticalTotals,
@@ -18,6 +17,7 @@ from alerting.cost_summary import (
     format_summary,
 )
 from alerting.dates import finalised_cost_date
+from tests.python.alerting_support import cost_alert
 from tests.python.conftest import BIN, dbt_env, run
 
 
@@ -37,47 +37,41 @@ def test_format_rounds_to_two_decimals_and_totals() -> None:
         ],
         drivers=[Driver("API endpoint", "/v1/a", 450.126, 0.50013)],
         alerts=[
-            CostAlert(
-                "warning",
-                "api",
-                "api",
-                "failure_rate",
-                "fraction",
-                "absolute",
-                "rolling",
-                "increase",
-                0.25,
-                0.1,
-                0.204,
-                "x\n<!channel>",
+            cost_alert(
+                "a",
+                severity="warning",
+                metric="failure_rate",
+                unit="fraction",
+                threshold_kind="absolute",
+                current_value=0.25,
+                baseline_mean=0.1,
+                threshold=0.204,
+                drivers_summary="x\n<!channel>",
             ),
-            CostAlert(
-                "critical",
-                "studio",
-                "studio",
-                "infra_cost",
-                "usd",
-                "fraction_change",
-                "previous_day",
-                "increase",
-                130.0,
-                100.0,
-                0.15,
-                None,
+            cost_alert(
+                "b",
+                severity="critical",
+                team="studio",
+                scope="studio",
+                metric="infra_cost",
+                threshold_kind="fraction_change",
+                baseline_kind="previous_day",
+                current_value=130.0,
+                baseline_mean=100.0,
+                threshold=0.15,
+                drivers_summary=None,
             ),
-            CostAlert(
-                "notice",
-                "api",
-                "api",
-                "idle_inference_ratio",
-                "ratio",
-                "ratio",
-                "trailing_7d",
-                "increase",
-                7.8571,
-                3.2,
-                4.0,
-                None,
+            cost_alert(
+                "c",
+                severity="notice",
+                metric="idle_inference_ratio",
+                unit="ratio",
+                threshold_kind="ratio",
+                baseline_kind="trailing_7d",
+                current_value=7.8571,
+                baseline_mean=3.2,
+                threshold=4.0,
+                drivers_summary=None,
             ),
         ],
     )
@@ -176,3 +170,11 @@ def test_idle_alerts_name_no_customer_and_customers_carry_only_their_inference(t
             orgs_shown = [d for d in s.drivers if d.breakdown == "API organisation"]
             assert sum(d.cost for d in orgs_shown) <= customer_inference["api"] + 1e-9
             assert "Largest customers (inference cost of their own requests" in format_summary(s)
+
+
+def test_a_weekday_in_a_baseline_label_keeps_its_capital() -> None:
+    alert = cost_alert("t", baseline_kind="same_weekday_transition", threshold_kind="fraction_change", threshold=0.3)
+    text = format_summary(
+        CostSummary(dt.date(2026, 11, 20), totals=[VerticalTotals("api", *[1.0] * 5, 1, 0, 1.0)], alerts=[alert])
+    )
+    assert "vs expected after a typical Friday change $14,000.00" in text

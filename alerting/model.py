@@ -352,12 +352,3 @@ class Digest:
     held: tuple[Alert, ...] = field(default=())  # held today (for the counts line), never shown
     report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from the header
 
-
-@dataclass(frozen=True)
-class Message:
-    """One Slack message as the current transport posts it (Block Kit + fallback + carried ids)."""
-
-    channel: str
-    text: str
-    blocks: list[dict[str, object]] = field(default_factory=list)
-    alert_ids: tuple[str, ...] = ()

@@ -69,8 +69,8 @@ def alerts(draw: st.DrawFn) -> list[Alert]:
         out.append(
             dataclasses.replace(
                 base,
-                incident_id=draw(st.one_of(st.none(), st.sampled_from(["i1", "i2"]), TEXT)),
-                team=draw(st.one_of(st.none(), TEXT)),
+                incident_id=draw(st.one_of(st.sampled_from(["i1", "i2"]), TEXT)),  # not-null columns stay set
+                team=draw(TEXT),
                 scope=draw(TEXT),
                 metric=draw(TEXT),
                 rule=draw(TEXT),
@@ -85,7 +85,7 @@ def alerts(draw: st.DrawFn) -> list[Alert]:
                 pct_change=draw(NUM),
                 threshold=draw(NUM),
                 severity=draw(st.one_of(st.sampled_from(["critical", "warning", "notice"]), TEXT)),
-                direction=draw(st.one_of(st.none(), TEXT)),
+                direction=draw(TEXT),
                 hold_reason=draw(st.one_of(st.none(), TEXT)),
                 has_baseline_outlier=draw(st.one_of(st.none(), st.booleans())),
                 has_insufficient_baseline=draw(st.one_of(st.none(), st.booleans())),

@@ -1,13 +1,10 @@
 """Slack Web API through slack_sdk: chat.postMessage (threads) and files_upload_v2.
 
-In the run only what cannot have arrived is retried: HTTP 429 (waiting `Retry-After` when it is
-at most `max_wait_s` and within the transport's `retry_budget_s`, else a failure the next run
-retries) and a refused connection. An unclear answer after the request went out (a timeout, a
-reset, a 5xx, a body that is not Slack's JSON) is resolved by looking the message up: every post
-carries Slack message metadata (`ltx_delivery`, its delivery key), found again with
-`conversations.history` (`conversations.replies` in a thread) around the post time; an upload is
-found in its thread by file name. Found is ok; not found is a failure, posted again next run.
-Error texts are redacted.
+Retried in the run: only what cannot have arrived, a 429 (waiting `Retry-After` when at most
+`max_wait_s` and within `retry_budget_s`) and a refused connection. An unclear answer after the
+request went out (a timeout, a reset, a 5xx, a body that is not Slack's JSON) is resolved by
+looking the message up around the post time, by the delivery key in its Slack metadata (an upload:
+by file name in its thread): found is ok; not found, a failure sent again by the next run.
 """
 
 from __future__ import annotations
@@ -25,10 +22,7 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
 
 from alerting.redact import TokenError, redact, validate_token
 from alerting.transport.base import CHAT, PostResult, TransportConfigError, UploadResult
@@ -39,6 +33,7 @@ EVENT_TYPE = "ltx_delivery"
 LOOKUP_MARGIN_S = 600  # the look-up reads messages from this long before the post (clock skew)
 _SLACK_ERROR = re.compile(r"^[a-z0-9_]+$")  # Slack's error codes; any other text is not Slack's answer
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+Message = Mapping[str, Any]
 
 
 def _never_sent(error: BaseException | None) -> bool:
@@ -55,43 +50,9 @@ def _unclear(exc: Exception) -> bool:
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, SlackApiError):
-        error = exc.response.get("error")
-        return f"HTTP {exc.response.status_code}" + (f", error {error!r}" if error else "")
+        method, error = str(exc.response.api_url).rsplit("/", 1)[-1], exc.response.get("error")
+        return f"{method}: HTTP {exc.response.status_code}" + (f", error {error!r}" if error else "")
     return f"{type(exc).__name__}: {exc}"
-
-
-class _Retries(RetryHandler):
-    """429 within the wait caps, and a connection refused before anything was sent; nothing else."""
-
-    def __init__(self, max_wait_s: float, budget_s: float) -> None:
-        super().__init__(max_retry_count=3)
-        self.max_wait_s, self.budget_s = max_wait_s, budget_s
-
-    def _wait(self, response: HttpResponse | None, error: Exception | None) -> float | None:
-        if response is not None and response.status_code == 429:
-            values = {k.lower(): v for k, v in response.headers.items()}.get("retry-after") or ["1"]
-            try:
-                return max(float(values[0]), 0.0)
-            except ValueError:  # an HTTP date or garbage: not waited for
-                return None
-        return 1.0 if _never_sent(error) else None
-
-    def _can_retry(
-        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:  # fmt: skip
-        wait = self._wait(response, error)
-        return wait is not None and wait <= min(self.max_wait_s, self.budget_s)
-
-    def prepare_for_next_attempt(
-        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:  # fmt: skip
-        wait = self._wait(response, error) or 0.0
-        self.budget_s -= wait
-        time.sleep(wait)
-        state.next_attempt_requested = True
-        state.increment_current_attempt()
 
 
 class SlackTransport:
@@ -115,122 +76,124 @@ class SlackTransport:
         self.secrets = (token,)
         self.base_url = (base_url or "https://slack.com/api/").rstrip("/") + "/"
         self.lookup_delays_s = tuple(lookup_delays_s)
+        self.max_wait_s, self.budget_s = max_wait_s, retry_budget_s
         self._channel_ids: dict[str, str] = {}
-        retries = _Retries(max_wait_s, retry_budget_s)
-        self._client = WebClient(token=token, base_url=self.base_url, timeout=timeout, retry_handlers=[retries])
+        self._client = WebClient(token=token, base_url=self.base_url, timeout=timeout, retry_handlers=[])
 
     def __repr__(self) -> str:
         return f"SlackTransport(base_url={self.base_url!r}, token={'[redacted]'!r})"
 
     def post(
-        self,
-        channel: str,
-        text: str,
-        blocks: Sequence[dict[str, Any]],
-        thread_ts: str | None = None,
-        broadcast: bool = False,
-        *,
-        delivery_key: str | None = None,
-    ) -> PostResult:
-        """chat.postMessage; with `thread_ts` a reply in that thread, shown in the channel too with `broadcast`.
-
-        `delivery_key` (default: a digest of the message) goes into the message's metadata.
-        """
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
+        broadcast: bool = False, *, delivery_key: str | None = None,
+    ) -> PostResult:  # fmt: skip
+        """chat.postMessage; with `thread_ts` a reply in that thread, shown in the channel too with `broadcast`;
+        `delivery_key` (default: the message's digest) in its metadata."""
         key = delivery_key or hashlib.sha256(json.dumps([thread_ts, text, list(blocks)]).encode()).hexdigest()[:32]
-        kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": list(blocks)}
-        kwargs["metadata"] = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": key}}
-        if thread_ts:
-            kwargs.update(thread_ts=thread_ts, reply_broadcast=broadcast or None)
-        started = time.time()
-        try:
-            response = self._client.chat_postMessage(**kwargs, unfurl_links=False, unfurl_media=False)
-        except Exception as exc:  # any failure is reported, never raised
-            if not _unclear(exc):
-                return PostResult(ok=False, error=redact(f"Slack refused the message ({_describe(exc)})", self.secrets))
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": key}}
 
-            def carries_key(m: Mapping[str, Any]) -> bool:
-                meta = m.get("metadata") or {}
-                return (
-                    meta.get("event_type") == EVENT_TYPE
-                    and (meta.get("event_payload") or {}).get("delivery_key") == key
-                )
-
-            found, error = self._resolve(channel, thread_ts, started, carries_key, f"unclear answer ({_describe(exc)})")
-            return (
-                PostResult(ok=False, error=error)
-                if found is None
-                else PostResult(ok=True, ts=found[0], channel_id=found[1])
-            )
-        return PostResult(ok=True, ts=str(response.get("ts") or ""), channel_id=str(response.get("channel") or ""))
+        answer, error = self._send(
+            lambda: self._client.chat_postMessage(
+                channel=channel, text=text, blocks=list(blocks), metadata=metadata, unfurl_links=False,
+                unfurl_media=False, thread_ts=thread_ts, reply_broadcast=(broadcast and bool(thread_ts)) or None,
+            ),
+            "Slack refused the message", channel, thread_ts, lambda m: m.get("metadata") == metadata,
+        )  # fmt: skip
+        if answer is None:
+            return PostResult(ok=False, error=error)
+        return PostResult(ok=True, ts=str(answer.get("ts") or ""), channel_id=str(answer.get("channel") or ""))
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
     ) -> UploadResult:
-        """files_upload_v2: getUploadURLExternal -> POST the bytes -> completeUploadExternal (into the thread).
+        """files_upload_v2 (getUploadURLExternal, the bytes, completeUploadExternal into the thread): needs
+        the channel *id* (chat.postMessage returns it)."""
 
-        Needs the channel *id* (chat.postMessage returns it), not a '#name'.
-        """
-        started = time.time()
-        try:
-            response = self._client.files_upload_v2(
+        def named(f: Message) -> bool:
+            return bool(f.get("name", filename) == filename)
+
+        answer, error = self._send(
+            lambda: self._client.files_upload_v2(
                 channel=channel_id, thread_ts=thread_ts, filename=filename, content=content, title=title
-            )
-        except Exception as exc:  # the upload step raises its own errors (HTTP status of the upload URL)
-            api_url = getattr(getattr(exc, "response", None), "api_url", "") or ""
-            error = f"{str(api_url).rsplit('/', 1)[-1] or 'upload'} failed ({_describe(exc)})"
-            if not _unclear(exc):
-                return UploadResult(ok=False, error=redact(error, self.secrets))
-            found, error = self._resolve(
-                channel_id,
-                thread_ts,
-                started,
-                lambda m: any(f.get("name") == filename for f in m.get("files") or []),
-                error,
-            )
-            return UploadResult(ok=False, error=error) if found is None else UploadResult(ok=True, file_id=found[0])
-        file = response.get("file") or {}
-        return UploadResult(ok=True, file_id=str(file.get("id") or "") if isinstance(file, dict) else None)
+            ),
+            "upload failed", channel_id, thread_ts, lambda m: any(named(f) for f in m.get("files") or []),
+        )  # fmt: skip
+        if answer is None:
+            return UploadResult(ok=False, error=error)
+        file_id = next((f.get("id") for f in answer.get("files") or [answer.get("file") or {}] if named(f)), None)
+        return UploadResult(ok=True, file_id=str(file_id or ""))
 
-    def _resolve(
-        self, channel: str, thread_ts: str | None, since: float, match: Callable[[Mapping[str, Any]], bool], error: str
-    ) -> tuple[tuple[str, str] | None, str]:
-        """Look for the message `match` picks, posted since `since`: ((ts, channel id), "") or (None, the error)."""
+    def _send(
+        self, send: Callable[[], SlackResponse], what: str, channel: str, thread_ts: str | None,
+        match: Callable[[Message], bool],
+    ) -> tuple[Message | None, str | None]:  # fmt: skip
+        """send(): (Slack's answer, None); after an unclear answer the message `match` picks, looked up."""
+        started = time.time()
+        for attempt in range(4):
+            try:
+                return send().data, None  # type: ignore[return-value]
+            except Exception as exc:  # any failure is reported, never raised
+                wait = self._retry_wait(exc)
+                if wait is None or attempt == 3:
+                    error = f"{what} ({_describe(exc)})"
+                    if not _unclear(exc):
+                        return None, redact(error, self.secrets)
+                    break
+                self.budget_s -= wait
+                time.sleep(wait)
         try:
-            channel_id = self._channel_id(channel)
-            for delay in self.lookup_delays_s:
-                time.sleep(delay)
-                found = next((m for m in self._messages(channel_id, thread_ts, since) if match(m)), None)
-                if found is not None:
-                    return (str(found.get("ts") or ""), channel_id), ""
-        except Exception as exc:  # the look-up failed: whether it arrived is unknown
-            return None, redact(f"{error}; the look-up failed ({_describe(exc)}): posted again next run", self.secrets)
-        return None, redact(f"{error}; not in the channel: posted again next run", self.secrets)
+            found = self._find(channel, thread_ts, started, match)
+        except Exception as exc:  # whether it arrived is unknown
+            return None, redact(f"unclear answer, {error}; the look-up failed ({_describe(exc)})", self.secrets)
+        if found is None:
+            return None, redact(f"unclear answer, {error}; not in the channel: sent again next run", self.secrets)
+        return found, None
 
-    def _messages(self, channel_id: str, thread_ts: str | None, since: float) -> Iterator[Mapping[str, Any]]:
-        args: dict[str, Any] = dict(
-            channel=channel_id, oldest=f"{since - LOOKUP_MARGIN_S:.6f}", include_all_metadata=True, limit=200
-        )
+    def _retry_wait(self, exc: Exception) -> float | None:
+        """Seconds before sending again what cannot have arrived: a 429 within the caps, a refused connection."""
+        wait: float | None = 1.0 if _never_sent(exc) else None
+        if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
+            try:
+                wait = max(float(exc.response.headers.get("Retry-After", 1)), 0.0)
+            except ValueError:  # an HTTP date or garbage: not waited for
+                return None
+        return wait if wait is not None and wait <= min(self.max_wait_s, self.budget_s) else None
+
+    def _find(
+        self, channel: str, thread_ts: str | None, since: float, match: Callable[[Message], bool]
+    ) -> Message | None:
+        """The message `match` picks in the channel (thread) since `since`, with its channel id; None: not there."""
+        channel_id = self._channel_id(channel)
+        for delay in self.lookup_delays_s:
+            time.sleep(delay)
+            found = next((m for m in self._messages(channel_id, thread_ts, since) if match(m)), None)
+            if found is not None:
+                return {**found, "channel": channel_id}
+        return None
+
+    def _messages(self, channel_id: str, thread_ts: str | None, since: float) -> Iterator[Message]:
+        """conversations.replies of a thread, else conversations.history, with metadata, page by page."""
+        args: dict[str, Any] = {
+            "channel": channel_id,
+            "oldest": f"{since - LOOKUP_MARGIN_S:.6f}",
+            "include_all_metadata": True,
+        }
+        client = self._client
         pages = (
-            self._client.conversations_replies(ts=thread_ts, **args)
-            if thread_ts
-            else self._client.conversations_history(**args)
+            client.conversations_replies(ts=thread_ts, **args) if thread_ts else client.conversations_history(**args)
         )
         for page in pages:
             yield from page.get("messages") or []
 
     def _channel_id(self, channel: str) -> str:
-        """A channel id as given, a '#name' (or name) looked up once with conversations.list."""
+        """A channel id as given; a '#name' looked up (once) with conversations.list."""
         name = channel.removeprefix("#")
-        if _CHANNEL_ID.match(name) or name in self._channel_ids:
-            return self._channel_ids.get(name, name)
-        pages = self._client.conversations_list(
-            types="public_channel,private_channel", exclude_archived=True, limit=1000
-        )
-        for page in pages:
-            self._channel_ids.update({str(c.get("name")): str(c.get("id")) for c in page.get("channels") or []})
-        if name not in self._channel_ids:
+        if not _CHANNEL_ID.match(name) and name not in self._channel_ids:
+            for page in self._client.conversations_list(types="public_channel,private_channel", limit=1000):
+                self._channel_ids.update({str(c.get("name")): str(c.get("id")) for c in page.get("channels") or []})
+        if not _CHANNEL_ID.match(name) and name not in self._channel_ids:
             raise LookupError(f"channel {channel} not found by conversations.list")
-        return self._channel_ids[name]
+        return self._channel_ids.get(name, name)
 
 
 def transport_from_env(env: Mapping[str, str] | None = None) -> SlackTransport:

@@ -199,6 +199,8 @@ class InProcessSlack:
         blocks: Sequence[dict[str, Any]],
         thread_ts: str | None = None,
         broadcast: bool = False,
+        *,
+        delivery_key: str | None = None,
     ) -> PostResult:
         self.posted.append((channel, thread_ts))
         return PostResult(ok=True, ts=f"1.{len(self.posted)}", channel_id=channel)

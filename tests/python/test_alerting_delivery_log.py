@@ -67,6 +67,8 @@ class ScriptedPoster:
         blocks: list[dict[str, Any]],
         thread_ts: str | None = None,
         broadcast: bool = False,
+        *,
+        delivery_key: str | None = None,
     ) -> PostResult:
         self.attempts += 1
         message = Posted(channel, text, list(blocks), thread_ts)

@@ -1,17 +1,12 @@
-"""The delivery log: what reached which destination, keyed on destination (not on Slack).
+"""The delivery log (`alert_delivery_log`, in the marts' warehouse): one row per thing delivered to a
+destination, written only after the platform answered ok. `delivery_key` names the thing within its
+destination (an alert id, `chart|<incident>`, ...), the same in any run that plans it.
 
-Table `alert_delivery_log` in the same warehouse (DuckDB `main_alerting`, BigQuery
-`<LTX_BQ_DATASET>_alerting`), created if missing; one row per delivered thing (kinds below, in
-docs/delivery.md). `delivery_key` identifies the thing within a destination (an alert id,
-`chart|<incident>`, `<alert>|correction|<n>`, ...): two runs planning the same delivery compute
-the same key. A row is written only after the platform answered ok.
-
-Claims (`alert_delivery_claims`): before posting, a run inserts one row per key (the warehouse's
-clock, its host and pid) and reads the claims of those keys back. A claim is live for its lease
-(`claim_ttl_s` after `claimed_at`), unless its holder is on this host and its pid is gone (a
-crashed run: taken over at once). The earliest live claim wins (ties: the smaller run id), so
-two runs at the same moment post once; needed on BigQuery (no locks, no enforced keys), used on
-DuckDB too (two processes may interleave: the file is held only per operation).
+Claims (`alert_delivery_claims`): a run inserts one row per key (the warehouse's clock, its host and
+pid) before posting and reads them back; the earliest live claim wins (ties: the smaller run id). A
+claim is live for `claim_ttl_s` (its lease) unless its holder is on this host and its pid is gone: a
+crashed run's claim is taken over at once. Needed on BigQuery (no locks, no enforced keys), used on
+DuckDB too. docs/delivery.md states the guarantees.
 """
 
 from __future__ import annotations
@@ -28,7 +23,6 @@ from alerting.warehouse import Backend
 
 LOG_TABLE = "alert_delivery_log"
 CLAIMS_TABLE = "alert_delivery_claims"
-DEFAULT_CLAIM_TTL_S = 900
 KINDS = (
     "post", "data_health", "repeat", "broadcast", "summary", "correction", "withdrawal", "resolved", "chart",
     "all_clear", "pipeline_health",
@@ -98,7 +92,7 @@ def pid_alive(pid: int) -> bool:
 
 class DeliveryLog:
     def __init__(
-        self, backend: Backend, claim_ttl_s: int = DEFAULT_CLAIM_TTL_S, host: str | None = None, pid: int | None = None
+        self, backend: Backend, claim_ttl_s: int = 900, host: str | None = None, pid: int | None = None
     ) -> None:
         self.backend = backend
         self.table = backend.table("alerting", LOG_TABLE)
@@ -211,14 +205,10 @@ class DeliveryLog:
                     f"delete from {self.claims} where {b.in_list('run_id', 'dead')}",  # noqa: S608
                     {"dead": dead},
                 )
-        winner: dict[str, tuple[object, str]] = {}
-        for r in rows:
-            if str(r["run_id"]) in dead:
-                continue
-            cand, key = (r["claimed_at"], str(r["run_id"])), str(r["delivery_key"])
-            if key not in winner or cand < winner[key]:
-                winner[key] = cand
-        won = all(k in winner and winner[k][1] == run_id for k in keys)
+        live = [
+            (r["claimed_at"], str(r["run_id"]), str(r["delivery_key"])) for r in rows if str(r["run_id"]) not in dead
+        ]
+        won = all(min((c for c in live if c[2] == k), default=(0, "", k))[1] == run_id for k in keys)
         if not won:  # a losing claim must not outlive the winner's (a failed post is retried at once)
             self.release(destination, keys, run_id)
         return won
@@ -243,11 +233,6 @@ class DeliveryLog:
 
 def _entry(row: dict[str, object]) -> LogEntry:
     values = {name: row.get(name) for name in COLUMNS}
-    for name in ("z_score", "current_value"):
-        if values[name] is not None:
-            values[name] = float(values[name])  # type: ignore[arg-type]
-    if isinstance(values["alert_date"], dt.datetime):
-        values["alert_date"] = values["alert_date"].date()
     stamp = values["delivered_at"]
     if isinstance(stamp, dt.datetime) and stamp.tzinfo is not None:  # BigQuery answers in UTC, aware
         values["delivered_at"] = stamp.astimezone(dt.UTC).replace(tzinfo=None)

@@ -12,7 +12,7 @@ DuckDB too. docs/delivery.md states the guarantees.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import errno
 import os
 import socket
 from collections.abc import Iterable, Sequence
@@ -73,21 +73,6 @@ _COLUMN_TYPES = {
 def all_clear_key(usage_date: dt.date) -> str:
     """The delivery-log key of a day's all-clear message (so it is posted once too)."""
     return f"all_clear:{usage_date.isoformat()}"
-
-
-def message_key(keys: Iterable[str]) -> str:
-    """One short key for a message carrying `keys` (Slack metadata: finds it again after an unclear answer)."""
-    return hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()[:32]
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: it exists
-        return True
-    return True
 
 
 class DeliveryLog:
@@ -215,8 +200,13 @@ class DeliveryLog:
 
     def _dead(self, row: dict[str, Any]) -> bool:
         """Held on this host by a process that is gone (another host's claim lives until its lease ends)."""
-        pid = int(row["pid"])
-        return row["host"] == self.host and pid != self.pid and not pid_alive(pid)
+        if row["host"] != self.host or int(row["pid"]) == self.pid:
+            return False
+        try:
+            os.kill(int(row["pid"]), 0)
+        except OSError as exc:  # ESRCH: no such process; EPERM: another user's, alive
+            return exc.errno == errno.ESRCH
+        return False
 
     def release(self, destination: str, keys: Sequence[str], run_id: str) -> None:
         """Drop this run's claims (a failed post: the next run may retry at once)."""

@@ -1,7 +1,7 @@
 """Slack Web API through slack_sdk: chat.postMessage (threads) and files_upload_v2.
 
 Retried in the run: only what cannot have arrived, a 429 (waiting `Retry-After` when at most
-`max_wait_s` and within `retry_budget_s`) and a refused connection. An unclear answer after the
+`max_wait_s` and within `budget_s`) and a refused connection. An unclear answer after the
 request went out (a timeout, a reset, a 5xx, a body that is not Slack's JSON) is resolved by
 looking the message up around the post time, by the delivery key in its Slack metadata (an upload:
 by file name in its thread): found is ok; not found, a failure sent again by the next run.
@@ -59,24 +59,17 @@ class SlackTransport:
     name = "slack"
     capabilities = CHAT
 
-    def __init__(
-        self,
-        token: str,
-        base_url: str | None = None,
-        *,
-        timeout: int = 30,
-        max_wait_s: float = 30.0,
-        retry_budget_s: float = 120.0,
-        lookup_delays_s: Sequence[float] = (1.0, 4.0),
-    ) -> None:
+    lookup_delays_s: tuple[float, ...] = (1.0, 4.0)  # look-ups after an unclear answer, seconds after it
+    max_wait_s = 30.0  # the longest Retry-After waited for
+    budget_s = 120.0  # all waits of a transport (a run) together
+
+    def __init__(self, token: str, base_url: str | None = None, *, timeout: int = 30) -> None:
         try:
             validate_token(token, TOKEN_ENV)
         except TokenError as exc:
             raise TransportConfigError(str(exc)) from None
         self.secrets = (token,)
         self.base_url = (base_url or "https://slack.com/api/").rstrip("/") + "/"
-        self.lookup_delays_s = tuple(lookup_delays_s)
-        self.max_wait_s, self.budget_s = max_wait_s, retry_budget_s
         self._channel_ids: dict[str, str] = {}
         self._client = WebClient(token=token, base_url=self.base_url, timeout=timeout, retry_handlers=[])
 

@@ -255,9 +255,11 @@ def test_data_health_alert_gone_after_the_full_day_says_data_complete(tmp_path: 
 # --- unclear answers (issue 25 bug 2) and Retry-After (issue 25 WEAK) -------------------------------
 
 
-def quick(slack: LookupSlack, **kw: float) -> SlackTransport:
+def quick(slack: LookupSlack, budget_s: float = 120.0) -> SlackTransport:
     """The Slack transport with a 1 s client timeout and an immediate look-up."""
-    return SlackTransport(FAKE_TOKEN, slack.url, timeout=1, lookup_delays_s=(0.0,), **kw)  # type: ignore[arg-type]
+    transport = SlackTransport(FAKE_TOKEN, slack.url, timeout=1)
+    transport.lookup_delays_s, transport.budget_s = (0.0,), budget_s
+    return transport
 
 
 @pytest.mark.parametrize("fault", ["late", "non_json", "502", "reset"])
@@ -320,7 +322,7 @@ def test_a_long_retry_after_is_not_waited_for_and_the_budget_bounds_the_run(tmp_
         assert len(report.failures) == 2 and "ratelimited" in report.failures[0] and slack.lookups == []
         slack.default = Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
         before = len(slack.post_requests)
-        report = run_day(db, slack.url, D, transport=quick(slack, retry_budget_s=1.5))
+        report = run_day(db, slack.url, D, transport=quick(slack, budget_s=1.5))
         assert len(report.failures) == 2 and len(slack.post_requests) - before == 3  # one wait of 1 s fit the budget
         slack.default = Reply()
         assert run_day(db, slack.url, D, transport=quick(slack)).ok and len(slack.posted) == 2

@@ -1,8 +1,8 @@
 """Keep secrets out of text and log records; validate a token before anything uses it.
 
-Redaction removes the whole secret and any fragment of it of `FRAGMENT` (8) or more characters,
-also in its escaped form (`\\n` written out by a repr) and each whitespace-separated piece; and
-anything shaped like a Slack token or a Linear API key, even when we do not know it.
+Redaction removes the whole secret and any fragment of it of `FRAGMENT` (8) or more characters
+(so each piece between whitespace too), also in its escaped form; and anything shaped like a Slack
+token or a Linear API key, even when we do not know it.
 """
 
 from __future__ import annotations
@@ -48,13 +48,6 @@ def validate_token(
     return TokenCheck(token, (f"{name} does not start with {' / '.join(prefixes)}: using it anyway",))
 
 
-def _forms(secret: str) -> set[str]:
-    """The secret, its escaped spelling, and its pieces between whitespace / control characters."""
-    forms = {secret, secret.strip(), secret.encode("unicode_escape").decode("ascii", "replace")}
-    forms.update(p for p in re.split(r"[\s\x00-\x1f\x7f]+", secret) if len(p) >= FRAGMENT)
-    return {f for f in forms if f}
-
-
 def _cover(text: str, secret: str, covered: list[bool]) -> None:
     """Mark in `covered` every character of `text` inside a FRAGMENT-long piece of `secret` (or all of a short one)."""
     width = min(len(secret), FRAGMENT)
@@ -68,8 +61,9 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
     """`text` with every secret, every 8+ character fragment of one, and Slack/Linear key shapes replaced."""
     out = str(text)
     covered = [False] * len(out)
-    for form in {f for s in secrets if s for f in _forms(s)}:
-        _cover(out, form, covered)
+    for secret in filter(None, secrets):  # its escaped spelling too: `\\n` written out by a repr
+        for form in {secret, secret.encode("unicode_escape").decode("ascii")}:
+            _cover(out, form, covered)
     runs = groupby(zip(covered, out, strict=True), key=lambda pair: pair[0])
     out = "".join(REDACTED if hidden else "".join(ch for _, ch in run) for hidden, run in runs)
     return _KEY_SHAPES.sub(REDACTED, out)

@@ -59,7 +59,7 @@ class SlackTransport:
     name = "slack"
     capabilities = CHAT
 
-    lookup_delays_s: tuple[float, ...] = (1.0, 4.0)  # look-ups after an unclear answer, seconds after it
+    lookup_delays_s: tuple[float, ...] = (1.0, 4.0, 10.0)  # look-ups after an unclear answer: pauses before each
     max_wait_s = 30.0  # the longest Retry-After waited for
     budget_s = 120.0  # all waits of a transport (a run) together
 

@@ -179,6 +179,28 @@ def test_a_killed_runs_claim_is_taken_over_at_once_a_live_ones_is_not(tmp_path: 
         proc.wait(timeout=30)
 
 
+def test_a_cli_run_killed_while_posting_is_picked_up_by_an_immediate_rerun(tmp_path: Path) -> None:
+    """Issue 25's check as an operator meets it: `kill -9` of `alerting run` during a post, then run again."""
+    db = tmp_path / "m.duckdb"
+    write_marts(db, ROWS)
+    with fake_slack() as slack:
+        slack.hang = True  # the first post never gets its answer
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-FAKE0TOKEN-1-x", "SLACK_API_URL": slack.url,
+               "LTX_DUCKDB_PATH": str(db)}  # fmt: skip
+        command = [sys.executable, "-m", "alerting", "run", "--date", D.isoformat()]
+        killed = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert slack.in_flight.wait(60), "the run never reached Slack"
+        killed.send_signal(signal.SIGKILL)
+        assert killed.wait(timeout=30) == -signal.SIGKILL
+        slack.hang = False
+        rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        posted = len(slack.posted)
+        slack.release.set()
+    assert rerun.returncode == 0 and "claimed by another run" not in rerun.stderr, rerun.stderr[-2000:]
+    assert posted == 2  # both digests: the killed run's claim was taken over at once
+    assert len(log_rows(db)) == 3
+
+
 def test_another_hosts_claim_lives_until_its_lease_ends(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     write_marts(db, ROWS[:1])

@@ -247,6 +247,9 @@ def _finish(report: RunReport, dry_run: bool) -> int:
     )  # fmt: skip
     for failure in report.failures:
         log.error("FAILED %s", failure)
+    if report.skipped_claimed:
+        log.error("%d message(s) held by another run's live claim: not confirmed here; exit 1, run again after it ends",
+                  report.skipped_claimed)  # fmt: skip
     return report.exit_code
 
 

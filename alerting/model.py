@@ -351,4 +351,3 @@ class Digest:
     alerts: tuple[Alert, ...]
     held: tuple[Alert, ...] = field(default=())  # held today (for the counts line), never shown
     report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from the header
-

@@ -1,10 +1,8 @@
-"""Keep secrets out of text and log records; validate the Slack token before anything uses it.
+"""Keep secrets out of text and log records; validate a token before anything uses it.
 
-Redaction removes the whole token *and any fragment of it* of `FRAGMENT` (8) or more
-characters, also in its escaped forms (`\\n` written out by a repr) and each whitespace-
-separated piece: an HTTP library that prints `b'Bearer xoxb-12\\nSECRET...'` or a server
-echoing half the token back leaks nothing. Anything shaped like a Slack token is removed
-too, even when we do not know it, and so is anything shaped like a Linear API key.
+Redaction removes the whole secret and any fragment of it of `FRAGMENT` (8) or more characters
+(so each piece between whitespace too), also in its escaped form; and anything shaped like a Slack
+token or a Linear API key, even when we do not know it.
 """
 
 from __future__ import annotations
@@ -13,14 +11,12 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 
 REDACTED = "[redacted]"
 FRAGMENT = 8
-# Slack tokens (bot, user, app, config, refresh): never printed even when we do not know them
-_SLACK_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
-# Linear personal API keys and OAuth tokens, likewise
-_LINEAR_KEY = re.compile(r"lin_(?:api|oauth)_[A-Za-z0-9_-]+")
-_TOKEN_SHAPE = re.compile(r"^xox[abposer]-[A-Za-z0-9-]+$|^xapp-[A-Za-z0-9-]+$")
+SLACK_PREFIXES = ("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxo-", "xoxr-", "xoxs-", "xapp-")
+_KEY_SHAPES = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|lin_(?:api|oauth)_[A-Za-z0-9_-]+")
 
 
 class TokenError(ValueError):
@@ -33,93 +29,64 @@ class TokenCheck:
     warnings: tuple[str, ...] = ()
 
 
-def validate_token(token: str | None, name: str = "SLACK_BOT_TOKEN") -> TokenCheck:
-    """Refuse an empty token or one with whitespace / control characters; warn on an unusual shape.
-
-    Raises TokenError (exit 2 at the CLI); the message names the variable and the problem,
-    never a character of the token.
-    """
-    if token is None or token == "":
+def validate_token(
+    token: str | None, name: str = "SLACK_BOT_TOKEN", prefixes: tuple[str, ...] = SLACK_PREFIXES
+) -> TokenCheck:
+    """Refuse an unset token or one with anything but printable ASCII (no whitespace, no control or
+    non-ASCII characters: an HTTP header cannot carry them); warn when it starts with none of `prefixes`.
+    TokenError names the variable and the problem, never a character of the token."""
+    if not token:
         raise TokenError(f"{name} is not set")
-    bad = [ch for ch in token if ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or not ch.isprintable()]
+    bad = sum(not 33 <= ord(ch) <= 126 for ch in token)
     if bad:
-        kinds = sorted({"whitespace" if ch.isspace() else "control" for ch in bad})
         raise TokenError(
-            f"{name} contains {' and '.join(kinds)} characters ({len(bad)} of {len(token)}): "
-            "check how it was pasted or exported (a trailing newline?)"
+            f"{name} contains whitespace, control or non-ASCII characters ({bad} of {len(token)}):"
+            " check how it was pasted or exported (a trailing newline?)"
         )
-    warnings = []
-    if not _TOKEN_SHAPE.match(token):
-        warnings.append(f"{name} does not look like a Slack token (expected xoxb-…): using it anyway")
-    return TokenCheck(token=token, warnings=tuple(warnings))
-
-
-def _forms(secret: str) -> list[str]:
-    """The secret, its stripped and escaped spellings, and its whitespace/control-separated pieces."""
-    forms = {secret, secret.strip(), secret.encode("unicode_escape").decode("ascii", "replace")}
-    # pieces between whitespace / control characters, when long enough to be a fragment
-    forms.update(p for p in re.split(r"[\s\x00-\x1f\x7f]+", secret) if len(p) >= FRAGMENT)
-    return [f for f in forms if f]
+    if token.startswith(prefixes):
+        return TokenCheck(token)
+    return TokenCheck(token, (f"{name} does not start with {' / '.join(prefixes)}: using it anyway",))
 
 
 def _cover(text: str, secret: str, covered: list[bool]) -> None:
-    if len(secret) < FRAGMENT:
-        start = text.find(secret)
-        while start != -1:
-            for i in range(start, start + len(secret)):
-                covered[i] = True
-            start = text.find(secret, start + 1)
-        return
-    windows = {secret[i : i + FRAGMENT] for i in range(len(secret) - FRAGMENT + 1)}
-    for i in range(len(text) - FRAGMENT + 1):
-        if text[i : i + FRAGMENT] in windows:
-            for j in range(i, i + FRAGMENT):
-                covered[j] = True
+    """Mark in `covered` every character of `text` inside a FRAGMENT-long piece of `secret` (or all of a short one)."""
+    width = min(len(secret), FRAGMENT)
+    windows = {secret[i : i + width] for i in range(len(secret) - width + 1)}
+    for i in range(len(text) - width + 1):
+        if text[i : i + width] in windows:
+            covered[i : i + width] = [True] * width
 
 
 def redact(text: object, secrets: Iterable[str] = ()) -> str:
     """`text` with every secret, every 8+ character fragment of one, and Slack/Linear key shapes replaced."""
     out = str(text)
-    forms = [f for s in secrets if s for f in _forms(s)]
-    if forms:
-        covered = [False] * len(out)
-        for form in forms:
+    covered = [False] * len(out)
+    for secret in filter(None, secrets):  # its escaped spelling too: `\\n` written out by a repr
+        for form in {secret, secret.encode("unicode_escape").decode("ascii")}:
             _cover(out, form, covered)
-        if any(covered):
-            pieces: list[str] = []
-            i = 0
-            while i < len(out):
-                if covered[i]:
-                    while i < len(out) and covered[i]:
-                        i += 1
-                    pieces.append(REDACTED)
-                else:
-                    pieces.append(out[i])
-                    i += 1
-            out = "".join(pieces)
-    return _LINEAR_KEY.sub(REDACTED, _SLACK_TOKEN.sub(REDACTED, out))
+    runs = groupby(zip(covered, out, strict=True), key=lambda pair: pair[0])
+    out = "".join(REDACTED if hidden else "".join(ch for _, ch in run) for hidden, run in runs)
+    return _KEY_SHAPES.sub(REDACTED, out)
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that rewrites each record's message with secrets redacted."""
+    """A logging filter that rewrites each record's message (and traceback) with secrets redacted."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = tuple(s for s in secrets if s)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        record.msg = redact(message, self.secrets)
+        record.msg = redact(record.getMessage(), self.secrets)
         record.args = None
-        if record.exc_info:
-            # render the traceback now, redacted, so no formatter prints the raw exception
+        if record.exc_info:  # rendered now, redacted, so no formatter prints the raw exception
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self.secrets)
             record.exc_info = None
         return True
 
 
 def install(secrets: Iterable[str] = (), logger: logging.Logger | None = None) -> RedactingFilter:
-    """Attach the filter to every handler of `logger` (default: root) and to the logger itself."""
+    """Attach the filter to `logger` (default: root) and to each of its handlers."""
     target = logger or logging.getLogger()
     flt = RedactingFilter(secrets)
     target.addFilter(flt)

@@ -259,18 +259,20 @@ class _Run:
 
     def deliver(self, m: _Msg) -> PostResult | None:
         """One planned message: posted in its thread (or top level), its rows recorded."""
-        thread = m.thread
+        thread, keys = m.thread, [key for key, _, _ in m.rows]
         channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(m.dest)
 
         def post() -> PostResult:
             root = thread.root_ts if thread else None
-            return self.transport.post(channel, m.rendered.text, m.rendered.blocks, root, broadcast=m.broadcast)
+            return self.transport.post(
+                channel, m.rendered.text, m.rendered.blocks, root, broadcast=m.broadcast, delivery_key=min(keys)
+            )  # the key in the message's metadata: an unclear answer is looked up by it
 
         def entries(res: PostResult) -> list[LogEntry]:
             root = thread.root_ts if thread else None
             return [self.entry(m.dest, kind, key, res, root, **fields) for key, kind, fields in m.rows]
 
-        result = self.send(m.dest, [key for key, _, _ in m.rows], post, entries, m.what)
+        result = self.send(m.dest, keys, post, entries, m.what)
         if result is not None:
             setattr(self.report, m.counter, getattr(self.report, m.counter) + 1)
             self.report.alerts_delivered += m.delivers

@@ -60,7 +60,9 @@ def check_parallel_runs(env: dict[str, str], day: dt.date, log_dataset: str) -> 
         outputs = [p.communicate(timeout=600) for p in procs]
         for p, (_, err) in zip(procs, outputs, strict=True):
             print(err[-2000:], flush=True)
-            check(p.returncode in (0, 3), f"a parallel alerting run failed (exit {p.returncode})")
+            # a run that left a digest to the other, live run is not done: exit 1 (DESIGN.md §3.4)
+            skipped = p.returncode == 1 and "claimed by another run" in err
+            check(p.returncode in (0, 3) or skipped, f"a parallel alerting run failed (exit {p.returncode})")
         first = len(slack.posted)
         texts = [str(m.get("text")) for m in slack.posted]
         check(len(texts) == len(set(texts)), "the same message was posted twice by the parallel runs")

@@ -1,4 +1,5 @@
-"""What every transport returns; the protocol the runner talks to."""
+"""What every transport returns; the protocols the runner talks to. Errors come back as results
+(redacted), never raised."""
 
 from __future__ import annotations
 
@@ -41,17 +42,16 @@ class UploadResult:
 
 
 class Transport(Protocol):
+    """A chat platform (`slack`; `stdout` for a dry run). `delivery_key` identifies the message to find it
+    again after an unclear answer (default: the message's own digest)."""
+
     name: str  # destination prefix in the delivery log: "<name>:<channel>"
     capabilities: Capabilities
 
     def post(
-        self,
-        channel: str,
-        text: str,
-        blocks: Sequence[dict[str, Any]],
-        thread_ts: str | None = None,
-        broadcast: bool = False,
-    ) -> PostResult: ...
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
+        broadcast: bool = False, *, delivery_key: str | None = None,
+    ) -> PostResult: ...  # fmt: skip
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
@@ -59,11 +59,8 @@ class Transport(Protocol):
 
 
 class IssueTransport(Protocol):
-    """A destination with one item per incident (capabilities.digests False): an issue tracker.
-
-    Each call names the id of what it creates (the caller's deterministic id), so sending it again
-    changes nothing; `PostResult.ts` is the issue's id (`open`) or the comment's.
-    """
+    """One item per incident (an issue tracker). Each call names the id of what it creates (the caller's
+    deterministic id), so sending it again changes nothing; `PostResult.ts` is the issue's or comment's id."""
 
     name: str
     capabilities: Capabilities

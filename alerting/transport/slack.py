@@ -1,128 +1,197 @@
 """Slack Web API through slack_sdk: chat.postMessage (threads) and files_upload_v2.
 
-Retries: HTTP 429 (Retry-After honoured) and connection errors, by slack_sdk's handlers.
-HTTP 5xx and `{"ok": false}` are failures, not retried here: a 5xx may have posted, and
-the next run retries whatever the delivery log does not hold. Every error text is
-redacted (the token never appears in a result or a log line).
+Retried in the run: only what cannot have arrived, a 429 (waiting `Retry-After` when at most
+`max_wait_s` and within `budget_s`) and a refused connection. An unclear answer after the
+request went out (a timeout, a reset, a 5xx, a body that is not Slack's JSON) is resolved by
+looking the message up around the post time, by the delivery key in its Slack metadata (an upload:
+by file name in its thread): found is ok; not found, a failure sent again by the next run.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from collections.abc import Mapping, Sequence
+import re
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from http.client import HTTPException
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.web import SlackResponse
 
-from alerting.redact import redact
+from alerting.redact import TokenError, redact, validate_token
 from alerting.transport.base import CHAT, PostResult, TransportConfigError, UploadResult
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
 API_URL_ENV = "SLACK_API_URL"
+EVENT_TYPE = "ltx_delivery"
+LOOKUP_MARGIN_S = 600  # the look-up reads messages from this long before the post (clock skew)
+_SLACK_ERROR = re.compile(r"^[a-z0-9_]+$")  # Slack's error codes; any other text is not Slack's answer
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+Message = Mapping[str, Any]
 
 
-def _api_error(exc: SlackApiError) -> str:
-    resp = exc.response
-    status = getattr(resp, "status_code", None)
-    data = getattr(resp, "data", None)
-    error = data.get("error") if isinstance(data, dict) else None
-    return f"HTTP {status}" + (f", error {error!r}" if error else "")
+def _never_sent(error: BaseException | None) -> bool:
+    return isinstance(error, URLError) and isinstance(error.reason, ConnectionRefusedError | socket.gaierror)
+
+
+def _unclear(exc: Exception) -> bool:
+    """True when Slack may have taken the request: no answer, or an answer that is not Slack's."""
+    if isinstance(exc, SlackApiError):
+        status, error = exc.response.status_code, exc.response.get("error")
+        return status >= 500 or (status == 200 and not (isinstance(error, str) and _SLACK_ERROR.match(error)))
+    return isinstance(exc, OSError | HTTPException) and not _never_sent(exc)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        method, error = str(exc.response.api_url).rsplit("/", 1)[-1], exc.response.get("error")
+        return f"{method}: HTTP {exc.response.status_code}" + (f", error {error!r}" if error else "")
+    return f"{type(exc).__name__}: {exc}"
 
 
 class SlackTransport:
     name = "slack"
     capabilities = CHAT
 
-    def __init__(
-        self,
-        token: str,
-        base_url: str | None = None,
-        *,
-        timeout: int = 30,
-        rate_limit_retries: int = 3,
-        connection_retries: int = 2,
-    ) -> None:
-        if not token or not token.strip():
-            raise TransportConfigError(f"{TOKEN_ENV} is empty")
-        self._secrets = (token, token.strip())
-        self.base_url = base_url or "https://slack.com/api/"
-        if not self.base_url.endswith("/"):
-            self.base_url += "/"
-        self._client = WebClient(
-            token=token,
-            base_url=self.base_url,
-            timeout=timeout,
-            retry_handlers=[
-                RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
-                ConnectionErrorRetryHandler(max_retry_count=connection_retries),
-            ],
-        )
+    lookup_delays_s: tuple[float, ...] = (1.0, 4.0, 10.0)  # look-ups after an unclear answer: pauses before each
+    max_wait_s = 30.0  # the longest Retry-After waited for
+    budget_s = 120.0  # all waits of a transport (a run) together
+
+    def __init__(self, token: str, base_url: str | None = None, *, timeout: int = 30) -> None:
+        try:
+            validate_token(token, TOKEN_ENV)
+        except TokenError as exc:
+            raise TransportConfigError(str(exc)) from None
+        self.secrets = (token,)
+        self.base_url = (base_url or "https://slack.com/api/").rstrip("/") + "/"
+        self._channel_ids: dict[str, str] = {}
+        self._client = WebClient(token=token, base_url=self.base_url, timeout=timeout, retry_handlers=[])
 
     def __repr__(self) -> str:
         return f"SlackTransport(base_url={self.base_url!r}, token={'[redacted]'!r})"
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return self._secrets
-
     def post(
-        self,
-        channel: str,
-        text: str,
-        blocks: Sequence[dict[str, Any]],
-        thread_ts: str | None = None,
-        broadcast: bool = False,
-    ) -> PostResult:
-        """chat.postMessage; with `thread_ts` a reply in that thread, shown in the channel too with `broadcast`."""
-        kwargs: dict[str, Any] = {"channel": channel, "text": text, "blocks": list(blocks)}
-        if thread_ts:
-            kwargs["thread_ts"] = thread_ts
-            if broadcast:
-                kwargs["reply_broadcast"] = True
-        try:
-            response = self._client.chat_postMessage(**kwargs, unfurl_links=False, unfurl_media=False)
-        except SlackApiError as exc:
-            return PostResult(ok=False, error=redact(f"Slack refused the message ({_api_error(exc)})", self._secrets))
-        except Exception as exc:  # any transport failure is reported, never raised
-            return PostResult(ok=False, error=redact(f"{type(exc).__name__}: {exc}", self._secrets))
-        if not response.get("ok"):
-            return PostResult(
-                ok=False, error=redact(f"Slack answered ok=false: {response.get('error')}", self._secrets)
-            )
-        return PostResult(ok=True, ts=str(response.get("ts") or ""), channel_id=str(response.get("channel") or ""))
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
+        broadcast: bool = False, *, delivery_key: str | None = None,
+    ) -> PostResult:  # fmt: skip
+        """chat.postMessage; with `thread_ts` a reply in that thread, shown in the channel too with `broadcast`;
+        `delivery_key` (default: the message's digest) in its metadata."""
+        key = delivery_key or hashlib.sha256(json.dumps([thread_ts, text, list(blocks)]).encode()).hexdigest()[:32]
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": key}}
+
+        answer, error = self._send(
+            lambda: self._client.chat_postMessage(
+                channel=channel, text=text, blocks=list(blocks), metadata=metadata, unfurl_links=False,
+                unfurl_media=False, thread_ts=thread_ts, reply_broadcast=(broadcast and bool(thread_ts)) or None,
+            ),
+            "Slack refused the message", channel, thread_ts, lambda m: m.get("metadata") == metadata,
+        )  # fmt: skip
+        if answer is None:
+            return PostResult(ok=False, error=error)
+        return PostResult(ok=True, ts=str(answer.get("ts") or ""), channel_id=str(answer.get("channel") or ""))
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
     ) -> UploadResult:
-        """files_upload_v2: getUploadURLExternal -> POST the bytes -> completeUploadExternal (into the thread).
+        """files_upload_v2 (getUploadURLExternal, the bytes, completeUploadExternal into the thread): needs
+        the channel *id* (chat.postMessage returns it)."""
 
-        Needs the channel *id* (chat.postMessage returns it), not a '#name'.
-        """
-        try:
-            response = self._client.files_upload_v2(
+        def named(f: Message) -> bool:
+            return bool(f.get("name", filename) == filename)
+
+        answer, error = self._send(
+            lambda: self._client.files_upload_v2(
                 channel=channel_id, thread_ts=thread_ts, filename=filename, content=content, title=title
-            )
-        except SlackApiError as exc:
-            method = str(getattr(exc.response, "api_url", "") or "").rsplit("/", 1)[-1] or "files_upload_v2"
-            return UploadResult(ok=False, error=redact(f"{method} failed ({_api_error(exc)})", self._secrets))
-        except Exception as exc:  # the upload step raises its own errors (HTTP status of the upload URL)
-            return UploadResult(ok=False, error=redact(f"upload failed: {type(exc).__name__}: {exc}", self._secrets))
-        if not response.get("ok"):
-            return UploadResult(
-                ok=False, error=redact(f"upload answered ok=false: {response.get('error')}", self._secrets)
-            )
-        file = response.get("file") or {}
-        return UploadResult(ok=True, file_id=str(file.get("id") or "") if isinstance(file, dict) else None)
+            ),
+            "upload failed", channel_id, thread_ts, lambda m: any(named(f) for f in m.get("files") or []),
+        )  # fmt: skip
+        if answer is None:
+            return UploadResult(ok=False, error=error)
+        file_id = next((f.get("id") for f in answer.get("files") or [answer.get("file") or {}] if named(f)), None)
+        return UploadResult(ok=True, file_id=str(file_id or ""))
+
+    def _send(
+        self, send: Callable[[], SlackResponse], what: str, channel: str, thread_ts: str | None,
+        match: Callable[[Message], bool],
+    ) -> tuple[Message | None, str | None]:  # fmt: skip
+        """send(): (Slack's answer, None); after an unclear answer the message `match` picks, looked up."""
+        started = time.time()
+        for attempt in range(4):
+            try:
+                return send().data, None  # type: ignore[return-value]
+            except Exception as exc:  # any failure is reported, never raised
+                wait = self._retry_wait(exc)
+                if wait is None or attempt == 3:
+                    error = f"{what} ({_describe(exc)})"
+                    if not _unclear(exc):
+                        return None, redact(error, self.secrets)
+                    break
+                self.budget_s -= wait
+                time.sleep(wait)
+        try:
+            found = self._find(channel, thread_ts, started, match)
+        except Exception as exc:  # whether it arrived is unknown
+            return None, redact(f"unclear answer, {error}; the look-up failed ({_describe(exc)})", self.secrets)
+        if found is None:
+            return None, redact(f"unclear answer, {error}; not in the channel: sent again next run", self.secrets)
+        return found, None
+
+    def _retry_wait(self, exc: Exception) -> float | None:
+        """Seconds before sending again what cannot have arrived: a 429 within the caps, a refused connection."""
+        wait: float | None = 1.0 if _never_sent(exc) else None
+        if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
+            try:
+                wait = max(float(exc.response.headers.get("Retry-After", 1)), 0.0)
+            except ValueError:  # an HTTP date or garbage: not waited for
+                return None
+        return wait if wait is not None and wait <= min(self.max_wait_s, self.budget_s) else None
+
+    def _find(
+        self, channel: str, thread_ts: str | None, since: float, match: Callable[[Message], bool]
+    ) -> Message | None:
+        """The message `match` picks in the channel (thread) since `since`, with its channel id; None: not there."""
+        channel_id = self._channel_id(channel)
+        for delay in self.lookup_delays_s:
+            time.sleep(delay)
+            found = next((m for m in self._messages(channel_id, thread_ts, since) if match(m)), None)
+            if found is not None:
+                return {**found, "channel": channel_id}
+        return None
+
+    def _messages(self, channel_id: str, thread_ts: str | None, since: float) -> Iterator[Message]:
+        """conversations.replies of a thread, else conversations.history, with metadata, page by page."""
+        args: dict[str, Any] = {
+            "channel": channel_id,
+            "oldest": f"{since - LOOKUP_MARGIN_S:.6f}",
+            "include_all_metadata": True,
+        }
+        client = self._client
+        pages = (
+            client.conversations_replies(ts=thread_ts, **args) if thread_ts else client.conversations_history(**args)
+        )
+        for page in pages:
+            yield from page.get("messages") or []
+
+    def _channel_id(self, channel: str) -> str:
+        """A channel id as given; a '#name' looked up (once) with conversations.list."""
+        name = channel.removeprefix("#")
+        if not _CHANNEL_ID.match(name) and name not in self._channel_ids:
+            for page in self._client.conversations_list(types="public_channel,private_channel", limit=1000):
+                self._channel_ids.update({str(c.get("name")): str(c.get("id")) for c in page.get("channels") or []})
+        if not _CHANNEL_ID.match(name) and name not in self._channel_ids:
+            raise LookupError(f"channel {channel} not found by conversations.list")
+        return self._channel_ids.get(name, name)
 
 
 def transport_from_env(env: Mapping[str, str] | None = None) -> SlackTransport:
     env = os.environ if env is None else env
-    token = env.get(TOKEN_ENV, "")
-    if not token.strip():
-        raise TransportConfigError(f"{TOKEN_ENV} is not set (use --dry-run to print the messages without Slack)")
     base_url = env.get(API_URL_ENV) or None
     if base_url and not base_url.startswith(("http://", "https://")):
         raise TransportConfigError(f"{API_URL_ENV} must be an http(s) URL")
-    return SlackTransport(token, base_url)
+    return SlackTransport(env.get(TOKEN_ENV, ""), base_url)

@@ -18,13 +18,9 @@ class StdoutTransport:
         self.count = 0
 
     def post(
-        self,
-        channel: str,
-        text: str,
-        blocks: Sequence[dict[str, Any]],
-        thread_ts: str | None = None,
-        broadcast: bool = False,
-    ) -> PostResult:
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
+        broadcast: bool = False, *, delivery_key: str | None = None,
+    ) -> PostResult:  # fmt: skip
         self.count += 1
         where = f"reply in thread {thread_ts}" if thread_ts else "new message"
         if thread_ts and broadcast:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import time
 from collections.abc import Callable, Iterable, Sequence
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from alerting.runner import RunOptions, RunReport, run
 from alerting.transport import PostResult, SlackTransport, UploadResult
 from alerting.transport.base import CHAT
 from alerting.warehouse import DuckDBBackend
-from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN
+from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN, FakeSlack, Reply
 
 COLUMNS = (
     ALERT_COLUMNS  # every fct_alerts column (model.ALERT_COLUMNS), incident_id / is_postable / hold_reason included
@@ -122,6 +124,7 @@ def run_day(
     run_id: str | None = None,
     cost_finalisation_days: int = 3,
     claim_ttl_s: int = 900,
+    transport: SlackTransport | None = None,
 ) -> RunReport:
     """One morning's `alerting run` for usage day `day` against the loopback Slack at `url`."""
     backend = DuckDBBackend(path, "main_marts", "main_alerting", lock_timeout_s=lock_timeout_s)
@@ -137,7 +140,7 @@ def run_day(
         return run(
             backend,
             ROUTING,
-            SlackTransport(FAKE_TOKEN, url),
+            transport or SlackTransport(FAKE_TOKEN, url),
             options,
             io.StringIO(),
             chart_for=chart_for,
@@ -196,6 +199,8 @@ class InProcessSlack:
         blocks: Sequence[dict[str, Any]],
         thread_ts: str | None = None,
         broadcast: bool = False,
+        *,
+        delivery_key: str | None = None,
     ) -> PostResult:
         self.posted.append((channel, thread_ts))
         return PostResult(ok=True, ts=f"1.{len(self.posted)}", channel_id=channel)
@@ -219,3 +224,82 @@ def composed_run(
         backend.close()
     assert report.ok, report.failures
     return report, composer
+
+
+# --- a Slack that takes the message and then answers unclearly -------------------------------------
+
+
+class LookupSlack(FakeSlack):
+    """FakeSlack plus what resolving an unclear answer needs: each accepted message keeps its ts (and
+    its `metadata`, as sent); `conversations.list` / `.history` / `.replies` answer GETs the way
+    slack_sdk sends them (`include_all_metadata`); uploaded files show in their thread.
+
+    `after_accept[method]` (chat.postMessage, files.completeUploadExternal): faults consumed in order,
+    applied after the request was accepted: "late" (the answer comes `late_s` later), "non_json"
+    (200 with an HTML body), "502" (a gateway error), "reset" (the connection drops unanswered).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.after_accept: dict[str, list[str]] = {}
+        self.late_s = 3.0
+        self.lookups: list[str] = []
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        base = super()._handler()
+
+        class Handler(base):  # type: ignore[valid-type, misc]
+            do_GET = base.do_POST  # slack_sdk reads conversations.* with GET
+
+        return Handler
+
+    def _answer(self, path: str, payload: dict[str, Any], raw: bytes) -> tuple[Reply, Any]:
+        method = path.removeprefix("/api/")
+        if method.startswith("conversations."):
+            self.lookups.append(method)
+            return Reply(), {"ok": True, "messages": self._history(method, payload), "channels": self._channels()}
+        if method == "chat.postMessage":  # the channel exists (has an id) whatever this post's fate
+            self.channel_id(self.channel_name(str(payload.get("channel", ""))))
+        reply, body = super()._answer(path, payload, raw)
+        if not (reply.status == 200 and isinstance(body, dict) and body.get("ok")):
+            return reply, body
+        if method == "chat.postMessage":  # a real ts: look-ups read a window of time
+            body["ts"] = self.posted[-1]["ts"] = f"{time.time():.6f}"
+        elif method == "files.completeUploadExternal":
+            self.uploads[-1]["ts"] = f"{time.time():.6f}"
+        faults = self.after_accept.get(method)
+        if not faults:
+            return reply, body
+        fault = faults.pop(0)
+        if fault == "late":
+            self.lock.release()  # the look-up is answered meanwhile
+            try:
+                time.sleep(self.late_s)
+            finally:
+                self.lock.acquire()
+            return reply, body
+        if fault == "reset":
+            raise ConnectionResetError("dropped after accepting")
+        unclear = Reply(502, "<html>Bad Gateway</html>") if fault == "502" else Reply(200, "<html>ok</html>")
+        return unclear, unclear.body
+
+    def _channels(self) -> list[dict[str, str]]:
+        return [{"id": i, "name": n.removeprefix("#")} for n, i in self.channel_ids.items()]
+
+    def _history(self, method: str, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """conversations.history (top level and broadcasts) or .replies (a thread's root and replies)."""
+        channel, oldest = self.channel_name(query.get("channel", "")), float(query.get("oldest") or 0)
+        root = query.get("ts") if method == "conversations.replies" else None
+        with_metadata = query.get("include_all_metadata") in ("1", "true", "True")
+        out = []
+        for p in self.posted:
+            in_thread = p.get("thread_ts") == root or p["ts"] == root
+            in_channel = not p.get("thread_ts") or bool(p.get("reply_broadcast"))
+            if p["channel"] == channel and (in_thread if root else in_channel):
+                out.append({"ts": p["ts"], "text": p["text"]})
+                if with_metadata and "metadata" in p:
+                    out[-1]["metadata"] = p["metadata"]
+        for u in self.uploads:
+            if root and u.get("thread_ts") == root and self.channel_name(str(u["channel_id"])) == channel:
+                out.append({"ts": u["ts"], "files": [{"id": u["id"], "name": u["filename"]}]})
+        return [m for m in out if float(m["ts"]) >= oldest]

@@ -153,7 +153,7 @@ def test_unusual_token_shape_is_warned_and_used(
         assert api_calls
         assert {r.authorization for r in api_calls} == {"Bearer proxy-key-0123456789"}
     err = capsys.readouterr().err
-    assert "does not look like a Slack token" in err and "0123456789" not in err
+    assert "does not start with xoxb-" in err and "0123456789" not in err
 
 
 # --- backtest (pure) ---------------------------------------------------------------------------------

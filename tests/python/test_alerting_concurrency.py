@@ -3,7 +3,8 @@
 * The DuckDB file is held only for reads and log writes, never across a Slack call: a writer
   (another process, as `dbt build` is) succeeds while the run waits on a slow Slack.
 * A file locked by another process is waited for with bounded retries, then WarehouseBusy (exit 4).
-* Claims: a run skips what another live run has claimed; a crashed run's claims expire.
+* Claims: a run skips what another live run has claimed; a crashed run's claims (its pid gone on
+  this host) are taken over at once; another host's claim lives until its lease expires.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -140,18 +142,78 @@ def test_cli_run_in_a_subprocess_lets_a_writer_in(tmp_path: Path) -> None:
     assert len(log_rows(db)) == 3
 
 
-def test_a_live_claim_of_another_run_is_skipped_and_an_expired_one_is_retried(tmp_path: Path) -> None:
+def claimer(db: Path, key: str) -> subprocess.Popen[str]:
+    """Another `alerting run` process that has claimed `key` and is still posting; returns once it holds it."""
+    code = (
+        "import time\n"
+        "from alerting.delivery_log import DeliveryLog\n"
+        "from alerting.warehouse import DuckDBBackend\n"
+        f"log = DeliveryLog(DuckDBBackend({str(db)!r}, 'main_marts', 'main_alerting'))\n"
+        "log.ensure()\n"
+        f"assert log.claim('slack:#usage', [{key!r}], 'victim')\n"
+        "print('claimed', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "claimed"
+    return proc
+
+
+def test_a_killed_runs_claim_is_taken_over_at_once_a_live_ones_is_not(tmp_path: Path) -> None:
+    """Issue 25 bug 1: `kill -9` while posting, then a re-run at once posts (no 900 s wait, no silent skip)."""
+    db = tmp_path / "m.duckdb"
+    write_marts(db, ROWS[:1])
+    proc = claimer(db, ROWS[0]["alert_id"])
+    try:
+        with fake_slack() as slack:
+            live = run_day(db, slack.url, D)  # the claimer is alive: it is the one posting
+            assert live.skipped_claimed == 1 and slack.posted == []
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait(timeout=30) == -signal.SIGKILL
+            retried = run_day(db, slack.url, D)  # at once: the claim's pid is gone on this host
+            assert retried.ok and retried.skipped_claimed == 0 and retried.top_level_posts == 1
+            assert len(slack.posted) == 1
+            assert run_day(db, slack.url, D).messages_posted == 0
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def test_a_cli_run_killed_while_posting_is_picked_up_by_an_immediate_rerun(tmp_path: Path) -> None:
+    """Issue 25's check as an operator meets it: `kill -9` of `alerting run` during a post, then run again."""
+    db = tmp_path / "m.duckdb"
+    write_marts(db, ROWS)
+    with fake_slack() as slack:
+        slack.hang = True  # the first post never gets its answer
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-FAKE0TOKEN-1-x", "SLACK_API_URL": slack.url,
+               "LTX_DUCKDB_PATH": str(db)}  # fmt: skip
+        command = [sys.executable, "-m", "alerting", "run", "--date", D.isoformat()]
+        killed = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert slack.in_flight.wait(60), "the run never reached Slack"
+        killed.send_signal(signal.SIGKILL)
+        assert killed.wait(timeout=30) == -signal.SIGKILL
+        slack.hang = False
+        rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        posted = len(slack.posted)
+        slack.release.set()
+    assert rerun.returncode == 0 and "claimed by another run" not in rerun.stderr, rerun.stderr[-2000:]
+    assert posted == 2  # both digests: the killed run's claim was taken over at once
+    assert len(log_rows(db)) == 3
+
+
+def test_another_hosts_claim_lives_until_its_lease_ends(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     write_marts(db, ROWS[:1])
     backend = DuckDBBackend(db, "main_marts", "main_alerting")
-    log = DeliveryLog(backend, claim_ttl_s=2)
-    log.ensure()
-    assert log.claim("slack:#usage", [ROWS[0]["alert_id"]], "crashed-run")  # took it, then died before posting
-    assert not log.claim("slack:#usage", [ROWS[0]["alert_id"]], "someone-else")
+    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    elsewhere = DeliveryLog(backend, claim_ttl_s=2, host="other-host", pid=int(dead_pid.stdout))
+    elsewhere.ensure()
+    assert elsewhere.claim("slack:#usage", [ROWS[0]["alert_id"]], "remote-run")
+    local = DeliveryLog(backend, claim_ttl_s=2)
+    assert not local.claim("slack:#usage", [ROWS[0]["alert_id"]], "local-run")  # its pid means nothing here
     with fake_slack() as slack:
-        skipped = run_day(db, slack.url, D, claim_ttl_s=2)
-        assert skipped.skipped_claimed == 1 and skipped.ok and slack.posted == []
-        time.sleep(2.2)  # the crashed run's claim expires
+        assert run_day(db, slack.url, D, claim_ttl_s=2).skipped_claimed == 1 and slack.posted == []
+        time.sleep(2.2)  # the lease ends
         retried = run_day(db, slack.url, D, claim_ttl_s=2)
         assert retried.top_level_posts == 1 and len(slack.posted) == 1
         assert run_day(db, slack.url, D, claim_ttl_s=2).messages_posted == 0
@@ -241,4 +303,4 @@ def test_old_claims_are_cleaned_up_on_ensure(tmp_path: Path) -> None:
         " where delivery_key = 'old'"
     )
     log.ensure()
-    assert [r["delivery_key"] for r in log.claims_rows()] == ["fresh"]
+    assert backend.query("select delivery_key from main_alerting.alert_delivery_claims") == [{"delivery_key": "fresh"}]

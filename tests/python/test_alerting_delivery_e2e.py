@@ -7,13 +7,15 @@ file whose fct_alerts is rewritten between runs the way a rebuild rewrites it.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
 
 from alerting.lifecycle import LifecycleConfig
-from tests.python.alerting_support import Reply, fake_slack, log_entries
-from tests.python.delivery_support import alert_row, run_day, write_marts
+from alerting.transport import SlackTransport
+from tests.python.alerting_support import FAKE_TOKEN, Reply, fake_slack, log_entries
+from tests.python.delivery_support import LookupSlack, alert_row, run_day, write_marts
 
 D = dt.date(2026, 11, 20)
 
@@ -248,3 +250,79 @@ def test_data_health_alert_gone_after_the_full_day_says_data_complete(tmp_path: 
         note = slack.replies()[-1]
         assert "Data complete now" in note["text"] and note["channel"] == "#data"
         assert run_day(db, slack.url, D + dt.timedelta(days=5)).messages_posted == 0  # no "resolved" after it
+
+
+# --- unclear answers (issue 25 bug 2) and Retry-After (issue 25 WEAK) -------------------------------
+
+
+def quick(slack: LookupSlack, budget_s: float = 120.0) -> SlackTransport:
+    """The Slack transport with a 1 s client timeout and an immediate look-up."""
+    transport = SlackTransport(FAKE_TOKEN, slack.url, timeout=1)
+    transport.lookup_delays_s, transport.budget_s = (0.0,), budget_s
+    return transport
+
+
+@pytest.mark.parametrize("fault", ["late", "non_json", "502", "reset"])
+def test_an_accepted_post_with_an_unclear_answer_is_found_and_never_posted_twice(tmp_path: Path, fault: str) -> None:
+    db = tmp_path / "m.duckdb"
+    write_marts(db, [alert_row(D)])
+    with LookupSlack() as slack:
+        slack.after_accept["chat.postMessage"] = [fault]  # Slack took it; the answer is lost or garbled
+        report = run_day(db, slack.url, D, transport=quick(slack))
+        assert report.ok and report.top_level_posts == 1, report.failures
+        assert slack.lookups == ["conversations.list", "conversations.history"]
+        [post] = log_entries(db, ("post",))
+        assert post["message_ts"] == slack.posted[0]["ts"] and post["channel_id"] == slack.channel_id("#usage")
+        assert run_day(db, slack.url, D, transport=quick(slack)).messages_posted == 0
+        assert len(slack.posted) == 1
+
+
+def test_an_unclear_answer_for_a_message_slack_did_not_take_is_posted_next_run(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    write_marts(db, [alert_row(D)])
+    with LookupSlack() as slack:
+        slack.script = [Reply(502, "<html>Bad Gateway</html>")]  # refused before it was taken
+        failed = run_day(db, slack.url, D, transport=quick(slack))
+        assert not failed.ok and slack.posted == [] and "not in the channel" in failed.failures[0]
+        assert run_day(db, slack.url, D, transport=quick(slack)).top_level_posts == 1
+        assert len(slack.posted) == 1
+
+
+def test_a_chart_and_a_thread_reply_with_unclear_answers_are_found_in_the_thread(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    cfg = LifecycleConfig(repeat_window_days=7)
+    rows = [alert_row(D, z=-5.0)]
+    write_marts(db, rows)
+    with LookupSlack() as slack:
+        slack.after_accept = {"files.completeUploadExternal": ["late"]}
+        first = run_day(db, slack.url, D, lifecycle=cfg, transport=quick(slack), chart_for=chart)
+        assert first.ok and first.charts_uploaded == 1 and slack.lookups == ["conversations.replies"], first.failures
+        assert run_day(db, slack.url, D, lifecycle=cfg, transport=quick(slack), chart_for=chart).charts_uploaded == 0
+        rows.append(alert_row(D + dt.timedelta(days=1), z=-4.0))
+        write_marts(db, rows)
+        slack.after_accept = {"chat.postMessage": ["non_json"]}
+        for _ in range(2):
+            run_day(db, slack.url, D + dt.timedelta(days=1), lifecycle=cfg, transport=quick(slack))
+        assert slack.lookups[-1] == "conversations.replies"
+        assert len(slack.replies()) == 1 and len(slack.uploads) == 1 and len(slack.top_level()) == 1
+        assert len(log_entries(db, ("repeat",))) == 1
+
+
+def test_a_long_retry_after_is_not_waited_for_and_the_budget_bounds_the_run(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    cost = alert_row(
+        D - dt.timedelta(days=2), domain="gpu_cost", scope="api", metric="idle_cost", rule="idle_cost_zscore"
+    )
+    write_marts(db, [alert_row(D), cost])  # two digests: #usage, #api
+    with LookupSlack() as slack:
+        slack.default = Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
+        started = time.monotonic()
+        report = run_day(db, slack.url, D, transport=quick(slack))
+        assert time.monotonic() - started < 20  # not two hours
+        assert len(report.failures) == 2 and "ratelimited" in report.failures[0] and slack.lookups == []
+        slack.default = Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+        before = len(slack.post_requests)
+        report = run_day(db, slack.url, D, transport=quick(slack, budget_s=1.5))
+        assert len(report.failures) == 2 and len(slack.post_requests) - before == 3  # one wait of 1 s fit the budget
+        slack.default = Reply()
+        assert run_day(db, slack.url, D, transport=quick(slack)).ok and len(slack.posted) == 2

@@ -67,6 +67,8 @@ class ScriptedPoster:
         blocks: list[dict[str, Any]],
         thread_ts: str | None = None,
         broadcast: bool = False,
+        *,
+        delivery_key: str | None = None,
     ) -> PostResult:
         self.attempts += 1
         message = Posted(channel, text, list(blocks), thread_ts)
@@ -243,7 +245,7 @@ def test_delivery_log_table_keyed_by_destination(tmp_path: Path) -> None:
         log.record(rows[:1])  # a duplicate is ignored by the key, never a second row
         assert log.delivered_keys("slack:#x", ["a1", "a2"]) == {"a1"}
         assert log.delivered_keys("teams:#x", ["a1"]) == set()  # another platform is another destination
-        assert len(log.rows()) == 2
+        assert len(backend.query("select * from main_alerting.alert_delivery_log")) == 2
         assert log.delivered_keys("slack:#x", []) == set()
         back = log.entries(DAY)
         assert sorted((e.destination, e.z_score, e.direction) for e in back) == [("slack:#x", 3.1, "increase"),

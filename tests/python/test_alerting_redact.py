@@ -1,35 +1,55 @@
-"""Token validation and fragment redaction (issue 14 finding 1)."""
+"""Token validation and fragment redaction (issue 14 finding 1, issue 25's non-Latin-1 token)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
 
+from alerting.cli import main
 from alerting.redact import REDACTED, RedactingFilter, TokenError, redact, validate_token
+from alerting.transport import SlackTransport, TransportConfigError
 
 TOKEN = "xoxb-1234567890-ABCDEFGHIJKLMNOP-secretpart"
 
 
 @pytest.mark.parametrize(
     "bad",
-    [TOKEN + "\n", "xoxb-123\nSECRETSECRETSECRET", " " + TOKEN, "xoxb-12\t34", "xoxb-\x00abc", "xoxb-a\u200bb", ""],
-)
+    [TOKEN + "\n", "xoxb-123\nSECRETSECRETSECRET", " " + TOKEN, "xoxb-12\t34", "xoxb-\x00abc", "xoxb-a\u200bb", "",
+     "xoxb-123€SECRET", "xoxb-abcé123", "xoxb-١٢٣abc"],
+)  # fmt: skip
 def test_malformed_token_refused_without_showing_any_of_it(bad: str) -> None:
     with pytest.raises(TokenError) as info:
         validate_token(bad)
     message = str(info.value)
     assert "SLACK_BOT_TOKEN" in message
-    for piece in ("xoxb", "SECRET", "123", "abc"):
+    for piece in ("xoxb", "SECRET", "123", "abc", "€", "é", "١"):
         assert piece not in message
+
+
+@pytest.mark.parametrize("bad", ["xoxb-123€SECRETSECRET", "xoxb-SECRET SECRET", "xoxb-SECRETé"])
+def test_the_transport_and_the_cli_refuse_it_before_any_request(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A non-Latin-1 token used to be accepted, then every post failed showing one character of it."""
+    with pytest.raises(TransportConfigError) as info:
+        SlackTransport(bad, "http://127.0.0.1:9/api/")
+    assert "SECRET" not in str(info.value) and "xoxb" not in str(info.value)
+    env = {"SLACK_BOT_TOKEN": bad, "SLACK_API_URL": "http://127.0.0.1:9/api/", "LTX_DUCKDB_PATH": "/nonexistent"}
+    assert main(["run", "--date", dt.date(2026, 11, 20).isoformat()], env) == 2
+    err = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN contains" in err and "SECRET" not in err and bad[5:8] not in err
 
 
 def test_unusual_shape_warned_not_rejected() -> None:
     assert validate_token(TOKEN).warnings == ()
     check = validate_token("not-a-slack-token-but-maybe-a-proxy-key")
     assert check.token == "not-a-slack-token-but-maybe-a-proxy-key"
-    assert len(check.warnings) == 1 and "does not look like a Slack token" in check.warnings[0]
+    assert len(check.warnings) == 1 and "does not start with xoxb-" in check.warnings[0]
     assert "proxy" not in check.warnings[0]
+    linear = validate_token("lin_api_abcdef123", "LINEAR_API_KEY", ("lin_api_", "lin_oauth_"))  # reusable
+    assert (
+        linear.warnings == () and "does not start with lin_api_" in validate_token("x", "K", ("lin_api_",)).warnings[0]
+    )
 
 
 @pytest.mark.parametrize(

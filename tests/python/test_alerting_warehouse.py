@@ -120,11 +120,9 @@ def test_bigquery_queries_use_parameters_and_qualified_tables() -> None:
     assert "cast(null as FLOAT64)" in sql  # a null travels typed, not as an untyped parameter
     assert {p.name: p.type_ for p in params}["delivered_at_0"] == "TIMESTAMP"
     log.claim("slack:#c", ["id'1"], "run-1")
-    claim_sql = [q for q, _ in fake.queries if "alert_delivery_claims" in q]
-    assert (
-        "current_timestamp()" in claim_sql[-2]
-        and "timestamp_sub(current_timestamp(), interval @ttl second)" in (claim_sql[-1])
-    )
+    insert, select, release = [q for q, _ in fake.queries if "alert_delivery_claims" in q][-3:]  # lost: released
+    assert "current_timestamp()" in insert and "timestamp_sub(current_timestamp(), interval @ttl second)" in select
+    assert release.startswith("delete from") and "run_id = @run" in release
 
 
 def test_bigquery_config_from_env_and_validation() -> None:

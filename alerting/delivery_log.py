@@ -198,6 +198,17 @@ class DeliveryLog:
             self.release(destination, keys, run_id)
         return won
 
+    def orphaned_keys(self) -> list[str]:
+        """Keys claimed by a run that is gone (its process on this host, or its lease ended) and never
+        delivered: what a failed run left; the next run catches its day up (docs/delivery.md)."""
+        rows = self.backend.query(
+            f"select c.delivery_key, c.claimed_at < {self._now_minus_ttl()} as expired, c.host, c.pid"  # noqa: S608
+            f" from {self.claims} as c left join {self.table} as d"
+            f" on d.destination = c.destination and d.delivery_key = c.delivery_key where d.delivery_key is null",
+            {"ttl": self.claim_ttl_s},
+        )
+        return sorted({str(r["delivery_key"]) for r in rows if r["expired"] or self._dead(r)})
+
     def _dead(self, row: dict[str, Any]) -> bool:
         """Held on this host by a process that is gone (another host's claim lives until its lease ends)."""
         if row["host"] != self.host or int(row["pid"]) == self.pid:

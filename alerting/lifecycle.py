@@ -63,11 +63,14 @@ def log_fields(a: Alert) -> dict[str, Any]:
     return {name: getattr(a, name) for name in names}
 
 
+def on_cost_day(domain: str, scope: str) -> bool:
+    """A series reported on the finalised cost day (cost alerts, and the data health of the GPU source)."""
+    return domain == COST_DOMAIN or (domain == HEALTH_DOMAIN and scope == DOMAIN_SOURCE[COST_DOMAIN])
+
+
 def run_day(domain: str, scope: str, usage_date: dt.date, cost_date: dt.date) -> dt.date:
     """The data day a run reports for a series: the finalised cost day for cost series."""
-    if domain == COST_DOMAIN or (domain == HEALTH_DOMAIN and scope == DOMAIN_SOURCE[COST_DOMAIN]):
-        return cost_date
-    return usage_date
+    return cost_date if on_cost_day(domain, scope) else usage_date
 
 
 # --- actions ------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from alerting.lifecycle import (
     Plan,
     Thread,
     log_fields,
+    on_cost_day,
     plan,
     run_day,
     streak_days,
@@ -45,6 +46,7 @@ from alerting.warehouse import (
     latest_alert_dates,
     read_alert_history,
     read_alerts,
+    read_alerts_by_id,
     read_data_health,
     read_drivers,
 )
@@ -70,6 +72,7 @@ class RunOptions:
     release: bool = False  # `alerting release --date D`: the day's incomplete_data holds are postable and loud
     claim_ttl_s: int = 900
     report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from digests
+    late: bool = False  # catching up an earlier day a failed run left: its messages say so; no all-clear
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,8 @@ class _Run:
 
     def deliver(self, m: _Msg) -> PostResult | None:
         """One planned message: posted in its thread (or top level), its rows recorded."""
+        if self.options.late:
+            m = dataclasses.replace(m, rendered=_marked_late(m.rendered, self.options.usage_date))
         thread, keys = m.thread, [key for key, _, _ in m.rows]
         channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(m.dest)
 
@@ -422,25 +427,18 @@ def run(
     issues = (LinearPrinter(out) if options.dry_run else linear) if routing.uses_linear else None
     report = RunReport(release=options.release)
     r = _Run(backend, routing, transport, options, report, now, issues, run_id)
-    config = options.lifecycle
-    data = _read(r, config)
+    if not options.dry_run and not options.late:  # first what a failed run of an earlier day left undelivered
+        for day in _late_days(r):
+            offset = options.usage_date - options.cost_date
+            late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
+            _add(report, run(backend, routing, poster, late, out, now, composer=composer, chart_for=chart_for,
+                             linear=linear))  # fmt: skip
+    data = _read(r, options.lifecycle)
     if data is None:
         return report
-    the_plan = _plan(r, data, config)
-    alerts = {a.alert_id: a for a in data.today}
     composer = composer or SlackComposer(options.limits, report_url=options.report_url)
-    charts: list[ChartUpload] = [c for c in the_plan.charts if not r.is_issue(c.thread.destination)]
-    for m in _messages(_only(the_plan, lambda d: not r.is_issue(d)), composer, alerts, options):
-        result = r.deliver(m)
-        if result is not None and result.channel_id:  # a top-level post: each incident's chart in its thread
-            thread = Thread(m.dest, str(result.ts), result.channel_id)
-            charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
-    if issues is not None:  # after Slack, so an issue links the incident's Slack message
-        ctx = issue_delivery.IssueContext(alerts, data.entries, config)
-        issue_delivery.deliver(r, _only(the_plan, r.is_issue), ctx)
-    if chart_for is not None and transport.capabilities.file_uploads:
-        _upload_charts(r, charts, alerts, chart_for)
-    if options.all_clear or routing.post_all_clear:
+    _deliver(r, _plan(r, data, options.lifecycle), data, composer, chart_for)
+    if (options.all_clear or routing.post_all_clear) and not options.late:
         if report.data_ready:
             _all_clear(r, composer, data.today, data.entries)
         else:
@@ -450,6 +448,55 @@ def run(
         with backend.session():
             out.write(_latest_hint(backend, options))
     return report
+
+
+def _deliver(r: _Run, the_plan: Plan, data: _Read, composer: Composer, chart_for: ChartFor | None) -> None:
+    """Slack's share of the plan, then the issue tracker's (it links the Slack post), then the charts."""
+    alerts = {a.alert_id: a for a in data.today}
+    charts: list[ChartUpload] = [c for c in the_plan.charts if not r.is_issue(c.thread.destination)]
+    for m in _messages(_only(the_plan, lambda d: not r.is_issue(d)), composer, alerts, r.options):
+        result = r.deliver(m)
+        if result is not None and result.channel_id:  # a top-level post: each incident's chart in its thread
+            thread = Thread(m.dest, str(result.ts), result.channel_id)
+            charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
+    if r.issues is not None:
+        ctx = issue_delivery.IssueContext(alerts, data.entries, r.options.lifecycle)
+        issue_delivery.deliver(r, _only(the_plan, r.is_issue), ctx)
+    if chart_for is not None and r.transport.capabilities.file_uploads:
+        _upload_charts(r, charts, alerts, chart_for)
+
+
+def _late_days(r: _Run) -> list[dt.date]:
+    """Earlier run days (usage days) with alerts a failed run claimed and never delivered: a run killed
+    while posting, or one whose lease ended. Caught up first, whatever this run's --date (issue 25)."""
+    o = r.options
+    with r.backend.session():
+        r.log.ensure()
+        alerts = read_alerts_by_id(r.backend, r.log.orphaned_keys())
+    offset = o.usage_date - o.cost_date
+    days = {a.alert_date + (offset if on_cost_day(a.domain, a.scope) else dt.timedelta()) for a in alerts}
+    late = sorted(d for d in days if d < o.usage_date)
+    if late:
+        log.warning("catching up %s: a failed run left it undelivered", ", ".join(map(str, late)))
+    return late
+
+
+_COUNTERS = ("messages_posted", "top_level_posts", "replies", "broadcasts", "summaries", "corrections", "withdrawals",
+             "resolved", "charts_uploaded", "alerts_delivered", "skipped_claimed", "already_delivered")  # fmt: skip
+
+
+def _add(report: RunReport, late: RunReport) -> None:
+    for name in _COUNTERS:
+        setattr(report, name, getattr(report, name) + getattr(late, name))
+    report.failures += late.failures
+
+
+def _marked_late(m: Rendered, day: dt.date) -> Rendered:
+    """A caught-up message says it is late (a context line on top, when Slack's block limit allows)."""
+    note = f"Late: the run for {day.isoformat()} failed before sending this; sent now."
+    context: dict[str, object] = {"type": "context", "elements": [{"type": "mrkdwn", "text": f":hourglass: {note}"}]}
+    blocks = [context, *m.blocks] if m.blocks and len(m.blocks) < 50 else m.blocks
+    return dataclasses.replace(m, text=f"{note}\n{m.text}", blocks=blocks)
 
 
 def _latest_hint(backend: Backend, options: RunOptions) -> str:

@@ -428,6 +428,11 @@ def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> li
     return _alerts(backend, where, {**params, "cost_date": cost_date, "usage_date": usage_date})
 
 
+def read_alerts_by_id(backend: Backend, alert_ids: Sequence[str]) -> list[Alert]:
+    """The alerts of these ids (any day): which days a crashed run left undelivered."""
+    return _alerts(backend, backend.in_list("alert_id", "ids"), {"ids": list(alert_ids)}) if alert_ids else []
+
+
 def read_alert_history(backend: Backend, since: dt.date, until: dt.date) -> list[Alert]:
     """Every alert (held ones too) with since <= alert_date <= until: streaks, resolutions, corrections."""
     p = backend.param

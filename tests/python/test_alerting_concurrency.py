@@ -304,3 +304,22 @@ def test_old_claims_are_cleaned_up_on_ensure(tmp_path: Path) -> None:
     )
     log.ensure()
     assert backend.query("select delivery_key from main_alerting.alert_delivery_claims") == [{"delivery_key": "fresh"}]
+
+
+def test_a_run_of_another_date_first_catches_up_the_day_a_killed_run_left(tmp_path: Path) -> None:
+    """Issue 25 bug 1, "whatever --date": day D's run is killed while posting; the next morning's run (D + 1)
+    first delivers D's digests, marked late, then its own day; nothing twice."""
+    db = tmp_path / "m.duckdb"
+    next_day = D + dt.timedelta(days=1)
+    write_marts(db, [*ROWS, alert_row(next_day, scope="heavy", metric="dau", z=-5.1)])
+    proc = claimer(db, ROWS[0]["alert_id"])  # the run of D holds D's first digest ...
+    proc.send_signal(signal.SIGKILL)  # ... and dies before Slack answers
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    with fake_slack() as slack:
+        report = run_day(db, slack.url, next_day)
+        texts = [str(m.get("text")) for m in slack.posted]
+        assert report.ok and report.exit_code == 0 and report.top_level_posts == 3, report
+        assert sum(t.startswith(f"Late: the run for {D.isoformat()} failed") for t in texts) == 2, texts
+        assert all(next_day.isoformat() in t for t in texts if not t.startswith("Late:"))
+        assert run_day(db, slack.url, next_day).messages_posted == 0  # caught up once
+    assert len(log_rows(db)) == 4

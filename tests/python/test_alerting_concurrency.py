@@ -25,9 +25,10 @@ import pytest
 
 from alerting.delivery_log import DeliveryLog
 from alerting.runner import RunReport
+from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend, WarehouseBusy
 from tests.python.alerting_support import FakeSlack, fake_slack, log_entries, log_rows
-from tests.python.delivery_support import alert_row, run_day, write_marts
+from tests.python.delivery_support import FAKE_TOKEN, alert_row, run_day, write_marts
 
 REPO = Path(__file__).resolve().parents[2]
 D = dt.date(2026, 11, 20)
@@ -279,7 +280,11 @@ def test_a_real_dbt_build_succeeds_while_alerting_waits_on_slack(test_duckdb: Pa
     reports: list[RunReport] = []
     with fake_slack() as slack:
         slack.hang = True
-        t = threading.Thread(target=lambda: reports.append(run_day(db, slack.url, day, lock_timeout_s=600)))
+        # the post waits for the build however slow the machine (the client's 30 s would end it first)
+        patient = SlackTransport(FAKE_TOKEN, slack.url, timeout=900)
+        t = threading.Thread(
+            target=lambda: reports.append(run_day(db, slack.url, day, lock_timeout_s=600, transport=patient))
+        )
         t.start()
         assert slack.in_flight.wait(120), "the run never reached Slack"
         build = sh([str(BIN / "dbt"), "build", "--target", "duckdb", "-s", "fct_alerts"], dbt_env(tmp_path, db))

@@ -33,7 +33,7 @@ from alerting.lifecycle import (
     run_day,
     streak_days,
 )
-from alerting.model import Alert, group_incidents
+from alerting.model import Alert, Incident, group_incidents
 from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_sources
 from alerting.render.slack import Limits
 from alerting.render.slack import SlackMessage as Rendered
@@ -75,23 +75,7 @@ class RunOptions:
     late: bool = False  # catching up an earlier day a failed run left: its messages say so; no all-clear
 
 
-@dataclass(frozen=True)
-class IncidentView:
-    """What a chart function gets: the incident's alerts of the day, headline first."""
-
-    incident_id: str
-    alert_date: dt.date
-    primary: Alert
-    members: tuple[Alert, ...]
-    severity: str
-    teams: tuple[str, ...]
-
-    @property
-    def id(self) -> str:
-        return self.incident_id
-
-
-ChartFor = Callable[[IncidentView], "tuple[str, bytes] | None"]
+ChartFor = Callable[[Incident], "tuple[str, bytes] | None"]  # report.chart_for: the headline's chart
 
 
 @dataclass
@@ -537,10 +521,8 @@ def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Ale
         if (dest, c.key) in seen or not members.get(c.incident_id) or not c.thread.channel_id:
             continue
         seen.add((dest, c.key))
-        inc = group_incidents(members[c.incident_id])[0]
-        view = IncidentView(c.incident_id, c.alert_date, inc.primary, inc.alerts, inc.severity, inc.teams)
         try:
-            chart = chart_for(view)
+            chart = chart_for(group_incidents(members[c.incident_id])[0])
         except Exception as exc:  # a chart bug never blocks delivery
             r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: {type(exc).__name__}")
             log.error("chart for incident %s failed (%s: %s)", c.incident_id, type(exc).__name__, exc)

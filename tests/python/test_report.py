@@ -392,7 +392,7 @@ def test_incident_charts_of_alert_objects(marts: Path) -> None:
 
 
 def test_chart_for_hook_returns_filename_and_png_of_the_primary(marts: Path) -> None:
-    """The runner's hook (delivery branch: chart_for(IncidentView) -> (filename, bytes) | None)."""
+    """The runner's hook (chart_for(model.Incident) -> (filename, bytes) | None)."""
     from types import SimpleNamespace
 
     from alerting.report import chart_for

@@ -29,8 +29,8 @@ class LifecycleConfig:
     resolve_after_days: int = 3  # 0: no resolved notices (threads stay open until the window ends)
     correction_window_days: int = 7  # delivered alerts this recent are checked after rebuilds
     # quiet-only incidents (postable, none loud, no open thread): listed in one `Summary:` message a day
-    # per channel when true; otherwise they stay in fct_alerts and the report only
-    quiet_summary: bool = False
+    # per channel when true, or for the teams named (a route per team); otherwise in fct_alerts and the report
+    quiet_summary: bool | tuple[str, ...] = False
 
     def __post_init__(self) -> None:
         for name in ("repeat_window_days", "resolve_after_days", "correction_window_days"):
@@ -51,9 +51,18 @@ def config_from_mapping(section: Mapping[str, Any] | None, **overrides: Any) -> 
     if unknown:
         raise ValueError(f"[lifecycle] has unknown key(s): {', '.join(sorted(unknown))}")
     values.update({k: v for k, v in overrides.items() if v is not None})
-    if not isinstance(values.get("quiet_summary", False), bool):
-        raise ValueError(f"quiet_summary must be true or false, not {values['quiet_summary']!r}")
+    summary = values.get("quiet_summary", False)
+    if isinstance(summary, list) and all(isinstance(t, str) and t.strip() for t in summary):
+        values["quiet_summary"] = tuple(sorted(t.strip().lower() for t in summary))
+    elif not isinstance(summary, bool):
+        raise ValueError(f"quiet_summary must be true, false or a list of teams, not {summary!r}")
     return LifecycleConfig(**values)
+
+
+def summarised(incident: IncidentPlan, config: LifecycleConfig) -> bool:
+    """A quiet-only incident goes into its channel's daily `Summary:` (its headline's team routes it)."""
+    teams = config.quiet_summary
+    return teams is True or (isinstance(teams, tuple) and incident.primary.team in teams)
 
 
 def log_fields(a: Alert) -> dict[str, Any]:
@@ -475,7 +484,7 @@ def _place(
                 reply_threads[key] = state.thread
             elif any(o.is_loud for o in members):
                 new_by_dest[dest].append(inc)
-            elif config.quiet_summary:
+            elif summarised(inc, config):
                 quiet_by_dest[dest].append(inc)
             else:
                 out.quiet.append(inc)

@@ -231,6 +231,20 @@ def test_a_quiet_only_incident_is_not_posted_alone_and_goes_to_the_summary_where
     assert len(p.new_posts) == 1 and not p.summaries
 
 
+def test_the_summary_route_per_team() -> None:
+    """`quiet_summary = ["data"]`: the data team's quiet-only incidents are summarised, product's are not."""
+    product = obs(D, metric="dau", severity="notice", z=-2.3, is_loud=False)  # team product
+    data = obs(D, scope="usage", domain="data_health", metric="rows", rule="rows_vs_expected", severity="notice",
+               z=None, is_loud=False, team="data")  # fmt: skip
+    only_data = config_from_mapping({"quiet_summary": ["Data "]})
+    assert only_data.quiet_summary == ("data",)
+    p = make_plan([product, data], [], config=only_data)
+    assert [a.alert_id for s in p.summaries for i in s.incidents for a in i.alerts] == [data.alert_id]
+    assert [i.incident_id for i in p.quiet] == [product.incident_id]
+    with pytest.raises(ValueError, match="list of teams"):
+        config_from_mapping({"quiet_summary": "data"})
+
+
 def test_an_incident_is_routed_by_its_headline_only() -> None:
     headline = obs(D, domain="gpu_cost", scope="api", metric="idle_cost", rule="cost_zscore", severity="critical",
                    direction="increase", z=7.2, team="api", is_incident_primary=True)  # fmt: skip

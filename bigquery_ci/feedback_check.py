@@ -33,11 +33,14 @@ def _marts(backend: BigQueryBackend) -> None:
     table = backend.table("marts", "fct_alerts")
     backend.query(
         f"create or replace table {table} (alert_id STRING, alert_date DATE, incident_id STRING,"
-        " is_postable BOOL, hold_reason STRING, is_incident_primary BOOL)"
+        " is_postable BOOL, hold_reason STRING, is_incident_primary BOOL, domain STRING, team STRING, scope STRING,"
+        " metric STRING, rule STRING, severity STRING, direction STRING)"
     )
+    usage = "'usage', 'product', 'free', 'tokens', 'usage_zscore', 'critical', 'decrease'"  # the not-null columns
     backend.query(
-        f"insert into {table} values ('a1', @day, 'inc1', true, null, true), ('a2', @day, 'inc1', true, null, false),"  # noqa: S608
-        " ('w1', @day, 'inc3', false, 'insufficient_baseline', true)",
+        f"insert into {table} values ('a1', @day, 'inc1', true, null, true, {usage}),"  # noqa: S608
+        f" ('a2', @day, 'inc1', true, null, false, {usage}),"
+        f" ('w1', @day, 'inc3', false, 'insufficient_baseline', true, {usage})",
         {"day": DAY},
     )
 

@@ -120,12 +120,19 @@ $(TEST_RAW_DIR)/ground_truth.json: ltx_synth/generate.py | $(VENV)/.installed
 test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit + data tests) on the test set; fails on a dbt deprecation warning
 	rm -f $(TEST_DUCKDB)
 	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb --show-all-deprecations \
+		--target-path target/test-dbt --log-path logs/test-dbt \
 		| tee $(TEST_DIR)/dbt_build.log
 	@if grep -i "deprecat" $(TEST_DIR)/dbt_build.log; then \
 		echo "dbt deprecation warnings (above): what the next dbt release refuses; fix them" >&2; exit 1; fi
 
-test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest (all but the browser tests)
-	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser" --durations=12
+# pytest-xdist: one worker process per core (PYTEST_WORKERS=0: one process). A test file runs whole
+# on one worker, so its module-scoped builds are made once; the slow files are handed out first
+# and the builds shared by several files once for all workers (tests/python/conftest.py).
+PYTEST_WORKERS ?= auto
+
+test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest (all but the browser tests), one worker per core
+	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser" \
+		-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=12
 
 test-report: install chromium $(TEST_RAW_DIR)/ground_truth.json  ## the HTML report in headless Chromium (needs test-dbt's build)
 	@test -f $(TEST_DUCKDB) || $(MAKE) --no-print-directory test-dbt

@@ -147,7 +147,13 @@ $(EMU_VENV)/.installed: requirements-emulator.lock | $(VENV)/.installed
 test-bigquery: install $(EMU_VENV)/.installed $(TEST_RAW_DIR)/ground_truth.json  ## dbt-bigquery + BigQuery client against a local emulator; marts == DuckDB's
 	$(BIN)/python -m bigquery_ci.run --raw-dir $(TEST_RAW_DIR) --work-dir $(TEST_DIR)/bigquery
 
-test: lint test-dbt test-python test-report test-bigquery  ## everything CI runs
+# lint and test-dbt side by side (each keeps about one core busy; test-dbt writes its own target/ and
+# logs/ folders, sqlfluff's dbt templater the default ones), then pytest on every core, then
+# the browser test beside the emulator run; --output-sync keeps each target's output in one piece
+test: install $(TEST_RAW_DIR)/ground_truth.json  ## everything CI runs: lint, test-dbt, test-python, test-report, test-bigquery
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint test-dbt
+	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-report test-bigquery
 
 # Not part of `make test`: minutes of CPU. BENCH_ARGS="--quick" for a small run, see docs/benchmark.md.
 bench: install  ## benchmark full refresh vs daily incremental vs raw-scan floor vs one-query reference -> bench/results.json

@@ -24,7 +24,7 @@ TEST_DUCKDB := $(TEST_DIR)/ltx_monitoring.duckdb
 TEST_DATA_ARGS := --seed 7 --end-date 2026-11-22 --days 100 --users 2500 --gpu-requests-per-day 300
 DEMO_DATA_ARGS := --seed 42 --days 120 --users 5000 --anomaly-on-last-day
 
-.PHONY: help install demo build daily alerts report chromium test lint test-python test-dbt test-report test-bigquery bench clean
+.PHONY: help install demo build daily alerts report chromium test test-duckdb lint test-python test-dbt test-report test-bigquery bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -121,12 +121,19 @@ $(TEST_RAW_DIR)/ground_truth.json: ltx_synth/generate.py | $(VENV)/.installed
 test-dbt: install $(TEST_RAW_DIR)/ground_truth.json  ## dbt build (models + unit + data tests) on the test set; fails on a dbt deprecation warning
 	rm -f $(TEST_DUCKDB)
 	LTX_RAW_DIR=$(TEST_RAW_DIR) LTX_DUCKDB_PATH=$(TEST_DUCKDB) $(DBT) build --target duckdb --show-all-deprecations \
+		--target-path target/test-dbt --log-path logs/test-dbt \
 		| tee $(TEST_DIR)/dbt_build.log
 	@if grep -i "deprecat" $(TEST_DIR)/dbt_build.log; then \
 		echo "dbt deprecation warnings (above): what the next dbt release refuses; fix them" >&2; exit 1; fi
 
-test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest (all but the browser tests)
-	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser" --durations=12
+# pytest-xdist: one worker process per core (PYTEST_WORKERS=0: one process). A test file runs whole
+# on one worker, so its module-scoped builds are made once; the slow files are handed out first
+# and the builds shared by several files once for all workers (tests/python/conftest.py).
+PYTEST_WORKERS ?= auto
+
+test-python: install $(TEST_RAW_DIR)/ground_truth.json  ## pytest (all but the browser tests), one worker per core
+	LTX_TEST_RAW_DIR=$(TEST_RAW_DIR) LTX_TEST_DUCKDB=$(TEST_DUCKDB) $(BIN)/python -m pytest -m "not browser" \
+		-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=12
 
 test-report: install chromium $(TEST_RAW_DIR)/ground_truth.json  ## the HTML report in headless Chromium (needs test-dbt's build)
 	@test -f $(TEST_DUCKDB) || $(MAKE) --no-print-directory test-dbt
@@ -141,7 +148,25 @@ $(EMU_VENV)/.installed: requirements-emulator.lock | $(VENV)/.installed
 test-bigquery: install $(EMU_VENV)/.installed $(TEST_RAW_DIR)/ground_truth.json  ## dbt-bigquery + BigQuery client against a local emulator; marts == DuckDB's
 	$(BIN)/python -m bigquery_ci.run --raw-dir $(TEST_RAW_DIR) --work-dir $(TEST_DIR)/bigquery
 
-test: lint test-dbt test-python test-report test-bigquery  ## everything CI runs
+# make test: test-bigquery keeps one core busy for about 7 minutes (the emulator answers every query
+# in one Python process), so it runs from the start beside the rest, its output printed whole when
+# both are done: lint beside test-dbt (test-dbt writes its own target/ and logs/ folders, sqlfluff's
+# dbt templater the default ones), then pytest on every core, then the browser test.
+test: install $(TEST_RAW_DIR)/ground_truth.json $(EMU_VENV)/.installed  ## everything CI runs: lint, test-dbt, test-python, test-report, test-bigquery
+	@$(MAKE) --no-print-directory test-bigquery > $(TEST_DIR)/test-bigquery.log 2>&1 & bq=$$!; \
+	duck=0; $(MAKE) --no-print-directory test-duckdb || duck=$$?; \
+	bigquery=0; wait $$bq || bigquery=$$?; \
+	echo "=== make test-bigquery (ran beside the rest; $(TEST_DIR)/test-bigquery.log) ==="; \
+	cat $(TEST_DIR)/test-bigquery.log; \
+	echo "make test: lint + test-dbt + test-python + test-report exit $$duck, test-bigquery exit $$bigquery"; \
+	[ $$duck -eq 0 ] && [ $$bigquery -eq 0 ]
+
+# the part of `make test` on the DuckDB test set, in order (`make -j2 --output-sync=target`: side
+# by side, each target's output printed whole when it ends)
+test-duckdb: install $(TEST_RAW_DIR)/ground_truth.json
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint test-dbt
+	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-report
 
 # Not part of `make test`: minutes of CPU. BENCH_ARGS="--quick" for a small run, see docs/benchmark.md.
 bench: install  ## benchmark full refresh vs daily incremental vs raw-scan floor vs one-query reference -> bench/results.json

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from alerting.routing import parse_routing
 from alerting.runner import RunOptions, RunReport, run
@@ -26,6 +27,8 @@ from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_entries
 from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary
 from tests.python.conftest import run as sh
+
+pytestmark = pytest.mark.dbt
 
 END = dt.date(2026, 11, 22)
 ROUTING = parse_routing({"default_channel": "#mon", "channels": {"product": "#usage", "api": "#api"}}, {})

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -51,8 +52,10 @@ def raw_set(small_raw: Path) -> Path:
 
 
 @pytest.fixture
-def reference_db(small_reference_db: Path) -> Path:
-    return small_reference_db
+def reference_db(small_reference_db: Path, tmp_path: Path) -> Path:
+    """A copy of the run's shared build: `dbt test` opens its file for writing, and DuckDB lets one
+    process write a file only while no other (another xdist worker) reads it."""
+    return Path(shutil.copyfile(small_reference_db, tmp_path / "reference.duckdb"))
 
 
 def test_a_null_typed_zero_row_file_that_sorts_first_is_read(raw_set: Path, reference_db: Path, tmp_path: Path) -> None:

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -16,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.python.conftest import BIN, NO_UNIT_TESTS, REPO, dbt_env, failure_summary, generate, run
+from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary, generate, run
 
 pytestmark = pytest.mark.dbt
 
@@ -37,25 +34,15 @@ def dbt(args: list[str], raw: Path, db: Path) -> None:
     assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
 
 
-@contextmanager
-def dbt_beside(args: list[str], raw: Path, db: Path, work: Path) -> Iterator[Callable[[], None]]:
-    """Start a dbt command that runs beside the foreground ones (its own target and log folders:
-    both write a manifest and results); the function it yields waits for it and checks it passed."""
-    out = work / "dbt.out"
-    cmd = [str(BIN / "dbt"), *args, "--target", "duckdb", *NO_UNIT_TESTS]
-    cmd += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    with out.open("w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=dbt_env(raw, db), stdout=log, stderr=subprocess.STDOUT, text=True)
-
-    def finished() -> None:
-        assert proc.wait(timeout=900) == 0, failure_summary(out.read_text())
-
-    try:
-        yield finished
-    finally:
-        if proc.poll() is None:  # the test failed before waiting for it
-            proc.kill()
-            proc.wait()
+@pytest.fixture(scope="module")
+def full_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """84 days of raw data and its full refresh: the reference both incremental stories must equal
+    (generated and built once for the module)."""
+    root = tmp_path_factory.mktemp("incremental")
+    full_raw, full_db = root / "full", root / "full.duckdb"
+    generate(full_raw, "--days", "84", "--users", "700")
+    dbt(["build", "--full-refresh"], full_raw, full_db)
+    return full_raw, full_db
 
 
 def relations(db: Path, schema: str, table_type: str = "BASE TABLE", like: str = "%") -> list[str]:
@@ -131,9 +118,8 @@ def assert_same(db_a: Path, db_b: Path, table: str, schema: str = "main_marts") 
             assert same, f"{table}: first differing row {dict(zip(cols_a, ra, strict=True))} ({col}: {a!r} vs {b!r})"
 
 
-def test_incremental_equals_full_refresh_with_late_data(tmp_path: Path) -> None:
-    full_raw, part_raw = tmp_path / "full", tmp_path / "part"
-    generate(full_raw, "--days", "84", "--users", "700")
+def test_incremental_equals_full_refresh_with_late_data(full_set: tuple[Path, Path], tmp_path: Path) -> None:
+    (full_raw, full_db), part_raw = full_set, tmp_path / "part"
     shutil.copytree(full_raw, part_raw)
     days = sorted(p.stem for p in (full_raw / USAGE).glob("*.parquet"))
     # the last two days have not arrived yet; the day before them arrived half-loaded
@@ -149,18 +135,15 @@ def test_incremental_equals_full_refresh_with_late_data(tmp_path: Path) -> None:
     assert 0 < api_only.num_rows < gpu.num_rows
     pq.write_table(api_only, part_raw / GPU / f"{late}.parquet")
 
-    inc_db, full_db = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
-    # the reference (a full refresh of all the data) is built beside the incremental story
-    with dbt_beside(["build", "--full-refresh"], full_raw, full_db, tmp_path) as reference_built:
-        dbt(["build", "--full-refresh"], part_raw, inc_db)
-        # the missing days and the rest of the late day arrive; the scheduler runs the daily build
-        for day in days[-2:]:
-            shutil.copy(full_raw / USAGE / f"{day}.parquet", part_raw / USAGE / f"{day}.parquet")
-            shutil.copy(full_raw / GPU / f"{day}.parquet", part_raw / GPU / f"{day}.parquet")
-        shutil.copy(full_raw / USAGE / f"{late}.parquet", part_raw / USAGE / f"{late}.parquet")
-        shutil.copy(full_raw / GPU / f"{late}.parquet", part_raw / GPU / f"{late}.parquet")
-        dbt(["build"], part_raw, inc_db)
-        reference_built()
+    inc_db = tmp_path / "inc.duckdb"
+    dbt(["build", "--full-refresh"], part_raw, inc_db)
+    # the missing days and the rest of the late day arrive; the scheduler runs the daily build
+    for day in days[-2:]:
+        shutil.copy(full_raw / USAGE / f"{day}.parquet", part_raw / USAGE / f"{day}.parquet")
+        shutil.copy(full_raw / GPU / f"{day}.parquet", part_raw / GPU / f"{day}.parquet")
+    shutil.copy(full_raw / USAGE / f"{late}.parquet", part_raw / USAGE / f"{late}.parquet")
+    shutil.copy(full_raw / GPU / f"{late}.parquet", part_raw / GPU / f"{late}.parquet")
+    dbt(["build"], part_raw, inc_db)
 
     tables = compared_relations(full_db)
     names = {t for _, t in tables}
@@ -180,27 +163,24 @@ def test_incremental_equals_full_refresh_with_late_data(tmp_path: Path) -> None:
         assert_same(before_db, inc_db, t, schema)
 
 
-def test_a_run_after_a_gap_misses_no_alert_day(tmp_path: Path) -> None:
+def test_a_run_after_a_gap_misses_no_alert_day(full_set: tuple[Path, Path], tmp_path: Path) -> None:
     """The scheduler did not run for a week: the next daily run adds 7 days, more than the
     reprocess window (reprocess_days 3 + 1). Every model, the sparse alert drill-downs
     included (their window comes from the dense scores: alert days newer than their own
     newest day are all rebuilt), equals a full refresh."""
-    full_raw, part_raw = tmp_path / "full", tmp_path / "part"
-    generate(full_raw, "--days", "84", "--users", "700")
+    (full_raw, full_db), part_raw = full_set, tmp_path / "part"
     shutil.copytree(full_raw, part_raw)
     gap = sorted(p.stem for p in (full_raw / USAGE).glob("*.parquet"))[-7:]
     for day in gap:
         (part_raw / USAGE / f"{day}.parquet").unlink()
         (part_raw / GPU / f"{day}.parquet").unlink()
 
-    inc_db, full_db = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
-    with dbt_beside(["build", "--full-refresh"], full_raw, full_db, tmp_path) as reference_built:
-        dbt(["build", "--full-refresh"], part_raw, inc_db)
-        for day in gap:
-            shutil.copy(full_raw / USAGE / f"{day}.parquet", part_raw / USAGE / f"{day}.parquet")
-            shutil.copy(full_raw / GPU / f"{day}.parquet", part_raw / GPU / f"{day}.parquet")
-        dbt(["build"], part_raw, inc_db)
-        reference_built()
+    inc_db = tmp_path / "inc.duckdb"
+    dbt(["build", "--full-refresh"], part_raw, inc_db)
+    for day in gap:
+        shutil.copy(full_raw / USAGE / f"{day}.parquet", part_raw / USAGE / f"{day}.parquet")
+        shutil.copy(full_raw / GPU / f"{day}.parquet", part_raw / GPU / f"{day}.parquet")
+    dbt(["build"], part_raw, inc_db)
 
     # the test means something only if alert days fall in the gap before the window
     with duckdb.connect(str(full_db), read_only=True) as con:

@@ -101,7 +101,9 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     target = target if target in ("duckdb", "bigquery") else "duckdb"
     run_p = _sub(sub, "run", "post (or print) the alerts of one day", DESCRIPTION, target, EPILOG)
     _posting(run_p)
-    run_p.add_argument("--date", type=date_arg, default=utc_yesterday(), help="usage day (default: UTC yesterday)")
+    run_p.add_argument(
+        "--date", type=date_arg, default=utc_yesterday(), help="usage day in UTC (default: yesterday: %(default)s)"
+    )
     run_p.add_argument("--all-clear", action="store_true", help="an all-clear to channels without alerts")
     run_p.add_argument("--cost-finalisation-days", type=int, default=default_finalisation_days(env), metavar="N",
                        help="cost alerts are for DATE + 1 - N (default: %(default)s)")  # fmt: skip

@@ -151,7 +151,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def chart(incident: object) -> tuple[str, bytes]:
-    return (f"{incident.id}.png", PNG)  # type: ignore[attr-defined]
+    return (f"{incident.incident_id}.png", PNG)  # type: ignore[attr-defined]
 
 
 def test_chart_per_incident_uploaded_into_its_thread_once(tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_chart_per_incident_uploaded_into_its_thread_once(tmp_path: Path) -> Non
         assert {u["thread_ts"] for u in slack.uploads} == {root_ts}
         assert {u["channel_id"] for u in slack.uploads} == {slack.channel_id(post["channel"])}
         assert all(u["content"] == PNG for u in slack.uploads)
-        assert sorted(len(i.members) for i in seen) == [1, 2]  # type: ignore[attr-defined]
+        assert sorted(len(i.alerts) for i in seen) == [1, 2]  # type: ignore[attr-defined]
         again = run_day(db, slack.url, D, chart_for=chart)
         assert again.charts_uploaded == 0 and len(slack.uploads) == 2
     assert kinds(db).count("chart") == 2

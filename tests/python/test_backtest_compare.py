@@ -50,6 +50,7 @@ def alert(
         team=team,
         incident_id=incident,
         is_postable=postable,
+        direction="decrease",
     )
 
 

@@ -22,7 +22,7 @@ ACTIONS = {"acknowledge": "acknowledged", "snooze": "snoozed", "expected": "expe
 
 def hold_reason(alert: Alert) -> str | None:
     """Why a held alert is held (None when postable)."""
-    if alert.postable:
+    if alert.is_postable:
         return None
     return alert.hold_reason or ("suppressed" if alert.is_suppressed else "held")
 
@@ -35,14 +35,14 @@ def _robust_agrees(alert: Alert) -> bool:
 
 
 POLICIES: dict[str, Callable[[Alert], bool]] = {  # warning+ drops NOTICE; robust: |robust z| > 2 the same way
-    "current": lambda a: a.postable,
-    "warning+": lambda a: a.postable and severity_rank(a.severity_key) <= 1,
+    "current": lambda a: a.is_postable,
+    "warning+": lambda a: a.is_postable and severity_rank(a.severity) <= 1,
     "min points 5": lambda a: (
-        a.postable or (a.hold_reason == "insufficient_baseline" and (a.baseline_points or 0) >= 5)
+        a.is_postable or (a.hold_reason == "insufficient_baseline" and (a.baseline_points or 0) >= 5)
     ),
-    "no min points": lambda a: a.postable or a.hold_reason == "insufficient_baseline",
-    "robust agrees": lambda a: a.postable and _robust_agrees(a),
-    "min change 10%": lambda a: a.postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE,
+    "no min points": lambda a: a.is_postable or a.hold_reason == "insufficient_baseline",
+    "robust agrees": lambda a: a.is_postable and _robust_agrees(a),
+    "min change 10%": lambda a: a.is_postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE,
 }
 
 
@@ -91,7 +91,7 @@ def incident_feedback(alerts: Iterable[Alert]) -> dict[str, frozenset[str]]:
     said: dict[str, set[str]] = {}
     for a in alerts:
         if a.is_loud:
-            said.setdefault(a.incident_key, set()).update([a.feedback_action] if a.feedback_action else [])
+            said.setdefault(a.incident_id, set()).update([a.feedback_action] if a.feedback_action else [])
     return {k: frozenset(v) for k, v in said.items()}
 
 
@@ -111,26 +111,26 @@ class Result:
 def run_backtest(alerts: Iterable[Alert], policies: Mapping[str, Callable[[Alert], bool]] = POLICIES) -> Result:
     """Counts per (ISO week, severity) and policy; an incident is counted under its most severe member."""
     alerts = list(alerts)
-    ranked = sorted(alerts, key=lambda a: (severity_rank(a.severity_key), a.severity_key), reverse=True)
-    worst = {a.incident_key: a.severity_key for a in ranked}  # the most severe comes last
+    ranked = sorted(alerts, key=lambda a: (severity_rank(a.severity), a.severity), reverse=True)
+    worst = {a.incident_id: a.severity for a in ranked}  # the most severe comes last
     posted = [[a for a in alerts if posts(a)] for posts in policies.values()]
-    keys = sorted({(iso_week(a.alert_date), a.severity_key) for a in alerts}, key=lambda k: (k[0], severity_rank(k[1])))
+    keys = sorted({(iso_week(a.alert_date), a.severity) for a in alerts}, key=lambda k: (k[0], severity_rank(k[1])))
     rows = []
     for week, sev in keys:
         cells = []
         for side in posted:
             of_week = [a for a in side if iso_week(a.alert_date) == week]
-            incidents = {a.incident_key for a in of_week if worst[a.incident_key] == sev}
-            cells.append(Cell(sum(a.severity_key == sev for a in of_week), len(incidents)))
+            incidents = {a.incident_id for a in of_week if worst[a.incident_id] == sev}
+            cells.append(Cell(sum(a.severity == sev for a in of_week), len(incidents)))
         rows.append((week, sev, tuple(cells)))
     said = incident_feedback(alerts)
     return Result(
         alerts=tuple(alerts),
         policies=tuple(policies),
         rows=tuple(rows),
-        totals=tuple(Cell(len(side), len({a.incident_key for a in side})) for side in posted),
+        totals=tuple(Cell(len(side), len({a.incident_id for a in side})) for side in posted),
         feedback=tuple(
-            Feedback(tuple(said[k] for k in sorted({a.incident_key for a in side} & said.keys()))) for side in posted
+            Feedback(tuple(said[k] for k in sorted({a.incident_id for a in side} & said.keys()))) for side in posted
         ),
     )
 

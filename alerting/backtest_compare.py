@@ -57,7 +57,7 @@ def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident
     alerts = list(alerts)
     said = incident_feedback(alerts)
     out = []
-    for i in group_incidents(a for a in alerts if a.postable):
+    for i in group_incidents(a for a in alerts if a.is_postable):
         members = sorted(i.alerts, key=lambda a: (a.alert_date, a.alert_id))
         head, last = members[0], members[-1]
         cells = (str(head.alert_date), str(last.alert_date), channel_for(head.team), head.domain, head.scope,
@@ -70,8 +70,8 @@ def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident
 def _week_counts(alerts: Iterable[Alert], channel_for: ChannelFor) -> dict[tuple[str, str], Cell]:
     keys: dict[tuple[str, str], list[str]] = {}
     for a in alerts:
-        if a.postable:
-            keys.setdefault((iso_week(a.alert_date), channel_for(a.team)), []).append(a.incident_key)
+        if a.is_postable:
+            keys.setdefault((iso_week(a.alert_date), channel_for(a.team)), []).append(a.incident_id)
     return {k: Cell(len(v), len(set(v))) for k, v in keys.items()}
 
 

@@ -73,4 +73,4 @@ def attach_causes(backend: Backend, alerts: Sequence[Alert]) -> list[Alert]:
         for inc in group_incidents(out)
         if inc.domain == "gpu_cost" and any(x.unit and x.unit != "usd" for x in inc.primary.drivers)
     }
-    return [a if a.incident_key in not_cost else b for a, b in zip(out, decomposed, strict=True)]
+    return [a if a.incident_id in not_cost else b for a, b in zip(out, decomposed, strict=True)]

@@ -96,7 +96,7 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
     bands = _colour("band", [BAND_LABELS[k] for k in Z_BANDS], BAND_COLOURS, LEGEND_BOTTOM)
     band = {"y": {"field": "lo", **q}, "y2": {"field": "hi"}, "color": bands}
     rule = {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}
-    colour = SEVERITY_COLOURS.get(a.severity_key, SEVERITY_COLOURS["none"])
+    colour = SEVERITY_COLOURS.get(a.severity, SEVERITY_COLOURS["none"])
     y = _field("value", "quantitative", title=fmt.display_metric(a.metric), scale={"zero": False},
                axis={"format": Y_FORMATS.get(a.unit or "", ",.3~s")})  # fmt: skip
     earlier = [KIND_BASELINE, KIND_HISTORY]

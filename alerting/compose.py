@@ -130,7 +130,7 @@ def numbers_lines(alert: Alert) -> list[Line]:
 
 
 def headline(alert: Alert) -> Line:
-    spans = [icon(alert.severity_key), t(" "), *title_spans(alert.scope, alert.metric), t(" · ")]
+    spans = [icon(alert.severity), t(" "), *title_spans(alert.scope, alert.metric), t(" · ")]
     return (*spans, *_severity_spans(alert.severity), *_direction(alert.direction))
 
 
@@ -305,7 +305,7 @@ def caveats(alert: Alert) -> list[str]:
 def action_line(alert: Alert) -> Line:
     if alert.recommended_action and alert.recommended_action.strip():
         return line(t("Action: ", strong=True), d(alert.recommended_action, sanitize.TEXT_CAP))
-    return line(t("Action: ", strong=True), t(DEFAULT_ACTIONS.get(alert.severity_key, "Look into it.")))
+    return line(t("Action: ", strong=True), t(DEFAULT_ACTIONS.get(alert.severity, "Look into it.")))
 
 
 # --- incidents and digests -----------------------------------------------------------------------------

@@ -122,7 +122,7 @@ def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> Decision:
     """Accept the click for the incident's alerts still there, or say why not (nothing written)."""
     if not alerts:
         return Decision(None, f"incident {click.incident_id} is not in fct_alerts (unknown, or rebuilt away)")
-    there = sorted((a for a in alerts if a.postable or a.hold_reason in STILL_THERE), key=lambda a: a.alert_id)
+    there = sorted((a for a in alerts if a.is_postable or a.hold_reason in STILL_THERE), key=lambda a: a.alert_id)
     if not there:
         reasons = sorted({a.hold_reason or "held" for a in alerts})
         return Decision(None, f"incident {click.incident_id} was withdrawn ({', '.join(reasons)})")

@@ -151,18 +151,6 @@ class Alert:
     concentration: Concentration | None = None
 
     @property
-    def severity_key(self) -> str:
-        return self.severity
-
-    @property
-    def postable(self) -> bool:
-        return self.is_postable
-
-    @property
-    def incident_key(self) -> str:
-        return self.incident_id
-
-    @property
     def series(self) -> tuple[str, str, str]:
         return (self.domain, self.scope, self.metric)
 

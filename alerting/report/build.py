@@ -44,7 +44,7 @@ def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True,
         if not points and values.finite(a.current_value) and values.finite(a.baseline_mean):
             points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
         if points:
-            out[a.incident_key] = render_chart(a, points, png=png, svg=svg)
+            out[a.incident_id] = render_chart(a, points, png=png, svg=svg)
     return out
 
 
@@ -71,11 +71,11 @@ def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], charts: bool
 def history(alerts: Sequence[Alert]) -> dict[str, Any]:
     """Per (day, series) the most severe alert, held when every alert of it is; counts per severity and hold."""
     cells: dict[tuple[str, str], dict[str, Any]] = {}
-    for a in sorted(alerts, key=lambda a: severity_rank(a.severity_key)):
+    for a in sorted(alerts, key=lambda a: severity_rank(a.severity)):
         key = (a.alert_date.isoformat(), series_title(a))
-        cell = cells.setdefault(key, {"dt": key[0], "series": key[1], "severity": a.severity_key, "status": "held"})
-        cell["status"] = "posted" if a.postable else cell["status"]
-    by = Counter((a.severity_key, a.postable) for a in alerts)
+        cell = cells.setdefault(key, {"dt": key[0], "series": key[1], "severity": a.severity, "status": "held"})
+        cell["status"] = "posted" if a.is_postable else cell["status"]
+    by = Counter((a.severity, a.is_postable) for a in alerts)
     severities = sorted({s for s, _ in by}, key=lambda s: (severity_rank(s), s))
     return {
         "cells": [cells[k] for k in sorted(cells)],
@@ -112,7 +112,7 @@ def _environment() -> Environment:
         concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
     )  # fmt: skip
     env.globals.update(baseline_label=values.baseline_label, zip=zip)
-    env.tests.update(finite=values.finite, held=lambda i: not any(a.postable for a in i.alerts))
+    env.tests.update(finite=values.finite, held=lambda i: not any(a.is_postable for a in i.alerts))
     return env
 
 

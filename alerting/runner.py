@@ -35,7 +35,7 @@ from alerting.lifecycle import (
 )
 from alerting.model import Alert, Incident, group_incidents
 from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_sources
-from alerting.render.slack import Limits
+from alerting.render.slack import Limits, marked
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
 from alerting.transport import IssueTransport, PostResult, StdoutTransport, Transport
@@ -247,7 +247,8 @@ class _Run:
     def deliver(self, m: _Msg) -> PostResult | None:
         """One planned message: posted in its thread (or top level), its rows recorded."""
         if self.options.late:
-            m = dataclasses.replace(m, rendered=_marked_late(m.rendered, self.options.usage_date))
+            note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
+            m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
         thread, keys = m.thread, [key for key, _, _ in m.rows]
         channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(m.dest)
 
@@ -344,8 +345,6 @@ def _read(r: _Run, config: LifecycleConfig) -> _Read | None:
         if r.report.half_built:  # new health beside old alerts: say nothing rather than something stale
             log.error("not posting: %s", r.report.half_built)
             return None
-        if not o.dry_run:
-            r.log.ensure()
         today = [
             _released(a, o.usage_date) if o.release else a for a in read_alerts(backend, o.usage_date, o.cost_date)
         ]
@@ -411,6 +410,9 @@ def run(
     issues = (LinearPrinter(out) if options.dry_run else linear) if routing.uses_linear else None
     report = RunReport(release=options.release)
     r = _Run(backend, routing, transport, options, report, now, issues, run_id)
+    if not options.dry_run:
+        with backend.session():
+            r.log.ensure()
     if not options.dry_run and not options.late:  # first what a failed run of an earlier day left undelivered
         for day in _late_days(r):
             offset = options.usage_date - options.cost_date
@@ -455,7 +457,6 @@ def _late_days(r: _Run) -> list[dt.date]:
     while posting, or one whose lease ended. Caught up first, whatever this run's --date (issue 25)."""
     o = r.options
     with r.backend.session():
-        r.log.ensure()
         alerts = read_alerts_by_id(r.backend, r.log.orphaned_keys())
     offset = o.usage_date - o.cost_date
     days = {a.alert_date + (offset if on_cost_day(a.domain, a.scope) else dt.timedelta()) for a in alerts}
@@ -473,14 +474,6 @@ def _add(report: RunReport, late: RunReport) -> None:
     for name in _COUNTERS:
         setattr(report, name, getattr(report, name) + getattr(late, name))
     report.failures += late.failures
-
-
-def _marked_late(m: Rendered, day: dt.date) -> Rendered:
-    """A caught-up message says it is late (a context line on top, when Slack's block limit allows)."""
-    note = f"Late: the run for {day.isoformat()} failed before sending this; sent now."
-    context: dict[str, object] = {"type": "context", "elements": [{"type": "mrkdwn", "text": f":hourglass: {note}"}]}
-    blocks = [context, *m.blocks] if m.blocks and len(m.blocks) < 50 else m.blocks
-    return dataclasses.replace(m, text=f"{note}\n{m.text}", blocks=blocks)
 
 
 def _latest_hint(backend: Backend, options: RunOptions) -> str:

@@ -190,3 +190,16 @@ def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage
         text = _fallback(title, intro_text, texts, limits.text_chars)
         messages.append(SlackMessage(text, blocks, alert_ids))
     return messages
+
+
+def marked(message: SlackMessage, note: str, limits: Limits, emoji: str = "") -> SlackMessage:
+    """The message with a note on top (a context line led by `emoji`, when the block limit allows; the
+    fallback text's first line), within the limits."""
+    blocks = message.blocks
+    if blocks and len(blocks) < limits.blocks_per_message:
+        context: dict[str, object] = {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"{emoji} {note}".strip()}],
+        }
+        blocks = [context, *blocks]
+    return SlackMessage(sanitize.cap(f"{note}\n{message.text}", limits.text_chars), blocks, message.alert_ids)

@@ -17,13 +17,14 @@ from alerting import serve as serve_command
 from alerting.dates import date_arg, finalised_cost_date, utc_yesterday
 from alerting.linear import API_KEY_ENV as LINEAR_KEY_ENV
 from alerting.linear import LinearConfigError
+from alerting.model import Alert
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import Routing, RoutingError, load_routing
 from alerting.runner import RunOptions, RunReport, post_pipeline_health, run
 from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
 from alerting.transport.linear import LinearTransport
-from alerting.warehouse import Backend, WarehouseBusy, WarehouseError, config_from_env, open_backend
+from alerting.warehouse import Backend, WarehouseBusy, WarehouseConfig, WarehouseError, config_from_env, open_backend
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project.yml"
@@ -286,7 +287,7 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
-def _window(config: Any, args: argparse.Namespace) -> Any:
+def _window(config: WarehouseConfig, args: argparse.Namespace) -> list[Alert]:
     backend = open_backend(config, read_only=True)
     try:
         return backtest.read_window(backend, args.start, args.end)

@@ -137,12 +137,12 @@ def parse_routing(config: Mapping[str, object], env: Mapping[str, str]) -> Routi
         raise RoutingError("post_all_clear must be true or false")
     teams, route = _parse_linear(config.get("linear", {}))
     section = config.get("lifecycle", {})
-    try:
-        lifecycle = config_from_mapping(section if isinstance(section, Mapping) else None)
-    except (TypeError, ValueError) as exc:
-        raise RoutingError(f"[lifecycle]: {exc}") from None
     if not isinstance(section, Mapping):
         raise RoutingError("[lifecycle] must be a table")
+    try:
+        lifecycle = config_from_mapping(section)
+    except (TypeError, ValueError) as exc:
+        raise RoutingError(f"[lifecycle]: {exc}") from None
     return Routing(
         default_channel=default, channels=channels, post_all_clear=all_clear, env=dict(env), linear_teams=teams,
         linear_route=route, lifecycle=lifecycle,

@@ -150,6 +150,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "labelled partial_loads), e.g. 0.4",
     )
     scen.add_argument(
+        "--user-growth",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="yearly growth of the regular user base, e.g. 0.5: newcomers join on days spread over the period",
+    )
+    scen.add_argument(
         "--holidays-from",
         type=Path,
         metavar="CSV",
@@ -186,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         usage_level_shifts=tuple(a.usage_level_shift),
         partial_last_day=a.partial_last_day,
         holidays=_holidays(a.holidays_from),
+        user_growth=a.user_growth,
         duplicate_user_day=a.duplicate_user_day,
         negative_cost=a.negative_cost,
         double_idle_attribution=a.double_idle_attribution,

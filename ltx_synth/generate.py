@@ -136,6 +136,9 @@ class Config:
     # public holidays / days off: users and GPU requests behave as on a weekend that day
     # (listed in ground_truth.json as `holidays`: expected, not anomalies)
     holidays: tuple[dt.date, ...] = ()
+    # yearly growth of the user base: 0.5 = the regular (non-enterprise) users active at the end
+    # are 1.5x those at the start; the newcomers join on days spread evenly over the period
+    user_growth: float = 0.0
     # corruption switches, used by tests that prove bad input fails the build
     duplicate_user_day: bool = False
     negative_cost: bool = False
@@ -157,6 +160,7 @@ class Population:
     propensity: np.ndarray  # probability of being active on a weekday
     token_scale: np.ndarray
     weekend_factor: np.ndarray
+    joins_on_day: np.ndarray  # day index (0 = start_date) from which the user can be active
 
 
 @dataclass
@@ -199,7 +203,13 @@ def make_population(cfg: Config, rng: np.random.Generator) -> Population:
     token_scale[heavy] *= 7.0
     token_scale[org_index >= 0] *= 2.5
     weekend_factor = np.where(org_index >= 0, 0.04, np.where(heavy, 0.9, 0.65))
-    return Population(lt_id, tier, segment, org_index, team, propensity, token_scale, weekend_factor)
+    joins_on_day = np.zeros(n, dtype=np.int64)
+    if cfg.user_growth > 0:
+        # a stream of its own, so the population above is the same with and without growth
+        growth_rng = np.random.default_rng([cfg.seed, 0, 3])
+        newcomer = regular & (growth_rng.random(n) < (1 - 1 / (1 + cfg.user_growth * cfg.days / 365)))
+        joins_on_day[newcomer] = growth_rng.integers(1, cfg.days, size=newcomer.sum())
+    return Population(lt_id, tier, segment, org_index, team, propensity, token_scale, weekend_factor, joins_on_day)
 
 
 def enterprise_table(pop: Population) -> pa.Table:
@@ -278,6 +288,7 @@ def usage_day(
     weekend = day.weekday() >= 5 or day in cfg.holidays
     day_noise = rng.lognormal(0.0, 0.04)
     p = pop.propensity * (pop.weekend_factor if weekend else 1.0) * day_noise
+    p = np.where(pop.joins_on_day <= (day - cfg.start_date).days, p, 0.0)
     active = rng.random(p.size) < p
     todays = [a for a in anomalies if a["dt"] == day.isoformat()]
     todays += [
@@ -610,6 +621,8 @@ def generate(cfg: Config, out: Path) -> dict:
         summary["usage_level_shifts"] = level_shifts
     if cfg.holidays:
         summary["holidays"] = sorted(d.isoformat() for d in cfg.holidays if cfg.start_date <= d <= cfg.end_date)
+    if cfg.user_growth:
+        summary["user_growth"] = cfg.user_growth
     if cfg.partial_last_day is not None:
         summary["partial_loads"] = [
             {"dt": cfg.end_date.isoformat(), "source": "usage", "fraction": cfg.partial_last_day}

@@ -263,3 +263,37 @@ def test_holidays_behave_like_a_weekend_and_are_listed(tmp_path: Path) -> None:
         rel = f.relative_to(tmp_path / "plain")
         if holiday.isoformat() not in rel.name:
             assert f.read_bytes() == (tmp_path / "hol" / rel).read_bytes(), rel
+
+
+def test_user_growth_adds_newcomers_over_the_period_and_leaves_enterprise_alone(tmp_path: Path) -> None:
+    # growth 0.5 a year over 364 days: the regular users who may be active grow 1.5x from the
+    # first to the last weeks; the enterprise members are unchanged, and on the first day the
+    # users active with growth are the ones active without it, less the newcomers
+    cfg = Config(seed=5, end_date=dt.date(2026, 11, 22), days=364, users=3000, gpu_requests_per_day=10)
+    grown = generate(Config(**{**cfg.__dict__, "user_growth": 0.5}), tmp_path / "grown")
+    assert grown["user_growth"] == 0.5
+    con = duckdb.connect()
+    users = tmp_path / "grown" / "ltxstudio_agg_user_date"
+    members = tmp_path / "grown" / "enterprise_users" / "*.parquet"
+
+    def distinct_users(first: dt.date, enterprise: bool) -> int:
+        days = [f"'{users / (first + dt.timedelta(days=d)).isoformat()}.parquet'" for d in range(28)]
+        member = "in" if enterprise else "not in"
+        [(count,)] = con.sql(
+            f"select count(distinct lt_id) from read_parquet([{', '.join(days)}]) "
+            f"where lt_id {member} (select lt_id from read_parquet('{members}'))"
+        ).fetchall()
+        return int(count)
+
+    start, last = dt.date(2025, 11, 24), dt.date(2026, 10, 26)
+    regular = distinct_users(last, enterprise=False) / distinct_users(start, enterprise=False)
+    enterprise = distinct_users(last, enterprise=True) / distinct_users(start, enterprise=True)
+    assert 1.3 < regular < 1.7, regular
+    assert 0.9 < enterprise < 1.1, enterprise
+    plain = tmp_path / "plain"
+    generate(cfg, plain)
+    first = f"ltxstudio_agg_user_date/{cfg.start_date.isoformat()}.parquet"
+    grown_ids = set(pq.read_table(tmp_path / "grown" / first).column("lt_id").to_pylist())
+    plain_ids = set(pq.read_table(plain / first).column("lt_id").to_pylist())
+    assert 0 < len(grown_ids) < len(plain_ids)
+    assert grown_ids <= plain_ids

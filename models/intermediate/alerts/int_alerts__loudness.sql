@@ -8,7 +8,14 @@
     sqrt(1 + 1/n) x t(n - 1) when the day is ordinary; the cost z
     (cost_zscore) is already divided by sqrt(1 + 1/n) and its pooled sigma
     has weekday_pooled_df d.f., so it is t(pooled df). p_value = P(|T| >= t)
-    (macro student_t_p_value). family_size = the series that rule tested for
+    (macro student_t_p_value). A usage z is also tested against the
+    same-weekday linear trend through the same baseline points
+    (int_usage__baselines.trend_prediction / trend_stddev, t on n - 2 d.f.)
+    when that slope is itself significant (its t's p-value within
+    loud_trend_slope_p), and p_value is then the larger of the two: a
+    growing or shrinking product makes the flat mean lag, and a day that is
+    only where the trend was heading is not news; on flat data a fitted
+    slope would only widen the test. family_size = the series that rule tested for
     the alert's channel (team) that day (usage: scored, unsuppressed segment x
     metric; cost: the vertical's metrics with a weekday z). The channel's
     false-alarm budget: loud_chance_posts chance loud posts per
@@ -64,6 +71,23 @@ usage_scores as (
 cost_baselines as (
 
     select * from {{ ref('int_gpu_costs__metric_baselines') }}
+
+),
+
+usage_trends as (
+
+    select
+        dt,
+        segment,
+        metric,
+        trend_prediction,
+        trend_stddev,
+        trend_slope,
+        trend_slope_stddev,
+        baseline_points
+
+    from {{ ref('int_usage__baselines') }}
+    where trend_stddev > 0
 
 ),
 
@@ -145,7 +169,13 @@ t_statistics as (
         case policy.rule
             when 'usage_zscore' then policy.baseline_points - 1
             when 'cost_zscore' then cost_baselines.weekday_pooled_df
-        end as t_df
+        end as t_df,
+        case
+            when policy.rule = 'usage_zscore'
+                then abs(policy.current_value - usage_trends.trend_prediction) / usage_trends.trend_stddev
+        end as trend_t_statistic,
+        abs(usage_trends.trend_slope) / nullif(usage_trends.trend_slope_stddev, 0) as slope_t_statistic,
+        usage_trends.baseline_points - 2 as trend_df
 
     from policy
     left join day_events
@@ -159,6 +189,12 @@ t_statistics as (
             policy.rule = 'usage_zscore'
             and policy.alert_date = usage_volumes.dt
             and policy.metric = usage_volumes.metric
+    left join usage_trends
+        on
+            policy.rule = 'usage_zscore'
+            and policy.alert_date = usage_trends.dt
+            and policy.scope = usage_trends.segment
+            and policy.metric = usage_trends.metric
     left join cost_families
         on
             policy.rule = 'cost_zscore'
@@ -173,13 +209,32 @@ t_statistics as (
 
 ),
 
+test_p_values as (
+
+    select
+        *,
+        {{ student_t_p_value('t_statistic', 't_df', max_df) }} as level_p_value,
+        {{ student_t_p_value('trend_t_statistic', 'trend_df', max_df) }} as trend_p_value,
+        {{ student_t_p_value('slope_t_statistic', 'trend_df', max_df) }} as slope_p_value
+
+    from t_statistics
+
+),
+
 p_values as (
 
     select
         *,
-        {{ student_t_p_value('t_statistic', 't_df', max_df) }} as p_value
+        case
+            when
+                trend_p_value is null
+                or not slope_p_value <= {{ var('loud_trend_slope_p') }}
+                or trend_p_value < level_p_value
+                then level_p_value
+            else trend_p_value
+        end as p_value
 
-    from t_statistics
+    from test_p_values
 
 ),
 

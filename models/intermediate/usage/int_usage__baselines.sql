@@ -5,6 +5,7 @@
         unique_key='dt',
         partition_by=day_partition(),
         cluster_by=['segment', 'metric'],
+        on_schema_change='append_new_columns',
     )
 }}
 
@@ -19,7 +20,14 @@
     Robust scale (macro robust_baseline_ctes): 1.4826 x MAD (so that it
     estimates sigma for normal data); when MAD = 0, 1.253314 x mean absolute
     deviation from the median; when both are 0 (all points equal) there is no
-    robust scale and no outlier. -#}
+    robust scale and no outlier.
+    The same-weekday linear trend (the series grows or shrinks: a flat mean of
+    ten weeks lags a trend by five and a half weeks of it): least squares of
+    the baseline values on x = weeks before the day (negative), predicted at
+    x = 0; trend_stddev is the standard error of that prediction for one new
+    point, s_r x sqrt(1 + 1/n + mean(x)^2 / Sxx), s_r the residual standard
+    deviation on n - 2 d.f.; the slope (per week) and its standard error
+    s_r / sqrt(Sxx). Null with fewer than 3 points or one x. -#}
 
 with
 
@@ -34,6 +42,18 @@ baseline_points as (
 
 {{ robust_baseline_ctes('baseline_points', 'baseline_value', ['dt', 'segment', 'metric']) }},
 
+points_in_weeks as (
+
+    select
+        *,
+        -- noqa: disable=LT05
+        -1.0 * {{ dbt.datediff('baseline_dt', 'dt', 'day') }} / 7 as weeks_before
+        -- noqa: enable=LT05
+
+    from baseline_points
+
+),
+
 classic as (
 
     select
@@ -41,10 +61,40 @@ classic as (
         segment,
         metric,
         avg(baseline_value) as baseline_mean,
-        stddev_samp(baseline_value) as baseline_stddev
+        stddev_samp(baseline_value) as baseline_stddev,
+        avg(weeks_before) as weeks_mean,
+        var_samp(weeks_before) as weeks_variance,
+        var_samp(baseline_value) as value_variance,
+        covar_samp(weeks_before, baseline_value) as weeks_value_covariance
 
-    from baseline_points
+    from points_in_weeks
     group by dt, segment, metric
+
+),
+
+trends as (
+
+    select
+        classic.*,
+        robust_baselines.points,
+        classic.weeks_value_covariance / classic.weeks_variance as trend_slope,
+        greatest(
+            (robust_baselines.points - 1)
+            * (
+                classic.value_variance
+                - classic.weeks_value_covariance * classic.weeks_value_covariance / classic.weeks_variance
+            )
+            / (robust_baselines.points - 2),
+            0
+        ) as residual_variance
+
+    from classic
+    inner join robust_baselines
+        on
+            classic.dt = robust_baselines.dt
+            and classic.segment = robust_baselines.segment
+            and classic.metric = robust_baselines.metric
+    where robust_baselines.points >= 3 and classic.weeks_variance > 0
 
 ),
 
@@ -86,7 +136,16 @@ final as (
         robust_baselines.median_value as baseline_median,
         robust_baselines.mad as baseline_mad,
         robust_baselines.robust_scale as baseline_robust_scale,
-        outliers.baseline_outlier_points
+        outliers.baseline_outlier_points,
+        trends.baseline_mean - trends.trend_slope * trends.weeks_mean as trend_prediction,
+        sqrt(
+            trends.residual_variance * (
+                1 + 1.0 / trends.points
+                + trends.weeks_mean * trends.weeks_mean / ((trends.points - 1) * trends.weeks_variance)
+            )
+        ) as trend_stddev,
+        trends.trend_slope,
+        sqrt(trends.residual_variance / ((trends.points - 1) * trends.weeks_variance)) as trend_slope_stddev
 
     from robust_baselines
     inner join classic
@@ -99,6 +158,11 @@ final as (
             robust_baselines.dt = outliers.dt
             and robust_baselines.segment = outliers.segment
             and robust_baselines.metric = outliers.metric
+    left join trends
+        on
+            robust_baselines.dt = trends.dt
+            and robust_baselines.segment = trends.segment
+            and robust_baselines.metric = trends.metric
 
 )
 

@@ -64,9 +64,6 @@ PIPELINE_FAILURES_SHOWN = 10
 SOURCE_DOMAINS = {"usage": "usage", "gpu_costs": "gpu_cost"}  # fct_data_health source -> alert domain
 
 
-# --- small pieces ---------------------------------------------------------------------------------
-
-
 def severity_label(severity: str | None) -> str:
     key = (severity or "").strip().lower()
     return key.upper() if key in SEVERITY_ORDER else ""
@@ -147,9 +144,6 @@ def member_line(alert: Alert) -> Line:
     return (*metric, *_severity_spans(alert.severity), t(text))
 
 
-# --- cause -------------------------------------------------------------------------------------
-
-
 def _component_phrase(c: CostComponent) -> list[Span]:
     volume = c.component == "request_volume" and values.finite(c.pct_change)
     if volume and abs(c.pct_change or 0) < FLAT_REQUESTS:
@@ -163,25 +157,16 @@ def _component_phrase(c: CostComponent) -> list[Span]:
 
 def _drivers_named(components: Sequence[CostComponent], no_traffic: bool) -> list[Span]:
     """'; driven by organization Acme +$400.00 (80% of the change)' for at most two contributors."""
-    named = sorted(
-        (
-            c
-            for c in components
-            if c.contributor and c.contributor != MIX and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
-        ),
-        key=lambda c: -(c.share_of_change or 0.0),
-    )
+    named = [
+        c for c in components if c.contributor not in (None, "", MIX) and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
+    ]
     if no_traffic:  # every contributor fell to zero: the largest "drove" the fall only by being the largest
         named = [c for c in named if c.component not in ("request_volume", "request_rate")]
     spans: list[Span] = []
-    for c in named[:2]:
-        spans += [
-            t("; driven by "),
-            d(values.humanise(c.contributor_type).lower() or "contributor", 30),
-            t(" "),
-            d(c.contributor, strong=True),
-            t(f" {values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"),
-        ]
+    for c in sorted(named, key=lambda c: -(c.share_of_change or 0.0))[:2]:
+        kind = d(values.humanise(c.contributor_type).lower() or "contributor", 30)
+        change = f" {values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"
+        spans += [t("; driven by "), kind, t(" "), d(c.contributor, strong=True), t(change)]
     return spans
 
 
@@ -201,7 +186,7 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     return (t("Cause: "), *phrases, *_drivers_named(components, no_traffic))
 
 
-def driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
+def _driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
     u = driver.unit or unit
     cap = USER_ID_CAP if driver.contributor_type.strip().lower() in USER_TYPES else sanitize.NAME_CAP
     text = (
@@ -217,7 +202,7 @@ def _top_user_phrase(user: TopUser, unit: str | None) -> list[Span]:
 
 
 def _top_users(c: Concentration, unit: str | None) -> list[Span]:
-    """'; top 5 users 62% of the change (the largest 3: …)'."""
+    """'; top 5 users 62% of the change (the largest 3: lt_01234… +600,000 (42%, new); …)'."""
     n = c.top_users_n or len(c.top_users)
     spans = [t(f"; top {_plural(n, 'user')} {values.format_share(c.top_users_share_of_change)}"), t(" of the change")]
     named = c.top_users[:TOP_USERS_NAMED]
@@ -228,11 +213,8 @@ def _top_users(c: Concentration, unit: str | None) -> list[Span]:
 
 
 def concentration_line(c: Concentration, unit: str | None) -> Line:
-    """'Users: 412 moved with the change, 37 make half of it; top 5 users 62% of the change (…); new users …'.
-
-    Said instead of tier drivers where a tier breakdown can name only one tier: how many users moved
-    it, how much the top few hold (a bot or abuse signal), new vs returning users.
-    """
+    """Said instead of tier drivers where a tier breakdown can name only one tier: how many users moved
+    it, how much the top few hold (a bot or abuse signal), new vs returning users."""
     moving = c.users_moving_with_change
     word = "user" if moving == 1 else "users"
     spans = [t("Users: "), t("n/a" if moving is None else f"{moving:,} {word} moved with the change")]
@@ -251,7 +233,7 @@ def drivers_line(alert: Alert) -> Line | None:
         return concentration_line(alert.concentration, alert.unit)
     if alert.drivers:
         ordered = sorted(alert.drivers, key=lambda x: (x.rank, x.contributor))
-        spans = [t("Drivers: "), *_joined((driver_phrase(x, alert.unit) for x in ordered[:DRIVERS_SHOWN]), "; ")]
+        spans = [t("Drivers: "), *_joined((_driver_phrase(x, alert.unit) for x in ordered[:DRIVERS_SHOWN]), "; ")]
         if len(ordered) > DRIVERS_SHOWN:
             spans.append(t(f"; and {len(ordered) - DRIVERS_SHOWN} more"))
         return tuple(spans)
@@ -265,9 +247,6 @@ def cause_line(incident: Incident) -> Line | None:
     found = [decomposition_line(a.decomposition) for a in incident.alerts if a.decomposition]
     found += [drivers_line(a) for a in incident.alerts]
     return next((x for x in found if x), None)
-
-
-# --- caveats and action --------------------------------------------------------------------------
 
 
 def _expected(alert: Alert) -> list[Line]:
@@ -290,7 +269,7 @@ def caveats(alert: Alert) -> list[str]:
     out: list[str] = []
     if alert.has_insufficient_baseline:
         n = alert.baseline_points
-        out.append(f"only {n} baseline point{'s' if n != 1 else ''}" if n is not None else "too few baseline points")
+        out.append(f"only {_plural(n, 'baseline point')}" if n is not None else "too few baseline points")
     if alert.is_low_variance:
         sigma = values.format_value(alert.baseline_stddev, alert.unit)
         out.append(f"the baseline barely varies (σ {sigma}), so small changes score high")
@@ -305,9 +284,6 @@ def action_line(alert: Alert) -> Line:
     if alert.recommended_action and alert.recommended_action.strip():
         return line(t("Action: ", strong=True), d(alert.recommended_action, sanitize.TEXT_CAP))
     return line(t("Action: ", strong=True), t(DEFAULT_ACTIONS.get(alert.severity, "Look into it.")))
-
-
-# --- incidents and digests -----------------------------------------------------------------------------
 
 
 def data_health_lines(alert: Alert, held: int) -> list[Line]:
@@ -417,9 +393,6 @@ def compose_summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.
         for inc in incidents
     )
     return MessageBody(head, Section((note,), context=True), sections)
-
-
-# --- thread replies: the lifecycle decides when, these say what; they read lifecycle objects by attribute --------
 
 
 def _reply(head: Line, lines: Sequence[Line]) -> MessageBody:

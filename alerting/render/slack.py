@@ -32,18 +32,12 @@ Rendered = list[dict[str, object]]
 
 @dataclass(frozen=True)
 class Limits:
-    """Slack's documented limits (defaults); smaller values are handy in tests."""
+    """Slack's documented limits; smaller values (at least 4 blocks, 40 characters) exercise the splits in tests."""
 
     header_chars: int = 150
     section_chars: int = 3000
     blocks_per_message: int = 50
     text_chars: int = 3000
-
-    def __post_init__(self) -> None:
-        if self.blocks_per_message < 4:
-            raise ValueError("blocks_per_message must be >= 4 (header, context, one section, one more)")
-        if min(self.header_chars, self.section_chars, self.text_chars) < 40:
-            raise ValueError("character limits below 40 cannot hold a message")
 
 
 @dataclass(frozen=True)
@@ -75,6 +69,10 @@ def _section(text: str) -> dict[str, object]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def _context(text: str) -> dict[str, object]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
 def _split_lines(texts: Sequence[str], limit: int) -> list[str]:
     """Join lines into chunks of at most `limit` characters, breaking only between lines."""
     chunks: list[str] = []
@@ -94,7 +92,7 @@ def _split_lines(texts: Sequence[str], limit: int) -> list[str]:
 def render_section(section: Section, limits: Limits) -> Rendered:
     chunks = _split_lines([mrkdwn(ln) for ln in section.lines], limits.section_chars)
     if section.context:
-        return [{"type": "context", "elements": [{"type": "mrkdwn", "text": chunk}]} for chunk in chunks]
+        return [_context(chunk) for chunk in chunks]
     blocks = [_section(chunk) for chunk in chunks]
     if section.incident_id is not None:
         # an id no click could name (not a mart's md5): no buttons
@@ -119,12 +117,6 @@ def _fallback(header: str, intro: Sequence[str], sections: Sequence[tuple[str, s
 
 
 Part = list[tuple[Section, Rendered]]
-
-
-def _full_and_first(section: Section) -> tuple[str, str]:
-    """A section's lines as mrkdwn: all of them, and the first (its headline)."""
-    lines = [mrkdwn(ln) for ln in section.lines]
-    return "\n".join(lines), lines[0] if lines else ""
 
 
 def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
@@ -163,7 +155,8 @@ def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage
         blocks: Rendered = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}, *intro]
         for i, (_, own) in enumerate(part):
             blocks += [{"type": "divider"}, *own] if i else own
-        texts = [_full_and_first(s) for s, _ in part]
+        lines = [[mrkdwn(ln) for ln in s.lines] for s, _ in part]
+        texts = [("\n".join(x), x[0] if x else "") for x in lines]  # each section in full, and its headline
         title = sanitize.truncate_mrkdwn(mrkdwn(body.header), limits.header_chars) + suffix
         alert_ids = tuple(a for s, _ in part for a in s.alert_ids)
         text = _fallback(title, intro_text, texts, limits.text_chars)
@@ -176,9 +169,5 @@ def marked(message: SlackMessage, note: str, limits: Limits, emoji: str = "") ->
     fallback text's first line), within the limits."""
     blocks = message.blocks
     if blocks and len(blocks) < limits.blocks_per_message:
-        context: dict[str, object] = {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"{emoji} {note}".strip()}],
-        }
-        blocks = [context, *blocks]
+        blocks = [_context(f"{emoji} {note}".strip()), *blocks]
     return SlackMessage(sanitize.cap(f"{note}\n{message.text}", limits.text_chars), blocks, message.alert_ids)

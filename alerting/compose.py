@@ -118,7 +118,7 @@ def numbers_lines(alert: Alert) -> list[Line]:
     if values.finite(alert.z_score):
         second.append(f"{values.z_label(alert.threshold_kind)}: {values.format_z(alert.z_score)}")
     change = values.format_change(alert.pct_change)
-    mean = values.has_mean_and_sigma(alert.baseline_kind)
+    mean = (alert.baseline_kind or "").strip().lower() in values.MEAN_KINDS
     second.append(f"Change: {change} from mean" if mean else f"Change: {change} vs {_baseline(alert, lower=True)}")
     if _threshold(alert):
         second.append(f"Threshold: {_threshold(alert)}")
@@ -131,7 +131,6 @@ def headline(alert: Alert) -> Line:
 
 
 def member_line(alert: Alert) -> Line:
-    """One compact line for a member rule: metric, severity, value vs its baseline, change, z, threshold."""
     text = (
         f": {values.format_value(alert.current_value, alert.unit)} vs {_baseline(alert, lower=True)} "
         f"{values.format_value(alert.baseline_mean, alert.unit)} ({values.format_change(alert.pct_change)})"
@@ -254,16 +253,6 @@ def _expected(alert: Alert) -> list[Line]:
     return [line(t("Expected: ", strong=True), d(alert.calendar_event))] if alert.calendar_event else []
 
 
-def _outlier_caveat(alert: Alert) -> str:
-    when = f" on {alert.baseline_outlier_date.isoformat()}" if alert.baseline_outlier_date else ""
-    if not values.finite(alert.robust_z_score):
-        return f"baseline holds an outlier{when}"
-    robust, z = alert.robust_z_score or 0.0, alert.z_score or 0.0
-    agrees = abs(robust) > ROBUST_AGREES and (robust > 0) == (z > 0)
-    verdict = "agrees" if agrees else "disagrees"
-    return f"baseline holds an outlier{when}; the robust score ({values.format_z(robust)}) {verdict}"
-
-
 def caveats(alert: Alert) -> list[str]:
     """The validity flags in words."""
     out: list[str] = []
@@ -274,7 +263,12 @@ def caveats(alert: Alert) -> list[str]:
         sigma = values.format_value(alert.baseline_stddev, alert.unit)
         out.append(f"the baseline barely varies (σ {sigma}), so small changes score high")
     if alert.has_baseline_outlier:
-        out.append(_outlier_caveat(alert))
+        when = f" on {alert.baseline_outlier_date.isoformat()}" if alert.baseline_outlier_date else ""
+        out.append(f"baseline holds an outlier{when}")
+        if values.finite(alert.robust_z_score):
+            robust, z = alert.robust_z_score or 0.0, alert.z_score or 0.0
+            agrees = abs(robust) > ROBUST_AGREES and (robust > 0) == (z > 0)
+            out[-1] += f"; the robust score ({values.format_z(robust)}) {'agrees' if agrees else 'disagrees'}"
     if alert.is_baseline_valid is False and not out:
         out.append("the baseline did not pass its validity checks")
     return out

@@ -27,8 +27,7 @@ class Span:
 Line = tuple[Span, ...]
 
 
-def t(text: str, strong: bool = False) -> Span:
-    return Span(text, strong=strong)
+t = Span  # template text: t("Action: ", strong=True)
 
 
 def d(value: object, limit: int = sanitize.NAME_CAP, strong: bool = False) -> Span:

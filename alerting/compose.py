@@ -326,11 +326,8 @@ def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
 
 
 def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> str:
-    if domains == {"gpu_cost"}:
-        return f"cost day {cost_date.isoformat()}"
-    if "gpu_cost" not in domains:
-        return f"usage day {usage_date.isoformat()}"
-    return f"usage day {usage_date.isoformat()}, cost day {cost_date.isoformat()}"
+    usage, cost = f"usage day {usage_date.isoformat()}", f"cost day {cost_date.isoformat()}"
+    return cost if domains == {"gpu_cost"} else f"{usage}, {cost}" if "gpu_cost" in domains else usage
 
 
 def _teams(teams: Iterable[str]) -> str:

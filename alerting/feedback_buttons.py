@@ -72,24 +72,22 @@ def parse_value(value: object) -> tuple[str, str]:
 
 
 def action_for(action_id: object) -> FeedbackAction:
-    action = BY_ACTION_ID.get(action_id) if isinstance(action_id, str) else None
-    if action is None:
+    if not isinstance(action_id, str) or action_id not in BY_ACTION_ID:
         raise FeedbackValueError("unknown feedback action_id")
-    return action
+    return BY_ACTION_ID[action_id]
 
 
 def actions_block(incident_id: str, alert_ids: Iterable[str]) -> list[dict[str, object]]:
     """The `actions` block for one incident of a Slack post."""
     value = button_value(incident_id, alert_ids)
-    elements: list[dict[str, object]] = []
-    for a in ACTIONS:
-        button: dict[str, object] = {
+    elements = [
+        {
             "type": "button",
             "action_id": ACTION_ID_PREFIX + a.key,
             "text": {"type": "plain_text", "text": a.label, "emoji": False},
             "value": value,
+            **({"style": a.style} if a.style else {}),
         }
-        if a.style:
-            button["style"] = a.style
-        elements.append(button)
+        for a in ACTIONS
+    ]
     return [{"type": "actions", "block_id": block_id(incident_id), "elements": elements}]

@@ -25,8 +25,6 @@ class Span:
 
 
 Line = tuple[Span, ...]
-
-
 t = Span  # template text: t("Action: ", strong=True)
 
 

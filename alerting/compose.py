@@ -254,7 +254,6 @@ def _expected(alert: Alert) -> list[Line]:
 
 
 def caveats(alert: Alert) -> list[str]:
-    """The validity flags in words."""
     out: list[str] = []
     if alert.has_insufficient_baseline:
         n = alert.baseline_points

@@ -78,7 +78,6 @@ def action_for(action_id: object) -> FeedbackAction:
 
 
 def actions_block(incident_id: str, alert_ids: Iterable[str]) -> list[dict[str, object]]:
-    """The `actions` block for one incident of a Slack post."""
     value = button_value(incident_id, alert_ids)
     elements = [
         {

@@ -334,43 +334,43 @@ def _teams(teams: Iterable[str]) -> str:
     return ", ".join(names) or "unassigned"
 
 
-def _digest_context(digest: Digest, incidents: Sequence[Incident]) -> Line:
+def _digest_context(post: Digest, incidents: Sequence[Incident]) -> Line:
     """'8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'."""
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
     ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
-    spans = [t(f"{_plural(len(digest.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
+    spans = [t(f"{_plural(len(post.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
     spans += _joined(
         ([t(f"{n} "), t(severity_label(s).lower()) if severity_label(s) else d(s, 20)] for s, n in ranked), ", "
     )
-    domains = {a.domain for a in digest.alerts}
+    domains = {a.domain for a in post.alerts}
     if "gpu_cost" in domains and domains - {"gpu_cost"}:
-        spans.append(t(f" · cost alerts are for the finalised cost day {digest.cost_date.isoformat()}"))
-    held = sorted(Counter(a.hold_reason or "held" for a in digest.held).items())
+        spans.append(t(f" · cost alerts are for the finalised cost day {post.cost_date.isoformat()}"))
+    held = sorted(Counter(a.hold_reason or "held" for a in post.held).items())
     if held:
         named = ([t(f"{n} "), t(HOLD_REASONS[r]) if r in HOLD_REASONS else d(r, 30)] for r, n in held)
         spans += [t(" · held: "), *_joined(named, ", ")]
-    if digest.report_url:
-        spans += [t(" · "), Span("charts and history in the report", link=digest.report_url)]
+    if post.report_url:
+        spans += [t(" · "), Span("charts and history in the report", link=post.report_url)]
     return tuple(spans)
 
 
-def compose_digest(digest: Digest) -> MessageBody | None:
+def digest(post: Digest) -> MessageBody | None:
     """One destination's digest: one section per incident, most severe first; None when empty."""
-    incidents = group_incidents(digest.alerts)
+    incidents = group_incidents(post.alerts)
     if not incidents:
         return None
-    days = _days_text(digest.usage_date, digest.cost_date, {a.domain for a in digest.alerts})
+    days = _days_text(post.usage_date, post.cost_date, {a.domain for a in post.alerts})
     head = line(
         icon("alert" if incidents[0].severity == "critical" else "digest"),
         t(f" {PRODUCT} · "),
-        d(_teams(digest.teams), 60),
+        d(_teams(post.teams), 60),
         t(f" · {days} · {_plural(len(incidents), 'incident')}"),
     )
-    intro = Section((_digest_context(digest, incidents),), context=True)
-    return MessageBody(head, intro, tuple(incident_section(inc, digest.held) for inc in incidents))
+    intro = Section((_digest_context(post, incidents),), context=True)
+    return MessageBody(head, intro, tuple(incident_section(inc, post.held) for inc in incidents))
 
 
-def compose_summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody | None:
+def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody | None:
     """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (not notified)."""
     incidents = group_incidents(alerts)
     if not incidents:
@@ -420,7 +420,7 @@ def _repeat_section(incident: Incident, plan: Any) -> Section:
     return Section(tuple(lines), incident.alert_ids)
 
 
-def compose_repeats(plans: Sequence[tuple[Any, Sequence[Alert]]]) -> MessageBody | None:
+def repeats(plans: Sequence[tuple[Any, Sequence[Alert]]]) -> MessageBody | None:
     """One thread reply for incidents that continue ((IncidentPlan, its alerts) each): 'day 4 in a row', the z
     trend ((date, z), ... oldest first), today's numbers."""
     items = [(incident, plan) for plan, alerts in plans for incident in group_incidents(alerts)]
@@ -433,10 +433,10 @@ def compose_repeats(plans: Sequence[tuple[Any, Sequence[Alert]]]) -> MessageBody
     return MessageBody(head, sections=tuple(_repeat_section(*item) for item in items))
 
 
-def compose_correction(correction: Any, full: Alert | None) -> MessageBody:
-    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48' (`correction`:
-    .alert today's Observation, .was the LogEntry; `full`: today's alert, for today's numbers and action)."""
-    now, was = correction.alert, correction.was
+def correction(fix: Any, full: Alert | None) -> MessageBody:
+    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48' (`fix`: a
+    Correction, .alert today's Observation, .was the LogEntry; `full`: today's alert, for its numbers and action)."""
+    now, was = fix.alert, fix.was
     when = f" · {now.alert_date.isoformat()}" if now.alert_date else ""
     head = (*_titled("correction", "Correction", *_series(now)), t(when))
     prefix = "Back after a rebuild: " if was.kind == "withdrawal" else "Correction after late data: "
@@ -446,10 +446,10 @@ def compose_correction(correction: Any, full: Alert | None) -> MessageBody:
     return _reply(head, lines)
 
 
-def compose_withdrawal(withdrawal: Any) -> MessageBody:
+def withdrawal(gone: Any) -> MessageBody:
     """A delivered alert (.was, a LogEntry) that is gone (.reason "gone") or held after a rebuild. A data-health
     alert that is gone: a later load completed its day, and its held alerts post normally."""
-    was, reason = withdrawal.was, withdrawal.reason
+    was, reason = gone.was, gone.reason
     scope, metric = _series(was)
     if reason == "gone" and (was.series_key or "").startswith("data_health|"):
         day = was.alert_date.isoformat() if was.alert_date else "the day"
@@ -464,7 +464,7 @@ def compose_withdrawal(withdrawal: Any) -> MessageBody:
     return _reply(_titled("withdrawn", "Withdrawn", scope, metric), [tuple(spans)])
 
 
-def compose_resolved(resolution: Any) -> MessageBody:
+def resolved(resolution: Any) -> MessageBody:
     """One reply that closes a thread: each series back inside its NOTICE band (.series: each with .series
     (domain, scope, metric), .last_alert_date, .quiet_days), one line each."""
     day, recovered = resolution.alert_date, resolution.series
@@ -483,9 +483,7 @@ def compose_resolved(resolution: Any) -> MessageBody:
     return _reply(head, lines)
 
 
-def compose_pipeline_health(
-    run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]
-) -> MessageBody:
+def pipeline_health(run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]) -> MessageBody:
     """The daily build for `run_date` stopped: which source is stale since when, which tests failed on how many rows."""
     head = line(icon("critical"), t(f" {PRODUCT} · data · daily build for {run_date.isoformat()} stopped"))
     lines: list[Line] = []
@@ -503,9 +501,7 @@ def compose_pipeline_health(
     return _reply(head, lines)
 
 
-def compose_all_clear(
-    teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool
-) -> MessageBody:
+def all_clear(teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool) -> MessageBody:
     """No alerts. With usage_checked=False (the usage day is not ready) it speaks for cost only."""
     usage, cost = usage_date.isoformat(), cost_date.isoformat()
     if usage_checked:

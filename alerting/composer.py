@@ -52,34 +52,34 @@ class SlackComposer:
     ) -> list[SlackMessage]:
         """A channel's digest; `held`: the held alerts it counts (and its data-health sections say wait)."""
         digest = Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held), self.report_url)
-        return self._all(compose.compose_digest(digest))
+        return self._all(compose.digest(digest))
 
     def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]:
-        return self._all(compose.compose_repeats(incidents))
+        return self._all(compose.repeats(incidents))
 
     def summary(
         self, channel: str, alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
     ) -> list[SlackMessage]:
-        return self._all(compose.compose_summary(alerts, usage_date, cost_date))
+        return self._all(compose.summary(alerts, usage_date, cost_date))
 
     def correction(self, correction: Any, alert: Alert | None) -> SlackMessage:
-        return self._one(compose.compose_correction(correction, alert))
+        return self._one(compose.correction(correction, alert))
 
     def withdrawal(self, withdrawal: Any) -> SlackMessage:
-        return self._one(compose.compose_withdrawal(withdrawal))
+        return self._one(compose.withdrawal(withdrawal))
 
     def resolved(self, resolution: Any) -> SlackMessage:
-        return self._one(compose.compose_resolved(resolution))
+        return self._one(compose.resolved(resolution))
 
     def pipeline_health(
         self, run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]
     ) -> SlackMessage:
-        return self._one(compose.compose_pipeline_health(run_date, stale, failures))
+        return self._one(compose.pipeline_health(run_date, stale, failures))
 
     def all_clear(
         self, channel: str, teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool = True
     ) -> SlackMessage:
-        return self._one(compose.compose_all_clear(teams, usage_date, cost_date, usage_checked))
+        return self._one(compose.all_clear(teams, usage_date, cost_date, usage_checked))
 
 
 class MarkdownComposer(SlackComposer):

@@ -19,7 +19,6 @@ import pytest
 import yaml
 
 from alerting import compose, values
-from alerting.compose import compose_digest
 from alerting.composer import Composer, MarkdownComposer, SlackComposer
 from alerting.message import MessageBody, plain
 from alerting.model import (
@@ -50,7 +49,7 @@ def digest(alerts: list[Alert], channel: str = "#ltx-usage-alerts", held: tuple[
 
 
 def body_of(alerts: list[Alert], **kw: object) -> MessageBody:
-    body = compose_digest(digest(alerts, **kw))  # type: ignore[arg-type]
+    body = compose.digest(digest(alerts, **kw))  # type: ignore[arg-type]
     assert body is not None
     return body
 
@@ -729,7 +728,7 @@ def test_fallback_text_is_capped_with_an_n_more_line() -> None:
 
 def test_no_alerts_no_message() -> None:
     assert build_messages(digest([])) == []
-    assert compose_digest(digest([])) is None
+    assert compose.digest(digest([])) is None
 
 
 def test_random_alerts_never_fail_and_respect_limits() -> None:
@@ -804,7 +803,7 @@ def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day(tmp_pat
     assert data.channel == "#ltx-data-alerts" and data.teams == ("data",)
     # it counts the incomplete-data holds of #usage, not that channel's other holds
     assert sorted(a.alert_id for a in data.held) == sorted(a.alert_id for a in held)
-    out = text_of(compose_digest(data))  # type: ignore[arg-type]
+    out = text_of(compose.digest(data))  # type: ignore[arg-type]
     assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
     assert "12 segment alerts held until the day is complete" in out
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from alerting.model import (
     Alert,
-    Concentration,
     attach_concentration,
     attach_decomposition,
     attach_drivers,
@@ -54,14 +53,11 @@ def _rows(backend: Backend, table: str, columns: Sequence[str], key: str, keys: 
     return backend.query(sql, {"keys": list(keys)})
 
 
-def read_concentration(backend: Backend, ids: Sequence[str]) -> dict[str, Concentration]:
-    """alert_id -> the concentration drill-down of those usage alerts."""
-    rows = _rows(backend, CONCENTRATION, CONCENTRATION_COLUMNS, "alert_id", ids)
-    return concentrations_by_id(rows, _rows(backend, TOP_USERS, TOP_USER_COLUMNS, "alert_id", ids)) if rows else {}
-
-
 def attach_causes(backend: Backend, alerts: Sequence[Alert]) -> list[Alert]:
-    out = attach_concentration(alerts, read_concentration(backend, [a.alert_id for a in alerts if a.domain == "usage"]))
+    usage = [a.alert_id for a in alerts if a.domain == "usage"]
+    rows = _rows(backend, CONCENTRATION, CONCENTRATION_COLUMNS, "alert_id", usage)
+    users = _rows(backend, TOP_USERS, TOP_USER_COLUMNS, "alert_id", usage) if rows else []
+    out = attach_concentration(alerts, concentrations_by_id(rows, users))
     cost = [a for a in out if a.domain == "gpu_cost"]
     if not cost:
         return out

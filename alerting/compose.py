@@ -11,16 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
 from alerting import sanitize, values
-from alerting.message import Actions, Context, Header, Line, MessageBody, Section, Span, Text, d, icon, line, link, t
+from alerting.message import Line, MessageBody, Section, Span, d, icon, line, t
 from alerting.model import (
     SEVERITY_ORDER,
     Alert,
     Concentration,
     CostComponent,
-    DeliveryState,
     Digest,
     Driver,
     Incident,
@@ -63,9 +62,6 @@ TOP_USER_ID_CAP = 9  # concentration line: the first 8 characters of an lt_id an
 TOP_USERS_NAMED = 3
 PIPELINE_FAILURES_SHOWN = 10
 SOURCE_DOMAINS = {"usage": "usage", "gpu_costs": "gpu_cost"}  # fct_data_health source -> alert domain
-
-
-# --- small pieces ---------------------------------------------------------------------------------
 
 
 def severity_label(severity: str | None) -> str:
@@ -122,7 +118,7 @@ def numbers_lines(alert: Alert) -> list[Line]:
     if values.finite(alert.z_score):
         second.append(f"{values.z_label(alert.threshold_kind)}: {values.format_z(alert.z_score)}")
     change = values.format_change(alert.pct_change)
-    mean = values.has_mean_and_sigma(alert.baseline_kind)
+    mean = (alert.baseline_kind or "").strip().lower() in values.MEAN_KINDS
     second.append(f"Change: {change} from mean" if mean else f"Change: {change} vs {_baseline(alert, lower=True)}")
     if _threshold(alert):
         second.append(f"Threshold: {_threshold(alert)}")
@@ -135,7 +131,6 @@ def headline(alert: Alert) -> Line:
 
 
 def member_line(alert: Alert) -> Line:
-    """One compact line for a member rule: metric, severity, value vs its baseline, change, z, threshold."""
     text = (
         f": {values.format_value(alert.current_value, alert.unit)} vs {_baseline(alert, lower=True)} "
         f"{values.format_value(alert.baseline_mean, alert.unit)} ({values.format_change(alert.pct_change)})"
@@ -146,9 +141,6 @@ def member_line(alert: Alert) -> Line:
         text += f", threshold {_threshold(alert)}"
     metric = [t("↳ "), d(values.display_metric(alert.metric)), t(" · ")]
     return (*metric, *_severity_spans(alert.severity), t(text))
-
-
-# --- cause -------------------------------------------------------------------------------------
 
 
 def _component_phrase(c: CostComponent) -> list[Span]:
@@ -164,25 +156,16 @@ def _component_phrase(c: CostComponent) -> list[Span]:
 
 def _drivers_named(components: Sequence[CostComponent], no_traffic: bool) -> list[Span]:
     """'; driven by organization Acme +$400.00 (80% of the change)' for at most two contributors."""
-    named = sorted(
-        (
-            c
-            for c in components
-            if c.contributor and c.contributor != MIX and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
-        ),
-        key=lambda c: -(c.share_of_change or 0.0),
-    )
+    named = [
+        c for c in components if c.contributor not in (None, "", MIX) and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
+    ]
     if no_traffic:  # every contributor fell to zero: the largest "drove" the fall only by being the largest
         named = [c for c in named if c.component not in ("request_volume", "request_rate")]
     spans: list[Span] = []
-    for c in named[:2]:
-        spans += [
-            t("; driven by "),
-            d(values.humanise(c.contributor_type).lower() or "contributor", 30),
-            t(" "),
-            d(c.contributor, strong=True),
-            t(f" {values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"),
-        ]
+    for c in sorted(named, key=lambda c: -(c.share_of_change or 0.0))[:2]:
+        kind = d(values.humanise(c.contributor_type).lower() or "contributor", 30)
+        change = f" {values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"
+        spans += [t("; driven by "), kind, t(" "), d(c.contributor, strong=True), t(change)]
     return spans
 
 
@@ -202,7 +185,7 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     return (t("Cause: "), *phrases, *_drivers_named(components, no_traffic))
 
 
-def driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
+def _driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
     u = driver.unit or unit
     cap = USER_ID_CAP if driver.contributor_type.strip().lower() in USER_TYPES else sanitize.NAME_CAP
     text = (
@@ -218,7 +201,7 @@ def _top_user_phrase(user: TopUser, unit: str | None) -> list[Span]:
 
 
 def _top_users(c: Concentration, unit: str | None) -> list[Span]:
-    """'; top 5 users 62% of the change (the largest 3: …)'."""
+    """'; top 5 users 62% of the change (the largest 3: lt_01234… +600,000 (42%, new); …)'."""
     n = c.top_users_n or len(c.top_users)
     spans = [t(f"; top {_plural(n, 'user')} {values.format_share(c.top_users_share_of_change)}"), t(" of the change")]
     named = c.top_users[:TOP_USERS_NAMED]
@@ -229,11 +212,8 @@ def _top_users(c: Concentration, unit: str | None) -> list[Span]:
 
 
 def concentration_line(c: Concentration, unit: str | None) -> Line:
-    """'Users: 412 moved with the change, 37 make half of it; top 5 users 62% of the change (…); new users …'.
-
-    Said instead of tier drivers where a tier breakdown can name only one tier: how many users moved
-    it, how much the top few hold (a bot or abuse signal), new vs returning users.
-    """
+    """Said instead of tier drivers where a tier breakdown can name only one tier: how many users moved
+    it, how much the top few hold (a bot or abuse signal), new vs returning users."""
     moving = c.users_moving_with_change
     word = "user" if moving == 1 else "users"
     spans = [t("Users: "), t("n/a" if moving is None else f"{moving:,} {word} moved with the change")]
@@ -252,7 +232,7 @@ def drivers_line(alert: Alert) -> Line | None:
         return concentration_line(alert.concentration, alert.unit)
     if alert.drivers:
         ordered = sorted(alert.drivers, key=lambda x: (x.rank, x.contributor))
-        spans = [t("Drivers: "), *_joined((driver_phrase(x, alert.unit) for x in ordered[:DRIVERS_SHOWN]), "; ")]
+        spans = [t("Drivers: "), *_joined((_driver_phrase(x, alert.unit) for x in ordered[:DRIVERS_SHOWN]), "; ")]
         if len(ordered) > DRIVERS_SHOWN:
             spans.append(t(f"; and {len(ordered) - DRIVERS_SHOWN} more"))
         return tuple(spans)
@@ -268,35 +248,26 @@ def cause_line(incident: Incident) -> Line | None:
     return next((x for x in found if x), None)
 
 
-# --- caveats and action --------------------------------------------------------------------------
-
-
 def _expected(alert: Alert) -> list[Line]:
     """'Expected: Thanksgiving': the known event of the alert's day (seed calendar_events)."""
     return [line(t("Expected: ", strong=True), d(alert.calendar_event))] if alert.calendar_event else []
 
 
-def _outlier_caveat(alert: Alert) -> str:
-    when = f" on {alert.baseline_outlier_date.isoformat()}" if alert.baseline_outlier_date else ""
-    if not values.finite(alert.robust_z_score):
-        return f"baseline holds an outlier{when}"
-    robust, z = alert.robust_z_score or 0.0, alert.z_score or 0.0
-    agrees = abs(robust) > ROBUST_AGREES and (robust > 0) == (z > 0)
-    verdict = "agrees" if agrees else "disagrees"
-    return f"baseline holds an outlier{when}; the robust score ({values.format_z(robust)}) {verdict}"
-
-
 def caveats(alert: Alert) -> list[str]:
-    """The validity flags in words."""
     out: list[str] = []
     if alert.has_insufficient_baseline:
         n = alert.baseline_points
-        out.append(f"only {n} baseline point{'s' if n != 1 else ''}" if n is not None else "too few baseline points")
+        out.append(f"only {_plural(n, 'baseline point')}" if n is not None else "too few baseline points")
     if alert.is_low_variance:
         sigma = values.format_value(alert.baseline_stddev, alert.unit)
         out.append(f"the baseline barely varies (σ {sigma}), so small changes score high")
     if alert.has_baseline_outlier:
-        out.append(_outlier_caveat(alert))
+        when = f" on {alert.baseline_outlier_date.isoformat()}" if alert.baseline_outlier_date else ""
+        out.append(f"baseline holds an outlier{when}")
+        if values.finite(alert.robust_z_score):
+            robust, z = alert.robust_z_score or 0.0, alert.z_score or 0.0
+            agrees = abs(robust) > ROBUST_AGREES and (robust > 0) == (z > 0)
+            out[-1] += f"; the robust score ({values.format_z(robust)}) {'agrees' if agrees else 'disagrees'}"
     if alert.is_baseline_valid is False and not out:
         out.append("the baseline did not pass its validity checks")
     return out
@@ -306,9 +277,6 @@ def action_line(alert: Alert) -> Line:
     if alert.recommended_action and alert.recommended_action.strip():
         return line(t("Action: ", strong=True), d(alert.recommended_action, sanitize.TEXT_CAP))
     return line(t("Action: ", strong=True), t(DEFAULT_ACTIONS.get(alert.severity, "Look into it.")))
-
-
-# --- incidents and digests -----------------------------------------------------------------------------
 
 
 def data_health_lines(alert: Alert, held: int) -> list[Line]:
@@ -324,8 +292,8 @@ def data_health_lines(alert: Alert, held: int) -> list[Line]:
         state = f"{values.pct(share, 0)} of the expected rows for a {wday} ({loaded} of {expected})"
     first = [d(alert.scope, 40, strong=True), t(f" for {day.isoformat()}: {state}")]
     if held:  # a missing day has no alerts to hold: say nothing rather than "0 held"
-        what = "segment alerts" if alert.scope == "usage" else "alerts"
-        first.append(t(f"; {held} {what if held != 1 else what[:-1]} held until the day is complete"))
+        what = "segment alert" if alert.scope == "usage" else "alert"
+        first.append(t(f"; {_plural(held, what)} held until the day is complete"))
     out = [tuple(first)]
     if alert.drivers_summary and alert.drivers_summary.strip():  # both readings: a partial load or a real drop
         out.append(line(d(alert.drivers_summary, sanitize.TEXT_CAP)))
@@ -345,27 +313,20 @@ def _waiting_for(health: Alert, held: Iterable[Alert]) -> int:
 
 def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
     primary = incident.primary
-    buttons: tuple[Actions, ...] = ()
     if primary.domain == "data_health":
-        lines = [headline(primary), *data_health_lines(primary, _waiting_for(primary, held))]
-    else:
-        lines = [headline(primary), *numbers_lines(primary), *(member_line(m) for m in incident.members)]
-        cause = cause_line(incident)
-        lines += [cause] if cause else []
-        lines += _expected(primary)
-        notes = caveats(primary)
-        lines += [line("Caveat: " + "; ".join(notes))] if notes else []
-        buttons = (Actions(incident.incident_id, incident.alert_ids),)
-    lines.append(action_line(primary))
-    return Section(blocks=(Text(tuple(lines)), *buttons), alert_ids=incident.alert_ids)
+        lines = [headline(primary), *data_health_lines(primary, _waiting_for(primary, held)), action_line(primary)]
+        return Section(tuple(lines), incident.alert_ids)
+    cause, notes = cause_line(incident), caveats(primary)
+    lines = [headline(primary), *numbers_lines(primary), *(member_line(m) for m in incident.members)]
+    lines += [cause] if cause else []
+    lines += _expected(primary)
+    lines += [line("Caveat: " + "; ".join(notes))] if notes else []
+    return Section((*lines, action_line(primary)), incident.alert_ids, incident.incident_id)
 
 
 def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> str:
-    if domains == {"gpu_cost"}:
-        return f"cost day {cost_date.isoformat()}"
-    if "gpu_cost" not in domains:
-        return f"usage day {usage_date.isoformat()}"
-    return f"usage day {usage_date.isoformat()}, cost day {cost_date.isoformat()}"
+    usage, cost = f"usage day {usage_date.isoformat()}", f"cost day {cost_date.isoformat()}"
+    return cost if domains == {"gpu_cost"} else f"{usage}, {cost}" if "gpu_cost" in domains else usage
 
 
 def _teams(teams: Iterable[str]) -> str:
@@ -373,46 +334,43 @@ def _teams(teams: Iterable[str]) -> str:
     return ", ".join(names) or "unassigned"
 
 
-def _digest_context(digest: Digest, incidents: Sequence[Incident]) -> Line:
+def _digest_context(post: Digest, incidents: Sequence[Incident]) -> Line:
     """'8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'."""
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
-    spans = [t(f"{_plural(len(digest.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
-    for i, (sev, n) in enumerate(sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))):
-        label = severity_label(sev).lower()
-        spans += [t(f"{', ' if i else ''}{n} "), t(label) if label else d(sev, 20)]
-    domains = {a.domain for a in digest.alerts}
+    ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
+    spans = [t(f"{_plural(len(post.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
+    spans += _joined(
+        ([t(f"{n} "), t(severity_label(s).lower()) if severity_label(s) else d(s, 20)] for s, n in ranked), ", "
+    )
+    domains = {a.domain for a in post.alerts}
     if "gpu_cost" in domains and domains - {"gpu_cost"}:
-        spans.append(t(f" · cost alerts are for the finalised cost day {digest.cost_date.isoformat()}"))
-    held = sorted(Counter(a.hold_reason or "held" for a in digest.held).items())
+        spans.append(t(f" · cost alerts are for the finalised cost day {post.cost_date.isoformat()}"))
+    held = sorted(Counter(a.hold_reason or "held" for a in post.held).items())
     if held:
-        spans.append(t(" · held: "))
-    for i, (reason, n) in enumerate(held):
-        spans += [t(f"{', ' if i else ''}{n} "), t(HOLD_REASONS[reason]) if reason in HOLD_REASONS else d(reason, 30)]
-    if digest.report_url:
-        spans += [t(" · "), link(digest.report_url, "charts and history in the report")]
+        named = ([t(f"{n} "), t(HOLD_REASONS[r]) if r in HOLD_REASONS else d(r, 30)] for r, n in held)
+        spans += [t(" · held: "), *_joined(named, ", ")]
+    if post.report_url:
+        spans += [t(" · "), Span("charts and history in the report", link=post.report_url)]
     return tuple(spans)
 
 
-def compose_digest(digest: Digest) -> MessageBody | None:
+def digest(post: Digest) -> MessageBody | None:
     """One destination's digest: one section per incident, most severe first; None when empty."""
-    incidents = group_incidents(digest.alerts)
+    incidents = group_incidents(post.alerts)
     if not incidents:
         return None
-    days = _days_text(digest.usage_date, digest.cost_date, {a.domain for a in digest.alerts})
+    days = _days_text(post.usage_date, post.cost_date, {a.domain for a in post.alerts})
     head = line(
         icon("alert" if incidents[0].severity == "critical" else "digest"),
         t(f" {PRODUCT} · "),
-        d(_teams(digest.teams), 60),
+        d(_teams(post.teams), 60),
         t(f" · {days} · {_plural(len(incidents), 'incident')}"),
     )
-    return MessageBody(
-        header=Header(head),
-        intro=(Context((_digest_context(digest, incidents),)),),
-        sections=tuple(incident_section(inc, digest.held) for inc in incidents),
-    )
+    intro = Section((_digest_context(post, incidents),), context=True)
+    return MessageBody(head, intro, tuple(incident_section(inc, post.held) for inc in incidents))
 
 
-def compose_summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody | None:
+def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody | None:
     """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (not notified)."""
     incidents = group_incidents(alerts)
     if not incidents:
@@ -421,127 +379,111 @@ def compose_summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.
     head = line(t(f"Summary: {_plural(len(incidents), 'quiet incident')} · {PRODUCT} · {days}"))
     note = line("Below the bar for a notification (significance and size of the change); kept in fct_alerts.")
     sections = tuple(
-        Section(
-            blocks=(Text((headline(inc.primary), *(member_line(m) for m in inc.alerts), *_expected(inc.primary))),),
-            alert_ids=inc.alert_ids,
-        )
+        Section((headline(inc.primary), *(member_line(m) for m in inc.alerts), *_expected(inc.primary)), inc.alert_ids)
         for inc in incidents
     )
-    return MessageBody(header=Header(head), intro=(Context((note,)),), sections=sections)
-
-
-# --- thread replies: the lifecycle decides when, these say what --------------------------------------
+    return MessageBody(head, Section((note,), context=True), sections)
 
 
 def _reply(head: Line, lines: Sequence[Line]) -> MessageBody:
-    return MessageBody(header=Header(head), sections=(Section(blocks=(Text(tuple(lines)),)),))
+    return MessageBody(head, sections=(Section(tuple(lines)),))
 
 
-def _state_spans(prefix: str, severity: str | None, direction: str | None, z: float | None) -> list[Span]:
+def _titled(name: str, label: str, scope: str | None, metric: str | None, strong: bool = False) -> Line:
+    return line(icon(name), t(f" {label}: "), *title_spans(scope, metric, strong))
+
+
+def _series(said: Any) -> tuple[str, str]:
+    """(scope, metric) of an Observation or a LogEntry, from its series key 'domain|scope|metric|rule'."""
+    _, scope, metric, *_ = [*str(said.series_key or "").split("|"), "", "", ""]
+    return scope, metric
+
+
+def _state_spans(prefix: str, said: Any) -> list[Span]:
     """'now WARNING increase, z +3.36' (severity and direction are data: spans, never template text)."""
-    spans = [t(prefix + " "), *_severity_spans(severity), *_direction(direction)]
-    if values.finite(z):
-        spans.append(t(f", z {values.format_z(z, sign=True)}"))
+    spans = [t(prefix + " "), *_severity_spans(said.severity), *_direction(said.direction)]
+    if values.finite(said.z_score):
+        spans.append(t(f", z {values.format_z(said.z_score, sign=True)}"))
     return spans
 
 
-@dataclass(frozen=True)
-class Continuing:
-    """An incident that is still out of band: how many days in a row, and its primary's z by day."""
-
-    incident: Incident
-    day_number: int
-    z_trend: tuple[float | None, ...] = ()  # oldest first, today last
-
-
-def _repeat_section(item: Continuing) -> Section:
-    primary, n = item.incident.primary, item.day_number
+def _repeat_section(incident: Incident, plan: Any) -> Section:
+    primary, n = incident.primary, plan.streak_days
     streak = f"day {n} in a row" if n > 1 else "again"
-    head = line(icon("repeat"), t(" Still ongoing: "), *title_spans(primary.scope, primary.metric), t(f" · {streak}"))
+    head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
     when = t(f" on {primary.alert_date.isoformat()}")
     lines = [head, line(*_severity_spans(primary.severity), *_direction(primary.direction), when)]
     lines += numbers_lines(primary)
-    trend = " → ".join(values.format_z(z, sign=True) for z in item.z_trend if values.finite(z))
+    trend = " → ".join(values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z))
     lines += [line(f"Z trend: {trend}")] if trend else []
-    lines += [*(member_line(m) for m in item.incident.members), action_line(primary)]
-    return Section(blocks=(Text(tuple(lines)),), alert_ids=item.incident.alert_ids)
+    lines += [*(member_line(m) for m in incident.members), action_line(primary)]
+    return Section(tuple(lines), incident.alert_ids)
 
 
-def compose_repeats(items: Sequence[Continuing]) -> MessageBody:
-    """One thread reply for incidents that continue: 'day 4 in a row', the z trend, today's numbers."""
-    first = items[0].incident.primary
-    if len(items) == 1:
-        head = line(icon("repeat"), t(" Still ongoing: "), *title_spans(first.scope, first.metric, strong=False))
-    else:
+def repeats(plans: Sequence[tuple[Any, Sequence[Alert]]]) -> MessageBody | None:
+    """One thread reply for incidents that continue ((IncidentPlan, its alerts) each): 'day 4 in a row', the z
+    trend ((date, z), ... oldest first), today's numbers."""
+    items = [(incident, plan) for plan, alerts in plans for incident in group_incidents(alerts)]
+    if not items:
+        return None
+    first = items[0][0].primary
+    head = _titled("repeat", "Still ongoing", first.scope, first.metric)
+    if len(items) > 1:
         head = line(icon("repeat"), t(f" Still ongoing: {len(items)} incidents"))
-    return MessageBody(header=Header(head), sections=tuple(_repeat_section(i) for i in items))
+    return MessageBody(head, sections=tuple(_repeat_section(*item) for item in items))
 
 
-def compose_correction(
-    now: DeliveryState, was: DeliveryState, reappeared: bool = False, full: Alert | None = None
-) -> MessageBody:
-    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48'.
-
-    `full`: today's alert, for today's numbers and action. `reappeared`: it had been withdrawn and is back.
-    """
+def correction(fix: Any, full: Alert | None) -> MessageBody:
+    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48' (`fix`: a
+    Correction, .alert today's Observation, .was the LogEntry; `full`: today's alert, for its numbers and action)."""
+    now, was = fix.alert, fix.was
     when = f" · {now.alert_date.isoformat()}" if now.alert_date else ""
-    head = line(icon("correction"), t(" Correction: "), *title_spans(now.scope, now.metric, strong=False), t(when))
-    prefix = "Back after a rebuild: " if reappeared else "Correction after late data: "
-    now_spans = _state_spans("now", now.severity, now.direction, now.z_score)
-    lines = [line(t(prefix), *now_spans, t("; "), *_state_spans("was", was.severity, was.direction, was.z_score))]
+    head = (*_titled("correction", "Correction", *_series(now)), t(when))
+    prefix = "Back after a rebuild: " if was.kind == "withdrawal" else "Correction after late data: "
+    lines = [line(t(prefix), *_state_spans("now", now), t("; "), *_state_spans("was", was))]
     if full is not None:
         lines += [*numbers_lines(full), action_line(full)]
     return _reply(head, lines)
 
 
-def compose_withdrawal(was: DeliveryState, reason: str) -> MessageBody:
-    """A delivered alert that is gone (`reason` "gone") or held after a rebuild: one reply that withdraws it."""
+def withdrawal(gone: Any) -> MessageBody:
+    """A delivered alert (.was, a LogEntry) that is gone (.reason "gone") or held after a rebuild. A data-health
+    alert that is gone: a later load completed its day, and its held alerts post normally."""
+    was, reason = gone.was, gone.reason
+    scope, metric = _series(was)
+    if reason == "gone" and (was.series_key or "").startswith("data_health|"):
+        day = was.alert_date.isoformat() if was.alert_date else "the day"
+        text = f"the rebuilt data for {day} is complete; its held alerts are posted normally (as new messages)."
+        return _reply(_titled("ok", "Data complete now", scope, metric), [line(text)])
     why = WITHDRAWAL_REASONS.get(reason, f"it is held now ({reason})")
-    head = line(icon("withdrawn"), t(" Withdrawn: "), *title_spans(was.scope, was.metric, strong=False))
     when = f" for {was.alert_date.isoformat()}" if was.alert_date else ""
-    spans = _state_spans("Withdrawn after late data: the alert", was.severity, was.direction, was.z_score)
+    spans = _state_spans("Withdrawn after late data: the alert", was)
     if values.finite(was.current_value):
-        spans.append(t(f" (value {values.format_value(was.current_value, was.unit)})"))
-    return _reply(head, [line(*spans, t(when + " no longer holds: "), d(why, sanitize.TEXT_CAP), t("."))])
+        spans.append(t(f" (value {values.format_value(was.current_value, values.unit_for_metric(metric))})"))
+    spans += [t(when + " no longer holds: "), d(why, sanitize.TEXT_CAP), t(".")]
+    return _reply(_titled("withdrawn", "Withdrawn", scope, metric), [tuple(spans)])
 
 
-def compose_data_complete(was: DeliveryState) -> MessageBody:
-    """The data-health alert of a day that a later load completed: its held alerts now post normally."""
-    head = line(icon("ok"), t(" Data complete now: "), *title_spans(was.scope, was.metric, strong=False))
-    when = was.alert_date.isoformat() if was.alert_date else "the day"
-    text = f"the rebuilt data for {when} is complete; its held alerts are posted normally (as new messages)."
-    return _reply(head, [line(text)])
+def resolved(resolution: Any) -> MessageBody:
+    """One reply that closes a thread: each series back inside its NOTICE band (.series: each with .series
+    (domain, scope, metric), .last_alert_date, .quiet_days), one line each."""
+    day, recovered = resolution.alert_date, resolution.series
+    lines = []
+    for item in recovered:
+        text = f" back inside its normal band on {day.isoformat()}"
+        if item.quiet_days:
+            text += f"; {_plural(item.quiet_days, 'quiet day')}"
+        text += f" since the last alert on {item.last_alert_date.isoformat()}."
+        lines.append(line(icon("ok"), t(" "), *title_spans(*item.series[1:3]), t(text)))
+    head = (
+        _titled("ok", "Resolved", *recovered[0].series[1:3])
+        if len(recovered) == 1
+        else line(icon("ok"), t(" Resolved"))
+    )
+    return _reply(head, lines)
 
 
-@dataclass(frozen=True)
-class Recovered:
-    """A series back inside its NOTICE band."""
-
-    scope: str
-    metric: str
-    last_alert_date: dt.date
-    quiet_days: int
-
-
-def _resolved_line(item: Recovered, day: dt.date) -> Line:
-    text = f" back inside its normal band on {day.isoformat()}"
-    if item.quiet_days:
-        text += f"; {_plural(item.quiet_days, 'quiet day')}"
-    text += f" since the last alert on {item.last_alert_date.isoformat()}."
-    return line(icon("ok"), t(" "), *title_spans(item.scope, item.metric), t(text))
-
-
-def compose_resolved(items: Sequence[Recovered], day: dt.date) -> MessageBody:
-    """One reply that closes a thread: each series that is back to normal, one line each."""
-    head = line(icon("ok"), t(" Resolved"))
-    if len(items) == 1:
-        head = line(icon("ok"), t(" Resolved: "), *title_spans(items[0].scope, items[0].metric, strong=False))
-    return _reply(head, [_resolved_line(i, day) for i in items])
-
-
-def compose_pipeline_health(
-    run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]
-) -> MessageBody:
+def pipeline_health(run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]) -> MessageBody:
     """The daily build for `run_date` stopped: which source is stale since when, which tests failed on how many rows."""
     head = line(icon("critical"), t(f" {PRODUCT} · data · daily build for {run_date.isoformat()} stopped"))
     lines: list[Line] = []
@@ -556,12 +498,10 @@ def compose_pipeline_health(
         lines.append(line(f"… and {len(failures) - PIPELINE_FAILURES_SHOWN} more in target/run_results.json"))
     action = "the alert models were not rebuilt: no alerts for this morning until the cause is fixed"
     lines.append(line(t("Action: ", strong=True), t(action + " and `make daily` runs again.")))
-    return MessageBody(header=Header(head), sections=(Section(blocks=(Text(tuple(lines)),)),))
+    return _reply(head, lines)
 
 
-def compose_all_clear(
-    teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool
-) -> MessageBody:
+def all_clear(teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool) -> MessageBody:
     """No alerts. With usage_checked=False (the usage day is not ready) it speaks for cost only."""
     usage, cost = usage_date.isoformat(), cost_date.isoformat()
     if usage_checked:
@@ -571,4 +511,4 @@ def compose_all_clear(
         text = f"No cost alerts for the finalised cost day {cost}. Usage day {usage} is not checked yet: "
         text += "its data is not complete."
     head = line(icon("ok"), t(f" {PRODUCT} · "), d(_teams(teams), 60), t(f" · {head_days} · all clear"))
-    return MessageBody(header=Header(head), intro=(Text((line(text),)),))
+    return MessageBody(head, Section((line(text),)))

@@ -1,4 +1,4 @@
-"""What the runner says for each delivery kind: lifecycle actions -> compose.py -> a renderer.
+"""What the runner says for each delivery kind: lifecycle objects -> compose.py -> a renderer.
 
 `Composer` (SlackComposer's methods) is what the runner speaks: Slack renders Block Kit
 (render/slack.py), `MarkdownComposer` Markdown for an issue tracker (render/markdown.py); a new
@@ -7,7 +7,7 @@ name (lifecycle.py / delivery_log.py), not by class:
 * IncidentPlan: streak_days, z_trend ((date, z), ...);
 * Correction: alert (an Observation), was (a LogEntry);
 * Withdrawal: was (a LogEntry), reason ("gone" or a hold_reason);
-* Observation and LogEntry: alert_id, alert_date, series_key "domain|scope|metric|rule", severity,
+* Observation and LogEntry: alert_date, series_key "domain|scope|metric|rule", severity,
   direction, z_score, current_value; a LogEntry also kind;
 * Resolution: series (each: series (domain, scope, metric), last_alert_date, quiet_days), alert_date.
 """
@@ -18,29 +18,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from alerting import compose, values
-from alerting.compose import Continuing, Recovered
+from alerting import compose
 from alerting.message import MessageBody
-from alerting.model import Alert, DeliveryState, Digest, group_incidents
+from alerting.model import Alert, Digest
 from alerting.pipeline_health import Failure, StaleSource
 from alerting.render import markdown
 from alerting.render.slack import Limits, SlackMessage, render
-
-
-def state_of(said: Any) -> DeliveryState:
-    """What an Observation or a LogEntry says of an alert (scope and metric from its series key)."""
-    _, scope, metric, *_ = [*str(said.series_key or "").split("|"), "", "", ""]
-    return DeliveryState(
-        alert_id=said.alert_id or "",
-        severity=said.severity or "unknown",
-        direction=said.direction,
-        z_score=said.z_score,
-        current_value=said.current_value,
-        alert_date=said.alert_date,
-        scope=scope,
-        metric=metric,
-        unit=values.unit_for_metric(metric),
-    )
 
 
 class SlackComposer:
@@ -50,6 +33,9 @@ class SlackComposer:
 
     def _render(self, body: MessageBody) -> list[SlackMessage]:
         return render(body, self.limits)
+
+    def _all(self, body: MessageBody | None) -> list[SlackMessage]:
+        return self._render(body) if body else []
 
     def _one(self, body: MessageBody) -> SlackMessage:
         """A thread reply: one message (a reply too long for one keeps its first part)."""
@@ -66,47 +52,34 @@ class SlackComposer:
     ) -> list[SlackMessage]:
         """A channel's digest; `held`: the held alerts it counts (and its data-health sections say wait)."""
         digest = Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held), self.report_url)
-        body = compose.compose_digest(digest)
-        return self._render(body) if body else []
+        return self._all(compose.digest(digest))
 
     def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]:
-        items = [
-            Continuing(incident, plan.streak_days, tuple(z for _, z in plan.z_trend))
-            for plan, alerts in incidents
-            for incident in group_incidents(alerts)
-        ]
-        return self._render(compose.compose_repeats(items)) if items else []
+        return self._all(compose.repeats(incidents))
 
     def summary(
         self, channel: str, alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date
     ) -> list[SlackMessage]:
-        body = compose.compose_summary(alerts, usage_date, cost_date)
-        return self._render(body) if body else []
+        return self._all(compose.summary(alerts, usage_date, cost_date))
 
     def correction(self, correction: Any, alert: Alert | None) -> SlackMessage:
-        reappeared = correction.was.kind == "withdrawal"
-        now, was = state_of(correction.alert), state_of(correction.was)
-        return self._one(compose.compose_correction(now, was, reappeared, alert))
+        return self._one(compose.correction(correction, alert))
 
     def withdrawal(self, withdrawal: Any) -> SlackMessage:
-        was = state_of(withdrawal.was)
-        if withdrawal.reason == "gone" and (withdrawal.was.series_key or "").startswith("data_health|"):
-            return self._one(compose.compose_data_complete(was))
-        return self._one(compose.compose_withdrawal(was, withdrawal.reason))
+        return self._one(compose.withdrawal(withdrawal))
 
     def resolved(self, resolution: Any) -> SlackMessage:
-        items = [Recovered(s.series[1], s.series[2], s.last_alert_date, s.quiet_days) for s in resolution.series]
-        return self._one(compose.compose_resolved(items, resolution.alert_date))
+        return self._one(compose.resolved(resolution))
 
     def pipeline_health(
         self, run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]
     ) -> SlackMessage:
-        return self._one(compose.compose_pipeline_health(run_date, stale, failures))
+        return self._one(compose.pipeline_health(run_date, stale, failures))
 
     def all_clear(
         self, channel: str, teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool = True
     ) -> SlackMessage:
-        return self._one(compose.compose_all_clear(teams, usage_date, cost_date, usage_checked))
+        return self._one(compose.all_clear(teams, usage_date, cost_date, usage_checked))
 
 
 class MarkdownComposer(SlackComposer):

@@ -13,7 +13,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import duckdb
 
@@ -65,15 +65,9 @@ class CostSummary:
 
 
 def fetch_summary(con: duckdb.DuckDBPyConnection, day: dt.date, top_n: int = 3) -> CostSummary:
-    totals = [
-        VerticalTotals(*row)
-        for row in con.execute(
-            f"""select vertical, infra_cost, fully_loaded_inference_cost, customer_fully_loaded_cost,
-                       idle_cost, unused_cost, requests, failed_requests, cost_per_request
-                from {SCHEMA}.fct_gpu_cost_daily where dt = ? order by vertical""",  # noqa: S608 - constant schema
-            [day],
-        ).fetchall()
-    ]
+    columns = ", ".join(f.name for f in fields(VerticalTotals))  # constant names; the day is a parameter
+    daily = f"select {columns} from {SCHEMA}.fct_gpu_cost_daily where dt = ? order by vertical"  # noqa: S608
+    totals = [VerticalTotals(*row) for row in con.execute(daily, [day]).fetchall()]
     drivers: list[Driver] = []
     for label, column, table in CUSTOMER_BREAKDOWNS:
         # identifiers come from the constant list; the day is a parameter. Inference cost only:
@@ -136,19 +130,11 @@ def format_summary(s: CostSummary) -> str:
 
 
 def _total(totals: list[VerticalTotals]) -> VerticalTotals:
-    requests = sum(t.requests for t in totals)
-    customer = sum(t.customer_fully_loaded_cost for t in totals)
-    return VerticalTotals(
-        "Total",
-        sum(t.infra_cost for t in totals),
-        sum(t.fully_loaded_inference_cost for t in totals),
-        customer,
-        sum(t.idle_cost for t in totals),
-        sum(t.unused_cost for t in totals),
-        requests,
-        sum(t.failed_requests for t in totals),
-        customer / requests if requests else None,
-    )
+    """The sum of every amount and count (infra_cost ... failed_requests); cost per request over the sums."""
+    sums = {f.name: sum(getattr(t, f.name) for t in totals) for f in fields(VerticalTotals)[1:-1]}
+    requests = sums["requests"]
+    per_request = sums["customer_fully_loaded_cost"] / requests if requests else None
+    return VerticalTotals("Total", cost_per_request=per_request, **sums)
 
 
 def main(argv: list[str] | None = None) -> int:

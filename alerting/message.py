@@ -2,14 +2,15 @@
 
 A line is a tuple of `Span`s: template text written by this package, or data (`data=True`:
 cleaned by `sanitize.clean` when made, escaped again by each renderer for its own syntax).
-A `Section` groups the blocks of one incident, so a renderer that splits a long message
+A `Section` holds the lines of one incident, so a renderer that splits a long message
 never cuts an incident in two and knows which alerts each part carries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
 
 from alerting import sanitize
 
@@ -24,19 +25,12 @@ class Span:
 
 
 Line = tuple[Span, ...]
-
-
-def t(text: str, strong: bool = False) -> Span:
-    return Span(text, strong=strong)
+t = Span  # template text: t("Action: ", strong=True)
 
 
 def d(value: object, limit: int = sanitize.NAME_CAP, strong: bool = False) -> Span:
     """A data string: one clean, capped line now; escaped by each renderer."""
     return Span(sanitize.clean(value, limit), data=True, strong=strong)
-
-
-def link(url: str, label: str) -> Span:
-    return Span(label, link=url)
 
 
 def icon(name: str) -> Span:
@@ -53,56 +47,38 @@ def plain(ln: Line) -> str:
     return "".join(s.text for s in ln if not s.icon).strip()
 
 
-@dataclass(frozen=True)
-class Header:
-    text: Line
-
-
-@dataclass(frozen=True)
-class Text:
-    lines: tuple[Line, ...]
-
-
-@dataclass(frozen=True)
-class Context:
-    lines: tuple[Line, ...]
-
-
-@dataclass(frozen=True)
-class Actions:
-    """What a reader can do about an incident (acknowledge, snooze, ...): buttons where the platform has them."""
-
-    incident_id: str
-    alert_ids: tuple[str, ...]
-
-
-Block = Header | Text | Context | Actions
+def marked_up(ln: Line, span_text: Callable[[Span], str], mark: str) -> str:
+    """The spans rendered in order, each run of strong spans wrapped once in `mark` (spaces outside)."""
+    out = []
+    for strong, run in groupby(ln, key=lambda s: s.strong and not s.icon):
+        text = "".join(span_text(s) for s in run)
+        core = text.strip()
+        if strong and core:
+            start = text.index(core)
+            text = f"{text[:start]}{mark}{core}{mark}{text[start + len(core) :]}"
+        out.append(text)
+    return "".join(out)
 
 
 @dataclass(frozen=True)
 class Section:
-    blocks: tuple[Block, ...]
+    lines: tuple[Line, ...]
     alert_ids: tuple[str, ...] = ()
+    incident_id: str | None = None  # feedback buttons under the lines, where the platform has them
+    context: bool = False  # small print (an intro's counts), where the platform has it
 
 
 @dataclass(frozen=True)
 class MessageBody:
-    header: Header
-    intro: tuple[Block, ...] = ()
+    header: Line
+    intro: Section | None = None  # repeated on top of every part of a split message
     sections: tuple[Section, ...] = ()
 
     @property
     def alert_ids(self) -> tuple[str, ...]:
         return tuple(a for s in self.sections for a in s.alert_ids)
 
-    def blocks(self) -> Iterator[Block]:
-        yield self.header
-        yield from self.intro
-        for s in self.sections:
-            yield from s.blocks
-
-
-def block_lines(block: Block) -> tuple[Line, ...]:
-    if isinstance(block, Header):
-        return (block.text,)
-    return () if isinstance(block, Actions) else block.lines
+    def lines(self) -> list[Line]:
+        """Every line in order: header, intro, sections."""
+        intro = self.intro.lines if self.intro else ()
+        return [self.header, *intro, *(ln for s in self.sections for ln in s.lines)]

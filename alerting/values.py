@@ -52,6 +52,7 @@ COMPONENT_NAMES = {
     "gpu_type": "GPU type",
 }
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MEAN_KINDS = frozenset({"same_weekday", "rolling", "trailing_7d"})  # baselines that read 'change from mean'
 SIGMA_LABELS = {"sample": "sample σ", "pooled_within_weekday": "pooled within-weekday σ"}
 
 
@@ -188,11 +189,6 @@ def z_label(threshold_kind: str | None, short: bool = False) -> str:
 def sigma_label(kind: str | None) -> str:
     """How a sigma is named beside its value: by its kind (fct_alerts.baseline_stddev_kind)."""
     return SIGMA_LABELS.get((kind or "").strip().lower(), "σ")
-
-
-def has_mean_and_sigma(kind: str | None) -> bool:
-    """Whether 'change from mean' is the right wording (a mean baseline) rather than 'change'."""
-    return (kind or "").strip().lower() in ("same_weekday", "rolling", "trailing_7d")
 
 
 def threshold_text(

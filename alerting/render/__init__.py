@@ -1,1 +1,0 @@
-"""Renderers: a neutral MessageBody -> one platform's payload (Slack Block Kit, Markdown)."""

@@ -8,11 +8,12 @@ alert's numbers and action line are never cut. Data spans are escaped here (`san
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alerting import feedback_buttons, sanitize
-from alerting.message import Actions, Block, Context, Header, Line, MessageBody, Section, Span, Text
+from alerting.message import Line, MessageBody, Section, Span, marked_up
 
 ICONS = {
     "critical": ":red_circle:",
@@ -31,18 +32,12 @@ Rendered = list[dict[str, object]]
 
 @dataclass(frozen=True)
 class Limits:
-    """Slack's documented limits (defaults); smaller values are handy in tests."""
+    """Slack's documented limits; smaller values (at least 4 blocks, 40 characters) exercise the splits in tests."""
 
     header_chars: int = 150
     section_chars: int = 3000
     blocks_per_message: int = 50
     text_chars: int = 3000
-
-    def __post_init__(self) -> None:
-        if self.blocks_per_message < 4:
-            raise ValueError("blocks_per_message must be >= 4 (header, context, one section, one more)")
-        if min(self.header_chars, self.section_chars, self.text_chars) < 40:
-            raise ValueError("character limits below 40 cannot hold a message")
 
 
 @dataclass(frozen=True)
@@ -61,23 +56,7 @@ def _span_mrkdwn(span: Span) -> str:
 
 
 def mrkdwn(ln: Line) -> str:
-    """A line as mrkdwn: data escaped; each run of strong spans wrapped once in *...* (spaces outside)."""
-    out = []
-    run: list[Span] = []
-    for span in [*ln, Span("")]:  # a sentinel flushes the last run
-        if span.strong and not span.icon:
-            run.append(span)
-            continue
-        if run:
-            text = "".join(_span_mrkdwn(s) for s in run)
-            core = text.strip()
-            if core:
-                lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
-                text = f"{lead}*{core}*{trail}"
-            out.append(text)
-            run = []
-        out.append(_span_mrkdwn(span))
-    return "".join(out)
+    return marked_up(ln, _span_mrkdwn, "*")
 
 
 def plain_text(ln: Line) -> str:
@@ -88,6 +67,10 @@ def plain_text(ln: Line) -> str:
 
 def _section(text: str) -> dict[str, object]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, object]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _split_lines(texts: Sequence[str], limit: int) -> list[str]:
@@ -106,22 +89,16 @@ def _split_lines(texts: Sequence[str], limit: int) -> list[str]:
     return chunks
 
 
-def _header(text: str) -> dict[str, object]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
-
-
-def render_block(block: Block, limits: Limits) -> Rendered:
-    if isinstance(block, Actions):
-        try:
-            return feedback_buttons.actions_block(block.incident_id, block.alert_ids, "slack:")
-        except feedback_buttons.FeedbackValueError:  # an id no click could name (not a mart's md5): no buttons
-            return []
-    if isinstance(block, Header):
-        return [_header(sanitize.cap(plain_text(block.text), limits.header_chars))]
-    chunks = _split_lines([mrkdwn(ln) for ln in block.lines], limits.section_chars)
-    if isinstance(block, Context):
-        return [{"type": "context", "elements": [{"type": "mrkdwn", "text": chunk}]} for chunk in chunks]
-    return [_section(chunk) for chunk in chunks]
+def render_section(section: Section, limits: Limits) -> Rendered:
+    chunks = _split_lines([mrkdwn(ln) for ln in section.lines], limits.section_chars)
+    if section.context:
+        return [_context(chunk) for chunk in chunks]
+    blocks = [_section(chunk) for chunk in chunks]
+    if section.incident_id is not None:
+        # an id no click could name (not a mart's md5): no buttons
+        with contextlib.suppress(feedback_buttons.FeedbackValueError):
+            blocks += feedback_buttons.actions_block(section.incident_id, section.alert_ids)
+    return blocks
 
 
 def _fallback(header: str, intro: Sequence[str], sections: Sequence[tuple[str, str]], limit: int) -> str:
@@ -142,19 +119,13 @@ def _fallback(header: str, intro: Sequence[str], sections: Sequence[tuple[str, s
 Part = list[tuple[Section, Rendered]]
 
 
-def _full_and_first(section: Section) -> tuple[str, str]:
-    """A section's text lines as mrkdwn: all of them, and the first (its headline)."""
-    lines = [mrkdwn(ln) for b in section.blocks if isinstance(b, Text) for ln in b.lines]
-    return "\n".join(lines), lines[0] if lines else ""
-
-
 def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
     """The sections rendered and packed into parts of at most `room` blocks (dividers included)."""
     parts: list[Part] = []
     current: Part = []
     used = 0
     for section in body.sections:
-        own = [b for block in section.blocks for b in render_block(block, limits)]
+        own = render_section(section, limits)
         if len(own) > room - 1:  # a section that cannot fit a message alone: cut, say so
             own = [*own[: room - 2], _section("… (cut: too long for one Slack message)")]
         need = len(own) + (1 if current else 0)  # a divider between sections
@@ -171,8 +142,8 @@ def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
 def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage]:
     """The Slack messages for one body: parts of whole sections, each within the limits."""
     limits = limits or Limits()
-    intro = [b for block in body.intro for b in render_block(block, limits)]
-    intro_text = [mrkdwn(ln) for block in body.intro if isinstance(block, Text | Context) for ln in block.lines]
+    intro = render_section(body.intro, limits) if body.intro else []
+    intro_text = [mrkdwn(ln) for ln in body.intro.lines] if body.intro else []
     room = limits.blocks_per_message - 1 - len(intro)  # header + intro repeated in every part
     if room < 2:  # an intro too big to repeat: keep only the first intro block
         intro, room = intro[:1], limits.blocks_per_message - 2
@@ -180,12 +151,13 @@ def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage
     messages = []
     for index, part in enumerate(parts, start=1):
         suffix = f" ({index}/{len(parts)})" if len(parts) > 1 else ""
-        header = sanitize.cap(plain_text(body.header.text), limits.header_chars - len(suffix)) + suffix
-        blocks: Rendered = [_header(header), *intro]
+        header = sanitize.cap(plain_text(body.header), limits.header_chars - len(suffix)) + suffix
+        blocks: Rendered = [{"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}, *intro]
         for i, (_, own) in enumerate(part):
             blocks += [{"type": "divider"}, *own] if i else own
-        texts = [_full_and_first(s) for s, _ in part]
-        title = sanitize.truncate_mrkdwn(mrkdwn(body.header.text), limits.header_chars) + suffix
+        lines = [[mrkdwn(ln) for ln in s.lines] for s, _ in part]
+        texts = [("\n".join(x), x[0] if x else "") for x in lines]  # each section in full, and its headline
+        title = sanitize.truncate_mrkdwn(mrkdwn(body.header), limits.header_chars) + suffix
         alert_ids = tuple(a for s, _ in part for a in s.alert_ids)
         text = _fallback(title, intro_text, texts, limits.text_chars)
         messages.append(SlackMessage(text, blocks, alert_ids))
@@ -197,9 +169,5 @@ def marked(message: SlackMessage, note: str, limits: Limits, emoji: str = "") ->
     fallback text's first line), within the limits."""
     blocks = message.blocks
     if blocks and len(blocks) < limits.blocks_per_message:
-        context: dict[str, object] = {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"{emoji} {note}".strip()}],
-        }
-        blocks = [context, *blocks]
+        blocks = [_context(f"{emoji} {note}".strip()), *blocks]
     return SlackMessage(sanitize.cap(f"{note}\n{message.text}", limits.text_chars), blocks, message.alert_ids)

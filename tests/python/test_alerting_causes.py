@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from alerting import compose
 from alerting.causes import attach_causes
-from alerting.compose import compose_digest
 from alerting.model import Digest
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts
@@ -46,7 +46,7 @@ def cause_of(tmp_path: Path, vertical: str, rows: list[tuple]) -> str:
         [with_cause] = attach_causes(backend, [alert])
     finally:
         backend.close()
-    body = compose_digest(Digest("#x", (vertical,), DAY, COST_DAY, (with_cause,)))
+    body = compose.digest(Digest("#x", (vertical,), DAY, COST_DAY, (with_cause,)))
     assert body is not None
     [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
     return cause
@@ -160,7 +160,7 @@ def test_failure_spike_names_the_endpoint_not_the_cost_noise(tmp_path: Path) -> 
     finally:
         backend.close()
     assert with_cause.decomposition == ()
-    body = compose_digest(Digest("#x", ("api",), DAY, COST_DAY, (with_cause,)))
+    body = compose.digest(Digest("#x", ("api",), DAY, COST_DAY, (with_cause,)))
     assert body is not None
     [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
     assert cause.startswith("Drivers: /v1/image-to-video (endpoint): 101 vs 2 (+99, 99% of change)"), cause

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alerting.composer import MarkdownComposer, SlackComposer
-from alerting.message import MessageBody, Text
+from alerting.message import MessageBody
 from alerting.model import Alert, CostComponent, Driver
 from alerting.render import slack
 from alerting.render.slack import SlackMessage
@@ -146,23 +146,20 @@ def slack_texts(message: slack.SlackMessage) -> list[str]:
 
 def no_break_from_data(body: MessageBody) -> None:
     """Every data span is one line: no control, format or separator character survives cleaning."""
-    for block in body.blocks():
-        for ln in getattr(block, "lines", ()) or ((block.text,) if hasattr(block, "text") else ()):
-            for span in ln:
-                if span.data:
-                    assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in span.text), span
+    for ln in body.lines():
+        for span in ln:
+            if span.data:
+                assert not any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in span.text), span
 
 
 def check_lines(kind: str, body: MessageBody) -> None:
     """Each rendered Slack line is one composed line (data adds no break); incident sections end in the action."""
     for section in body.sections:
-        for block in section.blocks:
-            if isinstance(block, Text):
-                rendered = slack.render_block(block, SLACK_LIMITS)
-                lines = [ln for b in rendered for ln in b["text"]["text"].split("\n")]  # type: ignore[index]
-                assert len(lines) == len(block.lines)
-                if kind in ("digest", "repeat", "correction", "pipeline_health"):
-                    assert lines[-1].startswith("*Action:* ")
+        rendered = [b for b in slack.render_section(section, SLACK_LIMITS) if b["type"] == "section"]
+        lines = [ln for b in rendered for ln in b["text"]["text"].split("\n")]  # type: ignore[index]
+        assert len(lines) == len(section.lines)
+        if kind in ("digest", "repeat", "correction", "pipeline_health"):
+            assert lines[-1].startswith("*Action:* ")
 
 
 def check_slack(messages: list[SlackMessage]) -> None:

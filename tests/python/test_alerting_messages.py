@@ -19,9 +19,8 @@ import pytest
 import yaml
 
 from alerting import compose, values
-from alerting.compose import compose_digest
 from alerting.composer import Composer, MarkdownComposer, SlackComposer
-from alerting.message import Context, MessageBody, Text, block_lines, plain
+from alerting.message import MessageBody, plain
 from alerting.model import (
     Alert,
     Concentration,
@@ -50,7 +49,7 @@ def digest(alerts: list[Alert], channel: str = "#ltx-usage-alerts", held: tuple[
 
 
 def body_of(alerts: list[Alert], **kw: object) -> MessageBody:
-    body = compose_digest(digest(alerts, **kw))  # type: ignore[arg-type]
+    body = compose.digest(digest(alerts, **kw))  # type: ignore[arg-type]
     assert body is not None
     return body
 
@@ -58,7 +57,7 @@ def body_of(alerts: list[Alert], **kw: object) -> MessageBody:
 def text_of(body: MessageBody | None) -> str:
     """Every line a body says, as plain text (no markup, no icons), one per line."""
     assert body is not None
-    return "".join(plain(ln) + "\n" for block in body.blocks() for ln in block_lines(block))
+    return "".join(plain(ln) + "\n" for ln in body.lines())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -384,7 +383,7 @@ def test_one_section_per_incident_headline_members_cause_action() -> None:
     assert len(body.sections) == 1
     [section] = body.sections
     assert section.alert_ids == ("c-idle", "c-cpr", "c-infra-dod", "c-ratio")
-    lines = [plain(ln) for b in section.blocks for ln in block_lines(b)]
+    lines = [plain(ln) for ln in section.lines]
     assert lines[0] == "API – Idle cost · CRITICAL increase"
     members = [ln for ln in lines if ln.startswith("↳ ")]
     assert len(members) == 3  # each member rule is one compact line
@@ -440,11 +439,9 @@ def test_digest_header_names_the_cost_day_for_cost_and_the_usage_day_for_usage()
     cost = body_of(api_incident(), channel="#api")
     usage = body_of([usage_alert("u")])
     both = body_of([usage_alert("u"), cost_alert("c")], channel="#all")
-    assert f"cost day {COST_DAY.isoformat()}" in plain(cost.header.text) and DAY.isoformat() not in plain(
-        cost.header.text
-    )
-    assert f"usage day {DAY.isoformat()}" in plain(usage.header.text)
-    assert f"usage day {DAY.isoformat()}, cost day {COST_DAY.isoformat()}" in plain(both.header.text)
+    assert f"cost day {COST_DAY.isoformat()}" in plain(cost.header) and DAY.isoformat() not in plain(cost.header)
+    assert f"usage day {DAY.isoformat()}" in plain(usage.header)
+    assert f"usage day {DAY.isoformat()}, cost day {COST_DAY.isoformat()}" in plain(both.header)
 
 
 def test_held_counts_in_the_digest_context() -> None:
@@ -731,7 +728,7 @@ def test_fallback_text_is_capped_with_an_n_more_line() -> None:
 
 def test_no_alerts_no_message() -> None:
     assert build_messages(digest([])) == []
-    assert compose_digest(digest([])) is None
+    assert compose.digest(digest([])) is None
 
 
 def test_random_alerts_never_fail_and_respect_limits() -> None:
@@ -788,7 +785,7 @@ def test_random_alerts_never_fail_and_respect_limits() -> None:
 
 def test_a_digest_is_a_context_intro_and_one_text_section_per_incident() -> None:
     body = body_of(product_alerts()[:4])
-    assert isinstance(body.intro[0], Context) and all(isinstance(s.blocks[0], Text) for s in body.sections)
+    assert body.intro is not None and body.intro.context and not any(s.context for s in body.sections)
     assert text_of(body).splitlines()[2] == "Enterprise Contract – DAU · CRITICAL decrease"
 
 
@@ -806,7 +803,7 @@ def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day(tmp_pat
     assert data.channel == "#ltx-data-alerts" and data.teams == ("data",)
     # it counts the incomplete-data holds of #usage, not that channel's other holds
     assert sorted(a.alert_id for a in data.held) == sorted(a.alert_id for a in held)
-    out = text_of(compose_digest(data))  # type: ignore[arg-type]
+    out = text_of(compose.digest(data))  # type: ignore[arg-type]
     assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
     assert "12 segment alerts held until the day is complete" in out
 

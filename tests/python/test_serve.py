@@ -120,7 +120,7 @@ def message_blocks(incident_id: str, alert_ids: list[str]) -> list[dict[str, Any
     return [
         {"type": "header", "text": {"type": "plain_text", "text": "Usage alert"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Free – Tokens* +46.6 %"}},
-        *fb.actions_block(incident_id, alert_ids, "slack:#ltx-usage-alerts"),
+        *fb.actions_block(incident_id, alert_ids),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "report"}]},
     ]
 
@@ -406,7 +406,7 @@ def test_bad_secret_exits_2_and_is_never_printed(warehouse, tmp_path: Path) -> N
 
 def test_buttons_carry_a_short_reference_and_name_their_action() -> None:
     ids = [f"alert-{i:04d}-" + "x" * 40 for i in range(500)]  # far more than the value could hold
-    [block] = fb.actions_block("d41d8cd98f00b204e9800998ecf8427e", ids, "slack:#c")
+    [block] = fb.actions_block("d41d8cd98f00b204e9800998ecf8427e", ids)
     labels = [e["text"]["text"] for e in block["elements"]]
     assert labels == [
         "Acknowledge",
@@ -427,7 +427,6 @@ def test_buttons_carry_a_short_reference_and_name_their_action() -> None:
     value = block["elements"][0]["value"]
     assert len(value) <= 2000 and fb.parse_value(value) == ("d41d8cd98f00b204e9800998ecf8427e", fb.alert_set_hash(ids))
     assert fb.alert_set_hash(reversed(ids)) == fb.alert_set_hash(ids) != fb.alert_set_hash(ids[:-1])
-    assert fb.actions_block("inc", ["a"], "linear:TEAM") == []
     with pytest.raises(fb.FeedbackValueError):
         fb.button_value("bad id with spaces", ["a"])
     for bad in ("v2:inc:0123456789ab", "v1:inc:xyz", "v1:inc", 42):
@@ -513,7 +512,7 @@ def test_socket_mode_needs_an_app_token(warehouse: Path, tmp_path: Path) -> None
 
 
 def test_two_incidents_of_one_message_keep_both_updates(service: Service, slack, warehouse) -> None:
-    both = [*message_blocks("inc1", ["a1", "a2"]), *fb.actions_block("inc2", ["c1"], "slack:#c")]
+    both = [*message_blocks("inc1", ["a1", "a2"]), *fb.actions_block("inc2", ["c1"])]
     first = click_body("acknowledge", blocks=both)
     assert service.post(first, signed(first))[0] == 200
     wait_for(lambda: slack.of("chat.update"), what="the first chat.update")

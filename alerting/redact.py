@@ -85,11 +85,8 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(secrets: Iterable[str] = (), logger: logging.Logger | None = None) -> RedactingFilter:
-    """Attach the filter to `logger` (default: root) and to each of its handlers."""
-    target = logger or logging.getLogger()
-    flt = RedactingFilter(secrets)
-    target.addFilter(flt)
-    for handler in target.handlers:
-        handler.addFilter(flt)
-    return flt
+def install(secrets: Iterable[str] = ()) -> None:
+    """Attach the filter to the root logger and to each of its handlers."""
+    flt, root = RedactingFilter(secrets), logging.getLogger()
+    for filterer in [root, *root.handlers]:
+        filterer.addFilter(flt)

@@ -148,18 +148,6 @@ def _configure_logging(secrets: Sequence[str], verbose: bool) -> None:
     redact.install(list(secrets))
 
 
-def _check_token(env: Mapping[str, str]) -> bool:
-    """Validate SLACK_BOT_TOKEN before anything uses it; False (exit 2) when unusable."""
-    try:
-        check = redact.validate_token(env.get(TOKEN_ENV), TOKEN_ENV)
-    except redact.TokenError as exc:
-        log.error("%s%s", exc, "" if env.get(TOKEN_ENV) else " (use --dry-run to print the messages without Slack)")
-        return False
-    for warning in check.warnings:
-        log.warning("%s", warning)
-    return True
-
-
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     args = build_parser(env).parse_args(argv)
@@ -169,8 +157,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return int((report_command if args.command == "report" else serve_command).main(args, env))
     if args.command == "backtest":
         return _backtest(args, env)
-    if not args.dry_run and not _check_token(env):
-        return EXIT_USAGE
     try:
         routing = load_routing(args.channels_file, env)
         poster = None if args.dry_run else transport_from_env(env)

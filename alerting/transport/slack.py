@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
@@ -35,6 +36,7 @@ LOOKUP_MARGIN_S = 600  # the look-up reads messages from this long before the po
 _SLACK_ERROR = re.compile(r"^[a-z0-9_]+$")  # Slack's error codes; any other text is not Slack's answer
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 Message = Mapping[str, Any]
+log = logging.getLogger(__name__)
 
 
 def _never_sent(error: BaseException | None) -> bool:
@@ -66,9 +68,11 @@ class SlackTransport:
 
     def __init__(self, token: str, base_url: str | None = None, *, timeout: int = 30) -> None:
         try:
-            validate_token(token, TOKEN_ENV)
+            check = validate_token(token, TOKEN_ENV)
         except TokenError as exc:
             raise TransportConfigError(str(exc)) from None
+        for warning in check.warnings:
+            log.warning("%s", warning)
         self.secrets = (token,)
         self.base_url = (base_url or "https://slack.com/api/").rstrip("/") + "/"
         self._channel_ids: dict[str, str] = {}
@@ -181,7 +185,9 @@ class SlackTransport:
 
 def transport_from_env(env: Mapping[str, str] | None = None) -> SlackTransport:
     env = os.environ if env is None else env
+    if not env.get(TOKEN_ENV):
+        raise TransportConfigError(f"{TOKEN_ENV} is not set (use --dry-run to print the messages without Slack)")
     base_url = env.get(API_URL_ENV) or None
     if base_url and not base_url.startswith(("http://", "https://")):
         raise TransportConfigError(f"{API_URL_ENV} must be an http(s) URL")
-    return SlackTransport(env.get(TOKEN_ENV, ""), base_url)
+    return SlackTransport(env[TOKEN_ENV], base_url)

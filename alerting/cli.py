@@ -126,21 +126,15 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     return parser
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to the current sys.stderr (a marker class: repeated runs in one process add it once)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
-
-
 def _configure_logging(secrets: Sequence[str], verbose: bool) -> None:
-    """Log to stderr with every handler redacting the secrets (slack_sdk logs too with --verbose)."""
+    """Log to the current stderr with every handler redacting the secrets (slack_sdk logs too with --verbose)."""
     root = logging.getLogger()
-    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("alerting %(levelname)s: %(message)s"))
-        root.addHandler(handler)
+    for old in [h for h in root.handlers if h.get_name() == "alerting"]:  # of an earlier run in this process
+        root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name("alerting")
+    handler.setFormatter(logging.Formatter("alerting %(levelname)s: %(message)s"))
+    root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("slack_sdk").setLevel(logging.DEBUG if verbose else logging.WARNING)
     for filterer in [root, *root.handlers]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from alerting.lifecycle import LifecycleConfig, config_from_mapping
-from alerting.model import severity_rank
+from alerting.model import SEVERITY_ORDER, severity_rank
 
 DEFAULT_CONFIG = Path(__file__).with_name("channels.toml")
 CONFIG_ENV = "LTX_ALERTING_CHANNELS_FILE"
@@ -23,7 +23,6 @@ _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGDU][A-Z0-9]{2,30})$")
 LINEAR_ENV_PREFIX = "LTX_LINEAR_TEAM_"
 # a Linear team id is a UUID (Settings > Teams, or the API's `teams { nodes { id } }`)
 _LINEAR_TEAM = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-SEVERITIES = ("critical", "warning", "notice")
 
 
 class RoutingError(ValueError):
@@ -56,8 +55,8 @@ class LinearRoute:
     warning_streak_days: int = 3  # 0: never for the streak
 
     def __post_init__(self) -> None:
-        if self.min_severity not in SEVERITIES:
-            raise RoutingError(f"[linear] min_severity must be one of {', '.join(SEVERITIES)}")
+        if self.min_severity not in SEVERITY_ORDER:
+            raise RoutingError(f"[linear] min_severity must be one of {', '.join(SEVERITY_ORDER)}")
         days = self.warning_streak_days
         if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 366:
             raise RoutingError(f"[linear] warning_streak_days must be a whole number 0..366, not {days!r}")

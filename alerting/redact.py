@@ -70,8 +70,6 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that rewrites each record's message (and traceback) with secrets redacted."""
-
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = tuple(s for s in secrets if s)
@@ -86,7 +84,6 @@ class RedactingFilter(logging.Filter):
 
 
 def install(secrets: Iterable[str] = ()) -> None:
-    """Attach the filter to the root logger and to each of its handlers."""
     flt, root = RedactingFilter(secrets), logging.getLogger()
     for filterer in [root, *root.handlers]:
         filterer.addFilter(flt)

@@ -102,7 +102,6 @@ class DuckDBBackend:
 
     @contextmanager
     def session(self) -> Iterator[None]:
-        """Run several queries on one connection; the file is released when the block ends."""
         if self._con is not None:
             yield
             return
@@ -146,7 +145,6 @@ class DuckDBBackend:
 
 
 def bq_parameter(name: str, value: Any) -> Any:
-    """A google-cloud-bigquery query parameter typed from the Python value."""
     from google.cloud import bigquery
 
     def bq_type(v: Any) -> str:

@@ -86,7 +86,6 @@ class SlackTransport:
         `delivery_key` (default: the message's digest) in its metadata."""
         key = delivery_key or hashlib.sha256(json.dumps([thread_ts, text, list(blocks)]).encode()).hexdigest()[:32]
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": key}}
-
         answer, error = self._send(
             lambda: self._client.chat_postMessage(
                 channel=channel, text=text, blocks=list(blocks), metadata=metadata, unfurl_links=False,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import re
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from alerting import backtest, backtest_compare, pipeline_health, redact
 from alerting import serve as serve_command
@@ -22,9 +24,10 @@ from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import Routing, RoutingError, load_routing
 from alerting.runner import RunOptions, RunReport, post_pipeline_health, run
-from alerting.transport import TOKEN_ENV, TransportConfigError, transport_from_env
+from alerting.transport.base import TransportConfigError
 from alerting.transport.linear import LinearTransport
-from alerting.warehouse import Backend, WarehouseBusy, WarehouseConfig, WarehouseError, config_from_env, open_backend
+from alerting.transport.slack import TOKEN_ENV, transport_from_env
+from alerting.warehouse import Backend, WarehouseBusy, WarehouseError, config_from_env, open_backend, read_alert_history
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project.yml"
@@ -81,17 +84,15 @@ def default_finalisation_days(env: Mapping[str, str], project_file: Path = DBT_P
     return int(match.group(1)) if match else 3
 
 
-def _sub(sub: Any, name: str, help_: str, description: str, target: str, epilog: str | None = None) -> Any:
-    p = sub.add_parser(name, help=help_, description=description, epilog=epilog,
+def _sub(sub: Any, name: str, help_: str, description: str, target: str, posting: bool = True) -> Any:
+    p = sub.add_parser(name, help=help_, description=description, epilog=EPILOG if posting else None,
                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--target", choices=("duckdb", "bigquery"), default=target, help="warehouse (default %(default)s)")
     p.add_argument("--verbose", action="store_true", help="debug logging (secrets redacted)")
+    if posting:
+        p.add_argument("--dry-run", action="store_true", help="print each message; touch neither Slack nor the log")
+        p.add_argument("--channels-file", type=Path, default=None, help="routes (default: $LTX_ALERTING_CHANNELS_FILE)")
     return p
-
-
-def _posting(p: Any) -> None:
-    p.add_argument("--dry-run", action="store_true", help="print each message; touch neither Slack nor the log")
-    p.add_argument("--channels-file", type=Path, default=None, help="routes (default: $LTX_ALERTING_CHANNELS_FILE)")
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -100,18 +101,16 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     target = env.get("LTX_DBT_TARGET") or "duckdb"
     target = target if target in ("duckdb", "bigquery") else "duckdb"
-    run_p = _sub(sub, "run", "post (or print) the alerts of one day", DESCRIPTION, target, EPILOG)
-    _posting(run_p)
+    run_p = _sub(sub, "run", "post (or print) the alerts of one day", DESCRIPTION, target)
     run_p.add_argument(
         "--date", type=date_arg, default=utc_yesterday(), help="usage day in UTC (default: yesterday: %(default)s)"
     )
     run_p.add_argument("--all-clear", action="store_true", help="an all-clear to channels without alerts")
     run_p.add_argument("--cost-finalisation-days", type=int, default=default_finalisation_days(env), metavar="N",
                        help="cost alerts are for DATE + 1 - N (default: %(default)s)")  # fmt: skip
-    release_p = _sub(sub, "release", "post a day's incomplete-data holds (the day is real)", RELEASE, target, EPILOG)
-    _posting(release_p)
+    release_p = _sub(sub, "release", "post a day's incomplete-data holds (the day is real)", RELEASE, target)
     release_p.add_argument("--date", type=date_arg, required=True, help="the day whose held alerts to post")
-    backtest_p = _sub(sub, "backtest", "what each posting policy would have posted", BACKTEST, target)
+    backtest_p = _sub(sub, "backtest", "what each posting policy would have posted", BACKTEST, target, posting=False)
     backtest_p.add_argument("--from", dest="start", type=date_arg, default=None, help="first alert_date")
     backtest_p.add_argument("--to", dest="end", type=date_arg, default=None, help="last alert_date")
     compare = backtest_p.add_mutually_exclusive_group()
@@ -120,7 +119,6 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     health_p = _sub(
         sub, "pipeline-health", "post why a daily build stopped, once", str(pipeline_health.__doc__), target
     )
-    _posting(health_p)
     health_p.add_argument("--date", type=date_arg, required=True, help="the run date of the build")
     health_p.add_argument("--run-results", type=Path, default=Path("target/run_results.json"))
     report_command.add_parser(sub, env, default_finalisation_days(env))
@@ -128,55 +126,20 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     return parser
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to the current sys.stderr (a marker class: repeated runs in one process add it once)."""
-
-    @property
-    def stream(self) -> TextIO:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: TextIO) -> None:
-        pass
-
-
 def _configure_logging(secrets: Sequence[str], verbose: bool) -> None:
-    """Log to stderr with every handler redacting the secrets (slack_sdk logs too with --verbose)."""
+    """Log to the current stderr with every handler redacting the secrets (slack_sdk logs too with --verbose)."""
     root = logging.getLogger()
-    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("alerting %(levelname)s: %(message)s"))
-        root.addHandler(handler)
+    for old in [h for h in root.handlers if h.get_name() == "alerting"]:  # of an earlier run in this process
+        root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name("alerting")
+    handler.setFormatter(logging.Formatter("alerting %(levelname)s: %(message)s"))
+    root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("slack_sdk").setLevel(logging.DEBUG if verbose else logging.WARNING)
     for filterer in [root, *root.handlers]:
         filterer.filters[:] = [f for f in filterer.filters if not isinstance(f, redact.RedactingFilter)]
     redact.install(list(secrets))
-
-
-def _check_token(env: Mapping[str, str]) -> bool:
-    """Validate SLACK_BOT_TOKEN before anything uses it; False (exit 2) when unusable."""
-    try:
-        check = redact.validate_token(env.get(TOKEN_ENV), TOKEN_ENV)
-    except redact.TokenError as exc:
-        log.error("%s%s", exc, "" if env.get(TOKEN_ENV) else " (use --dry-run to print the messages without Slack)")
-        return False
-    for warning in check.warnings:
-        log.warning("%s", warning)
-    return True
-
-
-def _linear_from_env(routing: Routing, dry_run: bool, env: Mapping[str, str]) -> LinearTransport | None:
-    """The Linear transport when routing sends incidents to Linear (LINEAR_API_KEY validated), else None."""
-    if dry_run or not routing.uses_linear:
-        return None
-    try:
-        return LinearTransport.from_env(env)
-    except LinearConfigError as exc:
-        raise TransportConfigError(
-            f"{exc}: routing sends incidents to Linear ([linear] in the channels file or LTX_LINEAR_TEAM_*);"
-            " --dry-run prints them without Linear"
-        ) from None
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -188,24 +151,18 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return int((report_command if args.command == "report" else serve_command).main(args, env))
     if args.command == "backtest":
         return _backtest(args, env)
-    if not args.dry_run and not _check_token(env):
-        return EXIT_USAGE
     try:
         routing = load_routing(args.channels_file, env)
         poster = None if args.dry_run else transport_from_env(env)
-        backend = open_backend(config_from_env(args.target, env), read_only=args.dry_run)
-    except CONFIG_ERRORS as exc:
-        log.error("%s", redact.redact(exc, secrets))
-        return EXIT_USAGE
-    try:
-        if args.command == "pipeline-health":
+        with closing(open_backend(config_from_env(args.target, env), read_only=args.dry_run)) as backend:
+            if args.command != "pipeline-health":
+                return _run(args, env, routing, poster, backend)
             failures = pipeline_health.read_failures(args.run_results)
             if not failures:
                 log.info("%s holds no failed node: nothing to say", args.run_results)
                 return EXIT_OK
             report = post_pipeline_health(backend, routing, poster, args.date, failures, sys.stdout, args.dry_run)
             return _finish(report, args.dry_run)
-        return _run(args, env, routing, poster, backend)
     except WarehouseBusy as exc:
         log.error("%s", redact.redact(exc, secrets))
         return exc.exit_code
@@ -215,8 +172,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except Exception:  # unexpected (warehouse down, ...): what was posted is logged; report, redacted
         log.exception("the run stopped early; alerts not yet logged are posted by the next run")
         return EXIT_DELIVERY_FAILED
-    finally:
-        backend.close()
 
 
 def _run(args: argparse.Namespace, env: Mapping[str, str], routing: Routing, poster: Any, backend: Backend) -> int:
@@ -226,7 +181,15 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], routing: Routing, pos
         usage_date=args.date, cost_date=cost_date, dry_run=args.dry_run, all_clear=getattr(args, "all_clear", False),
         release=release, lifecycle=routing.lifecycle, report_url=report_url(args.date, env),
     )  # fmt: skip
-    linear = _linear_from_env(routing, args.dry_run, env)
+    linear = None
+    if routing.uses_linear and not args.dry_run:
+        try:
+            linear = LinearTransport.from_env(env)
+        except LinearConfigError as exc:
+            raise TransportConfigError(
+                f"{exc}: routing sends incidents to Linear ([linear] in the channels file or LTX_LINEAR_TEAM_*);"
+                " --dry-run prints them without Linear"
+            ) from None
     report = run(backend, routing, poster, options, sys.stdout, chart_for=chart_for(backend), linear=linear)
     sys.stdout.flush()
     if report.half_built:
@@ -264,7 +227,7 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         log.error("--compare-vars / --compare-duckdb need --target duckdb (a BigQuery rebuild is not supported)")
         return EXIT_USAGE
     try:
-        base = _window(config_from_env(args.target, env), args)
+        base = _window(env, args.target, args)
         if not (args.compare_vars or args.compare_duckdb):
             sys.stdout.write(backtest.format_result(backtest.run_backtest(base)))
             return EXIT_OK
@@ -278,7 +241,7 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 label = "vars " + ", ".join(f"{k}: {v}" for k, v in dbt_vars.items())
             if not path.exists():
                 raise WarehouseError(f"{path} not found")
-            change = _window(config_from_env("duckdb", {**env, "LTX_DUCKDB_PATH": str(path)}), args)
+            change = _window({**env, "LTX_DUCKDB_PATH": str(path)}, "duckdb", args)
     except (backtest_compare.CompareError, RoutingError, WarehouseError, ValueError) as exc:
         log.error("%s", exc)
         return EXIT_USAGE
@@ -287,9 +250,6 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
-def _window(config: WarehouseConfig, args: argparse.Namespace) -> list[Alert]:
-    backend = open_backend(config, read_only=True)
-    try:
-        return backtest.read_window(backend, args.start, args.end)
-    finally:
-        backend.close()
+def _window(env: Mapping[str, str], target: str, args: argparse.Namespace) -> list[Alert]:
+    with closing(open_backend(config_from_env(target, env), read_only=True)) as backend:
+        return read_alert_history(backend, args.start or dt.date.min, args.end or dt.date.max)

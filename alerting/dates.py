@@ -1,8 +1,5 @@
-"""The days a command works on: the `--date` argument and the finalised cost day.
-
-A leaf module (standard library only): `cli` and `report.command` both import it, and
-`cli` imports `report.command`, so it cannot live in either.
-"""
+"""The days a command works on. A leaf module: `cli` and `report.command` both import it, and `cli`
+imports `report.command`, so it cannot live in either."""
 
 from __future__ import annotations
 
@@ -19,18 +16,14 @@ def date_arg(value: str) -> dt.date:
 
 
 def utc_yesterday(now: dt.datetime | None = None) -> dt.date:
-    """The default `--date`: yesterday in UTC, the calendar dbt uses (the profile's
-    `TimeZone: UTC`, BigQuery's `current_date`), whatever the machine's zone: a run at
-    01:00 in Tokyo or 20:00 in New York reads the same day as the build."""
+    """Yesterday in UTC, the calendar dbt uses (the profile's `TimeZone: UTC`, BigQuery's `current_date`),
+    whatever the machine's zone: a run at 01:00 in Tokyo or 20:00 in New York reads the same day as the build."""
     return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date() - dt.timedelta(days=1)
 
 
 def finalised_cost_date(usage_date: dt.date, cost_finalisation_days: int) -> dt.date:
-    """Cost alerts of a run for data day D are for D + 1 - cost_finalisation_days.
-
-    With the default date (yesterday) that is run date - cost_finalisation_days (3 by
-    default, the dbt var of the same name): cost data needs ~3 days to finalise.
-    """
+    """Cost alerts of a run for data day D are for D + 1 - cost_finalisation_days: cost data needs days
+    (the dbt var of that name, 3 by default) to finalise."""
     if cost_finalisation_days < 0:
         raise ValueError("cost_finalisation_days must be >= 0")
     return usage_date + dt.timedelta(days=1 - cost_finalisation_days)

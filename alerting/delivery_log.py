@@ -97,9 +97,6 @@ class DeliveryLog:
             )
             key = ", primary key (destination, delivery_key)" if b.dialect == "duckdb" else ""
             b.query(f"create table if not exists {self.table} ({cols}{key})")
-            claim_cols = b.columns("alerting", CLAIMS_TABLE)
-            if claim_cols and "pid" not in claim_cols:  # claims without a holder: in-flight only, replaced
-                b.query(f"drop table {self.claims}")
             s, ts = ddl["string"], "timestamptz" if b.dialect == "duckdb" else "TIMESTAMP"
             b.query(
                 f"create table if not exists {self.claims} (destination {s} not null, delivery_key {s} not null,"

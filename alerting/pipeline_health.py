@@ -1,10 +1,9 @@
 """A daily build that stopped said in the data channel: stale sources and failing tests, once per day and cause.
 
-`make daily` runs `python -m alerting pipeline-health --date RUN_DATE` when its `dbt build` fails. It
-reads dbt's `run_results.json`: the tests and models that failed or errored, with their failing row
-counts; when the freshness test failed, its stored failures (`store_failures`) name each stale source
-and its last loaded day. One message goes to the `data` team's channel; its delivery-log key is the
-run date and the set of failed nodes, so a re-run of the same broken morning posts nothing new, and a
+`make daily` runs `python -m alerting pipeline-health --date RUN_DATE` when its `dbt build` fails. It reads
+dbt's `run_results.json` (the failed tests and models, with failing row counts; the freshness test's stored
+failures name each stale source and its last loaded day). One message goes to the `data` team's channel,
+keyed by the run date and the set of failed nodes: a re-run of the same broken morning posts nothing new, a
 different cause the same day posts once more. The build's exit status is `make daily`'s, unchanged.
 """
 
@@ -78,9 +77,7 @@ def stale_sources(backend: Backend, failures: Sequence[Failure]) -> list[StaleSo
     if test is None or test.relation_name is None or not _RELATION.match(test.relation_name):
         return []
     rows = backend.query(f"select source, last_loaded_day from {test.relation_name} order by source")  # noqa: S608
-    return [
-        StaleSource(str(r["source"]), as_date(r["last_loaded_day"]) if r["last_loaded_day"] else None) for r in rows
-    ]
+    return [StaleSource(str(r["source"]), as_date(r["last_loaded_day"])) for r in rows]
 
 
 def cause_key(run_date: dt.date, failures: Sequence[Failure]) -> str:

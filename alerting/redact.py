@@ -70,8 +70,6 @@ def redact(text: object, secrets: Iterable[str] = ()) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that rewrites each record's message (and traceback) with secrets redacted."""
-
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = tuple(s for s in secrets if s)
@@ -85,11 +83,7 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(secrets: Iterable[str] = (), logger: logging.Logger | None = None) -> RedactingFilter:
-    """Attach the filter to `logger` (default: root) and to each of its handlers."""
-    target = logger or logging.getLogger()
-    flt = RedactingFilter(secrets)
-    target.addFilter(flt)
-    for handler in target.handlers:
-        handler.addFilter(flt)
-    return flt
+def install(secrets: Iterable[str] = ()) -> None:
+    flt, root = RedactingFilter(secrets), logging.getLogger()
+    for filterer in [root, *root.handlers]:
+        filterer.addFilter(flt)

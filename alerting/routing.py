@@ -9,9 +9,10 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alerting.lifecycle import LifecycleConfig, config_from_mapping
-from alerting.model import severity_rank
+from alerting.model import SEVERITY_ORDER, severity_rank
 
 DEFAULT_CONFIG = Path(__file__).with_name("channels.toml")
 CONFIG_ENV = "LTX_ALERTING_CHANNELS_FILE"
@@ -22,7 +23,6 @@ _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGDU][A-Z0-9]{2,30})$")
 LINEAR_ENV_PREFIX = "LTX_LINEAR_TEAM_"
 # a Linear team id is a UUID (Settings > Teams, or the API's `teams { nodes { id } }`)
 _LINEAR_TEAM = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-SEVERITIES = ("critical", "warning", "notice")
 
 
 class RoutingError(ValueError):
@@ -55,8 +55,8 @@ class LinearRoute:
     warning_streak_days: int = 3  # 0: never for the streak
 
     def __post_init__(self) -> None:
-        if self.min_severity not in SEVERITIES:
-            raise RoutingError(f"[linear] min_severity must be one of {', '.join(SEVERITIES)}")
+        if self.min_severity not in SEVERITY_ORDER:
+            raise RoutingError(f"[linear] min_severity must be one of {', '.join(SEVERITY_ORDER)}")
         days = self.warning_streak_days
         if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 366:
             raise RoutingError(f"[linear] warning_streak_days must be a whole number 0..366, not {days!r}")
@@ -81,8 +81,7 @@ class Routing:
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)  # the file's [lifecycle] table
 
     def __post_init__(self) -> None:
-        prefixes = (CHANNEL_ENV_PREFIX, LINEAR_ENV_PREFIX)
-        overrides = {k: v for k, v in self.env.items() if k.startswith(prefixes) and v}
+        overrides = {k: v for k, v in self.env.items() if k.startswith((CHANNEL_ENV_PREFIX, LINEAR_ENV_PREFIX)) and v}
         for name, value in overrides.items():
             if name.startswith(LINEAR_ENV_PREFIX):
                 validate_linear_team(value, name)
@@ -91,26 +90,17 @@ class Routing:
     def channel_for(self, team: str | None) -> str:
         """The team's channel; env override first; unknown / empty team -> default channel."""
         key = (team or "").strip().lower()
-        if key:
-            override = self.env.get(team_env_var(key))
-            if override:
-                return validate_channel(override, team_env_var(key))
-            if key in self.channels:
-                return self.channels[key]
-        return self.default_channel
-
-    def linear_team_for(self, team: str | None) -> str | None:
-        """The team's Linear team id (env override first), or None: no Linear for it."""
-        key = (team or "").strip().lower()
-        if not key:
-            return None
-        override = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX))
-        return validate_linear_team(override, "LTX_LINEAR_TEAM_*") if override else self.linear_teams.get(key)
+        override = self.env.get(team_env_var(key)) if key else None
+        if override:
+            return validate_channel(override, team_env_var(key))
+        return self.channels.get(key, self.default_channel) if key else self.default_channel
 
     def linear_destination(self, team: str | None, severity: str, streak_days: Callable[[], int]) -> str | None:
-        """`linear:<team id>` when the team has a Linear team and the incident's headline matches the route
-        (`streak_days`: its series' consecutive days, computed only for a team with Linear)."""
-        team_id = self.linear_team_for(team)
+        """`linear:<team id>` when the team has a Linear team (env override first) and the incident's headline
+        matches the route (`streak_days`: its series' consecutive days, computed only for a team with Linear)."""
+        key = (team or "").strip().lower()
+        override = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
+        team_id = validate_linear_team(override, "LTX_LINEAR_TEAM_*") if override else self.linear_teams.get(key)
         return f"linear:{team_id}" if team_id and self.linear_route.matches(severity, streak_days()) else None
 
     @property
@@ -121,48 +111,36 @@ class Routing:
         return sorted(self.channels)
 
 
-def parse_routing(config: Mapping[str, object], env: Mapping[str, str]) -> Routing:
+def _table(config: Mapping[str, Any], key: str, error: str) -> Mapping[str, Any]:
+    section = config.get(key, {})
+    if not isinstance(section, Mapping):
+        raise RoutingError(error)
+    return section
+
+
+def parse_routing(config: Mapping[str, Any], env: Mapping[str, str]) -> Routing:
     """Pure: build a Routing from the parsed TOML and an environment mapping."""
-    default = env.get(DEFAULT_CHANNEL_ENV) or config.get("default_channel")
-    default = validate_channel(default, "default_channel")
-    raw_channels = config.get("channels", {})
-    if not isinstance(raw_channels, Mapping):
-        raise RoutingError('[channels] must be a table of team = "#channel"')
-    channels = {
-        str(team).strip().lower(): validate_channel(channel, f"channels.{team}")
-        for team, channel in raw_channels.items()
-    }
+    default = validate_channel(env.get(DEFAULT_CHANNEL_ENV) or config.get("default_channel"), "default_channel")
+    raw_channels = _table(config, "channels", '[channels] must be a table of team = "#channel"')
+    channels = {str(k).strip().lower(): validate_channel(v, f"channels.{k}") for k, v in raw_channels.items()}
     all_clear = config.get("post_all_clear", False)
     if not isinstance(all_clear, bool):
         raise RoutingError("post_all_clear must be true or false")
-    teams, route = _parse_linear(config.get("linear", {}))
-    section = config.get("lifecycle", {})
-    if not isinstance(section, Mapping):
-        raise RoutingError("[lifecycle] must be a table")
+    linear = _table(config, "linear", "[linear] must be a table")
+    unknown = set(linear) - {"teams", "min_severity", "warning_streak_days"}
+    if unknown:
+        raise RoutingError(f"[linear] has unknown key(s): {', '.join(sorted(unknown))}")
+    raw_teams = _table(linear, "teams", '[linear.teams] must be a table of team = "<Linear team id>"')
+    teams = {str(k).strip().lower(): validate_linear_team(v, f"linear.teams.{k}") for k, v in raw_teams.items()}
+    route = LinearRoute(
+        str(linear.get("min_severity", "critical")).strip().lower(), linear.get("warning_streak_days", 3)
+    )
+    section = _table(config, "lifecycle", "[lifecycle] must be a table")
     try:
         lifecycle = config_from_mapping(section)
     except (TypeError, ValueError) as exc:
         raise RoutingError(f"[lifecycle]: {exc}") from None
-    return Routing(
-        default_channel=default, channels=channels, post_all_clear=all_clear, env=dict(env), linear_teams=teams,
-        linear_route=route, lifecycle=lifecycle,
-    )  # fmt: skip
-
-
-def _parse_linear(section: object) -> tuple[dict[str, str], LinearRoute]:
-    """`[linear]`: min_severity, warning_streak_days and `[linear.teams]` team = "<Linear team id>"."""
-    if not isinstance(section, Mapping):
-        raise RoutingError("[linear] must be a table")
-    unknown = set(section) - {"teams", "min_severity", "warning_streak_days"}
-    if unknown:
-        raise RoutingError(f"[linear] has unknown key(s): {', '.join(sorted(unknown))}")
-    raw_teams = section.get("teams", {})
-    if not isinstance(raw_teams, Mapping):
-        raise RoutingError('[linear.teams] must be a table of team = "<Linear team id>"')
-    teams = {str(k).strip().lower(): validate_linear_team(v, f"linear.teams.{k}") for k, v in raw_teams.items()}
-    severity = section.get("min_severity", "critical")
-    route = LinearRoute(str(severity).strip().lower(), section.get("warning_streak_days", 3))
-    return teams, route
+    return Routing(default, channels, all_clear, dict(env), teams, route, lifecycle)
 
 
 def load_routing(path: Path | None = None, env: Mapping[str, str] | None = None) -> Routing:

@@ -1,9 +1,5 @@
-"""Read the day's alerts (and drivers) from DuckDB or BigQuery — parameterised SQL only.
-
-Values always travel as query parameters (DuckDB `$name`, BigQuery `@name` with
-`ScalarQueryParameter` / `ArrayQueryParameter`); identifiers (schemas, datasets,
-tables) come from configuration only and are validated before use.
-"""
+"""Read the day's alerts (and drivers) from DuckDB or BigQuery. Values always travel as query parameters;
+identifiers (schemas, datasets, tables) come from configuration only and are validated before use."""
 
 from __future__ import annotations
 
@@ -17,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from alerting.model import ALERT_COLUMN_NAMES, Alert, Driver, alert_from_row, as_date, driver_from_row
 
@@ -35,7 +31,7 @@ MAX_BQ_TIMEOUT_S = 3600.0
 COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
 COST_SOURCE = "gpu_costs"  # the data-health source whose day is the cost day
-
+_BQ_TYPES = ((bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (dt.datetime, "TIMESTAMP"), (dt.date, "DATE"))
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$")
 
@@ -45,9 +41,7 @@ class WarehouseError(RuntimeError):
 
 
 class WarehouseBusy(WarehouseError):
-    """The DuckDB file stayed locked by another process (a dbt build) past the lock timeout."""
-
-    exit_code = 4  # the CLI's "warehouse busy": retry later; nothing was lost
+    exit_code = 4  # the CLI's "warehouse busy": the DuckDB file stayed locked by a build; nothing was lost
 
 
 def identifier(value: str, what: str, pattern: re.Pattern[str] = _IDENT) -> str:
@@ -56,56 +50,20 @@ def identifier(value: str, what: str, pattern: re.Pattern[str] = _IDENT) -> str:
     return value
 
 
-class Backend(Protocol):
-    """The little SQL surface the alerting module needs from a warehouse."""
-
-    dialect: str
-
-    def param(self, name: str) -> str: ...
-
-    def in_list(self, column: str, param_name: str) -> str: ...
-
-    def table(self, area: str, name: str) -> str: ...
-
-    def columns(self, area: str, name: str) -> list[str]: ...
-
-    def ensure_area(self, area: str) -> None: ...
-
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
-
-    def session(self) -> Any: ...  # context manager: several queries on one connection (short!)
-
-    def close(self) -> None: ...
-
-
-# --- DuckDB ---------------------------------------------------------------------------------
-
-
-def _is_lock_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "lock" in text and ("conflicting" in text or "could not set" in text)
-
-
 class DuckDBBackend:
     """DuckDB file; marts in schema `main_marts`, the delivery log in `main_alerting`.
 
-    The file is held only while a query (or a `session()` of a few queries) runs: every
-    operation opens a connection and closes it, so a `dbt build` can run while the alerting
-    run waits on Slack. A file locked by another process is retried with back-off for up to
-    `lock_timeout_s` seconds, then `WarehouseBusy` (exit 4).
+    The file is held only while a query (or a `session()` of a few queries) runs, so a `dbt build` can run
+    while the alerting run waits on Slack. A file locked by another process is retried with back-off for up
+    to `lock_timeout_s` seconds, then `WarehouseBusy` (exit 4).
     """
 
     dialect = "duckdb"
 
     def __init__(
-        self,
-        path: str | Path,
-        marts_schema: str,
-        log_schema: str,
-        read_only: bool = False,
+        self, path: str | Path, marts_schema: str, log_schema: str, read_only: bool = False,
         lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self.path = Path(path)
         if not self.path.exists():
             raise WarehouseError(f"DuckDB file {self.path} does not exist: run `make build` (dbt build) first")
@@ -115,10 +73,8 @@ class DuckDBBackend:
         }
         self.read_only = read_only
         self.lock_timeout_s = lock_timeout_s
-        self._sleep = sleep
         self._con: Any = None
         self.lock_waits = 0  # how many times a lock made us wait (reported, tested)
-        self._columns: dict[tuple[str, str], list[str]] = {}
 
     def _connect(self) -> Any:
         import duckdb
@@ -129,7 +85,8 @@ class DuckDBBackend:
             try:
                 return duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.Error as exc:
-                if not _is_lock_error(exc):
+                text = str(exc).lower()
+                if "lock" not in text or not ("conflicting" in text or "could not set" in text):
                     raise WarehouseError(f"cannot open {self.path}: {exc}") from None
                 if time.monotonic() + delay > deadline:
                     raise WarehouseBusy(
@@ -140,12 +97,11 @@ class DuckDBBackend:
                 if self.lock_waits == 0:
                     log.info("%s is locked by another process; waiting (up to %.0f s)", self.path, self.lock_timeout_s)
                 self.lock_waits += 1
-                self._sleep(delay)
+                time.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
     @contextmanager
     def session(self) -> Iterator[None]:
-        """Run several queries on one connection; the file is released when the block ends."""
         if self._con is not None:
             yield
             return
@@ -185,30 +141,14 @@ class DuckDBBackend:
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-
-
-# --- BigQuery -------------------------------------------------------------------------------
+        """Nothing to release: the file is held only within a query or a session."""
 
 
 def bq_parameter(name: str, value: Any) -> Any:
-    """A google-cloud-bigquery query parameter typed from the Python value."""
     from google.cloud import bigquery
 
     def bq_type(v: Any) -> str:
-        if isinstance(v, bool):
-            return "BOOL"
-        if isinstance(v, int):
-            return "INT64"
-        if isinstance(v, float):
-            return "FLOAT64"
-        if isinstance(v, dt.datetime):
-            return "TIMESTAMP"
-        if isinstance(v, dt.date):
-            return "DATE"
-        return "STRING"
+        return next((bq for py, bq in _BQ_TYPES if isinstance(v, py)), "STRING")
 
     if isinstance(value, list | tuple | set | frozenset):
         values = list(value)
@@ -222,15 +162,9 @@ class BigQueryBackend:
     dialect = "bigquery"
 
     def __init__(
-        self,
-        project: str,
-        marts_dataset: str,
-        log_dataset: str,
-        location: str | None = None,
-        api_endpoint: str | None = None,
-        client: Any = None,
-        timeout_s: float = DEFAULT_BQ_TIMEOUT_S,
-    ) -> None:
+        self, project: str, marts_dataset: str, log_dataset: str, location: str | None = None,
+        api_endpoint: str | None = None, client: Any = None, timeout_s: float = DEFAULT_BQ_TIMEOUT_S,
+    ) -> None:  # fmt: skip
         self.project = identifier(project, "BigQuery project", _PROJECT)
         self.timeout_s = timeout_s
         self.endpoint = api_endpoint or "the BigQuery API"
@@ -264,23 +198,19 @@ class BigQueryBackend:
     def table(self, area: str, name: str) -> str:
         return f"`{self._ref(area, name)}`"
 
-    def _limits(self) -> dict[str, Any]:
-        """timeout + retry deadline of one API call: the client's default retries for 600 s."""
-        from google.cloud import bigquery
-
-        return {"timeout": self.timeout_s, "retry": bigquery.DEFAULT_RETRY.with_deadline(self.timeout_s)}
-
-    @contextmanager
-    def _bounded(self) -> Iterator[None]:
-        """An endpoint that cannot be reached within the timeout: one clear WarehouseError."""
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One API call within the timeout, retries included (the client's default retries for 600 s); an
+        endpoint that cannot be reached within it: one clear WarehouseError."""
         import concurrent.futures
 
         import requests
         from google.api_core.exceptions import RetryError
+        from google.cloud import bigquery
 
         unreachable = (RetryError, requests.exceptions.RequestException, concurrent.futures.TimeoutError, TimeoutError)
+        retry = bigquery.DEFAULT_RETRY.with_deadline(self.timeout_s)
         try:
-            yield
+            return method(*args, **kwargs, timeout=self.timeout_s, retry=retry)
         except unreachable as exc:
             raise WarehouseError(
                 f"BigQuery unreachable: {self.endpoint} did not answer within {self.timeout_s:.0f} s"
@@ -291,8 +221,7 @@ class BigQueryBackend:
         from google.api_core.exceptions import NotFound
 
         try:
-            with self._bounded():
-                return [f.name.lower() for f in self.client.get_table(self._ref(area, name), **self._limits()).schema]
+            return [f.name.lower() for f in self._call(self.client.get_table, self._ref(area, name)).schema]
         except NotFound:
             return []
 
@@ -302,17 +231,14 @@ class BigQueryBackend:
         dataset = bigquery.Dataset(f"{self.project}.{self.areas[area]}")
         if self.location:
             dataset.location = self.location
-        with self._bounded():
-            self.client.create_dataset(dataset, exists_ok=True, **self._limits())
+        self._call(self.client.create_dataset, dataset, exists_ok=True)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(query_parameters=[bq_parameter(k, v) for k, v in (params or {}).items()])
-        with self._bounded():
-            job = self.client.query(sql, job_config=config, location=self.location, **self._limits())
-            rows = job.result(**self._limits())
-            return [dict(row.items()) for row in rows]
+        job = self._call(self.client.query, sql, job_config=config, location=self.location)
+        return [dict(row.items()) for row in self._call(job.result)]
 
     @contextmanager
     def session(self) -> Iterator[None]:
@@ -322,7 +248,7 @@ class BigQueryBackend:
         self.client.close()
 
 
-# --- configuration --------------------------------------------------------------------------
+Backend = DuckDBBackend | BigQueryBackend
 
 
 @dataclass(frozen=True)
@@ -331,13 +257,13 @@ class WarehouseConfig:
     duckdb_path: str
     duckdb_marts_schema: str
     duckdb_log_schema: str
+    duckdb_lock_timeout_s: float
     bq_project: str | None
     bq_marts_dataset: str
     bq_log_dataset: str
     bq_location: str | None
     bq_api_endpoint: str | None
-    duckdb_lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
-    bq_timeout_s: float = DEFAULT_BQ_TIMEOUT_S
+    bq_timeout_s: float
 
 
 def config_from_env(target: str, env: Mapping[str, str] | None = None) -> WarehouseConfig:
@@ -348,23 +274,19 @@ def config_from_env(target: str, env: Mapping[str, str] | None = None) -> Wareho
         duckdb_path=env.get("LTX_DUCKDB_PATH") or "data/ltx_monitoring.duckdb",
         duckdb_marts_schema=env.get("LTX_DUCKDB_MARTS_SCHEMA") or "main_marts",
         duckdb_log_schema=env.get("LTX_DUCKDB_ALERTING_SCHEMA") or "main_alerting",
+        duckdb_lock_timeout_s=_seconds(env, "LTX_DUCKDB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S),
         bq_project=env.get("LTX_BQ_PROJECT") or None,
         bq_marts_dataset=env.get("LTX_BQ_MARTS_DATASET") or f"{base}_marts",
         bq_log_dataset=env.get("LTX_BQ_ALERTING_DATASET") or f"{base}_alerting",
         bq_location=env.get("LTX_BQ_LOCATION") or None,
         bq_api_endpoint=env.get("LTX_BQ_API_ENDPOINT") or None,
-        duckdb_lock_timeout_s=seconds_from_env(
-            env, "LTX_DUCKDB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S
-        ),
-        bq_timeout_s=seconds_from_env(env, "LTX_BQ_TIMEOUT", DEFAULT_BQ_TIMEOUT_S, MAX_BQ_TIMEOUT_S),
+        bq_timeout_s=_seconds(env, "LTX_BQ_TIMEOUT", DEFAULT_BQ_TIMEOUT_S, MAX_BQ_TIMEOUT_S),
     )
 
 
-def seconds_from_env(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
-    """A timeout env var: a finite number of seconds in (0, maximum]; unset = default.
-
-    `nan` compares false with everything (a wait loop on it never ends) and `inf` never
-    ends either: both are refused with the others, by name (exit 2)."""
+def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
+    """A timeout env var: a finite number of seconds in (0, maximum]; unset = default. `nan` and `inf`
+    would make a wait loop endless: refused with the others, by name (exit 2)."""
     value = env.get(name)
     if not value:
         return default
@@ -378,29 +300,18 @@ def seconds_from_env(env: Mapping[str, str], name: str, default: float, maximum:
 
 
 def open_backend(config: WarehouseConfig, read_only: bool = False) -> Backend:
-    if config.target == "duckdb":
+    c = config
+    if c.target == "duckdb":
         return DuckDBBackend(
-            config.duckdb_path,
-            config.duckdb_marts_schema,
-            config.duckdb_log_schema,
-            read_only,
-            lock_timeout_s=config.duckdb_lock_timeout_s,
+            c.duckdb_path, c.duckdb_marts_schema, c.duckdb_log_schema, read_only, c.duckdb_lock_timeout_s
         )
-    if config.target == "bigquery":
-        if not config.bq_project:
-            raise WarehouseError("LTX_BQ_PROJECT is not set (needed for --target bigquery)")
-        return BigQueryBackend(
-            config.bq_project,
-            config.bq_marts_dataset,
-            config.bq_log_dataset,
-            config.bq_location,
-            config.bq_api_endpoint,
-            timeout_s=config.bq_timeout_s,
-        )
-    raise WarehouseError(f"unknown target {config.target!r} (duckdb or bigquery)")
-
-
-# --- reading ------------------------------------------------------------------------------------
+    if c.target != "bigquery":
+        raise WarehouseError(f"unknown target {c.target!r} (duckdb or bigquery)")
+    if not c.bq_project:
+        raise WarehouseError("LTX_BQ_PROJECT is not set (needed for --target bigquery)")
+    return BigQueryBackend(
+        c.bq_project, c.bq_marts_dataset, c.bq_log_dataset, c.bq_location, c.bq_api_endpoint, timeout_s=c.bq_timeout_s
+    )
 
 
 def _alerts(backend: Backend, where: str, params: Mapping[str, Any]) -> list[Alert]:

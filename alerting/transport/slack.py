@@ -9,13 +9,15 @@ by file name in its thread): found is ok; not found, a failure sent again by the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http.client import HTTPException
 from typing import Any
 from urllib.error import URLError
@@ -34,6 +36,7 @@ LOOKUP_MARGIN_S = 600  # the look-up reads messages from this long before the po
 _SLACK_ERROR = re.compile(r"^[a-z0-9_]+$")  # Slack's error codes; any other text is not Slack's answer
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 Message = Mapping[str, Any]
+log = logging.getLogger(__name__)
 
 
 def _never_sent(error: BaseException | None) -> bool:
@@ -65,16 +68,15 @@ class SlackTransport:
 
     def __init__(self, token: str, base_url: str | None = None, *, timeout: int = 30) -> None:
         try:
-            validate_token(token, TOKEN_ENV)
+            check = validate_token(token, TOKEN_ENV)
         except TokenError as exc:
             raise TransportConfigError(str(exc)) from None
+        for warning in check.warnings:
+            log.warning("%s", warning)
         self.secrets = (token,)
         self.base_url = (base_url or "https://slack.com/api/").rstrip("/") + "/"
         self._channel_ids: dict[str, str] = {}
         self._client = WebClient(token=token, base_url=self.base_url, timeout=timeout, retry_handlers=[])
-
-    def __repr__(self) -> str:
-        return f"SlackTransport(base_url={self.base_url!r}, token={'[redacted]'!r})"
 
     def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
@@ -84,7 +86,6 @@ class SlackTransport:
         `delivery_key` (default: the message's digest) in its metadata."""
         key = delivery_key or hashlib.sha256(json.dumps([thread_ts, text, list(blocks)]).encode()).hexdigest()[:32]
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": key}}
-
         answer, error = self._send(
             lambda: self._client.chat_postMessage(
                 channel=channel, text=text, blocks=list(blocks), metadata=metadata, unfurl_links=False,
@@ -155,28 +156,20 @@ class SlackTransport:
     def _find(
         self, channel: str, thread_ts: str | None, since: float, match: Callable[[Message], bool]
     ) -> Message | None:
-        """The message `match` picks in the channel (thread) since `since`, with its channel id; None: not there."""
-        channel_id = self._channel_id(channel)
+        """The message `match` picks in the channel (thread) since `since`, with its channel id; None: not there.
+        conversations.replies of a thread, else conversations.history, with metadata, page by page."""
+        channel_id, oldest = self._channel_id(channel), f"{since - LOOKUP_MARGIN_S:.6f}"
+        client = self._client
+        lookup = (
+            functools.partial(client.conversations_replies, ts=thread_ts) if thread_ts else client.conversations_history
+        )
         for delay in self.lookup_delays_s:
             time.sleep(delay)
-            found = next((m for m in self._messages(channel_id, thread_ts, since) if match(m)), None)
+            pages = lookup(channel=channel_id, oldest=oldest, include_all_metadata=True)
+            found = next((m for page in pages for m in page.get("messages") or [] if match(m)), None)
             if found is not None:
                 return {**found, "channel": channel_id}
         return None
-
-    def _messages(self, channel_id: str, thread_ts: str | None, since: float) -> Iterator[Message]:
-        """conversations.replies of a thread, else conversations.history, with metadata, page by page."""
-        args: dict[str, Any] = {
-            "channel": channel_id,
-            "oldest": f"{since - LOOKUP_MARGIN_S:.6f}",
-            "include_all_metadata": True,
-        }
-        client = self._client
-        pages = (
-            client.conversations_replies(ts=thread_ts, **args) if thread_ts else client.conversations_history(**args)
-        )
-        for page in pages:
-            yield from page.get("messages") or []
 
     def _channel_id(self, channel: str) -> str:
         """A channel id as given; a '#name' looked up (once) with conversations.list."""
@@ -191,7 +184,9 @@ class SlackTransport:
 
 def transport_from_env(env: Mapping[str, str] | None = None) -> SlackTransport:
     env = os.environ if env is None else env
+    if not env.get(TOKEN_ENV):
+        raise TransportConfigError(f"{TOKEN_ENV} is not set (use --dry-run to print the messages without Slack)")
     base_url = env.get(API_URL_ENV) or None
     if base_url and not base_url.startswith(("http://", "https://")):
         raise TransportConfigError(f"{API_URL_ENV} must be an http(s) URL")
-    return SlackTransport(env.get(TOKEN_ENV, ""), base_url)
+    return SlackTransport(env[TOKEN_ENV], base_url)

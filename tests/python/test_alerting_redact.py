@@ -9,7 +9,8 @@ import pytest
 
 from alerting.cli import main
 from alerting.redact import REDACTED, RedactingFilter, TokenError, redact, validate_token
-from alerting.transport import SlackTransport, TransportConfigError
+from alerting.transport.base import TransportConfigError
+from alerting.transport.slack import SlackTransport
 
 TOKEN = "xoxb-1234567890-ABCDEFGHIJKLMNOP-secretpart"
 

@@ -464,7 +464,7 @@ def test_feedback_section_without_the_mart(marts: Path) -> None:
 
 
 def test_history_cell_is_the_days_most_severe_alert_held_only_when_all_are() -> None:
-    from alerting.report.build import history
+    from alerting.report import history
 
     alerts = [
         alert_from_row(alert("x1", severity="notice")),

@@ -46,9 +46,7 @@ BASE = {"$schema": SCHEMA, "background": "white", "padding": 8, "config": CONFIG
 
 
 @dataclass(frozen=True)
-class SeriesPoint:
-    """One row of fct_alert_chart_series."""
-
+class SeriesPoint:  # one row of fct_alert_chart_series
     dt: dt.date
     value: float | None
     is_baseline_point: bool
@@ -57,7 +55,6 @@ class SeriesPoint:
 
 @dataclass(frozen=True)
 class Chart:
-    spec: dict[str, Any]
     png: bytes = b""
     svg: str = ""
     filename: str = ""
@@ -138,7 +135,6 @@ def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
 
 
 def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The day's change as one bar stacked by component."""
     names = [r["component"] for r in rows]
     colours = {n: COMPONENT_COLOURS.get(n.replace(" ", "_"), GREY) for n in names}
     title = {"text": [fmt.format_delta(sum(r["delta_usd"] for r in rows), "usd"), "vs 7-day average"], "fontSize": 11}
@@ -264,7 +260,6 @@ class UnsafeSvgError(ValueError):
     """The SVG holds something a report must not inline (script, event handler, external link)."""
 
 
-_SVG_NS = "{http://www.w3.org/2000/svg}"
 _FORBIDDEN = {"script", "foreignObject", "iframe", "object", "embed", "image", "use", "a", "style"}
 
 
@@ -275,7 +270,7 @@ def safe_svg(svg: str) -> str:
     except ET.ParseError as exc:
         raise UnsafeSvgError(f"not well-formed SVG: {exc}") from None
     for el in root.iter():
-        tag = el.tag.replace(_SVG_NS, "") if isinstance(el.tag, str) else ""
+        tag = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
         if tag in _FORBIDDEN:
             raise UnsafeSvgError(f"SVG element <{tag}> is not allowed")
         for name, value in el.attrib.items():
@@ -295,4 +290,4 @@ def chart_filename(a: Alert) -> str:
 
 def render_chart(a: Alert, points: Sequence[SeriesPoint], png: bool = True, svg: bool = True) -> Chart:
     spec = chart_spec(a, points)
-    return Chart(spec, render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(a))
+    return Chart(render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(a))

@@ -1,10 +1,7 @@
-"""Feedback from Slack buttons: the click, the decision on it, and the `alert_feedback` table.
-
-A click's `feedback_id` derives from Slack's click identity (action_ts, user, channel, message
-ts, action_id): a retried or replayed delivery of the same click is the same row, written once
-(DuckDB `insert ... on conflict do nothing`, BigQuery `merge`). The table lives beside the
-delivery log. A snooze of N days holds alerts with `alert_date <= expires_on`, `expires_on` being
-the incident's alert_date + N; "until resolved" has no expiry and the note `until resolved`.
+"""Feedback from Slack buttons: the click, the decision on it, and the `alert_feedback` table (beside the
+delivery log). A click's `feedback_id` derives from Slack's click identity (action_ts, user, channel, message ts,
+action_id): a retried or replayed delivery of the same click is the same row, written once. A snooze of N days
+holds alerts with `alert_date <= expires_on` (the incident's alert_date + N); "until resolved" has no expiry.
 """
 
 from __future__ import annotations
@@ -153,11 +150,9 @@ def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> Decision:
 
 class FeedbackStore:
     def __init__(self, backend: Backend) -> None:
-        self.backend = backend
-        self.table = backend.table("alerting", TABLE)
+        self.backend, self.table, self._ensured = backend, backend.table("alerting", TABLE), False
         duckdb = backend.dialect == "duckdb"
         self._types = {n: ("varchar" if t == "string" else t) if duckdb else t.upper() for n, t in COLUMN_TYPES.items()}
-        self._ensured = False
 
     def ensure(self) -> None:
         if self._ensured:
@@ -175,7 +170,8 @@ class FeedbackStore:
         return [alert_from_row(r) for r in b.query(sql, {"incident": incident_id})]
 
     def record(self, row: FeedbackRow) -> None:
-        """Write the row unless a row with its feedback_id exists (one statement, idempotent)."""
+        """Write the row unless a row with its feedback_id exists (one statement, idempotent: DuckDB's
+        `on conflict do nothing`, BigQuery's `merge`)."""
         self.ensure()
         b = self.backend
         params = {n: getattr(row, n) for n in COLUMNS if getattr(row, n) is not None}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -235,10 +234,10 @@ class ReportUrlError(ValueError):
     """LTX_REPORT_BASE_URL is set but is not a plain http(s) URL."""
 
 
-def report_url(day: dt.date, env: Mapping[str, str] | None = None) -> str | None:
+def report_url(day: dt.date, env: Mapping[str, str]) -> str | None:
     """The page of `day` under LTX_REPORT_BASE_URL, or None when unset; a base Slack's `<url|text>` cannot carry
     (not http(s) with a host; credentials, a query, a fragment, `|`, `<`, `>`, spaces) is refused."""
-    base = ((os.environ if env is None else env).get(BASE_URL_ENV) or "").strip()
+    base = (env.get(BASE_URL_ENV) or "").strip()
     if not base:
         return None
     parts = urlsplit(base)

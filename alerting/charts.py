@@ -55,6 +55,7 @@ class SeriesPoint:  # one row of fct_alert_chart_series
 
 @dataclass(frozen=True)
 class Chart:
+    spec: dict[str, Any]
     png: bytes = b""
     svg: str = ""
     filename: str = ""
@@ -290,4 +291,4 @@ def chart_filename(a: Alert) -> str:
 
 def render_chart(a: Alert, points: Sequence[SeriesPoint], png: bool = True, svg: bool = True) -> Chart:
     spec = chart_spec(a, points)
-    return Chart(render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(a))
+    return Chart(spec, render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(a))

@@ -86,16 +86,6 @@ def neutral(value: object, limit: int = NAME_CAP) -> str:
     return "＃" + text[1:] if text.startswith("#") else text
 
 
-def validate_api_key(key: str | None) -> str:
-    try:
-        key = validate_token(key, API_KEY_ENV, ("lin_api_",)).token
-    except TokenError as exc:
-        raise LinearConfigError(str(exc)) from None
-    if not _KEY_SHAPE.fullmatch(key):
-        raise LinearConfigError(f"{API_KEY_ENV} is not a Linear personal API key (expected lin_api_ and letters)")
-    return key
-
-
 class LinearClient:
     def __init__(
         self,
@@ -107,7 +97,12 @@ class LinearClient:
         max_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._key = validate_api_key(api_key)
+        try:
+            self._key = validate_token(api_key, API_KEY_ENV, ("lin_api_",)).token
+        except TokenError as exc:
+            raise LinearConfigError(str(exc)) from None
+        if not _KEY_SHAPE.fullmatch(self._key):
+            raise LinearConfigError(f"{API_KEY_ENV} is not a Linear personal API key (expected lin_api_ and letters)")
         if not api_url.startswith(("http://", "https://")):
             raise LinearConfigError(f"{API_URL_ENV} must be an http(s) URL")
         self.api_url, self.timeout, self.retries, self.max_wait = api_url, timeout, retries, max_wait

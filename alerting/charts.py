@@ -265,7 +265,6 @@ _FORBIDDEN = {"script", "foreignObject", "iframe", "object", "embed", "image", "
 
 
 def safe_svg(svg: str) -> str:
-    """Return `svg` when it is well-formed and free of scripts, handlers and external references."""
     try:
         root = ET.fromstring(svg)  # noqa: S314 - our own renderer's output, checked not trusted
     except ET.ParseError as exc:

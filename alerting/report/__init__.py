@@ -57,7 +57,6 @@ def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tupl
 
 
 def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[SeriesPoint]]:
-    """fct_alert_chart_series points per alert."""
     out: dict[str, list[SeriesPoint]] = {}
     need, where = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day"), backend.in_list("alert_id", "ids")
     rows = read(backend, "fct_alert_chart_series", need, where, {"ids": list(alert_ids)}) if alert_ids else None

@@ -22,7 +22,6 @@ finalised cost day DATE + 1 - N), alert history, GPU costs, data health, the bac
 
 
 def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int) -> None:
-    """The `report` subcommand on the CLI's subparsers."""
     p = sub.add_parser("report", help="write the day's HTML report (self-contained, offline)", description=DESCRIPTION,
                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--date", type=date_arg, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)")

@@ -109,27 +109,21 @@ COLUMNS = tuple(COLUMN_TYPES)
 _NOT_NULL = {"feedback_id", "incident_id", "alert_id", "action", "user_id", "created_at"}
 
 
-@dataclass(frozen=True)
-class Decision:
-    row: FeedbackRow | None
-    reason: str | None  # why the click is rejected (row is None)
-
-
-def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> Decision:
-    """Accept the click for the incident's alerts still there, or say why not (nothing written)."""
+def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> FeedbackRow | str:
+    """The row accepting the click for the incident's alerts still there, or why not (nothing written)."""
     if not alerts:
-        return Decision(None, f"incident {click.incident_id} is not in fct_alerts (unknown, or rebuilt away)")
+        return f"incident {click.incident_id} is not in fct_alerts (unknown, or rebuilt away)"
     there = sorted((a for a in alerts if a.is_postable or a.hold_reason in STILL_THERE), key=lambda a: a.alert_id)
     if not there:
         reasons = sorted({a.hold_reason or "held" for a in alerts})
-        return Decision(None, f"incident {click.incident_id} was withdrawn ({', '.join(reasons)})")
+        return f"incident {click.incident_id} was withdrawn ({', '.join(reasons)})"
     ids = sorted({a.alert_id for a in there})
     alert_date = max(a.alert_date for a in there)
     days = click.action.snooze_days
     notes = ["until resolved"] if click.action.action == "snooze" and days is None else []
     if alert_set_hash(ids) != click.alert_hash:
         notes.append(f"the incident's alerts changed since the post (posted set {click.alert_hash})")
-    row = FeedbackRow(
+    return FeedbackRow(
         feedback_id=click.feedback_id,
         incident_id=click.incident_id,
         alert_id=next((a.alert_id for a in there if a.is_incident_primary), ids[0]),
@@ -145,7 +139,6 @@ def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> Decision:
         note="; ".join(notes) or None,
         recorded_at=now,
     )
-    return Decision(row, None)
 
 
 class FeedbackStore:

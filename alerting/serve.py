@@ -162,16 +162,15 @@ class Worker:
     def _process(self, click: Click) -> None:
         store = self._store = self._store or self._open_store()
         with store.backend.session():
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            decision = decide(click, store.incident_alerts(click.incident_id), now)
-            if decision.row is not None:
-                store.record(decision.row)
-        if decision.row is None:
-            log.warning("feedback %s rejected, nothing written: %s", click.feedback_id, decision.reason)
-            text = f"Not recorded: {sanitize.slack_mrkdwn(sanitize.clean(decision.reason, sanitize.TEXT_CAP))}."
+            row = decide(click, store.incident_alerts(click.incident_id), dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            if not isinstance(row, str):
+                store.record(row)
+        if isinstance(row, str):
+            log.warning("feedback %s rejected, nothing written: %s", click.feedback_id, row)
+            text = f"Not recorded: {sanitize.slack_mrkdwn(sanitize.clean(row, sanitize.TEXT_CAP))}."
             self._call("chat.postEphemeral", channel=click.channel_id, user=click.user_id, text=text)
             return
-        log.info("feedback %s recorded: %s by %s", click.feedback_id, decision.row.action, click.user_id)
+        log.info("feedback %s recorded: %s by %s", click.feedback_id, row.action, click.user_id)
         key = (click.channel_id, click.message_ts)
         blocks = updated_blocks(click, self._sent.get(key))  # another incident's click may carry an older copy
         if blocks is None:

@@ -30,7 +30,7 @@ import duckdb
 import pytest
 
 from alerting import feedback_buttons as fb
-from alerting.feedback import Click, FeedbackStore, click_from_payload, decide
+from alerting.feedback import Click, FeedbackRow, FeedbackStore, click_from_payload, decide
 from alerting.model import Alert
 from alerting.serve import ConfigError, Spool, Worker, validate_signing_secret
 from alerting.warehouse import DuckDBBackend
@@ -445,23 +445,25 @@ def test_decide_expiry_and_changed_alert_set() -> None:
     now = dt.datetime(2026, 11, 22, 9, 0)
     alerts = [usage_alert("a2", is_incident_primary=False), usage_alert("a1", is_incident_primary=True)]
     same = fb.alert_set_hash(["a1", "a2"])
-    one_day = decide(_click("snooze_1d", same), alerts, now).row
-    assert one_day is not None and one_day.expires_on == DAY + dt.timedelta(days=1) and one_day.note is None
-    ack = decide(_click("acknowledge", fb.alert_set_hash(["a1"])), alerts, now).row
-    assert ack is not None and ack.expires_on is None and ack.alert_ids == "a1,a2"
+    one_day = decide(_click("snooze_1d", same), alerts, now)
+    assert (
+        isinstance(one_day, FeedbackRow) and one_day.expires_on == DAY + dt.timedelta(days=1) and one_day.note is None
+    )
+    ack = decide(_click("acknowledge", fb.alert_set_hash(["a1"])), alerts, now)
+    assert isinstance(ack, FeedbackRow) and ack.expires_on is None and ack.alert_ids == "a1,a2"
     assert ack.note == f"the incident's alerts changed since the post (posted set {fb.alert_set_hash(['a1'])})"
     muted = [dataclasses.replace(a, is_postable=False, hold_reason="muted") for a in alerts]
-    assert decide(_click("expected", same), muted, now).row is not None  # silenced, not withdrawn
+    assert isinstance(decide(_click("expected", same), muted, now), FeedbackRow)  # silenced, not withdrawn
     gone = [dataclasses.replace(a, is_postable=False, hold_reason="insufficient_baseline") for a in alerts]
-    assert decide(_click("expected", same), gone, now).reason == "incident inc1 was withdrawn (insufficient_baseline)"
+    assert decide(_click("expected", same), gone, now) == "incident inc1 was withdrawn (insufficient_baseline)"
 
 
 def test_store_writes_a_feedback_id_once(warehouse: Path) -> None:
     store = FeedbackStore(DuckDBBackend(warehouse, "main_marts", "main_alerting"))
     row = decide(
         _click("snooze_7d", fb.alert_set_hash(["a1", "a2"])), store.incident_alerts("inc1"), dt.datetime(2026, 1, 1)
-    ).row
-    assert row is not None
+    )
+    assert isinstance(row, FeedbackRow)
     store.record(row)
     store.record(dataclasses.replace(row, note="a second write of the same click"))
     store.backend.close()

@@ -126,7 +126,7 @@ def updated_blocks(click: Click, current: Sequence[dict[str, Any]] | None) -> li
 class Worker:
     """Spooled clicks -> `alert_feedback` (once per feedback_id) -> the message in Slack."""
 
-    def __init__(self, spool: Spool, open_store: Callable[[], FeedbackStore], slack: WebClient | None) -> None:
+    def __init__(self, spool: Spool, open_store: Callable[[], FeedbackStore], slack: WebClient) -> None:
         self.spool, self.slack = spool, slack
         self._open_store = open_store
         self._store: FeedbackStore | None = None
@@ -182,8 +182,6 @@ class Worker:
                 del self._sent[next(iter(self._sent))]
 
     def _call(self, method: str, **kwargs: Any) -> bool:
-        if self.slack is None:
-            return False
         try:
             self.slack.api_call(method, json=kwargs)
         except Exception as exc:  # the row is written; Slack's view is best effort, logged

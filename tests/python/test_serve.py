@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from slack_sdk import WebClient
 
 from alerting import feedback_buttons as fb
 from alerting.feedback import Click, FeedbackRow, FeedbackStore, click_from_payload, decide
@@ -545,7 +546,8 @@ def test_one_failing_click_does_not_hold_up_the_others(warehouse: Path, tmp_path
         payload = json.loads(urllib.parse.unquote(body.removeprefix("payload=")))
         spool.add(click_from_payload(payload), payload)
         time.sleep(0.01)  # distinct file times: the spool keeps the order of arrival
-    worker = Worker(spool, lambda: Flaky(DuckDBBackend(warehouse, "main_marts", "main_alerting")), None)
+    nowhere = WebClient(token=FAKE_TOKEN, base_url="http://127.0.0.1:9/api/")  # the message update fails, logged
+    worker = Worker(spool, lambda: Flaky(DuckDBBackend(warehouse, "main_marts", "main_alerting")), nowhere)
     assert worker.drain() is False
     [left] = spool.pending()  # kept, retried later
     assert json.loads(left.read_text())["actions"][0]["value"].startswith("v1:inc2:")

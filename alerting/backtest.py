@@ -1,9 +1,5 @@
-"""`python -m alerting backtest [--from D] [--to D]`: what each posting policy would have posted.
-
-Pure computation over every fct_alerts row of the window, held or not: per ISO week, severity and policy the
-alerts/incidents posted (an incident counts under its most severe member), the held counts by reason, and what
-people said from Slack (fct_alerts.feedback_action) of the loud incidents each policy would post.
-"""
+"""`python -m alerting backtest [--from D] [--to D]`: what each posting policy would have posted of every
+fct_alerts row of the window, held or not, and what people said from Slack of the loud incidents it posts."""
 
 from __future__ import annotations
 
@@ -12,8 +8,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from alerting.model import ALERT_COLUMN_NAMES, Alert, alert_from_row, severity_rank
-from alerting.warehouse import ALERTS_TABLE, Backend, WarehouseError
+from alerting.model import Alert, severity_rank
+from alerting.warehouse import Backend, read_alert_history
 
 ROBUST_BAND = 2.0
 MIN_CHANGE = 0.10
@@ -21,7 +17,6 @@ ACTIONS = {"acknowledge": "acknowledged", "snooze": "snoozed", "expected": "expe
 
 
 def hold_reason(alert: Alert) -> str | None:
-    """Why a held alert is held (None when postable)."""
     if alert.is_postable:
         return None
     return alert.hold_reason or ("suppressed" if alert.is_suppressed else "held")
@@ -159,13 +154,4 @@ def format_result(result: Result) -> str:
 
 def read_window(backend: Backend, start: dt.date | None, end: dt.date | None) -> list[Alert]:
     """Every fct_alerts row with start <= alert_date <= end (open ends: all), held ones included."""
-    present = set(backend.columns("marts", ALERTS_TABLE))
-    if not present:
-        raise WarehouseError(f"{backend.table('marts', ALERTS_TABLE)} not found: run dbt build first")
-    p, columns = backend.param, ", ".join(c for c in ALERT_COLUMN_NAMES if c in present)
-    sql = (
-        f"select {columns} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608 - validated names
-        f" where alert_date >= {p('start')} and alert_date <= {p('end')} order by alert_date, alert_id"
-    )
-    bounds = {"start": start or dt.date.min, "end": end or dt.date.max}
-    return [alert_from_row(r) for r in backend.query(sql, bounds)]
+    return read_alert_history(backend, start or dt.date.min, end or dt.date.max)

@@ -1,9 +1,7 @@
-"""`python -m alerting backtest --compare-vars YAML | --compare-duckdb PATH`: what a change would post.
-
-The shipped build's fct_alerts against the change's (the alert layer rebuilt under other vars in a copy of the
-DuckDB file, or another build): posts per ISO week and channel, the incidents only one side posts (by series-day:
-incident ids depend on where an incident starts), and which false alarms and acknowledged incidents it drops.
-"""
+"""`python -m alerting backtest --compare-vars YAML | --compare-duckdb PATH`: the shipped build's fct_alerts
+against the change's (the alert layer rebuilt under other vars in a copy of the DuckDB file, or another build):
+posts per ISO week and channel, the incidents only one side posts (by series-day: incident ids depend on where
+an incident starts), and which false alarms and acknowledged incidents it drops."""
 
 from __future__ import annotations
 
@@ -28,7 +26,7 @@ ChannelFor = Callable[[str | None], str]
 
 
 class CompareError(ValueError):
-    """Bad --compare-vars input or a failed rebuild; the message says which."""
+    """Bad --compare-vars input or a failed rebuild."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +67,8 @@ def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident
 
 def _week_counts(alerts: Iterable[Alert], channel_for: ChannelFor) -> dict[tuple[str, str], Cell]:
     keys: dict[tuple[str, str], list[str]] = {}
-    for a in alerts:
-        if a.is_postable:
-            keys.setdefault((iso_week(a.alert_date), channel_for(a.team)), []).append(a.incident_id)
+    for a in (a for a in alerts if a.is_postable):
+        keys.setdefault((iso_week(a.alert_date), channel_for(a.team)), []).append(a.incident_id)
     return {k: Cell(len(v), len(set(v))) for k, v in keys.items()}
 
 
@@ -80,8 +77,7 @@ def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: Channel
     left, right = _week_counts(base, channel_for), _week_counts(change, channel_for)
     rows = tuple((*k, left.get(k, Cell(0, 0)), right.get(k, Cell(0, 0))) for k in sorted(left.keys() | right.keys()))
     base_incidents, change_incidents = incidents(base, channel_for), incidents(change, channel_for)
-    base_days = {d for i in base_incidents for d in i.days}
-    change_days = {d for i in change_incidents for d in i.days}
+    base_days, change_days = ({d for i in side for d in i.days} for side in (base_incidents, change_incidents))
     lost = tuple(i for i in base_incidents if not i.days & change_days)
     said = incident_feedback(base)
     return Comparison(
@@ -93,8 +89,7 @@ def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: Channel
     )
 
 
-def _md(text: str) -> str:
-    """A table cell: no pipes or line breaks from data strings, backticks and angle brackets defused."""
+def _md(text: str) -> str:  # a table cell: no pipe, line break, backtick or angle bracket from data
     return re.sub(r"[|\r\n<>`]", " ", text)
 
 
@@ -134,7 +129,6 @@ def format_markdown(result: Comparison, base_label: str, change_label: str) -> s
 
 
 def parse_vars(path: Path) -> dict[str, Any]:
-    """The YAML file of --compare-vars: a mapping of dbt var names to values."""
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -176,10 +170,9 @@ def build_under_vars(dbt_vars: Mapping[str, Any], base_db: Path, work_dir: Path,
     if not base_db.exists():
         raise CompareError(f"{base_db} not found: run dbt build first")
     copy = work_dir / "compare.duckdb"
-    shutil.copyfile(base_db, copy)
-    wal = base_db.with_name(base_db.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    for suffix in ("", ".wal"):
+        if (base_db.parent / (base_db.name + suffix)).exists():
+            shutil.copyfile(base_db.parent / (base_db.name + suffix), work_dir / (copy.name + suffix))
     run_env = {**env, "LTX_DUCKDB_PATH": str(copy), "DO_NOT_TRACK": "1"}
     selection = [ALERT_LAYER, *(f"{name}+" for name in models_changed_by(dbt_vars, work_dir, run_env))]
     args = ["run", "--target", "duckdb", "--target-path", str(work_dir / "change"), "--vars", json.dumps(dbt_vars)]

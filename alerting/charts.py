@@ -46,9 +46,7 @@ BASE = {"$schema": SCHEMA, "background": "white", "padding": 8, "config": CONFIG
 
 
 @dataclass(frozen=True)
-class SeriesPoint:
-    """One row of fct_alert_chart_series."""
-
+class SeriesPoint:  # one row of fct_alert_chart_series
     dt: dt.date
     value: float | None
     is_baseline_point: bool
@@ -138,7 +136,6 @@ def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
 
 
 def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The day's change as one bar stacked by component."""
     names = [r["component"] for r in rows]
     colours = {n: COMPONENT_COLOURS.get(n.replace(" ", "_"), GREY) for n in names}
     title = {"text": [fmt.format_delta(sum(r["delta_usd"] for r in rows), "usd"), "vs 7-day average"], "fontSize": 11}
@@ -264,18 +261,16 @@ class UnsafeSvgError(ValueError):
     """The SVG holds something a report must not inline (script, event handler, external link)."""
 
 
-_SVG_NS = "{http://www.w3.org/2000/svg}"
 _FORBIDDEN = {"script", "foreignObject", "iframe", "object", "embed", "image", "use", "a", "style"}
 
 
 def safe_svg(svg: str) -> str:
-    """Return `svg` when it is well-formed and free of scripts, handlers and external references."""
     try:
         root = ET.fromstring(svg)  # noqa: S314 - our own renderer's output, checked not trusted
     except ET.ParseError as exc:
         raise UnsafeSvgError(f"not well-formed SVG: {exc}") from None
     for el in root.iter():
-        tag = el.tag.replace(_SVG_NS, "") if isinstance(el.tag, str) else ""
+        tag = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
         if tag in _FORBIDDEN:
             raise UnsafeSvgError(f"SVG element <{tag}> is not allowed")
         for name, value in el.attrib.items():

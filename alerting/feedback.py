@@ -1,10 +1,7 @@
-"""Feedback from Slack buttons: the click, the decision on it, and the `alert_feedback` table.
-
-A click's `feedback_id` derives from Slack's click identity (action_ts, user, channel, message
-ts, action_id): a retried or replayed delivery of the same click is the same row, written once
-(DuckDB `insert ... on conflict do nothing`, BigQuery `merge`). The table lives beside the
-delivery log. A snooze of N days holds alerts with `alert_date <= expires_on`, `expires_on` being
-the incident's alert_date + N; "until resolved" has no expiry and the note `until resolved`.
+"""Feedback from Slack buttons: the click, the decision on it, and the `alert_feedback` table (beside the
+delivery log). A click's `feedback_id` derives from Slack's click identity (action_ts, user, channel, message ts,
+action_id): a retried or replayed delivery of the same click is the same row, written once. A snooze of N days
+holds alerts with `alert_date <= expires_on` (the incident's alert_date + N); "until resolved" has no expiry.
 """
 
 from __future__ import annotations
@@ -112,27 +109,21 @@ COLUMNS = tuple(COLUMN_TYPES)
 _NOT_NULL = {"feedback_id", "incident_id", "alert_id", "action", "user_id", "created_at"}
 
 
-@dataclass(frozen=True)
-class Decision:
-    row: FeedbackRow | None
-    reason: str | None  # why the click is rejected (row is None)
-
-
-def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> Decision:
-    """Accept the click for the incident's alerts still there, or say why not (nothing written)."""
+def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> FeedbackRow | str:
+    """The row accepting the click for the incident's alerts still there, or why not (nothing written)."""
     if not alerts:
-        return Decision(None, f"incident {click.incident_id} is not in fct_alerts (unknown, or rebuilt away)")
+        return f"incident {click.incident_id} is not in fct_alerts (unknown, or rebuilt away)"
     there = sorted((a for a in alerts if a.is_postable or a.hold_reason in STILL_THERE), key=lambda a: a.alert_id)
     if not there:
         reasons = sorted({a.hold_reason or "held" for a in alerts})
-        return Decision(None, f"incident {click.incident_id} was withdrawn ({', '.join(reasons)})")
+        return f"incident {click.incident_id} was withdrawn ({', '.join(reasons)})"
     ids = sorted({a.alert_id for a in there})
     alert_date = max(a.alert_date for a in there)
     days = click.action.snooze_days
     notes = ["until resolved"] if click.action.action == "snooze" and days is None else []
     if alert_set_hash(ids) != click.alert_hash:
         notes.append(f"the incident's alerts changed since the post (posted set {click.alert_hash})")
-    row = FeedbackRow(
+    return FeedbackRow(
         feedback_id=click.feedback_id,
         incident_id=click.incident_id,
         alert_id=next((a.alert_id for a in there if a.is_incident_primary), ids[0]),
@@ -148,16 +139,13 @@ def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> Decision:
         note="; ".join(notes) or None,
         recorded_at=now,
     )
-    return Decision(row, None)
 
 
 class FeedbackStore:
     def __init__(self, backend: Backend) -> None:
-        self.backend = backend
-        self.table = backend.table("alerting", TABLE)
+        self.backend, self.table, self._ensured = backend, backend.table("alerting", TABLE), False
         duckdb = backend.dialect == "duckdb"
         self._types = {n: ("varchar" if t == "string" else t) if duckdb else t.upper() for n, t in COLUMN_TYPES.items()}
-        self._ensured = False
 
     def ensure(self) -> None:
         if self._ensured:
@@ -175,7 +163,8 @@ class FeedbackStore:
         return [alert_from_row(r) for r in b.query(sql, {"incident": incident_id})]
 
     def record(self, row: FeedbackRow) -> None:
-        """Write the row unless a row with its feedback_id exists (one statement, idempotent)."""
+        """Write the row unless a row with its feedback_id exists (one statement, idempotent: DuckDB's
+        `on conflict do nothing`, BigQuery's `merge`)."""
         self.ensure()
         b = self.backend
         params = {n: getattr(row, n) for n in COLUMNS if getattr(row, n) is not None}

@@ -1,10 +1,9 @@
-"""The lifecycle's plan at an issue tracker (Linear): one issue per incident, titled by its
-headline, with its severity's priority, its text in Markdown and a link to its Slack message.
-Repeats, corrections and withdrawals are comments; a resolution closes the issue (a withdrawal
-too, once nothing said in it stands); a new post of a family whose issue was resolved within
-`repeat_window_days` reopens it. Ids are `issue_uuid` of the destination and the delivery key,
-so a re-run or a crash before the log write sends the same ids. The log holds each like a Slack
-message (`message_ts` the issue or comment id, `thread_ts` the issue id).
+"""The lifecycle's plan at an issue tracker (Linear): one issue per incident, titled by its headline, with its
+severity's priority, its Markdown text and a link to its Slack message. Repeats, corrections and withdrawals are
+comments; a resolution closes the issue (a withdrawal too, once nothing said in it stands); a new post of a
+family whose issue was resolved within `repeat_window_days` reopens it. Ids are `issue_uuid` of the destination
+and the delivery key, so a re-run or a crash before the log write sends the same ids. The log holds each like a
+Slack message (`message_ts` the issue or comment id, `thread_ts` the issue id).
 """
 
 from __future__ import annotations
@@ -17,15 +16,7 @@ from typing import TYPE_CHECKING, Any
 from alerting.compose import headline
 from alerting.composer import MarkdownComposer
 from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
-from alerting.lifecycle import (
-    HEALTH_DOMAIN,
-    IncidentPlan,
-    LifecycleConfig,
-    Plan,
-    Thread,
-    log_fields,
-    run_day,
-)
+from alerting.lifecycle import HEALTH_DOMAIN, IncidentPlan, LifecycleConfig, Plan, Thread, log_fields, run_day
 from alerting.linear import issue_uuid, priority_for
 from alerting.model import Alert, group_incidents
 from alerting.render.markdown import plain_line
@@ -96,7 +87,7 @@ class IssueContext:
 
 def _open(r: _Run, md: MarkdownComposer, dest: str, inc: IncidentPlan, ctx: IssueContext) -> None:
     """A new issue for the incident, or the reopened issue of its family."""
-    issues = r.issues
+    issues, team = r.issues, _team(dest)
     assert issues is not None
     members = [ctx.alerts[o.alert_id] for o in inc.alerts]
     primary = group_incidents(members)[0].primary
@@ -111,8 +102,8 @@ def _open(r: _Run, md: MarkdownComposer, dest: str, inc: IncidentPlan, ctx: Issu
 
     def send() -> PostResult:
         if old:
-            return issues.reopen(old, _team(dest), f"**Back:** the alert recurred.\n\n{body}", _comment_id(dest, ids))
-        return issues.open(_team(dest), root, plain_line(headline(primary)), body, priority_for(primary.severity))
+            return issues.reopen(old, team, f"**Back:** the alert recurred.\n\n{body}", _comment_id(dest, ids))
+        return issues.open(team, root, plain_line(headline(primary)), body, priority_for(primary.severity))
 
     def rows(res: PostResult) -> list[LogEntry]:
         kinds = {HEALTH_DOMAIN: "data_health"}
@@ -123,8 +114,8 @@ def _open(r: _Run, md: MarkdownComposer, dest: str, inc: IncidentPlan, ctx: Issu
         r.report.alerts_delivered += len(ids)
 
 
-def _comment(r: _Run, thread: Thread, body: str, kind: str, items: _Items, close: bool = False) -> bool:
-    """A comment on the thread's issue (closing it when `close`), logged as one `kind` row per item."""
+def _comment(r: _Run, thread: Thread, body: str, kind: str, items: _Items, close: bool = False) -> int:
+    """A comment on the thread's issue (closing it when `close`), logged as one `kind` row per item; 1 if sent."""
     issues, dest, root = r.issues, thread.destination, thread.root_ts
     assert issues is not None
     keys = [key for key, _ in items]
@@ -138,7 +129,7 @@ def _comment(r: _Run, thread: Thread, body: str, kind: str, items: _Items, close
         return [r.entry(dest, kind, key, res, root, **fields) for key, fields in items]
 
     what = f"Linear {kind}{' (closes the issue)' if close else ''} on issue {root}"
-    return r.send(dest, keys, send, rows, what) is not None
+    return int(r.send(dest, keys, send, rows, what) is not None)
 
 
 def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], plan: Plan) -> bool:
@@ -151,7 +142,7 @@ def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], plan: Plan) -> b
 
 def deliver(r: _Run, plan: Plan, ctx: IssueContext) -> None:
     """Every action of `plan` (already limited to this transport's destinations), in lifecycle order."""
-    md = MarkdownComposer(report_url=r.options.report_url)
+    md, report, days = MarkdownComposer(report_url=r.options.report_url), r.report, r.options
     closing = r.issues is not None and r.issues.capabilities.closing
     for post in plan.new_posts:
         for inc in post.incidents:
@@ -161,26 +152,19 @@ def deliver(r: _Run, plan: Plan, ctx: IssueContext) -> None:
         body = "\n".join(m.text for m in md.repeat(_team(rep.thread.destination), pairs))
         items = [(o.alert_id, log_fields(o)) for inc in rep.incidents for o in inc.alerts]
         if _comment(r, rep.thread, body, "broadcast" if rep.broadcast else "repeat", items):
-            r.report.replies += 1
-            r.report.alerts_delivered += len(items)
+            report.replies += 1
+            report.alerts_delivered += len(items)
     for c in plan.corrections:
         text = md.correction(c, ctx.alerts.get(c.alert.alert_id)).text
-        r.report.corrections += _comment(r, c.thread, text, "correction", [(c.key, log_fields(c.alert))])
+        report.corrections += _comment(r, c.thread, text, "correction", [(c.key, log_fields(c.alert))])
     for w in plan.withdrawals:
         was = {k: getattr(w.was, k) for k in ("alert_id", "incident_id", "alert_date", "series_key", "team")}
         close = closing and _all_withdrawn(w.thread, ctx.entries, plan)
-        r.report.withdrawals += _comment(r, w.thread, md.withdrawal(w).text, "withdrawal", [(w.key, was)], close)
-    usage_date, cost_date = r.options.usage_date, r.options.cost_date
+        report.withdrawals += _comment(r, w.thread, md.withdrawal(w).text, "withdrawal", [(w.key, was)], close)
     for rp in plan.resolutions:
         items = [
-            (
-                key,
-                {
-                    "incident_id": rp.incident_id,
-                    "alert_date": run_day(*s.series[:2], usage_date, cost_date),
-                    "series_key": "|".join((*s.series, "")),
-                },
-            )
+            (key, {"incident_id": rp.incident_id, "series_key": "|".join((*s.series, "")),
+                   "alert_date": run_day(*s.series[:2], days.usage_date, days.cost_date)})
             for key, s in zip(rp.keys, rp.series, strict=True)
-        ]
-        r.report.resolved += _comment(r, rp.thread, md.resolved(rp).text, "resolved", items, closing)
+        ]  # fmt: skip
+        report.resolved += _comment(r, rp.thread, md.resolved(rp).text, "resolved", items, closing)

@@ -1,11 +1,9 @@
-"""Linear's public GraphQL API: the operations the Linear destination sends, exactly once.
+"""Linear's public GraphQL API (JSON over POST with urllib, as slack_sdk does), each create exactly once.
 
-JSON over POST with urllib, as slack_sdk does. The caller picks every issue's and comment's id
-(`issue_uuid` of a stable key). When a create gets no usable answer (timeout, 5xx after the
-retries, a body that is not JSON) or an error (the id exists), the object is looked up by that id:
-used when there, created again only when not. HTTP 429 / RATELIMITED waits Retry-After (at most
-`max_wait` s), 5xx backs off, both a bounded number of times. The key never appears in an
-exception, a log record or a repr.
+The caller picks every issue's and comment's id (`issue_uuid` of a stable key): when a create gets no usable
+answer (timeout, 5xx after the retries, no JSON) or an error (the id exists), the object is looked up by that
+id and created again only when missing. 429 / RATELIMITED waits Retry-After (at most `max_wait` s), 5xx backs
+off, both a bounded number of times. The key never appears in an exception, a log record or a repr.
 """
 
 from __future__ import annotations
@@ -21,14 +19,13 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from alerting.redact import redact
+from alerting.redact import TokenError, redact, validate_token
 from alerting.sanitize import NAME_CAP, cap, clean, collapse
 from alerting.transport.base import TransportConfigError
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 API_KEY_ENV, API_URL_ENV = "LINEAR_API_KEY", "LINEAR_API_URL"
 DEFAULT_API_URL = "https://api.linear.app/graphql"
 CLOSED, REOPENED = ("completed",), ("unstarted", "backlog")  # the state types an issue moves to
@@ -89,19 +86,6 @@ def neutral(value: object, limit: int = NAME_CAP) -> str:
     return "＃" + text[1:] if text.startswith("#") else text
 
 
-def validate_api_key(key: str | None) -> str:
-    """The key, or LinearConfigError naming the problem (never a character of the key)."""
-    if not key:
-        raise LinearConfigError(f"{API_KEY_ENV} is not set")
-    if bad := sum(1 for ch in key if not 33 <= ord(ch) <= 126):
-        raise LinearConfigError(
-            f"{API_KEY_ENV} has {bad} character(s) that are not printable ASCII: check how it was set"
-        )
-    if not _KEY_SHAPE.fullmatch(key):
-        raise LinearConfigError(f"{API_KEY_ENV} is not a Linear personal API key (expected lin_api_ and letters)")
-    return key
-
-
 class LinearClient:
     def __init__(
         self,
@@ -113,7 +97,12 @@ class LinearClient:
         max_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._key = validate_api_key(api_key)
+        try:
+            self._key = validate_token(api_key, API_KEY_ENV, ("lin_api_",)).token
+        except TokenError as exc:
+            raise LinearConfigError(str(exc)) from None
+        if not _KEY_SHAPE.fullmatch(self._key):
+            raise LinearConfigError(f"{API_KEY_ENV} is not a Linear personal API key (expected lin_api_ and letters)")
         if not api_url.startswith(("http://", "https://")):
             raise LinearConfigError(f"{API_URL_ENV} must be an http(s) URL")
         self.api_url, self.timeout, self.retries, self.max_wait = api_url, timeout, retries, max_wait
@@ -135,9 +124,8 @@ class LinearClient:
             with exc:
                 status, retry_after, raw = exc.code, exc.headers.get("Retry-After"), exc.read()
         except (OSError, http.client.HTTPException) as exc:  # timeout, refused, reset, truncated body
-            raise LinearAmbiguous(
-                redact(f"no answer from Linear ({type(exc).__name__}: {exc})", self.secrets)
-            ) from None
+            text = f"no answer from Linear ({type(exc).__name__}: {exc})"
+            raise LinearAmbiguous(redact(text, self.secrets)) from None
         try:
             payload = json.loads(raw)
         except ValueError:
@@ -145,7 +133,6 @@ class LinearClient:
         return status, retry_after, payload if isinstance(payload, dict) else None
 
     def _wait(self, retry_after: str | None, attempt: int) -> float:
-        """Retry-After seconds when given, else exponential backoff; never more than `max_wait`."""
         try:
             seconds = float(retry_after or BACKOFF * 2**attempt)
         except ValueError:
@@ -177,13 +164,12 @@ class LinearClient:
             raise LinearAmbiguous(f"Linear answered HTTP {status} without a JSON data object")
         return data
 
-    def _mutate(self, field: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    def _mutate(self, field: str, variables: Mapping[str, Any]) -> None:
         result = self.execute(OPERATIONS[field], variables).get(field)
         if not isinstance(result, dict) or result.get("success") is not True:
             raise LinearRefused(f"{field} answered success=false")
-        return result
 
-    def _lookup(self, field: str, variables: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _found(self, field: str, variables: Mapping[str, Any]) -> dict[str, Any] | None:
         """The query's data, or None when Linear says the entity is not found."""
         try:
             return self.execute(OPERATIONS[field], variables)
@@ -192,45 +178,36 @@ class LinearClient:
                 return None
             raise
 
-    def _exactly_once(self, what: str, send: Callable[[], T], lookup: Callable[[], T | None]) -> T:
-        """send(); after an ambiguous or refused answer, the looked-up object if it exists, else send once more."""
+    def _create_once(self, field: str, fields: dict[str, Any], exists: Callable[[], bool]) -> str:
+        """`field` creating the object of id fields["id"]; after an ambiguous or refused answer, that id when the
+        object exists, else the create sent once more."""
         try:
-            return send()
+            self._mutate(field, {"input": fields})
+            return str(fields["id"])
         except (LinearAmbiguous, LinearRefused) as exc:
-            log.info("Linear %s: %s; looking it up", what, exc)
-            if (found := lookup()) is not None:
-                return found
+            log.info("Linear %s %s: %s; looking it up", field, fields["id"], exc)
+            if exists():
+                return str(fields["id"])
             if isinstance(exc, LinearRefused):
                 raise
-        log.warning("Linear %s does not exist after an ambiguous answer; sending it again", what)
-        return send()
+        log.warning("Linear %s %s: not there after an ambiguous answer; sending it again", field, fields["id"])
+        self._mutate(field, {"input": fields})
+        return str(fields["id"])
 
     def create_issue(self, issue_id: str, team_id: str, title: str, description: str, priority: int) -> str:
-        """issueCreate with our id: exactly one issue however often this is called; its id."""
         title = cap(collapse(title), 255)
         fields = {"id": issue_id, "teamId": team_id, "title": title, "description": description, "priority": priority}
-
-        def send() -> str:
-            return str((self._mutate("issueCreate", {"input": fields}).get("issue") or {}).get("id"))
-
-        def lookup() -> str | None:
-            return None if self._lookup("issue", {"id": issue_id}) is None else issue_id
-
-        return self._exactly_once(f"issue {issue_id}", send, lookup)
+        return self._create_once("issueCreate", fields, lambda: self._found("issue", {"id": issue_id}) is not None)
 
     def comment(self, issue_id: str, body: str, comment_id: str) -> str:
-        """commentCreate with our id (once, like create_issue); `body` has every data string `neutral`."""
+        """A comment whose `body` has every data string `neutral`."""
 
-        def lookup() -> str | None:
-            data = self._lookup("comments", {"issueId": issue_id, "commentId": comment_id}) or {}
+        def exists() -> bool:
+            data = self._found("comments", {"issueId": issue_id, "commentId": comment_id}) or {}
             nodes = ((data.get("issue") or {}).get("comments") or {}).get("nodes") or []
-            return comment_id if any(n.get("id") == comment_id for n in nodes) else None
+            return any(n.get("id") == comment_id for n in nodes)
 
-        def send() -> str:
-            fields = {"id": comment_id, "issueId": issue_id, "body": body}
-            return str((self._mutate("commentCreate", {"input": fields}).get("comment") or {}).get("id"))
-
-        return self._exactly_once(f"comment {comment_id}", send, lookup)
+        return self._create_once("commentCreate", {"id": comment_id, "issueId": issue_id, "body": body}, exists)
 
     def state_id(self, team_id: str, types: tuple[str, ...]) -> str:
         """The team's first workflow state (by position) of the first type in `types` it has; cached."""
@@ -245,7 +222,6 @@ class LinearClient:
         raise LinearError(f"Linear team {team_id} has no workflow state of type {' or '.join(types)}")
 
     def move(self, issue_id: str, team_id: str, types: tuple[str, ...], comment: str, comment_id: str) -> str:
-        """Move the issue to the team's first state of `types` (completed: close; unstarted/backlog: reopen)
-        and comment why; the comment's id."""
+        """Move the issue to the team's first state of `types` (CLOSED or REOPENED) and comment why."""
         self._mutate("issueUpdate", {"id": issue_id, "stateId": self.state_id(team_id, types)})
         return self.comment(issue_id, comment, comment_id)

@@ -1,10 +1,9 @@
-"""`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons (issue 23).
+"""`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons.
 
-A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature: 401;
-a signature seen in the last 5 minutes is a replay: 409) and `GET /healthz`. A click is spooled
-(fsync'ed) before the ack; one worker thread writes it to `alert_feedback` and updates the message
-(`chat.update`), retrying with back-off while the warehouse is busy. `--socket-mode` takes clicks
-over Socket Mode; the port then serves only `/healthz`.
+A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature: 401; a signature
+seen in the last 5 minutes is a replay: 409) and `GET /healthz`. A click is spooled (fsync'ed) before the ack;
+one worker thread writes it to `alert_feedback` and updates the message, retrying with back-off while the
+warehouse is busy. `--socket-mode` takes clicks over Socket Mode; the port then serves only `/healthz`.
 """
 
 from __future__ import annotations
@@ -54,7 +53,6 @@ class ConfigError(ValueError):
 
 
 def _secret(env: Mapping[str, str], name: str, prefix: str = "") -> str:
-    """The variable's value: set, no whitespace or control characters, starting with `prefix`."""
     try:
         value = redact.validate_token(env.get(name), name).token
     except redact.TokenError as exc:
@@ -106,7 +104,7 @@ class Spool:
     def pending(self) -> list[Path]:
         return sorted(self.dir.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
 
-    def count(self) -> int:
+    def count(self) -> int:  # not len(pending()): a file the worker removes meanwhile must not fail /healthz
         return sum(1 for _ in self.dir.glob("*.json"))
 
 
@@ -128,7 +126,7 @@ def updated_blocks(click: Click, current: Sequence[dict[str, Any]] | None) -> li
 class Worker:
     """Spooled clicks -> `alert_feedback` (once per feedback_id) -> the message in Slack."""
 
-    def __init__(self, spool: Spool, open_store: Callable[[], FeedbackStore], slack: WebClient | None) -> None:
+    def __init__(self, spool: Spool, open_store: Callable[[], FeedbackStore], slack: WebClient) -> None:
         self.spool, self.slack = spool, slack
         self._open_store = open_store
         self._store: FeedbackStore | None = None
@@ -164,18 +162,15 @@ class Worker:
     def _process(self, click: Click) -> None:
         store = self._store = self._store or self._open_store()
         with store.backend.session():
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            decision = decide(click, store.incident_alerts(click.incident_id), now)
-            if decision.row is not None:
-                store.record(decision.row)
-        if decision.row is None:
-            log.warning("feedback %s rejected, nothing written: %s", click.feedback_id, decision.reason)
-            reason = sanitize.slack_mrkdwn(sanitize.clean(decision.reason, sanitize.TEXT_CAP))
-            self._call(
-                "chat.postEphemeral", channel=click.channel_id, user=click.user_id, text=f"Not recorded: {reason}."
-            )
+            row = decide(click, store.incident_alerts(click.incident_id), dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            if not isinstance(row, str):
+                store.record(row)
+        if isinstance(row, str):
+            log.warning("feedback %s rejected, nothing written: %s", click.feedback_id, row)
+            text = f"Not recorded: {sanitize.slack_mrkdwn(sanitize.clean(row, sanitize.TEXT_CAP))}."
+            self._call("chat.postEphemeral", channel=click.channel_id, user=click.user_id, text=text)
             return
-        log.info("feedback %s recorded: %s by %s", click.feedback_id, decision.row.action, click.user_id)
+        log.info("feedback %s recorded: %s by %s", click.feedback_id, row.action, click.user_id)
         key = (click.channel_id, click.message_ts)
         blocks = updated_blocks(click, self._sent.get(key))  # another incident's click may carry an older copy
         if blocks is None:
@@ -187,8 +182,6 @@ class Worker:
                 del self._sent[next(iter(self._sent))]
 
     def _call(self, method: str, **kwargs: Any) -> bool:
-        if self.slack is None:
-            return False
         try:
             self.slack.api_call(method, json=kwargs)
         except Exception as exc:  # the row is written; Slack's view is best effort, logged
@@ -267,15 +260,12 @@ class _Handler(WSGIRequestHandler):
 
 
 def add_parser(sub: Any, env: Mapping[str, str]) -> None:
-    p = sub.add_parser(
-        "serve",
-        help="serve the Slack interactivity endpoint of the feedback buttons",
-        description="POST /slack/events (signed by Slack), GET /healthz; see docs/operations.md.",
-    )
-    default_target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
+    what = "POST /slack/events (signed by Slack), GET /healthz; see docs/operations.md."
+    p = sub.add_parser("serve", help="serve the Slack interactivity endpoint of the feedback buttons", description=what)
+    target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
     p.add_argument("--port", type=int, default=3000, help="port (default %(default)s; 0: any free port)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    p.add_argument("--target", choices=("duckdb", "bigquery"), default=default_target, help="warehouse")
+    p.add_argument("--target", choices=("duckdb", "bigquery"), default=target, help="warehouse")
     p.add_argument("--socket-mode", action="store_true", help="take clicks over Socket Mode (SLACK_APP_TOKEN)")
     p.add_argument("--spool-dir", type=Path, default=None, help=f"click spool (default ${SPOOL_ENV})")
     p.add_argument("--verbose", action="store_true", help="debug logging (secrets redacted)")

@@ -1,6 +1,249 @@
-"""The HTML report (`python -m alerting report`), the per-incident charts for Slack and the report's URL."""
+"""The day's HTML report (one self-contained file: templates/index.html.j2), the per-incident charts for Slack
+and the report's URL. Marts are read with names as constants and values as parameters (a mart not built reads
+None). Every value the template prints is made one inert line first (`sanitize.collapse`: control, zero-width
+and bidi characters become spaces), then escaped; the only markup inserted as is is the charts' SVG (`safe_svg`).
+"""
 
-from alerting.report.build import build_report, chart_for, incident_charts
-from alerting.report.command import ReportUrlError, report_url
+from __future__ import annotations
 
-__all__ = ["ReportUrlError", "build_report", "chart_for", "incident_charts", "report_url"]
+import dataclasses
+import datetime as dt
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from alerting import values
+from alerting.backtest import hold_reason, read_window, run_backtest
+from alerting.causes import attach_causes
+from alerting.charts import Chart, SeriesPoint, cost_trend_spec, history_spec, render_chart, render_svg, series_title
+from alerting.compose import concentration_line
+from alerting.message import plain
+from alerting.model import Alert, as_date, group_incidents, severity_rank
+from alerting.sanitize import collapse
+from alerting.warehouse import ALERTS_TABLE, Backend, read_drivers
+
+log = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+HISTORY_DAYS, FEEDBACK_WEEKS, HEALTH_WINDOW = 90, 8, dt.timedelta(days=13)  # health: the day and 13 before
+TREND = ("dt", "vertical", "cost_category", "cost")
+HEALTH = ("dt", "source", "status", "row_count", "expected_rows", "completeness", "status_reason")
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "false_alarms", "no_answer")
+BASE_URL_ENV = "LTX_REPORT_BASE_URL"
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9._~/%-]*$")  # no spaces, quotes, <, >, |, mrkdwn specials
+Rows = list[dict[str, Any]]
+
+
+def read(backend: Backend, table: str, need: Sequence[str], where: str, params: dict[str, Any]) -> Rows | None:
+    """The `need` columns of the matching rows of a mart; None when it is not built."""
+    if not set(need) <= set(backend.columns("marts", table)):
+        return None
+    rows = backend.query(f"select {', '.join(need)} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
+    for r in rows:
+        r.update({c: as_date(r[c]) for c in ("dt", "alert_week") if c in r})
+    return rows
+
+
+def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, Any]]:
+    return f"{column} >= {backend.param('start')} and {column} <= {backend.param('end')}", {"start": start, "end": end}
+
+
+def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[SeriesPoint]]:
+    out: dict[str, list[SeriesPoint]] = {}
+    need, where = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day"), backend.in_list("alert_id", "ids")
+    rows = read(backend, "fct_alert_chart_series", need, where, {"ids": list(alert_ids)}) if alert_ids else None
+    for r in rows or []:
+        value = None if r["value"] is None else float(r["value"])
+        point = SeriesPoint(r["dt"], value, bool(r["is_baseline_point"]), bool(r["is_alert_day"]))
+        out.setdefault(str(r["alert_id"]), []).append(point)
+    return out
+
+
+def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
+    """The week's (end - 6 .. end) top `top` cost contributors per vertical: the sum of their daily change
+    against the 7-day average (fct_gpu_cost_decomposition's contributor rows)."""
+    if "contributor" not in backend.columns("marts", "fct_gpu_cost_decomposition"):
+        return []
+    where, params = between(backend, "dt", end - dt.timedelta(days=6), end)
+    sql = (
+        "select vertical, contributor_type, contributor, sum(delta_usd) as delta_usd"  # noqa: S608 - a constant name
+        f" from {backend.table('marts', 'fct_gpu_cost_decomposition')} where {where}"
+        f" and contributor_type <> {backend.param('total')}"
+        " and contributor is not null group by vertical, contributor_type, contributor"
+    )
+    rows = backend.query(sql, {**params, "total": "total"})
+    rows.sort(key=lambda r: (r["vertical"], -abs(r["delta_usd"] or 0), r["contributor_type"], r["contributor"]))
+    return [r for _, ranked in groupby(rows, key=lambda r: r["vertical"]) for r in list(ranked)[:top]]
+
+
+def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
+    """fct_alert_feedback_weekly over the weeks start .. end (None without the mart), summed per team and rule and
+    for all, with the precision from people: 1 - false alarms / answered incidents (None when nobody answered)."""
+    where = between(backend, "alert_week", start, end)
+    rows = read(backend, "fct_alert_feedback_weekly", ("team", "rule", *FEEDBACK_COUNTS), *where)
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows or []:
+        for key in ((str(r["team"]), str(r["rule"])), ("all teams", "all rules")):
+            t = totals.setdefault(key, {"team": key[0], "rule": key[1], **dict.fromkeys(FEEDBACK_COUNTS, 0)})
+            t.update({c: t[c] + int(r[c] or 0) for c in FEEDBACK_COUNTS})
+    for t in totals.values():
+        answered = t["loud_incidents"] - t["no_answer"]
+        t["precision"] = 1 - t["false_alarms"] / answered if answered else None
+    order = sorted(totals.values(), key=lambda t: (t["team"] == "all teams", t["team"], t["rule"]))
+    return None if rows is None else order
+
+
+def latest_day(backend: Backend) -> dt.date | None:
+    """The newest scored usage day (fct_usage_anomaly_scores), else the newest alert day."""
+    for table, column in (("fct_usage_anomaly_scores", "dt"), (ALERTS_TABLE, "alert_date")):
+        if column in backend.columns("marts", table):
+            [row] = backend.query(f"select max({column}) as day from {backend.table('marts', table)}")  # noqa: S608
+            if row.get("day") is not None:
+                return as_date(row["day"])
+    return None
+
+
+def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True, svg: bool = False) -> dict[str, Chart]:
+    """Per incident, its headline alert's chart (without the chart mart: the day against its own bands)."""
+    leads = [i.primary for i in group_incidents(alerts) if i.domain in ("usage", "gpu_cost")]
+    series = read_series(backend, [a.alert_id for a in leads])
+    out: dict[str, Chart] = {}
+    for a in leads:
+        points = series.get(a.alert_id, [])
+        if not points and values.finite(a.current_value) and values.finite(a.baseline_mean):
+            points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
+        if points:
+            out[a.incident_id] = render_chart(a, points, png=png, svg=svg)
+    return out
+
+
+def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
+    """The runner's hook: an incident (its `.primary` alert) -> (file name, PNG bytes) of its chart, or None."""
+    return lambda i: next(((c.filename, c.png) for c in incident_charts(backend, [i.primary]).values()), None)
+
+
+def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], charts: bool) -> dict[str, Any]:
+    """The day's incidents, most severe first, with their causes (drivers, decomposition, concentration), and
+    their charts' SVG by incident."""
+    drivers = read_drivers(backend, [a.alert_id for a in alerts if a.domain == "usage"])
+    alerts = [
+        dataclasses.replace(a, drivers=tuple(drivers[a.alert_id])) if a.alert_id in drivers else a
+        for a in attach_causes(backend, alerts)
+    ]
+    rendered: dict[str, Chart] = {}
+    if charts:
+        try:
+            rendered = incident_charts(backend, alerts, png=False, svg=True)
+        except Exception as exc:  # a chart must never stop the report: it still lists the incidents
+            log.error("charts failed: %s: %s", type(exc).__name__, exc)
+    svg = {k: Markup(c.svg) for k, c in rendered.items()}  # noqa: S704 - checked by safe_svg
+    return {"all": group_incidents(alerts), "svg": svg}
+
+
+def history(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """Per (day, series) the most severe alert, held when every alert of it is; counts per severity and hold."""
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for a in sorted(alerts, key=lambda a: severity_rank(a.severity)):
+        key = (a.alert_date.isoformat(), series_title(a))
+        cell = cells.setdefault(key, {"dt": key[0], "series": key[1], "severity": a.severity, "status": "held"})
+        cell["status"] = "posted" if a.is_postable else cell["status"]
+    by = Counter((a.severity, a.is_postable) for a in alerts)
+    severities = sorted({s for s, _ in by}, key=lambda s: (severity_rank(s), s))
+    return {
+        "cells": [cells[k] for k in sorted(cells)],
+        "summary": [(s, by[(s, True)], by[(s, False)]) for s in severities],
+    }
+
+
+def _svg(spec: Callable[[], dict[str, Any]], what: str) -> Markup | None:
+    try:
+        return Markup(render_svg(spec()))  # noqa: S704 - checked by safe_svg (no script, handler or external reference)
+    except Exception as exc:  # a chart must never stop the report
+        log.error("chart %s failed: %s: %s", what, type(exc).__name__, exc)
+    return None
+
+
+def _concentration(a: Alert) -> str:
+    """The message's 'Users: …' line as plain text, where the drill-down replaces the tier drivers."""
+    c = a.concentration
+    return plain(concentration_line(c, a.unit)).removeprefix("Users: ") if c and c.uses_drilldown else ""
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=lambda v: collapse(v) if isinstance(v, str) and not isinstance(v, Markup) else v,
+    )
+    env.filters.update(
+        value=values.format_value, delta=values.format_delta, z=values.format_z, change=values.format_change,
+        share=values.format_share, sigma=values.sigma_label, series=series_title, hold_reason=hold_reason,
+        concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
+    )  # fmt: skip
+    env.globals.update(baseline_label=values.baseline_label, zip=zip)
+    env.tests.update(finite=values.finite, held=lambda i: not any(a.is_postable for a in i.alerts))
+    return env
+
+
+def build_report(
+    backend: Backend, day: dt.date, cost_day: dt.date, generated_at: dt.datetime | None = None, charts: bool = True
+) -> str:
+    """The report's HTML for usage day `day` and the finalised cost day `cost_day`."""
+    start, cost_start = (d - dt.timedelta(days=HISTORY_DAYS - 1) for d in (day, cost_day))
+    alerts = read_window(backend, start, max(day, cost_day))
+    todays = [a for a in alerts if a.alert_date == (cost_day if a.domain == "gpu_cost" else day)]
+    past = [a for a in alerts if a.alert_date <= day]
+    hist = history(past)
+    trend = read(backend, "fct_gpu_cost_utilisation", TREND, *between(backend, "dt", cost_start, cost_day)) or []
+    health = read(backend, "fct_data_health", HEALTH, *between(backend, "dt", day - HEALTH_WINDOW, day))
+    monday = day - dt.timedelta(days=day.weekday() + 7 * (FEEDBACK_WEEKS - 1))
+    context = {
+        "csp": Markup(CSP),  # noqa: S704 - a constant of this module, not data
+        "day": day,
+        "cost_day": cost_day,
+        "generated_at": (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        "incidents": incidents_of_the_day(backend, todays, charts),
+        "history_start": start,
+        "history": hist,
+        "history_svg": charts and hist["cells"] and _svg(lambda: history_spec(hist["cells"], start, day), "history"),
+        "trend_svg": charts and trend and _svg(lambda: cost_trend_spec(trend, cost_start, cost_day), "cost trend"),
+        "trend": trend,
+        "week_drivers": read_week_drivers(backend, cost_day),
+        "week_start": cost_day - dt.timedelta(days=6),
+        "health": health and sorted(health, key=lambda r: (-r["dt"].toordinal(), r["source"])),
+        "feedback": read_feedback(backend, monday, day),
+        "feedback_start": monday,
+        "backtest": run_backtest(past),
+    }
+    return _environment().get_template("index.html.j2").render(**context)
+
+
+class ReportUrlError(ValueError):
+    """LTX_REPORT_BASE_URL is set but is not a plain http(s) URL."""
+
+
+def report_url(day: dt.date, env: Mapping[str, str]) -> str | None:
+    """The page of `day` under LTX_REPORT_BASE_URL, or None when unset; a base Slack's `<url|text>` cannot carry
+    (not http(s) with a host; credentials, a query, a fragment, `|`, `<`, `>`, spaces) is refused."""
+    base = (env.get(BASE_URL_ENV) or "").strip()
+    if not base:
+        return None
+    parts = urlsplit(base)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ReportUrlError(f"{BASE_URL_ENV} must be an http(s) URL with a host")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ReportUrlError(f"{BASE_URL_ENV} must not carry credentials, a query or a fragment")
+    if not _SAFE_PATH.match(parts.path) or not re.match(r"^[A-Za-z0-9.-]+(:\d{1,5})?$", parts.netloc):
+        raise ReportUrlError(f"{BASE_URL_ENV} holds characters a Slack link cannot carry")
+    return f"{base.rstrip('/')}/{day.isoformat()}/index.html"

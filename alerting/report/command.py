@@ -1,21 +1,17 @@
-"""`python -m alerting report --date D [--out DIR]`: write the day's self-contained HTML report; its URL."""
+"""`python -m alerting report --date D [--out DIR]`: write the day's self-contained HTML report."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import logging
-import os
-import re
 from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from alerting.dates import date_arg, finalised_cost_date
-from alerting.report.build import build_report
-from alerting.report.data import latest_day
+from alerting.report import build_report, latest_day
 from alerting.warehouse import WarehouseError, config_from_env, open_backend
 
 log = logging.getLogger("alerting")
@@ -26,7 +22,6 @@ finalised cost day DATE + 1 - N), alert history, GPU costs, data health, the bac
 
 
 def add_parser(sub: Any, env: Mapping[str, str], default_finalisation_days: int) -> None:
-    """The `report` subcommand on the CLI's subparsers."""
     p = sub.add_parser("report", help="write the day's HTML report (self-contained, offline)", description=DESCRIPTION,
                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--date", type=date_arg, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)")
@@ -53,27 +48,3 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     (out / "index.html").write_text(html, encoding="utf-8")
     print((out / "index.html").resolve())
     return 0
-
-
-BASE_URL_ENV = "LTX_REPORT_BASE_URL"
-_SAFE_PATH = re.compile(r"^[A-Za-z0-9._~/%-]*$")  # no spaces, quotes, <, >, |, mrkdwn specials
-
-
-class ReportUrlError(ValueError):
-    """LTX_REPORT_BASE_URL is set but is not a plain http(s) URL."""
-
-
-def report_url(day: dt.date, env: Mapping[str, str] | None = None) -> str | None:
-    """The page of `day` under LTX_REPORT_BASE_URL, or None when unset; a base Slack's `<url|text>` cannot carry
-    (not http(s) with a host; credentials, a query, a fragment, `|`, `<`, `>`, spaces) is refused."""
-    base = ((os.environ if env is None else env).get(BASE_URL_ENV) or "").strip()
-    if not base:
-        return None
-    parts = urlsplit(base)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ReportUrlError(f"{BASE_URL_ENV} must be an http(s) URL with a host")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ReportUrlError(f"{BASE_URL_ENV} must not carry credentials, a query or a fragment")
-    if not _SAFE_PATH.match(parts.path) or not re.match(r"^[A-Za-z0-9.-]+(:\d{1,5})?$", parts.netloc):
-        raise ReportUrlError(f"{BASE_URL_ENV} holds characters a Slack link cannot carry")
-    return f"{base.rstrip('/')}/{day.isoformat()}/index.html"

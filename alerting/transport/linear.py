@@ -1,12 +1,9 @@
-"""Linear as a destination (alerting/linear.py speaks the API): an issue per incident, later news
-as comments, a resolution closes the issue and a recurrence reopens it. Every id is the caller's,
-so a retry, a re-run or a crash before the log write never makes a second issue or comment.
-Errors come back as results (redacted), never raised, like the Slack transport's.
-"""
+"""Linear as a destination (alerting/linear.py speaks the API): every id is the caller's, so a retry, a re-run
+or a crash before the log write never makes a second issue or comment. Errors come back as results (redacted),
+never raised, like the Slack transport's."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
@@ -25,9 +22,8 @@ class LinearTransport:
         self.client = client
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> LinearTransport:
+    def from_env(cls, env: Mapping[str, str]) -> LinearTransport:
         """LINEAR_API_KEY (validated) and LINEAR_API_URL; LinearConfigError (a TransportConfigError) if unusable."""
-        env = os.environ if env is None else env
         return cls(LinearClient(env.get(API_KEY_ENV, ""), env.get(API_URL_ENV) or DEFAULT_API_URL))
 
     def _result(self, call: Callable[[], str]) -> PostResult:

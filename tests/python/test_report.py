@@ -15,7 +15,7 @@ import pytest
 
 from alerting.backtest import read_window
 from alerting.cli import main
-from alerting.model import alert_from_row, group_incidents
+from alerting.model import ALERT_COLUMNS, alert_from_row, group_incidents
 from alerting.report import ReportUrlError, build_report, incident_charts, report_url
 from alerting.warehouse import DuckDBBackend
 
@@ -25,18 +25,6 @@ HOSTILE = '<img src=x onerror="alert(1)">'
 HOSTILE_ORG = "<script>fetch('https://evil.example')</script>"
 BASELINE = [3_100_000.0, 2_900_000.0, 3_500_000.0, 2_600_000.0, 3_000_000.0,
             3_200_000.0, 2_700_000.0, 3_600_000.0, 3_000_000.0, 3_084_550.0]  # fmt: skip
-
-ALERT_COLUMNS = {
-    "alert_id": "varchar", "incident_id": "varchar", "alert_date": "date", "domain": "varchar", "team": "varchar",
-    "scope": "varchar", "metric": "varchar", "rule": "varchar", "threshold_kind": "varchar",
-    "baseline_kind": "varchar", "unit": "varchar", "current_value": "double", "baseline_mean": "double",
-    "baseline_stddev": "double", "baseline_points": "integer", "z_score": "double", "robust_z_score": "double",
-    "pct_change": "double", "threshold": "double", "severity": "varchar", "direction": "varchar",
-    "is_suppressed": "boolean", "suppression_reason": "varchar", "is_postable": "boolean", "hold_reason": "varchar",
-    "has_insufficient_baseline": "boolean", "is_low_variance": "boolean", "has_baseline_outlier": "boolean",
-    "baseline_outlier_date": "date", "is_incident_primary": "boolean", "drivers_summary": "varchar",
-    "recommended_action": "varchar",
-}  # fmt: skip
 
 
 def alert(alert_id: str, **kw: Any) -> dict[str, Any]:
@@ -65,12 +53,12 @@ def worked_example_series(alert_id: str) -> list[tuple[Any, ...]]:
 def make_marts(path: Path, alerts: list[dict[str, Any]], series: bool = True, health: bool = False) -> Path:
     con = duckdb.connect(str(path))
     con.execute("create schema if not exists main_marts")
-    cols = ", ".join(f"{c} {t}" for c, t in ALERT_COLUMNS.items())
+    cols = ", ".join(f"{c} {t}" for c, t in ALERT_COLUMNS)
     con.execute(f"create table main_marts.fct_alerts ({cols})")
     for a in alerts:
         con.execute(
             f"insert into main_marts.fct_alerts values ({', '.join('?' for _ in ALERT_COLUMNS)})",
-            [a[c] for c in ALERT_COLUMNS],
+            [a.get(c) for c, _ in ALERT_COLUMNS],
         )
     con.execute(
         "create table main_marts.fct_usage_alert_drivers (alert_id varchar, contributor_type varchar,"
@@ -476,7 +464,7 @@ def test_feedback_section_without_the_mart(marts: Path) -> None:
 
 
 def test_history_cell_is_the_days_most_severe_alert_held_only_when_all_are() -> None:
-    from alerting.report.build import history
+    from alerting.report import history
 
     alerts = [
         alert_from_row(alert("x1", severity="notice")),

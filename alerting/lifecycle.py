@@ -1,12 +1,12 @@
 """Pure: today's alerts + what the delivery log remembers -> what to say, and where.
 
-Alertmanager's group / repeat / resolve for daily data (the rules: docs/delivery.md): new posts,
-thread repeats (broadcast when news), summaries, corrections, withdrawals, resolutions and chart
-uploads. Nothing here reads a clock, a file or a network: `plan()` is a function of its arguments.
+Alertmanager's group / repeat / resolve for daily data (the rules: docs/delivery.md). Nothing here
+reads a clock, a file or a network: `plan()` is a function of its arguments.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,9 +18,11 @@ from alerting.model import Alert, headline_key, severity_rank
 
 COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
-# fct_data_health source of each domain's day
-DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: "gpu_costs"}
+DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: "gpu_costs"}  # fct_data_health source of each domain's day
 NEVER_WITHDRAWN_FOR = frozenset({"muted", "snoozed", "incomplete_data"})  # silenced, not untrue
+# the delivery-log columns (LogEntry field names) an alert fills
+LOG_FIELDS = ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
+              "current_value", "team")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,15 +41,14 @@ class LifecycleConfig:
                 raise ValueError(f"{name} must be a whole number of days between 0 and 366, not {value!r}")
 
     @property
-    def lookback_days(self) -> int:
-        """How far back the log and the alert history are read."""
+    def lookback_days(self) -> int:  # how far back the log and the alert history are read
         return max(self.repeat_window_days, self.correction_window_days) + self.resolve_after_days + 14
 
 
 def config_from_mapping(section: Mapping[str, Any] | None, **overrides: Any) -> LifecycleConfig:
     """The `[lifecycle]` table of channels.toml (unknown keys refused), then CLI overrides."""
     values: dict[str, Any] = dict(section or {})
-    unknown = set(values) - {"repeat_window_days", "resolve_after_days", "correction_window_days", "quiet_summary"}
+    unknown = set(values) - {f.name for f in dataclasses.fields(LifecycleConfig)}
     if unknown:
         raise ValueError(f"[lifecycle] has unknown key(s): {', '.join(sorted(unknown))}")
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -59,17 +60,8 @@ def config_from_mapping(section: Mapping[str, Any] | None, **overrides: Any) -> 
     return LifecycleConfig(**values)
 
 
-def summarised(incident: IncidentPlan, config: LifecycleConfig) -> bool:
-    """A quiet-only incident goes into its channel's daily `Summary:` (its headline's team routes it)."""
-    teams = config.quiet_summary
-    return teams is True or (isinstance(teams, tuple) and incident.primary.team in teams)
-
-
 def log_fields(a: Alert) -> dict[str, Any]:
-    """The delivery-log columns an alert fills (LogEntry field names)."""
-    names = ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
-             "current_value", "team")  # fmt: skip
-    return {name: getattr(a, name) for name in names}
+    return {name: getattr(a, name) for name in LOG_FIELDS}
 
 
 def on_cost_day(domain: str, scope: str) -> bool:
@@ -80,9 +72,6 @@ def on_cost_day(domain: str, scope: str) -> bool:
 def run_day(domain: str, scope: str, usage_date: dt.date, cost_date: dt.date) -> dt.date:
     """The data day a run reports for a series: the finalised cost day for cost series."""
     return cost_date if on_cost_day(domain, scope) else usage_date
-
-
-# --- actions ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -128,11 +117,6 @@ class Summary:
 
     destination: str
     incidents: tuple[IncidentPlan, ...]
-    day: dt.date
-
-    @property
-    def key(self) -> str:
-        return summary_key(self.day)
 
 
 @dataclass(frozen=True)
@@ -150,12 +134,17 @@ class Withdrawal:
     reason: str  # "gone" or the hold_reason that now holds it
     key: str
 
+    @property
+    def fields(self) -> dict[str, Any]:  # its log row: what was withdrawn
+        return {k: getattr(self.was, k) for k in ("alert_id", "incident_id", "alert_date", "series_key", "team")}
+
 
 @dataclass(frozen=True)
 class ResolvedSeries:
     series: tuple[str, str, str]  # domain, scope, metric
     last_alert_date: dt.date
     quiet_days: int
+    day: dt.date  # the series' run day
 
 
 @dataclass(frozen=True)
@@ -166,8 +155,15 @@ class Resolution:
     incident_id: str | None
 
     @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(resolved_key(self.thread.root_ts, s.series, s.last_alert_date) for s in self.series)
+    def keys(self) -> tuple[str, ...]:  # one per episode: resolved, back later and resolved again is a new key
+        return tuple(f"resolved|{self.thread.root_ts}|{'|'.join(s.series)}|{s.last_alert_date}" for s in self.series)
+
+    @property
+    def rows(self) -> tuple[tuple[str, dict[str, Any]], ...]:  # (delivery key, log fields) per series
+        return tuple(
+            (key, {"incident_id": self.incident_id, "series_key": "|".join((*s.series, "")), "alert_date": s.day})
+            for key, s in zip(self.keys, self.series, strict=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -178,7 +174,7 @@ class ChartUpload:
 
     @property
     def key(self) -> str:
-        return chart_key(self.incident_id)
+        return f"chart|{self.incident_id}"
 
 
 @dataclass
@@ -193,23 +189,6 @@ class Plan:
     summaries: list[Summary] = field(default_factory=list)
     quiet: list[IncidentPlan] = field(default_factory=list)  # postable, not loud, no thread, no summary route
     already_delivered: int = 0
-
-
-def summary_key(day: dt.date) -> str:
-    return f"summary|{day.isoformat()}"
-
-
-def chart_key(incident_id: str) -> str:
-    return f"chart|{incident_id}"
-
-
-def resolved_key(root_ts: str, series: tuple[str, str, str], last_alert_date: dt.date) -> str:
-    """One per episode: a series resolved, back in the thread later, and resolved again gets a new key."""
-    return f"resolved|{root_ts}|{'|'.join(series)}|{last_alert_date.isoformat()}"
-
-
-def change_key(alert_id: str, kind: str, seq: int) -> str:
-    return f"{alert_id}|{kind}|{seq}"
 
 
 def _series_of_key(series_key: str | None) -> tuple[str, str, str] | None:
@@ -252,12 +231,12 @@ class _LogView:
     alert_thread: dict[tuple[str, str], _ThreadState]  # (dest, alert_id) -> thread of its first delivery
     alert_history: dict[tuple[str, str], list[LogEntry]]  # (dest, alert_id) -> state-bearing rows
     incident_thread: dict[tuple[str, str], _ThreadState]  # (dest, incident_id) -> thread (top-level)
-    incident_opened: dict[tuple[str, str], bool]
+    opened: set[tuple[str, str]]  # (dest, incident_id) posted top-level
     keys: set[tuple[str, str]]  # (dest, delivery_key)
 
 
 def _read_log(entries: Iterable[LogEntry]) -> _LogView:
-    view = _LogView({}, {}, defaultdict(list), {}, {}, set())
+    view = _LogView({}, {}, defaultdict(list), {}, set(), set())
     latest: dict[tuple[str, tuple[str, str, str]], str] = {}  # (dest, series) -> root of its last thread
     for e in sorted(entries, key=lambda e: (e.delivered_at, e.delivery_key)):
         view.keys.add((e.destination, e.delivery_key))
@@ -286,7 +265,7 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
         if e.incident_id and e.kind in ALERT_KINDS:
             view.incident_thread.setdefault((e.destination, e.incident_id), state)
             if e.kind in OPENING_KINDS:
-                view.incident_opened[(e.destination, e.incident_id)] = True
+                view.opened.add((e.destination, e.incident_id))
                 state.first_incident = state.first_incident or e.incident_id
         if e.kind in ALERT_KINDS and s3:
             latest[(e.destination, s3)] = root
@@ -370,12 +349,10 @@ def plan(
             out.resolutions += [resolution] if resolution else []
     # charts not uploaded yet for incidents already posted top-level (a failed upload is retried)
     for incident_id, alert_date in sorted({(o.incident_id, o.alert_date) for o in today}):
-        for (dest, inc), opened in sorted(view.incident_opened.items()):
-            if inc != incident_id or not opened or (dest, chart_key(incident_id)) in view.keys:
-                continue
-            state = view.incident_thread[(dest, incident_id)]
-            if state.thread.channel_id:
-                out.charts.append(ChartUpload(state.thread, incident_id, alert_date))
+        for dest, inc in sorted(view.opened):
+            chart = ChartUpload(view.incident_thread[(dest, inc)].thread, incident_id, alert_date)
+            if inc == incident_id and (dest, chart.key) not in view.keys and chart.thread.channel_id:
+                out.charts.append(chart)
     return out
 
 
@@ -395,15 +372,17 @@ def _changes(view: _LogView, now_by_id: Mapping[str, Alert], days: _Days, out: P
         seq = sum(1 for r in rows if r.kind in ("correction", "withdrawal")) + 1
         now = now_by_id.get(alert_id)
         if last.kind == "withdrawal":
-            if now is not None and now.is_postable:
-                out.corrections.append(Correction(state.thread, now, last, change_key(alert_id, "correction", seq)))
+            changed = now is not None and now.is_postable
         elif now is None or (not now.is_postable and now.hold_reason not in NEVER_WITHDRAWN_FOR):
             reason = "gone" if now is None else str(now.hold_reason or "held")
-            out.withdrawals.append(Withdrawal(state.thread, last, reason, change_key(alert_id, "withdrawal", seq)))
-        elif now.is_postable and (
-            (last.severity or "") != now.severity or (bool(last.direction) and last.direction != now.direction)
-        ):
-            out.corrections.append(Correction(state.thread, now, last, change_key(alert_id, "correction", seq)))
+            out.withdrawals.append(Withdrawal(state.thread, last, reason, f"{alert_id}|withdrawal|{seq}"))
+            continue
+        else:
+            changed = now.is_postable and (
+                (last.severity or "") != now.severity or (bool(last.direction) and last.direction != now.direction)
+            )
+        if changed and now is not None:
+            out.corrections.append(Correction(state.thread, now, last, f"{alert_id}|correction|{seq}"))
 
 
 def _resolution(
@@ -424,7 +403,7 @@ def _resolution(
         )
         if quiet < days.config.resolve_after_days:
             return None  # one series still out (or not quiet long enough): the thread stays open
-        quiet_series[s3] = ResolvedSeries(s3, last_seen, quiet)
+        quiet_series[s3] = ResolvedSeries(s3, last_seen, quiet, day)
         judged = max(judged or day, day)
     if not quiet_series or judged is None:
         return None
@@ -484,7 +463,7 @@ def _place(
                 reply_threads[key] = state.thread
             elif any(o.is_loud for o in members):
                 new_by_dest[dest].append(inc)
-            elif summarised(inc, config):
+            elif config.quiet_summary is True or inc.primary.team in (config.quiet_summary or ()):
                 quiet_by_dest[dest].append(inc)
             else:
                 out.quiet.append(inc)
@@ -492,10 +471,7 @@ def _place(
         NewPost(d, tuple(incs), _held_for(d, incs, out.held, destinations)) for d, incs in sorted(new_by_dest.items())
     ]
     out.repeats = [Repeat(reply_threads[k], tuple(v), broadcast=k[2]) for k, v in sorted(replies.items())]
-    out.summaries = [
-        Summary(d, tuple(incs), max(o.alert_date for inc in incs for o in inc.alerts))
-        for d, incs in sorted(quiet_by_dest.items())
-    ]
+    out.summaries = [Summary(d, tuple(incs)) for d, incs in sorted(quiet_by_dest.items())]
 
 
 def _is_news(state: _ThreadState, members: Sequence[Alert], config: LifecycleConfig) -> bool:

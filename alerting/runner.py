@@ -41,6 +41,10 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class RunOptions:
     usage_date: dt.date
@@ -107,6 +111,7 @@ _COUNTER = {"post": "top_level_posts", "data_health": "top_level_posts", "pipeli
             "repeat": "replies", "broadcast": "replies", "summary": "summaries", "correction": "corrections",
             "withdrawal": "withdrawals", "resolved": "resolved", "all_clear": "all_clears"}  # fmt: skip
 _LABEL = {"post": "digest", "data_health": "digest", "all_clear": "all-clear", "pipeline_health": "pipeline health"}
+_HEALTH_KIND = {("post", lifecycle.HEALTH_DOMAIN): "data_health"}
 _DELIVERING = frozenset({"post", "data_health", "repeat", "broadcast", "summary"})  # its rows are alerts delivered
 
 
@@ -160,7 +165,7 @@ class _Run:
     report: RunReport
     now: Callable[[], dt.datetime] = _utcnow
     issues: IssueTransport | None = None
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_id: str = field(default_factory=_new_id)
     recorded: list[LogEntry] = field(default_factory=list)  # this run's log rows (the Linear issue links them)
 
     def __post_init__(self) -> None:
@@ -257,24 +262,16 @@ class _Run:
         return result
 
 
-def _alert_rows(alerts: Sequence[Alert], kind: str) -> tuple[tuple[str, str, dict[str, Any]], ...]:
-    """The log rows of a message that delivers `alerts` (a data-health alert's first post says so)."""
-    return tuple(
-        (a.alert_id, "data_health" if kind == "post" and a.domain == lifecycle.HEALTH_DOMAIN else kind, log_fields(a))
-        for a in alerts
-    )
-
-
 def _messages(p: Plan, c: Composer, alerts: dict[str, Alert], o: RunOptions) -> Iterator[_Msg]:
     """Every message of the plan, in delivery order."""
 
     def parts(
         dest: str, rendered: list[Rendered], kind: str, thread: Thread | None, incs: Sequence[IncidentPlan] = ()
     ) -> Iterator[_Msg]:
-        for m in rendered:
+        for m in rendered:  # a data-health alert's first post is logged as such
             part = [alerts[i] for i in m.alert_ids]
-            ids = {a.incident_id for a in part}
-            yield _Msg(dest, m, thread, _alert_rows(part, kind), tuple(i for i in incs if i.incident_id in ids))
+            rows = tuple((a.alert_id, _HEALTH_KIND.get((kind, a.domain), kind), log_fields(a)) for a in part)
+            yield _Msg(dest, m, thread, rows, tuple(i for i in incs if i.incident_id in {a.incident_id for a in part}))
 
     for post in p.new_posts:  # a channel's digest: the thread root of each incident it carries
         dest, incs = post.destination, post.incidents
@@ -314,10 +311,10 @@ class _Read:
     entries: list[LogEntry]
 
 
-def _read(r: _Run, config: LifecycleConfig) -> _Read | None:
+def _read(r: _Run) -> _Read | None:
     """Everything the run needs, in one short session; None (reported) for a half-built warehouse."""
     o, backend = r.options, r.backend
-    since = min(o.usage_date, o.cost_date) - dt.timedelta(days=config.lookback_days)
+    since = min(o.usage_date, o.cost_date) - dt.timedelta(days=o.lifecycle.lookback_days)
     until = max(o.usage_date, o.cost_date)
     with backend.session():
         r.report.half_built = warehouse.build_mismatch(backend)
@@ -338,7 +335,7 @@ def _read(r: _Run, config: LifecycleConfig) -> _Read | None:
         )
 
 
-def _plan(r: _Run, data: _Read, config: LifecycleConfig) -> Plan:
+def _plan(r: _Run, data: _Read) -> Plan:
     o, report = r.options, r.report
     every_row = [*data.history, *data.today]  # a series' streak (the Linear route) counts held rows too
 
@@ -348,11 +345,11 @@ def _plan(r: _Run, data: _Read, config: LifecycleConfig) -> Plan:
 
     the_plan = lifecycle.plan(
         today=data.today, history=data.history, log=data.entries, destinations=destinations,
-        usage_date=o.usage_date, cost_date=o.cost_date, config=config, data_health=data.data_health,
+        usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=data.data_health,
     )  # fmt: skip
     report.alerts_read, report.suppressed = len(data.today), len(the_plan.held)
     report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in the_plan.held))
-    report.already_delivered = the_plan.already_delivered
+    report.already_delivered += the_plan.already_delivered  # after a late day's, before this run's claims
     report.quiet = sum(len(inc.alerts) for inc in the_plan.quiet)
     if data.data_health is not None:
         report.usage_data_status = data.data_health.get((o.usage_date, USAGE_SOURCE), "missing")
@@ -387,32 +384,34 @@ def run(
     if routing.uses_linear and not options.dry_run and linear is None:
         raise ValueError("routing sends incidents to Linear ([linear], LTX_LINEAR_TEAM_*): it needs a Linear transport")
     issues = (LinearPrinter(out) if options.dry_run else linear) if routing.uses_linear else None
-    report = RunReport(release=options.release)
-    r = _Run(backend, routing, transport, options, report, now, issues, run_id or uuid.uuid4().hex)
+    r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
     if not options.dry_run:
         with backend.session():
             r.log.ensure()
-    if not options.dry_run and not options.late:  # first what a failed run of an earlier day left undelivered
-        for day in _late_days(r):
-            offset = options.usage_date - options.cost_date
-            late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
-            _add(report, run(backend, routing, poster, late, out, now, composer=composer, chart_for=chart_for,
-                             linear=linear))  # fmt: skip
-    data = _read(r, options.lifecycle)
+    offset = options.usage_date - options.cost_date
+    for day in [] if options.dry_run or options.late else _late_days(r):  # first what a failed run left (own id)
+        late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
+        _run_day(dataclasses.replace(r, options=late, run_id=_new_id(), recorded=[]), out, composer, chart_for)
+    _run_day(r, out, composer, chart_for)
+    return r.report
+
+
+def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFor | None) -> None:
+    o, report = r.options, r.report
+    data = _read(r)
     if data is None:
-        return report
-    composer = composer or SlackComposer(options.limits, report_url=options.report_url)
-    _deliver(r, _plan(r, data, options.lifecycle), data, composer, chart_for)
-    if (options.all_clear or routing.post_all_clear) and not options.late:
+        return
+    composer = composer or SlackComposer(o.limits, report_url=o.report_url)
+    _deliver(r, _plan(r, data), data, composer, chart_for)
+    if (o.all_clear or r.routing.post_all_clear) and not o.late:
         if report.data_ready:
             _all_clear(r, composer, data.today, data.entries)
         else:
-            log.warning("usage day %s is %s: no all-clear", options.usage_date, report.usage_data_status)
-    if options.dry_run and report.messages_printed == 0:
-        out.write(f"No message to post for usage day {options.usage_date} / cost day {options.cost_date}.\n")
-        with backend.session():
-            out.write(_latest_hint(backend, options))
-    return report
+            log.warning("usage day %s is %s: no all-clear", o.usage_date, report.usage_data_status)
+    if o.dry_run and report.messages_printed == 0:
+        out.write(f"No message to post for usage day {o.usage_date} / cost day {o.cost_date}.\n")
+        with r.backend.session():
+            out.write(_latest_hint(r.backend, o))
 
 
 def _deliver(r: _Run, the_plan: Plan, data: _Read, composer: Composer, chart_for: ChartFor | None) -> None:
@@ -443,16 +442,6 @@ def _late_days(r: _Run) -> list[dt.date]:
     if late:
         log.warning("catching up %s: a failed run left it undelivered", ", ".join(map(str, late)))
     return late
-
-
-_COUNTERS = ("messages_posted", "top_level_posts", "replies", "broadcasts", "summaries", "corrections", "withdrawals",
-             "resolved", "charts_uploaded", "alerts_delivered", "skipped_claimed", "already_delivered")  # fmt: skip
-
-
-def _add(report: RunReport, late: RunReport) -> None:
-    for name in _COUNTERS:
-        setattr(report, name, getattr(report, name) + getattr(late, name))
-    report.failures += late.failures
 
 
 def _latest_hint(backend: Backend, options: RunOptions) -> str:
@@ -502,15 +491,14 @@ def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Ale
 
 
 def _upload(r: _Run, c: ChartUpload, filename: str, content: bytes) -> None:
-    dest, channel_id = c.thread.destination, str(c.thread.channel_id)
+    dest, channel_id, root = c.thread.destination, str(c.thread.channel_id), c.thread.root_ts
 
     def send() -> PostResult:
-        up = r.transport.upload_file(channel_id, c.thread.root_ts, filename, content, filename)
+        up = r.transport.upload_file(channel_id, root, filename, content, filename)
         return PostResult(ok=up.ok, ts=up.file_id, channel_id=channel_id, error=up.error)
 
     def entries(res: PostResult) -> list[LogEntry]:
-        fields = {"incident_id": c.incident_id, "alert_date": c.alert_date}
-        return [r.entry(dest, "chart", c.key, res, c.thread.root_ts, **fields)]
+        return [r.entry(dest, "chart", c.key, res, root, incident_id=c.incident_id, alert_date=c.alert_date)]
 
     if r.send(dest, [c.key], send, entries, f"chart {c.incident_id}", message=False) is not None:
         r.report.charts_uploaded += 1

@@ -224,7 +224,6 @@ class _ThreadState:
 @dataclass
 class _LogView:
     threads: dict[tuple[str, str], _ThreadState] = field(default_factory=dict)
-    alert_thread: dict[tuple[str, str], _ThreadState] = field(default_factory=dict)  # (dest, alert_id) -> first
     alert_history: dict[tuple[str, str], list[LogEntry]] = field(default_factory=lambda: defaultdict(list))
     incident_thread: dict[tuple[str, str], _ThreadState] = field(default_factory=dict)  # (dest, incident_id)
     opened: set[tuple[str, str]] = field(default_factory=set)  # (dest, incident_id) posted top-level
@@ -253,8 +252,6 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
         if e.alert_id and e.kind in (*ALERT_KINDS, "correction", "withdrawal"):
             state.alert_last_kind[e.alert_id] = e.kind
             view.alert_history[(e.destination, e.alert_id)].append(e)
-            if e.kind in ALERT_KINDS:
-                view.alert_thread.setdefault((e.destination, e.alert_id), state)
         if e.incident_id and e.kind in ALERT_KINDS:
             view.incident_thread.setdefault((e.destination, e.incident_id), state)
             if e.kind in OPENING_KINDS:
@@ -435,10 +432,10 @@ class _Planner:
         now_by_id = {o.alert_id: o for o in self.hist}
         for (dest, alert_id), rows in sorted(self.view.alert_history.items()):
             delivered = [r for r in rows if r.kind in ALERT_KINDS]
-            state = self.view.alert_thread.get((dest, alert_id))
             first_day = delivered[0].alert_date if delivered else None
-            if first_day is None or state is None:
+            if first_day is None:
                 continue
+            state = self.view.threads[(dest, str(delivered[0].root_ts))]  # the thread of its first delivery
             domain, scope, _ = _series_of_key(delivered[0].series_key) or ("", "", "")
             horizon = self.day(domain, scope) - dt.timedelta(days=self.config.correction_window_days)
             if not horizon <= first_day <= max(self.usage_date, self.cost_date):

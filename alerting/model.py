@@ -275,28 +275,19 @@ class Incident:
     def domain(self) -> str:
         return self.primary.domain
 
+    @property
+    def alert_date(self) -> dt.date:
+        return self.primary.alert_date
+
 
 def group_incidents(alerts: Iterable[Alert]) -> list[Incident]:
     """Group by incident_id, headline first (headline_key); most severe incident first, then domain,
     scope, metric, id (deterministic)."""
     groups: dict[str, list[Alert]] = {}
-    for alert in alerts:
+    for alert in sorted(alerts, key=headline_key):
         groups.setdefault(alert.incident_id, []).append(alert)
-    incidents = []
-    for key, members in groups.items():
-        ordered = sorted(members, key=headline_key)
-        incidents.append(Incident(incident_id=key, primary=ordered[0], members=tuple(ordered[1:])))
-    return sorted(
-        incidents,
-        key=lambda i: (
-            severity_rank(i.severity),
-            i.severity,
-            i.domain,
-            i.primary.scope,
-            i.primary.metric,
-            i.incident_id,
-        ),
-    )
+    incidents = [Incident(key, members[0], tuple(members[1:])) for key, members in groups.items()]
+    return sorted(incidents, key=lambda i: (severity_rank(i.severity), i.severity, *i.primary.series, i.incident_id))
 
 
 @dataclass(frozen=True)

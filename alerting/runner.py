@@ -60,6 +60,7 @@ class RunOptions:
 
 
 ChartFor = Callable[[Incident], "tuple[str, bytes] | None"]  # report.chart_for: the headline's chart
+Health = dict[tuple[dt.date, str], str] | None  # fct_data_health: (day, source) -> status; None: no such mart
 
 
 @dataclass
@@ -303,57 +304,25 @@ def _released(a: Alert, day: dt.date) -> Alert:
     return dataclasses.replace(a, is_postable=True, is_loud=True, hold_reason=None, quiet_reason=None)
 
 
-@dataclass
-class _Read:
-    today: list[Alert]
-    history: list[Alert]
-    data_health: dict[tuple[dt.date, str], str] | None
-    entries: list[LogEntry]
-
-
-def _read(r: _Run) -> _Read | None:
-    """Everything the run needs, in one short session; None (reported) for a half-built warehouse."""
-    o, backend = r.options, r.backend
-    since = min(o.usage_date, o.cost_date) - dt.timedelta(days=o.lifecycle.lookback_days)
-    until = max(o.usage_date, o.cost_date)
-    with backend.session():
-        r.report.half_built = warehouse.build_mismatch(backend)
-        if r.report.half_built:  # new health beside old alerts: say nothing rather than something stale
-            log.error("not posting: %s", r.report.half_built)
-            return None
-        today = [
-            _released(a, o.usage_date) if o.release else a
-            for a in warehouse.read_alerts(backend, o.usage_date, o.cost_date)
-        ]
-        drivers = warehouse.read_drivers(backend, [a.alert_id for a in today if a.is_postable])
-        today = [dataclasses.replace(a, drivers=tuple(drivers.get(a.alert_id, ()))) for a in today]
-        return _Read(
-            attach_causes(backend, today),  # cost alerts: their decomposition and drivers
-            warehouse.read_alert_history(backend, since, until),
-            warehouse.read_data_health(backend, since, until),
-            r.log.entries(since),
-        )
-
-
-def _plan(r: _Run, data: _Read) -> Plan:
+def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health, entries: list[LogEntry]) -> Plan:
     o, report = r.options, r.report
-    every_row = [*data.history, *data.today]  # a series' streak (the Linear route) counts held rows too
+    every_row = [*history, *today]  # a series' streak (the Linear route) counts held rows too
 
     def destinations(a: Alert) -> list[str]:
         linear = r.routing.linear_destination(a.team, a.severity, lambda: lifecycle.streak_days(a, every_row))
         return [r.destination(a.team), *([linear] if linear and r.issues else [])]
 
     the_plan = lifecycle.plan(
-        today=data.today, history=data.history, log=data.entries, destinations=destinations,
-        usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=data.data_health,
+        today=today, history=history, log=entries, destinations=destinations,
+        usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
-    report.alerts_read, report.suppressed = len(data.today), len(the_plan.held)
+    report.alerts_read, report.suppressed = len(today), len(the_plan.held)
     report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in the_plan.held))
     report.already_delivered += the_plan.already_delivered  # after a late day's, before this run's claims
     report.quiet = sum(len(inc.alerts) for inc in the_plan.quiet)
-    if data.data_health is not None:
-        report.usage_data_status = data.data_health.get((o.usage_date, USAGE_SOURCE), "missing")
-        report.cost_data_status = data.data_health.get((o.cost_date, COST_SOURCE), "missing")
+    if health is not None:
+        report.usage_data_status = health.get((o.usage_date, USAGE_SOURCE), "missing")
+        report.cost_data_status = health.get((o.cost_date, COST_SOURCE), "missing")
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered; %d new digest(s),"
         " %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved", o.usage_date,
@@ -397,26 +366,41 @@ def run(
 
 
 def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFor | None) -> None:
-    o, report = r.options, r.report
-    data = _read(r)
-    if data is None:
-        return
+    """One day: everything it needs read in one short session, planned, delivered."""
+    o, report, backend = r.options, r.report, r.backend
+    since = min(o.usage_date, o.cost_date) - dt.timedelta(days=o.lifecycle.lookback_days)
+    until = max(o.usage_date, o.cost_date)
+    with backend.session():
+        report.half_built = warehouse.build_mismatch(backend)
+        if report.half_built:  # new health beside old alerts: say nothing rather than something stale
+            log.error("not posting: %s", report.half_built)
+            return
+        read = warehouse.read_alerts(backend, o.usage_date, o.cost_date)
+        today = [_released(a, o.usage_date) if o.release else a for a in read]
+        drivers = warehouse.read_drivers(backend, [a.alert_id for a in today if a.is_postable])
+        today = [dataclasses.replace(a, drivers=tuple(drivers.get(a.alert_id, ()))) for a in today]
+        today = attach_causes(backend, today)  # cost alerts: their decomposition and drivers
+        history = warehouse.read_alert_history(backend, since, until)
+        health = warehouse.read_data_health(backend, since, until)
+        entries = r.log.entries(since)
     composer = composer or SlackComposer(o.limits, report_url=o.report_url)
-    _deliver(r, _plan(r, data), data, composer, chart_for)
+    _deliver(r, _plan(r, today, history, health, entries), today, entries, composer, chart_for)
     if (o.all_clear or r.routing.post_all_clear) and not o.late:
         if report.data_ready:
-            _all_clear(r, composer, data.today, data.entries)
+            _all_clear(r, composer, today, entries)
         else:
             log.warning("usage day %s is %s: no all-clear", o.usage_date, report.usage_data_status)
     if o.dry_run and report.messages_printed == 0:
         out.write(f"No message to post for usage day {o.usage_date} / cost day {o.cost_date}.\n")
-        with r.backend.session():
-            out.write(_latest_hint(r.backend, o))
+        with backend.session():
+            out.write(_latest_hint(backend, o))
 
 
-def _deliver(r: _Run, the_plan: Plan, data: _Read, composer: Composer, chart_for: ChartFor | None) -> None:
+def _deliver(
+    r: _Run, the_plan: Plan, today: list[Alert], entries: list[LogEntry], composer: Composer, chart_for: ChartFor | None
+) -> None:
     """Slack's share of the plan, then the issue tracker's (it links the Slack post), then the charts."""
-    alerts = {a.alert_id: a for a in data.today}
+    alerts = {a.alert_id: a for a in today}
     charts: list[ChartUpload] = [c for c in the_plan.charts if not r.is_issue(c.thread.destination)]
     for m in _messages(_only(the_plan, lambda d: not r.is_issue(d)), composer, alerts, r.options):
         result = r.deliver(m)
@@ -424,7 +408,7 @@ def _deliver(r: _Run, the_plan: Plan, data: _Read, composer: Composer, chart_for
             thread = Thread(m.dest, str(result.ts), result.channel_id)
             charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
     if r.issues is not None:
-        ctx = issue_delivery.IssueContext(alerts, data.entries, r.options.lifecycle)
+        ctx = issue_delivery.IssueContext(alerts, entries, r.options.lifecycle)
         issue_delivery.deliver(r, _only(the_plan, r.is_issue), ctx)
     if chart_for is not None and r.transport.capabilities.file_uploads:
         _upload_charts(r, charts, alerts, chart_for)

@@ -32,8 +32,8 @@ class LifecycleConfig:
     repeat_window_days: int = 7  # 0: every incident is a new top-level post
     resolve_after_days: int = 3  # 0: no resolved notices (threads stay open until the window ends)
     correction_window_days: int = 7  # delivered alerts this recent are checked after rebuilds
-    # quiet-only incidents (postable, none loud, no open thread): listed in one `Summary:` message a day
-    # per channel when true, or for the teams named (a route per team); otherwise in fct_alerts and the report
+    # quiet-only incidents (postable, none loud, no open thread) in a daily `Summary:` message per channel:
+    # true, or for the teams named; otherwise only in fct_alerts and the report
     quiet_summary: bool | tuple[str, ...] = False
 
     def __post_init__(self) -> None:
@@ -99,24 +99,18 @@ class IncidentPlan:
 class NewPost:
     destination: str
     incidents: tuple[IncidentPlan, ...]
-    # today's held rows this digest counts: those routed here, plus every incomplete_data hold
-    # when it carries a data-health alert (that alert says how many wait for the data)
-    held: tuple[Alert, ...] = ()
+    held: tuple[Alert, ...] = ()  # today's held rows it counts (_Planner.held_for)
 
 
 @dataclass(frozen=True)
 class Repeat:
     thread: Thread
     incidents: tuple[IncidentPlan, ...]
-    # something new for this thread (a series it has not carried, or a severity above anything it said
-    # for that series): the reply is also shown in the channel (Slack reply_broadcast) - never only quiet
-    broadcast: bool = False
+    broadcast: bool = False  # news for the thread (_Planner.place): also shown in the channel (reply_broadcast)
 
 
 @dataclass(frozen=True)
-class Summary:
-    """The quiet-only incidents of a destination's day (no loud member, no open thread): one `Summary:` message."""
-
+class Summary:  # the quiet-only incidents of a destination's day: one `Summary:` message
     destination: str
     incidents: tuple[IncidentPlan, ...]
 

@@ -126,19 +126,6 @@ class _Msg:
     rows: tuple[tuple[str, str, dict[str, Any]], ...]  # (delivery key, log kind, log fields) per row
     incidents: tuple[IncidentPlan, ...] = ()  # a top-level post: its incidents' charts go in its thread
 
-    @property
-    def kind(self) -> str:
-        return self.rows[0][1]
-
-    @property
-    def delivers(self) -> int:
-        return len(self.rows) if self.kind in _DELIVERING else 0
-
-    @property
-    def what(self) -> str:
-        label = _LABEL.get(self.kind, self.kind)
-        return f"{label} of {self.delivers} alert(s)" if self.delivers else label
-
 
 def _channel(destination: str) -> str:
     return destination.split(":", 1)[1]
@@ -245,7 +232,9 @@ class _Run:
             m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
         root = m.thread.root_ts if m.thread else None
         channel = (m.thread.channel_id if m.thread else None) or _channel(m.dest)
-        keys, broadcast = [key for key, _, _ in m.rows], m.kind == "broadcast"
+        keys, kind = [key for key, _, _ in m.rows], m.rows[0][1]
+        delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast"
+        what = f"{_LABEL.get(kind, kind)} of {delivers} alert(s)" if delivers else _LABEL.get(kind, kind)
 
         def post() -> PostResult:  # the key in the message's metadata: an unclear answer is looked up by it
             text, blocks = m.rendered.text, m.rendered.blocks
@@ -254,11 +243,10 @@ class _Run:
         def entries(res: PostResult) -> list[LogEntry]:
             return [self.entry(m.dest, kind, key, res, root, **fields) for key, kind, fields in m.rows]
 
-        result = self.send(m.dest, keys, post, entries, m.what)
+        result = self.send(m.dest, keys, post, entries, what)
         if result is not None:
-            counter = _COUNTER[m.kind]
-            setattr(self.report, counter, getattr(self.report, counter) + 1)
-            self.report.alerts_delivered += m.delivers
+            setattr(self.report, _COUNTER[kind], getattr(self.report, _COUNTER[kind]) + 1)
+            self.report.alerts_delivered += delivers
             self.report.broadcasts += broadcast
         return result
 

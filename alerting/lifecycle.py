@@ -329,10 +329,9 @@ class _Planner:
     def day(self, domain: str, scope: str) -> dt.date:
         return run_day(domain, scope, self.usage_date, self.cost_date)
 
-    def complete(self, day: dt.date, domain: str) -> bool:
-        if domain == HEALTH_DOMAIN or self.data_health is None or domain not in DOMAIN_SOURCE:
-            return True
-        return self.data_health.get((day, DOMAIN_SOURCE[domain])) == "complete"
+    def complete(self, day: dt.date, domain: str) -> bool:  # data health's own series: always judged
+        source, health = DOMAIN_SOURCE.get(domain), self.data_health
+        return source is None or health is None or health.get((day, source)) == "complete"
 
     def pending(self, today: Sequence[Alert]) -> dict[str, dict[str, list[Alert]]]:
         """Today's postable, undelivered members per destination and incident. An incident goes where its

@@ -255,7 +255,7 @@ def _messages(p: Plan, c: Composer, alerts: dict[str, Alert], o: RunOptions) -> 
     """Every message of the plan, in delivery order."""
 
     def parts(
-        dest: str, rendered: list[Rendered], kind: str, thread: Thread | None, incs: Sequence[IncidentPlan] = ()
+        dest: str, rendered: list[Rendered], kind: str, thread: Thread | None = None, incs: Sequence[IncidentPlan] = ()
     ) -> Iterator[_Msg]:
         for m in rendered:  # a data-health alert's first post is logged as such
             part = [alerts[i] for i in m.alert_ids]
@@ -273,9 +273,7 @@ def _messages(p: Plan, c: Composer, alerts: dict[str, Alert], o: RunOptions) -> 
         yield from parts(dest, c.repeat(_channel(dest), [(i, i.alerts) for i in rep.incidents]), kind, rep.thread)
     for s in p.summaries:
         quiet = [a for inc in s.incidents for a in inc.alerts]
-        yield from parts(
-            s.destination, c.summary(_channel(s.destination), quiet, o.usage_date, o.cost_date), "summary", None
-        )
+        yield from parts(s.destination, c.summary(_channel(s.destination), quiet, o.usage_date, o.cost_date), "summary")
     for cor in p.corrections:
         rendered = c.correction(cor, alerts.get(cor.alert.alert_id))
         yield _Msg(cor.thread.destination, rendered, cor.thread, ((cor.key, "correction", log_fields(cor.alert)),))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,13 +14,13 @@ SEVERITY_ORDER: tuple[str, ...] = ("critical", "warning", "notice")
 
 
 def severity_rank(severity: str | None) -> int:
-    """Sort key: critical first; an unknown severity after notice (shown, never dropped)."""
+    """Critical first; an unknown severity after notice (shown, never dropped)."""
     key = (severity or "").strip().lower()
     return SEVERITY_ORDER.index(key) if key in SEVERITY_ORDER else len(SEVERITY_ORDER)
 
 
 def as_date(v: Any) -> dt.date | None:
-    """A warehouse value as a date: DATE, TIMESTAMP (its date) or an ISO string; None stays None."""
+    """DATE, TIMESTAMP (its date) or an ISO string as a date; None stays None."""
     if v is None or (isinstance(v, dt.date) and not isinstance(v, dt.datetime)):
         return v
     return v.date() if isinstance(v, dt.datetime) else dt.date.fromisoformat(str(v)[:10])
@@ -48,7 +48,7 @@ def _from_row(cls: Any, row: Mapping[str, Any], **renamed: str) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class Driver:
-    """One contributor to an alert's change: a row of fct_usage_alert_drivers / fct_gpu_cost_alert_drivers."""
+    """A row of fct_usage_alert_drivers / fct_gpu_cost_alert_drivers: one contributor to the change."""
 
     contributor_type: str
     contributor: str
@@ -156,11 +156,10 @@ class Alert:
 
     @property
     def series_key(self) -> str:
-        return "|".join((self.domain, self.scope, self.metric, self.rule))
+        return "|".join((*self.series, self.rule))
 
     @property
-    def thread_series(self) -> tuple[str, str, str, str]:
-        """A thread carries a series in one direction."""
+    def thread_series(self) -> tuple[str, str, str, str]:  # a thread carries a series in one direction
         return (*self.series, self.direction)
 
 
@@ -175,10 +174,9 @@ ALERT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
 ALERT_COLUMN_NAMES: tuple[str, ...] = tuple(n for n, _ in ALERT_COLUMNS)
 
 
-def alert_from_row(row: Mapping[str, Any], **extra: Any) -> Alert:
-    """An Alert from a fct_alerts row (a dict with the contract's columns)."""
+def alert_from_row(row: Mapping[str, Any]) -> Alert:
     alert: Alert = _from_row(Alert, row)
-    return dataclasses.replace(alert, **extra) if extra else alert
+    return alert
 
 
 def driver_from_row(row: Mapping[str, Any]) -> Driver:
@@ -200,17 +198,19 @@ def component_from_row(row: Mapping[str, Any]) -> CostComponent:
     return part
 
 
+def _attach(alerts: Iterable[Alert], name: str, values: Mapping[Any, Any], key: Callable[[Alert], Any]) -> list[Alert]:
+    """`alerts` with field `name` set to `values[key(alert)]` where there is one."""
+    return [dataclasses.replace(a, **{name: values[key(a)]}) if key(a) in values else a for a in alerts]
+
+
 def attach_decomposition(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -> list[Alert]:
     """Cost alerts with the decomposition rows of their (cost day, vertical)."""
-    by_key: dict[tuple[dt.date | None, str], list[CostComponent]] = {}
+    by_key: dict[tuple[str, dt.date | None, str], list[CostComponent]] = {}
     for row in rows:
-        by_key.setdefault((as_date(row["dt"]), str(row["vertical"])), []).append(component_from_row(row))
-    return [
-        dataclasses.replace(a, decomposition=tuple(by_key.get((a.alert_date, a.scope), ())))
-        if a.domain == "gpu_cost"
-        else a
-        for a in alerts
-    ]
+        by_key.setdefault(("gpu_cost", as_date(row["dt"]), str(row["vertical"])), []).append(component_from_row(row))
+    return _attach(
+        alerts, "decomposition", {k: tuple(v) for k, v in by_key.items()}, lambda a: (a.domain, a.alert_date, a.scope)
+    )
 
 
 def attach_drivers(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -> list[Alert]:
@@ -218,12 +218,9 @@ def attach_drivers(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -
     by_id: dict[str, list[Driver]] = {}
     for row in rows:
         by_id.setdefault(str(row["alert_id"]), []).append(driver_from_row(row))
-    return [
-        dataclasses.replace(a, drivers=tuple(sorted(by_id[a.alert_id], key=lambda d: d.rank)))
-        if a.alert_id in by_id
-        else a
-        for a in alerts
-    ]
+    return _attach(
+        alerts, "drivers", {k: tuple(sorted(v, key=lambda d: d.rank)) for k, v in by_id.items()}, lambda a: a.alert_id
+    )
 
 
 def concentrations_by_id(
@@ -244,10 +241,7 @@ def concentrations_by_id(
 
 def attach_concentration(alerts: Iterable[Alert], by_id: Mapping[str, Concentration]) -> list[Alert]:
     """Usage alerts with their concentration drill-down (by alert_id)."""
-    return [dataclasses.replace(a, concentration=by_id[a.alert_id]) if a.alert_id in by_id else a for a in alerts]
-
-
-# --- incidents -----------------------------------------------------------------------------------
+    return _attach(alerts, "concentration", by_id, lambda a: a.alert_id)
 
 
 def headline_key(a: Alert) -> tuple[bool, int, float, str]:
@@ -278,10 +272,6 @@ class Incident:
         return min((a.severity for a in self.alerts), key=lambda s: (severity_rank(s), s))
 
     @property
-    def teams(self) -> tuple[str, ...]:
-        return tuple(sorted({a.team for a in self.alerts}))
-
-    @property
     def domain(self) -> str:
         return self.primary.domain
 
@@ -294,23 +284,10 @@ def group_incidents(alerts: Iterable[Alert]) -> list[Incident]:
     """Group by incident_id, headline first (headline_key); most severe incident first, then domain,
     scope, metric, id (deterministic)."""
     groups: dict[str, list[Alert]] = {}
-    for alert in alerts:
+    for alert in sorted(alerts, key=headline_key):
         groups.setdefault(alert.incident_id, []).append(alert)
-    incidents = []
-    for key, members in groups.items():
-        ordered = sorted(members, key=headline_key)
-        incidents.append(Incident(incident_id=key, primary=ordered[0], members=tuple(ordered[1:])))
-    return sorted(
-        incidents,
-        key=lambda i: (
-            severity_rank(i.severity),
-            i.severity,
-            i.domain,
-            i.primary.scope,
-            i.primary.metric,
-            i.incident_id,
-        ),
-    )
+    incidents = [Incident(key, members[0], tuple(members[1:])) for key, members in groups.items()]
+    return sorted(incidents, key=lambda i: (severity_rank(i.severity), i.severity, *i.primary.series, i.incident_id))
 
 
 @dataclass(frozen=True)

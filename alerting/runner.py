@@ -11,28 +11,17 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from alerting import issues as issue_delivery
+from alerting import lifecycle, warehouse
 from alerting.causes import attach_causes
 from alerting.composer import Composer, SlackComposer
 from alerting.delivery_log import DeliveryLog, LogEntry, all_clear_key
-from alerting.lifecycle import (
-    HEALTH_DOMAIN,
-    ChartUpload,
-    IncidentPlan,
-    LifecycleConfig,
-    Plan,
-    Thread,
-    log_fields,
-    on_cost_day,
-    plan,
-    run_day,
-    streak_days,
-)
+from alerting.lifecycle import LOG_FIELDS, ChartUpload, IncidentPlan, LifecycleConfig, Plan, Thread, log_fields
 from alerting.model import Alert, Incident, group_incidents
 from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_sources
 from alerting.render.slack import Limits, marked
@@ -40,16 +29,7 @@ from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
 from alerting.transport import IssueTransport, PostResult, StdoutTransport, Transport
 from alerting.transport.linear import LinearPrinter
-from alerting.warehouse import (
-    Backend,
-    build_mismatch,
-    latest_alert_dates,
-    read_alert_history,
-    read_alerts,
-    read_alerts_by_id,
-    read_data_health,
-    read_drivers,
-)
+from alerting.warehouse import Backend
 
 log = logging.getLogger("alerting")
 
@@ -59,6 +39,10 @@ EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_DATA_NOT_READY = 0, 1, 3  # 2: usage/config 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -76,6 +60,7 @@ class RunOptions:
 
 
 ChartFor = Callable[[Incident], "tuple[str, bytes] | None"]  # report.chart_for: the headline's chart
+Health = dict[tuple[dt.date, str], str] | None  # fct_data_health: (day, source) -> status; None: no such mart
 
 
 @dataclass
@@ -122,6 +107,15 @@ class RunReport:
         return not self.half_built and (self.release or self.usage_data_status in (None, "complete"))
 
 
+# delivery kind (its first log row's) -> the RunReport counter of the message; how logs name it
+_COUNTER = {"post": "top_level_posts", "data_health": "top_level_posts", "pipeline_health": "top_level_posts",
+            "repeat": "replies", "broadcast": "replies", "summary": "summaries", "correction": "corrections",
+            "withdrawal": "withdrawals", "resolved": "resolved", "all_clear": "all_clears"}  # fmt: skip
+_LABEL = {"post": "digest", "data_health": "digest", "all_clear": "all-clear", "pipeline_health": "pipeline health"}
+_HEALTH_KIND = {("post", lifecycle.HEALTH_DOMAIN): "data_health"}
+_DELIVERING = frozenset({"post", "data_health", "repeat", "broadcast", "summary"})  # its rows are alerts delivered
+
+
 @dataclass(frozen=True)
 class _Msg:
     """One message of the plan: where, in which thread, what, and the log rows it records."""
@@ -130,10 +124,6 @@ class _Msg:
     rendered: Rendered
     thread: Thread | None
     rows: tuple[tuple[str, str, dict[str, Any]], ...]  # (delivery key, log kind, log fields) per row
-    counter: str  # the RunReport field it counts when sent
-    what: str
-    broadcast: bool = False
-    delivers: int = 0  # alerts it delivers (digests, repeats, summaries)
     incidents: tuple[IncidentPlan, ...] = ()  # a top-level post: its incidents' charts go in its thread
 
 
@@ -143,35 +133,31 @@ def _channel(destination: str) -> str:
 
 def _only(p: Plan, keep: Callable[[str], bool]) -> Plan:
     """The plan's actions whose destination `keep` accepts (one transport's share)."""
-    return dataclasses.replace(
-        p,
-        new_posts=[x for x in p.new_posts if keep(x.destination)],
-        summaries=[x for x in p.summaries if keep(x.destination)],
-        repeats=[x for x in p.repeats if keep(x.thread.destination)],
-        corrections=[x for x in p.corrections if keep(x.thread.destination)],
-        withdrawals=[x for x in p.withdrawals if keep(x.thread.destination)],
-        resolutions=[x for x in p.resolutions if keep(x.thread.destination)],
-        charts=[x for x in p.charts if keep(x.thread.destination)],
-    )
+    actions = ("new_posts", "summaries", "repeats", "corrections", "withdrawals", "resolutions", "charts")
+
+    def dest(x: Any) -> str:
+        return str(getattr(x, "destination", None) or x.thread.destination)
+
+    kept: dict[str, Any] = {name: [x for x in getattr(p, name) if keep(dest(x))] for name in actions}
+    return dataclasses.replace(p, **kept)
 
 
+@dataclass
 class _Run:
-    def __init__(
-        self,
-        backend: Backend,
-        routing: Routing,
-        transport: Transport,
-        options: RunOptions,
-        report: RunReport,
-        now: Callable[[], dt.datetime] = _utcnow,
-        issues: IssueTransport | None = None,
-        run_id: str | None = None,
-    ) -> None:
-        self.backend, self.routing, self.transport, self.options = backend, routing, transport, options
-        self.report, self.now, self.issues = report, now, issues
-        self.log = DeliveryLog(backend, options.claim_ttl_s)
-        self.run_id = run_id or uuid.uuid4().hex
-        self.recorded: list[LogEntry] = []  # this run's log rows (the Linear issue links the Slack post)
+    """One run's context and its one way to deliver anything: claim -> send -> record (issues.py too)."""
+
+    backend: Backend
+    routing: Routing
+    transport: Transport
+    options: RunOptions
+    report: RunReport
+    now: Callable[[], dt.datetime] = _utcnow
+    issues: IssueTransport | None = None
+    run_id: str = field(default_factory=_new_id)
+    recorded: list[LogEntry] = field(default_factory=list)  # this run's log rows (the Linear issue links them)
+
+    def __post_init__(self) -> None:
+        self.log = DeliveryLog(self.backend, self.options.claim_ttl_s)
 
     def destination(self, team: str | None) -> str:
         return f"{self.transport.name}:{self.routing.channel_for(team)}"
@@ -180,19 +166,14 @@ class _Run:
         return self.issues is not None and dest.startswith(f"{self.issues.name}:")
 
     def entry(self, dest: str, kind: str, key: str, result: PostResult, thread_ts: str | None, **kw: Any) -> LogEntry:
-        fields = dict.fromkeys(
-            ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
-             "current_value", "team"),
-        ) | kw  # fmt: skip
         return LogEntry(
             delivery_key=key, destination=dest, kind=kind, channel_id=result.channel_id or None,
             message_ts=result.ts, thread_ts=thread_ts or result.ts, run_id=self.run_id, delivered_at=self.now(),
-            **fields,
+            **(dict.fromkeys(LOG_FIELDS) | kw),
         )  # fmt: skip
 
     def claim(self, dest: str, keys: Sequence[str], what: str) -> bool:
-        """Claim `keys` for this run (one short hold of the file); False: a live run holds them, or they are
-        delivered meanwhile."""
+        """False: a live run holds `keys`, or they were delivered meanwhile (one short hold of the file)."""
         with self.backend.session():
             if not self.log.claim(dest, keys, self.run_id):
                 self.report.skipped_claimed += 1
@@ -249,75 +230,57 @@ class _Run:
         if self.options.late:
             note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
             m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
-        thread, keys = m.thread, [key for key, _, _ in m.rows]
-        channel = (thread.channel_id if thread and thread.channel_id else None) or _channel(m.dest)
+        root = m.thread.root_ts if m.thread else None
+        channel = (m.thread.channel_id if m.thread else None) or _channel(m.dest)
+        keys, kind = [key for key, _, _ in m.rows], m.rows[0][1]
+        delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast"
+        what = f"{_LABEL.get(kind, kind)} of {delivers} alert(s)" if delivers else _LABEL.get(kind, kind)
 
-        def post() -> PostResult:
-            root = thread.root_ts if thread else None
-            return self.transport.post(
-                channel, m.rendered.text, m.rendered.blocks, root, broadcast=m.broadcast, delivery_key=min(keys)
-            )  # the key in the message's metadata: an unclear answer is looked up by it
+        def post() -> PostResult:  # the key in the message's metadata: an unclear answer is looked up by it
+            text, blocks = m.rendered.text, m.rendered.blocks
+            return self.transport.post(channel, text, blocks, root, broadcast=broadcast, delivery_key=min(keys))
 
         def entries(res: PostResult) -> list[LogEntry]:
-            root = thread.root_ts if thread else None
             return [self.entry(m.dest, kind, key, res, root, **fields) for key, kind, fields in m.rows]
 
-        result = self.send(m.dest, keys, post, entries, m.what)
+        result = self.send(m.dest, keys, post, entries, what)
         if result is not None:
-            setattr(self.report, m.counter, getattr(self.report, m.counter) + 1)
-            self.report.alerts_delivered += m.delivers
-            self.report.broadcasts += m.broadcast
+            setattr(self.report, _COUNTER[kind], getattr(self.report, _COUNTER[kind]) + 1)
+            self.report.alerts_delivered += delivers
+            self.report.broadcasts += broadcast
         return result
 
 
-def _alert_rows(alerts: Sequence[Alert], kind: str) -> tuple[tuple[str, str, dict[str, Any]], ...]:
-    """The log rows of a message that delivers `alerts` (a data-health alert's first post says so)."""
-    return tuple(
-        (a.alert_id, "data_health" if kind == "post" and a.domain == HEALTH_DOMAIN else kind, log_fields(a))
-        for a in alerts
-    )
-
-
 def _messages(p: Plan, c: Composer, alerts: dict[str, Alert], o: RunOptions) -> Iterator[_Msg]:
-    """Every message of the plan, in delivery order: the table of delivery kinds."""
+    """Every message of the plan, in delivery order."""
+
+    def parts(
+        dest: str, rendered: list[Rendered], kind: str, thread: Thread | None = None, incs: Sequence[IncidentPlan] = ()
+    ) -> Iterator[_Msg]:
+        for m in rendered:  # a data-health alert's first post is logged as such
+            part = [alerts[i] for i in m.alert_ids]
+            rows = tuple((a.alert_id, _HEALTH_KIND.get((kind, a.domain), kind), log_fields(a)) for a in part)
+            yield _Msg(dest, m, thread, rows, tuple(i for i in incs if i.incident_id in {a.incident_id for a in part}))
+
     for post in p.new_posts:  # a channel's digest: the thread root of each incident it carries
-        members = [alerts[a.alert_id] for inc in post.incidents for a in inc.alerts]
-        teams = sorted({inc.primary.team for inc in post.incidents})  # the headlines' teams routed it here
-        held = [alerts[a.alert_id] for a in post.held if a.alert_id in alerts]
-        for m in c.new_post(_channel(post.destination), teams, members, o.usage_date, o.cost_date, held):
-            part = [alerts[i] for i in m.alert_ids]
-            incs = tuple(inc for inc in post.incidents if inc.incident_id in {a.incident_id for a in part})
-            what = f"digest of {len(part)} alert(s)"
-            yield _Msg(post.destination, m, None, _alert_rows(part, "post"), "top_level_posts", what,
-                       delivers=len(part), incidents=incs)  # fmt: skip
+        dest, incs = post.destination, post.incidents
+        teams = sorted({inc.primary.team for inc in incs})  # the headlines' teams routed it here
+        members = [a for inc in incs for a in inc.alerts]
+        digest = c.new_post(_channel(dest), teams, members, o.usage_date, o.cost_date, post.held)
+        yield from parts(dest, digest, "post", None, incs)
     for rep in p.repeats:
-        pairs = [(inc, [alerts[a.alert_id] for a in inc.alerts]) for inc in rep.incidents]
-        kind = "broadcast" if rep.broadcast else "repeat"
-        for m in c.repeat(_channel(rep.thread.destination), pairs):
-            part = [alerts[i] for i in m.alert_ids]
-            yield _Msg(rep.thread.destination, m, rep.thread, _alert_rows(part, kind), "replies",
-                       f"{kind} of {len(part)} alert(s)", rep.broadcast, len(part))  # fmt: skip
+        kind, dest = "broadcast" if rep.broadcast else "repeat", rep.thread.destination
+        yield from parts(dest, c.repeat(_channel(dest), [(i, i.alerts) for i in rep.incidents]), kind, rep.thread)
     for s in p.summaries:
-        quiet = [alerts[a.alert_id] for inc in s.incidents for a in inc.alerts]
-        for m in c.summary(_channel(s.destination), quiet, o.usage_date, o.cost_date):
-            part = [alerts[i] for i in m.alert_ids]
-            yield _Msg(s.destination, m, None, _alert_rows(part, "summary"), "summaries",
-                       f"summary of {len(part)} alert(s)", delivers=len(part))  # fmt: skip
+        quiet = [a for inc in s.incidents for a in inc.alerts]
+        yield from parts(s.destination, c.summary(_channel(s.destination), quiet, o.usage_date, o.cost_date), "summary")
     for cor in p.corrections:
-        rows_c = ((cor.key, "correction", log_fields(cor.alert)),)
-        yield _Msg(cor.thread.destination, c.correction(cor, alerts.get(cor.alert.alert_id)), cor.thread, rows_c,
-                   "corrections", "correction")  # fmt: skip
+        rendered = c.correction(cor, alerts.get(cor.alert.alert_id))
+        yield _Msg(cor.thread.destination, rendered, cor.thread, ((cor.key, "correction", log_fields(cor.alert)),))
     for w in p.withdrawals:
-        was = {k: getattr(w.was, k) for k in ("alert_id", "incident_id", "alert_date", "series_key", "team")}
-        yield _Msg(w.thread.destination, c.withdrawal(w), w.thread, ((w.key, "withdrawal", was),), "withdrawals",
-                   "withdrawal")  # fmt: skip
+        yield _Msg(w.thread.destination, c.withdrawal(w), w.thread, ((w.key, "withdrawal", w.fields),))
     for r in p.resolutions:
-        rows: tuple[tuple[str, str, dict[str, Any]], ...] = tuple(
-            (key, "resolved", {"incident_id": r.incident_id, "series_key": "|".join((*s.series, "")),
-                               "alert_date": run_day(s.series[0], s.series[1], o.usage_date, o.cost_date)})
-            for key, s in zip(r.keys, r.series, strict=True)
-        )  # fmt: skip
-        yield _Msg(r.thread.destination, c.resolved(r), r.thread, rows, "resolved", "resolved")
+        yield _Msg(r.thread.destination, c.resolved(r), r.thread, tuple((k, "resolved", f) for k, f in r.rows))
 
 
 def _released(a: Alert, day: dt.date) -> Alert:
@@ -327,57 +290,25 @@ def _released(a: Alert, day: dt.date) -> Alert:
     return dataclasses.replace(a, is_postable=True, is_loud=True, hold_reason=None, quiet_reason=None)
 
 
-@dataclass
-class _Read:
-    today: list[Alert]
-    history: list[Alert]
-    data_health: dict[tuple[dt.date, str], str] | None
-    entries: list[LogEntry]
-
-
-def _read(r: _Run, config: LifecycleConfig) -> _Read | None:
-    """Everything the run needs, in one short session; None (reported) for a half-built warehouse."""
-    o, backend = r.options, r.backend
-    since = min(o.usage_date, o.cost_date) - dt.timedelta(days=config.lookback_days)
-    until = max(o.usage_date, o.cost_date)
-    with backend.session():
-        r.report.half_built = build_mismatch(backend)
-        if r.report.half_built:  # new health beside old alerts: say nothing rather than something stale
-            log.error("not posting: %s", r.report.half_built)
-            return None
-        today = [
-            _released(a, o.usage_date) if o.release else a for a in read_alerts(backend, o.usage_date, o.cost_date)
-        ]
-        drivers = read_drivers(backend, [a.alert_id for a in today if a.is_postable])
-        today = [dataclasses.replace(a, drivers=tuple(drivers.get(a.alert_id, ()))) for a in today]
-        return _Read(
-            attach_causes(backend, today),  # cost alerts: their decomposition and drivers
-            read_alert_history(backend, since, until),
-            read_data_health(backend, since, until),
-            r.log.entries(since),
-        )
-
-
-def _plan(r: _Run, data: _Read, config: LifecycleConfig) -> Plan:
+def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health, entries: list[LogEntry]) -> Plan:
     o, report = r.options, r.report
-    every_row = [*data.history, *data.today]  # a series' streak (the Linear route) counts held rows too
+    every_row = [*history, *today]  # a series' streak (the Linear route) counts held rows too
 
     def destinations(a: Alert) -> list[str]:
-        linear = r.routing.linear_destination(a.team, a.severity, lambda: streak_days(a, every_row))
+        linear = r.routing.linear_destination(a.team, a.severity, lambda: lifecycle.streak_days(a, every_row))
         return [r.destination(a.team), *([linear] if linear and r.issues else [])]
 
-    the_plan = plan(
-        today=data.today, history=data.history, log=data.entries, destinations=destinations,
-        usage_date=o.usage_date, cost_date=o.cost_date, config=config, data_health=data.data_health,
+    the_plan = lifecycle.plan(
+        today=today, history=history, log=entries, destinations=destinations,
+        usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
-    report.alerts_read, report.suppressed = len(data.today), len(the_plan.held)
-    for a in the_plan.held:
-        report.held_by_reason[a.hold_reason or "held"] = report.held_by_reason.get(a.hold_reason or "held", 0) + 1
-    report.already_delivered = the_plan.already_delivered
+    report.alerts_read, report.suppressed = len(today), len(the_plan.held)
+    report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in the_plan.held))
+    report.already_delivered += the_plan.already_delivered  # after a late day's, before this run's claims
     report.quiet = sum(len(inc.alerts) for inc in the_plan.quiet)
-    if data.data_health is not None:
-        report.usage_data_status = data.data_health.get((o.usage_date, USAGE_SOURCE), "missing")
-        report.cost_data_status = data.data_health.get((o.cost_date, COST_SOURCE), "missing")
+    if health is not None:
+        report.usage_data_status = health.get((o.usage_date, USAGE_SOURCE), "missing")
+        report.cost_data_status = health.get((o.cost_date, COST_SOURCE), "missing")
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered; %d new digest(s),"
         " %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved", o.usage_date,
@@ -408,37 +339,54 @@ def run(
     if routing.uses_linear and not options.dry_run and linear is None:
         raise ValueError("routing sends incidents to Linear ([linear], LTX_LINEAR_TEAM_*): it needs a Linear transport")
     issues = (LinearPrinter(out) if options.dry_run else linear) if routing.uses_linear else None
-    report = RunReport(release=options.release)
-    r = _Run(backend, routing, transport, options, report, now, issues, run_id)
+    r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
     if not options.dry_run:
         with backend.session():
             r.log.ensure()
-    if not options.dry_run and not options.late:  # first what a failed run of an earlier day left undelivered
-        for day in _late_days(r):
-            offset = options.usage_date - options.cost_date
-            late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
-            _add(report, run(backend, routing, poster, late, out, now, composer=composer, chart_for=chart_for,
-                             linear=linear))  # fmt: skip
-    data = _read(r, options.lifecycle)
-    if data is None:
-        return report
-    composer = composer or SlackComposer(options.limits, report_url=options.report_url)
-    _deliver(r, _plan(r, data, options.lifecycle), data, composer, chart_for)
-    if (options.all_clear or routing.post_all_clear) and not options.late:
+    offset = options.usage_date - options.cost_date
+    for day in [] if options.dry_run or options.late else _late_days(r):  # first what a failed run left (own id)
+        late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
+        _run_day(dataclasses.replace(r, options=late, run_id=_new_id(), recorded=[]), out, composer, chart_for)
+    _run_day(r, out, composer, chart_for)
+    return r.report
+
+
+def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFor | None) -> None:
+    """One day: everything it needs read in one short session, planned, delivered."""
+    o, report, backend = r.options, r.report, r.backend
+    since = min(o.usage_date, o.cost_date) - dt.timedelta(days=o.lifecycle.lookback_days)
+    until = max(o.usage_date, o.cost_date)
+    with backend.session():
+        report.half_built = warehouse.build_mismatch(backend)
+        if report.half_built:  # new health beside old alerts: say nothing rather than something stale
+            log.error("not posting: %s", report.half_built)
+            return
+        read = warehouse.read_alerts(backend, o.usage_date, o.cost_date)
+        today = [_released(a, o.usage_date) if o.release else a for a in read]
+        drivers = warehouse.read_drivers(backend, [a.alert_id for a in today if a.is_postable])
+        today = [dataclasses.replace(a, drivers=tuple(drivers.get(a.alert_id, ()))) for a in today]
+        today = attach_causes(backend, today)  # cost alerts: their decomposition and drivers
+        history = warehouse.read_alert_history(backend, since, until)
+        health = warehouse.read_data_health(backend, since, until)
+        entries = r.log.entries(since)
+    composer = composer or SlackComposer(o.limits, report_url=o.report_url)
+    _deliver(r, _plan(r, today, history, health, entries), today, entries, composer, chart_for)
+    if (o.all_clear or r.routing.post_all_clear) and not o.late:
         if report.data_ready:
-            _all_clear(r, composer, data.today, data.entries)
+            _all_clear(r, composer, today, entries)
         else:
-            log.warning("usage day %s is %s: no all-clear", options.usage_date, report.usage_data_status)
-    if options.dry_run and report.messages_printed == 0:
-        out.write(f"No message to post for usage day {options.usage_date} / cost day {options.cost_date}.\n")
+            log.warning("usage day %s is %s: no all-clear", o.usage_date, report.usage_data_status)
+    if o.dry_run and report.messages_printed == 0:
+        out.write(f"No message to post for usage day {o.usage_date} / cost day {o.cost_date}.\n")
         with backend.session():
-            out.write(_latest_hint(backend, options))
-    return report
+            out.write(_latest_hint(backend, o))
 
 
-def _deliver(r: _Run, the_plan: Plan, data: _Read, composer: Composer, chart_for: ChartFor | None) -> None:
+def _deliver(
+    r: _Run, the_plan: Plan, today: list[Alert], entries: list[LogEntry], composer: Composer, chart_for: ChartFor | None
+) -> None:
     """Slack's share of the plan, then the issue tracker's (it links the Slack post), then the charts."""
-    alerts = {a.alert_id: a for a in data.today}
+    alerts = {a.alert_id: a for a in today}
     charts: list[ChartUpload] = [c for c in the_plan.charts if not r.is_issue(c.thread.destination)]
     for m in _messages(_only(the_plan, lambda d: not r.is_issue(d)), composer, alerts, r.options):
         result = r.deliver(m)
@@ -446,7 +394,7 @@ def _deliver(r: _Run, the_plan: Plan, data: _Read, composer: Composer, chart_for
             thread = Thread(m.dest, str(result.ts), result.channel_id)
             charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
     if r.issues is not None:
-        ctx = issue_delivery.IssueContext(alerts, data.entries, r.options.lifecycle)
+        ctx = issue_delivery.IssueContext(alerts, entries, r.options.lifecycle)
         issue_delivery.deliver(r, _only(the_plan, r.is_issue), ctx)
     if chart_for is not None and r.transport.capabilities.file_uploads:
         _upload_charts(r, charts, alerts, chart_for)
@@ -457,28 +405,18 @@ def _late_days(r: _Run) -> list[dt.date]:
     while posting, or one whose lease ended. Caught up first, whatever this run's --date (issue 25)."""
     o = r.options
     with r.backend.session():
-        alerts = read_alerts_by_id(r.backend, r.log.orphaned_keys())
+        alerts = warehouse.read_alerts_by_id(r.backend, r.log.orphaned_keys())
     offset = o.usage_date - o.cost_date
-    days = {a.alert_date + (offset if on_cost_day(a.domain, a.scope) else dt.timedelta()) for a in alerts}
+    days = {a.alert_date + (offset if lifecycle.on_cost_day(a.domain, a.scope) else dt.timedelta()) for a in alerts}
     late = sorted(d for d in days if d < o.usage_date)
     if late:
         log.warning("catching up %s: a failed run left it undelivered", ", ".join(map(str, late)))
     return late
 
 
-_COUNTERS = ("messages_posted", "top_level_posts", "replies", "broadcasts", "summaries", "corrections", "withdrawals",
-             "resolved", "charts_uploaded", "alerts_delivered", "skipped_claimed", "already_delivered")  # fmt: skip
-
-
-def _add(report: RunReport, late: RunReport) -> None:
-    for name in _COUNTERS:
-        setattr(report, name, getattr(report, name) + getattr(late, name))
-    report.failures += late.failures
-
-
 def _latest_hint(backend: Backend, options: RunOptions) -> str:
     """Where the latest postable alerts are, so an empty demo day still points somewhere."""
-    usage_day, cost_day = latest_alert_dates(backend)
+    usage_day, cost_day = warehouse.latest_alert_dates(backend)
     parts = [f"latest usage alerts: --date {usage_day.isoformat()}"] if usage_day else []
     if cost_day:
         run_date = cost_day + (options.usage_date - options.cost_date)
@@ -500,22 +438,20 @@ def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert], entries: Seq
         if (dest, key) not in logged:
             message = composer.all_clear(_channel(dest), sorted(teams), o.usage_date, o.cost_date)
             rows = ((key, "all_clear", {"alert_date": o.usage_date}),)
-            r.deliver(_Msg(dest, message, None, rows, "all_clears", "all-clear"))
+            r.deliver(_Msg(dest, message, None, rows))
 
 
 def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Alert], chart_for: ChartFor) -> None:
     """Each incident's chart into its thread, once; never blocks the text (a failure is retried next run)."""
-    members: dict[str, list[Alert]] = defaultdict(list)
-    for a in alerts.values():
-        members[a.incident_id].append(a)
+    incidents = {inc.incident_id: inc for inc in group_incidents(alerts.values())}
     seen: set[tuple[str, str]] = set()
     for c in charts:
         dest = c.thread.destination
-        if (dest, c.key) in seen or not members.get(c.incident_id) or not c.thread.channel_id:
+        if (dest, c.key) in seen or c.incident_id not in incidents or not c.thread.channel_id:
             continue
         seen.add((dest, c.key))
         try:
-            chart = chart_for(group_incidents(members[c.incident_id])[0])
+            chart = chart_for(incidents[c.incident_id])
         except Exception as exc:  # a chart bug never blocks delivery
             r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: {type(exc).__name__}")
             log.error("chart for incident %s failed (%s: %s)", c.incident_id, type(exc).__name__, exc)
@@ -525,15 +461,14 @@ def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Ale
 
 
 def _upload(r: _Run, c: ChartUpload, filename: str, content: bytes) -> None:
-    dest, channel_id = c.thread.destination, str(c.thread.channel_id)
+    dest, channel_id, root = c.thread.destination, str(c.thread.channel_id), c.thread.root_ts
 
     def send() -> PostResult:
-        up = r.transport.upload_file(channel_id, c.thread.root_ts, filename, content, filename)
+        up = r.transport.upload_file(channel_id, root, filename, content, filename)
         return PostResult(ok=up.ok, ts=up.file_id, channel_id=channel_id, error=up.error)
 
     def entries(res: PostResult) -> list[LogEntry]:
-        fields = {"incident_id": c.incident_id, "alert_date": c.alert_date}
-        return [r.entry(dest, "chart", c.key, res, c.thread.root_ts, **fields)]
+        return [r.entry(dest, "chart", c.key, res, root, incident_id=c.incident_id, alert_date=c.alert_date)]
 
     if r.send(dest, [c.key], send, entries, f"chart {c.incident_id}", message=False) is not None:
         r.report.charts_uploaded += 1
@@ -563,5 +498,5 @@ def post_pipeline_health(
             return report
     message = SlackComposer().pipeline_health(run_date, stale, failures)
     rows = ((key, "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
-    r.deliver(_Msg(dest, message, None, rows, "top_level_posts", "pipeline health"))
+    r.deliver(_Msg(dest, message, None, rows))
     return report

@@ -225,7 +225,7 @@ def test_a_quiet_only_incident_is_not_posted_alone_and_goes_to_the_summary_where
     assert not p.new_posts and not p.summaries and [i.incident_id for i in p.quiet] == [quiet.incident_id]
     on = LifecycleConfig(repeat_window_days=7, resolve_after_days=3, quiet_summary=True)
     p = make_plan([quiet], [], config=on)
-    assert not p.new_posts and [(s.destination, s.day) for s in p.summaries] == [("slack:#usage", D)]
+    assert not p.new_posts and [(s.destination, len(s.incidents)) for s in p.summaries] == [("slack:#usage", 1)]
     loud = obs(D, metric="tokens", severity="warning", z=-3.4)
     p = make_plan([quiet, loud], [], config=on)  # one incident (same day, segment, direction): loud wins
     assert len(p.new_posts) == 1 and not p.summaries

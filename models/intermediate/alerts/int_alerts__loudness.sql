@@ -10,12 +10,10 @@
     has weekday_pooled_df d.f., so it is t(pooled df). p_value = P(|T| >= t)
     (macro student_t_p_value). A usage z is also tested against the
     same-weekday linear trend through the same baseline points
-    (int_usage__baselines.trend_prediction / trend_stddev, t on n - 2 d.f.)
-    when that slope is itself significant (its t's p-value within
-    loud_trend_slope_p), and p_value is then the larger of the two: a
-    growing or shrinking product makes the flat mean lag, and a day that is
-    only where the trend was heading is not news; on flat data a fitted
-    slope would only widen the test. family_size = the series that rule tested for
+    (int_usage__baselines.trend_prediction / trend_stddev, t on n - 2 d.f.),
+    and p_value is the larger of the two: a growing or shrinking product
+    makes the flat mean lag, ten points cannot tell a trend of that size
+    from noise, so the day must be surprising under both. family_size = the series that rule tested for
     the alert's channel (team) that day (usage: scored, unsuppressed segment x
     metric; cost: the vertical's metrics with a weekday z). The channel's
     false-alarm budget: loud_chance_posts chance loud posts per
@@ -36,8 +34,10 @@
                          loud_large_effect_min_share of its channel's volume
                          (volume_share: usage, the segment's baseline mean
                          over all segments' of that metric and day; cost, 1:
-                         a vertical is its channel's whole product), on its
-                         own (p <= alpha). A z rule without a t null (the
+                         a vertical is its channel's whole product) - or a
+                         drop of an account segment (loud_account_segments:
+                         the playbook's enterprise churn risk, whatever its
+                         share) - on its own (p <= alpha). A z rule without a t null (the
                          robust week-over-week z) is never loud on its own.
     Rules that compare with a fixed threshold (budgets, fractions) are not
     chance events: they are loud when postable, at the severity floor and
@@ -46,6 +46,7 @@
 {%- set severity_ranks = {'notice': 1, 'warning': 2, 'critical': 3} -%}
 {%- set max_df = [(var('baseline_weeks') | int) - 1, 7 * ((var('cost_weekday_baseline_weeks') | int) - 1)] | max -%}
 {%- set cost_z_metrics = var('alert_rules')['cost_zscore']['metrics'] -%}
+{%- set account_segments = sql_string_list(var('loud_account_segments')) -%}
 {%- set min_abs = var('loud_min_abs_change') -%}
 
 with
@@ -82,8 +83,6 @@ usage_trends as (
         metric,
         trend_prediction,
         trend_stddev,
-        trend_slope,
-        trend_slope_stddev,
         baseline_points
 
     from {{ ref('int_usage__baselines') }}
@@ -125,11 +124,7 @@ cost_families as (
     from cost_baselines
     where
         weekday_z_score is not null
-        and metric in (
-            {%- for metric in cost_z_metrics %}
-                '{{ metric }}'{{ ',' if not loop.last }}
-            {%- endfor %}
-        )
+        and metric in ({{ sql_string_list(cost_z_metrics) }})
     group by dt, vertical
 
 ),
@@ -174,7 +169,6 @@ t_statistics as (
             when policy.rule = 'usage_zscore'
                 then abs(policy.current_value - usage_trends.trend_prediction) / usage_trends.trend_stddev
         end as trend_t_statistic,
-        abs(usage_trends.trend_slope) / nullif(usage_trends.trend_slope_stddev, 0) as slope_t_statistic,
         usage_trends.baseline_points - 2 as trend_df
 
     from policy
@@ -214,8 +208,7 @@ test_p_values as (
     select
         *,
         {{ student_t_p_value('t_statistic', 't_df', max_df) }} as level_p_value,
-        {{ student_t_p_value('trend_t_statistic', 'trend_df', max_df) }} as trend_p_value,
-        {{ student_t_p_value('slope_t_statistic', 'trend_df', max_df) }} as slope_p_value
+        {{ student_t_p_value('trend_t_statistic', 'trend_df', max_df) }} as trend_p_value
 
     from t_statistics
 
@@ -226,11 +219,7 @@ p_values as (
     select
         *,
         case
-            when
-                trend_p_value is null
-                or not slope_p_value <= {{ var('loud_trend_slope_p') }}
-                or trend_p_value < level_p_value
-                then level_p_value
+            when trend_p_value is null or trend_p_value < level_p_value then level_p_value
             else trend_p_value
         end as p_value
 
@@ -265,7 +254,10 @@ verdicts as (
                     or (
                         p_value <= {{ alpha }}
                         and abs(pct_change) >= {{ var('loud_large_effect_pct') }}
-                        and volume_share >= {{ var('loud_large_effect_min_share') }}
+                        and (
+                            volume_share >= {{ var('loud_large_effect_min_share') }}
+                            or (pct_change < 0 and scope in ({{ account_segments }}))
+                        )
                     ),
                     false
                 )

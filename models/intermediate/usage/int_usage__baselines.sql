@@ -26,8 +26,7 @@
     the baseline values on x = weeks before the day (negative), predicted at
     x = 0; trend_stddev is the standard error of that prediction for one new
     point, s_r x sqrt(1 + 1/n + mean(x)^2 / Sxx), s_r the residual standard
-    deviation on n - 2 d.f.; the slope (per week) and its standard error
-    s_r / sqrt(Sxx). Null with fewer than 3 points or one x. -#}
+    deviation on n - 2 d.f. Null with fewer than 3 points or one x. -#}
 
 with
 
@@ -143,9 +142,7 @@ final as (
                 1 + 1.0 / trends.points
                 + trends.weeks_mean * trends.weeks_mean / ((trends.points - 1) * trends.weeks_variance)
             )
-        ) as trend_stddev,
-        trends.trend_slope,
-        sqrt(trends.residual_variance / ((trends.points - 1) * trends.weeks_variance)) as trend_slope_stddev
+        ) as trend_stddev
 
     from robust_baselines
     inner join classic

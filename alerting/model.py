@@ -291,21 +291,6 @@ def group_incidents(alerts: Iterable[Alert]) -> list[Incident]:
 
 
 @dataclass(frozen=True)
-class DeliveryState:
-    """What the delivery log remembers of a posted alert (compared with today's to word a correction)."""
-
-    alert_id: str
-    severity: str
-    direction: str | None
-    z_score: float | None
-    current_value: float | None
-    alert_date: dt.date | None = None
-    scope: str | None = None
-    metric: str | None = None
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
 class Digest:
     """All incidents of one run that go to one destination (channel)."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from alerting import sanitize, values
@@ -20,7 +21,6 @@ from alerting.model import (
     Alert,
     Concentration,
     CostComponent,
-    Digest,
     Driver,
     Incident,
     TopUser,
@@ -322,6 +322,19 @@ def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
     lines += _expected(primary)
     lines += [line("Caveat: " + "; ".join(notes))] if notes else []
     return Section((*lines, action_line(primary)), incident.alert_ids, incident.incident_id)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """All incidents of one run that go to one destination (channel)."""
+
+    channel: str
+    teams: tuple[str, ...]
+    usage_date: dt.date
+    cost_date: dt.date
+    alerts: tuple[Alert, ...]
+    held: tuple[Alert, ...] = ()  # held today (for the counts line), never shown
+    report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from the header
 
 
 def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from alerting import compose
 from alerting.message import MessageBody
-from alerting.model import Alert, Digest
+from alerting.model import Alert
 from alerting.pipeline_health import Failure, StaleSource
 from alerting.render import markdown
 from alerting.render.slack import Limits, SlackMessage, render
@@ -51,8 +51,8 @@ class SlackComposer:
         held: Sequence[Alert] = (),
     ) -> list[SlackMessage]:
         """A channel's digest; `held`: the held alerts it counts (and its data-health sections say wait)."""
-        digest = Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held), self.report_url)
-        return self._all(compose.digest(digest))
+        post = compose.Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held), self.report_url)
+        return self._all(compose.digest(post))
 
     def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]:
         return self._all(compose.repeats(incidents))

@@ -14,9 +14,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from alerting.compose import Digest
 from alerting.composer import SlackComposer
 from alerting.lifecycle import LifecycleConfig
-from alerting.model import Alert, Digest
+from alerting.model import Alert
 from alerting.render.slack import SlackMessage
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run

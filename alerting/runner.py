@@ -430,7 +430,7 @@ def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert], entries: Seq
     busy = {r.destination(a.team) for a in today if a.is_postable}
     logged = {(e.destination, e.delivery_key) for e in entries}
     quiet: dict[str, list[str]] = defaultdict(list)
-    for team in r.routing.known_teams():
+    for team in sorted(r.routing.channels):
         if r.destination(team) not in busy:
             quiet[r.destination(team)].append(team)
     key = all_clear_key(o.usage_date)

@@ -27,8 +27,9 @@ from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_so
 from alerting.render.slack import Limits, marked
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
-from alerting.transport import IssueTransport, PostResult, StdoutTransport, Transport
+from alerting.transport.base import IssueTransport, PostResult, Transport
 from alerting.transport.linear import LinearPrinter
+from alerting.transport.stdout import StdoutTransport
 from alerting.warehouse import Backend
 
 log = logging.getLogger("alerting")

@@ -21,8 +21,8 @@ from alerting.model import Alert
 from alerting.render.slack import SlackMessage
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport import PostResult, SlackTransport, UploadResult
-from alerting.transport.base import CHAT
+from alerting.transport.base import CHAT, PostResult, UploadResult
+from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN, FakeSlack, Reply
 

@@ -26,6 +26,8 @@ from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN, FakeSlack, Reply
 
+# the log kinds that notified the channel (top level or broadcast); fct_alert_posts.is_loud must agree
+LOUD_KINDS = frozenset({"post", "data_health", "broadcast", "all_clear", "pipeline_health"})
 COLUMNS = (
     ALERT_COLUMNS  # every fct_alerts column (model.ALERT_COLUMNS), incident_id / is_postable / hold_reason included
 )

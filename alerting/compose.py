@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from alerting import sanitize, values
+from alerting.delivery_log import LogEntry
+from alerting.lifecycle import Correction, IncidentPlan, Resolution, Withdrawal
 from alerting.message import Line, MessageBody, Section, Span, d, icon, line, t
 from alerting.model import (
     SEVERITY_ORDER,
     Alert,
     Concentration,
     CostComponent,
-    Digest,
     Driver,
     Incident,
     TopUser,
@@ -324,6 +325,19 @@ def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
     return Section((*lines, action_line(primary)), incident.alert_ids, incident.incident_id)
 
 
+@dataclass(frozen=True)
+class Digest:
+    """All incidents of one run that go to one destination (channel)."""
+
+    channel: str
+    teams: tuple[str, ...]
+    usage_date: dt.date
+    cost_date: dt.date
+    alerts: tuple[Alert, ...]
+    held: tuple[Alert, ...] = ()  # held today (for the counts line), never shown
+    report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from the header
+
+
 def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> str:
     usage, cost = f"usage day {usage_date.isoformat()}", f"cost day {cost_date.isoformat()}"
     return cost if domains == {"gpu_cost"} else f"{usage}, {cost}" if "gpu_cost" in domains else usage
@@ -393,13 +407,13 @@ def _titled(name: str, label: str, scope: str | None, metric: str | None, strong
     return line(icon(name), t(f" {label}: "), *title_spans(scope, metric, strong))
 
 
-def _series(said: Any) -> tuple[str, str]:
-    """(scope, metric) of an Observation or a LogEntry, from its series key 'domain|scope|metric|rule'."""
+def _series(said: Alert | LogEntry) -> tuple[str, str]:
+    """(scope, metric) of an alert or a LogEntry, from its series key 'domain|scope|metric|rule'."""
     _, scope, metric, *_ = [*str(said.series_key or "").split("|"), "", "", ""]
     return scope, metric
 
 
-def _state_spans(prefix: str, said: Any) -> list[Span]:
+def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
     """'now WARNING increase, z +3.36' (severity and direction are data: spans, never template text)."""
     spans = [t(prefix + " "), *_severity_spans(said.severity), *_direction(said.direction)]
     if values.finite(said.z_score):
@@ -407,7 +421,7 @@ def _state_spans(prefix: str, said: Any) -> list[Span]:
     return spans
 
 
-def _repeat_section(incident: Incident, plan: Any) -> Section:
+def _repeat_section(incident: Incident, plan: IncidentPlan) -> Section:
     primary, n = incident.primary, plan.streak_days
     streak = f"day {n} in a row" if n > 1 else "again"
     head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
@@ -420,7 +434,7 @@ def _repeat_section(incident: Incident, plan: Any) -> Section:
     return Section(tuple(lines), incident.alert_ids)
 
 
-def repeats(plans: Sequence[tuple[Any, Sequence[Alert]]]) -> MessageBody | None:
+def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBody | None:
     """One thread reply for incidents that continue ((IncidentPlan, its alerts) each): 'day 4 in a row', the z
     trend ((date, z), ... oldest first), today's numbers."""
     items = [(incident, plan) for plan, alerts in plans for incident in group_incidents(alerts)]
@@ -433,9 +447,9 @@ def repeats(plans: Sequence[tuple[Any, Sequence[Alert]]]) -> MessageBody | None:
     return MessageBody(head, sections=tuple(_repeat_section(*item) for item in items))
 
 
-def correction(fix: Any, full: Alert | None) -> MessageBody:
-    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48' (`fix`: a
-    Correction, .alert today's Observation, .was the LogEntry; `full`: today's alert, for its numbers and action)."""
+def correction(fix: Correction, full: Alert | None) -> MessageBody:
+    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48' (`full`: today's
+    alert with its drivers, for its numbers and action)."""
     now, was = fix.alert, fix.was
     when = f" · {now.alert_date.isoformat()}" if now.alert_date else ""
     head = (*_titled("correction", "Correction", *_series(now)), t(when))
@@ -446,9 +460,9 @@ def correction(fix: Any, full: Alert | None) -> MessageBody:
     return _reply(head, lines)
 
 
-def withdrawal(gone: Any) -> MessageBody:
-    """A delivered alert (.was, a LogEntry) that is gone (.reason "gone") or held after a rebuild. A data-health
-    alert that is gone: a later load completed its day, and its held alerts post normally."""
+def withdrawal(gone: Withdrawal) -> MessageBody:
+    """A delivered alert that is gone or held after a rebuild. A data-health alert that is gone: a later load
+    completed its day, and its held alerts post normally."""
     was, reason = gone.was, gone.reason
     scope, metric = _series(was)
     if reason == "gone" and (was.series_key or "").startswith("data_health|"):
@@ -464,9 +478,8 @@ def withdrawal(gone: Any) -> MessageBody:
     return _reply(_titled("withdrawn", "Withdrawn", scope, metric), [tuple(spans)])
 
 
-def resolved(resolution: Any) -> MessageBody:
-    """One reply that closes a thread: each series back inside its NOTICE band (.series: each with .series
-    (domain, scope, metric), .last_alert_date, .quiet_days), one line each."""
+def resolved(resolution: Resolution) -> MessageBody:
+    """One reply that closes a thread: each series back inside its NOTICE band, one line each."""
     day, recovered = resolution.alert_date, resolution.series
     lines = []
     for item in recovered:

@@ -1,26 +1,19 @@
-"""What the runner says for each delivery kind: lifecycle objects -> compose.py -> a renderer.
+"""What the runner says for each delivery kind: lifecycle objects (lifecycle.py) -> compose.py -> a renderer.
 
 `Composer` (SlackComposer's methods) is what the runner speaks: Slack renders Block Kit
 (render/slack.py), `MarkdownComposer` Markdown for an issue tracker (render/markdown.py); a new
-platform overrides `_render` (plus a transport). The lifecycle objects are read by attribute
-name (lifecycle.py / delivery_log.py), not by class:
-* IncidentPlan: streak_days, z_trend ((date, z), ...);
-* Correction: alert (an Observation), was (a LogEntry);
-* Withdrawal: was (a LogEntry), reason ("gone" or a hold_reason);
-* Observation and LogEntry: alert_date, series_key "domain|scope|metric|rule", severity,
-  direction, z_score, current_value; a LogEntry also kind;
-* Resolution: series (each: series (domain, scope, metric), last_alert_date, quiet_days), alert_date.
+platform overrides `_render` (plus a transport).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from alerting import compose
+from alerting.lifecycle import Correction, IncidentPlan, Resolution, Withdrawal
 from alerting.message import MessageBody
-from alerting.model import Alert, Digest
+from alerting.model import Alert
 from alerting.pipeline_health import Failure, StaleSource
 from alerting.render import markdown
 from alerting.render.slack import Limits, SlackMessage, render
@@ -51,10 +44,10 @@ class SlackComposer:
         held: Sequence[Alert] = (),
     ) -> list[SlackMessage]:
         """A channel's digest; `held`: the held alerts it counts (and its data-health sections say wait)."""
-        digest = Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held), self.report_url)
-        return self._all(compose.digest(digest))
+        post = compose.Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held), self.report_url)
+        return self._all(compose.digest(post))
 
-    def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]:
+    def repeat(self, channel: str, incidents: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> list[SlackMessage]:
         return self._all(compose.repeats(incidents))
 
     def summary(
@@ -62,13 +55,13 @@ class SlackComposer:
     ) -> list[SlackMessage]:
         return self._all(compose.summary(alerts, usage_date, cost_date))
 
-    def correction(self, correction: Any, alert: Alert | None) -> SlackMessage:
+    def correction(self, correction: Correction, alert: Alert | None) -> SlackMessage:
         return self._one(compose.correction(correction, alert))
 
-    def withdrawal(self, withdrawal: Any) -> SlackMessage:
+    def withdrawal(self, withdrawal: Withdrawal) -> SlackMessage:
         return self._one(compose.withdrawal(withdrawal))
 
-    def resolved(self, resolution: Any) -> SlackMessage:
+    def resolved(self, resolution: Resolution) -> SlackMessage:
         return self._one(compose.resolved(resolution))
 
     def pipeline_health(

@@ -29,7 +29,6 @@ KINDS = (
 )  # fmt: skip
 OPENING_KINDS = frozenset({"post", "data_health"})  # top-level: the message is a thread root
 ALERT_KINDS = frozenset({"post", "data_health", "repeat", "broadcast"})  # the alert itself was delivered in a thread
-LOUD_KINDS = frozenset({"post", "data_health", "broadcast", "all_clear", "pipeline_health"})  # notified the channel
 
 _DDL = {
     "duckdb": {"string": "varchar", "date": "date", "double": "double", "timestamp": "timestamp", "int": "bigint"},

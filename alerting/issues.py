@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from alerting.compose import headline
 from alerting.composer import MarkdownComposer
 from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
-from alerting.lifecycle import HEALTH_DOMAIN, IncidentPlan, LifecycleConfig, Plan, Thread, log_fields, run_day
+from alerting.lifecycle import HEALTH_DOMAIN, IncidentPlan, LifecycleConfig, Plan, Thread, log_fields
 from alerting.linear import issue_uuid, priority_for
 from alerting.model import Alert, group_incidents
 from alerting.render.markdown import plain_line
@@ -142,7 +142,7 @@ def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], plan: Plan) -> b
 
 def deliver(r: _Run, plan: Plan, ctx: IssueContext) -> None:
     """Every action of `plan` (already limited to this transport's destinations), in lifecycle order."""
-    md, report, days = MarkdownComposer(report_url=r.options.report_url), r.report, r.options
+    md, report = MarkdownComposer(report_url=r.options.report_url), r.report
     closing = r.issues is not None and r.issues.capabilities.closing
     for post in plan.new_posts:
         for inc in post.incidents:
@@ -158,13 +158,7 @@ def deliver(r: _Run, plan: Plan, ctx: IssueContext) -> None:
         text = md.correction(c, ctx.alerts.get(c.alert.alert_id)).text
         report.corrections += _comment(r, c.thread, text, "correction", [(c.key, log_fields(c.alert))])
     for w in plan.withdrawals:
-        was = {k: getattr(w.was, k) for k in ("alert_id", "incident_id", "alert_date", "series_key", "team")}
         close = closing and _all_withdrawn(w.thread, ctx.entries, plan)
-        report.withdrawals += _comment(r, w.thread, md.withdrawal(w).text, "withdrawal", [(w.key, was)], close)
+        report.withdrawals += _comment(r, w.thread, md.withdrawal(w).text, "withdrawal", [(w.key, w.fields)], close)
     for rp in plan.resolutions:
-        items = [
-            (key, {"incident_id": rp.incident_id, "series_key": "|".join((*s.series, "")),
-                   "alert_date": run_day(*s.series[:2], days.usage_date, days.cost_date)})
-            for key, s in zip(rp.keys, rp.series, strict=True)
-        ]  # fmt: skip
-        report.resolved += _comment(r, rp.thread, md.resolved(rp).text, "resolved", items, closing)
+        report.resolved += _comment(r, rp.thread, md.resolved(rp).text, "resolved", rp.rows, closing)

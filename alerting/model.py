@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 SEVERITY_ORDER: tuple[str, ...] = ("critical", "warning", "notice")
@@ -288,31 +288,3 @@ def group_incidents(alerts: Iterable[Alert]) -> list[Incident]:
         groups.setdefault(alert.incident_id, []).append(alert)
     incidents = [Incident(key, members[0], tuple(members[1:])) for key, members in groups.items()]
     return sorted(incidents, key=lambda i: (severity_rank(i.severity), i.severity, *i.primary.series, i.incident_id))
-
-
-@dataclass(frozen=True)
-class DeliveryState:
-    """What the delivery log remembers of a posted alert (compared with today's to word a correction)."""
-
-    alert_id: str
-    severity: str
-    direction: str | None
-    z_score: float | None
-    current_value: float | None
-    alert_date: dt.date | None = None
-    scope: str | None = None
-    metric: str | None = None
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class Digest:
-    """All incidents of one run that go to one destination (channel)."""
-
-    channel: str
-    teams: tuple[str, ...]
-    usage_date: dt.date
-    cost_date: dt.date
-    alerts: tuple[Alert, ...]
-    held: tuple[Alert, ...] = field(default=())  # held today (for the counts line), never shown
-    report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from the header

@@ -107,9 +107,6 @@ class Routing:
     def uses_linear(self) -> bool:
         return bool(self.linear_teams) or any(k.startswith(LINEAR_ENV_PREFIX) for k in self.env)
 
-    def known_teams(self) -> list[str]:
-        return sorted(self.channels)
-
 
 def _table(config: Mapping[str, Any], key: str, error: str) -> Mapping[str, Any]:
     section = config.get(key, {})

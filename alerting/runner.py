@@ -27,8 +27,9 @@ from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_so
 from alerting.render.slack import Limits, marked
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
-from alerting.transport import IssueTransport, PostResult, StdoutTransport, Transport
+from alerting.transport.base import IssueTransport, PostResult, Transport
 from alerting.transport.linear import LinearPrinter
+from alerting.transport.stdout import StdoutTransport
 from alerting.warehouse import Backend
 
 log = logging.getLogger("alerting")
@@ -430,7 +431,7 @@ def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert], entries: Seq
     busy = {r.destination(a.team) for a in today if a.is_postable}
     logged = {(e.destination, e.delivery_key) for e in entries}
     quiet: dict[str, list[str]] = defaultdict(list)
-    for team in r.routing.known_teams():
+    for team in sorted(r.routing.channels):
         if r.destination(team) not in busy:
             quiet[r.destination(team)].append(team)
     key = all_clear_key(o.usage_date)

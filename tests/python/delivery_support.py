@@ -14,17 +14,20 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from alerting.compose import Digest
 from alerting.composer import SlackComposer
 from alerting.lifecycle import LifecycleConfig
-from alerting.model import Alert, Digest
+from alerting.model import Alert
 from alerting.render.slack import SlackMessage
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport import PostResult, SlackTransport, UploadResult
-from alerting.transport.base import CHAT
+from alerting.transport.base import CHAT, PostResult, UploadResult
+from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN, FakeSlack, Reply
 
+# the log kinds that notified the channel (top level or broadcast); fct_alert_posts.is_loud must agree
+LOUD_KINDS = frozenset({"post", "data_health", "broadcast", "all_clear", "pipeline_health"})
 COLUMNS = (
     ALERT_COLUMNS  # every fct_alerts column (model.ALERT_COLUMNS), incident_id / is_postable / hold_reason included
 )

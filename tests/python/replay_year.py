@@ -8,7 +8,7 @@ no token), with the shipped lifecycle defaults (`LifecycleConfig()`: repeats wit
 to the thread, resolved after 3 quiet days). The marts are the final build's, so a day is
 judged as it looks at the end (no late data except what the marts already say). An incident
 is announced loudly when any of its alerts was logged with a loud kind (top-level `post` /
-`data_health`, or a `broadcast` reply: delivery_log.LOUD_KINDS); the result is scored like
+`data_health`, or a `broadcast` reply: delivery_support.LOUD_KINDS); the result is scored like
 `ltx_synth.evaluate_incidents` (same labels, same matching), with the loud messages per week per
 channel. A development command (it needs the tests' loopback server), not a test: a year takes
 ~2 minutes.
@@ -26,16 +26,15 @@ from pathlib import Path
 
 import duckdb
 
-from alerting.delivery_log import LOUD_KINDS
 from alerting.lifecycle import LifecycleConfig
 from ltx_synth.evaluate_incidents import DOMAINS, Post, labels_from_truth, last_finalised_cost_day, score
 from ltx_synth.generate import GROUND_TRUTH_FILE
 from tests.python.alerting_support import fake_slack, log_entries
-from tests.python.delivery_support import run_day
+from tests.python.delivery_support import LOUD_KINDS, run_day
 
 
 def loud_per_week(entries: list[dict[str, object]], first: dt.date, last: dt.date) -> dict[str, float]:
-    """Loud messages (top-level or broadcast: delivery_log.LOUD_KINDS) per week, per channel."""
+    """Loud messages (top-level or broadcast: LOUD_KINDS) per week, per channel."""
     weeks = ((last - first).days + 1) / 7
     messages: dict[str, set[object]] = {}
     for e in entries:

@@ -11,9 +11,10 @@ import duckdb
 import pytest
 import yaml
 
-from alerting.delivery_log import _COLUMN_TYPES, COLUMNS, KINDS, LOUD_KINDS, DeliveryLog, LogEntry
+from alerting.delivery_log import _COLUMN_TYPES, COLUMNS, KINDS, DeliveryLog, LogEntry
 from alerting.warehouse import DuckDBBackend
 from tests.python.conftest import BIN, REPO, dbt_env, failure_summary, run
+from tests.python.delivery_support import LOUD_KINDS
 
 SOURCES = REPO / "models/staging/alerting/_alerting__sources.yml"
 D = dt.date(2026, 11, 20)
@@ -73,7 +74,7 @@ def test_posts_and_threads_from_the_delivery_log(small_raw: Path, small_referenc
             "select opening_incident_id, incidents, first_alert_date, last_alert_date, resolved_at is not null,"
             " posts, loud_posts, worst_severity from main_marts.fct_alert_threads where thread_ts = '1.1'"
         ).fetchall()
-    # every kind classified as the package classifies it (delivery_log.LOUD_KINDS), never re-listed here
+    # every kind classified as the tests classify it (delivery_support.LOUD_KINDS), never re-listed here
     assert {(k, loud) for k, loud, *_ in posts} == {(k, k in LOUD_KINDS) for k in KINDS}
     assert [(a, s) for k, _, _, a, s in posts if k == "post"] == [(2, "critical")]
     assert threads == ("inc1", 3, D - dt.timedelta(days=2), D, True, 5, 2, "critical")

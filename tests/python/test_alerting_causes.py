@@ -13,7 +13,7 @@ import duckdb
 
 from alerting import compose
 from alerting.causes import attach_causes
-from alerting.model import Digest
+from alerting.compose import Digest
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts
 from tests.python.test_alerting_messages import text_of

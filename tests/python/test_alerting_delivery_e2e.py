@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from alerting.lifecycle import LifecycleConfig
-from alerting.transport import SlackTransport
+from alerting.transport.slack import SlackTransport
 from tests.python.alerting_support import FAKE_TOKEN, Reply, fake_slack, log_entries
 from tests.python.delivery_support import LookupSlack, alert_row, run_day, write_marts
 

@@ -16,8 +16,7 @@ from alerting.delivery_log import DeliveryLog, LogEntry
 from alerting.render.slack import Limits
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport import PostResult, UploadResult
-from alerting.transport.base import CHAT
+from alerting.transport.base import CHAT, PostResult, UploadResult
 from alerting.warehouse import DuckDBBackend, WarehouseError, read_alerts
 from tests.python.alerting_support import (
     COST_DAY,

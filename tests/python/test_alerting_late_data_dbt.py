@@ -22,7 +22,7 @@ import pytest
 
 from alerting.routing import parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport import SlackTransport
+from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_entries
 from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary

@@ -19,13 +19,13 @@ import pytest
 import yaml
 
 from alerting import compose, values
+from alerting.compose import Digest
 from alerting.composer import Composer, MarkdownComposer, SlackComposer
 from alerting.message import MessageBody, plain
 from alerting.model import (
     Alert,
     Concentration,
     CostComponent,
-    Digest,
     Driver,
     TopUser,
     group_incidents,

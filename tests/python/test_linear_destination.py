@@ -20,8 +20,8 @@ from alerting.lifecycle import LifecycleConfig
 from alerting.linear import LinearClient, issue_uuid
 from alerting.routing import Routing, RoutingError, parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport import SlackTransport
 from alerting.transport.linear import LinearTransport
+from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import FAKE_TOKEN, FakeSlack, fake_slack, log_entries
 from tests.python.delivery_support import alert_row, write_marts

@@ -3,7 +3,8 @@
     (source alerting.alert_delivery_log, written by `alerting run` after each
     post). `is_loud`: the message notified the channel (top-level, or a reply
     broadcast to it; DESIGN.md §2 "Loud vs quiet"): the same kinds as
-    alerting/delivery_log.py LOUD_KINDS. Charts are their own rows (kind chart).
+    tests/python/delivery_support.py LOUD_KINDS (the replay counts loud posts
+    by it). Charts are their own rows (kind chart).
     Empty until the first alerting run. -#}
 
 with

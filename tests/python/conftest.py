@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -52,7 +54,77 @@ def dbt_env(raw_dir: Path, duckdb_path: Path) -> dict[str, str]:
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    fixed = fixed_paths(cmd, env) if env is not None and cmd[0] in (str(BIN / "dbt"), "make") else None
+    try:
+        return subprocess.run(cmd, cwd=REPO, env=fixed or env, capture_output=True, text=True, timeout=900)
+    finally:
+        if fixed and env:
+            unlink_fixed(REPO / env["LTX_DUCKDB_PATH"])
+
+
+# dbt parses the whole project anew (8 s of CPU, more than most builds here take) unless the
+# partial-parse file in its target folder was written under the same profile (the DuckDB path is
+# in it), the same --vars and --target, and the same LTX_RAW_DIR (sources.yml reads it, and every
+# model hangs off a source). So run() gives each worker's dbt fixed paths: the DuckDB file through
+# a hard link (through a symlink DuckDB would name its catalog after the target, not the profile's
+# path), the raw folder through a symlink, and a target folder per --vars / --target / TZ (per
+# command line for `make build`). A path with other characters than these, or a command with its
+# own project or target folder, is run as it is: the test is then about that.
+PLAIN_PATH = re.compile(r"[\w./-]+")
+FIXED = REPO / "target" / f"pytest-{WORKER}"
+FIXED_DB, FIXED_RAW = FIXED / "db" / "ltx_monitoring.duckdb", FIXED / "raw"
+
+
+def fixed_paths(cmd: list[str], env: dict[str, str]) -> dict[str, str] | None:
+    """dbt's env on the worker's fixed paths, or None where the command needs its own."""
+    if "LTX_DUCKDB_PATH" not in env or "LTX_RAW_DIR" not in env:
+        return None
+    db, raw = REPO / env["LTX_DUCKDB_PATH"], REPO / env["LTX_RAW_DIR"]  # relative: to dbt's working dir
+    own_project = "--project-dir" in cmd or "--target-path" in cmd or env.get("DBT_PROFILES_DIR") != str(REPO)
+    own_project |= env.get("DBT_TARGET_PATH") != f"target/pytest-{WORKER}"
+    if own_project or not all(PLAIN_PATH.fullmatch(str(p)) for p in (db, raw)) or not db.parent.is_dir():
+        return None
+    FIXED_DB.parent.mkdir(parents=True, exist_ok=True)
+    FIXED_DB.unlink(missing_ok=True)
+    try:
+        if db.exists():
+            os.link(db, FIXED_DB)
+    except OSError:  # on another file system: no hard link
+        return None
+    move_wal(db, FIXED_DB)
+    FIXED_RAW.unlink(missing_ok=True)
+    FIXED_RAW.symlink_to(raw)
+    dbt_args = cmd if cmd[0] == "make" else flag_value(cmd, "--vars") + flag_value(cmd, "--target")
+    key = "\0".join([*dbt_args, env.get("TZ", "")])
+    target = FIXED / hashlib.sha256(key.encode()).hexdigest()[:12]
+    paths = {"LTX_DUCKDB_PATH": str(FIXED_DB), "LTX_RAW_DIR": str(FIXED_RAW), "DBT_TARGET_PATH": str(target)}
+    return {**env, **paths}
+
+
+def unlink_fixed(db: Path) -> None:
+    """After dbt: the file it made is at ``db``, and a WAL left by a killed dbt beside it."""
+    if FIXED_DB.exists() and not db.exists():
+        os.link(FIXED_DB, db)
+    move_wal(FIXED_DB, db)
+    FIXED_DB.unlink(missing_ok=True)
+
+
+def move_wal(src: Path, dst: Path) -> None:
+    """DuckDB's write-ahead log is named after the path it opened: it follows the file."""
+    wal = src.with_name(src.name + ".wal")
+    if wal.exists():
+        wal.replace(dst.with_name(dst.name + ".wal"))
+
+
+def flag_value(cmd: list[str], flag: str) -> list[str]:
+    return cmd[cmd.index(flag) : cmd.index(flag) + 2] if flag in cmd else []
+
+
+def make_build(raw_dir: Path, duckdb_path: Path) -> subprocess.CompletedProcess[str]:
+    """`make build` on one raw set: `-o` takes the venv the tests run from as up to date (a test
+    never re-creates it), and dbt leaves out its unit tests (NO_UNIT_TESTS: test-dbt runs them)."""
+    env = {**dbt_env(raw_dir, duckdb_path), "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+    return run(["make", "--no-print-directory", "-o", ".venv/.installed", "build"], env=env)
 
 
 def failure_summary(output: str, context: int = 12) -> str:

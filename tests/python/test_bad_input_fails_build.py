@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.python.conftest import dbt_env, generate, run
+from tests.python.conftest import generate, make_build
 
 pytestmark = pytest.mark.dbt
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.dbt
 def test_make_build_fails_on_named_test(tmp_path: Path, flag: str, failing_test: str) -> None:
     raw = tmp_path / "raw"
     generate(raw, flag)
-    res = run(["make", "--no-print-directory", "build"], env=dbt_env(raw, tmp_path / "x.duckdb"))
+    res = make_build(raw, tmp_path / "x.duckdb")
     out = res.stdout + res.stderr
     assert res.returncode != 0, out[-3000:]
     failed = [line for line in out.splitlines() if " FAIL " in line or "Failure in test" in line]
@@ -35,16 +35,15 @@ def test_make_build_flags_a_negative_cost_and_goes_on(tmp_path: Path) -> None:
     row is kept out of every statistic; tests/python/test_input_faults.py checks the marts."""
     raw = tmp_path / "raw"
     generate(raw, "--negative-cost")
-    res = run(["make", "--no-print-directory", "build"], env=dbt_env(raw, tmp_path / "x.duckdb"))
+    res = make_build(raw, tmp_path / "x.duckdb")
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
     warned = [line for line in out.splitlines() if " WARN " in line or "Warning in test" in line]
     assert any("stg_gpu_costs__row_cost_within_bounds" in line for line in warned), out[-3000:]
 
 
-def test_clean_input_builds(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    generate(raw)
-    res = run(["make", "--no-print-directory", "build"], env=dbt_env(raw, tmp_path / "ok.duckdb"))
+def test_clean_input_builds(small_raw: Path, tmp_path: Path) -> None:
+    """generate()'s clean set, as every flag above starts from: the shared copy (read only)."""
+    res = make_build(small_raw, tmp_path / "ok.duckdb")
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert (tmp_path / "ok.duckdb").exists()

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.python.conftest import dbt_env, failure_summary, generate, run
+from tests.python.conftest import failure_summary, generate, make_build
 
 pytestmark = pytest.mark.dbt
 
@@ -44,7 +44,7 @@ def test_build_on_someone_elses_parquet(tmp_path: Path) -> None:
         pq.write_table(_retype(table.slice(0, half)), theirs / sub / "part-0.parquet")
         pq.write_table(_retype(table.slice(half)), theirs / sub / "part-1.parquet")
     db = tmp_path / "theirs.duckdb"
-    res = run(["make", "--no-print-directory", "build"], env=dbt_env(theirs, db))
+    res = make_build(theirs, db)
     assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
     assert not (theirs / "ground_truth.json").exists(), "their directory must not be overwritten"
     with duckdb.connect(str(db), read_only=True) as con:

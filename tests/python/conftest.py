@@ -16,6 +16,9 @@ BIN = REPO / ".venv" / "bin"
 # whatever the raw input, vars or time zone, and `make test-dbt` runs every one of them. Each
 # build here is about its data (a third of a small build's time went to the 32 unit tests).
 NO_UNIT_TESTS = ["--exclude", "test_type:unit"]
+# models and seeds only: for tests that compare what two builds made (the data tests run on the
+# test set in `make test-dbt`, and a failing one would only skip models the comparison then misses)
+MODELS_ONLY = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 # `make test-python` runs pytest in parallel processes (pytest-xdist workers gw0, gw1, ...). Each
 # gives dbt its own target and log folders (relative: inside whichever project dir dbt runs in):
 # two dbt commands writing one manifest or partial-parse file at once would corrupt each other's.

@@ -25,7 +25,7 @@ from alerting.runner import RunOptions, RunReport, run
 from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_entries
-from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary
+from tests.python.conftest import BIN, MODELS_ONLY, dbt_env, failure_summary
 from tests.python.conftest import run as sh
 
 pytestmark = pytest.mark.dbt
@@ -35,7 +35,7 @@ ROUTING = parse_routing({"default_channel": "#mon", "channels": {"product": "#us
 
 
 def dbt_build(raw: Path, db: Path, *extra: str) -> None:
-    res = sh([str(BIN / "dbt"), "build", "--target", "duckdb", *NO_UNIT_TESTS, *extra], dbt_env(raw, db))
+    res = sh([str(BIN / "dbt"), "build", "--target", "duckdb", *MODELS_ONLY, *extra], dbt_env(raw, db))
     assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
 
 

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, failure_summary, generate, run
+from tests.python.conftest import BIN, MODELS_ONLY, dbt_env, failure_summary, generate, run
 
 pytestmark = pytest.mark.dbt
 
@@ -30,7 +30,7 @@ GPU_INCREMENTAL_INTERMEDIATES = {
 
 
 def dbt(args: list[str], raw: Path, db: Path) -> None:
-    res = run([str(BIN / "dbt"), *args, "--target", "duckdb", *NO_UNIT_TESTS], env=dbt_env(raw, db))
+    res = run([str(BIN / "dbt"), *args, "--target", "duckdb", *MODELS_ONLY], env=dbt_env(raw, db))
     assert res.returncode == 0, failure_summary(res.stdout + res.stderr)
 
 

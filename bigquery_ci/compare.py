@@ -58,7 +58,7 @@ def values_equal(left: Any, right: Any) -> bool:
         if isinstance(left, float) and isinstance(right, float) and math.isnan(left) and math.isnan(right):
             return True
         return math.isclose(left, right, rel_tol=REL_TOL, abs_tol=ABS_TOL)
-    return left == right
+    return bool(left == right)
 
 
 def _index(rows: Iterable[Row], keys: Sequence[str], side: str, mart: str) -> dict[tuple[Any, ...], Row]:

@@ -12,7 +12,7 @@ import datetime as dt
 import sys
 from typing import Any
 
-from alerting.feedback import Click, FeedbackStore, click_from_payload, decide
+from alerting.feedback import Click, FeedbackRow, FeedbackStore, click_from_payload, decide
 from alerting.feedback_buttons import alert_set_hash
 from alerting.warehouse import BigQueryBackend
 
@@ -76,10 +76,13 @@ def main_check(endpoint: str, project: str, dataset: str) -> str:
         check(sorted(a.alert_id for a in alerts) == ["a1", "a2"], f"inc1 read back as {alerts}")
         check(all(a.alert_date == DAY for a in alerts), "alert_date not a DATE")
         now = dt.datetime(2026, 11, 22, 9, 0)
-        snooze = decide(_click("snooze_7d", "1764912345.123456"), alerts, now).row
-        ack = decide(_click("acknowledge", "1764912399.000001"), alerts, now).row
-        check(snooze is not None and ack is not None, "a click on inc1 was rejected")
-        assert snooze is not None and ack is not None
+        snooze = decide(_click("snooze_7d", "1764912345.123456"), alerts, now)
+        ack = decide(_click("acknowledge", "1764912399.000001"), alerts, now)
+        check(
+            isinstance(snooze, FeedbackRow) and isinstance(ack, FeedbackRow),
+            f"a click on inc1 was rejected: {snooze}, {ack}",
+        )
+        assert isinstance(snooze, FeedbackRow) and isinstance(ack, FeedbackRow)
         store.record(snooze)
         store.record(dataclasses.replace(snooze, note="a second delivery of the same click"))
         store.record(ack)
@@ -90,7 +93,7 @@ def main_check(endpoint: str, project: str, dataset: str) -> str:
             (ack.feedback_id, "acknowledge", None, None, "a1,a2"),
         ]
         check(got == want, f"alert_feedback holds {got}, expected {want}")
-        check(decide(_click("expected", "1.1"), store.incident_alerts("inc3"), now).row is None,
+        check(isinstance(decide(_click("expected", "1.1"), store.incident_alerts("inc3"), now), str),
               "a click on a withdrawn incident was accepted")  # fmt: skip
         return f"alert_feedback: {len(rows)} rows for 3 writes (one repeated), withdrawn incident rejected"
     finally:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow.parquet as pq
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
@@ -137,7 +137,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def client(endpoint: str) -> bigquery.Client:
     return bigquery.Client(
-        project=PROJECT, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint}
+        project=PROJECT,
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options={"api_endpoint": endpoint},
     )
 
 
@@ -145,7 +147,8 @@ def last_day(raw_dir: Path) -> dt.date:
     files = sorted((raw_dir / "ltxstudio_agg_user_date").glob("*.parquet"))
     if not files:
         raise StepFailed(f"no raw data under {raw_dir}")
-    return max(max(pq.read_table(f, columns=["dt"]).column("dt").to_pylist()) for f in files)
+    days: list[dt.date] = [max(pq.read_table(f, columns=["dt"]).column("dt").to_pylist()) for f in files]
+    return max(days)
 
 
 def dbt(args: list[str], env: dict[str, str], log_path: Path) -> None:

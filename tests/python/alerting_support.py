@@ -270,7 +270,7 @@ class FakeSlack:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = str(self.server.server_address[0]), self.server.server_address[1]
         return f"http://{host}:{port}/api/"
 
     def channel_id(self, name: str) -> str:
@@ -309,7 +309,7 @@ class FakeSlack:
             self._ts += 1
             file_id = f"F{self._ts:08d}"
             self._pending_files[file_id] = {"filename": payload.get("filename"), "length": payload.get("length")}
-            host, port = self.server.server_address[:2]
+            host, port = str(self.server.server_address[0]), self.server.server_address[1]
             return Reply(), {"ok": True, "upload_url": f"http://{host}:{port}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             reply = self._scripted(method)

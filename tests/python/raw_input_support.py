@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.python.conftest import BIN, NO_UNIT_TESTS, dbt_env, run
+from tests.python.conftest import BIN, MODELS_ONLY, NO_UNIT_TESTS, dbt_env, run
 from tests.python.test_incremental import assert_same, mart_tables
 
 USAGE = "ltxstudio_agg_user_date"
@@ -38,11 +38,14 @@ def last_usage_day(raw: Path) -> str:
     return sorted(p.stem for p in (raw / USAGE).glob("*.parquet"))[-1]
 
 
-def build(raw: Path, db: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`dbt build --full-refresh` on DuckDB (what `make build` runs), run date pinned, no unit tests."""
+def build(
+    raw: Path, db: Path, extra_env: dict[str, str] | None = None, data_tests: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`dbt build --full-refresh` on DuckDB (what `make build` runs), run date pinned, no unit tests
+    (`data_tests=False`: models and seeds only, for a test about what the build made)."""
     env = {**dbt_env(raw, db), **(extra_env or {})}
     cmd = [str(BIN / "dbt"), "build", "--full-refresh", "--target", "duckdb", "--vars", f"{{run_date: {RUN_DATE}}}"]
-    cmd += NO_UNIT_TESTS
+    cmd += NO_UNIT_TESTS if data_tests else MODELS_ONLY
     return run(cmd, env=env)
 
 

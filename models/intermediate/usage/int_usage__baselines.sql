@@ -61,6 +61,7 @@ classic as (
         metric,
         avg(baseline_value) as baseline_mean,
         stddev_samp(baseline_value) as baseline_stddev,
+        count(*) as points,
         avg(weeks_before) as weeks_mean,
         var_samp(weeks_before) as weeks_variance,
         var_samp(baseline_value) as value_variance,
@@ -74,26 +75,16 @@ classic as (
 trends as (
 
     select
-        classic.*,
-        robust_baselines.points,
-        classic.weeks_value_covariance / classic.weeks_variance as trend_slope,
+        *,
+        weeks_value_covariance / weeks_variance as trend_slope,
         greatest(
-            (robust_baselines.points - 1)
-            * (
-                classic.value_variance
-                - classic.weeks_value_covariance * classic.weeks_value_covariance / classic.weeks_variance
-            )
-            / (robust_baselines.points - 2),
+            (points - 1) * (value_variance - weeks_value_covariance * weeks_value_covariance / weeks_variance)
+            / (points - 2),
             0
         ) as residual_variance
 
     from classic
-    inner join robust_baselines
-        on
-            classic.dt = robust_baselines.dt
-            and classic.segment = robust_baselines.segment
-            and classic.metric = robust_baselines.metric
-    where robust_baselines.points >= 3 and classic.weeks_variance > 0
+    where points >= 3 and weeks_variance > 0
 
 ),
 

@@ -64,7 +64,7 @@ rule_rows as (
             '{{ b["drivers"] }}' as driver_baseline_kind
         from metric_baselines
         where
-            metric in ('{{ rule["metrics"] | join("', '") }}')  -- noqa: LT05
+            metric in ({{ sql_string_list(rule["metrics"]) }})
             and {{ b['points'] }} >= {{ min_points }}
             {%- if rule['threshold_kind'] == 'z' %}
                 and {{ severity_from_z(breach, 'gpu_cost') }} != 'none'

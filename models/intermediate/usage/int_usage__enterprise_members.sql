@@ -1,9 +1,6 @@
 {#- One row per enterprise seat, with the segment it puts the user in and the
     organisation name it is reported under (McCann split by office). -#}
-{%- set excluded = [] -%}
-{%- for org in var('excluded_organizations') -%}
-    {%- do excluded.append("'" ~ (org | lower | replace("'", "''")) ~ "'") -%}
-{%- endfor -%}
+{%- set excluded = sql_string_list(var('excluded_organizations') | map('lower')) -%}
 
 with
 
@@ -33,7 +30,7 @@ classified as (
             when 'contract' then 'enterprise_contract'
             when 'pilot' then 'enterprise_pilot'
         end as segment,
-        lower(trim(organization_name)) in ({{ excluded | join(', ') }}) as is_excluded
+        lower(trim(organization_name)) in ({{ excluded }}) as is_excluded
 
     from enterprise_users
 

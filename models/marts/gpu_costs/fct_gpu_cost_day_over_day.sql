@@ -20,7 +20,7 @@ metric_baselines as (
 
     select * from {{ ref('int_gpu_costs__metric_baselines') }}
     where
-        metric in ('{{ metrics | join("', '") }}')
+        metric in ({{ sql_string_list(metrics) }})
     {% if is_incremental() %}
             and dt >= {{ incremental_start_date() }}
         {% endif %}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import os
@@ -10,8 +11,10 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+import yaml
 
 from tests.python.conftest import REPO
+from tests.python.test_student_t_p_value import reference_p, z_to_t
 from tests.python.usage_reference import expected_scores
 
 NUMERIC = (
@@ -123,3 +126,48 @@ def test_trend_prediction_matches_a_least_squares_fit_of_the_baseline_points(tes
         checked += 1
         with_trend += abs(slope) > 0
     assert checked > 1000 and with_trend > checked / 2
+
+
+def _event_days() -> set[tuple[dt.date, str]]:
+    """(day, scope) of the calendar events that leave the baselines, from the seed file."""
+    days = set()
+    with (REPO / "seeds" / "calendar_events.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            if row["exclude_from_baseline"] == "true":
+                day, last = dt.date.fromisoformat(row["starts_on"]), dt.date.fromisoformat(row["ends_on"])
+                while day <= last:
+                    days.add((day, row["scope"]))
+                    day += dt.timedelta(days=1)
+    return days
+
+
+def test_empirical_null_matches_an_independent_count(test_duckdb: Path) -> None:
+    # int_alerts__usage_null_p_values: t_p_value against numerical integration (a sample of rows), then
+    # null_points / null_rank / null_p_value on every row, counted here from the shipped vars and the seed
+    con = duckdb.connect(str(test_duckdb), read_only=True)
+    shipped = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
+    lookback, min_points = shipped["loud_null_lookback_days"], shipped["loud_null_min_points"]
+    rows = con.sql(
+        """select n.dt, n.segment, n.metric, n.t_p_value, n.null_points, n.null_rank, n.null_p_value,
+                  s.z_score, s.baseline_points, s.value, b.trend_prediction, b.trend_stddev
+           from main_intermediate.int_alerts__usage_null_p_values n
+           join main_marts.fct_usage_anomaly_scores s using (dt, segment, metric)
+           left join main_intermediate.int_usage__baselines b using (dt, segment, metric)
+           order by n.dt, n.segment, n.metric"""
+    ).fetchall()
+    assert con.execute("select count(*) from main_intermediate.int_alerts__expected_days").fetchall() == [(0,)]
+    for day, segment, metric, p, _, _, _, z, n, value, prediction, stddev in rows[::25]:
+        reference = reference_p(z_to_t(z, n), n - 1, steps=2_000)
+        if stddev:
+            reference = max(reference, reference_p(abs(value - prediction) / stddev, n - 2, steps=2_000))
+        assert p == pytest.approx(reference, abs=1e-7), (day, segment, metric)
+    events = _event_days()
+    ordinary = [r for r in rows if (r[0], "*") not in events and (r[0], r[1]) not in events]
+    counted = 0
+    for day, segment, metric, p, points, rank, null_p, *_ in rows:
+        window = [o[3] for o in ordinary if o[1] == segment and day - dt.timedelta(days=lookback) <= o[0] < day]
+        expected_rank = sum(q <= p for q in window)
+        assert (points, rank) == (len(window), expected_rank), (day, segment, metric)
+        assert null_p == (pytest.approx((1 + rank) / (1 + points)) if points >= min_points else None)
+        counted += points > 0
+    assert len(rows) > 1000 and counted > len(rows) / 2

@@ -9,11 +9,13 @@
     (cost_zscore) is already divided by sqrt(1 + 1/n) and its pooled sigma
     has weekday_pooled_df d.f., so it is t(pooled df). p_value = P(|T| >= t)
     (macro student_t_p_value). A usage z is also tested against the
-    same-weekday linear trend through the same baseline points
-    (int_usage__baselines.trend_prediction / trend_stddev, t on n - 2 d.f.),
-    and p_value is the larger of the two: a growing or shrinking product
-    makes the flat mean lag, ten points cannot tell a trend of that size
-    from noise, so the day must be surprising under both. family_size = the series that rule tested for
+    same-weekday linear trend through the same baseline points (macro
+    usage_t_p_value: the larger of the two p-values; a growing or shrinking
+    product makes the flat mean lag, ten points cannot tell a trend of that
+    size from noise, so the day must be surprising under both), and against
+    its segment's empirical null (int_alerts__usage_null_p_values: how often
+    the segment's own ordinary days were as surprising; the larger p-value
+    again, so real tails heavier than t quiet it). family_size = the series that rule tested for
     the alert's channel (team) that day (usage: scored, unsuppressed segment x
     metric; cost: the vertical's metrics with a weekday z). The channel's
     false-alarm budget: loud_chance_posts chance loud posts per
@@ -44,7 +46,7 @@
     not on an event day. -#}
 {%- set alpha = (var('loud_chance_posts') | float) / (var('loud_budget_days') | float) -%}
 {%- set severity_ranks = {'notice': 1, 'warning': 2, 'critical': 3} -%}
-{%- set max_df = [(var('baseline_weeks') | int) - 1, 7 * ((var('cost_weekday_baseline_weeks') | int) - 1)] | max -%}
+{%- set cost_max_df = 7 * ((var('cost_weekday_baseline_weeks') | int) - 1) -%}
 {%- set cost_z_metrics = var('alert_rules')['cost_zscore']['metrics'] -%}
 {%- set account_segments = sql_string_list(var('loud_account_segments')) -%}
 {%- set min_abs = var('loud_min_abs_change') -%}
@@ -77,16 +79,13 @@ cost_baselines as (
 
 usage_trends as (
 
-    select
-        dt,
-        segment,
-        metric,
-        trend_prediction,
-        trend_stddev,
-        baseline_points
+    select * from {{ ref('int_usage__baselines') }}
 
-    from {{ ref('int_usage__baselines') }}
-    where trend_stddev > 0
+),
+
+usage_null_p_values as (
+
+    select * from {{ ref('int_alerts__usage_null_p_values') }}
 
 ),
 
@@ -144,7 +143,7 @@ day_events as (
 
 ),
 
-t_statistics as (
+p_values as (
 
     select
         policy.*,
@@ -154,22 +153,19 @@ t_statistics as (
             when 'cost_zscore' then cost_families.family_size
         end as family_size,
         case policy.rule
-            when 'usage_zscore' then abs(policy.z_score) / sqrt(1 + 1.0 / policy.baseline_points)
-            when 'cost_zscore' then abs(policy.z_score)
-        end as t_statistic,
-        case policy.rule
             when 'usage_zscore' then {{ safe_divide('policy.baseline_mean', 'usage_volumes.channel_baseline_mean') }}
             when 'cost_zscore' then 1
         end as volume_share,
         case policy.rule
-            when 'usage_zscore' then policy.baseline_points - 1
-            when 'cost_zscore' then cost_baselines.weekday_pooled_df
-        end as t_df,
-        case
-            when policy.rule = 'usage_zscore'
-                then abs(policy.current_value - usage_trends.trend_prediction) / usage_trends.trend_stddev
-        end as trend_t_statistic,
-        usage_trends.baseline_points - 2 as trend_df
+            when 'usage_zscore' then {{ usage_t_p_value(
+                'policy.z_score', 'policy.baseline_points', 'policy.current_value',
+                'usage_trends.trend_prediction', 'usage_trends.trend_stddev'
+            ) }}
+            when 'cost_zscore' then {{ student_t_p_value(
+                'abs(policy.z_score)', 'cost_baselines.weekday_pooled_df', cost_max_df
+            ) }}
+        end as t_p_value,
+        usage_null_p_values.null_p_value
 
     from policy
     left join day_events
@@ -189,6 +185,12 @@ t_statistics as (
             and policy.alert_date = usage_trends.dt
             and policy.scope = usage_trends.segment
             and policy.metric = usage_trends.metric
+    left join usage_null_p_values
+        on
+            policy.rule = 'usage_zscore'
+            and policy.alert_date = usage_null_p_values.dt
+            and policy.scope = usage_null_p_values.segment
+            and policy.metric = usage_null_p_values.metric
     left join cost_families
         on
             policy.rule = 'cost_zscore'
@@ -203,27 +205,16 @@ t_statistics as (
 
 ),
 
-test_p_values as (
-
-    select
-        *,
-        {{ student_t_p_value('t_statistic', 't_df', max_df) }} as level_p_value,
-        {{ student_t_p_value('trend_t_statistic', 'trend_df', max_df) }} as trend_p_value
-
-    from t_statistics
-
-),
-
-p_values as (
+calibrated_p_values as (
 
     select
         *,
         case
-            when trend_p_value is null or trend_p_value < level_p_value then level_p_value
-            else trend_p_value
+            when null_p_value > t_p_value then null_p_value
+            else t_p_value
         end as p_value
 
-    from test_p_values
+    from p_values
 
 ),
 
@@ -264,7 +255,7 @@ verdicts as (
                 then 'not_significant'
         end as quiet_reason
 
-    from p_values
+    from calibrated_p_values
 
 ),
 

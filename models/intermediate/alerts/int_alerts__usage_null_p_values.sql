@@ -1,0 +1,148 @@
+{{ config(materialized='table') }}
+
+{#- The empirical null of the usage z rule (docs/alert-rules-and-policy.md
+    "Loud or quiet", (e)): one row per series-day the rule tested (scored,
+    unsuppressed segment x metric of fct_usage_anomaly_scores).
+
+    t_p_value is the series-day's p-value under the t null (macro
+    usage_t_p_value, the same one int_alerts__loudness gives the alert). Real
+    usage is heavier-tailed than t: a few accounts move a small segment, and
+    the product has its own rhythms, so |t| > 4 happens several times more often
+    than t predicts. The segment's own history says how often: null_points =
+    the segment's series-days (all its metrics) in the `loud_null_lookback_days`
+    days before, leaving out known event days (seed calendar_events with
+    exclude_from_baseline, scope * or the segment) and days people marked
+    "Expected" from Slack; null_rank = how many of them had a t p-value at
+    least as small. null_p_value = (1 + null_rank) / (1 + null_points), the
+    fraction of the segment's ordinary days as surprising as this one (a
+    conservative rank p-value), once null_points reaches
+    `loud_null_min_points`; null before. The loud decision uses the larger of
+    t_p_value and null_p_value: the null can only quiet an alert. -#}
+{%- set lookback_days = var('loud_null_lookback_days') | int -%}
+
+with
+
+usage_scores as (
+
+    select * from {{ ref('fct_usage_anomaly_scores') }}
+    where z_score is not null and not is_suppressed
+
+),
+
+usage_trends as (
+
+    select * from {{ ref('int_usage__baselines') }}
+
+),
+
+calendar_events as (
+
+    select * from {{ ref('calendar_events') }}
+    where exclude_from_baseline
+
+),
+
+expected_days as (
+
+    select * from {{ ref('int_alerts__expected_days') }}
+    where domain = 'usage'
+
+),
+
+series_days as (
+
+    select
+        usage_scores.dt,
+        usage_scores.segment,
+        usage_scores.metric,
+        {{ usage_t_p_value(
+            'usage_scores.z_score', 'usage_scores.baseline_points', 'usage_scores.value',
+            'usage_trends.trend_prediction', 'usage_trends.trend_stddev'
+        ) }} as t_p_value
+
+    from usage_scores
+    left join usage_trends
+        on
+            usage_scores.dt = usage_trends.dt
+            and usage_scores.segment = usage_trends.segment
+            and usage_scores.metric = usage_trends.metric
+
+),
+
+excluded_days as (
+
+    select
+        series_days.dt,
+        series_days.segment
+
+    from series_days
+    inner join calendar_events
+        on
+            series_days.dt between calendar_events.starts_on and calendar_events.ends_on
+            and (series_days.segment = calendar_events.scope or calendar_events.scope = '*')
+    union distinct
+    select
+        dt,
+        scope as segment
+    from expected_days
+
+),
+
+reference_days as (
+
+    select series_days.*
+
+    from series_days
+    left join excluded_days
+        on
+            series_days.dt = excluded_days.dt
+            and series_days.segment = excluded_days.segment
+    where excluded_days.dt is null and series_days.t_p_value is not null
+
+),
+
+null_counts as (
+
+    select
+        series_days.dt,
+        series_days.segment,
+        series_days.metric,
+        count(*) as null_points,
+        sum(case when reference_days.t_p_value <= series_days.t_p_value then 1 else 0 end) as null_rank
+
+    from series_days
+    inner join reference_days
+        on
+            series_days.segment = reference_days.segment
+            and series_days.dt > reference_days.dt
+            and cast({{ dbt.dateadd('day', -lookback_days, 'series_days.dt') }} as date) <= reference_days.dt
+    group by series_days.dt, series_days.segment, series_days.metric
+
+),
+
+final as (
+
+    select
+        series_days.dt,
+        series_days.segment,
+        series_days.metric,
+        cast(series_days.t_p_value as {{ type_double() }}) as t_p_value,
+        cast(coalesce(null_counts.null_points, 0) as {{ dbt.type_bigint() }}) as null_points,
+        cast(coalesce(null_counts.null_rank, 0) as {{ dbt.type_bigint() }}) as null_rank,
+        cast(
+            case
+                when null_counts.null_points >= {{ var('loud_null_min_points') | int }}
+                    then (1 + null_counts.null_rank) / (1.0 + null_counts.null_points)
+            end as {{ type_double() }}
+        ) as null_p_value
+
+    from series_days
+    left join null_counts
+        on
+            series_days.dt = null_counts.dt
+            and series_days.segment = null_counts.segment
+            and series_days.metric = null_counts.metric
+
+)
+
+select * from final

@@ -83,7 +83,10 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(secrets: Iterable[str] = ()) -> None:
+def install(secrets: Iterable[str] = (), replace: bool = False) -> None:
+    """Redact on the root logger and its handlers; `replace`: instead of the filters installed before."""
     flt, root = RedactingFilter(secrets), logging.getLogger()
     for filterer in [root, *root.handlers]:
+        if replace:
+            filterer.filters[:] = [f for f in filterer.filters if not isinstance(f, RedactingFilter)]
         filterer.addFilter(flt)

@@ -39,13 +39,11 @@ if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
-SECRET_ENV = "SLACK_SIGNING_SECRET"  # noqa: S105 - the variable's name
-APP_TOKEN_ENV = "SLACK_APP_TOKEN"  # noqa: S105 - the variable's name
+SECRET_ENV, APP_TOKEN_ENV = "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"
 SPOOL_ENV = "LTX_FEEDBACK_SPOOL_DIR"
 EVENTS_PATH, HEALTH_PATH = "/slack/events", "/healthz"
 WINDOW_S = 300  # Slack's replay window
 FIRST_RETRY_S, MAX_RETRY_S, IDLE_S = 1.0, 60.0, 30.0
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 class ConfigError(ValueError):
@@ -127,8 +125,7 @@ class Worker:
     """Spooled clicks -> `alert_feedback` (once per feedback_id) -> the message in Slack."""
 
     def __init__(self, spool: Spool, open_store: Callable[[], FeedbackStore], slack: WebClient) -> None:
-        self.spool, self.slack = spool, slack
-        self._open_store = open_store
+        self.spool, self.slack, self._open_store = spool, slack, open_store
         self._store: FeedbackStore | None = None
         self.wake, self.stopping = threading.Event(), False
         self._sent: dict[tuple[str, str], list[dict[str, Any]]] = {}  # last blocks we sent per message
@@ -185,7 +182,7 @@ class Worker:
         try:
             self.slack.api_call(method, json=kwargs)
         except Exception as exc:  # the row is written; Slack's view is best effort, logged
-            log.warning("Slack %s failed: %s", method, f"{type(exc).__name__}: {exc}")
+            log.warning("Slack %s failed: %s: %s", method, type(exc).__name__, exc)
             return False
         return True
 
@@ -259,19 +256,8 @@ class _Handler(WSGIRequestHandler):
         log.debug("http: %s", format % args)
 
 
-def add_parser(sub: Any, env: Mapping[str, str]) -> None:
-    what = "POST /slack/events (signed by Slack), GET /healthz; see docs/operations.md."
-    p = sub.add_parser("serve", help="serve the Slack interactivity endpoint of the feedback buttons", description=what)
-    target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
-    p.add_argument("--port", type=int, default=3000, help="port (default %(default)s; 0: any free port)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    p.add_argument("--target", choices=("duckdb", "bigquery"), default=target, help="warehouse")
-    p.add_argument("--socket-mode", action="store_true", help="take clicks over Socket Mode (SLACK_APP_TOKEN)")
-    p.add_argument("--spool-dir", type=Path, default=None, help=f"click spool (default ${SPOOL_ENV})")
-    p.add_argument("--verbose", action="store_true", help="debug logging (secrets redacted)")
-
-
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Exit 0 when stopped; 2 on a configuration error (a secret, the warehouse, the spool, the port)."""
     try:
         secret = validate_signing_secret(env.get(SECRET_ENV))
         bot = _secret(env, TOKEN_ENV, "xox")
@@ -280,7 +266,7 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         spool = Spool(args.spool_dir or Path(env.get(SPOOL_ENV) or "data/feedback_spool"))
     except (ConfigError, WarehouseError) as exc:
         log.error("%s", exc)
-        return EXIT_USAGE
+        return 2
     redact.install([s for s in (secret, bot, app_token) if s])
     logging.getLogger("alerting.bolt").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     client = WebClient(token=bot, base_url=env.get(API_URL_ENV) or "https://slack.com/api/")
@@ -290,14 +276,16 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         server = make_server(args.host, args.port, wsgi(None if app_token else app, spool), _Server, _Handler)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", args.host, args.port, exc.strerror)
-        return EXIT_USAGE
-    return _run(server, app, app_token, worker)
-
-
-def _run(server: WSGIServer, app: App, app_token: str | None, worker: Worker) -> int:
+        return 2
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    log.info("%d click(s) pending in %s", worker.spool.count(), worker.spool.dir)
+    log.info("%d click(s) pending in %s", spool.count(), spool.dir)
+    _serve(server, app, app_token, worker)
+    log.info("stopped; %d click(s) left pending in the spool", spool.count())
+    return 0
+
+
+def _serve(server: WSGIServer, app: App, app_token: str | None, worker: Worker) -> None:
     thread = threading.Thread(target=worker.run, name="feedback-worker", daemon=True)
     thread.start()
     worker.wake.set()  # drain what a previous run left pending
@@ -322,5 +310,3 @@ def _run(server: WSGIServer, app: App, app_token: str | None, worker: Worker) ->
         worker.stopping = True
         worker.wake.set()
         thread.join(10)
-    log.info("stopped; %d click(s) left pending in the spool", worker.spool.count())
-    return EXIT_OK

@@ -1,4 +1,4 @@
-"""`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons.
+"""`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons (docs/operations.md).
 
 A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature: 401; a signature
 seen in the last 5 minutes is a replay: 409) and `GET /healthz`. A click is spooled (fsync'ed) before the ack;
@@ -9,6 +9,7 @@ warehouse is busy. `--socket-mode` takes clicks over Socket Mode; the port then 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -300,9 +301,8 @@ def _serve(server: WSGIServer, app: App, app_token: str | None, worker: Worker) 
     else:
         log.info("listening on http://%s:%s%s (health %s)", host, port, EVENTS_PATH, HEALTH_PATH)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     finally:
         server.server_close()
         if socket is not None:

@@ -295,6 +295,14 @@ def open_backend(config: WarehouseConfig, read_only: bool = False) -> Backend:
     return BigQueryBackend(c.bq_project, c.marts, c.log, c.bq_location, c.bq_api_endpoint, timeout_s=c.timeout_s)
 
 
+def _select(backend: Backend, table: str, columns: str, where: str, params: Mapping[str, Any] | None = None,
+            ) -> list[dict[str, Any]] | None:  # fmt: skip
+    """The rows of a mart (None when it is not built). Names are this module's constants; values parameters."""
+    if not backend.columns("marts", table):
+        return None
+    return backend.query(f"select {columns} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
+
+
 def _alerts(backend: Backend, where: str, params: Mapping[str, Any]) -> list[Alert]:
     present = set(backend.columns("marts", ALERTS_TABLE))
     if not present:
@@ -302,11 +310,10 @@ def _alerts(backend: Backend, where: str, params: Mapping[str, Any]) -> list[Ale
     missing = [c for c in ALERT_COLUMN_NAMES if c not in present]
     if missing:
         raise WarehouseError(f"{ALERTS_TABLE} lacks column(s) {', '.join(missing)}: rebuild it with this project")
-    sql = (
-        f"select {', '.join(ALERT_COLUMN_NAMES)} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608
-        f" where {where} order by alert_date, alert_id"
+    rows = _select(
+        backend, ALERTS_TABLE, ", ".join(ALERT_COLUMN_NAMES), f"{where} order by alert_date, alert_id", params
     )
-    return [alert_from_row(r) for r in backend.query(sql, params)]
+    return [alert_from_row(r) for r in rows or []]
 
 
 def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:
@@ -316,7 +323,7 @@ def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> li
     cost_row = f"(domain = {p('cost_domain')} or (domain = {p('health_domain')} and scope = {p('cost_source')}))"
     where = f"({cost_row} and alert_date = {p('cost_date')}) or (not {cost_row} and alert_date = {p('usage_date')})"
     params = {"cost_domain": COST_DOMAIN, "health_domain": HEALTH_DOMAIN, "cost_source": COST_SOURCE}
-    return _alerts(backend, where, {**params, "cost_date": cost_date, "usage_date": usage_date})
+    return _alerts(backend, f"({where})", {**params, "cost_date": cost_date, "usage_date": usage_date})
 
 
 def read_alerts_by_id(backend: Backend, alert_ids: Sequence[str]) -> list[Alert]:
@@ -331,44 +338,34 @@ def read_alert_history(backend: Backend, since: dt.date, until: dt.date) -> list
 
 def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[tuple[dt.date, str], str] | None:
     """{(dt, source): status}; None without the mart."""
-    if not backend.columns("marts", DATA_HEALTH_TABLE):
+    where = f"dt between {backend.param('since')} and {backend.param('until')}"
+    rows = _select(backend, DATA_HEALTH_TABLE, "dt, source, status", where, {"since": since, "until": until})
+    if rows is None:
         return None
-    p = backend.param
-    sql = (
-        f"select dt, source, status from {backend.table('marts', DATA_HEALTH_TABLE)}"  # noqa: S608
-        f" where dt between {p('since')} and {p('until')}"
-    )
-    rows = backend.query(sql, {"since": since, "until": until})
     return {(as_date(r["dt"]) or dt.date.min, str(r["source"])): str(r["status"]) for r in rows}
 
 
 def build_mismatch(backend: Backend) -> str | None:
     """Why fct_alerts and fct_data_health are not of one dbt build (a build stopped half-way leaves new
     health beside old alerts), or None."""
-    if not backend.columns("marts", DATA_HEALTH_TABLE):
+    health = _select(backend, DATA_HEALTH_TABLE, "distinct build_id", "true")
+    if health is None:
         return None
-    builds = {}
-    for table in (ALERTS_TABLE, DATA_HEALTH_TABLE):
-        rows = backend.query(f"select distinct build_id from {backend.table('marts', table)}")  # noqa: S608
-        builds[table] = ", ".join(sorted(str(r["build_id"]) for r in rows))
-    if not builds[ALERTS_TABLE] or builds[ALERTS_TABLE] == builds[DATA_HEALTH_TABLE]:
+    alerts = _select(backend, ALERTS_TABLE, "distinct build_id", "true") or []
+    builds = [", ".join(sorted(str(r["build_id"]) for r in rows)) for rows in (alerts, health)]
+    if not builds[0] or builds[0] == builds[1]:
         return None
     return (
-        f"{ALERTS_TABLE} (build {builds[ALERTS_TABLE]}) and {DATA_HEALTH_TABLE} (build {builds[DATA_HEALTH_TABLE]})"
+        f"{ALERTS_TABLE} (build {builds[0]}) and {DATA_HEALTH_TABLE} (build {builds[1]})"
         " come from different dbt builds: a build stopped half-way; run the daily build again"
     )
 
 
 def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Driver]]:
     """Contributors per alert ({} without alerts or the mart)."""
-    if not alert_ids or not backend.columns("marts", DRIVERS_TABLE):
-        return {}
-    sql = (
-        f"select * from {backend.table('marts', DRIVERS_TABLE)}"  # noqa: S608
-        f" where {backend.in_list('alert_id', 'alert_ids')} order by alert_id, contributor_rank"
-    )
+    where = f"{backend.in_list('alert_id', 'ids')} order by alert_id, contributor_rank"
     out: dict[str, list[Driver]] = {}
-    for r in backend.query(sql, {"alert_ids": list(alert_ids)}):
+    for r in (_select(backend, DRIVERS_TABLE, "*", where, {"ids": list(alert_ids)}) if alert_ids else None) or []:
         out.setdefault(str(r["alert_id"]), []).append(driver_from_row(r))
     return out
 

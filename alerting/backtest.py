@@ -176,7 +176,6 @@ def format_result(result: Result) -> str:
 
 
 def read_window(backend: Backend, start: dt.date | None, end: dt.date | None) -> list[Alert]:
-    """Every fct_alerts row with start <= alert_date <= end (open ends: all), held ones included."""
     return read_alert_history(backend, start or dt.date.min, end or dt.date.max)
 
 
@@ -341,7 +340,6 @@ def _window(env: Mapping[str, str], target: str, args: argparse.Namespace) -> li
 
 
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """The command: exit 0, or 2 on a usage, configuration or warehouse error."""
     changed = args.compare_vars or args.compare_duckdb
     if args.start and args.end and args.start > args.end:
         log.error("--from %s is after --to %s", args.start, args.end)

@@ -144,12 +144,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                 return EXIT_OK
             report = post_pipeline_health(backend, routing, poster, args.date, failures, sys.stdout, args.dry_run)
             return _finish(report, args.dry_run)
-    except WarehouseBusy as exc:
-        log.error("%s", redact.redact(exc, secrets))
-        return exc.exit_code
     except (RoutingError, TransportConfigError, WarehouseError, ValueError) as exc:  # RunResultsError too
         log.error("%s", redact.redact(exc, secrets))
-        return EXIT_USAGE
+        return exc.exit_code if isinstance(exc, WarehouseBusy) else EXIT_USAGE
     except Exception:  # unexpected (warehouse down, ...): what was posted is logged; report, redacted
         log.exception("the run stopped early; alerts not yet logged are posted by the next run")
         return EXIT_DELIVERY_FAILED

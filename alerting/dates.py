@@ -7,7 +7,6 @@ import datetime as dt
 
 
 def date_arg(value: str) -> dt.date:
-    """argparse `type=` for a YYYY-MM-DD day; anything else is a usage error (exit 2)."""
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

@@ -67,7 +67,6 @@ def read_failures(path: Path) -> list[Failure]:
 
 
 def stale_sources(backend: Backend, failures: Sequence[Failure]) -> list[StaleSource]:
-    """The freshness test's stored rows (none: not stored)."""
     test = next((f for f in failures if f.name == FRESHNESS_TEST and f.relation_name), None)
     if test is None or test.relation_name is None or not _RELATION.match(test.relation_name):
         return []

@@ -1,7 +1,7 @@
 """`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons (docs/operations.md).
 
-A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature: 401; a signature
-seen in the last 5 minutes is a replay: 409) and `GET /healthz`. A click is spooled (fsync'ed) before the ack;
+A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature and its 5-minute
+window: 401) and `GET /healthz`. A click is spooled (fsync'ed) before the ack;
 one worker thread writes it to `alert_feedback` and updates the message, retrying with back-off while the
 warehouse is busy. `--socket-mode` takes clicks over Socket Mode; the port then serves only `/healthz`.
 """
@@ -18,14 +18,13 @@ import os
 import re
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
@@ -43,7 +42,6 @@ log = logging.getLogger(__name__)
 SECRET_ENV, APP_TOKEN_ENV = "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"
 SPOOL_ENV = "LTX_FEEDBACK_SPOOL_DIR"
 EVENTS_PATH, HEALTH_PATH = "/slack/events", "/healthz"
-WINDOW_S = 300  # Slack's replay window
 FIRST_RETRY_S, MAX_RETRY_S, IDLE_S = 1.0, 60.0, 30.0
 
 
@@ -194,21 +192,6 @@ def build_app(secret: str, bot_token: str, client: WebClient, spool: Spool, work
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
 
     app = App(signing_secret=secret, client=client, authorize=authorize, logger=logging.getLogger("alerting.bolt"))
-    seen: dict[str, float] = {}
-    mutex = threading.Lock()
-
-    @app.middleware
-    def no_replay(req: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:
-        signature, now = req.headers.get("x-slack-signature", [""])[0], time.time()
-        with mutex:
-            for old in [s for s, t in seen.items() if t < now - WINDOW_S]:
-                del seen[old]
-            replay, seen[signature] = signature in seen, now
-        if replay:
-            log.warning("request refused (409): a replay of a request already seen")
-            return BoltResponse(status=409, body="replayed request")
-        next()
-        return None
 
     @app.action(re.compile("^" + re.escape(ACTION_ID_PREFIX)))
     def on_click(ack: Ack, body: dict[str, Any]) -> None:
@@ -219,7 +202,7 @@ def build_app(secret: str, bot_token: str, client: WebClient, spool: Spool, work
             ack()
             return
         if not spool.add(click, body):  # durable before the ack: an OSError means no ack (Slack shows an error)
-            log.info("click %s is already pending (a retried delivery)", click.feedback_id)
+            log.info("click %s is already pending (a retry or a replay)", click.feedback_id)
         ack()
         worker.wake.set()
 
@@ -258,7 +241,6 @@ class _Handler(WSGIRequestHandler):
 
 
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """Exit 0 when stopped; 2 on a configuration error (a secret, the warehouse, the spool, the port)."""
     try:
         secret = validate_signing_secret(env.get(SECRET_ENV))
         bot = _secret(env, TOKEN_ENV, "xox")

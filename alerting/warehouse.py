@@ -331,13 +331,11 @@ def read_alerts_by_id(backend: Backend, alert_ids: Sequence[str]) -> list[Alert]
 
 
 def read_alert_history(backend: Backend, since: dt.date, until: dt.date) -> list[Alert]:
-    """Every alert (held ones too) with since <= alert_date <= until."""
     p = backend.param
     return _alerts(backend, f"alert_date between {p('since')} and {p('until')}", {"since": since, "until": until})
 
 
 def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[tuple[dt.date, str], str] | None:
-    """{(dt, source): status}; None without the mart."""
     where = f"dt between {backend.param('since')} and {backend.param('until')}"
     rows = _select(backend, DATA_HEALTH_TABLE, "dt, source, status", where, {"since": since, "until": until})
     if rows is None:
@@ -362,7 +360,6 @@ def build_mismatch(backend: Backend) -> str | None:
 
 
 def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Driver]]:
-    """Contributors per alert ({} without alerts or the mart)."""
     where = f"{backend.in_list('alert_id', 'ids')} order by alert_id, contributor_rank"
     out: dict[str, list[Driver]] = {}
     for r in (_select(backend, DRIVERS_TABLE, "*", where, {"ids": list(alert_ids)}) if alert_ids else None) or []:

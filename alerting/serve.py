@@ -61,7 +61,7 @@ def _secret(env: Mapping[str, str], name: str, prefix: str = "") -> str:
 
 def validate_signing_secret(secret: str | None) -> str:
     secret = _secret({SECRET_ENV: secret or ""}, SECRET_ENV)
-    if not secret.isascii() or not 16 <= len(secret) <= 128:
+    if not 16 <= len(secret) <= 128:  # printable ASCII: validate_token
         raise ConfigError(f"{SECRET_ENV} is not 16-128 ASCII characters (Slack's signing secrets have 32)")
     return secret
 

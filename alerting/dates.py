@@ -1,5 +1,4 @@
-"""The days a command works on. A leaf module: `cli` and `report.command` both import it, and `cli`
-imports `report.command`, so it cannot live in either."""
+"""The days a command works on (for `cli` and `report.command`)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import datetime as dt
 
 
 def date_arg(value: str) -> dt.date:
-    """argparse `type=` for a YYYY-MM-DD day; anything else is a usage error (exit 2)."""
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -17,13 +15,12 @@ def date_arg(value: str) -> dt.date:
 
 def utc_yesterday(now: dt.datetime | None = None) -> dt.date:
     """Yesterday in UTC, the calendar dbt uses (the profile's `TimeZone: UTC`, BigQuery's `current_date`),
-    whatever the machine's zone: a run at 01:00 in Tokyo or 20:00 in New York reads the same day as the build."""
+    whatever the machine's zone."""
     return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date() - dt.timedelta(days=1)
 
 
 def finalised_cost_date(usage_date: dt.date, cost_finalisation_days: int) -> dt.date:
-    """Cost alerts of a run for data day D are for D + 1 - cost_finalisation_days: cost data needs days
-    (the dbt var of that name, 3 by default) to finalise."""
+    """Cost data needs days to finalise: a run for usage day D reads the cost alerts of D + 1 - N."""
     if cost_finalisation_days < 0:
         raise ValueError("cost_finalisation_days must be >= 0")
     return usage_date + dt.timedelta(days=1 - cost_finalisation_days)

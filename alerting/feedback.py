@@ -25,10 +25,6 @@ _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
 _TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
 
 
-class ClickError(ValueError):
-    """The payload is not a click on one of our buttons of a posted message."""
-
-
 @dataclass(frozen=True)
 class Click:
     feedback_id: str
@@ -46,7 +42,7 @@ class Click:
 
 def _checked(pattern: re.Pattern[str], value: object, what: str) -> str:
     if not isinstance(value, str) or not pattern.match(value):
-        raise ClickError(f"the click has no valid {what}")
+        raise ValueError(f"the click has no valid {what}")
     return value
 
 
@@ -59,7 +55,7 @@ def click_from_payload(body: Mapping[str, Any]) -> Click:
     """The Click of a `block_actions` payload; a ValueError when it is not one of ours."""
     actions = body.get("actions")
     if body.get("type") != "block_actions" or not isinstance(actions, list) or len(actions) != 1:
-        raise ClickError("not a block_actions payload with one action")
+        raise ValueError("not a block_actions payload with one action")
     act = actions[0] if isinstance(actions[0], dict) else {}
     action_id = str(act.get("action_id"))
     incident_id, alert_hash = parse_value(act.get("value"))
@@ -144,17 +140,14 @@ def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> FeedbackR
 class FeedbackStore:
     def __init__(self, backend: Backend) -> None:
         self.backend, self.table, self._ensured = backend, backend.table("alerting", TABLE), False
-        duckdb = backend.dialect == "duckdb"
-        self._types = {n: ("varchar" if t == "string" else t) if duckdb else t.upper() for n, t in COLUMN_TYPES.items()}
 
     def ensure(self) -> None:
         if self._ensured:
             return
-        cols = ", ".join(f"{n} {t}" + (" not null" if n in _NOT_NULL else "") for n, t in self._types.items())
-        key = ", primary key (feedback_id)" if self.backend.dialect == "duckdb" else ""
+        cols = ", ".join(f"{n} {t}" + (" not null" if n in _NOT_NULL else "") for n, t in COLUMN_TYPES.items())
         with self.backend.session():
             self.backend.ensure_area("alerting")
-            self.backend.query(f"create table if not exists {self.table} ({cols}{key})")
+            self.backend.query(f"create table if not exists {self.table} ({cols})")
         self._ensured = True
 
     def incident_alerts(self, incident_id: str) -> list[Alert]:
@@ -163,19 +156,13 @@ class FeedbackStore:
         return [alert_from_row(r) for r in b.query(sql, {"incident": incident_id})]
 
     def record(self, row: FeedbackRow) -> None:
-        """Write the row unless a row with its feedback_id exists (one statement, idempotent: DuckDB's
-        `on conflict do nothing`, BigQuery's `merge`)."""
+        """Write the row unless its feedback_id is there: one `merge`, the same SQL on DuckDB and BigQuery."""
         self.ensure()
-        b = self.backend
         params = {n: getattr(row, n) for n in COLUMNS if getattr(row, n) is not None}
-        values = [b.param(n) if n in params else f"cast(null as {self._types[n]})" for n in COLUMNS]
-        names = ", ".join(COLUMNS)
-        if b.dialect == "duckdb":
-            sql = f"insert into {self.table} ({names}) values ({', '.join(values)}) on conflict do nothing"  # noqa: S608
-        else:
-            source = ", ".join(f"{v} as {n}" for v, n in zip(values, COLUMNS, strict=True))
-            sql = (
-                f"merge {self.table} t using (select {source}) s on t.feedback_id = s.feedback_id"  # noqa: S608
-                f" when not matched then insert ({names}) values ({', '.join('s.' + n for n in COLUMNS)})"
-            )
-        b.query(sql, params)
+        values = (self.backend.param(n) if n in params else f"cast(null as {COLUMN_TYPES[n]})" for n in COLUMNS)
+        source = ", ".join(f"{v} as {n}" for v, n in zip(values, COLUMNS, strict=True))
+        sql = (
+            f"merge into {self.table} t using (select {source}) s on t.feedback_id = s.feedback_id"  # noqa: S608
+            f" when not matched then insert ({', '.join(COLUMNS)}) values ({', '.join('s.' + n for n in COLUMNS)})"
+        )
+        self.backend.query(sql, params)

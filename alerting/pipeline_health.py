@@ -1,10 +1,7 @@
-"""A daily build that stopped said in the data channel: stale sources and failing tests, once per day and cause.
+"""Post why a daily build stopped to the `data` team's channel, once per run date and set of failed nodes.
 
-`make daily` runs `python -m alerting pipeline-health --date RUN_DATE` when its `dbt build` fails. It reads
-dbt's `run_results.json` (the failed tests and models, with failing row counts; the freshness test's stored
-failures name each stale source and its last loaded day). One message goes to the `data` team's channel,
-keyed by the run date and the set of failed nodes: a re-run of the same broken morning posts nothing new, a
-different cause the same day posts once more. The build's exit status is `make daily`'s, unchanged.
+`make daily` runs it when its `dbt build` fails: the failed tests and models of dbt's run_results.json, with
+failing row counts, and the stale sources with their last loaded day (the freshness test's stored failures).
 """
 
 from __future__ import annotations
@@ -20,9 +17,7 @@ from pathlib import Path
 from alerting.model import as_date
 from alerting.warehouse import Backend
 
-FRESHNESS_TEST = "assert_sources_fresh_for_run_date"
-PIPELINE_TEAM = "data"
-FAILED = frozenset({"fail", "error"})
+FRESHNESS_TEST, PIPELINE_TEAM, FAILED = "assert_sources_fresh_for_run_date", "data", frozenset({"fail", "error"})
 # what dbt writes as a relation name: "db"."schema"."name" or `project`.`dataset`.`name`, nothing else
 _RELATION = re.compile(r'^(?:(?:"[A-Za-z0-9_.-]+"|`[A-Za-z0-9_.-]+`)\.){1,2}(?:"[A-Za-z0-9_]+"|`[A-Za-z0-9_]+`)$')
 
@@ -33,11 +28,11 @@ class RunResultsError(ValueError):
 
 @dataclass(frozen=True)
 class Failure:
-    name: str  # the node's name (a test or a model)
-    resource_type: str  # test / model / seed
+    name: str  # of the test, model or seed
+    resource_type: str
     status: str  # fail / error
     rows: int | None  # failing rows of a test
-    relation_name: str | None  # stored failures of the test, when stored
+    relation_name: str | None  # its stored failures
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class StaleSource:
 
 
 def read_failures(path: Path) -> list[Failure]:
-    """The failed / errored nodes of a dbt run, sorted by name (skipped nodes are consequences, not causes)."""
+    """The failed nodes of a dbt run, sorted by name (skipped nodes are consequences, not causes)."""
     try:
         results = json.loads(path.read_text(encoding="utf-8"))["results"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -72,7 +67,6 @@ def read_failures(path: Path) -> list[Failure]:
 
 
 def stale_sources(backend: Backend, failures: Sequence[Failure]) -> list[StaleSource]:
-    """The freshness test's stored rows: each stale source and its last loaded day (none: not stored)."""
     test = next((f for f in failures if f.name == FRESHNESS_TEST and f.relation_name), None)
     if test is None or test.relation_name is None or not _RELATION.match(test.relation_name):
         return []

@@ -1,9 +1,4 @@
-"""Keep secrets out of text and log records; validate a token before anything uses it.
-
-Redaction removes the whole secret and any fragment of it of `FRAGMENT` (8) or more characters
-(so each piece between whitespace too), also in its escaped form; and anything shaped like a Slack
-token or a Linear API key, even when we do not know it.
-"""
+"""Keep secrets out of text and log records; validate a token before anything uses it."""
 
 from __future__ import annotations
 
@@ -83,7 +78,10 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(secrets: Iterable[str] = ()) -> None:
+def install(secrets: Iterable[str] = (), replace: bool = False) -> None:
+    """Redact on the root logger and its handlers; `replace`: instead of the filters installed before."""
     flt, root = RedactingFilter(secrets), logging.getLogger()
     for filterer in [root, *root.handlers]:
+        if replace:
+            filterer.filters[:] = [f for f in filterer.filters if not isinstance(f, RedactingFilter)]
         filterer.addFilter(flt)

@@ -1,12 +1,5 @@
-"""Neutralise data strings (org names, scopes, actions, ...) before any renderer sees them, in two steps:
-* `clean(value, cap)` when a body is composed, for every renderer: control and format characters and
-  line breaks become one space, a leading `>` (a quote in Slack / Markdown) becomes `›`, and the string
-  is capped ending "…": after this a data string is one short line.
-* `slack_mrkdwn(text)` for Slack only, at render time: `&`, `<`, `>` become entities (Slack's own rule:
-  no `<!channel>`, `<@U..>` or `<http..|label>` can survive), and `* ~ \\`` and any `_` not between two
-  letters become look-alikes Slack does not parse (∗ ∼ ˋ ˍ): data can neither format, ping, link nor
-  forge a line.
-"""
+"""Neutralise data strings: `clean` when a body is composed (one short inert line, for every renderer), then
+`slack_mrkdwn` when Slack renders it (no ping, link or formatting). docs/alerting-and-delivery.md, "Security"."""
 
 from __future__ import annotations
 
@@ -26,20 +19,17 @@ _BREAKS = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 def collapse(value: object) -> str:
-    """Control / format characters and line breaks -> one space; whitespace runs -> one space."""
     text = "".join(" " if unicodedata.category(ch) in _BREAKS else ch for ch in str(value))
     return " ".join(text.split())
 
 
 def cap(text: str, limit: int) -> str:
-    """At most `limit` characters; a cut string ends with '…'."""
     if limit <= 0:
         return ""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
 
 
 def clean(value: object, limit: int = NAME_CAP) -> str:
-    """One inert, short line from any data value (None -> '')."""
     if value is None:
         return ""
     text = collapse(value)
@@ -52,7 +42,6 @@ def slack_entities(text: str) -> str:
 
 
 def slack_mrkdwn(text: str) -> str:
-    """Make an already-cleaned data string inert in Slack mrkdwn (entities + look-alikes)."""
     return _FREE_UNDERSCORE.sub("ˍ", slack_entities(text).translate(_SLACK_TABLE))
 
 

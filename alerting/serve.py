@@ -1,7 +1,7 @@
-"""`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons.
+"""`python -m alerting serve`: the Slack interactivity endpoint of the feedback buttons (docs/operations.md).
 
-A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature: 401; a signature
-seen in the last 5 minutes is a replay: 409) and `GET /healthz`. A click is spooled (fsync'ed) before the ack;
+A `slack_bolt` App on a threading WSGI server: `POST /slack/events` (bolt checks the signature and its 5-minute
+window: 401) and `GET /healthz`. A click is spooled (fsync'ed) before the ack;
 one worker thread writes it to `alert_feedback` and updates the message, retrying with back-off while the
 warehouse is busy. `--socket-mode` takes clicks over Socket Mode; the port then serves only `/healthz`.
 """
@@ -9,6 +9,7 @@ warehouse is busy. `--socket-mode` takes clicks over Socket Mode; the port then 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import fcntl
 import json
@@ -17,14 +18,13 @@ import os
 import re
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
@@ -39,13 +39,10 @@ if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
-SECRET_ENV = "SLACK_SIGNING_SECRET"  # noqa: S105 - the variable's name
-APP_TOKEN_ENV = "SLACK_APP_TOKEN"  # noqa: S105 - the variable's name
+SECRET_ENV, APP_TOKEN_ENV = "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"
 SPOOL_ENV = "LTX_FEEDBACK_SPOOL_DIR"
 EVENTS_PATH, HEALTH_PATH = "/slack/events", "/healthz"
-WINDOW_S = 300  # Slack's replay window
 FIRST_RETRY_S, MAX_RETRY_S, IDLE_S = 1.0, 60.0, 30.0
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 class ConfigError(ValueError):
@@ -64,7 +61,7 @@ def _secret(env: Mapping[str, str], name: str, prefix: str = "") -> str:
 
 def validate_signing_secret(secret: str | None) -> str:
     secret = _secret({SECRET_ENV: secret or ""}, SECRET_ENV)
-    if not secret.isascii() or not 16 <= len(secret) <= 128:
+    if not 16 <= len(secret) <= 128:  # printable ASCII: validate_token
         raise ConfigError(f"{SECRET_ENV} is not 16-128 ASCII characters (Slack's signing secrets have 32)")
     return secret
 
@@ -127,8 +124,7 @@ class Worker:
     """Spooled clicks -> `alert_feedback` (once per feedback_id) -> the message in Slack."""
 
     def __init__(self, spool: Spool, open_store: Callable[[], FeedbackStore], slack: WebClient) -> None:
-        self.spool, self.slack = spool, slack
-        self._open_store = open_store
+        self.spool, self.slack, self._open_store = spool, slack, open_store
         self._store: FeedbackStore | None = None
         self.wake, self.stopping = threading.Event(), False
         self._sent: dict[tuple[str, str], list[dict[str, Any]]] = {}  # last blocks we sent per message
@@ -185,7 +181,7 @@ class Worker:
         try:
             self.slack.api_call(method, json=kwargs)
         except Exception as exc:  # the row is written; Slack's view is best effort, logged
-            log.warning("Slack %s failed: %s", method, f"{type(exc).__name__}: {exc}")
+            log.warning("Slack %s failed: %s: %s", method, type(exc).__name__, exc)
             return False
         return True
 
@@ -196,21 +192,6 @@ def build_app(secret: str, bot_token: str, client: WebClient, spool: Spool, work
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
 
     app = App(signing_secret=secret, client=client, authorize=authorize, logger=logging.getLogger("alerting.bolt"))
-    seen: dict[str, float] = {}
-    mutex = threading.Lock()
-
-    @app.middleware
-    def no_replay(req: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:
-        signature, now = req.headers.get("x-slack-signature", [""])[0], time.time()
-        with mutex:
-            for old in [s for s, t in seen.items() if t < now - WINDOW_S]:
-                del seen[old]
-            replay, seen[signature] = signature in seen, now
-        if replay:
-            log.warning("request refused (409): a replay of a request already seen")
-            return BoltResponse(status=409, body="replayed request")
-        next()
-        return None
 
     @app.action(re.compile("^" + re.escape(ACTION_ID_PREFIX)))
     def on_click(ack: Ack, body: dict[str, Any]) -> None:
@@ -221,7 +202,7 @@ def build_app(secret: str, bot_token: str, client: WebClient, spool: Spool, work
             ack()
             return
         if not spool.add(click, body):  # durable before the ack: an OSError means no ack (Slack shows an error)
-            log.info("click %s is already pending (a retried delivery)", click.feedback_id)
+            log.info("click %s is already pending (a retry or a replay)", click.feedback_id)
         ack()
         worker.wake.set()
 
@@ -259,18 +240,6 @@ class _Handler(WSGIRequestHandler):
         log.debug("http: %s", format % args)
 
 
-def add_parser(sub: Any, env: Mapping[str, str]) -> None:
-    what = "POST /slack/events (signed by Slack), GET /healthz; see docs/operations.md."
-    p = sub.add_parser("serve", help="serve the Slack interactivity endpoint of the feedback buttons", description=what)
-    target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
-    p.add_argument("--port", type=int, default=3000, help="port (default %(default)s; 0: any free port)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    p.add_argument("--target", choices=("duckdb", "bigquery"), default=target, help="warehouse")
-    p.add_argument("--socket-mode", action="store_true", help="take clicks over Socket Mode (SLACK_APP_TOKEN)")
-    p.add_argument("--spool-dir", type=Path, default=None, help=f"click spool (default ${SPOOL_ENV})")
-    p.add_argument("--verbose", action="store_true", help="debug logging (secrets redacted)")
-
-
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     try:
         secret = validate_signing_secret(env.get(SECRET_ENV))
@@ -280,7 +249,7 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         spool = Spool(args.spool_dir or Path(env.get(SPOOL_ENV) or "data/feedback_spool"))
     except (ConfigError, WarehouseError) as exc:
         log.error("%s", exc)
-        return EXIT_USAGE
+        return 2
     redact.install([s for s in (secret, bot, app_token) if s])
     logging.getLogger("alerting.bolt").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     client = WebClient(token=bot, base_url=env.get(API_URL_ENV) or "https://slack.com/api/")
@@ -290,14 +259,16 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         server = make_server(args.host, args.port, wsgi(None if app_token else app, spool), _Server, _Handler)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", args.host, args.port, exc.strerror)
-        return EXIT_USAGE
-    return _run(server, app, app_token, worker)
-
-
-def _run(server: WSGIServer, app: App, app_token: str | None, worker: Worker) -> int:
+        return 2
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    log.info("%d click(s) pending in %s", worker.spool.count(), worker.spool.dir)
+    log.info("%d click(s) pending in %s", spool.count(), spool.dir)
+    _serve(server, app, app_token, worker)
+    log.info("stopped; %d click(s) left pending in the spool", spool.count())
+    return 0
+
+
+def _serve(server: WSGIServer, app: App, app_token: str | None, worker: Worker) -> None:
     thread = threading.Thread(target=worker.run, name="feedback-worker", daemon=True)
     thread.start()
     worker.wake.set()  # drain what a previous run left pending
@@ -312,9 +283,8 @@ def _run(server: WSGIServer, app: App, app_token: str | None, worker: Worker) ->
     else:
         log.info("listening on http://%s:%s%s (health %s)", host, port, EVENTS_PATH, HEALTH_PATH)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     finally:
         server.server_close()
         if socket is not None:
@@ -322,5 +292,3 @@ def _run(server: WSGIServer, app: App, app_token: str | None, worker: Worker) ->
         worker.stopping = True
         worker.wake.set()
         thread.join(10)
-    log.info("stopped; %d click(s) left pending in the spool", worker.spool.count())
-    return EXIT_OK

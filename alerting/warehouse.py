@@ -22,15 +22,11 @@ log = logging.getLogger(__name__)
 ALERTS_TABLE = "fct_alerts"
 DRIVERS_TABLE = "fct_usage_alert_drivers"
 DATA_HEALTH_TABLE = "fct_data_health"
-DEFAULT_LOCK_TIMEOUT_S = 600.0  # a full `make build` takes minutes; the scheduler may start us meanwhile
-MAX_LOCK_TIMEOUT_S = 6 * 3600.0  # a wait longer than the longest build is a typo (or `inf`)
-# BigQuery: each API call (with its retries) gives up after this; a query of the marts takes
-# seconds, and an unreachable endpoint must fail the run in minutes, not hang it
-DEFAULT_BQ_TIMEOUT_S = 120.0
-MAX_BQ_TIMEOUT_S = 3600.0
-COST_DOMAIN = "gpu_cost"
-HEALTH_DOMAIN = "data_health"
-COST_SOURCE = "gpu_costs"  # the data-health source whose day is the cost day
+# the DuckDB lock wait: a full `make build` takes minutes (the scheduler may start us meanwhile); longer than the
+# longest build is a typo. BigQuery: an API call with its retries; an unreachable endpoint fails in minutes.
+DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S = 600.0, 6 * 3600.0
+DEFAULT_BQ_TIMEOUT_S, MAX_BQ_TIMEOUT_S = 120.0, 3600.0
+COST_DOMAIN, HEALTH_DOMAIN, COST_SOURCE = "gpu_cost", "data_health", "gpu_costs"  # gpu_costs: health of the cost day
 _BQ_TYPES = ((bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (dt.datetime, "TIMESTAMP"), (dt.date, "DATE"))
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$")
@@ -51,12 +47,8 @@ def identifier(value: str, what: str, pattern: re.Pattern[str] = _IDENT) -> str:
 
 
 class DuckDBBackend:
-    """DuckDB file; marts in schema `main_marts`, the delivery log in `main_alerting`.
-
-    The file is held only while a query (or a `session()` of a few queries) runs, so a `dbt build` can run
-    while the alerting run waits on Slack. A file locked by another process is retried with back-off for up
-    to `lock_timeout_s` seconds, then `WarehouseBusy` (exit 4).
-    """
+    """The file is held only while a query (or a `session()`) runs, so a `dbt build` can run while a run waits
+    on Slack; a file locked by another process is retried with back-off up to `lock_timeout_s`, then WarehouseBusy."""
 
     dialect = "duckdb"
 
@@ -71,16 +63,14 @@ class DuckDBBackend:
             "marts": identifier(marts_schema, "marts schema"),
             "alerting": identifier(log_schema, "delivery-log schema"),
         }
-        self.read_only = read_only
-        self.lock_timeout_s = lock_timeout_s
+        self.read_only, self.lock_timeout_s = read_only, lock_timeout_s
         self._con: Any = None
-        self.lock_waits = 0  # how many times a lock made us wait (reported, tested)
+        self.lock_waits = 0
 
     def _connect(self) -> Any:
         import duckdb
 
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.1
+        deadline, delay = time.monotonic() + self.lock_timeout_s, 0.1
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=self.read_only)
@@ -147,26 +137,22 @@ class DuckDBBackend:
 def bq_parameter(name: str, value: Any) -> Any:
     from google.cloud import bigquery
 
-    def bq_type(v: Any) -> str:
-        return next((bq for py, bq in _BQ_TYPES if isinstance(v, py)), "STRING")
-
-    if isinstance(value, list | tuple | set | frozenset):
-        values = list(value)
-        return bigquery.ArrayQueryParameter(name, bq_type(values[0]) if values else "STRING", values)
-    return bigquery.ScalarQueryParameter(name, bq_type(value), value)
+    values = list(value) if isinstance(value, list | tuple | set | frozenset) else None
+    of = values[0] if values else value
+    bq_type = next((bq for py, bq in _BQ_TYPES if isinstance(of, py)), "STRING")
+    if values is None:
+        return bigquery.ScalarQueryParameter(name, bq_type, value)
+    return bigquery.ArrayQueryParameter(name, bq_type, values)
 
 
 class BigQueryBackend:
-    """google-cloud-bigquery; marts dataset `<LTX_BQ_DATASET>_marts`, log dataset `..._alerting`."""
-
     dialect = "bigquery"
 
     def __init__(
         self, project: str, marts_dataset: str, log_dataset: str, location: str | None = None,
         api_endpoint: str | None = None, client: Any = None, timeout_s: float = DEFAULT_BQ_TIMEOUT_S,
     ) -> None:  # fmt: skip
-        self.project = identifier(project, "BigQuery project", _PROJECT)
-        self.timeout_s = timeout_s
+        self.project, self.timeout_s = identifier(project, "BigQuery project", _PROJECT), timeout_s
         self.endpoint = api_endpoint or "the BigQuery API"
         self.areas = {
             "marts": identifier(marts_dataset, "marts dataset"),
@@ -199,8 +185,7 @@ class BigQueryBackend:
         return f"`{self._ref(area, name)}`"
 
     def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """One API call within the timeout, retries included (the client's default retries for 600 s); an
-        endpoint that cannot be reached within it: one clear WarehouseError."""
+        """One API call within the timeout, retries included (the client's default: 600 s)."""
         import concurrent.futures
 
         import requests
@@ -254,39 +239,39 @@ Backend = DuckDBBackend | BigQueryBackend
 @dataclass(frozen=True)
 class WarehouseConfig:
     target: str
-    duckdb_path: str
-    duckdb_marts_schema: str
-    duckdb_log_schema: str
-    duckdb_lock_timeout_s: float
-    bq_project: str | None
-    bq_marts_dataset: str
-    bq_log_dataset: str
-    bq_location: str | None
-    bq_api_endpoint: str | None
-    bq_timeout_s: float
+    marts: str  # a DuckDB schema or a BigQuery dataset
+    log: str  # the same for the delivery log and alert_feedback
+    timeout_s: float  # DuckDB: the wait for a locked file; BigQuery: each API call
+    duckdb_path: str = ""
+    bq_project: str | None = None
+    bq_location: str | None = None
+    bq_api_endpoint: str | None = None
 
 
 def config_from_env(target: str, env: Mapping[str, str] | None = None) -> WarehouseConfig:
     env = os.environ if env is None else env
+    if target != "bigquery":
+        return WarehouseConfig(
+            target,
+            marts=env.get("LTX_DUCKDB_MARTS_SCHEMA") or "main_marts",
+            log=env.get("LTX_DUCKDB_ALERTING_SCHEMA") or "main_alerting",
+            timeout_s=_seconds(env, "LTX_DUCKDB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S),
+            duckdb_path=env.get("LTX_DUCKDB_PATH") or "data/ltx_monitoring.duckdb",
+        )
     base = env.get("LTX_BQ_DATASET") or "ltx_monitoring"
     return WarehouseConfig(
-        target=target,
-        duckdb_path=env.get("LTX_DUCKDB_PATH") or "data/ltx_monitoring.duckdb",
-        duckdb_marts_schema=env.get("LTX_DUCKDB_MARTS_SCHEMA") or "main_marts",
-        duckdb_log_schema=env.get("LTX_DUCKDB_ALERTING_SCHEMA") or "main_alerting",
-        duckdb_lock_timeout_s=_seconds(env, "LTX_DUCKDB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S),
+        target,
+        marts=env.get("LTX_BQ_MARTS_DATASET") or f"{base}_marts",
+        log=env.get("LTX_BQ_ALERTING_DATASET") or f"{base}_alerting",
+        timeout_s=_seconds(env, "LTX_BQ_TIMEOUT", DEFAULT_BQ_TIMEOUT_S, MAX_BQ_TIMEOUT_S),
         bq_project=env.get("LTX_BQ_PROJECT") or None,
-        bq_marts_dataset=env.get("LTX_BQ_MARTS_DATASET") or f"{base}_marts",
-        bq_log_dataset=env.get("LTX_BQ_ALERTING_DATASET") or f"{base}_alerting",
         bq_location=env.get("LTX_BQ_LOCATION") or None,
         bq_api_endpoint=env.get("LTX_BQ_API_ENDPOINT") or None,
-        bq_timeout_s=_seconds(env, "LTX_BQ_TIMEOUT", DEFAULT_BQ_TIMEOUT_S, MAX_BQ_TIMEOUT_S),
     )
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
-    """A timeout env var: a finite number of seconds in (0, maximum]; unset = default. `nan` and `inf`
-    would make a wait loop endless: refused with the others, by name (exit 2)."""
+    """A timeout in (0, maximum]; unset = default; `nan` and `inf` (an endless wait) refused, by name (exit 2)."""
     value = env.get(name)
     if not value:
         return default
@@ -302,31 +287,33 @@ def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) 
 def open_backend(config: WarehouseConfig, read_only: bool = False) -> Backend:
     c = config
     if c.target == "duckdb":
-        return DuckDBBackend(
-            c.duckdb_path, c.duckdb_marts_schema, c.duckdb_log_schema, read_only, c.duckdb_lock_timeout_s
-        )
+        return DuckDBBackend(c.duckdb_path, c.marts, c.log, read_only, c.timeout_s)
     if c.target != "bigquery":
         raise WarehouseError(f"unknown target {c.target!r} (duckdb or bigquery)")
     if not c.bq_project:
         raise WarehouseError("LTX_BQ_PROJECT is not set (needed for --target bigquery)")
-    return BigQueryBackend(
-        c.bq_project, c.bq_marts_dataset, c.bq_log_dataset, c.bq_location, c.bq_api_endpoint, timeout_s=c.bq_timeout_s
-    )
+    return BigQueryBackend(c.bq_project, c.marts, c.log, c.bq_location, c.bq_api_endpoint, timeout_s=c.timeout_s)
+
+
+def _select(backend: Backend, table: str, columns: str, where: str, params: Mapping[str, Any] | None = None,
+            ) -> list[dict[str, Any]] | None:  # fmt: skip
+    """The rows of a mart (None when it is not built). Names are this module's constants; values parameters."""
+    if not backend.columns("marts", table):
+        return None
+    return backend.query(f"select {columns} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
 
 
 def _alerts(backend: Backend, where: str, params: Mapping[str, Any]) -> list[Alert]:
-    """fct_alerts rows (every contract column) as Alerts; a mart of another version is a clear error."""
     present = set(backend.columns("marts", ALERTS_TABLE))
     if not present:
         raise WarehouseError(f"{backend.table('marts', ALERTS_TABLE)} not found: run dbt build first")
     missing = [c for c in ALERT_COLUMN_NAMES if c not in present]
     if missing:
         raise WarehouseError(f"{ALERTS_TABLE} lacks column(s) {', '.join(missing)}: rebuild it with this project")
-    sql = (
-        f"select {', '.join(ALERT_COLUMN_NAMES)} from {backend.table('marts', ALERTS_TABLE)}"  # noqa: S608
-        f" where {where} order by alert_date, alert_id"
+    rows = _select(
+        backend, ALERTS_TABLE, ", ".join(ALERT_COLUMN_NAMES), f"{where} order by alert_date, alert_id", params
     )
-    return [alert_from_row(r) for r in backend.query(sql, params)]
+    return [alert_from_row(r) for r in rows or []]
 
 
 def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:
@@ -336,60 +323,46 @@ def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> li
     cost_row = f"(domain = {p('cost_domain')} or (domain = {p('health_domain')} and scope = {p('cost_source')}))"
     where = f"({cost_row} and alert_date = {p('cost_date')}) or (not {cost_row} and alert_date = {p('usage_date')})"
     params = {"cost_domain": COST_DOMAIN, "health_domain": HEALTH_DOMAIN, "cost_source": COST_SOURCE}
-    return _alerts(backend, where, {**params, "cost_date": cost_date, "usage_date": usage_date})
+    return _alerts(backend, f"({where})", {**params, "cost_date": cost_date, "usage_date": usage_date})
 
 
 def read_alerts_by_id(backend: Backend, alert_ids: Sequence[str]) -> list[Alert]:
-    """The alerts of these ids (any day): which days a crashed run left undelivered."""
     return _alerts(backend, backend.in_list("alert_id", "ids"), {"ids": list(alert_ids)}) if alert_ids else []
 
 
 def read_alert_history(backend: Backend, since: dt.date, until: dt.date) -> list[Alert]:
-    """Every alert (held ones too) with since <= alert_date <= until: streaks, resolutions, corrections."""
     p = backend.param
     return _alerts(backend, f"alert_date between {p('since')} and {p('until')}", {"since": since, "until": until})
 
 
 def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[tuple[dt.date, str], str] | None:
-    """{(dt, source): status} from fct_data_health, or None when there is no such mart."""
-    if not backend.columns("marts", DATA_HEALTH_TABLE):
+    where = f"dt between {backend.param('since')} and {backend.param('until')}"
+    rows = _select(backend, DATA_HEALTH_TABLE, "dt, source, status", where, {"since": since, "until": until})
+    if rows is None:
         return None
-    p = backend.param
-    sql = (
-        f"select dt, source, status from {backend.table('marts', DATA_HEALTH_TABLE)}"  # noqa: S608
-        f" where dt between {p('since')} and {p('until')}"
-    )
-    rows = backend.query(sql, {"since": since, "until": until})
     return {(as_date(r["dt"]) or dt.date.min, str(r["source"])): str(r["status"]) for r in rows}
 
 
 def build_mismatch(backend: Backend) -> str | None:
     """Why fct_alerts and fct_data_health are not of one dbt build (a build stopped half-way leaves new
     health beside old alerts), or None."""
-    if not backend.columns("marts", DATA_HEALTH_TABLE):
+    health = _select(backend, DATA_HEALTH_TABLE, "distinct build_id", "true")
+    if health is None:
         return None
-    builds = {}
-    for table in (ALERTS_TABLE, DATA_HEALTH_TABLE):
-        rows = backend.query(f"select distinct build_id from {backend.table('marts', table)}")  # noqa: S608
-        builds[table] = ", ".join(sorted(str(r["build_id"]) for r in rows))
-    if not builds[ALERTS_TABLE] or builds[ALERTS_TABLE] == builds[DATA_HEALTH_TABLE]:
+    alerts = _select(backend, ALERTS_TABLE, "distinct build_id", "true") or []
+    builds = [", ".join(sorted(str(r["build_id"]) for r in rows)) for rows in (alerts, health)]
+    if not builds[0] or builds[0] == builds[1]:
         return None
     return (
-        f"{ALERTS_TABLE} (build {builds[ALERTS_TABLE]}) and {DATA_HEALTH_TABLE} (build {builds[DATA_HEALTH_TABLE]})"
+        f"{ALERTS_TABLE} (build {builds[0]}) and {DATA_HEALTH_TABLE} (build {builds[1]})"
         " come from different dbt builds: a build stopped half-way; run the daily build again"
     )
 
 
 def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Driver]]:
-    """Contributors per alert from fct_usage_alert_drivers ({} without alerts or that mart)."""
-    if not alert_ids or not backend.columns("marts", DRIVERS_TABLE):
-        return {}
-    sql = (
-        f"select * from {backend.table('marts', DRIVERS_TABLE)}"  # noqa: S608
-        f" where {backend.in_list('alert_id', 'alert_ids')} order by alert_id, contributor_rank"
-    )
+    where = f"{backend.in_list('alert_id', 'ids')} order by alert_id, contributor_rank"
     out: dict[str, list[Driver]] = {}
-    for r in backend.query(sql, {"alert_ids": list(alert_ids)}):
+    for r in (_select(backend, DRIVERS_TABLE, "*", where, {"ids": list(alert_ids)}) if alert_ids else None) or []:
         out.setdefault(str(r["alert_id"]), []).append(driver_from_row(r))
     return out
 

@@ -127,11 +127,11 @@ def test_bigquery_queries_use_parameters_and_qualified_tables() -> None:
 
 def test_bigquery_config_from_env_and_validation() -> None:
     cfg = config_from_env("bigquery", {"LTX_BQ_PROJECT": "p1", "LTX_BQ_DATASET": "mon", "LTX_BQ_LOCATION": "EU"})
-    assert (cfg.bq_marts_dataset, cfg.bq_log_dataset, cfg.bq_location) == ("mon_marts", "mon_alerting", "EU")
+    assert (cfg.marts, cfg.log, cfg.bq_location) == ("mon_marts", "mon_alerting", "EU")
     cfg2 = config_from_env(
         "bigquery", {"LTX_BQ_PROJECT": "p1", "LTX_BQ_MARTS_DATASET": "m", "LTX_BQ_ALERTING_DATASET": "l"}
     )
-    assert (cfg2.bq_marts_dataset, cfg2.bq_log_dataset) == ("m", "l")
+    assert (cfg2.marts, cfg2.log) == ("m", "l")
     with pytest.raises(WarehouseError, match="LTX_BQ_PROJECT"):
         open_backend(config_from_env("bigquery", {}))
     with pytest.raises(WarehouseError, match="not a valid identifier"):

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from alerting import backtest
-from alerting.backtest_compare import CompareError, compare, format_markdown, parse_vars
+from alerting.backtest import CompareError, compare, format_markdown, parse_vars
 from alerting.cli import main
 from alerting.feedback import FeedbackRow, FeedbackStore
 from alerting.model import Alert

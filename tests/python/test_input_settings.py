@@ -28,11 +28,11 @@ def test_a_bigquery_timeout_is_validated_the_same_way(value: str) -> None:
 
 
 def test_valid_timeouts_and_defaults() -> None:
-    assert config_from_env("duckdb", {"LTX_DUCKDB_LOCK_TIMEOUT": "0.5"}).duckdb_lock_timeout_s == 0.5
+    assert config_from_env("duckdb", {"LTX_DUCKDB_LOCK_TIMEOUT": "0.5"}).timeout_s == 0.5
     limit = str(MAX_LOCK_TIMEOUT_S)
-    assert config_from_env("duckdb", {"LTX_DUCKDB_LOCK_TIMEOUT": limit}).duckdb_lock_timeout_s == MAX_LOCK_TIMEOUT_S
-    assert config_from_env("bigquery", {"LTX_BQ_TIMEOUT": "7"}).bq_timeout_s == 7.0
-    assert config_from_env("duckdb", {}).duckdb_lock_timeout_s == 600.0
+    assert config_from_env("duckdb", {"LTX_DUCKDB_LOCK_TIMEOUT": limit}).timeout_s == MAX_LOCK_TIMEOUT_S
+    assert config_from_env("bigquery", {"LTX_BQ_TIMEOUT": "7"}).timeout_s == 7.0
+    assert config_from_env("duckdb", {}).timeout_s == 600.0
 
 
 def test_an_unreachable_bigquery_endpoint_fails_fast_with_one_line_and_exit_2() -> None:

@@ -275,8 +275,7 @@ def test_replay_and_slack_retry_give_one_row(service: Service, slack, warehouse)
     body = click_body("false_alarm")
     headers = signed(body)
     assert service.post(body, headers)[0] == 200
-    assert service.post(body, headers)[0] == 409  # the very same request again: a replay
-    assert "a replay of a request already seen" in service.log()
+    assert service.post(body, headers)[0] == 200  # the very same request again (a replay): the same click
     retry = {**signed(body, ts=int(time.time()) + 1), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"}
     assert service.post(body, retry)[0] == 200  # a new delivery of the same click
     wait_for(lambda: slack.of("chat.update"), what="chat.update")

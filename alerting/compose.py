@@ -1,9 +1,6 @@
 """What each message says: incidents, digests and lifecycle notices -> neutral MessageBody (pure).
 
-An incident section: the headline (the mart's primary alert), its numbers, one line per other
-member rule, the cause (the cost decomposition, else the drivers or the user concentration,
-else the mart's drivers_summary), caveats from the validity flags, the action. Every data
-string enters through `message.d` (cleaned and capped); no rule name appears here.
+Every data string enters through `message.d` (cleaned and capped); no rule name appears here.
 """
 
 from __future__ import annotations
@@ -42,13 +39,6 @@ HOLD_REASONS = {
     "incomplete_data": "day not completely loaded",
     "muted": "muted",
     "snoozed": "snoozed from Slack",
-}
-WITHDRAWAL_REASONS = {
-    "gone": "it is no longer in the rebuilt data",
-    "incomplete_data": "it is held now: the day is not completely loaded",
-    "insufficient_baseline": "it is held now: too few baseline points",
-    "muted": "it is held now: the series is muted",
-    "enterprise_weekend": "it is held now: enterprise weekend",
 }
 DRIVERS_SHOWN = 3
 COMPONENTS_SHOWN = 3
@@ -284,7 +274,7 @@ def data_health_lines(alert: Alert, held: int) -> list[Line]:
     """'usage for 2026-11-22: 38% of the expected rows for a Sunday; 12 segment alerts held ...'."""
     day, unit = alert.alert_date, alert.unit or "rows"
     expected = values.format_value(alert.baseline_mean, unit)
-    wday = values.weekday(day)
+    wday = f"{day:%A}"
     if not values.finite(alert.current_value) or (alert.current_value or 0.0) <= 0:
         state = f"no rows loaded (expected {expected} for a {wday})"
     else:
@@ -469,7 +459,8 @@ def withdrawal(gone: Withdrawal) -> MessageBody:
         day = was.alert_date.isoformat() if was.alert_date else "the day"
         text = f"the rebuilt data for {day} is complete; its held alerts are posted normally (as new messages)."
         return _reply(_titled("ok", "Data complete now", scope, metric), [line(text)])
-    why = WITHDRAWAL_REASONS.get(reason, f"it is held now ({reason})")
+    why = f"it is held now: {HOLD_REASONS[reason]}" if reason in HOLD_REASONS else f"it is held now ({reason})"
+    why = "it is no longer in the rebuilt data" if reason == "gone" else why
     when = f" for {was.alert_date.isoformat()}" if was.alert_date else ""
     spans = _state_spans("Withdrawn after late data: the alert", was)
     if values.finite(was.current_value):

@@ -29,29 +29,9 @@ SCOPE_NAMES = {
     "usage": "Usage data",
     "gpu_costs": "GPU cost data",
 }
-METRIC_NAMES = {
-    "dau": "DAU",
-    "image_generations": "Image generations",
-    "video_generations": "Video generations",
-    "tokens": "Tokens",
-    "infra_cost": "Infrastructure cost",
-    "idle_cost": "Idle cost",
-    "inference_cost": "Inference cost",
-    "idle_inference_ratio": "Idle : inference ratio",
-    "failure_rate": "Failure rate",
-    "failure_cost": "Failure cost",
-    "cost_per_request": "Cost per request",
-    "rows": "Rows",
-}
-COMPONENT_NAMES = {
-    "request_volume": "requests",
-    "request_rate": "cost per request",
-    "idle": "idle",
-    "overhead": "overhead",
-    "unused": "unused",
-    "gpu_type": "GPU type",
-}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# names `humanise` cannot make ('tokens' -> 'Tokens' it can)
+METRIC_NAMES = {"dau": "DAU", "infra_cost": "Infrastructure cost", "idle_inference_ratio": "Idle : inference ratio"}
+COMPONENT_NAMES = {"request_volume": "requests", "request_rate": "cost per request", "gpu_type": "GPU type"}
 MEAN_KINDS = frozenset({"same_weekday", "rolling", "trailing_7d"})  # baselines that read 'change from mean'
 SIGMA_LABELS = {"sample": "sample σ", "pooled_within_weekday": "pooled within-weekday σ"}
 
@@ -120,7 +100,6 @@ def format_change(pct_change: float | None) -> str:
 
 
 def format_share(share: float | None) -> str:
-    """A share of a change: 0.98 -> '98%'."""
     return pct(share, 0)
 
 
@@ -161,10 +140,6 @@ def unit_for_metric(metric: str | None) -> str:
     return "fraction" if m.endswith("_rate") else "ratio" if m.endswith("_ratio") else "count"
 
 
-def weekday(day: dt.date) -> str:
-    return WEEKDAYS[day.weekday()]
-
-
 def baseline_label(kind: str | None, points: int | None = None, day: dt.date | None = None) -> str:
     """What baseline_mean is, in words; unknown kinds read 'Baseline'."""
     labels = {
@@ -173,8 +148,8 @@ def baseline_label(kind: str | None, points: int | None = None, day: dt.date | N
         "trailing_7d": "7-day average",
         "previous_day": "Previous day",
         "previous_week": "Same weekday last week",
-        "same_weekday_transition": f"Expected after a typical {weekday(day) if day else 'weekday'} change",
-        "expected_volume": f"Expected for a {weekday(day)}" if day else "Expected",
+        "same_weekday_transition": f"Expected after a typical {f'{day:%A}' if day else 'weekday'} change",
+        "expected_volume": f"Expected for a {day:%A}" if day else "Expected",
     }
     return labels.get((kind or "").strip().lower(), "Baseline")
 

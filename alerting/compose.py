@@ -232,13 +232,6 @@ def drivers_line(alert: Alert) -> Line | None:
     return None
 
 
-def cause_line(incident: Incident) -> Line | None:
-    """The decomposition when any member carries one, else the primary's (then any member's) drivers."""
-    found = [decomposition_line(a.decomposition) for a in incident.alerts if a.decomposition]
-    found += [drivers_line(a) for a in incident.alerts]
-    return next((x for x in found if x), None)
-
-
 def _expected(alert: Alert) -> list[Line]:
     """'Expected: Thanksgiving': the known event of the alert's day (seed calendar_events)."""
     return [line(t("Expected: ", strong=True), d(alert.calendar_event))] if alert.calendar_event else []
@@ -270,9 +263,11 @@ def action_line(alert: Alert) -> Line:
     return line(t("Action: ", strong=True), t(DEFAULT_ACTIONS.get(alert.severity, "Look into it.")))
 
 
-def data_health_lines(alert: Alert, held: int) -> list[Line]:
+def data_health_lines(alert: Alert, held_today: Iterable[Alert]) -> list[Line]:
     """'usage for 2026-11-22: 38% of the expected rows for a Sunday; 12 segment alerts held ...'."""
     day, unit = alert.alert_date, alert.unit or "rows"
+    domain = SOURCE_DOMAINS.get(alert.scope, alert.scope)  # the alerts of this source and day held for it
+    held = sum(a.hold_reason == "incomplete_data" and a.domain == domain and a.alert_date == day for a in held_today)
     expected = values.format_value(alert.baseline_mean, unit)
     wday = f"{day:%A}"
     if not values.finite(alert.current_value) or (alert.current_value or 0.0) <= 0:
@@ -294,20 +289,14 @@ def data_health_lines(alert: Alert, held: int) -> list[Line]:
     return out
 
 
-def _waiting_for(health: Alert, held: Iterable[Alert]) -> int:
-    """How many alerts of the data-health alert's source and day are held for incomplete data."""
-    domain = SOURCE_DOMAINS.get(health.scope, health.scope)
-    return sum(
-        a.hold_reason == "incomplete_data" and a.domain == domain and a.alert_date == health.alert_date for a in held
-    )
-
-
 def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
     primary = incident.primary
     if primary.domain == "data_health":
-        lines = [headline(primary), *data_health_lines(primary, _waiting_for(primary, held)), action_line(primary)]
+        lines = [headline(primary), *data_health_lines(primary, held), action_line(primary)]
         return Section(tuple(lines), incident.alert_ids)
-    cause, notes = cause_line(incident), caveats(primary)
+    # the decomposition when any member carries one, else the primary's (then any member's) drivers
+    found = [decomposition_line(a.decomposition) for a in incident.alerts if a.decomposition]
+    cause, notes = next((x for x in [*found, *map(drivers_line, incident.alerts)] if x), None), caveats(primary)
     lines = [headline(primary), *numbers_lines(primary), *(member_line(m) for m in incident.members)]
     lines += [cause] if cause else []
     lines += _expected(primary)
@@ -359,7 +348,6 @@ def _digest_context(post: Digest, incidents: Sequence[Incident]) -> Line:
 
 
 def digest(post: Digest) -> MessageBody | None:
-    """One destination's digest: one section per incident, most severe first; None when empty."""
     incidents = group_incidents(post.alerts)
     if not incidents:
         return None
@@ -425,8 +413,7 @@ def _repeat_section(incident: Incident, plan: IncidentPlan) -> Section:
 
 
 def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBody | None:
-    """One thread reply for incidents that continue ((IncidentPlan, its alerts) each): 'day 4 in a row', the z
-    trend ((date, z), ... oldest first), today's numbers."""
+    """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers."""
     items = [(incident, plan) for plan, alerts in plans for incident in group_incidents(alerts)]
     if not items:
         return None
@@ -438,8 +425,7 @@ def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBod
 
 
 def correction(fix: Correction, full: Alert | None) -> MessageBody:
-    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48' (`full`: today's
-    alert with its drivers, for its numbers and action)."""
+    """'Correction after late data: now WARNING …; was CRITICAL …' (`full`: today's alert, for its numbers)."""
     now, was = fix.alert, fix.was
     when = f" · {now.alert_date.isoformat()}" if now.alert_date else ""
     head = (*_titled("correction", "Correction", *_series(now)), t(when))
@@ -451,8 +437,7 @@ def correction(fix: Correction, full: Alert | None) -> MessageBody:
 
 
 def withdrawal(gone: Withdrawal) -> MessageBody:
-    """A delivered alert that is gone or held after a rebuild. A data-health alert that is gone: a later load
-    completed its day, and its held alerts post normally."""
+    """A delivered alert that is gone or held after a rebuild (a data-health alert gone: its day is complete)."""
     was, reason = gone.was, gone.reason
     scope, metric = _series(was)
     if reason == "gone" and (was.series_key or "").startswith("data_health|"):
@@ -470,7 +455,6 @@ def withdrawal(gone: Withdrawal) -> MessageBody:
 
 
 def resolved(resolution: Resolution) -> MessageBody:
-    """One reply that closes a thread: each series back inside its NOTICE band, one line each."""
     day, recovered = resolution.alert_date, resolution.series
     lines = []
     for item in recovered:
@@ -488,7 +472,6 @@ def resolved(resolution: Resolution) -> MessageBody:
 
 
 def pipeline_health(run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]) -> MessageBody:
-    """The daily build for `run_date` stopped: which source is stale since when, which tests failed on how many rows."""
     head = line(icon("critical"), t(f" {PRODUCT} · data · daily build for {run_date.isoformat()} stopped"))
     lines: list[Line] = []
     for source in stale:

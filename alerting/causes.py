@@ -1,10 +1,7 @@
 """Readers of the marts that explain alerts: cost decomposition and drivers, usage concentration.
 
-`attach_causes` fills `decomposition` (fct_gpu_cost_decomposition, by cost day and vertical) and
-`drivers` (fct_gpu_cost_alert_drivers) on cost alerts and `concentration`
-(fct_usage_alert_concentration + fct_usage_alert_top_users) on usage alerts. A cost incident whose
-primary is explained by counts (failed requests) gets no decomposition: its message names the
-endpoint / model / organisation whose requests failed, not the day's cost noise.
+A cost incident whose primary is explained by counts (failed requests) gets no decomposition: its message
+names the endpoint / model / organisation whose requests failed, not the day's cost noise.
 """
 
 from __future__ import annotations

@@ -80,7 +80,6 @@ def _x_time(**extra: Any) -> dict[str, Any]:
 
 
 def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: Any) -> dict[str, Any]:
-    """A layer over a named dataset; `kinds` filters the series rows (`equal` or `oneOf`)."""
     layer: dict[str, Any] = {"data": {"name": data}, "mark": mark, "encoding": encoding}
     if kinds:
         layer["transform"] = [{"filter": {"field": "kind", **kinds}}]

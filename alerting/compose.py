@@ -21,7 +21,6 @@ from alerting.model import (
     CostComponent,
     Driver,
     Incident,
-    TopUser,
     group_incidents,
     severity_rank,
 )
@@ -146,7 +145,6 @@ def _component_phrase(c: CostComponent) -> list[Span]:
 
 
 def _drivers_named(components: Sequence[CostComponent], no_traffic: bool) -> list[Span]:
-    """'; driven by organization Acme +$400.00 (80% of the change)' for at most two contributors."""
     named = [
         c for c in components if c.contributor not in (None, "", MIX) and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
     ]
@@ -186,11 +184,6 @@ def _driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
     return [d(driver.contributor, cap, strong=True), t(" ("), d(driver.contributor_type, 30), t(")"), t(text)]
 
 
-def _top_user_phrase(user: TopUser, unit: str | None) -> list[Span]:
-    text = f" {values.format_delta(user.delta, unit)} ({values.format_share(user.share_of_change)}"
-    return [d(user.lt_id, TOP_USER_ID_CAP, strong=True), t(text + (", new)" if user.is_new_user else ")"))]
-
-
 def _top_users(c: Concentration, unit: str | None) -> list[Span]:
     """'; top 5 users 62% of the change (the largest 3: lt_01234… +600,000 (42%, new); …)'."""
     n = c.top_users_n or len(c.top_users)
@@ -198,7 +191,12 @@ def _top_users(c: Concentration, unit: str | None) -> list[Span]:
     named = c.top_users[:TOP_USERS_NAMED]
     if named:
         spans.append(t(f" (the largest {len(named)}: " if len(named) < n else " ("))
-        spans += [*_joined((_top_user_phrase(u, unit) for u in named), "; "), t(")")]
+        phrases = (
+            [d(u.lt_id, TOP_USER_ID_CAP, strong=True), t(f" {values.format_delta(u.delta, unit)}"),
+             t(f" ({values.format_share(u.share_of_change)}{', new' if u.is_new_user else ''})")]
+            for u in named
+        )  # fmt: skip
+        spans += [*_joined(phrases, "; "), t(")")]
     return spans
 
 
@@ -306,8 +304,6 @@ def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
 
 @dataclass(frozen=True)
 class Digest:
-    """All incidents of one run that go to one destination (channel)."""
-
     channel: str
     teams: tuple[str, ...]
     usage_date: dt.date

@@ -1,9 +1,7 @@
 """MessageBody -> Slack messages (Block Kit + fallback text) within Slack's documented limits.
 
-A body too long for one message is split between incident sections into parts whose headers
-end "(1/3)", "(2/3)" ...; each part carries the alert ids it shows, so the delivery log records
-what each Slack message holds. A section text over the limit is split between lines, so an
-alert's numbers and action line are never cut. Data spans are escaped here (`sanitize.slack_mrkdwn`).
+A long body is split between sections into parts "(1/3)", ..., each carrying the alert ids it shows (what
+the delivery log records); a long section between lines. Data spans are escaped here (`sanitize.slack_mrkdwn`).
 """
 
 from __future__ import annotations
@@ -74,7 +72,6 @@ def _context(text: str) -> dict[str, object]:
 
 
 def _split_lines(texts: Sequence[str], limit: int) -> list[str]:
-    """Join lines into chunks of at most `limit` characters, breaking only between lines."""
     chunks: list[str] = []
     current = ""
     for text in texts:
@@ -140,7 +137,6 @@ def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
 
 
 def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage]:
-    """The Slack messages for one body: parts of whole sections, each within the limits."""
     limits = limits or Limits()
     intro = render_section(body.intro, limits) if body.intro else []
     intro_text = [mrkdwn(ln) for ln in body.intro.lines] if body.intro else []

@@ -85,20 +85,17 @@ def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
 
 
 def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
-    """fct_alert_feedback_weekly over the weeks start .. end (None without the mart), summed per team and rule and
-    for all, with the precision from people: 1 - false alarms / answered incidents (None when nobody answered)."""
-    where = between(backend, "alert_week", start, end)
-    rows = read(backend, "fct_alert_feedback_weekly", ("team", "rule", *FEEDBACK_COUNTS), *where)
-    totals: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in rows or []:
-        for key in ((str(r["team"]), str(r["rule"])), ("all teams", "all rules")):
-            t = totals.setdefault(key, {"team": key[0], "rule": key[1], **dict.fromkeys(FEEDBACK_COUNTS, 0)})
-            t.update({c: t[c] + int(r[c] or 0) for c in FEEDBACK_COUNTS})
-    for t in totals.values():
-        answered = t["loud_incidents"] - t["no_answer"]
-        t["precision"] = 1 - t["false_alarms"] / answered if answered else None
-    order = sorted(totals.values(), key=lambda t: (t["team"] == "all teams", t["team"], t["rule"]))
-    return None if rows is None else order
+    """fct_alert_feedback_weekly over the weeks start .. end (None without the mart), summed per team and rule,
+    then for all (the template says the precision from people)."""
+    if not set(FEEDBACK_COUNTS) <= set(backend.columns("marts", "fct_alert_feedback_weekly")):
+        return None
+    where, params = between(backend, "alert_week", start, end)
+    sums = ", ".join(f"coalesce(sum({c}), 0) as {c}" for c in FEEDBACK_COUNTS)
+    table = backend.table("marts", "fct_alert_feedback_weekly")
+    rows = backend.query(f"select team, rule, {sums} from {table} where {where} group by team, rule", params)  # noqa: S608
+    rows.sort(key=lambda r: (r["team"], r["rule"]))
+    total = {"team": "all teams", "rule": "all rules", **{c: sum(r[c] for r in rows) for c in FEEDBACK_COUNTS}}
+    return [*rows, total] if rows else []
 
 
 def latest_day(backend: Backend) -> dt.date | None:

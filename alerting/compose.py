@@ -184,22 +184,6 @@ def _driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
     return [d(driver.contributor, cap, strong=True), t(" ("), d(driver.contributor_type, 30), t(")"), t(text)]
 
 
-def _top_users(c: Concentration, unit: str | None) -> list[Span]:
-    """'; top 5 users 62% of the change (the largest 3: lt_01234… +600,000 (42%, new); …)'."""
-    n = c.top_users_n or len(c.top_users)
-    spans = [t(f"; top {_plural(n, 'user')} {values.format_share(c.top_users_share_of_change)}"), t(" of the change")]
-    named = c.top_users[:TOP_USERS_NAMED]
-    if named:
-        spans.append(t(f" (the largest {len(named)}: " if len(named) < n else " ("))
-        phrases = (
-            [d(u.lt_id, TOP_USER_ID_CAP, strong=True), t(f" {values.format_delta(u.delta, unit)}"),
-             t(f" ({values.format_share(u.share_of_change)}{', new' if u.is_new_user else ''})")]
-            for u in named
-        )  # fmt: skip
-        spans += [*_joined(phrases, "; "), t(")")]
-    return spans
-
-
 def concentration_line(c: Concentration, unit: str | None) -> Line:
     """Said instead of tier drivers where a tier breakdown can name only one tier: how many users moved
     it, how much the top few hold (a bot or abuse signal), new vs returning users."""
@@ -208,8 +192,17 @@ def concentration_line(c: Concentration, unit: str | None) -> Line:
     spans = [t("Users: "), t("n/a" if moving is None else f"{moving:,} {word} moved with the change")]
     if c.users_for_half_of_change is not None:
         spans.append(t(f", {c.users_for_half_of_change:,} make half of it"))
-    if values.finite(c.top_users_share_of_change):
-        spans += _top_users(c, unit)
+    n, named = c.top_users_n or len(c.top_users), c.top_users[:TOP_USERS_NAMED]
+    if values.finite(c.top_users_share_of_change):  # '; top 5 users 62% of the change (the largest 3: …)'
+        spans.append(t(f"; top {_plural(n, 'user')} {values.format_share(c.top_users_share_of_change)} of the change"))
+        if named:  # 'lt_01234… +600,000 (42%, new); …'
+            spans.append(t(f" (the largest {len(named)}: " if len(named) < n else " ("))
+            phrases = (
+                [d(u.lt_id, TOP_USER_ID_CAP, strong=True), t(f" {values.format_delta(u.delta, unit)}"),
+                 t(f" ({values.format_share(u.share_of_change)}{', new' if u.is_new_user else ''})")]
+                for u in named
+            )  # fmt: skip
+            spans += [*_joined(phrases, "; "), t(")")]
     if c.new_users is not None:
         share = values.format_share(c.new_user_share_of_change)
         spans.append(t(f"; new users (first seen recently): {c.new_users:,}, {share} of the change"))
@@ -323,15 +316,25 @@ def _teams(teams: Iterable[str]) -> str:
     return ", ".join(names) or "unassigned"
 
 
-def _digest_context(post: Digest, incidents: Sequence[Incident]) -> Line:
-    """'8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'."""
+def digest(post: Digest) -> MessageBody | None:
+    incidents = group_incidents(post.alerts)
+    if not incidents:
+        return None
+    domains = {a.domain for a in post.alerts}
+    days = _days_text(post.usage_date, post.cost_date, domains)
+    head = line(
+        icon("alert" if incidents[0].severity == "critical" else "digest"),
+        t(f" {PRODUCT} · "),
+        d(_teams(post.teams), 60),
+        t(f" · {days} · {_plural(len(incidents), 'incident')}"),
+    )
+    # '8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
     ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
     spans = [t(f"{_plural(len(post.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
     spans += _joined(
         ([t(f"{n} "), t(severity_label(s).lower()) if severity_label(s) else d(s, 20)] for s, n in ranked), ", "
     )
-    domains = {a.domain for a in post.alerts}
     if "gpu_cost" in domains and domains - {"gpu_cost"}:
         spans.append(t(f" · cost alerts are for the finalised cost day {post.cost_date.isoformat()}"))
     held = sorted(Counter(a.hold_reason or "held" for a in post.held).items())
@@ -340,21 +343,7 @@ def _digest_context(post: Digest, incidents: Sequence[Incident]) -> Line:
         spans += [t(" · held: "), *_joined(named, ", ")]
     if post.report_url:
         spans += [t(" · "), Span("charts and history in the report", link=post.report_url)]
-    return tuple(spans)
-
-
-def digest(post: Digest) -> MessageBody | None:
-    incidents = group_incidents(post.alerts)
-    if not incidents:
-        return None
-    days = _days_text(post.usage_date, post.cost_date, {a.domain for a in post.alerts})
-    head = line(
-        icon("alert" if incidents[0].severity == "critical" else "digest"),
-        t(f" {PRODUCT} · "),
-        d(_teams(post.teams), 60),
-        t(f" · {days} · {_plural(len(incidents), 'incident')}"),
-    )
-    intro = Section((_digest_context(post, incidents),), context=True)
+    intro = Section((tuple(spans),), context=True)
     return MessageBody(head, intro, tuple(incident_section(inc, post.held) for inc in incidents))
 
 

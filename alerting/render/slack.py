@@ -71,23 +71,14 @@ def _context(text: str) -> dict[str, object]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def _split_lines(texts: Sequence[str], limit: int) -> list[str]:
-    chunks: list[str] = []
-    current = ""
-    for text in texts:
-        text = sanitize.truncate_mrkdwn(text, limit)
-        candidate = f"{current}\n{text}" if current else text
-        if current and len(candidate) > limit:
-            chunks.append(current)
-            candidate = text
-        current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
-
-
 def render_section(section: Section, limits: Limits) -> Rendered:
-    chunks = _split_lines([mrkdwn(ln) for ln in section.lines], limits.section_chars)
+    chunks = [""]  # the lines joined into texts of at most section_chars, cut only between lines
+    for text in (sanitize.truncate_mrkdwn(mrkdwn(ln), limits.section_chars) for ln in section.lines):
+        if chunks[-1] and len(chunks[-1]) + 1 + len(text) > limits.section_chars:
+            chunks.append(text)
+        else:
+            chunks[-1] = f"{chunks[-1]}\n{text}" if chunks[-1] else text
+    chunks = [c for c in chunks if c]
     if section.context:
         return [_context(chunk) for chunk in chunks]
     blocks = [_section(chunk) for chunk in chunks]

@@ -56,17 +56,6 @@ def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tupl
     return f"{column} >= {backend.param('start')} and {column} <= {backend.param('end')}", {"start": start, "end": end}
 
 
-def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[SeriesPoint]]:
-    out: dict[str, list[SeriesPoint]] = {}
-    need, where = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day"), backend.in_list("alert_id", "ids")
-    rows = read(backend, "fct_alert_chart_series", need, where, {"ids": list(alert_ids)}) if alert_ids else None
-    for r in rows or []:
-        value = None if r["value"] is None else float(r["value"])
-        point = SeriesPoint(r["dt"], value, bool(r["is_baseline_point"]), bool(r["is_alert_day"]))
-        out.setdefault(str(r["alert_id"]), []).append(point)
-    return out
-
-
 def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
     """The week's (end - 6 .. end) top `top` cost contributors per vertical: the sum of their daily change
     against the 7-day average (fct_gpu_cost_decomposition's contributor rows)."""
@@ -111,10 +100,13 @@ def latest_day(backend: Backend) -> dt.date | None:
 def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True, svg: bool = False) -> dict[str, Chart]:
     """Per incident, its headline alert's chart (without the chart mart: the day against its own bands)."""
     leads = [i.primary for i in group_incidents(alerts) if i.domain in ("usage", "gpu_cost")]
-    series = read_series(backend, [a.alert_id for a in leads])
+    need, where = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day"), backend.in_list("alert_id", "ids")
+    ids = [a.alert_id for a in leads]
+    rows = (read(backend, "fct_alert_chart_series", need, where, {"ids": ids}) if ids else None) or []
     out: dict[str, Chart] = {}
     for a in leads:
-        points = series.get(a.alert_id, [])
+        mine = [r for r in rows if r["alert_id"] == a.alert_id]
+        points = [SeriesPoint(r["dt"], r["value"], bool(r["is_baseline_point"]), bool(r["is_alert_day"])) for r in mine]
         if not points and values.finite(a.current_value) and values.finite(a.baseline_mean):
             points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
         if points:

@@ -384,29 +384,28 @@ def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
     return spans
 
 
-def _repeat_section(incident: Incident, plan: IncidentPlan) -> Section:
-    primary, n = incident.primary, plan.streak_days
-    streak = f"day {n} in a row" if n > 1 else "again"
-    head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
-    when = t(f" on {primary.alert_date.isoformat()}")
-    lines = [head, line(*_severity_spans(primary.severity), *_direction(primary.direction), when)]
-    lines += numbers_lines(primary)
-    trend = " → ".join(values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z))
-    lines += [line(f"Z trend: {trend}")] if trend else []
-    lines += [*(member_line(m) for m in incident.members), action_line(primary)]
-    return Section(tuple(lines), incident.alert_ids)
-
-
 def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBody | None:
     """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers."""
-    items = [(incident, plan) for plan, alerts in plans for incident in group_incidents(alerts)]
-    if not items:
+    sections, leads = [], []
+    for plan, alerts in plans:
+        for incident in group_incidents(alerts):
+            primary, n = incident.primary, plan.streak_days
+            streak = f"day {n} in a row" if n > 1 else "again"
+            head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
+            when = t(f" on {primary.alert_date.isoformat()}")
+            lines = [head, line(*_severity_spans(primary.severity), *_direction(primary.direction), when)]
+            lines += numbers_lines(primary)
+            trend = " → ".join(values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z))
+            lines += [line(f"Z trend: {trend}")] if trend else []
+            lines += [*(member_line(m) for m in incident.members), action_line(primary)]
+            sections.append(Section(tuple(lines), incident.alert_ids))
+            leads.append(primary)
+    if not leads:
         return None
-    first = items[0][0].primary
-    head = _titled("repeat", "Still ongoing", first.scope, first.metric)
-    if len(items) > 1:
-        head = line(icon("repeat"), t(f" Still ongoing: {len(items)} incidents"))
-    return MessageBody(head, sections=tuple(_repeat_section(*item) for item in items))
+    head = _titled("repeat", "Still ongoing", leads[0].scope, leads[0].metric)
+    if len(leads) > 1:
+        head = line(icon("repeat"), t(f" Still ongoing: {len(leads)} incidents"))
+    return MessageBody(head, sections=tuple(sections))
 
 
 def correction(fix: Correction, full: Alert | None) -> MessageBody:
@@ -448,12 +447,10 @@ def resolved(resolution: Resolution) -> MessageBody:
             text += f"; {_plural(item.quiet_days, 'quiet day')}"
         text += f" since the last alert on {item.last_alert_date.isoformat()}."
         lines.append(line(icon("ok"), t(" "), *title_spans(*item.series[1:3]), t(text)))
-    head = (
-        _titled("ok", "Resolved", *recovered[0].series[1:3])
-        if len(recovered) == 1
-        else line(icon("ok"), t(" Resolved"))
+    one = len(recovered) == 1
+    return _reply(
+        _titled("ok", "Resolved", *recovered[0].series[1:3]) if one else line(icon("ok"), t(" Resolved")), lines
     )
-    return _reply(head, lines)
 
 
 def pipeline_health(run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]) -> MessageBody:

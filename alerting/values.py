@@ -162,7 +162,6 @@ def z_label(threshold_kind: str | None, short: bool = False) -> str:
 
 
 def sigma_label(kind: str | None) -> str:
-    """How a sigma is named beside its value: by its kind (fct_alerts.baseline_stddev_kind)."""
     return SIGMA_LABELS.get((kind or "").strip().lower(), "σ")
 
 

@@ -152,8 +152,7 @@ def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage
 
 
 def marked(message: SlackMessage, note: str, limits: Limits, emoji: str = "") -> SlackMessage:
-    """The message with a note on top (a context line led by `emoji`, when the block limit allows; the
-    fallback text's first line), within the limits."""
+    """The message with a note on top: a context line led by `emoji` (when the block limit allows) and in the text."""
     blocks = message.blocks
     if blocks and len(blocks) < limits.blocks_per_message:
         blocks = [_context(f"{emoji} {note}".strip()), *blocks]

@@ -188,7 +188,6 @@ def _environment() -> Environment:
 def build_report(
     backend: Backend, day: dt.date, cost_day: dt.date, generated_at: dt.datetime | None = None, charts: bool = True
 ) -> str:
-    """The report's HTML for usage day `day` and the finalised cost day `cost_day`."""
     start, cost_start = (d - dt.timedelta(days=HISTORY_DAYS - 1) for d in (day, cost_day))
     alerts = read_window(backend, start, max(day, cost_day))
     todays = [a for a in alerts if a.alert_date == (cost_day if a.domain == "gpu_cost" else day)]

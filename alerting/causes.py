@@ -1,4 +1,4 @@
-"""Readers of the marts that explain alerts: cost decomposition and drivers, usage concentration.
+"""Readers of the marts that explain alerts: drivers, cost decomposition, usage concentration.
 
 A cost incident whose primary is explained by counts (failed requests) gets no decomposition: its message
 names the endpoint / model / organisation whose requests failed, not the day's cost noise.
@@ -19,11 +19,6 @@ from alerting.model import (
 )
 from alerting.warehouse import Backend
 
-DECOMPOSITION = "fct_gpu_cost_decomposition"
-COST_DRIVERS = "fct_gpu_cost_alert_drivers"
-CONCENTRATION = "fct_usage_alert_concentration"
-TOP_USERS = "fct_usage_alert_top_users"
-
 
 def _rows(backend: Backend, table: str, key: str, keys: Sequence[Any]) -> list[dict[str, Any]]:
     """The rows of a marts table whose `key` is in `keys` (a parameter); none when the table is not built."""
@@ -35,15 +30,16 @@ def _rows(backend: Backend, table: str, key: str, keys: Sequence[Any]) -> list[d
 
 def attach_causes(backend: Backend, alerts: Sequence[Alert]) -> list[Alert]:
     usage = [a.alert_id for a in alerts if a.domain == "usage"]
-    rows = _rows(backend, CONCENTRATION, "alert_id", usage)
-    users = _rows(backend, TOP_USERS, "alert_id", usage) if rows else []
-    out = attach_concentration(alerts, concentrations_by_id(rows, users))
+    out = attach_drivers(alerts, _rows(backend, "fct_usage_alert_drivers", "alert_id", usage))
+    rows = _rows(backend, "fct_usage_alert_concentration", "alert_id", usage)
+    users = _rows(backend, "fct_usage_alert_top_users", "alert_id", usage) if rows else []
+    out = attach_concentration(out, concentrations_by_id(rows, users))
     cost = [a for a in out if a.domain == "gpu_cost"]
     if not cost:
         return out
-    out = attach_drivers(out, _rows(backend, COST_DRIVERS, "alert_id", [a.alert_id for a in cost]))
+    out = attach_drivers(out, _rows(backend, "fct_gpu_cost_alert_drivers", "alert_id", [a.alert_id for a in cost]))
     days = sorted({a.alert_date for a in cost})
-    decomposed = attach_decomposition(out, _rows(backend, DECOMPOSITION, "dt", days))
+    decomposed = attach_decomposition(out, _rows(backend, "fct_gpu_cost_decomposition", "dt", days))
     not_cost = {  # incidents whose headline is explained by counts (failed requests), not by cost
         inc.incident_id
         for inc in group_incidents(out)

@@ -1,9 +1,6 @@
-"""THE value formatter: every number, label and threshold any output shows.
-
-Rounding is half-up on the value as written (like SQL ROUND): $16,234.505 -> $16,234.51.
-Missing or non-finite numbers print "n/a". Labels come from the mart's `baseline_kind` and
-`threshold_kind`, never from a rule's name; an unknown kind reads generically ("Baseline").
-"""
+"""THE value formatter: every number, label and threshold any output shows. Rounding is half-up (like SQL
+ROUND); missing or non-finite numbers print "n/a". Labels come from the mart's `baseline_kind` and
+`threshold_kind`, never from a rule's name; an unknown kind reads generically ("Baseline")."""
 
 from __future__ import annotations
 
@@ -54,13 +51,6 @@ def compact(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def money(value: float | None, places: int = 2) -> str:
-    if value is None or not finite(value):
-        return NA
-    text = fixed(abs(value), places)
-    return f"-${text}" if value < 0 and text.strip("0.,") else f"${text}"
-
-
 def pct(fraction: float | None, places: int = 1, sign: bool = False) -> str:
     """A fraction as a percentage: 0.466 -> '46.6%' ('+46.6%' with sign)."""
     return f"{fixed(fraction * 100, places, sign=sign)}%" if fraction is not None and finite(fraction) else NA
@@ -71,10 +61,10 @@ def format_value(value: float | None, unit: str | None) -> str:
     if value is None or not finite(value):
         return NA
     u = (unit or "").lower()
-    if u == "usd":
-        return money(value)
-    if u == "usd_per_request":
-        return f"{money(value, 4)}/request"
+    if u in ("usd", "usd_per_request"):
+        text = fixed(abs(value), 2 if u == "usd" else 4)
+        text = f"-${text}" if value < 0 and text.strip("0.,") else f"${text}"
+        return text if u == "usd" else f"{text}/request"
     if u in FRACTION_UNITS:
         return pct(value)
     if u == "ratio":

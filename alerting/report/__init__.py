@@ -6,7 +6,6 @@ and bidi characters become spaces), then escaped; the only markup inserted as is
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import re
@@ -27,7 +26,7 @@ from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
 from alerting.sanitize import collapse
-from alerting.warehouse import ALERTS_TABLE, Backend, read_drivers
+from alerting.warehouse import ALERTS_TABLE, Backend
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -122,11 +121,7 @@ def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
 def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], charts: bool) -> dict[str, Any]:
     """The day's incidents, most severe first, with their causes (drivers, decomposition, concentration), and
     their charts' SVG by incident."""
-    drivers = read_drivers(backend, [a.alert_id for a in alerts if a.domain == "usage"])
-    alerts = [
-        dataclasses.replace(a, drivers=tuple(drivers[a.alert_id])) if a.alert_id in drivers else a
-        for a in attach_causes(backend, alerts)
-    ]
+    alerts = attach_causes(backend, alerts)
     rendered: dict[str, Chart] = {}
     if charts:
         try:

@@ -19,7 +19,6 @@ from alerting.model import (
     Alert,
     Concentration,
     CostComponent,
-    Driver,
     Incident,
     group_incidents,
     severity_rank,
@@ -144,20 +143,6 @@ def _component_phrase(c: CostComponent) -> list[Span]:
     return [d(values.display_component(c.component), 40), t(f" {delta} ({share})")]
 
 
-def _drivers_named(components: Sequence[CostComponent], no_traffic: bool) -> list[Span]:
-    named = [
-        c for c in components if c.contributor not in (None, "", MIX) and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
-    ]
-    if no_traffic:  # every contributor fell to zero: the largest "drove" the fall only by being the largest
-        named = [c for c in named if c.component not in ("request_volume", "request_rate")]
-    spans: list[Span] = []
-    for c in sorted(named, key=lambda c: -(c.share_of_change or 0.0))[:2]:
-        kind = d(values.humanise(c.contributor_type).lower() or "contributor", 30)
-        change = f" {values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"
-        spans += [t("; driven by "), kind, t(" "), d(c.contributor, strong=True), t(change)]
-    return spans
-
-
 def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     """'Cause: idle +$348.00 (98% of the change); requests flat (+0.3%)' plus who drove it, if anyone did."""
     totals = [c for c in components if not c.contributor]
@@ -170,18 +155,18 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     if volume is not None and traffic and volume not in shown:
         shown.append(volume)
     no_traffic = volume is not None and traffic and (volume.pct_change or 0.0) <= -1.0
-    phrases = _joined((_component_phrase(c) for c in shown), "; ")
-    return (t("Cause: "), *phrases, *_drivers_named(components, no_traffic))
-
-
-def _driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
-    u = driver.unit or unit
-    cap = USER_ID_CAP if driver.contributor_type.strip().lower() in USER_TYPES else sanitize.NAME_CAP
-    text = (
-        f": {values.format_value(driver.value, u)} vs {values.format_value(driver.baseline_value, u)}"
-        f" ({values.format_delta(driver.delta, u)}, {values.format_share(driver.share_of_delta)} of change)"
-    )
-    return [d(driver.contributor, cap, strong=True), t(" ("), d(driver.contributor_type, 30), t(")"), t(text)]
+    spans = [t("Cause: "), *_joined((_component_phrase(c) for c in shown), "; ")]
+    # who drove it: at most two contributors holding NAME_MIN_SHARE of the change
+    named = [
+        c for c in components if c.contributor not in (None, "", MIX) and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
+    ]
+    if no_traffic:  # every contributor fell to zero: the largest "drove" the fall only by being the largest
+        named = [c for c in named if c.component not in ("request_volume", "request_rate")]
+    for c in sorted(named, key=lambda c: -(c.share_of_change or 0.0))[:2]:
+        kind = d(values.humanise(c.contributor_type).lower() or "contributor", 30)
+        change = f" {values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"
+        spans += [t("; driven by "), kind, t(" "), d(c.contributor, strong=True), t(change)]
+    return tuple(spans)
 
 
 def concentration_line(c: Concentration, unit: str | None) -> Line:
@@ -214,7 +199,16 @@ def drivers_line(alert: Alert) -> Line | None:
         return concentration_line(alert.concentration, alert.unit)
     if alert.drivers:
         ordered = sorted(alert.drivers, key=lambda x: (x.rank, x.contributor))
-        spans = [t("Drivers: "), *_joined((_driver_phrase(x, alert.unit) for x in ordered[:DRIVERS_SHOWN]), "; ")]
+        phrases = []
+        for x in ordered[:DRIVERS_SHOWN]:
+            u = x.unit or alert.unit
+            cap = USER_ID_CAP if x.contributor_type.strip().lower() in USER_TYPES else sanitize.NAME_CAP
+            text = (
+                f": {values.format_value(x.value, u)} vs {values.format_value(x.baseline_value, u)}"
+                f" ({values.format_delta(x.delta, u)}, {values.format_share(x.share_of_delta)} of change)"
+            )
+            phrases.append([d(x.contributor, cap, strong=True), t(" ("), d(x.contributor_type, 30), t(")"), t(text)])
+        spans = [t("Drivers: "), *_joined(phrases, "; ")]
         if len(ordered) > DRIVERS_SHOWN:
             spans.append(t(f"; and {len(ordered) - DRIVERS_SHOWN} more"))
         return tuple(spans)

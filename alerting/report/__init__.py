@@ -46,8 +46,8 @@ def read(backend: Backend, table: str, need: Sequence[str], where: str, params: 
     if not set(need) <= set(backend.columns("marts", table)):
         return None
     rows = backend.query(f"select {', '.join(need)} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
-    for r in rows:
-        r.update({c: as_date(r[c]) for c in ("dt", "alert_week") if c in r})
+    for r in rows:  # every table read here has its day in `dt`
+        r["dt"] = as_date(r["dt"])
     return rows
 
 

@@ -90,7 +90,8 @@ demo: install  ## synthetic data -> dbt build on DuckDB -> dry-run Slack message
 	else echo "$(LTX_RAW_DIR) holds your own data: using it as is"; fi
 	mkdir -p "$$(dirname "$(LTX_DUCKDB_PATH)")"
 	$(DBT) build --full-refresh --target duckdb
-	$(BIN)/python -m alerting.cost_summary
+	$(DBT) show --quiet --target duckdb --select gpu_cost_day --limit 10
+	$(DBT) show --quiet --target duckdb --select gpu_cost_top_customers --limit 20
 	$(BIN)/python -m alerting run --dry-run --target duckdb $(if $(ALERT_DATE),--date $(ALERT_DATE))
 	@report=$$($(BIN)/python -m alerting report --target duckdb $(if $(ALERT_DATE),--date $(ALERT_DATE))); \
 		echo "HTML report: $$report"

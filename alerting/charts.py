@@ -1,7 +1,5 @@
-"""Charts: one Vega-Lite spec per incident, rendered as PNG (Slack) and SVG (the HTML report) by vl-convert,
-in-process (no browser, no network). An incident's chart draws its headline alert's series (usage: the same
-weekday of ~13 weeks; gpu_cost: its baseline's days, beside the day's change by component) with the alert's
-own μ and ±kσ bands. Data strings only enter as data values or titles; `safe_svg` re-checks the markup.
+"""Charts: Vega-Lite specs rendered as PNG (Slack) and SVG (the HTML report) by vl-convert, in-process (no
+browser, no network). Data strings only enter as data values or titles; `safe_svg` re-checks the markup.
 """
 
 from __future__ import annotations
@@ -80,7 +78,6 @@ def _x_time(**extra: Any) -> dict[str, Any]:
 
 
 def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: Any) -> dict[str, Any]:
-    """A layer over a named dataset; `kinds` filters the series rows (`equal` or `oneOf`)."""
     layer: dict[str, Any] = {"data": {"name": data}, "mark": mark, "encoding": encoding}
     if kinds:
         layer["transform"] = [{"filter": {"field": "kind", **kinds}}]
@@ -165,8 +162,7 @@ def _bands(a: Alert, points: Sequence[SeriesPoint]) -> list[dict[str, Any]]:
 
 
 def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
-    """An incident's chart from its headline alert and that alert's series: the series and the bands; for cost,
-    the day's components (its decomposition's total rows) as a stacked bar beside them."""
+    """An incident's chart: its headline alert's series and bands; for cost, the day's components beside them."""
     order = {c: i for i, c in enumerate(COMPONENT_COLOURS)}
     comps = [c for c in a.decomposition if c.contributor_type is None and finite(c.delta_usd)]
     comps.sort(key=lambda c: (order.get(c.component, len(order)), c.component))
@@ -211,8 +207,7 @@ def _ordered(values: Iterable[str], first: Sequence[str]) -> list[str]:
 
 
 def history_spec(values: list[dict[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """One row per series, one cell per day ({dt (ISO), series, severity, status: posted / held}), coloured by
-    severity, held ones faded."""
+    """One row per series, one cell per day ({dt, series, severity, status}), held ones faded."""
     severities = _ordered((v["severity"] for v in values), ("notice", "warning", "critical"))
     days = {"domain": [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()], "type": "utc"}
     status = {"domain": ["posted", "held"], "range": [1.0, 0.3]}

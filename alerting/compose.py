@@ -1,9 +1,6 @@
 """What each message says: incidents, digests and lifecycle notices -> neutral MessageBody (pure).
 
-An incident section: the headline (the mart's primary alert), its numbers, one line per other
-member rule, the cause (the cost decomposition, else the drivers or the user concentration,
-else the mart's drivers_summary), caveats from the validity flags, the action. Every data
-string enters through `message.d` (cleaned and capped); no rule name appears here.
+Every data string enters through `message.d` (cleaned and capped); no rule name appears here.
 """
 
 from __future__ import annotations
@@ -22,9 +19,7 @@ from alerting.model import (
     Alert,
     Concentration,
     CostComponent,
-    Driver,
     Incident,
-    TopUser,
     group_incidents,
     severity_rank,
 )
@@ -42,13 +37,6 @@ HOLD_REASONS = {
     "incomplete_data": "day not completely loaded",
     "muted": "muted",
     "snoozed": "snoozed from Slack",
-}
-WITHDRAWAL_REASONS = {
-    "gone": "it is no longer in the rebuilt data",
-    "incomplete_data": "it is held now: the day is not completely loaded",
-    "insufficient_baseline": "it is held now: too few baseline points",
-    "muted": "it is held now: the series is muted",
-    "enterprise_weekend": "it is held now: enterprise weekend",
 }
 DRIVERS_SHOWN = 3
 COMPONENTS_SHOWN = 3
@@ -155,21 +143,6 @@ def _component_phrase(c: CostComponent) -> list[Span]:
     return [d(values.display_component(c.component), 40), t(f" {delta} ({share})")]
 
 
-def _drivers_named(components: Sequence[CostComponent], no_traffic: bool) -> list[Span]:
-    """'; driven by organization Acme +$400.00 (80% of the change)' for at most two contributors."""
-    named = [
-        c for c in components if c.contributor not in (None, "", MIX) and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
-    ]
-    if no_traffic:  # every contributor fell to zero: the largest "drove" the fall only by being the largest
-        named = [c for c in named if c.component not in ("request_volume", "request_rate")]
-    spans: list[Span] = []
-    for c in sorted(named, key=lambda c: -(c.share_of_change or 0.0))[:2]:
-        kind = d(values.humanise(c.contributor_type).lower() or "contributor", 30)
-        change = f" {values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"
-        spans += [t("; driven by "), kind, t(" "), d(c.contributor, strong=True), t(change)]
-    return spans
-
-
 def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     """'Cause: idle +$348.00 (98% of the change); requests flat (+0.3%)' plus who drove it, if anyone did."""
     totals = [c for c in components if not c.contributor]
@@ -182,34 +155,18 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     if volume is not None and traffic and volume not in shown:
         shown.append(volume)
     no_traffic = volume is not None and traffic and (volume.pct_change or 0.0) <= -1.0
-    phrases = _joined((_component_phrase(c) for c in shown), "; ")
-    return (t("Cause: "), *phrases, *_drivers_named(components, no_traffic))
-
-
-def _driver_phrase(driver: Driver, unit: str | None) -> list[Span]:
-    u = driver.unit or unit
-    cap = USER_ID_CAP if driver.contributor_type.strip().lower() in USER_TYPES else sanitize.NAME_CAP
-    text = (
-        f": {values.format_value(driver.value, u)} vs {values.format_value(driver.baseline_value, u)}"
-        f" ({values.format_delta(driver.delta, u)}, {values.format_share(driver.share_of_delta)} of change)"
-    )
-    return [d(driver.contributor, cap, strong=True), t(" ("), d(driver.contributor_type, 30), t(")"), t(text)]
-
-
-def _top_user_phrase(user: TopUser, unit: str | None) -> list[Span]:
-    text = f" {values.format_delta(user.delta, unit)} ({values.format_share(user.share_of_change)}"
-    return [d(user.lt_id, TOP_USER_ID_CAP, strong=True), t(text + (", new)" if user.is_new_user else ")"))]
-
-
-def _top_users(c: Concentration, unit: str | None) -> list[Span]:
-    """'; top 5 users 62% of the change (the largest 3: lt_01234… +600,000 (42%, new); …)'."""
-    n = c.top_users_n or len(c.top_users)
-    spans = [t(f"; top {_plural(n, 'user')} {values.format_share(c.top_users_share_of_change)}"), t(" of the change")]
-    named = c.top_users[:TOP_USERS_NAMED]
-    if named:
-        spans.append(t(f" (the largest {len(named)}: " if len(named) < n else " ("))
-        spans += [*_joined((_top_user_phrase(u, unit) for u in named), "; "), t(")")]
-    return spans
+    spans = [t("Cause: "), *_joined((_component_phrase(c) for c in shown), "; ")]
+    # who drove it: at most two contributors holding NAME_MIN_SHARE of the change
+    named = [
+        c for c in components if c.contributor not in (None, "", MIX) and (c.share_of_change or 0.0) >= NAME_MIN_SHARE
+    ]
+    if no_traffic:  # every contributor fell to zero: the largest "drove" the fall only by being the largest
+        named = [c for c in named if c.component not in ("request_volume", "request_rate")]
+    for c in sorted(named, key=lambda c: -(c.share_of_change or 0.0))[:2]:
+        kind = d(values.humanise(c.contributor_type).lower() or "contributor", 30)
+        change = f" {values.format_delta(c.delta_usd, 'usd')} ({values.format_share(c.share_of_change)} of the change)"
+        spans += [t("; driven by "), kind, t(" "), d(c.contributor, strong=True), t(change)]
+    return tuple(spans)
 
 
 def concentration_line(c: Concentration, unit: str | None) -> Line:
@@ -220,8 +177,17 @@ def concentration_line(c: Concentration, unit: str | None) -> Line:
     spans = [t("Users: "), t("n/a" if moving is None else f"{moving:,} {word} moved with the change")]
     if c.users_for_half_of_change is not None:
         spans.append(t(f", {c.users_for_half_of_change:,} make half of it"))
-    if values.finite(c.top_users_share_of_change):
-        spans += _top_users(c, unit)
+    n, named = c.top_users_n or len(c.top_users), c.top_users[:TOP_USERS_NAMED]
+    if values.finite(c.top_users_share_of_change):  # '; top 5 users 62% of the change (the largest 3: …)'
+        spans.append(t(f"; top {_plural(n, 'user')} {values.format_share(c.top_users_share_of_change)} of the change"))
+        if named:  # 'lt_01234… +600,000 (42%, new); …'
+            spans.append(t(f" (the largest {len(named)}: " if len(named) < n else " ("))
+            phrases = (
+                [d(u.lt_id, TOP_USER_ID_CAP, strong=True), t(f" {values.format_delta(u.delta, unit)}"),
+                 t(f" ({values.format_share(u.share_of_change)}{', new' if u.is_new_user else ''})")]
+                for u in named
+            )  # fmt: skip
+            spans += [*_joined(phrases, "; "), t(")")]
     if c.new_users is not None:
         share = values.format_share(c.new_user_share_of_change)
         spans.append(t(f"; new users (first seen recently): {c.new_users:,}, {share} of the change"))
@@ -233,20 +199,22 @@ def drivers_line(alert: Alert) -> Line | None:
         return concentration_line(alert.concentration, alert.unit)
     if alert.drivers:
         ordered = sorted(alert.drivers, key=lambda x: (x.rank, x.contributor))
-        spans = [t("Drivers: "), *_joined((_driver_phrase(x, alert.unit) for x in ordered[:DRIVERS_SHOWN]), "; ")]
+        phrases = []
+        for x in ordered[:DRIVERS_SHOWN]:
+            u = x.unit or alert.unit
+            cap = USER_ID_CAP if x.contributor_type.strip().lower() in USER_TYPES else sanitize.NAME_CAP
+            text = (
+                f": {values.format_value(x.value, u)} vs {values.format_value(x.baseline_value, u)}"
+                f" ({values.format_delta(x.delta, u)}, {values.format_share(x.share_of_delta)} of change)"
+            )
+            phrases.append([d(x.contributor, cap, strong=True), t(" ("), d(x.contributor_type, 30), t(")"), t(text)])
+        spans = [t("Drivers: "), *_joined(phrases, "; ")]
         if len(ordered) > DRIVERS_SHOWN:
             spans.append(t(f"; and {len(ordered) - DRIVERS_SHOWN} more"))
         return tuple(spans)
     if alert.drivers_summary and alert.drivers_summary.strip():
         return line("Drivers: ", d(alert.drivers_summary, sanitize.TEXT_CAP))
     return None
-
-
-def cause_line(incident: Incident) -> Line | None:
-    """The decomposition when any member carries one, else the primary's (then any member's) drivers."""
-    found = [decomposition_line(a.decomposition) for a in incident.alerts if a.decomposition]
-    found += [drivers_line(a) for a in incident.alerts]
-    return next((x for x in found if x), None)
 
 
 def _expected(alert: Alert) -> list[Line]:
@@ -280,11 +248,13 @@ def action_line(alert: Alert) -> Line:
     return line(t("Action: ", strong=True), t(DEFAULT_ACTIONS.get(alert.severity, "Look into it.")))
 
 
-def data_health_lines(alert: Alert, held: int) -> list[Line]:
+def data_health_lines(alert: Alert, held_today: Iterable[Alert]) -> list[Line]:
     """'usage for 2026-11-22: 38% of the expected rows for a Sunday; 12 segment alerts held ...'."""
     day, unit = alert.alert_date, alert.unit or "rows"
+    domain = SOURCE_DOMAINS.get(alert.scope, alert.scope)  # the alerts of this source and day held for it
+    held = sum(a.hold_reason == "incomplete_data" and a.domain == domain and a.alert_date == day for a in held_today)
     expected = values.format_value(alert.baseline_mean, unit)
-    wday = values.weekday(day)
+    wday = f"{day:%A}"
     if not values.finite(alert.current_value) or (alert.current_value or 0.0) <= 0:
         state = f"no rows loaded (expected {expected} for a {wday})"
     else:
@@ -304,20 +274,14 @@ def data_health_lines(alert: Alert, held: int) -> list[Line]:
     return out
 
 
-def _waiting_for(health: Alert, held: Iterable[Alert]) -> int:
-    """How many alerts of the data-health alert's source and day are held for incomplete data."""
-    domain = SOURCE_DOMAINS.get(health.scope, health.scope)
-    return sum(
-        a.hold_reason == "incomplete_data" and a.domain == domain and a.alert_date == health.alert_date for a in held
-    )
-
-
 def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
     primary = incident.primary
     if primary.domain == "data_health":
-        lines = [headline(primary), *data_health_lines(primary, _waiting_for(primary, held)), action_line(primary)]
+        lines = [headline(primary), *data_health_lines(primary, held), action_line(primary)]
         return Section(tuple(lines), incident.alert_ids)
-    cause, notes = cause_line(incident), caveats(primary)
+    # the decomposition when any member carries one, else the primary's (then any member's) drivers
+    found = [decomposition_line(a.decomposition) for a in incident.alerts if a.decomposition]
+    cause, notes = next((x for x in [*found, *map(drivers_line, incident.alerts)] if x), None), caveats(primary)
     lines = [headline(primary), *numbers_lines(primary), *(member_line(m) for m in incident.members)]
     lines += [cause] if cause else []
     lines += _expected(primary)
@@ -327,8 +291,6 @@ def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
 
 @dataclass(frozen=True)
 class Digest:
-    """All incidents of one run that go to one destination (channel)."""
-
     channel: str
     teams: tuple[str, ...]
     usage_date: dt.date
@@ -348,15 +310,25 @@ def _teams(teams: Iterable[str]) -> str:
     return ", ".join(names) or "unassigned"
 
 
-def _digest_context(post: Digest, incidents: Sequence[Incident]) -> Line:
-    """'8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'."""
+def digest(post: Digest) -> MessageBody | None:
+    incidents = group_incidents(post.alerts)
+    if not incidents:
+        return None
+    domains = {a.domain for a in post.alerts}
+    days = _days_text(post.usage_date, post.cost_date, domains)
+    head = line(
+        icon("alert" if incidents[0].severity == "critical" else "digest"),
+        t(f" {PRODUCT} · "),
+        d(_teams(post.teams), 60),
+        t(f" · {days} · {_plural(len(incidents), 'incident')}"),
+    )
+    # '8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
     ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
     spans = [t(f"{_plural(len(post.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
     spans += _joined(
         ([t(f"{n} "), t(severity_label(s).lower()) if severity_label(s) else d(s, 20)] for s, n in ranked), ", "
     )
-    domains = {a.domain for a in post.alerts}
     if "gpu_cost" in domains and domains - {"gpu_cost"}:
         spans.append(t(f" · cost alerts are for the finalised cost day {post.cost_date.isoformat()}"))
     held = sorted(Counter(a.hold_reason or "held" for a in post.held).items())
@@ -365,22 +337,7 @@ def _digest_context(post: Digest, incidents: Sequence[Incident]) -> Line:
         spans += [t(" · held: "), *_joined(named, ", ")]
     if post.report_url:
         spans += [t(" · "), Span("charts and history in the report", link=post.report_url)]
-    return tuple(spans)
-
-
-def digest(post: Digest) -> MessageBody | None:
-    """One destination's digest: one section per incident, most severe first; None when empty."""
-    incidents = group_incidents(post.alerts)
-    if not incidents:
-        return None
-    days = _days_text(post.usage_date, post.cost_date, {a.domain for a in post.alerts})
-    head = line(
-        icon("alert" if incidents[0].severity == "critical" else "digest"),
-        t(f" {PRODUCT} · "),
-        d(_teams(post.teams), 60),
-        t(f" · {days} · {_plural(len(incidents), 'incident')}"),
-    )
-    intro = Section((_digest_context(post, incidents),), context=True)
+    intro = Section((tuple(spans),), context=True)
     return MessageBody(head, intro, tuple(incident_section(inc, post.held) for inc in incidents))
 
 
@@ -421,35 +378,32 @@ def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
     return spans
 
 
-def _repeat_section(incident: Incident, plan: IncidentPlan) -> Section:
-    primary, n = incident.primary, plan.streak_days
-    streak = f"day {n} in a row" if n > 1 else "again"
-    head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
-    when = t(f" on {primary.alert_date.isoformat()}")
-    lines = [head, line(*_severity_spans(primary.severity), *_direction(primary.direction), when)]
-    lines += numbers_lines(primary)
-    trend = " → ".join(values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z))
-    lines += [line(f"Z trend: {trend}")] if trend else []
-    lines += [*(member_line(m) for m in incident.members), action_line(primary)]
-    return Section(tuple(lines), incident.alert_ids)
-
-
 def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBody | None:
-    """One thread reply for incidents that continue ((IncidentPlan, its alerts) each): 'day 4 in a row', the z
-    trend ((date, z), ... oldest first), today's numbers."""
-    items = [(incident, plan) for plan, alerts in plans for incident in group_incidents(alerts)]
-    if not items:
+    """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers."""
+    sections, leads = [], []
+    for plan, alerts in plans:
+        for incident in group_incidents(alerts):
+            primary, n = incident.primary, plan.streak_days
+            streak = f"day {n} in a row" if n > 1 else "again"
+            head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
+            when = t(f" on {primary.alert_date.isoformat()}")
+            lines = [head, line(*_severity_spans(primary.severity), *_direction(primary.direction), when)]
+            lines += numbers_lines(primary)
+            trend = " → ".join(values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z))
+            lines += [line(f"Z trend: {trend}")] if trend else []
+            lines += [*(member_line(m) for m in incident.members), action_line(primary)]
+            sections.append(Section(tuple(lines), incident.alert_ids))
+            leads.append(primary)
+    if not leads:
         return None
-    first = items[0][0].primary
-    head = _titled("repeat", "Still ongoing", first.scope, first.metric)
-    if len(items) > 1:
-        head = line(icon("repeat"), t(f" Still ongoing: {len(items)} incidents"))
-    return MessageBody(head, sections=tuple(_repeat_section(*item) for item in items))
+    head = _titled("repeat", "Still ongoing", leads[0].scope, leads[0].metric)
+    if len(leads) > 1:
+        head = line(icon("repeat"), t(f" Still ongoing: {len(leads)} incidents"))
+    return MessageBody(head, sections=tuple(sections))
 
 
 def correction(fix: Correction, full: Alert | None) -> MessageBody:
-    """'Correction after late data: now WARNING increase, z +3.36; was CRITICAL decrease, z -6.48' (`full`: today's
-    alert with its drivers, for its numbers and action)."""
+    """'Correction after late data: now WARNING …; was CRITICAL …' (`full`: today's alert, for its numbers)."""
     now, was = fix.alert, fix.was
     when = f" · {now.alert_date.isoformat()}" if now.alert_date else ""
     head = (*_titled("correction", "Correction", *_series(now)), t(when))
@@ -461,15 +415,15 @@ def correction(fix: Correction, full: Alert | None) -> MessageBody:
 
 
 def withdrawal(gone: Withdrawal) -> MessageBody:
-    """A delivered alert that is gone or held after a rebuild. A data-health alert that is gone: a later load
-    completed its day, and its held alerts post normally."""
+    """A delivered alert that is gone or held after a rebuild (a data-health alert gone: its day is complete)."""
     was, reason = gone.was, gone.reason
     scope, metric = _series(was)
     if reason == "gone" and (was.series_key or "").startswith("data_health|"):
         day = was.alert_date.isoformat() if was.alert_date else "the day"
         text = f"the rebuilt data for {day} is complete; its held alerts are posted normally (as new messages)."
         return _reply(_titled("ok", "Data complete now", scope, metric), [line(text)])
-    why = WITHDRAWAL_REASONS.get(reason, f"it is held now ({reason})")
+    why = f"it is held now: {HOLD_REASONS[reason]}" if reason in HOLD_REASONS else f"it is held now ({reason})"
+    why = "it is no longer in the rebuilt data" if reason == "gone" else why
     when = f" for {was.alert_date.isoformat()}" if was.alert_date else ""
     spans = _state_spans("Withdrawn after late data: the alert", was)
     if values.finite(was.current_value):
@@ -479,7 +433,6 @@ def withdrawal(gone: Withdrawal) -> MessageBody:
 
 
 def resolved(resolution: Resolution) -> MessageBody:
-    """One reply that closes a thread: each series back inside its NOTICE band, one line each."""
     day, recovered = resolution.alert_date, resolution.series
     lines = []
     for item in recovered:
@@ -488,16 +441,13 @@ def resolved(resolution: Resolution) -> MessageBody:
             text += f"; {_plural(item.quiet_days, 'quiet day')}"
         text += f" since the last alert on {item.last_alert_date.isoformat()}."
         lines.append(line(icon("ok"), t(" "), *title_spans(*item.series[1:3]), t(text)))
-    head = (
-        _titled("ok", "Resolved", *recovered[0].series[1:3])
-        if len(recovered) == 1
-        else line(icon("ok"), t(" Resolved"))
+    one = len(recovered) == 1
+    return _reply(
+        _titled("ok", "Resolved", *recovered[0].series[1:3]) if one else line(icon("ok"), t(" Resolved")), lines
     )
-    return _reply(head, lines)
 
 
 def pipeline_health(run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]) -> MessageBody:
-    """The daily build for `run_date` stopped: which source is stale since when, which tests failed on how many rows."""
     head = line(icon("critical"), t(f" {PRODUCT} · data · daily build for {run_date.isoformat()} stopped"))
     lines: list[Line] = []
     for source in stale:

@@ -47,7 +47,6 @@ BY_ACTION_ID = {ACTION_ID_PREFIX + a.key: a for a in ACTIONS}
 
 
 def alert_set_hash(alert_ids: Iterable[str]) -> str:
-    """12 hex characters of sha256 over the sorted, distinct alert ids (order-free)."""
     joined = "\n".join(sorted(set(alert_ids)))
     return hashlib.sha256(joined.encode()).hexdigest()[:HASH_CHARS]
 
@@ -64,7 +63,6 @@ def button_value(incident_id: str, alert_ids: Iterable[str]) -> str:
 
 
 def parse_value(value: object) -> tuple[str, str]:
-    """(incident_id, alert set hash) from a button value; FeedbackValueError when it is not ours."""
     parts = value.split(":") if isinstance(value, str) else []
     if len(parts) != 3 or parts[0] != VALUE_VERSION or not _INCIDENT.match(parts[1]) or not _HASH.match(parts[2]):
         raise FeedbackValueError("the button value is not an ltx feedback reference")

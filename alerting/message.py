@@ -1,9 +1,7 @@
 """Neutral message bodies: what a message says, with no platform's markup in it.
 
-A line is a tuple of `Span`s: template text written by this package, or data (`data=True`:
-cleaned by `sanitize.clean` when made, escaped again by each renderer for its own syntax).
-A `Section` holds the lines of one incident, so a renderer that splits a long message
-never cuts an incident in two and knows which alerts each part carries.
+A line is a tuple of `Span`s: template text, or data (cleaned when made, escaped again by each renderer).
+A `Section` holds one incident's lines: a renderer that splits a long message never cuts an incident in two.
 """
 
 from __future__ import annotations
@@ -42,11 +40,6 @@ def line(*parts: Span | str) -> Line:
     return tuple(p if isinstance(p, Span) else t(p) for p in parts)
 
 
-def plain(ln: Line) -> str:
-    """The line's characters without markup or icons."""
-    return "".join(s.text for s in ln if not s.icon).strip()
-
-
 def marked_up(ln: Line, span_text: Callable[[Span], str], mark: str) -> str:
     """The spans rendered in order, each run of strong spans wrapped once in `mark` (spaces outside)."""
     out = []
@@ -58,6 +51,11 @@ def marked_up(ln: Line, span_text: Callable[[Span], str], mark: str) -> str:
             text = f"{text[:start]}{mark}{core}{mark}{text[start + len(core) :]}"
         out.append(text)
     return "".join(out)
+
+
+def plain(ln: Line) -> str:
+    """The line's characters without markup or icons."""
+    return "".join(s.text for s in ln if not s.icon).strip()
 
 
 @dataclass(frozen=True)
@@ -79,6 +77,5 @@ class MessageBody:
         return tuple(a for s in self.sections for a in s.alert_ids)
 
     def lines(self) -> list[Line]:
-        """Every line in order: header, intro, sections."""
         intro = self.intro.lines if self.intro else ()
         return [self.header, *intro, *(ln for s in self.sections for ln in s.lines)]

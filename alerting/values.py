@@ -1,9 +1,6 @@
-"""THE value formatter: every number, label and threshold any output shows.
-
-Rounding is half-up on the value as written (like SQL ROUND): $16,234.505 -> $16,234.51.
-Missing or non-finite numbers print "n/a". Labels come from the mart's `baseline_kind` and
-`threshold_kind`, never from a rule's name; an unknown kind reads generically ("Baseline").
-"""
+"""THE value formatter: every number, label and threshold any output shows. Rounding is half-up (like SQL
+ROUND); missing or non-finite numbers print "n/a". Labels come from the mart's `baseline_kind` and
+`threshold_kind`, never from a rule's name; an unknown kind reads generically ("Baseline")."""
 
 from __future__ import annotations
 
@@ -29,29 +26,9 @@ SCOPE_NAMES = {
     "usage": "Usage data",
     "gpu_costs": "GPU cost data",
 }
-METRIC_NAMES = {
-    "dau": "DAU",
-    "image_generations": "Image generations",
-    "video_generations": "Video generations",
-    "tokens": "Tokens",
-    "infra_cost": "Infrastructure cost",
-    "idle_cost": "Idle cost",
-    "inference_cost": "Inference cost",
-    "idle_inference_ratio": "Idle : inference ratio",
-    "failure_rate": "Failure rate",
-    "failure_cost": "Failure cost",
-    "cost_per_request": "Cost per request",
-    "rows": "Rows",
-}
-COMPONENT_NAMES = {
-    "request_volume": "requests",
-    "request_rate": "cost per request",
-    "idle": "idle",
-    "overhead": "overhead",
-    "unused": "unused",
-    "gpu_type": "GPU type",
-}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# names `humanise` cannot make ('tokens' -> 'Tokens' it can)
+METRIC_NAMES = {"dau": "DAU", "infra_cost": "Infrastructure cost", "idle_inference_ratio": "Idle : inference ratio"}
+COMPONENT_NAMES = {"request_volume": "requests", "request_rate": "cost per request", "gpu_type": "GPU type"}
 MEAN_KINDS = frozenset({"same_weekday", "rolling", "trailing_7d"})  # baselines that read 'change from mean'
 SIGMA_LABELS = {"sample": "sample σ", "pooled_within_weekday": "pooled within-weekday σ"}
 
@@ -74,13 +51,6 @@ def compact(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def money(value: float | None, places: int = 2) -> str:
-    if value is None or not finite(value):
-        return NA
-    text = fixed(abs(value), places)
-    return f"-${text}" if value < 0 and text.strip("0.,") else f"${text}"
-
-
 def pct(fraction: float | None, places: int = 1, sign: bool = False) -> str:
     """A fraction as a percentage: 0.466 -> '46.6%' ('+46.6%' with sign)."""
     return f"{fixed(fraction * 100, places, sign=sign)}%" if fraction is not None and finite(fraction) else NA
@@ -91,10 +61,10 @@ def format_value(value: float | None, unit: str | None) -> str:
     if value is None or not finite(value):
         return NA
     u = (unit or "").lower()
-    if u == "usd":
-        return money(value)
-    if u == "usd_per_request":
-        return f"{money(value, 4)}/request"
+    if u in ("usd", "usd_per_request"):
+        text = fixed(abs(value), 2 if u == "usd" else 4)
+        text = f"-${text}" if value < 0 and text.strip("0.,") else f"${text}"
+        return text if u == "usd" else f"{text}/request"
     if u in FRACTION_UNITS:
         return pct(value)
     if u == "ratio":
@@ -120,7 +90,6 @@ def format_change(pct_change: float | None) -> str:
 
 
 def format_share(share: float | None) -> str:
-    """A share of a change: 0.98 -> '98%'."""
     return pct(share, 0)
 
 
@@ -161,10 +130,6 @@ def unit_for_metric(metric: str | None) -> str:
     return "fraction" if m.endswith("_rate") else "ratio" if m.endswith("_ratio") else "count"
 
 
-def weekday(day: dt.date) -> str:
-    return WEEKDAYS[day.weekday()]
-
-
 def baseline_label(kind: str | None, points: int | None = None, day: dt.date | None = None) -> str:
     """What baseline_mean is, in words; unknown kinds read 'Baseline'."""
     labels = {
@@ -173,8 +138,8 @@ def baseline_label(kind: str | None, points: int | None = None, day: dt.date | N
         "trailing_7d": "7-day average",
         "previous_day": "Previous day",
         "previous_week": "Same weekday last week",
-        "same_weekday_transition": f"Expected after a typical {weekday(day) if day else 'weekday'} change",
-        "expected_volume": f"Expected for a {weekday(day)}" if day else "Expected",
+        "same_weekday_transition": f"Expected after a typical {f'{day:%A}' if day else 'weekday'} change",
+        "expected_volume": f"Expected for a {day:%A}" if day else "Expected",
     }
     return labels.get((kind or "").strip().lower(), "Baseline")
 
@@ -187,7 +152,6 @@ def z_label(threshold_kind: str | None, short: bool = False) -> str:
 
 
 def sigma_label(kind: str | None) -> str:
-    """How a sigma is named beside its value: by its kind (fct_alerts.baseline_stddev_kind)."""
     return SIGMA_LABELS.get((kind or "").strip().lower(), "σ")
 
 

@@ -1,9 +1,5 @@
-"""MessageBody -> Markdown for an issue tracker (Linear issue descriptions and comments).
-
-One paragraph per line; template text is written as is, every data span goes through
-`linear.neutral` (no mention, link, HTML, code or heading can come from data), strong spans
-are bold, links come from configuration.
-"""
+"""MessageBody -> Markdown for Linear issues and comments: one paragraph per line; every data span goes through
+`linear.neutral` (no mention, link, HTML, code or heading can come from data)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """MessageBody -> Slack messages (Block Kit + fallback text) within Slack's documented limits.
 
-A body too long for one message is split between incident sections into parts whose headers
-end "(1/3)", "(2/3)" ...; each part carries the alert ids it shows, so the delivery log records
-what each Slack message holds. A section text over the limit is split between lines, so an
-alert's numbers and action line are never cut. Data spans are escaped here (`sanitize.slack_mrkdwn`).
+A long body is split between sections into parts "(1/3)", ..., each carrying the alert ids it shows (what
+the delivery log records); a long section between lines. Data spans are escaped here (`sanitize.slack_mrkdwn`).
 """
 
 from __future__ import annotations
@@ -73,24 +71,14 @@ def _context(text: str) -> dict[str, object]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def _split_lines(texts: Sequence[str], limit: int) -> list[str]:
-    """Join lines into chunks of at most `limit` characters, breaking only between lines."""
-    chunks: list[str] = []
-    current = ""
-    for text in texts:
-        text = sanitize.truncate_mrkdwn(text, limit)
-        candidate = f"{current}\n{text}" if current else text
-        if current and len(candidate) > limit:
-            chunks.append(current)
-            candidate = text
-        current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
-
-
 def render_section(section: Section, limits: Limits) -> Rendered:
-    chunks = _split_lines([mrkdwn(ln) for ln in section.lines], limits.section_chars)
+    chunks = [""]  # the lines joined into texts of at most section_chars, cut only between lines
+    for text in (sanitize.truncate_mrkdwn(mrkdwn(ln), limits.section_chars) for ln in section.lines):
+        if chunks[-1] and len(chunks[-1]) + 1 + len(text) > limits.section_chars:
+            chunks.append(text)
+        else:
+            chunks[-1] = f"{chunks[-1]}\n{text}" if chunks[-1] else text
+    chunks = [c for c in chunks if c]
     if section.context:
         return [_context(chunk) for chunk in chunks]
     blocks = [_section(chunk) for chunk in chunks]
@@ -140,7 +128,6 @@ def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
 
 
 def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage]:
-    """The Slack messages for one body: parts of whole sections, each within the limits."""
     limits = limits or Limits()
     intro = render_section(body.intro, limits) if body.intro else []
     intro_text = [mrkdwn(ln) for ln in body.intro.lines] if body.intro else []
@@ -165,8 +152,7 @@ def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage
 
 
 def marked(message: SlackMessage, note: str, limits: Limits, emoji: str = "") -> SlackMessage:
-    """The message with a note on top (a context line led by `emoji`, when the block limit allows; the
-    fallback text's first line), within the limits."""
+    """The message with a note on top: a context line led by `emoji` (when the block limit allows) and in the text."""
     blocks = message.blocks
     if blocks and len(blocks) < limits.blocks_per_message:
         blocks = [_context(f"{emoji} {note}".strip()), *blocks]

@@ -6,7 +6,6 @@ and bidi characters become spaces), then escaped; the only markup inserted as is
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import re
@@ -15,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -28,7 +26,7 @@ from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
 from alerting.sanitize import collapse
-from alerting.warehouse import ALERTS_TABLE, Backend, read_drivers
+from alerting.warehouse import ALERTS_TABLE, Backend
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -38,7 +36,8 @@ HEALTH = ("dt", "source", "status", "row_count", "expected_rows", "completeness"
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "false_alarms", "no_answer")
 BASE_URL_ENV = "LTX_REPORT_BASE_URL"
-_SAFE_PATH = re.compile(r"^[A-Za-z0-9._~/%-]*$")  # no spaces, quotes, <, >, |, mrkdwn specials
+# no credentials, query, fragment, spaces, quotes, <, >, | or mrkdwn specials
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/%-]*)?", re.IGNORECASE)
 Rows = list[dict[str, Any]]
 
 
@@ -47,24 +46,13 @@ def read(backend: Backend, table: str, need: Sequence[str], where: str, params: 
     if not set(need) <= set(backend.columns("marts", table)):
         return None
     rows = backend.query(f"select {', '.join(need)} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
-    for r in rows:
-        r.update({c: as_date(r[c]) for c in ("dt", "alert_week") if c in r})
+    for r in rows:  # every table read here has its day in `dt`
+        r["dt"] = as_date(r["dt"])
     return rows
 
 
 def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, Any]]:
     return f"{column} >= {backend.param('start')} and {column} <= {backend.param('end')}", {"start": start, "end": end}
-
-
-def read_series(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[SeriesPoint]]:
-    out: dict[str, list[SeriesPoint]] = {}
-    need, where = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day"), backend.in_list("alert_id", "ids")
-    rows = read(backend, "fct_alert_chart_series", need, where, {"ids": list(alert_ids)}) if alert_ids else None
-    for r in rows or []:
-        value = None if r["value"] is None else float(r["value"])
-        point = SeriesPoint(r["dt"], value, bool(r["is_baseline_point"]), bool(r["is_alert_day"]))
-        out.setdefault(str(r["alert_id"]), []).append(point)
-    return out
 
 
 def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
@@ -85,20 +73,17 @@ def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
 
 
 def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
-    """fct_alert_feedback_weekly over the weeks start .. end (None without the mart), summed per team and rule and
-    for all, with the precision from people: 1 - false alarms / answered incidents (None when nobody answered)."""
-    where = between(backend, "alert_week", start, end)
-    rows = read(backend, "fct_alert_feedback_weekly", ("team", "rule", *FEEDBACK_COUNTS), *where)
-    totals: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in rows or []:
-        for key in ((str(r["team"]), str(r["rule"])), ("all teams", "all rules")):
-            t = totals.setdefault(key, {"team": key[0], "rule": key[1], **dict.fromkeys(FEEDBACK_COUNTS, 0)})
-            t.update({c: t[c] + int(r[c] or 0) for c in FEEDBACK_COUNTS})
-    for t in totals.values():
-        answered = t["loud_incidents"] - t["no_answer"]
-        t["precision"] = 1 - t["false_alarms"] / answered if answered else None
-    order = sorted(totals.values(), key=lambda t: (t["team"] == "all teams", t["team"], t["rule"]))
-    return None if rows is None else order
+    """fct_alert_feedback_weekly over the weeks start .. end (None without the mart), summed per team and rule,
+    then for all (the template says the precision from people)."""
+    if not set(FEEDBACK_COUNTS) <= set(backend.columns("marts", "fct_alert_feedback_weekly")):
+        return None
+    where, params = between(backend, "alert_week", start, end)
+    sums = ", ".join(f"coalesce(sum({c}), 0) as {c}" for c in FEEDBACK_COUNTS)
+    table = backend.table("marts", "fct_alert_feedback_weekly")
+    rows = backend.query(f"select team, rule, {sums} from {table} where {where} group by team, rule", params)  # noqa: S608
+    rows.sort(key=lambda r: (r["team"], r["rule"]))
+    total = {"team": "all teams", "rule": "all rules", **{c: sum(r[c] for r in rows) for c in FEEDBACK_COUNTS}}
+    return [*rows, total] if rows else []
 
 
 def latest_day(backend: Backend) -> dt.date | None:
@@ -114,10 +99,13 @@ def latest_day(backend: Backend) -> dt.date | None:
 def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True, svg: bool = False) -> dict[str, Chart]:
     """Per incident, its headline alert's chart (without the chart mart: the day against its own bands)."""
     leads = [i.primary for i in group_incidents(alerts) if i.domain in ("usage", "gpu_cost")]
-    series = read_series(backend, [a.alert_id for a in leads])
+    need, where = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day"), backend.in_list("alert_id", "ids")
+    ids = [a.alert_id for a in leads]
+    rows = (read(backend, "fct_alert_chart_series", need, where, {"ids": ids}) if ids else None) or []
     out: dict[str, Chart] = {}
     for a in leads:
-        points = series.get(a.alert_id, [])
+        mine = [r for r in rows if r["alert_id"] == a.alert_id]
+        points = [SeriesPoint(r["dt"], r["value"], bool(r["is_baseline_point"]), bool(r["is_alert_day"])) for r in mine]
         if not points and values.finite(a.current_value) and values.finite(a.baseline_mean):
             points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
         if points:
@@ -133,11 +121,7 @@ def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
 def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], charts: bool) -> dict[str, Any]:
     """The day's incidents, most severe first, with their causes (drivers, decomposition, concentration), and
     their charts' SVG by incident."""
-    drivers = read_drivers(backend, [a.alert_id for a in alerts if a.domain == "usage"])
-    alerts = [
-        dataclasses.replace(a, drivers=tuple(drivers[a.alert_id])) if a.alert_id in drivers else a
-        for a in attach_causes(backend, alerts)
-    ]
+    alerts = attach_causes(backend, alerts)
     rendered: dict[str, Chart] = {}
     if charts:
         try:
@@ -199,7 +183,6 @@ def _environment() -> Environment:
 def build_report(
     backend: Backend, day: dt.date, cost_day: dt.date, generated_at: dt.datetime | None = None, charts: bool = True
 ) -> str:
-    """The report's HTML for usage day `day` and the finalised cost day `cost_day`."""
     start, cost_start = (d - dt.timedelta(days=HISTORY_DAYS - 1) for d in (day, cost_day))
     alerts = read_window(backend, start, max(day, cost_day))
     todays = [a for a in alerts if a.alert_date == (cost_day if a.domain == "gpu_cost" else day)]
@@ -235,15 +218,8 @@ class ReportUrlError(ValueError):
 
 def report_url(day: dt.date, env: Mapping[str, str]) -> str | None:
     """The page of `day` under LTX_REPORT_BASE_URL, or None when unset; a base Slack's `<url|text>` cannot carry
-    (not http(s) with a host; credentials, a query, a fragment, `|`, `<`, `>`, spaces) is refused."""
+    is refused."""
     base = (env.get(BASE_URL_ENV) or "").strip()
-    if not base:
-        return None
-    parts = urlsplit(base)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ReportUrlError(f"{BASE_URL_ENV} must be an http(s) URL with a host")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ReportUrlError(f"{BASE_URL_ENV} must not carry credentials, a query or a fragment")
-    if not _SAFE_PATH.match(parts.path) or not re.match(r"^[A-Za-z0-9.-]+(:\d{1,5})?$", parts.netloc):
-        raise ReportUrlError(f"{BASE_URL_ENV} holds characters a Slack link cannot carry")
-    return f"{base.rstrip('/')}/{day.isoformat()}/index.html"
+    if base and not _BASE_URL.fullmatch(base):
+        raise ReportUrlError(f"{BASE_URL_ENV} must be an http(s) URL: a host, a port, a path and nothing else")
+    return f"{base.rstrip('/')}/{day.isoformat()}/index.html" if base else None

@@ -61,9 +61,10 @@ def test_correction_withdrawal_resolved_all_clear() -> None:
         section_texts(gone)
     )
     assert "no longer holds: it is no longer in the rebuilt data." in section_texts(gone)
-    muted = composer.withdrawal(NS(was=log_entry(), reason="muted"))
-    assert "it is held now: the series is muted" in section_texts(muted) and muted.alert_ids == ()
-    assert "Free – Tokens" in muted.blocks[0]["text"]["text"]  # scope and metric from the series key
+    # muted, snoozed and incomplete_data never withdraw (lifecycle.NEVER_WITHDRAWN_FOR): held as too thin now
+    held = composer.withdrawal(NS(was=log_entry(), reason="insufficient_baseline"))
+    assert "it is held now: too few baseline points" in section_texts(held) and held.alert_ids == ()
+    assert "Free – Tokens" in held.blocks[0]["text"]["text"]  # scope and metric from the series key
 
     resolution = NS(
         series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=3),),

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from alerting import issues as issue_delivery
 from alerting import lifecycle, warehouse
 from alerting.causes import attach_causes
-from alerting.composer import Composer, SlackComposer
+from alerting.composer import Composer, MarkdownComposer, SlackComposer
 from alerting.delivery_log import DeliveryLog, LogEntry, all_clear_key
 from alerting.lifecycle import LOG_FIELDS, ChartUpload, IncidentPlan, LifecycleConfig, Plan, Thread, log_fields
 from alerting.model import Alert, Incident, group_incidents
@@ -27,7 +28,7 @@ from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_so
 from alerting.render.slack import Limits, marked
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
-from alerting.transport.base import IssueTransport, PostResult, Transport
+from alerting.transport.base import Capabilities, IssueTransport, PostResult, Transport
 from alerting.transport.linear import LinearPrinter
 from alerting.transport.stdout import StdoutTransport
 from alerting.warehouse import Backend
@@ -126,26 +127,16 @@ class _Msg:
     thread: Thread | None
     rows: tuple[tuple[str, str, dict[str, Any]], ...]  # (delivery key, log kind, log fields) per row
     incidents: tuple[IncidentPlan, ...] = ()  # a top-level post: its incidents' charts go in its thread
+    close: bool = False  # closes the issue (a destination with `closing`)
 
 
 def _channel(destination: str) -> str:
     return destination.split(":", 1)[1]
 
 
-def _only(p: Plan, keep: Callable[[str], bool]) -> Plan:
-    """The plan's actions whose destination `keep` accepts (one transport's share)."""
-    actions = ("new_posts", "summaries", "repeats", "corrections", "withdrawals", "resolutions", "charts")
-
-    def dest(x: Any) -> str:
-        return str(getattr(x, "destination", None) or x.thread.destination)
-
-    kept: dict[str, Any] = {name: [x for x in getattr(p, name) if keep(dest(x))] for name in actions}
-    return dataclasses.replace(p, **kept)
-
-
 @dataclass
 class _Run:
-    """One run's context and its one way to deliver anything: claim -> send -> record (issues.py too)."""
+    """One run's context and its one way to deliver anything: claim -> send -> record."""
 
     backend: Backend
     routing: Routing
@@ -156,6 +147,7 @@ class _Run:
     issues: IssueTransport | None = None
     run_id: str = field(default_factory=_new_id)
     recorded: list[LogEntry] = field(default_factory=list)  # this run's log rows (the Linear issue links them)
+    entries: list[LogEntry] = field(default_factory=list)  # the log as read at the start of the day
 
     def __post_init__(self) -> None:
         self.log = DeliveryLog(self.backend, self.options.claim_ttl_s)
@@ -165,6 +157,9 @@ class _Run:
 
     def is_issue(self, dest: str) -> bool:
         return self.issues is not None and dest.startswith(f"{self.issues.name}:")
+
+    def capabilities(self, dest: str) -> Capabilities:
+        return self.issues.capabilities if self.issues and self.is_issue(dest) else self.transport.capabilities
 
     def entry(self, dest: str, kind: str, key: str, result: PostResult, thread_ts: str | None, **kw: Any) -> LogEntry:
         return LogEntry(
@@ -227,24 +222,27 @@ class _Run:
         return result
 
     def deliver(self, m: _Msg) -> PostResult | None:
-        """One planned message: posted in its thread (or top level), its rows recorded."""
-        if self.options.late:
-            note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
-            m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
-        root = m.thread.root_ts if m.thread else None
-        channel = (m.thread.channel_id if m.thread else None) or _channel(m.dest)
-        keys, kind = [key for key, _, _ in m.rows], m.rows[0][1]
-        delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast"
+        """One planned message: posted in its thread (or top level, or as an issue), its rows recorded."""
+        keys, kind, issue = [key for key, _, _ in m.rows], m.rows[0][1], self.is_issue(m.dest)
+        delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast" and not issue
         what = f"{_LABEL.get(kind, kind)} of {delivers} alert(s)" if delivers else _LABEL.get(kind, kind)
-
-        def post() -> PostResult:  # the key in the message's metadata: an unclear answer is looked up by it
-            text, blocks = m.rendered.text, m.rendered.blocks
-            return self.transport.post(channel, text, blocks, root, broadcast=broadcast, delivery_key=min(keys))
+        root = m.thread.root_ts if m.thread else None
+        if issue:
+            root, send, what = issue_delivery.request(self, m, keys)
+        else:
+            if self.options.late:
+                note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
+                m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
+            channel = (m.thread.channel_id if m.thread else None) or _channel(m.dest)
+            send = functools.partial(  # the key in the message's metadata: an unclear answer is looked up by it
+                self.transport.post, channel, m.rendered.text, m.rendered.blocks, root, broadcast=broadcast,
+                delivery_key=min(keys),
+            )  # fmt: skip
 
         def entries(res: PostResult) -> list[LogEntry]:
             return [self.entry(m.dest, kind, key, res, root, **fields) for key, kind, fields in m.rows]
 
-        result = self.send(m.dest, keys, post, entries, what)
+        result = self.send(m.dest, keys, send, entries, what)
         if result is not None:
             setattr(self.report, _COUNTER[kind], getattr(self.report, _COUNTER[kind]) + 1)
             self.report.alerts_delivered += delivers
@@ -252,36 +250,50 @@ class _Run:
         return result
 
 
-def _messages(p: Plan, c: Composer, alerts: dict[str, Alert], o: RunOptions) -> Iterator[_Msg]:
-    """Every message of the plan, in delivery order."""
+def _messages(r: _Run, p: Plan, alerts: dict[str, Alert], slack: Composer) -> list[_Msg]:
+    """Every message of the plan in delivery order: the chat platform's, then the issue tracker's (it links the
+    chat post). A destination without `digests` gets one new post per incident and no summary."""
+    o, md = r.options, MarkdownComposer(report_url=r.options.report_url)
+    out: list[_Msg] = []
 
-    def parts(
-        dest: str, rendered: list[Rendered], kind: str, thread: Thread | None = None, incs: Sequence[IncidentPlan] = ()
-    ) -> Iterator[_Msg]:
+    def say(dest: str) -> Composer:
+        return md if r.is_issue(dest) else slack
+
+    def parts(dest: str, rendered: list[Rendered], kind: str, thread: Thread | None = None,
+              incs: Sequence[IncidentPlan] = ()) -> None:  # fmt: skip
         for m in rendered:  # a data-health alert's first post is logged as such
             part = [alerts[i] for i in m.alert_ids]
             rows = tuple((a.alert_id, _HEALTH_KIND.get((kind, a.domain), kind), log_fields(a)) for a in part)
-            yield _Msg(dest, m, thread, rows, tuple(i for i in incs if i.incident_id in {a.incident_id for a in part}))
+            carried = tuple(i for i in incs if i.incident_id in {a.incident_id for a in part})
+            out.append(_Msg(dest, m, thread, rows, carried))
 
     for post in p.new_posts:  # a channel's digest: the thread root of each incident it carries
-        dest, incs = post.destination, post.incidents
-        teams = sorted({inc.primary.team for inc in incs})  # the headlines' teams routed it here
-        members = [a for inc in incs for a in inc.alerts]
-        digest = c.new_post(_channel(dest), teams, members, o.usage_date, o.cost_date, post.held)
-        yield from parts(dest, digest, "post", None, incs)
+        dest, digests = post.destination, r.capabilities(post.destination).digests
+        for incs in [post.incidents] if digests else [(inc,) for inc in post.incidents]:
+            members = [a for inc in incs for a in inc.alerts]
+            teams = sorted({inc.primary.team for inc in incs})  # the headlines' teams routed it here
+            if not digests:  # an issue names every member's team
+                teams = sorted({(a.team or "unassigned").strip() or "unassigned" for a in members})
+            held = post.held if digests else ()
+            said = say(dest).new_post(_channel(dest), teams, members, o.usage_date, o.cost_date, held)
+            parts(dest, said, "post", None, incs)
     for rep in p.repeats:
         kind, dest = "broadcast" if rep.broadcast else "repeat", rep.thread.destination
-        yield from parts(dest, c.repeat(_channel(dest), [(i, i.alerts) for i in rep.incidents]), kind, rep.thread)
-    for s in p.summaries:
+        parts(dest, say(dest).repeat(_channel(dest), [(i, i.alerts) for i in rep.incidents]), kind, rep.thread)
+    for s in (s for s in p.summaries if r.capabilities(s.destination).digests):
         quiet = [a for inc in s.incidents for a in inc.alerts]
-        yield from parts(s.destination, c.summary(_channel(s.destination), quiet, o.usage_date, o.cost_date), "summary")
-    for cor in p.corrections:
-        rendered = c.correction(cor, alerts.get(cor.alert.alert_id))
-        yield _Msg(cor.thread.destination, rendered, cor.thread, ((cor.key, "correction", log_fields(cor.alert)),))
+        parts(s.destination, slack.summary(_channel(s.destination), quiet, o.usage_date, o.cost_date), "summary")
+    for c in p.corrections:
+        fixed = say(c.thread.destination).correction(c, alerts.get(c.alert.alert_id))
+        out.append(_Msg(c.thread.destination, fixed, c.thread, ((c.key, "correction", log_fields(c.alert)),)))
     for w in p.withdrawals:
-        yield _Msg(w.thread.destination, c.withdrawal(w), w.thread, ((w.key, "withdrawal", w.fields),))
-    for r in p.resolutions:
-        yield _Msg(r.thread.destination, c.resolved(r), r.thread, tuple((k, "resolved", f) for k, f in r.rows))
+        dest = w.thread.destination
+        close = r.capabilities(dest).closing and issue_delivery.all_withdrawn(w.thread, r.entries, p.withdrawals)
+        out.append(_Msg(dest, say(dest).withdrawal(w), w.thread, ((w.key, "withdrawal", w.fields),), close=close))
+    for res in p.resolutions:
+        dest, resolved = res.thread.destination, tuple((k, "resolved", f) for k, f in res.rows)
+        out.append(_Msg(dest, say(dest).resolved(res), res.thread, resolved, close=r.capabilities(dest).closing))
+    return sorted(out, key=lambda m: r.is_issue(m.dest))
 
 
 def _released(a: Alert, day: dt.date) -> Alert:
@@ -291,7 +303,7 @@ def _released(a: Alert, day: dt.date) -> Alert:
     return dataclasses.replace(a, is_postable=True, is_loud=True, hold_reason=None, quiet_reason=None)
 
 
-def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health, entries: list[LogEntry]) -> Plan:
+def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> Plan:
     o, report = r.options, r.report
     every_row = [*history, *today]  # a series' streak (the Linear route) counts held rows too
 
@@ -300,7 +312,7 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health, ent
         return [r.destination(a.team), *([linear] if linear and r.issues else [])]
 
     the_plan = lifecycle.plan(
-        today=today, history=history, log=entries, destinations=destinations,
+        today=today, history=history, log=r.entries, destinations=destinations,
         usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
     report.alerts_read, report.suppressed = len(today), len(the_plan.held)
@@ -369,12 +381,12 @@ def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFo
         today = attach_causes(backend, today)  # cost alerts: their decomposition and drivers
         history = warehouse.read_alert_history(backend, since, until)
         health = warehouse.read_data_health(backend, since, until)
-        entries = r.log.entries(since)
+        r.entries = r.log.entries(since)
     composer = composer or SlackComposer(o.limits, report_url=o.report_url)
-    _deliver(r, _plan(r, today, history, health, entries), today, entries, composer, chart_for)
+    _deliver(r, _plan(r, today, history, health), today, composer, chart_for)
     if (o.all_clear or r.routing.post_all_clear) and not o.late:
         if report.data_ready:
-            _all_clear(r, composer, today, entries)
+            _all_clear(r, composer, today)
         else:
             log.warning("usage day %s is %s: no all-clear", o.usage_date, report.usage_data_status)
     if o.dry_run and report.messages_printed == 0:
@@ -383,21 +395,16 @@ def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFo
             out.write(_latest_hint(backend, o))
 
 
-def _deliver(
-    r: _Run, the_plan: Plan, today: list[Alert], entries: list[LogEntry], composer: Composer, chart_for: ChartFor | None
-) -> None:
-    """Slack's share of the plan, then the issue tracker's (it links the Slack post), then the charts."""
+def _deliver(r: _Run, the_plan: Plan, today: list[Alert], composer: Composer, chart_for: ChartFor | None) -> None:
+    """The plan's messages, then the charts of the destinations with file uploads."""
     alerts = {a.alert_id: a for a in today}
-    charts: list[ChartUpload] = [c for c in the_plan.charts if not r.is_issue(c.thread.destination)]
-    for m in _messages(_only(the_plan, lambda d: not r.is_issue(d)), composer, alerts, r.options):
+    charts = [c for c in the_plan.charts if r.capabilities(c.thread.destination).file_uploads]
+    for m in _messages(r, the_plan, alerts, composer):
         result = r.deliver(m)
-        if result is not None and result.channel_id:  # a top-level post: each incident's chart in its thread
-            thread = Thread(m.dest, str(result.ts), result.channel_id)
+        if result is not None and result.channel_id and r.capabilities(m.dest).file_uploads:  # a top-level post:
+            thread = Thread(m.dest, str(result.ts), result.channel_id)  # each incident's chart in its thread
             charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
-    if r.issues is not None:
-        ctx = issue_delivery.IssueContext(alerts, entries, r.options.lifecycle)
-        issue_delivery.deliver(r, _only(the_plan, r.is_issue), ctx)
-    if chart_for is not None and r.transport.capabilities.file_uploads:
+    if chart_for is not None:
         _upload_charts(r, charts, alerts, chart_for)
 
 
@@ -425,11 +432,11 @@ def _latest_hint(backend: Backend, options: RunOptions) -> str:
     return ("Hint: " + "; ".join(parts) + "\n") if parts else "There are no postable alerts in fct_alerts at all.\n"
 
 
-def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert], entries: Sequence[LogEntry]) -> None:
+def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert]) -> None:
     """One all-clear a day to each configured channel that has no postable alert."""
     o = r.options
     busy = {r.destination(a.team) for a in today if a.is_postable}
-    logged = {(e.destination, e.delivery_key) for e in entries}
+    logged = {(e.destination, e.delivery_key) for e in r.entries}
     quiet: dict[str, list[str]] = defaultdict(list)
     for team in sorted(r.routing.channels):
         if r.destination(team) not in busy:

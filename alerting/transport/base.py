@@ -14,16 +14,15 @@ class TransportConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a destination platform supports; the runner sends each planned action accordingly."""
+    """What a destination supports; the runner sends each planned action accordingly. Both have threads
+    (a Slack thread, a Linear issue's comments) and neither edits a sent message: news is a new reply."""
 
-    threads: bool  # later news goes under the first message (a Slack thread reply, a Linear comment)
     file_uploads: bool  # charts: uploaded into the thread, or skipped
-    message_updates: bool  # a sent message is edited in place (no transport does: news is a new reply)
-    closing: bool  # an item that is closed when resolved and reopened when it recurs (an issue tracker)
-    digests: bool  # True: a channel's incidents in one message, daily summaries; False: one item per incident
+    closing: bool  # an item closed when resolved and reopened when it recurs (an issue tracker)
+    digests: bool  # a destination's incidents in one message, daily summaries; else one item per incident
 
 
-CHAT = Capabilities(threads=True, file_uploads=True, message_updates=False, closing=False, digests=True)
+CHAT = Capabilities(file_uploads=True, closing=False, digests=True)
 
 
 @dataclass(frozen=True)

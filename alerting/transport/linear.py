@@ -11,7 +11,7 @@ from alerting.linear import API_KEY_ENV, API_URL_ENV, CLOSED, DEFAULT_API_URL, R
 from alerting.redact import redact
 from alerting.transport.base import Capabilities, PostResult
 
-ISSUES = Capabilities(threads=True, file_uploads=False, message_updates=False, closing=True, digests=False)
+ISSUES = Capabilities(file_uploads=False, closing=True, digests=False)
 
 
 class LinearTransport:

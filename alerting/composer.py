@@ -1,9 +1,6 @@
-"""What the runner says for each delivery kind: lifecycle objects (lifecycle.py) -> compose.py -> a renderer.
-
-`Composer` (SlackComposer's methods) is what the runner speaks: Slack renders Block Kit
-(render/slack.py), `MarkdownComposer` Markdown for an issue tracker (render/markdown.py); a new
-platform overrides `_render` (plus a transport).
-"""
+"""What the runner says for each delivery kind: lifecycle objects -> compose.py -> a renderer. `Composer`
+(SlackComposer) renders Block Kit (render/slack.py), `MarkdownComposer` Markdown for an issue tracker
+(render/markdown.py); a new platform overrides `_render` (plus a transport)."""
 
 from __future__ import annotations
 
@@ -30,8 +27,7 @@ class SlackComposer:
     def _all(self, body: MessageBody | None) -> list[SlackMessage]:
         return self._render(body) if body else []
 
-    def _one(self, body: MessageBody) -> SlackMessage:
-        """A thread reply: one message (a reply too long for one keeps its first part)."""
+    def _one(self, body: MessageBody) -> SlackMessage:  # a reply too long for one message keeps its first part
         return self._render(body)[0]
 
     def new_post(

@@ -85,7 +85,7 @@ def request(r: _Run, m: _Msg, keys: Sequence[str]) -> tuple[str, Callable[[], Po
         root = m.thread.root_ts
         what = f"Linear {m.rows[0][1]}{' (closes the issue)' if m.close else ''} on issue {root}"
         if m.close:
-            return root, lambda: issues.close(root, team, body, comment_id), what
+            return root, lambda: issues.move(root, team, True, body, comment_id), what
         return root, lambda: issues.comment(root, body, comment_id), what
     [inc] = m.incidents
     link = incident_permalink([*r.entries, *r.recorded], inc.incident_id)
@@ -94,6 +94,6 @@ def request(r: _Run, m: _Msg, keys: Sequence[str]) -> tuple[str, Callable[[], Po
     old = resolved_issue(r.entries, dest, inc.primary, window) if issues.capabilities.closing else None
     what = f"{'reopened' if old else 'new'} Linear issue for incident {inc.incident_id}"
     if old:
-        return old, lambda: issues.reopen(old, team, f"**Back:** the alert recurred.\n\n{body}", comment_id), what
+        return old, lambda: issues.move(old, team, False, f"**Back:** the alert recurred.\n\n{body}", comment_id), what
     root, title = issue_uuid(f"{dest}|{inc.incident_id}"), plain_line(headline(inc.primary))
     return root, lambda: issues.open(team, root, title, body, priority_for(inc.primary.severity)), what

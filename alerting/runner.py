@@ -29,13 +29,12 @@ from alerting.render.slack import Limits, marked
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
 from alerting.transport.base import Capabilities, IssueTransport, PostResult, Transport
-from alerting.transport.linear import LinearPrinter
-from alerting.transport.stdout import StdoutTransport
+from alerting.transport.stdout import LinearPrinter, StdoutTransport
 from alerting.warehouse import Backend
 
 log = logging.getLogger("alerting")
 
-USAGE_SOURCE, COST_SOURCE = "usage", "gpu_costs"
+USAGE_SOURCE = "usage"
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_DATA_NOT_READY = 0, 1, 3  # 2: usage/config (cli), 4: WarehouseBusy.exit_code
 
 
@@ -87,7 +86,6 @@ class RunReport:
     skipped_claimed: int = 0  # a live run holds the claim: it posts them (this run is not done: exit 1)
     half_built: str | None = None  # fct_alerts and fct_data_health of different builds (why): nothing posted
     usage_data_status: str | None = None  # fct_data_health status of the usage day; None: no such mart
-    cost_data_status: str | None = None  # the same for the gpu_costs source on the cost day (informational)
     release: bool = False
     failures: list[str] = field(default_factory=list)
 
@@ -311,25 +309,24 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> 
         linear = r.routing.linear_destination(a.team, a.severity, lambda: lifecycle.streak_days(a, every_row))
         return [r.destination(a.team), *([linear] if linear and r.issues else [])]
 
-    the_plan = lifecycle.plan(
+    p = lifecycle.plan(
         today=today, history=history, log=r.entries, destinations=destinations,
         usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
-    report.alerts_read, report.suppressed = len(today), len(the_plan.held)
-    report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in the_plan.held))
-    report.already_delivered += the_plan.already_delivered  # after a late day's, before this run's claims
-    report.quiet = sum(len(inc.alerts) for inc in the_plan.quiet)
+    report.alerts_read, report.suppressed = len(today), len(p.held)
+    report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in p.held))
+    report.already_delivered += p.already_delivered  # after a late day's, before this run's claims
+    report.quiet = sum(len(inc.alerts) for inc in p.quiet)
     if health is not None:
         report.usage_data_status = health.get((o.usage_date, USAGE_SOURCE), "missing")
-        report.cost_data_status = health.get((o.cost_date, COST_SOURCE), "missing")
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered; %d new digest(s),"
         " %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved", o.usage_date,
         report.usage_data_status or "status unknown", o.cost_date, report.alerts_read, report.suppressed,
-        report.already_delivered, len(the_plan.new_posts), len(the_plan.repeats), len(the_plan.corrections),
-        len(the_plan.withdrawals), len(the_plan.resolutions),
+        report.already_delivered, len(p.new_posts), len(p.repeats), len(p.corrections), len(p.withdrawals),
+        len(p.resolutions),
     )  # fmt: skip
-    return the_plan
+    return p
 
 
 def run(
@@ -435,15 +432,13 @@ def _latest_hint(backend: Backend, options: RunOptions) -> str:
 def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert]) -> None:
     """One all-clear a day to each configured channel that has no postable alert."""
     o = r.options
-    busy = {r.destination(a.team) for a in today if a.is_postable}
-    logged = {(e.destination, e.delivery_key) for e in r.entries}
+    key, busy = all_clear_key(o.usage_date), {r.destination(a.team) for a in today if a.is_postable}
+    busy |= {e.destination for e in r.entries if e.delivery_key == key}  # said today already
     quiet: dict[str, list[str]] = defaultdict(list)
     for team in sorted(r.routing.channels):
-        if r.destination(team) not in busy:
-            quiet[r.destination(team)].append(team)
-    key = all_clear_key(o.usage_date)
+        quiet[r.destination(team)].append(team)
     for dest, teams in sorted(quiet.items()):
-        if (dest, key) not in logged:
+        if dest not in busy:
             message = composer.all_clear(_channel(dest), sorted(teams), o.usage_date, o.cost_date)
             rows = ((key, "all_clear", {"alert_date": o.usage_date}),)
             r.deliver(_Msg(dest, message, None, rows))

@@ -5,7 +5,6 @@ never raised, like the Slack transport's."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TextIO
 
 from alerting.linear import API_KEY_ENV, API_URL_ENV, CLOSED, DEFAULT_API_URL, REOPENED, LinearClient, LinearError
 from alerting.redact import redact
@@ -39,35 +38,6 @@ class LinearTransport:
     def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult:
         return self._result(lambda: self.client.comment(issue_id, body, comment_id))
 
-    def close(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult:
-        return self._result(lambda: self.client.move(issue_id, team_id, CLOSED, body, comment_id))
-
-    def reopen(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult:
-        return self._result(lambda: self.client.move(issue_id, team_id, REOPENED, body, comment_id))
-
-
-class LinearPrinter:
-    """Dry run: prints what would go to Linear, sends nothing."""
-
-    name = "linear"
-    capabilities = ISSUES
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-
-    def _print(self, head: str, body: str, ts: str) -> PostResult:
-        self.out.write(f"===== {head} =====\n{body.rstrip()}\n")
-        return PostResult(ok=True, ts=ts)
-
-    def open(self, team_id: str, issue_id: str, title: str, body: str, priority: int) -> PostResult:
-        head = f"linear:{team_id} · new issue {issue_id} · priority {priority}"
-        return self._print(head, f"{title}\n---\n{body}", issue_id)
-
-    def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult:
-        return self._print(f"linear issue {issue_id} · comment", body, comment_id)
-
-    def close(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult:
-        return self._print(f"linear issue {issue_id} · close (completed) with a comment", body, comment_id)
-
-    def reopen(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult:
-        return self._print(f"linear issue {issue_id} · reopen with a comment", body, comment_id)
+    def move(self, issue_id: str, team_id: str, close: bool, body: str, comment_id: str) -> PostResult:
+        states = CLOSED if close else REOPENED
+        return self._result(lambda: self.client.move(issue_id, team_id, states, body, comment_id))

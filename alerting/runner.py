@@ -17,15 +17,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from alerting import compose, lifecycle, warehouse
 from alerting import issues as issue_delivery
-from alerting import lifecycle, warehouse
 from alerting.causes import attach_causes
-from alerting.composer import Composer, MarkdownComposer, SlackComposer
 from alerting.delivery_log import DeliveryLog, LogEntry, all_clear_key
 from alerting.lifecycle import LOG_FIELDS, ChartUpload, IncidentPlan, LifecycleConfig, Plan, Thread, log_fields
+from alerting.message import MessageBody
 from alerting.model import Alert, Incident, group_incidents
 from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_sources
-from alerting.render.slack import Limits, marked
+from alerting.render import markdown
+from alerting.render.slack import Limits, marked, render
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
 from alerting.transport.base import Capabilities, IssueTransport, PostResult, Transport
@@ -248,18 +249,27 @@ class _Run:
         return result
 
 
-def _messages(r: _Run, p: Plan, alerts: dict[str, Alert], slack: Composer) -> list[_Msg]:
+def render_body(body: MessageBody | None, limits: Limits, issue: bool = False) -> list[Rendered]:
+    """A composed body as a destination's messages: Slack's Block Kit parts, or for an issue tracker one
+    Markdown text (an issue's description or comment has no length split). A new platform adds its renderer."""
+    if body is None:
+        return []
+    return [Rendered(markdown.render(body), [], body.alert_ids)] if issue else render(body, limits)
+
+
+def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[_Msg]:
     """Every message of the plan in delivery order: the chat platform's, then the issue tracker's (it links the
-    chat post). A destination without `digests` gets one new post per incident and no summary."""
-    o, md = r.options, MarkdownComposer(report_url=r.options.report_url)
+    chat post). A destination without `digests` gets one new post per incident and no summary. A reply too long
+    for one message keeps its first part."""
+    o = r.options
     out: list[_Msg] = []
 
-    def say(dest: str) -> Composer:
-        return md if r.is_issue(dest) else slack
+    def say(dest: str, body: MessageBody | None) -> list[Rendered]:
+        return render_body(body, o.limits, r.is_issue(dest))
 
-    def parts(dest: str, rendered: list[Rendered], kind: str, thread: Thread | None = None,
+    def parts(dest: str, messages: list[Rendered], kind: str, thread: Thread | None = None,
               incs: Sequence[IncidentPlan] = ()) -> None:  # fmt: skip
-        for m in rendered:  # a data-health alert's first post is logged as such
+        for m in messages:  # a data-health alert's first post is logged as such
             part = [alerts[i] for i in m.alert_ids]
             rows = tuple((a.alert_id, _HEALTH_KIND.get((kind, a.domain), kind), log_fields(a)) for a in part)
             carried = tuple(i for i in incs if i.incident_id in {a.incident_id for a in part})
@@ -273,24 +283,30 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert], slack: Composer) -> li
             if not digests:  # an issue names every member's team
                 teams = sorted({(a.team or "unassigned").strip() or "unassigned" for a in members})
             held = post.held if digests else ()
-            said = say(dest).new_post(_channel(dest), teams, members, o.usage_date, o.cost_date, held)
-            parts(dest, said, "post", None, incs)
+            d = compose.Digest(
+                _channel(dest), tuple(teams), o.usage_date, o.cost_date, tuple(members), held, o.report_url
+            )
+            parts(dest, say(dest, compose.digest(d)), "post", None, incs)
     for rep in p.repeats:
         kind, dest = "broadcast" if rep.broadcast else "repeat", rep.thread.destination
-        parts(dest, say(dest).repeat(_channel(dest), [(i, i.alerts) for i in rep.incidents]), kind, rep.thread)
+        parts(dest, say(dest, compose.repeats([(i, i.alerts) for i in rep.incidents])), kind, rep.thread)
     for s in (s for s in p.summaries if r.capabilities(s.destination).digests):
         quiet = [a for inc in s.incidents for a in inc.alerts]
-        parts(s.destination, slack.summary(_channel(s.destination), quiet, o.usage_date, o.cost_date), "summary")
+        parts(s.destination, say(s.destination, compose.summary(quiet, o.usage_date, o.cost_date)), "summary")
     for c in p.corrections:
-        fixed = say(c.thread.destination).correction(c, alerts.get(c.alert.alert_id))
+        fixed = say(c.thread.destination, compose.correction(c, alerts.get(c.alert.alert_id)))[0]
         out.append(_Msg(c.thread.destination, fixed, c.thread, ((c.key, "correction", log_fields(c.alert)),)))
     for w in p.withdrawals:
         dest = w.thread.destination
         close = r.capabilities(dest).closing and issue_delivery.all_withdrawn(w.thread, r.entries, p.withdrawals)
-        out.append(_Msg(dest, say(dest).withdrawal(w), w.thread, ((w.key, "withdrawal", w.fields),), close=close))
+        out.append(
+            _Msg(dest, say(dest, compose.withdrawal(w))[0], w.thread, ((w.key, "withdrawal", w.fields),), close=close)
+        )
     for res in p.resolutions:
         dest, resolved = res.thread.destination, tuple((k, "resolved", f) for k, f in res.rows)
-        out.append(_Msg(dest, say(dest).resolved(res), res.thread, resolved, close=r.capabilities(dest).closing))
+        out.append(
+            _Msg(dest, say(dest, compose.resolved(res))[0], res.thread, resolved, close=r.capabilities(dest).closing)
+        )
     return sorted(out, key=lambda m: r.is_issue(m.dest))
 
 
@@ -337,7 +353,6 @@ def run(
     out: TextIO,
     now: Callable[[], dt.datetime] = _utcnow,
     *,
-    composer: Composer | None = None,
     chart_for: ChartFor | None = None,
     run_id: str | None = None,
     linear: IssueTransport | None = None,
@@ -356,12 +371,12 @@ def run(
     offset = options.usage_date - options.cost_date
     for day in [] if options.dry_run or options.late else _late_days(r):  # first what a failed run left (own id)
         late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
-        _run_day(dataclasses.replace(r, options=late, run_id=_new_id(), recorded=[]), out, composer, chart_for)
-    _run_day(r, out, composer, chart_for)
+        _run_day(dataclasses.replace(r, options=late, run_id=_new_id(), recorded=[]), out, chart_for)
+    _run_day(r, out, chart_for)
     return r.report
 
 
-def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFor | None) -> None:
+def _run_day(r: _Run, out: TextIO, chart_for: ChartFor | None) -> None:
     """One day: everything it needs read in one short session, planned, delivered."""
     o, report, backend = r.options, r.report, r.backend
     since = min(o.usage_date, o.cost_date) - dt.timedelta(days=o.lifecycle.lookback_days)
@@ -379,11 +394,10 @@ def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFo
         history = warehouse.read_alert_history(backend, since, until)
         health = warehouse.read_data_health(backend, since, until)
         r.entries = r.log.entries(since)
-    composer = composer or SlackComposer(o.limits, report_url=o.report_url)
-    _deliver(r, _plan(r, today, history, health), today, composer, chart_for)
+    _deliver(r, _plan(r, today, history, health), today, chart_for)
     if (o.all_clear or r.routing.post_all_clear) and not o.late:
         if report.data_ready:
-            _all_clear(r, composer, today)
+            _all_clear(r, today)
         else:
             log.warning("usage day %s is %s: no all-clear", o.usage_date, report.usage_data_status)
     if o.dry_run and report.messages_printed == 0:
@@ -392,11 +406,11 @@ def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFo
             out.write(_latest_hint(backend, o))
 
 
-def _deliver(r: _Run, the_plan: Plan, today: list[Alert], composer: Composer, chart_for: ChartFor | None) -> None:
+def _deliver(r: _Run, the_plan: Plan, today: list[Alert], chart_for: ChartFor | None) -> None:
     """The plan's messages, then the charts of the destinations with file uploads."""
     alerts = {a.alert_id: a for a in today}
     charts = [c for c in the_plan.charts if r.capabilities(c.thread.destination).file_uploads]
-    for m in _messages(r, the_plan, alerts, composer):
+    for m in _messages(r, the_plan, alerts):
         result = r.deliver(m)
         if result is not None and result.channel_id and r.capabilities(m.dest).file_uploads:  # a top-level post:
             thread = Thread(m.dest, str(result.ts), result.channel_id)  # each incident's chart in its thread
@@ -429,7 +443,7 @@ def _latest_hint(backend: Backend, options: RunOptions) -> str:
     return ("Hint: " + "; ".join(parts) + "\n") if parts else "There are no postable alerts in fct_alerts at all.\n"
 
 
-def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert]) -> None:
+def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
     """One all-clear a day to each configured channel that has no postable alert."""
     o = r.options
     key, busy = all_clear_key(o.usage_date), {r.destination(a.team) for a in today if a.is_postable}
@@ -439,7 +453,7 @@ def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert]) -> None:
         quiet[r.destination(team)].append(team)
     for dest, teams in sorted(quiet.items()):
         if dest not in busy:
-            message = composer.all_clear(_channel(dest), sorted(teams), o.usage_date, o.cost_date)
+            message = render_body(compose.all_clear(sorted(teams), o.usage_date, o.cost_date, True), o.limits)[0]
             rows = ((key, "all_clear", {"alert_date": o.usage_date}),)
             r.deliver(_Msg(dest, message, None, rows))
 
@@ -499,7 +513,7 @@ def post_pipeline_health(
         if not dry_run and r.log.delivered_keys(dest, [key]):
             report.already_delivered += 1
             return report
-    message = SlackComposer().pipeline_health(run_date, stale, failures)
+    message = render_body(compose.pipeline_health(run_date, stale, failures), r.options.limits)[0]
     rows = ((key, "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
     r.deliver(_Msg(dest, message, None, rows))
     return report

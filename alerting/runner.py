@@ -167,21 +167,6 @@ class _Run:
             **(dict.fromkeys(LOG_FIELDS) | kw),
         )  # fmt: skip
 
-    def claim(self, dest: str, keys: Sequence[str], what: str) -> bool:
-        """False: a live run holds `keys`, or they were delivered meanwhile (one short hold of the file)."""
-        with self.backend.session():
-            if not self.log.claim(dest, keys, self.run_id):
-                self.report.skipped_claimed += 1
-                log.warning(
-                    "%s to %s: claimed by another run that is alive and posting it; skipped (exit 1)", what, dest
-                )
-                return False
-            if self.log.delivered_keys(dest, keys):
-                self.log.release(dest, keys, self.run_id)
-                self.report.already_delivered += 1
-                return False
-        return True
-
     def send(
         self,
         dest: str,
@@ -194,8 +179,18 @@ class _Run:
         """claim -> send() (nothing held) -> record, for any transport. None when skipped or failed (reported).
         `message`: counted as a message posted (a chart upload is not)."""
         dry = self.options.dry_run
-        if not dry and not self.claim(dest, keys, what):
-            return None
+        if not dry:  # a live run holds `keys`, or they were delivered meanwhile (one short hold of the file)
+            with self.backend.session():
+                if not self.log.claim(dest, keys, self.run_id):
+                    self.report.skipped_claimed += 1
+                    log.warning(
+                        "%s to %s: claimed by another run that is alive and posting it; skipped (exit 1)", what, dest
+                    )
+                    return None
+                if self.log.delivered_keys(dest, keys):
+                    self.log.release(dest, keys, self.run_id)
+                    self.report.already_delivered += 1
+                    return None
         result = send()
         if not result.ok:
             self.report.failures.append(f"{_channel(dest)}: {what}: {result.error}")

@@ -42,14 +42,14 @@ class UploadResult:
 
 class Transport(Protocol):
     """A chat platform (`slack`; `stdout` for a dry run). `delivery_key` identifies the message to find it
-    again after an unclear answer (default: the message's own digest)."""
+    again after an unclear answer."""
 
     name: str  # destination prefix in the delivery log: "<name>:<channel>"
     capabilities: Capabilities
 
     def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
-        broadcast: bool = False, *, delivery_key: str | None = None,
+        broadcast: bool = False, *, delivery_key: str,
     ) -> PostResult: ...  # fmt: skip
 
     def upload_file(

@@ -10,8 +10,6 @@ by file name in its thread): found is ok; not found, a failure sent again by the
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import os
 import re
@@ -80,12 +78,11 @@ class SlackTransport:
 
     def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
-        broadcast: bool = False, *, delivery_key: str | None = None,
+        broadcast: bool = False, *, delivery_key: str,
     ) -> PostResult:  # fmt: skip
         """chat.postMessage; with `thread_ts` a reply in that thread, shown in the channel too with `broadcast`;
-        `delivery_key` (default: the message's digest) in its metadata."""
-        key = delivery_key or hashlib.sha256(json.dumps([thread_ts, text, list(blocks)]).encode()).hexdigest()[:32]
-        metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": key}}
+        `delivery_key` in its metadata."""
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": delivery_key}}
         answer, error = self._send(
             lambda: self._client.chat_postMessage(
                 channel=channel, text=text, blocks=list(blocks), metadata=metadata, unfurl_links=False,

@@ -20,7 +20,7 @@ class StdoutTransport:
 
     def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
-        broadcast: bool = False, *, delivery_key: str | None = None,
+        broadcast: bool = False, *, delivery_key: str,
     ) -> PostResult:  # fmt: skip
         self.count += 1
         where = f"reply in thread {thread_ts}" if thread_ts else "new message"

@@ -473,11 +473,8 @@ def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Ale
 
 
 def _upload(r: _Run, c: ChartUpload, filename: str, content: bytes) -> None:
-    dest, channel_id, root = c.thread.destination, str(c.thread.channel_id), c.thread.root_ts
-
-    def send() -> PostResult:
-        up = r.transport.upload_file(channel_id, root, filename, content, filename)
-        return PostResult(ok=up.ok, ts=up.file_id, channel_id=channel_id, error=up.error)
+    dest, root = c.thread.destination, c.thread.root_ts
+    send = functools.partial(r.transport.upload_file, str(c.thread.channel_id), root, filename, content, filename)
 
     def entries(res: PostResult) -> list[LogEntry]:
         return [r.entry(dest, "chart", c.key, res, root, incident_id=c.incident_id, alert_date=c.alert_date)]

@@ -26,18 +26,11 @@ CHAT = Capabilities(file_uploads=True, closing=False, digests=True)
 
 
 @dataclass(frozen=True)
-class PostResult:
+class PostResult:  # of every call of a transport
     ok: bool
-    ts: str | None = None  # the message's id (Slack ts); a thread's root when posted top level
+    ts: str | None = None  # the message's (an upload: the file's) id; a thread's root when posted top level
     channel_id: str | None = None  # the channel's id as the platform returns it (uploads need it)
     error: str | None = None  # human-readable, already redacted
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    ok: bool
-    file_id: str | None = None
-    error: str | None = None  # which step failed, redacted
 
 
 class Transport(Protocol):
@@ -54,7 +47,7 @@ class Transport(Protocol):
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult: ...
+    ) -> PostResult: ...
 
 
 class IssueTransport(Protocol):

@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from alerting.redact import TokenError, redact, validate_token
-from alerting.transport.base import CHAT, PostResult, TransportConfigError, UploadResult
+from alerting.transport.base import CHAT, PostResult, TransportConfigError
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
 API_URL_ENV = "SLACK_API_URL"
@@ -96,7 +96,7 @@ class SlackTransport:
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult:
+    ) -> PostResult:
         """files_upload_v2 (getUploadURLExternal, the bytes, completeUploadExternal into the thread): needs
         the channel *id* (chat.postMessage returns it)."""
 
@@ -110,9 +110,9 @@ class SlackTransport:
             "upload failed", channel_id, thread_ts, lambda m: any(named(f) for f in m.get("files") or []),
         )  # fmt: skip
         if answer is None:
-            return UploadResult(ok=False, error=error)
+            return PostResult(ok=False, error=error)
         file_id = next((f.get("id") for f in answer.get("files") or [answer.get("file") or {}] if named(f)), None)
-        return UploadResult(ok=True, file_id=str(file_id or ""))
+        return PostResult(ok=True, ts=str(file_id or ""), channel_id=channel_id)
 
     def _send(
         self, send: Callable[[], SlackResponse], what: str, channel: str, thread_ts: str | None,

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from alerting.transport.base import CHAT, PostResult, UploadResult
+from alerting.transport.base import CHAT, PostResult
 from alerting.transport.linear import ISSUES
 
 
@@ -32,9 +32,9 @@ class StdoutTransport:
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult:
+    ) -> PostResult:
         self.out.write(f"===== {channel_id} · chart {filename!r} ({len(content)} bytes) in thread {thread_ts} =====\n")
-        return UploadResult(ok=True, file_id="dry-run")
+        return PostResult(ok=True, ts="dry-run", channel_id=channel_id)
 
 
 class LinearPrinter:

@@ -23,7 +23,7 @@ from alerting.message import MessageBody
 from alerting.render.slack import Limits, SlackMessage
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, render_body, run
-from alerting.transport.base import CHAT, PostResult, UploadResult
+from alerting.transport.base import CHAT, PostResult
 from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN, FakeSlack, Reply
@@ -198,8 +198,8 @@ class InProcessSlack:
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult:
-        return UploadResult(ok=True, file_id="F1")
+    ) -> PostResult:
+        return PostResult(ok=True, ts="F1", channel_id=channel_id)
 
 
 def composed_run(

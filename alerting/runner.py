@@ -18,10 +18,18 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from alerting import compose, lifecycle, warehouse
-from alerting import issues as issue_delivery
 from alerting.causes import attach_causes
-from alerting.delivery_log import DeliveryLog, LogEntry, all_clear_key
-from alerting.lifecycle import LOG_FIELDS, ChartUpload, IncidentPlan, LifecycleConfig, Plan, Thread, log_fields
+from alerting.delivery_log import ALERT_KINDS, DeliveryLog, LogEntry, all_clear_key
+from alerting.lifecycle import (
+    LOG_FIELDS,
+    ChartUpload,
+    IncidentPlan,
+    LifecycleConfig,
+    Plan,
+    Thread,
+    Withdrawal,
+    log_fields,
+)
 from alerting.message import MessageBody
 from alerting.model import Alert, Incident, group_incidents
 from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_sources
@@ -30,7 +38,8 @@ from alerting.render.slack import Limits, marked, render
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
 from alerting.transport.base import Capabilities, IssueTransport, PostResult, Transport
-from alerting.transport.stdout import LinearPrinter, StdoutTransport
+from alerting.transport.linear import LinearPrinter, LinearTransport
+from alerting.transport.stdout import StdoutTransport
 from alerting.warehouse import Backend
 
 log = logging.getLogger("alerting")
@@ -221,8 +230,8 @@ class _Run:
         delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast" and not issue
         what = f"{_LABEL.get(kind, kind)} of {delivers} alert(s)" if delivers else _LABEL.get(kind, kind)
         root = m.thread.root_ts if m.thread else None
-        if issue:
-            root, send, what = issue_delivery.request(self, m, keys)
+        if issue and self.issues is not None:
+            root, send, what = self.issues.request(self, m, keys)
         else:
             if self.options.late:
                 note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
@@ -293,7 +302,7 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[_Msg]:
         out.append(_Msg(c.thread.destination, fixed, c.thread, ((c.key, "correction", log_fields(c.alert)),)))
     for w in p.withdrawals:
         dest = w.thread.destination
-        close = r.capabilities(dest).closing and issue_delivery.all_withdrawn(w.thread, r.entries, p.withdrawals)
+        close = r.capabilities(dest).closing and _all_withdrawn(w.thread, r.entries, p.withdrawals)
         out.append(
             _Msg(dest, say(dest, compose.withdrawal(w))[0], w.thread, ((w.key, "withdrawal", w.fields),), close=close)
         )
@@ -303,6 +312,15 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[_Msg]:
             _Msg(dest, say(dest, compose.resolved(res))[0], res.thread, resolved, close=r.capabilities(dest).closing)
         )
     return sorted(out, key=lambda m: r.is_issue(m.dest))
+
+
+def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], withdrawals: Sequence[Withdrawal]) -> bool:
+    """Everything said in this thread is withdrawn once this run's withdrawals are sent (it closes, where a
+    destination closes)."""
+    rows = [e for e in entries if e.destination == thread.destination and e.root_ts == thread.root_ts]
+    gone = {e.alert_id for e in rows if e.kind == "withdrawal"}
+    gone |= {w.was.alert_id for w in withdrawals if w.thread == thread}
+    return {e.alert_id for e in rows if e.kind in ALERT_KINDS} <= gone
 
 
 def _released(a: Alert, day: dt.date) -> Alert:
@@ -358,7 +376,7 @@ def run(
     transport: Transport = StdoutTransport(out) if options.dry_run or poster is None else poster
     if routing.uses_linear and not options.dry_run and linear is None:
         raise ValueError("routing sends incidents to Linear ([linear], LTX_LINEAR_TEAM_*): it needs a Linear transport")
-    issues = (LinearPrinter(out) if options.dry_run else linear) if routing.uses_linear else None
+    issues = (LinearTransport(LinearPrinter(out)) if options.dry_run else linear) if routing.uses_linear else None
     r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
     if not options.dry_run:
         with backend.session():

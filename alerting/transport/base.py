@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from alerting.runner import _Msg, _Run
 
 
 class TransportConfigError(RuntimeError):
@@ -51,14 +54,11 @@ class Transport(Protocol):
 
 
 class IssueTransport(Protocol):
-    """One item per incident (an issue tracker). Each call names the id of what it creates (the caller's
-    deterministic id), so sending it again changes nothing; `PostResult.ts` is the issue's or comment's id."""
+    """One item per incident (an issue tracker): `request` turns a planned message into (the item's id, the
+    call that sends it, what it is). Each call names the id of what it creates (the caller's deterministic id),
+    so sending it again changes nothing; `PostResult.ts` is the item's or comment's id."""
 
     name: str
     capabilities: Capabilities
 
-    def open(self, team_id: str, issue_id: str, title: str, body: str, priority: int) -> PostResult: ...
-
-    def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult: ...
-
-    def move(self, issue_id: str, team_id: str, close: bool, body: str, comment_id: str) -> PostResult: ...
+    def request(self, r: _Run, m: _Msg, keys: Sequence[str]) -> tuple[str, Callable[[], PostResult], str]: ...

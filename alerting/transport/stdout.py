@@ -1,4 +1,4 @@
-"""Dry-run transports: print what would be posted (Slack: text + Block Kit JSON; Linear: each issue call)."""
+"""Dry-run transport: prints what would be posted (text + Block Kit JSON), posts nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from alerting.transport.base import CHAT, PostResult
-from alerting.transport.linear import ISSUES
 
 
 class StdoutTransport:
@@ -35,26 +34,3 @@ class StdoutTransport:
     ) -> PostResult:
         self.out.write(f"===== {channel_id} · chart {filename!r} ({len(content)} bytes) in thread {thread_ts} =====\n")
         return PostResult(ok=True, ts="dry-run", channel_id=channel_id)
-
-
-class LinearPrinter:
-    name = "linear"
-    capabilities = ISSUES
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-
-    def _print(self, head: str, body: str, ts: str) -> PostResult:
-        self.out.write(f"===== {head} =====\n{body.rstrip()}\n")
-        return PostResult(ok=True, ts=ts)
-
-    def open(self, team_id: str, issue_id: str, title: str, body: str, priority: int) -> PostResult:
-        head = f"linear:{team_id} · new issue {issue_id} · priority {priority}"
-        return self._print(head, f"{title}\n---\n{body}", issue_id)
-
-    def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult:
-        return self._print(f"linear issue {issue_id} · comment", body, comment_id)
-
-    def move(self, issue_id: str, team_id: str, close: bool, body: str, comment_id: str) -> PostResult:
-        move = "close (completed)" if close else "reopen"
-        return self._print(f"linear issue {issue_id} · {move} with a comment", body, comment_id)

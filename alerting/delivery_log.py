@@ -69,8 +69,7 @@ _COLUMN_TYPES = {
 }
 
 
-def all_clear_key(usage_date: dt.date) -> str:
-    """The delivery-log key of a day's all-clear message (so it is posted once too)."""
+def all_clear_key(usage_date: dt.date) -> str:  # a day's all-clear is posted once too
     return f"all_clear:{usage_date.isoformat()}"
 
 
@@ -118,8 +117,7 @@ class DeliveryLog:
         return [_entry(r) for r in rows]
 
     def delivered_keys(self, destination: str, keys: Iterable[str]) -> set[str]:
-        ids = sorted(set(keys))
-        if not ids:
+        if not (ids := sorted(set(keys))):
             return set()
         rows = self.backend.query(
             f"select distinct delivery_key from {self.table}"  # noqa: S608
@@ -133,21 +131,16 @@ class DeliveryLog:
         unique = list({(e.destination, e.delivery_key): e for e in entries}.values())
         if not unique:
             return
-        ddl = _DDL[self.backend.dialect]
-        params: dict[str, object] = {}
-        tuples = []
+        ddl, params, tuples = _DDL[self.backend.dialect], {}, []
         for i, e in enumerate(unique):
-            placeholders = []
-            for name in COLUMNS:
-                value = getattr(e, name)
-                if value is None:
-                    placeholders.append(f"cast(null as {ddl[_COLUMN_TYPES[name]]})")
-                else:
-                    params[f"{name}_{i}"] = value
-                    placeholders.append(self.backend.param(f"{name}_{i}"))
-            tuples.append("(" + ", ".join(placeholders) + ")")
+            values = {f"{name}_{i}": (name, getattr(e, name)) for name in COLUMNS}
+            params.update({k: v for k, (_, v) in values.items() if v is not None})
+            tuples.append(", ".join(
+                self.backend.param(k) if v is not None else f"cast(null as {ddl[_COLUMN_TYPES[n]]})"
+                for k, (n, v) in values.items()
+            ))  # fmt: skip
         conflict = " on conflict do nothing" if self.backend.dialect == "duckdb" else ""
-        sql = f"insert into {self.table} ({', '.join(COLUMNS)}) values {', '.join(tuples)}{conflict}"  # noqa: S608
+        sql = f"insert into {self.table} ({', '.join(COLUMNS)}) values ({'), ('.join(tuples)}){conflict}"  # noqa: S608
         self.backend.query(sql, params)
 
     def _now_minus_ttl(self) -> str:
@@ -158,8 +151,7 @@ class DeliveryLog:
     def claim(self, destination: str, keys: Sequence[str], run_id: str) -> bool:
         """Claim every key for this run: True when it holds all of them (then post); False only when
         another run's live claim holds one (that run posts it; this run must not report success)."""
-        keys = sorted(set(keys))
-        if not keys:
+        if not (keys := sorted(set(keys))):
             return True
         b, p = self.backend, self.backend.param
         now = "current_timestamp()" if b.dialect == "bigquery" else "current_timestamp"
@@ -217,8 +209,7 @@ class DeliveryLog:
 
     def release(self, destination: str, keys: Sequence[str], run_id: str) -> None:
         """Drop this run's claims (a failed post: the next run may retry at once)."""
-        keys = sorted(set(keys))
-        if not keys:
+        if not (keys := sorted(set(keys))):
             return
         p = self.backend.param
         self.backend.query(

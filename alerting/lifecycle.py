@@ -1,8 +1,5 @@
-"""Pure: today's alerts + what the delivery log remembers -> what to say, and where.
-
-Alertmanager's group / repeat / resolve for daily data (the rules: docs/delivery.md). Nothing here
-reads a clock, a file or a network: `plan()` is a function of its arguments.
-"""
+"""Pure: today's alerts + what the delivery log remembers -> what to say, and where: Alertmanager's group /
+repeat / resolve for daily data (the rules: docs/delivery.md). `plan()` is a function of its arguments."""
 
 from __future__ import annotations
 
@@ -20,7 +17,6 @@ COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
 DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: "gpu_costs"}  # fct_data_health source of each domain's day
 NEVER_WITHDRAWN_FOR = frozenset({"muted", "snoozed", "incomplete_data"})  # silenced, not untrue
-# the delivery-log columns (LogEntry field names) an alert fills
 Series = tuple[str, str, str]  # domain, scope, metric
 Series4 = tuple[str, str, str, str]  # and direction: what a thread carries
 LOG_FIELDS = ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
@@ -62,7 +58,7 @@ def config_from_mapping(section: Mapping[str, Any] | None, **overrides: Any) -> 
     return LifecycleConfig(**values)
 
 
-def log_fields(a: Alert) -> dict[str, Any]:
+def log_fields(a: Alert) -> dict[str, Any]:  # the delivery-log columns an alert fills
     return {name: getattr(a, name) for name in LOG_FIELDS}
 
 
@@ -96,10 +92,10 @@ class IncidentPlan:
 
 
 @dataclass(frozen=True)
-class NewPost:
+class NewPost:  # a destination's digest, or its quiet-only incidents' `Summary:` message
     destination: str
     incidents: tuple[IncidentPlan, ...]
-    held: tuple[Alert, ...] = ()  # today's held rows it counts (_Planner.held_for)
+    held: tuple[Alert, ...] = ()  # today's held rows a digest counts (_Planner.held_for)
 
 
 @dataclass(frozen=True)
@@ -107,12 +103,6 @@ class Repeat:
     thread: Thread
     incidents: tuple[IncidentPlan, ...]
     broadcast: bool = False  # news for the thread (_Planner.place): also shown in the channel (reply_broadcast)
-
-
-@dataclass(frozen=True)
-class Summary:  # the quiet-only incidents of a destination's day: one `Summary:` message
-    destination: str
-    incidents: tuple[IncidentPlan, ...]
 
 
 @dataclass(frozen=True)
@@ -151,14 +141,13 @@ class Resolution:
     incident_id: str | None
 
     @property
-    def keys(self) -> tuple[str, ...]:  # one per episode: resolved, back later and resolved again is a new key
-        return tuple(f"resolved|{self.thread.root_ts}|{'|'.join(s.series)}|{s.last_alert_date}" for s in self.series)
-
-    @property
-    def rows(self) -> tuple[tuple[str, dict[str, Any]], ...]:  # (delivery key, log fields) per series
-        return tuple(
-            (key, {"incident_id": self.incident_id, "series_key": "|".join((*s.series, "")), "alert_date": s.day})
-            for key, s in zip(self.keys, self.series, strict=True)
+    def rows(self) -> tuple[tuple[str, dict[str, Any]], ...]:  # (delivery key, log fields) per series; one key
+        return tuple(  # per episode: resolved, back later and resolved again is a new key
+            (
+                f"resolved|{self.thread.root_ts}|{'|'.join(s.series)}|{s.last_alert_date}",
+                {"incident_id": self.incident_id, "series_key": "|".join((*s.series, "")), "alert_date": s.day},
+            )
+            for s in self.series
         )
 
 
@@ -182,7 +171,7 @@ class Plan:
     resolutions: list[Resolution] = field(default_factory=list)
     charts: list[ChartUpload] = field(default_factory=list)  # retries: incidents posted earlier without a chart
     held: list[Alert] = field(default_factory=list)
-    summaries: list[Summary] = field(default_factory=list)
+    summaries: list[NewPost] = field(default_factory=list)
     quiet: list[IncidentPlan] = field(default_factory=list)  # postable, not loud, no thread, no summary route
     already_delivered: int = 0
 
@@ -382,7 +371,7 @@ class _Planner:
                     self.out.quiet.append(inc)
         self.out.new_posts = [NewPost(d, tuple(incs), self.held_for(d, incs)) for d, incs in sorted(new.items())]
         self.out.repeats = [Repeat(threads[k], tuple(v), broadcast=k[2]) for k, v in sorted(replies.items())]
-        self.out.summaries = [Summary(d, tuple(incs)) for d, incs in sorted(quiet.items())]
+        self.out.summaries = [NewPost(d, tuple(incs)) for d, incs in sorted(quiet.items())]
 
     def held_for(self, dest: str, incidents: Sequence[IncidentPlan]) -> tuple[Alert, ...]:
         """The held rows a destination's digest counts: its own; with a data-health alert in it, also

@@ -8,7 +8,9 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SEVERITY_ORDER: tuple[str, ...] = ("critical", "warning", "notice")
 
@@ -30,10 +32,10 @@ def _float(v: Any) -> float | None:
     return None if v is None or math.isnan(f := float(v)) else f
 
 
-def _from_row(cls: Any, row: Mapping[str, Any], **renamed: str) -> Any:
+def _from_row(cls: type[T], row: Mapping[str, Any], **renamed: str) -> T:
     """`cls` from a mart row: each field from its column (or `renamed[field]`), typed by its annotation."""
     kwargs = {}
-    for f in dataclasses.fields(cls):
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         column = renamed.get(f.name, f.name)
         if column not in row:
             continue
@@ -175,21 +177,19 @@ ALERT_COLUMN_NAMES: tuple[str, ...] = tuple(n for n, _ in ALERT_COLUMNS)
 
 
 def alert_from_row(row: Mapping[str, Any]) -> Alert:
-    alert: Alert = _from_row(Alert, row)
-    return alert
+    return _from_row(Alert, row)
 
 
 def driver_from_row(row: Mapping[str, Any]) -> Driver:
     """A Driver from either drivers mart (usage says baseline_mean, cost says baseline_value)."""
     baseline = "baseline_value" if "baseline_value" in row else "baseline_mean"
-    driver: Driver = _from_row(Driver, row, rank="contributor_rank", baseline_value=baseline)
-    return driver
+    return _from_row(Driver, row, rank="contributor_rank", baseline_value=baseline)
 
 
 def component_from_row(row: Mapping[str, Any]) -> CostComponent:
     """A fct_gpu_cost_decomposition row; contributor_type 'total' is the component itself. Volume's
     pct_change is the request count's change when the row has requests and baseline_requests."""
-    part: CostComponent = _from_row(CostComponent, row)
+    part = _from_row(CostComponent, row)
     requests, baseline = _float(row.get("requests")), _float(row.get("baseline_requests"))
     if part.pct_change is None and requests is not None and baseline:
         part = dataclasses.replace(part, pct_change=requests / baseline - 1)
@@ -234,7 +234,7 @@ def concentrations_by_id(
     for row in rows:
         key = str(row["alert_id"])
         top = tuple(sorted(users.get(key, ()), key=lambda u: (u.rank, u.lt_id)))
-        base: Concentration = _from_row(Concentration, row, uses_drilldown="uses_concentration_drilldown")
+        base = _from_row(Concentration, row, uses_drilldown="uses_concentration_drilldown")
         by_id[key] = dataclasses.replace(base, uses_drilldown=bool(base.uses_drilldown), top_users=top)
     return by_id
 

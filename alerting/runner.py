@@ -9,32 +9,42 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from alerting import issues as issue_delivery
-from alerting import lifecycle, warehouse
+from alerting import compose, lifecycle, warehouse
 from alerting.causes import attach_causes
-from alerting.composer import Composer, SlackComposer
-from alerting.delivery_log import DeliveryLog, LogEntry, all_clear_key
-from alerting.lifecycle import LOG_FIELDS, ChartUpload, IncidentPlan, LifecycleConfig, Plan, Thread, log_fields
+from alerting.delivery_log import ALERT_KINDS, DeliveryLog, LogEntry, all_clear_key
+from alerting.lifecycle import (
+    LOG_FIELDS,
+    ChartUpload,
+    IncidentPlan,
+    LifecycleConfig,
+    Plan,
+    Thread,
+    Withdrawal,
+    log_fields,
+)
+from alerting.message import MessageBody
 from alerting.model import Alert, Incident, group_incidents
 from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_sources
-from alerting.render.slack import Limits, marked
+from alerting.render import markdown
+from alerting.render.slack import Limits, marked, render
 from alerting.render.slack import SlackMessage as Rendered
 from alerting.routing import Routing
-from alerting.transport.base import IssueTransport, PostResult, Transport
-from alerting.transport.linear import LinearPrinter
+from alerting.transport.base import Capabilities, IssueTransport, PostResult, Transport
+from alerting.transport.linear import LinearPrinter, LinearTransport
 from alerting.transport.stdout import StdoutTransport
 from alerting.warehouse import Backend
 
 log = logging.getLogger("alerting")
 
-USAGE_SOURCE, COST_SOURCE = "usage", "gpu_costs"
+USAGE_SOURCE = "usage"
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_DATA_NOT_READY = 0, 1, 3  # 2: usage/config (cli), 4: WarehouseBusy.exit_code
 
 
@@ -86,7 +96,6 @@ class RunReport:
     skipped_claimed: int = 0  # a live run holds the claim: it posts them (this run is not done: exit 1)
     half_built: str | None = None  # fct_alerts and fct_data_health of different builds (why): nothing posted
     usage_data_status: str | None = None  # fct_data_health status of the usage day; None: no such mart
-    cost_data_status: str | None = None  # the same for the gpu_costs source on the cost day (informational)
     release: bool = False
     failures: list[str] = field(default_factory=list)
 
@@ -126,26 +135,16 @@ class _Msg:
     thread: Thread | None
     rows: tuple[tuple[str, str, dict[str, Any]], ...]  # (delivery key, log kind, log fields) per row
     incidents: tuple[IncidentPlan, ...] = ()  # a top-level post: its incidents' charts go in its thread
+    close: bool = False  # closes the issue (a destination with `closing`)
 
 
 def _channel(destination: str) -> str:
     return destination.split(":", 1)[1]
 
 
-def _only(p: Plan, keep: Callable[[str], bool]) -> Plan:
-    """The plan's actions whose destination `keep` accepts (one transport's share)."""
-    actions = ("new_posts", "summaries", "repeats", "corrections", "withdrawals", "resolutions", "charts")
-
-    def dest(x: Any) -> str:
-        return str(getattr(x, "destination", None) or x.thread.destination)
-
-    kept: dict[str, Any] = {name: [x for x in getattr(p, name) if keep(dest(x))] for name in actions}
-    return dataclasses.replace(p, **kept)
-
-
 @dataclass
 class _Run:
-    """One run's context and its one way to deliver anything: claim -> send -> record (issues.py too)."""
+    """One run's context and its one way to deliver anything: claim -> send -> record."""
 
     backend: Backend
     routing: Routing
@@ -156,6 +155,7 @@ class _Run:
     issues: IssueTransport | None = None
     run_id: str = field(default_factory=_new_id)
     recorded: list[LogEntry] = field(default_factory=list)  # this run's log rows (the Linear issue links them)
+    entries: list[LogEntry] = field(default_factory=list)  # the log as read at the start of the day
 
     def __post_init__(self) -> None:
         self.log = DeliveryLog(self.backend, self.options.claim_ttl_s)
@@ -166,27 +166,15 @@ class _Run:
     def is_issue(self, dest: str) -> bool:
         return self.issues is not None and dest.startswith(f"{self.issues.name}:")
 
+    def capabilities(self, dest: str) -> Capabilities:
+        return self.issues.capabilities if self.issues and self.is_issue(dest) else self.transport.capabilities
+
     def entry(self, dest: str, kind: str, key: str, result: PostResult, thread_ts: str | None, **kw: Any) -> LogEntry:
         return LogEntry(
             delivery_key=key, destination=dest, kind=kind, channel_id=result.channel_id or None,
             message_ts=result.ts, thread_ts=thread_ts or result.ts, run_id=self.run_id, delivered_at=self.now(),
             **(dict.fromkeys(LOG_FIELDS) | kw),
         )  # fmt: skip
-
-    def claim(self, dest: str, keys: Sequence[str], what: str) -> bool:
-        """False: a live run holds `keys`, or they were delivered meanwhile (one short hold of the file)."""
-        with self.backend.session():
-            if not self.log.claim(dest, keys, self.run_id):
-                self.report.skipped_claimed += 1
-                log.warning(
-                    "%s to %s: claimed by another run that is alive and posting it; skipped (exit 1)", what, dest
-                )
-                return False
-            if self.log.delivered_keys(dest, keys):
-                self.log.release(dest, keys, self.run_id)
-                self.report.already_delivered += 1
-                return False
-        return True
 
     def send(
         self,
@@ -200,8 +188,18 @@ class _Run:
         """claim -> send() (nothing held) -> record, for any transport. None when skipped or failed (reported).
         `message`: counted as a message posted (a chart upload is not)."""
         dry = self.options.dry_run
-        if not dry and not self.claim(dest, keys, what):
-            return None
+        if not dry:  # a live run holds `keys`, or they were delivered meanwhile (one short hold of the file)
+            with self.backend.session():
+                if not self.log.claim(dest, keys, self.run_id):
+                    self.report.skipped_claimed += 1
+                    log.warning(
+                        "%s to %s: claimed by another run that is alive and posting it; skipped (exit 1)", what, dest
+                    )
+                    return None
+                if self.log.delivered_keys(dest, keys):
+                    self.log.release(dest, keys, self.run_id)
+                    self.report.already_delivered += 1
+                    return None
         result = send()
         if not result.ok:
             self.report.failures.append(f"{_channel(dest)}: {what}: {result.error}")
@@ -227,24 +225,27 @@ class _Run:
         return result
 
     def deliver(self, m: _Msg) -> PostResult | None:
-        """One planned message: posted in its thread (or top level), its rows recorded."""
-        if self.options.late:
-            note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
-            m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
-        root = m.thread.root_ts if m.thread else None
-        channel = (m.thread.channel_id if m.thread else None) or _channel(m.dest)
-        keys, kind = [key for key, _, _ in m.rows], m.rows[0][1]
-        delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast"
+        """One planned message: posted in its thread (or top level, or as an issue), its rows recorded."""
+        keys, kind, issue = [key for key, _, _ in m.rows], m.rows[0][1], self.is_issue(m.dest)
+        delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast" and not issue
         what = f"{_LABEL.get(kind, kind)} of {delivers} alert(s)" if delivers else _LABEL.get(kind, kind)
-
-        def post() -> PostResult:  # the key in the message's metadata: an unclear answer is looked up by it
-            text, blocks = m.rendered.text, m.rendered.blocks
-            return self.transport.post(channel, text, blocks, root, broadcast=broadcast, delivery_key=min(keys))
+        root = m.thread.root_ts if m.thread else None
+        if issue and self.issues is not None:
+            root, send, what = self.issues.request(self, m, keys)
+        else:
+            if self.options.late:
+                note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
+                m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
+            channel = (m.thread.channel_id if m.thread else None) or _channel(m.dest)
+            send = functools.partial(  # the key in the message's metadata: an unclear answer is looked up by it
+                self.transport.post, channel, m.rendered.text, m.rendered.blocks, root, broadcast=broadcast,
+                delivery_key=min(keys),
+            )  # fmt: skip
 
         def entries(res: PostResult) -> list[LogEntry]:
             return [self.entry(m.dest, kind, key, res, root, **fields) for key, kind, fields in m.rows]
 
-        result = self.send(m.dest, keys, post, entries, what)
+        result = self.send(m.dest, keys, send, entries, what)
         if result is not None:
             setattr(self.report, _COUNTER[kind], getattr(self.report, _COUNTER[kind]) + 1)
             self.report.alerts_delivered += delivers
@@ -252,36 +253,74 @@ class _Run:
         return result
 
 
-def _messages(p: Plan, c: Composer, alerts: dict[str, Alert], o: RunOptions) -> Iterator[_Msg]:
-    """Every message of the plan, in delivery order."""
+def render_body(body: MessageBody | None, limits: Limits, issue: bool = False) -> list[Rendered]:
+    """A composed body as a destination's messages: Slack's Block Kit parts, or for an issue tracker one
+    Markdown text (an issue's description or comment has no length split). A new platform adds its renderer."""
+    if body is None:
+        return []
+    return [Rendered(markdown.render(body), [], body.alert_ids)] if issue else render(body, limits)
 
-    def parts(
-        dest: str, rendered: list[Rendered], kind: str, thread: Thread | None = None, incs: Sequence[IncidentPlan] = ()
-    ) -> Iterator[_Msg]:
-        for m in rendered:  # a data-health alert's first post is logged as such
+
+def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[_Msg]:
+    """Every message of the plan in delivery order: the chat platform's, then the issue tracker's (it links the
+    chat post). A destination without `digests` gets one new post per incident and no summary. A reply too long
+    for one message keeps its first part."""
+    o = r.options
+    out: list[_Msg] = []
+
+    def say(dest: str, body: MessageBody | None) -> list[Rendered]:
+        return render_body(body, o.limits, r.is_issue(dest))
+
+    def parts(dest: str, messages: list[Rendered], kind: str, thread: Thread | None = None,
+              incs: Sequence[IncidentPlan] = ()) -> None:  # fmt: skip
+        for m in messages:  # a data-health alert's first post is logged as such
             part = [alerts[i] for i in m.alert_ids]
             rows = tuple((a.alert_id, _HEALTH_KIND.get((kind, a.domain), kind), log_fields(a)) for a in part)
-            yield _Msg(dest, m, thread, rows, tuple(i for i in incs if i.incident_id in {a.incident_id for a in part}))
+            carried = tuple(i for i in incs if i.incident_id in {a.incident_id for a in part})
+            out.append(_Msg(dest, m, thread, rows, carried))
 
     for post in p.new_posts:  # a channel's digest: the thread root of each incident it carries
-        dest, incs = post.destination, post.incidents
-        teams = sorted({inc.primary.team for inc in incs})  # the headlines' teams routed it here
-        members = [a for inc in incs for a in inc.alerts]
-        digest = c.new_post(_channel(dest), teams, members, o.usage_date, o.cost_date, post.held)
-        yield from parts(dest, digest, "post", None, incs)
+        dest, digests = post.destination, r.capabilities(post.destination).digests
+        for incs in [post.incidents] if digests else [(inc,) for inc in post.incidents]:
+            members = [a for inc in incs for a in inc.alerts]
+            teams = sorted({inc.primary.team for inc in incs})  # the headlines' teams routed it here
+            if not digests:  # an issue names every member's team
+                teams = sorted({(a.team or "unassigned").strip() or "unassigned" for a in members})
+            held = post.held if digests else ()
+            d = compose.Digest(
+                _channel(dest), tuple(teams), o.usage_date, o.cost_date, tuple(members), held, o.report_url
+            )
+            parts(dest, say(dest, compose.digest(d)), "post", None, incs)
     for rep in p.repeats:
         kind, dest = "broadcast" if rep.broadcast else "repeat", rep.thread.destination
-        yield from parts(dest, c.repeat(_channel(dest), [(i, i.alerts) for i in rep.incidents]), kind, rep.thread)
-    for s in p.summaries:
+        parts(dest, say(dest, compose.repeats([(i, i.alerts) for i in rep.incidents])), kind, rep.thread)
+    for s in (s for s in p.summaries if r.capabilities(s.destination).digests):
         quiet = [a for inc in s.incidents for a in inc.alerts]
-        yield from parts(s.destination, c.summary(_channel(s.destination), quiet, o.usage_date, o.cost_date), "summary")
-    for cor in p.corrections:
-        rendered = c.correction(cor, alerts.get(cor.alert.alert_id))
-        yield _Msg(cor.thread.destination, rendered, cor.thread, ((cor.key, "correction", log_fields(cor.alert)),))
+        parts(s.destination, say(s.destination, compose.summary(quiet, o.usage_date, o.cost_date)), "summary")
+    for c in p.corrections:
+        fixed = say(c.thread.destination, compose.correction(c, alerts.get(c.alert.alert_id)))[0]
+        out.append(_Msg(c.thread.destination, fixed, c.thread, ((c.key, "correction", log_fields(c.alert)),)))
     for w in p.withdrawals:
-        yield _Msg(w.thread.destination, c.withdrawal(w), w.thread, ((w.key, "withdrawal", w.fields),))
-    for r in p.resolutions:
-        yield _Msg(r.thread.destination, c.resolved(r), r.thread, tuple((k, "resolved", f) for k, f in r.rows))
+        dest = w.thread.destination
+        close = r.capabilities(dest).closing and _all_withdrawn(w.thread, r.entries, p.withdrawals)
+        out.append(
+            _Msg(dest, say(dest, compose.withdrawal(w))[0], w.thread, ((w.key, "withdrawal", w.fields),), close=close)
+        )
+    for res in p.resolutions:
+        dest, resolved = res.thread.destination, tuple((k, "resolved", f) for k, f in res.rows)
+        out.append(
+            _Msg(dest, say(dest, compose.resolved(res))[0], res.thread, resolved, close=r.capabilities(dest).closing)
+        )
+    return sorted(out, key=lambda m: r.is_issue(m.dest))
+
+
+def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], withdrawals: Sequence[Withdrawal]) -> bool:
+    """Everything said in this thread is withdrawn once this run's withdrawals are sent (it closes, where a
+    destination closes)."""
+    rows = [e for e in entries if e.destination == thread.destination and e.root_ts == thread.root_ts]
+    gone = {e.alert_id for e in rows if e.kind == "withdrawal"}
+    gone |= {w.was.alert_id for w in withdrawals if w.thread == thread}
+    return {e.alert_id for e in rows if e.kind in ALERT_KINDS} <= gone
 
 
 def _released(a: Alert, day: dt.date) -> Alert:
@@ -291,7 +330,7 @@ def _released(a: Alert, day: dt.date) -> Alert:
     return dataclasses.replace(a, is_postable=True, is_loud=True, hold_reason=None, quiet_reason=None)
 
 
-def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health, entries: list[LogEntry]) -> Plan:
+def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> Plan:
     o, report = r.options, r.report
     every_row = [*history, *today]  # a series' streak (the Linear route) counts held rows too
 
@@ -299,25 +338,24 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health, ent
         linear = r.routing.linear_destination(a.team, a.severity, lambda: lifecycle.streak_days(a, every_row))
         return [r.destination(a.team), *([linear] if linear and r.issues else [])]
 
-    the_plan = lifecycle.plan(
-        today=today, history=history, log=entries, destinations=destinations,
+    p = lifecycle.plan(
+        today=today, history=history, log=r.entries, destinations=destinations,
         usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
-    report.alerts_read, report.suppressed = len(today), len(the_plan.held)
-    report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in the_plan.held))
-    report.already_delivered += the_plan.already_delivered  # after a late day's, before this run's claims
-    report.quiet = sum(len(inc.alerts) for inc in the_plan.quiet)
+    report.alerts_read, report.suppressed = len(today), len(p.held)
+    report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in p.held))
+    report.already_delivered += p.already_delivered  # after a late day's, before this run's claims
+    report.quiet = sum(len(inc.alerts) for inc in p.quiet)
     if health is not None:
         report.usage_data_status = health.get((o.usage_date, USAGE_SOURCE), "missing")
-        report.cost_data_status = health.get((o.cost_date, COST_SOURCE), "missing")
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered; %d new digest(s),"
         " %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved", o.usage_date,
         report.usage_data_status or "status unknown", o.cost_date, report.alerts_read, report.suppressed,
-        report.already_delivered, len(the_plan.new_posts), len(the_plan.repeats), len(the_plan.corrections),
-        len(the_plan.withdrawals), len(the_plan.resolutions),
+        report.already_delivered, len(p.new_posts), len(p.repeats), len(p.corrections), len(p.withdrawals),
+        len(p.resolutions),
     )  # fmt: skip
-    return the_plan
+    return p
 
 
 def run(
@@ -328,7 +366,6 @@ def run(
     out: TextIO,
     now: Callable[[], dt.datetime] = _utcnow,
     *,
-    composer: Composer | None = None,
     chart_for: ChartFor | None = None,
     run_id: str | None = None,
     linear: IssueTransport | None = None,
@@ -339,7 +376,7 @@ def run(
     transport: Transport = StdoutTransport(out) if options.dry_run or poster is None else poster
     if routing.uses_linear and not options.dry_run and linear is None:
         raise ValueError("routing sends incidents to Linear ([linear], LTX_LINEAR_TEAM_*): it needs a Linear transport")
-    issues = (LinearPrinter(out) if options.dry_run else linear) if routing.uses_linear else None
+    issues = (LinearTransport(LinearPrinter(out)) if options.dry_run else linear) if routing.uses_linear else None
     r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
     if not options.dry_run:
         with backend.session():
@@ -347,12 +384,12 @@ def run(
     offset = options.usage_date - options.cost_date
     for day in [] if options.dry_run or options.late else _late_days(r):  # first what a failed run left (own id)
         late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
-        _run_day(dataclasses.replace(r, options=late, run_id=_new_id(), recorded=[]), out, composer, chart_for)
-    _run_day(r, out, composer, chart_for)
+        _run_day(dataclasses.replace(r, options=late, run_id=_new_id(), recorded=[]), out, chart_for)
+    _run_day(r, out, chart_for)
     return r.report
 
 
-def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFor | None) -> None:
+def _run_day(r: _Run, out: TextIO, chart_for: ChartFor | None) -> None:
     """One day: everything it needs read in one short session, planned, delivered."""
     o, report, backend = r.options, r.report, r.backend
     since = min(o.usage_date, o.cost_date) - dt.timedelta(days=o.lifecycle.lookback_days)
@@ -369,12 +406,11 @@ def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFo
         today = attach_causes(backend, today)  # cost alerts: their decomposition and drivers
         history = warehouse.read_alert_history(backend, since, until)
         health = warehouse.read_data_health(backend, since, until)
-        entries = r.log.entries(since)
-    composer = composer or SlackComposer(o.limits, report_url=o.report_url)
-    _deliver(r, _plan(r, today, history, health, entries), today, entries, composer, chart_for)
+        r.entries = r.log.entries(since)
+    _deliver(r, _plan(r, today, history, health), today, chart_for)
     if (o.all_clear or r.routing.post_all_clear) and not o.late:
         if report.data_ready:
-            _all_clear(r, composer, today, entries)
+            _all_clear(r, today)
         else:
             log.warning("usage day %s is %s: no all-clear", o.usage_date, report.usage_data_status)
     if o.dry_run and report.messages_printed == 0:
@@ -383,21 +419,16 @@ def _run_day(r: _Run, out: TextIO, composer: Composer | None, chart_for: ChartFo
             out.write(_latest_hint(backend, o))
 
 
-def _deliver(
-    r: _Run, the_plan: Plan, today: list[Alert], entries: list[LogEntry], composer: Composer, chart_for: ChartFor | None
-) -> None:
-    """Slack's share of the plan, then the issue tracker's (it links the Slack post), then the charts."""
+def _deliver(r: _Run, the_plan: Plan, today: list[Alert], chart_for: ChartFor | None) -> None:
+    """The plan's messages, then the charts of the destinations with file uploads."""
     alerts = {a.alert_id: a for a in today}
-    charts: list[ChartUpload] = [c for c in the_plan.charts if not r.is_issue(c.thread.destination)]
-    for m in _messages(_only(the_plan, lambda d: not r.is_issue(d)), composer, alerts, r.options):
+    charts = [c for c in the_plan.charts if r.capabilities(c.thread.destination).file_uploads]
+    for m in _messages(r, the_plan, alerts):
         result = r.deliver(m)
-        if result is not None and result.channel_id:  # a top-level post: each incident's chart in its thread
-            thread = Thread(m.dest, str(result.ts), result.channel_id)
+        if result is not None and result.channel_id and r.capabilities(m.dest).file_uploads:  # a top-level post:
+            thread = Thread(m.dest, str(result.ts), result.channel_id)  # each incident's chart in its thread
             charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
-    if r.issues is not None:
-        ctx = issue_delivery.IssueContext(alerts, entries, r.options.lifecycle)
-        issue_delivery.deliver(r, _only(the_plan, r.is_issue), ctx)
-    if chart_for is not None and r.transport.capabilities.file_uploads:
+    if chart_for is not None:
         _upload_charts(r, charts, alerts, chart_for)
 
 
@@ -425,19 +456,17 @@ def _latest_hint(backend: Backend, options: RunOptions) -> str:
     return ("Hint: " + "; ".join(parts) + "\n") if parts else "There are no postable alerts in fct_alerts at all.\n"
 
 
-def _all_clear(r: _Run, composer: Composer, today: Sequence[Alert], entries: Sequence[LogEntry]) -> None:
+def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
     """One all-clear a day to each configured channel that has no postable alert."""
     o = r.options
-    busy = {r.destination(a.team) for a in today if a.is_postable}
-    logged = {(e.destination, e.delivery_key) for e in entries}
+    key, busy = all_clear_key(o.usage_date), {r.destination(a.team) for a in today if a.is_postable}
+    busy |= {e.destination for e in r.entries if e.delivery_key == key}  # said today already
     quiet: dict[str, list[str]] = defaultdict(list)
     for team in sorted(r.routing.channels):
-        if r.destination(team) not in busy:
-            quiet[r.destination(team)].append(team)
-    key = all_clear_key(o.usage_date)
+        quiet[r.destination(team)].append(team)
     for dest, teams in sorted(quiet.items()):
-        if (dest, key) not in logged:
-            message = composer.all_clear(_channel(dest), sorted(teams), o.usage_date, o.cost_date)
+        if dest not in busy:
+            message = render_body(compose.all_clear(sorted(teams), o.usage_date, o.cost_date, True), o.limits)[0]
             rows = ((key, "all_clear", {"alert_date": o.usage_date}),)
             r.deliver(_Msg(dest, message, None, rows))
 
@@ -462,11 +491,8 @@ def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Ale
 
 
 def _upload(r: _Run, c: ChartUpload, filename: str, content: bytes) -> None:
-    dest, channel_id, root = c.thread.destination, str(c.thread.channel_id), c.thread.root_ts
-
-    def send() -> PostResult:
-        up = r.transport.upload_file(channel_id, root, filename, content, filename)
-        return PostResult(ok=up.ok, ts=up.file_id, channel_id=channel_id, error=up.error)
+    dest, root = c.thread.destination, c.thread.root_ts
+    send = functools.partial(r.transport.upload_file, str(c.thread.channel_id), root, filename, content, filename)
 
     def entries(res: PostResult) -> list[LogEntry]:
         return [r.entry(dest, "chart", c.key, res, root, incident_id=c.incident_id, alert_date=c.alert_date)]
@@ -497,7 +523,7 @@ def post_pipeline_health(
         if not dry_run and r.log.delivered_keys(dest, [key]):
             report.already_delivered += 1
             return report
-    message = SlackComposer().pipeline_health(run_date, stale, failures)
+    message = render_body(compose.pipeline_health(run_date, stale, failures), r.options.limits)[0]
     rows = ((key, "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
     r.deliver(_Msg(dest, message, None, rows))
     return report

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from alerting.runner import _Msg, _Run
 
 
 class TransportConfigError(RuntimeError):
@@ -14,61 +17,48 @@ class TransportConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a destination platform supports; the runner sends each planned action accordingly."""
+    """What a destination supports; the runner sends each planned action accordingly. Both have threads
+    (a Slack thread, a Linear issue's comments) and neither edits a sent message: news is a new reply."""
 
-    threads: bool  # later news goes under the first message (a Slack thread reply, a Linear comment)
     file_uploads: bool  # charts: uploaded into the thread, or skipped
-    message_updates: bool  # a sent message is edited in place (no transport does: news is a new reply)
-    closing: bool  # an item that is closed when resolved and reopened when it recurs (an issue tracker)
-    digests: bool  # True: a channel's incidents in one message, daily summaries; False: one item per incident
+    closing: bool  # an item closed when resolved and reopened when it recurs (an issue tracker)
+    digests: bool  # a destination's incidents in one message, daily summaries; else one item per incident
 
 
-CHAT = Capabilities(threads=True, file_uploads=True, message_updates=False, closing=False, digests=True)
+CHAT = Capabilities(file_uploads=True, closing=False, digests=True)
 
 
 @dataclass(frozen=True)
-class PostResult:
+class PostResult:  # of every call of a transport
     ok: bool
-    ts: str | None = None  # the message's id (Slack ts); a thread's root when posted top level
+    ts: str | None = None  # the message's (an upload: the file's) id; a thread's root when posted top level
     channel_id: str | None = None  # the channel's id as the platform returns it (uploads need it)
     error: str | None = None  # human-readable, already redacted
 
 
-@dataclass(frozen=True)
-class UploadResult:
-    ok: bool
-    file_id: str | None = None
-    error: str | None = None  # which step failed, redacted
-
-
 class Transport(Protocol):
     """A chat platform (`slack`; `stdout` for a dry run). `delivery_key` identifies the message to find it
-    again after an unclear answer (default: the message's own digest)."""
+    again after an unclear answer."""
 
     name: str  # destination prefix in the delivery log: "<name>:<channel>"
     capabilities: Capabilities
 
     def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
-        broadcast: bool = False, *, delivery_key: str | None = None,
+        broadcast: bool = False, *, delivery_key: str,
     ) -> PostResult: ...  # fmt: skip
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult: ...
+    ) -> PostResult: ...
 
 
 class IssueTransport(Protocol):
-    """One item per incident (an issue tracker). Each call names the id of what it creates (the caller's
-    deterministic id), so sending it again changes nothing; `PostResult.ts` is the issue's or comment's id."""
+    """One item per incident (an issue tracker): `request` turns a planned message into (the item's id, the
+    call that sends it, what it is). Each call names the id of what it creates (the caller's deterministic id),
+    so sending it again changes nothing; `PostResult.ts` is the item's or comment's id."""
 
     name: str
     capabilities: Capabilities
 
-    def open(self, team_id: str, issue_id: str, title: str, body: str, priority: int) -> PostResult: ...
-
-    def comment(self, issue_id: str, body: str, comment_id: str) -> PostResult: ...
-
-    def close(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult: ...
-
-    def reopen(self, issue_id: str, team_id: str, body: str, comment_id: str) -> PostResult: ...
+    def request(self, r: _Run, m: _Msg, keys: Sequence[str]) -> tuple[str, Callable[[], PostResult], str]: ...

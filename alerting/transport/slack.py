@@ -10,8 +10,6 @@ by file name in its thread): found is ok; not found, a failure sent again by the
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import os
 import re
@@ -27,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from alerting.redact import TokenError, redact, validate_token
-from alerting.transport.base import CHAT, PostResult, TransportConfigError, UploadResult
+from alerting.transport.base import CHAT, PostResult, TransportConfigError
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
 API_URL_ENV = "SLACK_API_URL"
@@ -80,12 +78,11 @@ class SlackTransport:
 
     def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
-        broadcast: bool = False, *, delivery_key: str | None = None,
+        broadcast: bool = False, *, delivery_key: str,
     ) -> PostResult:  # fmt: skip
         """chat.postMessage; with `thread_ts` a reply in that thread, shown in the channel too with `broadcast`;
-        `delivery_key` (default: the message's digest) in its metadata."""
-        key = delivery_key or hashlib.sha256(json.dumps([thread_ts, text, list(blocks)]).encode()).hexdigest()[:32]
-        metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": key}}
+        `delivery_key` in its metadata."""
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_key": delivery_key}}
         answer, error = self._send(
             lambda: self._client.chat_postMessage(
                 channel=channel, text=text, blocks=list(blocks), metadata=metadata, unfurl_links=False,
@@ -99,7 +96,7 @@ class SlackTransport:
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult:
+    ) -> PostResult:
         """files_upload_v2 (getUploadURLExternal, the bytes, completeUploadExternal into the thread): needs
         the channel *id* (chat.postMessage returns it)."""
 
@@ -113,9 +110,9 @@ class SlackTransport:
             "upload failed", channel_id, thread_ts, lambda m: any(named(f) for f in m.get("files") or []),
         )  # fmt: skip
         if answer is None:
-            return UploadResult(ok=False, error=error)
+            return PostResult(ok=False, error=error)
         file_id = next((f.get("id") for f in answer.get("files") or [answer.get("file") or {}] if named(f)), None)
-        return UploadResult(ok=True, file_id=str(file_id or ""))
+        return PostResult(ok=True, ts=str(file_id or ""), channel_id=channel_id)
 
     def _send(
         self, send: Callable[[], SlackResponse], what: str, channel: str, thread_ts: str | None,

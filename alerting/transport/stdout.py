@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from alerting.transport.base import CHAT, PostResult, UploadResult
+from alerting.transport.base import CHAT, PostResult
 
 
 class StdoutTransport:
@@ -19,7 +19,7 @@ class StdoutTransport:
 
     def post(
         self, channel: str, text: str, blocks: Sequence[dict[str, Any]], thread_ts: str | None = None,
-        broadcast: bool = False, *, delivery_key: str | None = None,
+        broadcast: bool = False, *, delivery_key: str,
     ) -> PostResult:  # fmt: skip
         self.count += 1
         where = f"reply in thread {thread_ts}" if thread_ts else "new message"
@@ -31,6 +31,6 @@ class StdoutTransport:
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult:
+    ) -> PostResult:
         self.out.write(f"===== {channel_id} · chart {filename!r} ({len(content)} bytes) in thread {thread_ts} =====\n")
-        return UploadResult(ok=True, file_id="dry-run")
+        return PostResult(ok=True, ts="dry-run", channel_id=channel_id)

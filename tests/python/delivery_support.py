@@ -10,22 +10,25 @@ from collections.abc import Callable, Iterable, Sequence
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import duckdb
 import pyarrow as pa
 
+from alerting import compose
 from alerting.compose import Digest
-from alerting.composer import SlackComposer
+from alerting.delivery_log import DeliveryLog
 from alerting.lifecycle import LifecycleConfig
-from alerting.model import Alert
-from alerting.render.slack import SlackMessage
+from alerting.message import MessageBody
+from alerting.render.slack import Limits, SlackMessage
 from alerting.routing import Routing, parse_routing
-from alerting.runner import RunOptions, RunReport, run
-from alerting.transport.base import CHAT, PostResult, UploadResult
+from alerting.runner import RunOptions, RunReport, render_body, run
+from alerting.transport.base import CHAT, PostResult
 from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN, FakeSlack, Reply
 
+_compose_digest = compose.digest  # the real one, while a composed run records it
 # the log kinds that notified the channel (top level or broadcast); fct_alert_posts.is_loud must agree
 LOUD_KINDS = frozenset({"post", "data_health", "broadcast", "all_clear", "pipeline_health"})
 COLUMNS = (
@@ -156,34 +159,19 @@ def run_day(
 # --- what the runner composes: digests per channel, replies in threads ------------------------------
 
 
-class RecordingComposer(SlackComposer):
-    """The runner's Slack composer, keeping what the runner asked of it: each digest (channel,
-    the teams its header names, its alerts, the held alerts it counts) with its rendered
-    messages, and each thread reply (channel, alert ids)."""
+class RecordingComposer:
+    """What a run composed: each digest (channel, the teams its header names, its alerts, the held alerts it
+    counts) with its Slack messages (compose.digest, recorded), and each thread reply (channel, alert ids; from
+    the run's delivery-log rows)."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.digests: list[tuple[Digest, list[SlackMessage]]] = []
         self.repeats: list[tuple[str, list[str]]] = []
 
-    def new_post(
-        self,
-        channel: str,
-        teams: Sequence[str],
-        alerts: Sequence[Alert],
-        usage_date: dt.date,
-        cost_date: dt.date,
-        held: Sequence[Alert] = (),
-    ) -> list[SlackMessage]:
-        messages = super().new_post(channel, teams, alerts, usage_date, cost_date, held)
-        self.digests.append(
-            (Digest(channel, tuple(teams), usage_date, cost_date, tuple(alerts), tuple(held)), messages)
-        )
-        return messages
-
-    def repeat(self, channel: str, incidents: Sequence[tuple[Any, Sequence[Alert]]]) -> list[SlackMessage]:
-        self.repeats.append((channel, sorted(a.alert_id for _, alerts in incidents for a in alerts)))
-        return super().repeat(channel, incidents)
+    def digest(self, post: Digest) -> MessageBody | None:
+        body = _compose_digest(post)
+        self.digests.append((post, render_body(body, Limits())))
+        return body
 
 
 class InProcessSlack:
@@ -210,8 +198,8 @@ class InProcessSlack:
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult:
-        return UploadResult(ok=True, file_id="F1")
+    ) -> PostResult:
+        return PostResult(ok=True, ts="F1", channel_id=channel_id)
 
 
 def composed_run(
@@ -219,10 +207,16 @@ def composed_run(
 ) -> tuple[RunReport, RecordingComposer]:
     """One real `alerting run` (delivery log included) over the marts at `path`: what it composed."""
     backend = DuckDBBackend(path, "main_marts", "main_alerting")
-    composer = RecordingComposer()
+    composer, run_id = RecordingComposer(), f"composed-{time.monotonic_ns()}"
     try:
         options = RunOptions(usage_date=usage_date, cost_date=cost_date)
-        report = run(backend, routing, InProcessSlack(), options, io.StringIO(), composer=composer)
+        with mock.patch.object(compose, "digest", composer.digest):
+            report = run(backend, routing, InProcessSlack(), options, io.StringIO(), run_id=run_id)
+        replies: dict[tuple[str, str], list[str]] = {}
+        for e in DeliveryLog(backend).entries(dt.date.min):
+            if e.run_id == run_id and e.kind in ("repeat", "broadcast"):
+                replies.setdefault((e.destination.split(":", 1)[1], str(e.message_ts)), []).append(str(e.alert_id))
+        composer.repeats = [(channel, sorted(ids)) for (channel, _), ids in replies.items()]
     finally:
         backend.close()
     assert report.ok, report.failures

@@ -1,17 +1,28 @@
-"""SlackComposer: the lifecycle runner's Composer protocol backed by compose + render/slack.
+"""What the runner sends to Slack for each delivery kind: compose.py, then its renderer (`runner.render_body`).
 
-The lifecycle objects are stood in by SimpleNamespace with the attribute names of helper
-lifecycle.py / delivery_log.py that composer.py reads (IncidentPlan, Correction, Withdrawal, Resolution,
-Observation, LogEntry).
+The lifecycle objects are stood in by SimpleNamespace with the attribute names of lifecycle.py /
+delivery_log.py that compose.py reads (IncidentPlan, Correction, Withdrawal, Resolution, LogEntry).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from types import SimpleNamespace as NS
+from typing import Any
 
-from alerting.composer import SlackComposer
+from alerting import compose
+from alerting.compose import Digest
+from alerting.render.slack import Limits, SlackMessage
+from alerting.runner import render_body
 from tests.python.alerting_support import COST_DAY, DAY, usage_alert
+
+
+class Replies:
+    """A reply as the runner sends it: compose.<kind>(...), rendered for Slack (a reply is one message)."""
+
+    def __getattr__(self, kind: str) -> Callable[..., SlackMessage]:
+        return lambda *args: render_body(getattr(compose, kind)(*args), Limits())[0]
 
 
 def section_texts(message: object) -> str:
@@ -26,7 +37,9 @@ def log_entry(**kw: object) -> NS:
 
 
 def test_new_post_is_the_digest() -> None:
-    [message] = SlackComposer().new_post("#usage", ["product"], [usage_alert("a")], DAY, COST_DAY)
+    [message] = render_body(
+        compose.digest(Digest("#usage", ("product",), DAY, COST_DAY, (usage_alert("a"),))), Limits()
+    )
     assert message.alert_ids == ("a",)
     assert "*Free – Tokens* · WARNING increase" in section_texts(message)
 
@@ -34,9 +47,11 @@ def test_new_post_is_the_digest() -> None:
 def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
     plan = NS(incident_id="inc-a", streak_days=4, z_trend=((DAY, 3.36), (DAY, 3.8), (DAY, 4.1), (DAY, 4.7)))
     other = NS(incident_id="inc-b", streak_days=2, z_trend=())
-    [message] = SlackComposer().repeat(
-        "#usage", [(plan, [usage_alert("a", z_score=4.7)]), (other, [usage_alert("b", scope="heavy")])]
-    )
+    replies: list[tuple[Any, list[Any]]] = [
+        (plan, [usage_alert("a", z_score=4.7)]),
+        (other, [usage_alert("b", scope="heavy")]),
+    ]
+    [message] = render_body(compose.repeats(replies), Limits())
     text = section_texts(message)
     assert "Still ongoing: *Free – Tokens* · day 4 in a row" in text
     assert "Z trend: +3.36 → +3.80 → +4.10 → +4.70" in text
@@ -46,7 +61,7 @@ def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
 
 
 def test_correction_withdrawal_resolved_all_clear() -> None:
-    composer = SlackComposer()
+    composer = Replies()
     now = NS(alert_id="a", alert_date=DAY, series_key="usage|free|tokens|usage_zscore", severity="warning",
              direction="increase", z_score=3.355, current_value=4_497_947.0)  # fmt: skip
     message = composer.correction(NS(alert=now, was=log_entry()), usage_alert("a"))
@@ -77,5 +92,5 @@ def test_correction_withdrawal_resolved_all_clear() -> None:
         in text
     )
 
-    clear = composer.all_clear("#usage", ["product"], DAY, COST_DAY)
+    clear = composer.all_clear(["product"], DAY, COST_DAY, True)
     assert "all clear" in clear.blocks[0]["text"]["text"] and clear.alert_ids == ()

@@ -16,7 +16,7 @@ from alerting.delivery_log import DeliveryLog, LogEntry
 from alerting.render.slack import Limits
 from alerting.routing import Routing, parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport.base import CHAT, PostResult, UploadResult
+from alerting.transport.base import CHAT, PostResult
 from alerting.warehouse import DuckDBBackend, WarehouseError, read_alerts
 from tests.python.alerting_support import (
     COST_DAY,
@@ -78,8 +78,8 @@ class ScriptedPoster:
 
     def upload_file(
         self, channel_id: str, thread_ts: str | None, filename: str, content: bytes, title: str
-    ) -> UploadResult:
-        return UploadResult(ok=True, file_id="F1")
+    ) -> PostResult:
+        return PostResult(ok=True, ts="F1", channel_id=channel_id)
 
     def ids(self) -> list[str]:
         assert self.db is not None

@@ -1,7 +1,7 @@
 """Messages: values, labels by kind, incident sections, lifecycle bodies, Slack limits, golden digests.
 
-Bodies are composed and rendered the way production does it: the runner's composers
-(`SlackComposer`, and `MarkdownComposer` for Linear) over lifecycle-shaped objects.
+Bodies are composed and rendered the way production does it: compose.py, then the runner's renderer
+(`runner.render_body`: Slack, and Markdown for Linear) over lifecycle-shaped objects.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import yaml
 
 from alerting import compose, values
 from alerting.compose import Digest
-from alerting.composer import Composer, MarkdownComposer, SlackComposer
 from alerting.message import MessageBody, plain
 from alerting.model import (
     Alert,
@@ -33,6 +32,7 @@ from alerting.model import (
 from alerting.render import slack
 from alerting.render.slack import Limits, SlackMessage
 from alerting.routing import parse_routing
+from alerting.runner import render_body
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts, drivers, usage_alert, with_drivers
 from tests.python.conftest import REPO
 from tests.python.delivery_support import composed_run
@@ -71,13 +71,13 @@ class Message:
 
 
 def build_messages(d: Digest, limits: Limits | None = None) -> list[Message]:
-    """A channel's digest through the runner's composer (compose -> Slack render)."""
-    messages = SlackComposer(limits).new_post(d.channel, d.teams, d.alerts, d.usage_date, d.cost_date, d.held)
+    """A channel's digest as the runner sends it (compose -> Slack render)."""
+    messages = render_body(compose.digest(d), limits or Limits())
     return [Message(channel=d.channel, text=m.text, blocks=m.blocks, alert_ids=m.alert_ids) for m in messages]
 
 
 def build_all_clear(channel: str, teams: list[str], usage_date: dt.date, cost_date: dt.date) -> Message:
-    m = SlackComposer().all_clear(channel, teams, usage_date, cost_date)
+    m = render_body(compose.all_clear(teams, usage_date, cost_date, True), Limits())[0]
     return Message(channel=channel, text=m.text, blocks=m.blocks, alert_ids=m.alert_ids)
 
 
@@ -520,9 +520,9 @@ def test_data_health_body() -> None:
 
 
 def test_all_clear_bodies() -> None:
-    full = SlackComposer().all_clear("#x", ["product"], DAY, COST_DAY).text
+    full = build_all_clear("#x", ["product"], DAY, COST_DAY).text
     assert "all clear" in full and f"No alerts for usage day {DAY.isoformat()}" in full
-    out = SlackComposer().all_clear("#x", ["api"], DAY, COST_DAY, usage_checked=False).text
+    out = render_body(compose.all_clear(["api"], DAY, COST_DAY, False), Limits())[0].text
     assert "No cost alerts" in out and "not checked yet" in out and "No alerts for usage" not in out
     clear = build_all_clear("#ltx-usage-alerts", ["product"], DAY, COST_DAY)
     assert "all clear" in clear.text.lower() and clear.alert_ids == ()  # the runner logs it under its own key
@@ -531,49 +531,56 @@ def test_all_clear_bodies() -> None:
 # --- every message kind, on both platforms -------------------------------------------------------------
 
 
-def every_message(composer: Composer) -> list[tuple[str, list[SlackMessage]]]:
-    """What the runner asks of a composer, one call per delivery kind (lifecycle objects as their attributes)."""
+def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
+    """What the runner says for each delivery kind, on Slack or (`issue`) Linear; lifecycle objects as their
+    attributes. A reply is one message."""
+
+    def say(body: MessageBody | None, reply: bool = False) -> list[SlackMessage]:
+        return render_body(body, Limits(), issue)[: 1 if reply else None]
+
+    def digest_of(
+        team: str, alerts: list[Alert], day: dt.date = DAY, held: tuple[Alert, ...] = ()
+    ) -> list[SlackMessage]:
+        return say(compose.digest(Digest("#x", (team,), day, COST_DAY, tuple(alerts), held)))
+
     now = log_entry(severity="warning", direction="increase", z_score=3.355, current_value=4_497_947.0)
     plan = NS(streak_days=2, z_trend=((DAY - dt.timedelta(days=1), -6.48), (DAY, 3.36)))
     resolution = NS(series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=2),), alert_date=DAY)
     health = log_entry(series_key="data_health|usage|rows|data_completeness", severity="warning")
     failure = NS(resource_type="test", name="not_null_fct_alerts_<!channel>", status="fail", rows=3)
+    gone = NS(was=log_entry(series_key="usage|<!channel>|tokens|r", current_value=1.0), reason="gone")
     return [
-        ("digest", composer.new_post("#x", ["product"], product_alerts()[:4], DAY, COST_DAY)),
-        ("digest", composer.new_post("#api", ["api"], api_incident(), DAY, COST_DAY)),
-        ("digest", composer.new_post("#d", ["data"], [health_alert(100.0)], HEALTH_DAY, COST_DAY, held_for_data(3))),
-        ("repeat", composer.repeat("#x", [(plan, [usage_alert("a")])])),
-        ("summary", composer.summary("#x", [product_alerts()[3]], DAY, COST_DAY)),
-        ("correction", [composer.correction(NS(alert=now, was=log_entry()), usage_alert("a"))]),
+        ("digest", digest_of("product", product_alerts()[:4])),
+        ("digest", digest_of("api", api_incident())),
+        ("digest", digest_of("data", [health_alert(100.0)], HEALTH_DAY, held_for_data(3))),
+        ("repeat", say(compose.repeats([(plan, [usage_alert("a")])]))),
+        ("summary", say(compose.summary([product_alerts()[3]], DAY, COST_DAY))),
+        ("correction", say(compose.correction(NS(alert=now, was=log_entry()), usage_alert("a")), True)),
+        ("withdrawal", say(compose.withdrawal(gone), True)),
+        ("withdrawal", say(compose.withdrawal(NS(was=health, reason="gone")), True)),
+        ("resolved", say(compose.resolved(resolution), True)),
         (
-            "withdrawal",
-            [
-                composer.withdrawal(
-                    NS(was=log_entry(series_key="usage|<!channel>|tokens|r", current_value=1.0), reason="gone")
-                )
-            ],
+            "pipeline_health",
+            say(compose.pipeline_health(DAY, [NS(source="usage", last_loaded_day=None)], [failure]), True),
         ),
-        ("withdrawal", [composer.withdrawal(NS(was=health, reason="gone"))]),
-        ("resolved", [composer.resolved(resolution)]),
-        ("pipeline_health", [composer.pipeline_health(DAY, [NS(source="usage", last_loaded_day=None)], [failure])]),
-        ("all_clear", [composer.all_clear("#x", ["product"], DAY, COST_DAY)]),
+        ("all_clear", say(compose.all_clear(["product"], DAY, COST_DAY, True), True)),
     ]
 
 
 def test_markdown_for_linear_says_every_line_with_data_made_inert() -> None:
-    for (kind, slack_messages), (_, markdown) in zip(
-        every_message(SlackComposer()), every_message(MarkdownComposer()), strict=True
-    ):
+    for (kind, slack_messages), (_, markdown) in zip(every_message(), every_message(issue=True), strict=True):
         [md] = markdown
         assert md.blocks == [] and md.text.startswith("### ") and "<" not in md.text, kind
         assert [m.alert_ids for m in slack_messages] == [md.alert_ids] or len(slack_messages) > 1, kind
-    [md] = MarkdownComposer().new_post("#x", ["product"], product_alerts()[:4], DAY, COST_DAY)
+    [md] = render_body(
+        compose.digest(Digest("#x", ("product",), DAY, COST_DAY, tuple(product_alerts()[:4]))), Limits(), True
+    )
     assert "\n\n[CRITICAL] **Enterprise Contract – DAU** · CRITICAL decrease\n\n" in md.text
     assert "**Action:** CRITICAL: investigate now;" in md.text
     hostile = with_drivers(
         usage_alert("h", scope="enterprise_contract"), drivers(("organization", "<b>*x*</b> @here", 1.0, 0.0, 1.0))
     )
-    [md] = MarkdownComposer().new_post("#x", ["product"], [hostile], DAY, COST_DAY)
+    [md] = render_body(compose.digest(Digest("#x", ("product",), DAY, COST_DAY, (hostile,))), Limits(), True)
     assert "‹b›*x*‹/b› ＠here" in md.text and "<b>" not in md.text
 
 
@@ -862,9 +869,7 @@ def test_alert_columns_are_the_plan_contract_in_order() -> None:
 def test_golden_lifecycle_bodies() -> None:
     """Every delivery kind as Linear's Markdown and Slack's text, for review: what people read."""
     parts = []
-    for (kind, messages), (_, [md]) in zip(
-        every_message(SlackComposer()), every_message(MarkdownComposer()), strict=True
-    ):
+    for (kind, messages), (_, [md]) in zip(every_message(), every_message(issue=True), strict=True):
         parts.append(f"===== {kind} =====\n{md.text}--- slack ---\n")
         parts += [m.text + "\n" for m in messages]
     check_golden("lifecycle_bodies.txt", "".join(parts))

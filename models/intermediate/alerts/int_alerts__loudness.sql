@@ -137,8 +137,7 @@ day_events as (
     from policy
     inner join calendar_events
         on
-            policy.alert_date between calendar_events.starts_on and calendar_events.ends_on
-            and (policy.scope = calendar_events.scope or calendar_events.scope = '*')
+            {{ calendar_event_covers('policy.alert_date', 'policy.scope') }}
     group by policy.alert_id
 
 ),

@@ -78,8 +78,7 @@ excluded_days as (
     from series_days
     inner join calendar_events
         on
-            series_days.dt between calendar_events.starts_on and calendar_events.ends_on
-            and (series_days.segment = calendar_events.scope or calendar_events.scope = '*')
+            {{ calendar_event_covers('series_days.dt', 'series_days.segment') }}
     union distinct
     select
         dt,

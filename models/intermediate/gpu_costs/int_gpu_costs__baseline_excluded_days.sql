@@ -45,8 +45,7 @@ events as (
     from metric_days
     inner join calendar_events
         on
-            metric_days.dt between calendar_events.starts_on and calendar_events.ends_on
-            and (metric_days.vertical = calendar_events.scope or calendar_events.scope = '*')
+            {{ calendar_event_covers('metric_days.dt', 'metric_days.vertical') }}
 
 ),
 

@@ -103,8 +103,7 @@ event_days as (
     from history
     inner join calendar_events
         on
-            history.dt between calendar_events.starts_on and calendar_events.ends_on
-            and (history.segment = calendar_events.scope or calendar_events.scope = '*')
+            {{ calendar_event_covers('history.dt', 'history.segment') }}
 
 ),
 

@@ -401,9 +401,7 @@ def _run_day(r: _Run, out: TextIO, chart_for: ChartFor | None) -> None:
             return
         read = warehouse.read_alerts(backend, o.usage_date, o.cost_date)
         today = [_released(a, o.usage_date) if o.release else a for a in read]
-        drivers = warehouse.read_drivers(backend, [a.alert_id for a in today if a.is_postable])
-        today = [dataclasses.replace(a, drivers=tuple(drivers.get(a.alert_id, ()))) for a in today]
-        today = attach_causes(backend, today)  # cost alerts: their decomposition and drivers
+        today = attach_causes(backend, today)  # drivers, usage concentration, cost decomposition
         history = warehouse.read_alert_history(backend, since, until)
         health = warehouse.read_data_health(backend, since, until)
         r.entries = r.log.entries(since)

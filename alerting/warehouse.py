@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alerting.model import ALERT_COLUMN_NAMES, Alert, Driver, alert_from_row, as_date, driver_from_row
+from alerting.model import ALERT_COLUMN_NAMES, Alert, alert_from_row, as_date
 
 log = logging.getLogger(__name__)
 
 ALERTS_TABLE = "fct_alerts"
-DRIVERS_TABLE = "fct_usage_alert_drivers"
 DATA_HEALTH_TABLE = "fct_data_health"
 # the DuckDB lock wait: a full `make build` takes minutes (the scheduler may start us meanwhile); longer than the
 # longest build is a typo. BigQuery: an API call with its retries; an unreachable endpoint fails in minutes.
@@ -357,14 +356,6 @@ def build_mismatch(backend: Backend) -> str | None:
         f"{ALERTS_TABLE} (build {builds[0]}) and {DATA_HEALTH_TABLE} (build {builds[1]})"
         " come from different dbt builds: a build stopped half-way; run the daily build again"
     )
-
-
-def read_drivers(backend: Backend, alert_ids: Sequence[str]) -> dict[str, list[Driver]]:
-    where = f"{backend.in_list('alert_id', 'ids')} order by alert_id, contributor_rank"
-    out: dict[str, list[Driver]] = {}
-    for r in (_select(backend, DRIVERS_TABLE, "*", where, {"ids": list(alert_ids)}) if alert_ids else None) or []:
-        out.setdefault(str(r["alert_id"]), []).append(driver_from_row(r))
-    return out
 
 
 def latest_alert_dates(backend: Backend) -> tuple[dt.date | None, dt.date | None]:

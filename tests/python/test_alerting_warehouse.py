@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from google.cloud import bigquery
 
+from alerting.causes import attach_causes
 from alerting.delivery_log import DeliveryLog, LogEntry
 from alerting.routing import parse_routing
 from alerting.runner import RunOptions, run
@@ -21,7 +22,6 @@ from alerting.warehouse import (
     config_from_env,
     open_backend,
     read_alerts,
-    read_drivers,
 )
 from tests.python.alerting_support import COST_DAY, DAY, create_marts, usage_alert
 
@@ -161,7 +161,7 @@ def test_drivers_table_is_optional(tmp_path: Path) -> None:
     create_marts(path, [usage_alert("u1", drivers_summary="Pro +5 (100% of change)")], with_drivers=False)
     backend = open_backend(config_from_env("duckdb", {"LTX_DUCKDB_PATH": str(path)}), read_only=True)
     try:
-        assert read_drivers(backend, ["u1"]) == {}
+        assert attach_causes(backend, [usage_alert("u1")])[0].drivers == ()
         out = io.StringIO()
         routing = parse_routing({"default_channel": "#d"}, {})
         run(backend, routing, None, RunOptions(usage_date=DAY, cost_date=COST_DAY, dry_run=True), out)

@@ -2,8 +2,9 @@
 
 1. start the emulator (bqemulator, own venv .venv-bq/) on 127.0.0.1, free ports; wait until ready
 2. load the raw Parquet set into dt-partitioned BigQuery tables (google-cloud-bigquery)
-3. `dbt build --target bigquery_emulator` twice: full build (with the unit tests), then the
-   incremental daily run (every model and data test again; the unit tests ran in the full build)
+3. `dbt build --target bigquery_emulator` twice: full build (every model, unit and data test), then the
+   incremental daily run: every model again, with the data tests that say whether the merges kept each
+   incremental model's grain and every test of the marts step 7 compares (config_check.incremental_run_tests)
 4. the marts' partitioning / clustering as the warehouse reports them (tables.get); each contracted
    mart's columns, order and types against its contract (the emulator cannot enforce contracts)
 5. materialisation configs + partition pruning (manifest), BigQuery-dialect parse of every
@@ -51,11 +52,11 @@ PROJECT = "ltx-local"
 DATASET = "ltx_monitoring"
 SOURCE_DATASETS = {"LTX_USAGE_DATASET": "web", "LTX_ENTERPRISE_DATASET": "web", "LTX_GPU_COSTS_DATASET": "gpu_costs"}
 EMULATOR_TARGET = "bigquery_emulator"
-# The incremental run builds every model and runs every data test again (they check the data it
-# merged), but not the unit tests: they check each model's SQL on fixed fixture rows, whatever the
-# warehouse holds, and the full build has just run every one of them on the same emulator (they
-# were 60 % of the incremental run's time).
-INCREMENTAL_SELECTION = ["--exclude", "test_type:unit"]
+# The incremental run builds every model and seed again and runs only the data tests that say something
+# about what it merged (config_check.incremental_run_tests). The full build has just run every unit test
+# (SQL on fixture rows, whatever the warehouse holds) and every data test on the same data; a correct merge
+# leaves what the other tests read as the full build left it, and step 7 compares the key marts row by row.
+ONLY_NAMED = ["--indirect-selection", "empty"]  # a model's other tests are not selected with it
 
 
 class StepFailed(RuntimeError):
@@ -160,7 +161,8 @@ def dbt(args: list[str], env: dict[str, str], log_path: Path) -> None:
     adapter = re.search(r"Registered adapter: \S+", output)
     start = output.rfind("Finished running")
     summary = output[start:] if start >= 0 else output[-4000:]
-    print(f"$ dbt {' '.join(args)}   ({adapter.group(0) if adapter else 'adapter not reported'})")
+    shown = " ".join(args) if len(args) < 20 else " ".join([*args[:12], f"... ({len(args)} arguments)"])
+    print(f"$ dbt {shown}   ({adapter.group(0) if adapter else 'adapter not reported'})")
     print(re.sub(r"^\d\d:\d\d:\d\d[ \t]*", "  ", summary.rstrip(), flags=re.MULTILINE), flush=True)
     if result.returncode != 0:
         raise StepFailed(f"dbt {args[0]} failed (exit {result.returncode}); full output in {log_path}")
@@ -324,10 +326,16 @@ def main(argv: list[str] | None = None) -> int:
             with step("load raw tables (google-cloud-bigquery, dt-partitioned)", timings):
                 loaded = load_raw(bq, raw_dir, PROJECT, SOURCE_DATASETS, require_partition_filter=True)
                 log(f"    {loaded} from {raw_dir}")
-            for run, only in (("full", []), ("incremental", INCREMENTAL_SELECTION)):
-                with step(f"dbt build ({run})", timings):
-                    build = ["build", "--target", EMULATOR_TARGET, "--vars", dbt_vars, *only]
-                    dbt([*build, "--target-path", str(target_dir / run)], env, work_dir / f"dbt_build_{run}.log")
+            build = ["build", "--target", EMULATOR_TARGET, "--vars", dbt_vars]
+            with step("dbt build (full)", timings):
+                dbt([*build, "--target-path", str(target_dir / "full")], env, work_dir / "dbt_build_full.log")
+            with step("dbt build (incremental)", timings):
+                full_manifest = json.loads((ROOT / target_dir / "full" / "manifest.json").read_text())
+                tests = config_check.incremental_run_tests(full_manifest, compare.KEY_MARTS)
+                log(f"    every model and seed, {len(tests)} data tests (incremental models' grain, key marts)")
+                selection = ["--select", "resource_type:model", "resource_type:seed", *tests, *ONLY_NAMED]
+                dbt([*build, *selection, "--target-path", str(target_dir / "incremental")], env,
+                    work_dir / "dbt_build_incremental.log")  # fmt: skip
             manifest = json.loads((ROOT / target_dir / "incremental" / "manifest.json").read_text())
             with step("partitioning and clustering in the warehouse", timings):
                 check_warehouse_tables(bq, manifest, ROOT / target_dir / "full" / "run")

@@ -161,7 +161,7 @@ def dbt(args: list[str], env: dict[str, str], log_path: Path) -> None:
     adapter = re.search(r"Registered adapter: \S+", output)
     start = output.rfind("Finished running")
     summary = output[start:] if start >= 0 else output[-4000:]
-    shown = " ".join(args) if len(args) < 20 else " ".join([*args[:12], f"... ({len(args)} arguments)"])
+    shown = " ".join(args if len(args) < 20 else [*args[:8], f"... ({len(args) - 8} more)"])
     print(f"$ dbt {shown}   ({adapter.group(0) if adapter else 'adapter not reported'})")
     print(re.sub(r"^\d\d:\d\d:\d\d[ \t]*", "  ", summary.rstrip(), flags=re.MULTILINE), flush=True)
     if result.returncode != 0:

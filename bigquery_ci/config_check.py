@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,29 +37,6 @@ def incremental_models(manifest: Manifest) -> dict[str, Mapping[str, Any]]:
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
     }
-
-
-# the data tests of an incremental model that say whether its merge kept the grain
-GRAIN_TESTS = frozenset({"unique", "unique_combination"})
-
-
-def incremental_run_tests(manifest: Manifest, compared_marts: Collection[str]) -> list[str]:
-    """The data tests worth running again after the incremental run: the grain tests of every incremental
-    model (a merge that duplicates or drops a partition's rows breaks them) and every test of the marts
-    compared with the full DuckDB build (`compared_marts`). The other tests read what a correct merge
-    leaves exactly as the full build left it, and ran there on the same data."""
-    incremental = incremental_models(manifest)
-    models = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
-    compared = {uid for uid, node in models.items() if node["name"] in compared_marts}
-    picked = []
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "test":
-            continue
-        parents = set(node["depends_on"]["nodes"])
-        kind = (node.get("test_metadata") or {}).get("name")
-        if parents & compared or (parents & incremental.keys() and kind in GRAIN_TESTS):
-            picked.append(node["name"])
-    return sorted(picked)
 
 
 def materialisation_problems(manifest: Manifest) -> list[str]:

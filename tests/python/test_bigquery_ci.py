@@ -146,30 +146,3 @@ def test_materialisation_check_flags_strategy_and_partition_column() -> None:
         "fct: incremental_strategy 'merge', not insert_overwrite",
         "fct: partition column 'day' is not a documented column",
     ]
-
-
-def test_the_incremental_run_tests_the_grain_of_incremental_models_and_every_test_of_the_key_marts() -> None:
-    def test(name: str, kind: str | None, *parents: str) -> dict[str, object]:
-        metadata = {"test_metadata": {"name": kind}} if kind else {}
-        return {"resource_type": "test", "name": name, "depends_on": {"nodes": list(parents)}, **metadata}
-
-    nodes = manifest("select 1")["nodes"]  # stg: a view, fct: incremental
-    nodes["model.p.mart"] = {"resource_type": "model", "name": "mart", "config": {"materialized": "table"}}
-    nodes |= {
-        f"test.p.{t['name']}": t
-        for t in (
-            test("fct_grain", "unique_combination", "model.p.fct"),
-            test("unique_fct_x", "unique", "model.p.fct"),
-            test("not_null_fct_x", "not_null", "model.p.fct"),
-            test("unique_stg_x", "unique", "model.p.stg"),
-            test("mart_adds_up", None, "model.p.mart", "model.p.stg"),
-            test("accepted_values_mart_x", "accepted_values", "model.p.mart"),
-        )
-    }
-    assert config_check.incremental_run_tests({"nodes": nodes}, {"mart"}) == [
-        "accepted_values_mart_x",
-        "fct_grain",
-        "mart_adds_up",
-        "unique_fct_x",
-    ]
-    assert config_check.incremental_run_tests({"nodes": nodes}, set()) == ["fct_grain", "unique_fct_x"]

@@ -3,12 +3,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import pprint
 import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
@@ -97,7 +99,7 @@ def fixed_paths(cmd: list[str], env: dict[str, str]) -> dict[str, str] | None:
     move_wal(db, FIXED_DB)
     FIXED_RAW.unlink(missing_ok=True)
     FIXED_RAW.symlink_to(raw)
-    dbt_args = cmd if cmd[0] == "make" else flag_value(cmd, "--vars") + flag_value(cmd, "--target")
+    dbt_args = cmd if cmd[0] == "make" else [vars_key(cmd), *flag_value(cmd, "--target")]
     key = "\0".join([*dbt_args, env.get("TZ", "")])
     target = FIXED / hashlib.sha256(key.encode()).hexdigest()[:12]
     paths = {"LTX_DUCKDB_PATH": str(FIXED_DB), "LTX_RAW_DIR": str(FIXED_RAW), "DBT_TARGET_PATH": str(target)}
@@ -117,6 +119,13 @@ def move_wal(src: Path, dst: Path) -> None:
     wal = src.with_name(src.name + ".wal")
     if wal.exists():
         wal.replace(dst.with_name(dst.name + ".wal"))
+
+
+def vars_key(cmd: list[str]) -> str:
+    """The command's --vars as dbt compares them for a partial parse (the YAML's value, printed with its
+    keys sorted): `{a: 1, b: 2}` and `{"b": 2, "a": 1}` share a parse; `{d: 2026-11-23}` (a date) and
+    `{d: '2026-11-23'}` do not."""
+    return pprint.pformat(yaml.safe_load(cmd[cmd.index("--vars") + 1])) if "--vars" in cmd else ""
 
 
 def flag_value(cmd: list[str], flag: str) -> list[str]:

@@ -38,14 +38,25 @@ def last_usage_day(raw: Path) -> str:
     return sorted(p.stem for p in (raw / USAGE).glob("*.parquet"))[-1]
 
 
+SOURCES = {USAGE: "web", ENTERPRISE: "enterprise", GPU: "gpu_costs"}  # models/staging/sources.yml
+
+
+def reading(table: str) -> tuple[str, ...]:
+    """`--select` for what reads one raw table (its staging model, the tests that read the table) and all
+    that depends on it: all that a raw set broken in that table can reach. For a build that must stop on
+    one of their tests: the rest of the project cannot see the fault, and the stop skips what depends on it."""
+    return ("--select", f"source:{SOURCES[table]}.{table}+")
+
+
 def build(
-    raw: Path, db: Path, extra_env: dict[str, str] | None = None, data_tests: bool = True
+    raw: Path, db: Path, extra_env: dict[str, str] | None = None, data_tests: bool = True, select: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
     """`dbt build --full-refresh` on DuckDB (what `make build` runs), run date pinned, no unit tests
-    (`data_tests=False`: models and seeds only, for a test about what the build made)."""
+    (`data_tests=False`: models and seeds only, for a test about what the build made; `select`: dbt's
+    `--select ...`, default everything)."""
     env = {**dbt_env(raw, db), **(extra_env or {})}
     cmd = [str(BIN / "dbt"), "build", "--full-refresh", "--target", "duckdb", "--vars", f"{{run_date: {RUN_DATE}}}"]
-    cmd += NO_UNIT_TESTS if data_tests else MODELS_ONLY
+    cmd += [*(NO_UNIT_TESTS if data_tests else MODELS_ONLY), *select]
     return run(cmd, env=env)
 
 

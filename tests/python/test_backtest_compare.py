@@ -25,7 +25,7 @@ from alerting.cli import main
 from alerting.feedback import FeedbackRow, FeedbackStore
 from alerting.model import Alert
 from alerting.warehouse import DuckDBBackend
-from tests.python.conftest import BIN, REPO, dbt_env
+from tests.python.conftest import BIN, REPO, dbt_env, run
 
 D = dt.date(2026, 11, 2)  # a Monday: ISO week 2026-W45
 
@@ -239,8 +239,7 @@ def test_backtest_reads_the_recorded_feedback_on_the_test_set(
     backend.close()
     cmd = [str(BIN / "dbt"), "build", "--target", "duckdb", "--select", "stg_alerting__feedback+",
            "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"]  # fmt: skip
-    res = subprocess.run(cmd, cwd=REPO, env=dbt_env(REPO / "data/test/raw", db), capture_output=True, text=True,
-                         timeout=900, check=False)  # fmt: skip
+    res = run(cmd, env=dbt_env(REPO / "data/test/raw", db))  # conftest.run: the worker's partial parse
     assert res.returncode == 0, res.stdout[-3000:]
     with duckdb.connect(str(db), read_only=True) as con:
         loud, false_alarms, acknowledged, answered = con.execute(LOUD_SQL, ["false_alarm", "acknowledge"]).fetchone()

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.python.conftest import failure_summary, generate, make_build
+from tests.python.conftest import failure_summary, make_build
 
 pytestmark = pytest.mark.dbt
 
@@ -34,9 +34,8 @@ def _retype(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=names)
 
 
-def test_build_on_someone_elses_parquet(tmp_path: Path) -> None:
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    generate(ours, "--days", "30")
+def test_build_on_someone_elses_parquet(small_raw: Path, tmp_path: Path) -> None:
+    ours, theirs = small_raw, tmp_path / "theirs"  # generate()'s 30-day set, shared: read only
     for sub in ("ltxstudio_agg_user_date", "enterprise_users", "gpu_request_attribution_and_cost"):
         table = pa.concat_tables(pq.read_table(f) for f in sorted((ours / sub).glob("*.parquet")))
         (theirs / sub).mkdir(parents=True)

@@ -127,8 +127,9 @@ _DELIVERING = frozenset({"post", "data_health", "repeat", "broadcast", "summary"
 
 
 @dataclass(frozen=True)
-class _Msg:
-    """One message of the plan: where, in which thread, what, and the log rows it records."""
+class PlannedMessage:
+    """One message of the plan: where, in which thread, what, and the log rows it records (what an issue
+    tracker's `request` reads)."""
 
     dest: str
     rendered: Rendered
@@ -224,14 +225,15 @@ class _Run:
             log.info("posted %s to %s (ts %s)", what, dest, result.ts)
         return result
 
-    def deliver(self, m: _Msg) -> PostResult | None:
+    def deliver(self, m: PlannedMessage) -> PostResult | None:
         """One planned message: posted in its thread (or top level, or as an issue), its rows recorded."""
         keys, kind, issue = [key for key, _, _ in m.rows], m.rows[0][1], self.is_issue(m.dest)
         delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast" and not issue
         what = f"{_LABEL.get(kind, kind)} of {delivers} alert(s)" if delivers else _LABEL.get(kind, kind)
         root = m.thread.root_ts if m.thread else None
         if issue and self.issues is not None:
-            root, send, what = self.issues.request(self, m, keys)
+            window = self.options.lifecycle.repeat_window_days
+            root, send, what = self.issues.request(m, keys, self.entries, self.recorded, window)
         else:
             if self.options.late:
                 note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
@@ -261,12 +263,12 @@ def render_body(body: MessageBody | None, limits: Limits, issue: bool = False) -
     return [Rendered(markdown.render(body), [], body.alert_ids)] if issue else render(body, limits)
 
 
-def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[_Msg]:
+def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage]:
     """Every message of the plan in delivery order: the chat platform's, then the issue tracker's (it links the
     chat post). A destination without `digests` gets one new post per incident and no summary. A reply too long
     for one message keeps its first part."""
     o = r.options
-    out: list[_Msg] = []
+    out: list[PlannedMessage] = []
 
     def say(dest: str, body: MessageBody | None) -> list[Rendered]:
         return render_body(body, o.limits, r.is_issue(dest))
@@ -277,7 +279,7 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[_Msg]:
             part = [alerts[i] for i in m.alert_ids]
             rows = tuple((a.alert_id, _HEALTH_KIND.get((kind, a.domain), kind), log_fields(a)) for a in part)
             carried = tuple(i for i in incs if i.incident_id in {a.incident_id for a in part})
-            out.append(_Msg(dest, m, thread, rows, carried))
+            out.append(PlannedMessage(dest, m, thread, rows, carried))
 
     for post in p.new_posts:  # a channel's digest: the thread root of each incident it carries
         dest, digests = post.destination, r.capabilities(post.destination).digests
@@ -299,18 +301,16 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[_Msg]:
         parts(s.destination, say(s.destination, compose.summary(quiet, o.usage_date, o.cost_date)), "summary")
     for c in p.corrections:
         fixed = say(c.thread.destination, compose.correction(c, alerts.get(c.alert.alert_id)))[0]
-        out.append(_Msg(c.thread.destination, fixed, c.thread, ((c.key, "correction", log_fields(c.alert)),)))
+        out.append(PlannedMessage(c.thread.destination, fixed, c.thread, ((c.key, "correction", log_fields(c.alert)),)))
     for w in p.withdrawals:
         dest = w.thread.destination
         close = r.capabilities(dest).closing and _all_withdrawn(w.thread, r.entries, p.withdrawals)
-        out.append(
-            _Msg(dest, say(dest, compose.withdrawal(w))[0], w.thread, ((w.key, "withdrawal", w.fields),), close=close)
-        )
+        rows = ((w.key, "withdrawal", w.fields),)
+        out.append(PlannedMessage(dest, say(dest, compose.withdrawal(w))[0], w.thread, rows, close=close))
     for res in p.resolutions:
         dest, resolved = res.thread.destination, tuple((k, "resolved", f) for k, f in res.rows)
-        out.append(
-            _Msg(dest, say(dest, compose.resolved(res))[0], res.thread, resolved, close=r.capabilities(dest).closing)
-        )
+        close = r.capabilities(dest).closing
+        out.append(PlannedMessage(dest, say(dest, compose.resolved(res))[0], res.thread, resolved, close=close))
     return sorted(out, key=lambda m: r.is_issue(m.dest))
 
 
@@ -466,7 +466,7 @@ def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
         if dest not in busy:
             message = render_body(compose.all_clear(sorted(teams), o.usage_date, o.cost_date, True), o.limits)[0]
             rows = ((key, "all_clear", {"alert_date": o.usage_date}),)
-            r.deliver(_Msg(dest, message, None, rows))
+            r.deliver(PlannedMessage(dest, message, None, rows))
 
 
 def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Alert], chart_for: ChartFor) -> None:
@@ -523,5 +523,5 @@ def post_pipeline_health(
             return report
     message = render_body(compose.pipeline_health(run_date, stale, failures), r.options.limits)[0]
     rows = ((key, "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
-    r.deliver(_Msg(dest, message, None, rows))
+    r.deliver(PlannedMessage(dest, message, None, rows))
     return report

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from alerting.runner import _Msg, _Run
+    from alerting.delivery_log import LogEntry
+    from alerting.runner import PlannedMessage
 
 
 class TransportConfigError(RuntimeError):
@@ -54,11 +55,15 @@ class Transport(Protocol):
 
 
 class IssueTransport(Protocol):
-    """One item per incident (an issue tracker): `request` turns a planned message into (the item's id, the
-    call that sends it, what it is). Each call names the id of what it creates (the caller's deterministic id),
+    """One item per incident (an issue tracker): `request` turns a planned message (with the delivery log
+    before this run, this run's rows so far and how long a resolved item may be reopened) into (the item's
+    id, the call that sends it, what it is). Each call names the id of what it creates (the caller's deterministic id),
     so sending it again changes nothing; `PostResult.ts` is the item's or comment's id."""
 
     name: str
     capabilities: Capabilities
 
-    def request(self, r: _Run, m: _Msg, keys: Sequence[str]) -> tuple[str, Callable[[], PostResult], str]: ...
+    def request(
+        self, m: PlannedMessage, keys: Sequence[str], log: Sequence[LogEntry], this_run: Sequence[LogEntry],
+        reopen_window_days: int,
+    ) -> tuple[str, Callable[[], PostResult], str]: ...  # fmt: skip

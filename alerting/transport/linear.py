@@ -21,7 +21,7 @@ from alerting.render.markdown import plain_line
 from alerting.transport.base import Capabilities, PostResult
 
 if TYPE_CHECKING:
-    from alerting.runner import _Msg, _Run
+    from alerting.runner import PlannedMessage
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,30}$")
 _SLACK_TS = re.compile(r"^[0-9]{1,12}\.[0-9]{1,8}$")
@@ -111,7 +111,14 @@ class LinearTransport:
             text = str(exc) if isinstance(exc, linear.LinearError) else f"{type(exc).__name__}: {exc}"
             return PostResult(ok=False, error=redact(text, self.client.secrets))
 
-    def request(self, r: _Run, m: _Msg, keys: Sequence[str]) -> tuple[str, Callable[[], PostResult], str]:
+    def request(
+        self,
+        m: PlannedMessage,
+        keys: Sequence[str],
+        log: Sequence[LogEntry],
+        this_run: Sequence[LogEntry],
+        reopen_window_days: int,
+    ) -> tuple[str, Callable[[], PostResult], str]:
         """(the issue's id, the call that sends `m`, what it is): a comment in its thread (closing the issue when
         `m.close`), else a new issue for its one incident or the reopened issue of its family."""
         send, client, dest, body = functools.partial, self.client, m.dest, m.rendered.text
@@ -123,9 +130,9 @@ class LinearTransport:
                 return root, send(self._result, client.move, root, team, linear.CLOSED, body, comment_id), what
             return root, send(self._result, client.comment, root, body, comment_id), what
         [inc] = m.incidents
-        link = incident_permalink([*r.entries, *r.recorded], inc.incident_id)
+        link = incident_permalink([*log, *this_run], inc.incident_id)
         body += (f"\n[Slack message]({link})\n" if link else "") + f"\nIncident `{inc.incident_id}` · ltx-monitoring\n"
-        old = resolved_issue(r.entries, dest, inc.primary, r.options.lifecycle.repeat_window_days)
+        old = resolved_issue(log, dest, inc.primary, reopen_window_days)
         what = f"{'reopened' if old else 'new'} Linear issue for incident {inc.incident_id}"
         if old:
             back = f"**Back:** the alert recurred.\n\n{body}"

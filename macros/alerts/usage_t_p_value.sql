@@ -4,9 +4,9 @@
     against the same-weekday linear trend through the same points
     (int_usage__baselines.trend_prediction / trend_stddev, t on n - 2 d.f.),
     so the p-value is the larger of the two (a missing trend: the level test
-    alone). Used by int_alerts__loudness (the alert's p) and
-    int_alerts__usage_null_p_values (every series-day's p, the empirical null's
-    reference). -#}
+    alone). Used once: int_alerts__usage_null_p_values (every series-day's p:
+    the empirical null's reference, and the alert's p int_alerts__loudness
+    reads). -#}
 {% macro usage_t_p_value(z_score, points, current_value, trend_prediction, trend_stddev) -%}
 {%- set max_df = (var('baseline_weeks') | int) - 1 -%}
 {%- set level = student_t_p_value(

@@ -2,18 +2,22 @@
 SQL) against an independent computation: Simpson integration of the Student-t density (log-
 gamma normalisation), plus the closed forms for 1 and 2 d.f. The SQL is rendered from the
 macro file itself and run on DuckDB. Also the numbers the docs and the policy's unit tests
-quote (the worked example's p, the family-wise critical |z|)."""
+quote (the worked example's p, the family-wise critical |z|), and macro usage_t_p_value (the usage
+alert's p: the larger of the level and same-weekday-trend p-values) on both sides of the bar."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import jinja2
 import pytest
+import yaml
 
-MACRO = Path(__file__).resolve().parents[2] / "macros" / "alerts" / "student_t_p_value.sql"
+MACROS = Path(__file__).resolve().parents[2] / "macros"
+MACRO = MACROS / "alerts" / "student_t_p_value.sql"
 MAX_DF = 49
 ALPHA = 1 / 14  # loud_chance_posts / loud_budget_days
 
@@ -83,3 +87,45 @@ def test_cost_family_wise_critical_z_quoted_in_the_unit_tests() -> None:
     # cost_zscore: t with the pooled weekday sigma's 49 d.f., 5 metrics of a vertical
     below, above = sql_p_values([(2.5406 - 0.001, 49), (2.5406 + 0.001, 49)])
     assert 5 * below > ALPHA >= 5 * above
+
+
+def usage_p_values(cases: list[tuple[float, int, float, float | None, float | None]]) -> list[float]:
+    """macro usage_t_p_value on DuckDB for (z, points, value, trend_prediction, trend_stddev): the macro
+    files themselves, with dbt's var() from dbt_project.yml and dispatch to the default implementation."""
+    sources = [MACRO, MACROS / "alerts" / "usage_t_p_value.sql", MACROS / "cross_db" / "safe_divide.sql"]
+    project = yaml.safe_load((MACROS.parent / "dbt_project.yml").read_text())
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])  # noqa: S701 - renders SQL, not HTML
+    module = env.from_string("\n".join(p.read_text() for p in sources)).make_module(
+        {
+            "var": lambda name: project["vars"][name],
+            "return": lambda value: value,
+            "adapter": SimpleNamespace(dispatch=lambda name, _package: getattr(module, f"default__{name}")),
+        }
+    )
+    sql = f"select {module.usage_t_p_value('z', 'n', 'v', 'pred', 'sd')} as p from cases order by i"
+    con = duckdb.connect()
+    con.execute("create table cases (i integer, z double, n integer, v double, pred double, sd double)")
+    con.executemany("insert into cases values (?, ?, ?, ?, ?, ?)", [(i, *c) for i, c in enumerate(cases)])
+    return [row[0] for row in con.execute(sql).fetchall()]
+
+
+def test_usage_p_value_is_the_larger_of_level_and_trend_on_both_sides_of_the_bar() -> None:
+    # z 6 on 10 points passes the family-wise bar (x 20) on its own; the trend t on 8 d.f. then decides:
+    # family-wise critical trend t 4.0724, so 4.0 (300,000 / 75,000) is quiet and 4.1667 (30 / 7.2) loud.
+    # Without a trend (fewer than 3 points: null prediction) or with a zero trend sigma, the level alone.
+    below, above, no_trend, flat = usage_p_values(
+        [(6, 10, 1_300_000, 1_000_000, 75_000), (6, 10, 130, 100, 7.2), (6, 10, 130, None, None), (6, 10, 130, 100, 0)]
+    )
+    level = reference_p(z_to_t(6, 10), 9)
+    assert below == pytest.approx(reference_p(4.0, 8), abs=1e-9) and below > level
+    assert above == pytest.approx(reference_p(30 / 7.2, 8), abs=1e-9)
+    assert 20 * below > ALPHA >= 20 * above
+    assert no_trend == pytest.approx(level, abs=1e-9) == flat
+    assert 20 * level <= ALPHA
+
+
+def test_usage_p_value_level_bar_when_the_trend_agrees() -> None:
+    # a trend t far beyond the level's: the level test decides, at the family-wise critical |z| 4.0996
+    below, above = usage_p_values([(4.0986, 10, 200, 100, 1), (4.1006, 10, 200, 100, 1)])
+    assert below == pytest.approx(reference_p(z_to_t(4.0986, 10), 9), abs=1e-9)
+    assert 20 * below > ALPHA >= 20 * above

@@ -149,20 +149,21 @@ def test_empirical_null_matches_an_independent_count(test_duckdb: Path) -> None:
     lookback, min_points = shipped["loud_null_lookback_days"], shipped["loud_null_min_points"]
     rows = con.sql(
         """select n.dt, n.segment, n.metric, n.t_p_value, n.null_points, n.null_rank, n.null_p_value,
-                  s.z_score, s.baseline_points, s.value, b.trend_prediction, b.trend_stddev
+                  s.z_score, s.baseline_points, s.value, b.trend_prediction, b.trend_stddev, s.is_suppressed
            from main_intermediate.int_alerts__usage_null_p_values n
            join main_marts.fct_usage_anomaly_scores s using (dt, segment, metric)
            left join main_intermediate.int_usage__baselines b using (dt, segment, metric)
            order by n.dt, n.segment, n.metric"""
     ).fetchall()
     assert con.execute("select count(*) from main_intermediate.int_alerts__expected_days").fetchall() == [(0,)]
-    for day, segment, metric, p, _, _, _, z, n, value, prediction, stddev in rows[::25]:
+    for day, segment, metric, p, _, _, _, z, n, value, prediction, stddev, _ in rows[::25]:
         reference = reference_p(z_to_t(z, n), n - 1, steps=2_000)
         if stddev:
             reference = max(reference, reference_p(abs(value - prediction) / stddev, n - 2, steps=2_000))
         assert p == pytest.approx(reference, abs=1e-7), (day, segment, metric)
     events = _event_days()
-    ordinary = [r for r in rows if (r[0], "*") not in events and (r[0], r[1]) not in events]
+    ordinary = [r for r in rows if (r[0], "*") not in events and (r[0], r[1]) not in events and not r[-1]]
+    assert len(ordinary) < len(rows) and any(r[-1] for r in rows)  # suppressed days: a row, never a reference
     counted = 0
     for day, segment, metric, p, points, rank, null_p, *_ in rows:
         window = [o[3] for o in ordinary if o[1] == segment and day - dt.timedelta(days=lookback) <= o[0] < day]

@@ -8,14 +8,14 @@
     sqrt(1 + 1/n) x t(n - 1) when the day is ordinary; the cost z
     (cost_zscore) is already divided by sqrt(1 + 1/n) and its pooled sigma
     has weekday_pooled_df d.f., so it is t(pooled df). p_value = P(|T| >= t)
-    (macro student_t_p_value). A usage z is also tested against the
-    same-weekday linear trend through the same baseline points (macro
-    usage_t_p_value: the larger of the two p-values; a growing or shrinking
-    product makes the flat mean lag, ten points cannot tell a trend of that
-    size from noise, so the day must be surprising under both), and against
-    its segment's empirical null (int_alerts__usage_null_p_values: how often
-    the segment's own ordinary days were as surprising; the larger p-value
-    again, so real tails heavier than t quiet it). family_size = the series that rule tested for
+    (macro student_t_p_value). A usage z's t p-value is read from
+    int_alerts__usage_null_p_values (t_p_value, macro usage_t_p_value: the
+    day must also be surprising against the same-weekday linear trend through
+    the same baseline points, since a growing or shrinking product makes the
+    flat mean lag and ten points cannot tell a trend of that size from noise),
+    and so is its segment's empirical null (null_p_value: how often the
+    segment's own ordinary days were as surprising); the larger of the two
+    decides, so real tails heavier than t quiet it. family_size = the series that rule tested for
     the alert's channel (team) that day (usage: scored, unsuppressed segment x
     metric; cost: the vertical's metrics with a weekday z). The channel's
     false-alarm budget: loud_chance_posts chance loud posts per
@@ -74,12 +74,6 @@ usage_scores as (
 cost_baselines as (
 
     select * from {{ ref('int_gpu_costs__metric_baselines') }}
-
-),
-
-usage_trends as (
-
-    select * from {{ ref('int_usage__baselines') }}
 
 ),
 
@@ -156,10 +150,7 @@ p_values as (
             when 'cost_zscore' then 1
         end as volume_share,
         case policy.rule
-            when 'usage_zscore' then {{ usage_t_p_value(
-                'policy.z_score', 'policy.baseline_points', 'policy.current_value',
-                'usage_trends.trend_prediction', 'usage_trends.trend_stddev'
-            ) }}
+            when 'usage_zscore' then usage_null_p_values.t_p_value
             when 'cost_zscore' then {{ student_t_p_value(
                 'abs(policy.z_score)', 'cost_baselines.weekday_pooled_df', cost_max_df
             ) }}
@@ -178,12 +169,6 @@ p_values as (
             policy.rule = 'usage_zscore'
             and policy.alert_date = usage_volumes.dt
             and policy.metric = usage_volumes.metric
-    left join usage_trends
-        on
-            policy.rule = 'usage_zscore'
-            and policy.alert_date = usage_trends.dt
-            and policy.scope = usage_trends.segment
-            and policy.metric = usage_trends.metric
     left join usage_null_p_values
         on
             policy.rule = 'usage_zscore'

@@ -1,11 +1,12 @@
 {{ config(materialized='table') }}
 
 {#- The empirical null of the usage z rule (docs/alert-rules-and-policy.md
-    "Loud or quiet", (e)): one row per series-day the rule tested (scored,
-    unsuppressed segment x metric of fct_usage_anomaly_scores).
+    "Loud or quiet", (e)): one row per scored series-day (segment x metric of
+    fct_usage_anomaly_scores with a z; suppressed ones too, since their alerts
+    are held with a p-value, but they are never in a reference).
 
     t_p_value is the series-day's p-value under the t null (macro
-    usage_t_p_value, the same one int_alerts__loudness gives the alert). Real
+    usage_t_p_value; int_alerts__loudness reads it as the alert's). Real
     usage is heavier-tailed than t: a few accounts move a small segment, and
     the product has its own rhythms, so |t| > 4 happens several times more often
     than t predicts. The segment's own history says how often: null_points =
@@ -25,7 +26,7 @@ with
 usage_scores as (
 
     select * from {{ ref('fct_usage_anomaly_scores') }}
-    where z_score is not null and not is_suppressed
+    where z_score is not null
 
 ),
 
@@ -55,6 +56,7 @@ series_days as (
         usage_scores.dt,
         usage_scores.segment,
         usage_scores.metric,
+        usage_scores.is_suppressed,
         {{ usage_t_p_value(
             'usage_scores.z_score', 'usage_scores.baseline_points', 'usage_scores.value',
             'usage_trends.trend_prediction', 'usage_trends.trend_stddev'
@@ -96,7 +98,10 @@ reference_days as (
         on
             series_days.dt = excluded_days.dt
             and series_days.segment = excluded_days.segment
-    where excluded_days.dt is null and series_days.t_p_value is not null
+    where
+        excluded_days.dt is null
+        and not series_days.is_suppressed
+        and series_days.t_p_value is not null
 
 ),
 

@@ -65,8 +65,7 @@ POSTED = POLICIES["current"]
 
 
 def iso_week(day: dt.date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+    return day.strftime("%G-W%V")
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,6 @@ class Feedback:
 
     @property
     def precision(self) -> float | None:
-        """1 - false alarms / answered incidents (None when nobody answered)."""
         answered = sum(1 for said in self.answers if said)
         return 1 - self.count("false_alarm") / answered if answered else None
 
@@ -159,7 +157,6 @@ def run_backtest(alerts: Iterable[Alert], policies: Mapping[str, Callable[[Alert
 
 
 def format_result(result: Result) -> str:
-    """A plain-text table: one row per (week, severity); cells are posted alerts/incidents; then the feedback."""
     if not result.alerts:
         return "Backtest: no alerts in the window.\n"
     days = sorted(a.alert_date for a in result.alerts)
@@ -210,7 +207,6 @@ class Comparison:
 
 
 def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident]:
-    """The posted incidents of one side, with what people said of them."""
     alerts = list(alerts)
     said = incident_feedback(alerts)
     out = []
@@ -256,7 +252,6 @@ def _incidents(title: str, items: Sequence[Incident]) -> list[str]:
 
 
 def format_markdown(result: Comparison, base_label: str, change_label: str) -> str:
-    """The weeks and channels that differ, the incidents gained and lost, and what people said of them."""
     base_label, change_label = _md(base_label), _md(change_label)
     lines = [f"## Backtest: {change_label} against {base_label}", ""]
     if not result.rows:

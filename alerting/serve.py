@@ -188,16 +188,13 @@ def build_app(secret: str, bot_token: str, client: WebClient, spool: Spool, work
 
     @app.action(re.compile("^" + re.escape(ACTION_ID_PREFIX)))
     def on_click(ack: Ack, body: dict[str, Any]) -> None:
-        try:
-            click = click_from_payload(body)
+        try:  # durable before the ack: an OSError means no ack (Slack shows the clicker an error)
+            if not spool.add(click := click_from_payload(body), body):
+                log.info("click %s is already pending (a retry or a replay)", click.feedback_id)
+            worker.wake.set()
         except ValueError as exc:
             log.warning("a click was ignored: %s", exc)
-            ack()
-            return
-        if not spool.add(click, body):  # durable before the ack: an OSError means no ack (Slack shows an error)
-            log.info("click %s is already pending (a retry or a replay)", click.feedback_id)
         ack()
-        worker.wake.set()
 
     return app
 

@@ -266,7 +266,6 @@ def config_from_env(target: str, env: Mapping[str, str] | None = None) -> Wareho
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
-    """A timeout in (0, maximum]; unset = default; `nan` and `inf` (an endless wait) refused, by name (exit 2)."""
     value = env.get(name)
     if not value:
         return default
@@ -296,16 +295,14 @@ def _select(backend: Backend, table: str, columns: str, where: str, params: Mapp
 
 
 def _alerts(backend: Backend, where: str, params: Mapping[str, Any]) -> list[Alert]:
-    present = set(backend.columns("marts", ALERTS_TABLE))
+    table, present = backend.table("marts", ALERTS_TABLE), set(backend.columns("marts", ALERTS_TABLE))
     if not present:
-        raise WarehouseError(f"{backend.table('marts', ALERTS_TABLE)} not found: run dbt build first")
+        raise WarehouseError(f"{table} not found: run dbt build first")
     missing = [c for c in ALERT_COLUMN_NAMES if c not in present]
     if missing:
         raise WarehouseError(f"{ALERTS_TABLE} lacks column(s) {', '.join(missing)}: rebuild it with this project")
-    rows = _select(
-        backend, ALERTS_TABLE, ", ".join(ALERT_COLUMN_NAMES), f"{where} order by alert_date, alert_id", params
-    )
-    return [alert_from_row(r) for r in rows or []]
+    sql = f"select {', '.join(ALERT_COLUMN_NAMES)} from {table} where {where} order by alert_date, alert_id"  # noqa: S608
+    return [alert_from_row(r) for r in backend.query(sql, params)]
 
 
 def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:

@@ -52,7 +52,6 @@ day is real (an outage, not a late load): exactly once, to their team's channel,
 
 
 def default_finalisation_days(env: Mapping[str, str], project_file: Path = DBT_PROJECT) -> int:
-    """LTX_COST_FINALISATION_DAYS, else the dbt var cost_finalisation_days, else 3."""
     if env.get("LTX_COST_FINALISATION_DAYS"):
         return int(env["LTX_COST_FINALISATION_DAYS"])
     try:

@@ -51,18 +51,11 @@ def read_failures(path: Path) -> list[Failure]:
     for r in results:
         if not isinstance(r, dict) or r.get("status") not in FAILED:
             continue
-        unique_id = str(r.get("unique_id") or "")
+        unique_id, rows, relation = str(r.get("unique_id") or ""), r.get("failures"), r.get("relation_name")
         parts = unique_id.split(".")
-        failures = r.get("failures")
-        out.append(
-            Failure(
-                name=parts[2] if len(parts) > 2 else unique_id,
-                resource_type=parts[0] if parts else "node",
-                status=str(r["status"]),
-                rows=int(failures) if isinstance(failures, int) and not isinstance(failures, bool) else None,
-                relation_name=r.get("relation_name") if isinstance(r.get("relation_name"), str) else None,
-            )
-        )
+        rows = rows if isinstance(rows, int) and not isinstance(rows, bool) else None
+        relation = relation if isinstance(relation, str) else None
+        out.append(Failure(parts[2] if len(parts) > 2 else unique_id, parts[0], str(r["status"]), rows, relation))
     return sorted(out, key=lambda f: (f.name, f.status))
 
 

@@ -49,21 +49,14 @@ class ConfigError(ValueError):
     """Bad configuration; the message never contains a secret."""
 
 
-def _secret(env: Mapping[str, str], name: str, prefix: str = "") -> str:
-    try:
-        value = redact.validate_token(env.get(name), name).token
-    except redact.TokenError as exc:
-        raise ConfigError(str(exc)) from None
+def secret_from_env(env: Mapping[str, str], name: str, prefix: str = "") -> str:
+    """The secret, or a ValueError (redact.TokenError or ConfigError) that names the problem, never the secret."""
+    value = redact.validate_token(env.get(name), name).token  # printable ASCII
     if not value.startswith(prefix):
         raise ConfigError(f"{name} does not start with {prefix!r}")
-    return value
-
-
-def validate_signing_secret(secret: str | None) -> str:
-    secret = _secret({SECRET_ENV: secret or ""}, SECRET_ENV)
-    if not 16 <= len(secret) <= 128:  # printable ASCII: validate_token
+    if name == SECRET_ENV and not 16 <= len(value) <= 128:
         raise ConfigError(f"{SECRET_ENV} is not 16-128 ASCII characters (Slack's signing secrets have 32)")
-    return secret
+    return value
 
 
 class Spool:
@@ -195,16 +188,13 @@ def build_app(secret: str, bot_token: str, client: WebClient, spool: Spool, work
 
     @app.action(re.compile("^" + re.escape(ACTION_ID_PREFIX)))
     def on_click(ack: Ack, body: dict[str, Any]) -> None:
-        try:
-            click = click_from_payload(body)
+        try:  # durable before the ack: an OSError means no ack (Slack shows the clicker an error)
+            if not spool.add(click := click_from_payload(body), body):
+                log.info("click %s is already pending (a retry or a replay)", click.feedback_id)
+            worker.wake.set()
         except ValueError as exc:
             log.warning("a click was ignored: %s", exc)
-            ack()
-            return
-        if not spool.add(click, body):  # durable before the ack: an OSError means no ack (Slack shows an error)
-            log.info("click %s is already pending (a retry or a replay)", click.feedback_id)
         ack()
-        worker.wake.set()
 
     return app
 
@@ -242,12 +232,12 @@ class _Handler(WSGIRequestHandler):
 
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     try:
-        secret = validate_signing_secret(env.get(SECRET_ENV))
-        bot = _secret(env, TOKEN_ENV, "xox")
-        app_token = _secret(env, APP_TOKEN_ENV, "xapp-") if args.socket_mode else None
+        secret = secret_from_env(env, SECRET_ENV)
+        bot = secret_from_env(env, TOKEN_ENV, "xox")
+        app_token = secret_from_env(env, APP_TOKEN_ENV, "xapp-") if args.socket_mode else None
         warehouse = config_from_env(args.target, env)
         spool = Spool(args.spool_dir or Path(env.get(SPOOL_ENV) or "data/feedback_spool"))
-    except (ConfigError, WarehouseError) as exc:
+    except (ValueError, WarehouseError) as exc:  # TokenError, ConfigError: they never hold the secret
         log.error("%s", exc)
         return 2
     redact.install([s for s in (secret, bot, app_token) if s])

@@ -45,6 +45,10 @@ def identifier(value: str, what: str, pattern: re.Pattern[str] = _IDENT) -> str:
     return value
 
 
+def _areas(marts: str, log: str, kind: str) -> dict[str, str]:
+    return {"marts": identifier(marts, f"marts {kind}"), "alerting": identifier(log, f"delivery-log {kind}")}
+
+
 class DuckDBBackend:
     """The file is held only while a query (or a `session()`) runs, so a `dbt build` can run while a run waits
     on Slack; a file locked by another process is retried with back-off up to `lock_timeout_s`, then WarehouseBusy."""
@@ -55,13 +59,9 @@ class DuckDBBackend:
         self, path: str | Path, marts_schema: str, log_schema: str, read_only: bool = False,
         lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     ) -> None:  # fmt: skip
-        self.path = Path(path)
+        self.path, self.areas = Path(path), _areas(marts_schema, log_schema, "schema")
         if not self.path.exists():
             raise WarehouseError(f"DuckDB file {self.path} does not exist: run `make build` (dbt build) first")
-        self.areas = {
-            "marts": identifier(marts_schema, "marts schema"),
-            "alerting": identifier(log_schema, "delivery-log schema"),
-        }
         self.read_only, self.lock_timeout_s = read_only, lock_timeout_s
         self._con: Any = None
         self.lock_waits = 0
@@ -153,11 +153,7 @@ class BigQueryBackend:
     ) -> None:  # fmt: skip
         self.project, self.timeout_s = identifier(project, "BigQuery project", _PROJECT), timeout_s
         self.endpoint = api_endpoint or "the BigQuery API"
-        self.areas = {
-            "marts": identifier(marts_dataset, "marts dataset"),
-            "alerting": identifier(log_dataset, "delivery-log dataset"),
-        }
-        self.location = location or None
+        self.areas, self.location = _areas(marts_dataset, log_dataset, "dataset"), location or None
         if client is None:
             from google.cloud import bigquery
 
@@ -251,7 +247,7 @@ def config_from_env(target: str, env: Mapping[str, str] | None = None) -> Wareho
     env = os.environ if env is None else env
     if target != "bigquery":
         return WarehouseConfig(
-            target,
+            "duckdb",
             marts=env.get("LTX_DUCKDB_MARTS_SCHEMA") or "main_marts",
             log=env.get("LTX_DUCKDB_ALERTING_SCHEMA") or "main_alerting",
             timeout_s=_seconds(env, "LTX_DUCKDB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_S, MAX_LOCK_TIMEOUT_S),
@@ -270,7 +266,6 @@ def config_from_env(target: str, env: Mapping[str, str] | None = None) -> Wareho
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) -> float:
-    """A timeout in (0, maximum]; unset = default; `nan` and `inf` (an endless wait) refused, by name (exit 2)."""
     value = env.get(name)
     if not value:
         return default
@@ -283,12 +278,9 @@ def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float) 
     return seconds
 
 
-def open_backend(config: WarehouseConfig, read_only: bool = False) -> Backend:
-    c = config
-    if c.target == "duckdb":
-        return DuckDBBackend(c.duckdb_path, c.marts, c.log, read_only, c.timeout_s)
+def open_backend(c: WarehouseConfig, read_only: bool = False) -> Backend:
     if c.target != "bigquery":
-        raise WarehouseError(f"unknown target {c.target!r} (duckdb or bigquery)")
+        return DuckDBBackend(c.duckdb_path, c.marts, c.log, read_only, c.timeout_s)
     if not c.bq_project:
         raise WarehouseError("LTX_BQ_PROJECT is not set (needed for --target bigquery)")
     return BigQueryBackend(c.bq_project, c.marts, c.log, c.bq_location, c.bq_api_endpoint, timeout_s=c.timeout_s)
@@ -303,16 +295,14 @@ def _select(backend: Backend, table: str, columns: str, where: str, params: Mapp
 
 
 def _alerts(backend: Backend, where: str, params: Mapping[str, Any]) -> list[Alert]:
-    present = set(backend.columns("marts", ALERTS_TABLE))
+    table, present = backend.table("marts", ALERTS_TABLE), set(backend.columns("marts", ALERTS_TABLE))
     if not present:
-        raise WarehouseError(f"{backend.table('marts', ALERTS_TABLE)} not found: run dbt build first")
+        raise WarehouseError(f"{table} not found: run dbt build first")
     missing = [c for c in ALERT_COLUMN_NAMES if c not in present]
     if missing:
         raise WarehouseError(f"{ALERTS_TABLE} lacks column(s) {', '.join(missing)}: rebuild it with this project")
-    rows = _select(
-        backend, ALERTS_TABLE, ", ".join(ALERT_COLUMN_NAMES), f"{where} order by alert_date, alert_id", params
-    )
-    return [alert_from_row(r) for r in rows or []]
+    sql = f"select {', '.join(ALERT_COLUMN_NAMES)} from {table} where {where} order by alert_date, alert_id"  # noqa: S608
+    return [alert_from_row(r) for r in backend.query(sql, params)]
 
 
 def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:

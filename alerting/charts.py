@@ -51,14 +51,6 @@ class SeriesPoint:  # one row of fct_alert_chart_series
     is_alert_day: bool
 
 
-@dataclass(frozen=True)
-class Chart:
-    spec: dict[str, Any]
-    png: bytes = b""
-    svg: str = ""
-    filename: str = ""
-
-
 def series_title(a: Alert) -> str:
     return f"{fmt.display_scope(a.scope)} – {fmt.display_metric(a.metric)}"
 
@@ -281,8 +273,3 @@ def chart_filename(a: Alert) -> str:
     """A safe file name for the Slack upload: only [a-z0-9_-]."""
     raw = f"{a.alert_date:%Y%m%d}-{a.domain}-{a.scope}-{a.metric}"
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in raw.lower())[:100] + ".png"
-
-
-def render_chart(a: Alert, points: Sequence[SeriesPoint], png: bool = True, svg: bool = True) -> Chart:
-    spec = chart_spec(a, points)
-    return Chart(spec, render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(a))

@@ -1,8 +1,7 @@
 """The day's HTML report (one self-contained file: templates/index.html.j2), the per-incident charts for Slack
 and the report's URL. Marts are read with names as constants and values as parameters (a mart not built reads
 None). Every value the template prints is made one inert line first (`sanitize.collapse`: control, zero-width
-and bidi characters become spaces), then escaped; the only markup inserted as is is the charts' SVG (`safe_svg`).
-"""
+and bidi characters become spaces), then escaped; the only markup inserted as is is the charts' SVG (`safe_svg`)."""
 
 from __future__ import annotations
 
@@ -122,17 +121,12 @@ def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
     )
 
 
-def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], draw: bool) -> dict[str, Any]:
-    """The day's incidents, most severe first, with their causes (drivers, decomposition, concentration), and
-    their charts' SVG by incident."""
-    alerts = attach_causes(backend, alerts)
-    svg: dict[str, Markup] = {}
-    if draw:
-        try:
-            svg = {k: Markup(charts.render_svg(spec)) for k, (_, spec) in incident_charts(backend, alerts).items()}  # noqa: S704
-        except Exception as exc:  # a chart must never stop the report: it still lists the incidents
-            log.error("charts failed: %s: %s", type(exc).__name__, exc)
-    return {"all": group_incidents(alerts), "svg": svg}
+def _incident_svgs(backend: Backend, alerts: Sequence[Alert]) -> dict[str, Markup]:
+    try:
+        return {k: Markup(charts.render_svg(spec)) for k, (_, spec) in incident_charts(backend, alerts).items()}  # noqa: S704
+    except Exception as exc:  # a chart must never stop the report: it still lists the incidents
+        log.error("charts failed: %s: %s", type(exc).__name__, exc)
+    return {}
 
 
 def history(alerts: Sequence[Alert]) -> dict[str, Any]:
@@ -150,9 +144,9 @@ def history(alerts: Sequence[Alert]) -> dict[str, Any]:
     }
 
 
-def _svg(spec: Callable[[], dict[str, Any]], what: str) -> Markup | None:
+def _svg(what: str, spec: Callable[..., dict[str, Any]], *args: Any) -> Markup | None:
     try:
-        return Markup(charts.render_svg(spec()))  # noqa: S704 - checked by safe_svg (no script, handler or external reference)
+        return Markup(charts.render_svg(spec(*args)))  # noqa: S704 - checked by safe_svg (no script, handler or external reference)
     except Exception as exc:  # a chart must never stop the report
         log.error("chart %s failed: %s: %s", what, type(exc).__name__, exc)
     return None
@@ -189,6 +183,7 @@ def build_report(
     start, cost_start = (d - dt.timedelta(days=HISTORY_DAYS - 1) for d in (day, cost_day))
     alerts = read_window(backend, start, max(day, cost_day))
     todays = [a for a in alerts if a.alert_date == (cost_day if a.domain == "gpu_cost" else day)]
+    todays = attach_causes(backend, todays)  # drivers, decomposition, concentration
     past = [a for a in alerts if a.alert_date <= day]
     hist = history(past)
     trend = read(backend, "fct_gpu_cost_utilisation", TREND, *between(backend, "dt", cost_start, cost_day)) or []
@@ -199,13 +194,11 @@ def build_report(
         "day": day,
         "cost_day": cost_day,
         "generated_at": (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
-        "incidents": incidents_of_the_day(backend, todays, draw),
+        "incidents": {"all": group_incidents(todays), "svg": _incident_svgs(backend, todays) if draw else {}},
         "history_start": start,
         "history": hist,
-        "history_svg": draw
-        and hist["cells"]
-        and _svg(lambda: charts.history_spec(hist["cells"], start, day), "history"),
-        "trend_svg": draw and trend and _svg(lambda: charts.cost_trend_spec(trend, cost_start, cost_day), "cost trend"),
+        "history_svg": draw and hist["cells"] and _svg("history", charts.history_spec, hist["cells"], start, day),
+        "trend_svg": draw and trend and _svg("cost trend", charts.cost_trend_spec, trend, cost_start, cost_day),
         "trend": trend,
         "week_drivers": read_week_drivers(backend, cost_day),
         "week_start": cost_day - dt.timedelta(days=6),

@@ -29,9 +29,7 @@ Rendered = list[dict[str, object]]
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Slack's documented limits; smaller values (at least 4 blocks, 40 characters) exercise the splits in tests."""
-
+class Limits:  # Slack's documented limits; smaller ones (at least 4 blocks, 40 characters) test the splits
     header_chars: int = 150
     section_chars: int = 3000
     blocks_per_message: int = 50

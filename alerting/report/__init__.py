@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from alerting import charts, values
 from alerting.backtest import hold_reason, read_window, run_backtest
-from alerting.causes import attach_causes
+from alerting.causes import Rows, attach_causes, read, read_in
 from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
@@ -36,17 +36,6 @@ FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "fal
 BASE_URL_ENV = "LTX_REPORT_BASE_URL"
 # no credentials, query, fragment, spaces, quotes, <, >, | or mrkdwn specials
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/%-]*)?", re.IGNORECASE)
-Rows = list[dict[str, Any]]
-
-
-def read(backend: Backend, table: str, need: Sequence[str], where: str, params: dict[str, Any]) -> Rows | None:
-    """The `need` columns of the matching rows of a mart; None when it is not built."""
-    if not set(need) <= set(backend.columns("marts", table)):
-        return None
-    rows = backend.query(f"select {', '.join(need)} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
-    for r in rows:  # every table read here has its day in `dt`
-        r["dt"] = as_date(r["dt"])
-    return rows
 
 
 def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, Any]]:
@@ -97,9 +86,8 @@ def latest_day(backend: Backend) -> dt.date | None:
 def incident_charts(backend: Backend, alerts: Iterable[Alert]) -> dict[str, tuple[Alert, dict[str, Any]]]:
     """Per incident, its headline alert and chart spec (without the chart mart: the day against its own bands)."""
     leads = [i.primary for i in group_incidents(alerts) if i.domain in ("usage", "gpu_cost")]
-    need, where = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day"), backend.in_list("alert_id", "ids")
-    ids = [a.alert_id for a in leads]
-    rows = (read(backend, "fct_alert_chart_series", need, where, {"ids": ids}) if ids else None) or []
+    need = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day")
+    rows = read_in(backend, "fct_alert_chart_series", "alert_id", [a.alert_id for a in leads], need)
     out: dict[str, tuple[Alert, dict[str, Any]]] = {}
     for a in leads:
         mine = [r for r in rows if r["alert_id"] == a.alert_id]
@@ -186,8 +174,8 @@ def build_report(
     todays = attach_causes(backend, todays)  # drivers, decomposition, concentration
     past = [a for a in alerts if a.alert_date <= day]
     hist = history(past)
-    trend = read(backend, "fct_gpu_cost_utilisation", TREND, *between(backend, "dt", cost_start, cost_day)) or []
-    health = read(backend, "fct_data_health", HEALTH, *between(backend, "dt", day - HEALTH_WINDOW, day))
+    trend = read(backend, "fct_gpu_cost_utilisation", *between(backend, "dt", cost_start, cost_day), TREND) or []
+    health = read(backend, "fct_data_health", *between(backend, "dt", day - HEALTH_WINDOW, day), HEALTH)
     monday = day - dt.timedelta(days=day.weekday() + 7 * (FEEDBACK_WEEKS - 1))
     context = {
         "csp": Markup(CSP),  # noqa: S704 - a constant of this module, not data

@@ -106,10 +106,9 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
 
 def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
-    headline = [fmt.format_value(a.current_value, a.unit)]
-    headline += [f"z {fmt.format_z(a.z_score)}"] if finite(a.z_score) else []
-    headline.append(a.severity.upper())
-    headline += [f"{fmt.format_change(a.pct_change)} vs μ"] if finite(a.pct_change) else []
+    z = f"z {fmt.format_z(a.z_score)}" if finite(a.z_score) else ""
+    change = f"{fmt.format_change(a.pct_change)} vs μ" if finite(a.pct_change) else ""
+    headline = [fmt.format_value(a.current_value, a.unit), z, a.severity.upper(), change]
     n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)
     if a.domain == "gpu_cost":
         where = f"of the {n} filled day(s) the alert compared with" if n else "(dashed; the build has no series for it)"
@@ -219,10 +218,9 @@ def history_spec(values: list[dict[str, Any]], start: dt.date, end: dt.date) -> 
 
 def cost_trend_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
     """GPU cost per day by category (fct_gpu_cost_utilisation rows), API and Studio side by side."""
-    order = sorted(rows, key=lambda r: (r["dt"], r["vertical"], r["cost_category"]))
     values = [
         {**r, "dt": r["dt"].isoformat(), "vertical": r["vertical"].upper(), "cost": float(r["cost"] or 0)}
-        for r in order
+        for r in sorted(rows, key=lambda r: (r["dt"], r["vertical"], r["cost_category"]))
     ]
     categories = _ordered((v["cost_category"] for v in values), ("inference", "idle", "overhead", "unused"))
     encoding = {

@@ -377,8 +377,7 @@ def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBod
             streak = f"day {n} in a row" if n > 1 else "again"
             head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
             when = t(f" on {primary.alert_date.isoformat()}")
-            lines = [head, line(*_severity(primary.severity, primary.direction), when)]
-            lines += numbers_lines(primary)
+            lines = [head, line(*_severity(primary.severity, primary.direction), when), *numbers_lines(primary)]
             trend = " → ".join(values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z))
             lines += [line(f"Z trend: {trend}")] if trend else []
             lines += [*(member_line(m) for m in incident.members), action_line(primary)]

@@ -92,13 +92,11 @@ def _fallback(header: str, intro: Sequence[str], sections: Sequence[tuple[str, s
     text = sanitize.truncate_mrkdwn("\n".join([header, *intro]), limit)
     for i, (full, summary) in enumerate(sections):
         more = f"\n… and {len(sections) - i} more: see the message blocks"
-        last = i == len(sections) - 1
-        for candidate in (f"{text}\n{full}", f"{text}\n{summary}"):
-            if len(candidate) + (0 if last else len(more)) <= limit:
-                text = candidate
-                break
-        else:
+        room = limit - (0 if i == len(sections) - 1 else len(more))
+        fits = [c for c in (f"{text}\n{full}", f"{text}\n{summary}") if len(c) <= room]
+        if not fits:
             return sanitize.truncate_mrkdwn(text, limit - len(more)) + more
+        text = fits[0]
     return text
 
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from alerting import charts, values
 from alerting.backtest import hold_reason, read_window, run_backtest
 from alerting.causes import Rows, attach_causes, read, read_in
+from alerting.charts import SeriesPoint, chart_filename, render_png
 from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
@@ -91,11 +92,9 @@ def incident_charts(backend: Backend, alerts: Iterable[Alert]) -> dict[str, tupl
     out: dict[str, tuple[Alert, dict[str, Any]]] = {}
     for a in leads:
         mine = [r for r in rows if r["alert_id"] == a.alert_id]
-        points = [
-            charts.SeriesPoint(r["dt"], r["value"], bool(r["is_baseline_point"]), bool(r["is_alert_day"])) for r in mine
-        ]
+        points = [SeriesPoint(r["dt"], r["value"], bool(r["is_baseline_point"]), bool(r["is_alert_day"])) for r in mine]
         if not points and values.finite(a.current_value) and values.finite(a.baseline_mean):
-            points = [charts.SeriesPoint(a.alert_date, a.current_value, False, True)]
+            points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
         if points:
             out[a.incident_id] = (a, charts.chart_spec(a, points))
     return out
@@ -104,8 +103,7 @@ def incident_charts(backend: Backend, alerts: Iterable[Alert]) -> dict[str, tupl
 def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
     """The runner's hook: an incident (its `.primary` alert) -> (file name, PNG bytes) of its chart, or None."""
     return lambda i: next(
-        ((charts.chart_filename(a), charts.render_png(s)) for a, s in incident_charts(backend, [i.primary]).values()),
-        None,
+        ((chart_filename(a), render_png(s)) for a, s in incident_charts(backend, [i.primary]).values()), None
     )
 
 

@@ -105,21 +105,14 @@ Part = list[tuple[Section, Rendered]]
 
 def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
     """The sections rendered and packed into parts of at most `room` blocks (dividers included)."""
-    parts: list[Part] = []
-    current: Part = []
-    used = 0
+    parts: list[Part] = [[]]
     for section in body.sections:
         own = render_section(section, limits)
         if len(own) > room - 1:  # a section that cannot fit a message alone: cut, say so
             own = [*own[: room - 2], _section("… (cut: too long for one Slack message)")]
-        need = len(own) + (1 if current else 0)  # a divider between sections
-        if current and used + need > room:
-            parts.append(current)
-            current, used, need = [], 0, len(own)
-        current.append((section, own))
-        used += need
-    if current or not parts:
-        parts.append(current)
+        if parts[-1] and sum(len(o) + 1 for _, o in parts[-1]) + len(own) > room:  # + a divider between sections
+            parts.append([])
+        parts[-1].append((section, own))
     return parts
 
 

@@ -1,8 +1,7 @@
 """Readers of the marts that explain alerts: drivers, cost decomposition, usage concentration.
 
 A cost incident whose primary is explained by counts (failed requests) gets no decomposition: its message
-names the endpoint / model / organisation whose requests failed, not the day's cost noise.
-"""
+names the endpoint / model / organisation whose requests failed, not the day's cost noise."""
 
 from __future__ import annotations
 

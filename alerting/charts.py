@@ -1,6 +1,5 @@
 """Charts: Vega-Lite specs rendered as PNG (Slack) and SVG (the HTML report) by vl-convert, in-process (no
-browser, no network). Data strings only enter as data values or titles; `safe_svg` re-checks the markup.
-"""
+browser, no network). Data strings only enter as data values or titles; `safe_svg` re-checks the markup."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """What each message says: incidents, digests and lifecycle notices -> neutral MessageBody (pure).
 
-Every data string enters through `message.d` (cleaned and capped); no rule name appears here.
-"""
+Every data string enters through `message.d` (cleaned and capped); no rule name appears here."""
 
 from __future__ import annotations
 

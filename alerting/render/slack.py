@@ -1,8 +1,7 @@
 """MessageBody -> Slack messages (Block Kit + fallback text) within Slack's documented limits.
 
 A long body is split between sections into parts "(1/3)", ..., each carrying the alert ids it shows (what
-the delivery log records); a long section between lines. Data spans are escaped here (`sanitize.slack_mrkdwn`).
-"""
+the delivery log records); a long section between lines. Data spans are escaped here (`sanitize.slack_mrkdwn`)."""
 
 from __future__ import annotations
 

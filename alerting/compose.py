@@ -13,15 +13,7 @@ from alerting import sanitize, values
 from alerting.delivery_log import LogEntry
 from alerting.lifecycle import Correction, IncidentPlan, Resolution, Withdrawal
 from alerting.message import Line, MessageBody, Section, Span, d, icon, line, t
-from alerting.model import (
-    SEVERITY_ORDER,
-    Alert,
-    Concentration,
-    CostComponent,
-    Incident,
-    group_incidents,
-    severity_rank,
-)
+from alerting.model import SEVERITY_ORDER, Alert, Concentration, CostComponent, Incident, group_incidents, severity_rank
 from alerting.pipeline_health import Failure, StaleSource
 
 PRODUCT = "LTX monitoring"

@@ -285,9 +285,10 @@ def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> st
     return cost if domains == {"gpu_cost"} else f"{usage}, {cost}" if "gpu_cost" in domains else usage
 
 
-def _teams(teams: Iterable[str]) -> str:
+def _team_head(name: str, teams: Iterable[str], tail: str) -> Line:
+    """'<icon> LTX monitoring · <teams> · <tail>'."""
     names = [sanitize.clean(x, 30) for x in teams if sanitize.clean(x, 30)]
-    return ", ".join(names) or "unassigned"
+    return line(icon(name), t(f" {PRODUCT} · "), d(", ".join(names) or "unassigned", 60), t(f" · {tail}"))
 
 
 def digest(post: Digest) -> MessageBody | None:
@@ -296,12 +297,8 @@ def digest(post: Digest) -> MessageBody | None:
         return None
     domains = {a.domain for a in post.alerts}
     days = _days_text(post.usage_date, post.cost_date, domains)
-    head = line(
-        icon("alert" if incidents[0].severity == "critical" else "digest"),
-        t(f" {PRODUCT} · "),
-        d(_teams(post.teams), 60),
-        t(f" · {days} · {_plural(len(incidents), 'incident')}"),
-    )
+    kind = "alert" if incidents[0].severity == "critical" else "digest"
+    head = _team_head(kind, post.teams, f"{days} · {_plural(len(incidents), 'incident')}")
     # '8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
     ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
@@ -450,5 +447,4 @@ def all_clear(teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usa
         head_days = f"cost day {cost}"
         text = f"No cost alerts for the finalised cost day {cost}. Usage day {usage} is not checked yet: "
         text += "its data is not complete."
-    head = line(icon("ok"), t(f" {PRODUCT} · "), d(_teams(teams), 60), t(f" · {head_days} · all clear"))
-    return MessageBody(head, Section((line(text),)))
+    return MessageBody(_team_head("ok", teams, f"{head_days} · all clear"), Section((line(text),)))

@@ -1,6 +1,5 @@
 """Charts: Vega-Lite specs rendered as PNG (Slack) and SVG (the HTML report) by vl-convert, in-process (no
-browser, no network). Data strings only enter as data values or titles; `safe_svg` re-checks the markup.
-"""
+browser, no network). Data strings only enter as data values or titles; `safe_svg` re-checks the markup."""
 
 from __future__ import annotations
 
@@ -49,14 +48,6 @@ class SeriesPoint:  # one row of fct_alert_chart_series
     value: float | None
     is_baseline_point: bool
     is_alert_day: bool
-
-
-@dataclass(frozen=True)
-class Chart:
-    spec: dict[str, Any]
-    png: bytes = b""
-    svg: str = ""
-    filename: str = ""
 
 
 def series_title(a: Alert) -> str:
@@ -114,10 +105,9 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
 
 def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
-    headline = [fmt.format_value(a.current_value, a.unit)]
-    headline += [f"z {fmt.format_z(a.z_score)}"] if finite(a.z_score) else []
-    headline.append(a.severity.upper())
-    headline += [f"{fmt.format_change(a.pct_change)} vs μ"] if finite(a.pct_change) else []
+    z = f"z {fmt.format_z(a.z_score)}" if finite(a.z_score) else ""
+    change = f"{fmt.format_change(a.pct_change)} vs μ" if finite(a.pct_change) else ""
+    headline = [fmt.format_value(a.current_value, a.unit), z, a.severity.upper(), change]
     n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)
     if a.domain == "gpu_cost":
         where = f"of the {n} filled day(s) the alert compared with" if n else "(dashed; the build has no series for it)"
@@ -227,10 +217,9 @@ def history_spec(values: list[dict[str, Any]], start: dt.date, end: dt.date) -> 
 
 def cost_trend_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
     """GPU cost per day by category (fct_gpu_cost_utilisation rows), API and Studio side by side."""
-    order = sorted(rows, key=lambda r: (r["dt"], r["vertical"], r["cost_category"]))
     values = [
         {**r, "dt": r["dt"].isoformat(), "vertical": r["vertical"].upper(), "cost": float(r["cost"] or 0)}
-        for r in order
+        for r in sorted(rows, key=lambda r: (r["dt"], r["vertical"], r["cost_category"]))
     ]
     categories = _ordered((v["cost_category"] for v in values), ("inference", "idle", "overhead", "unused"))
     encoding = {
@@ -281,8 +270,3 @@ def chart_filename(a: Alert) -> str:
     """A safe file name for the Slack upload: only [a-z0-9_-]."""
     raw = f"{a.alert_date:%Y%m%d}-{a.domain}-{a.scope}-{a.metric}"
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in raw.lower())[:100] + ".png"
-
-
-def render_chart(a: Alert, points: Sequence[SeriesPoint], png: bool = True, svg: bool = True) -> Chart:
-    spec = chart_spec(a, points)
-    return Chart(spec, render_png(spec) if png else b"", render_svg(spec) if svg else "", chart_filename(a))

@@ -1,7 +1,6 @@
 """What each message says: incidents, digests and lifecycle notices -> neutral MessageBody (pure).
 
-Every data string enters through `message.d` (cleaned and capped); no rule name appears here.
-"""
+Every data string enters through `message.d` (cleaned and capped); no rule name appears here."""
 
 from __future__ import annotations
 
@@ -14,15 +13,7 @@ from alerting import sanitize, values
 from alerting.delivery_log import LogEntry
 from alerting.lifecycle import Correction, IncidentPlan, Resolution, Withdrawal
 from alerting.message import Line, MessageBody, Section, Span, d, icon, line, t
-from alerting.model import (
-    SEVERITY_ORDER,
-    Alert,
-    Concentration,
-    CostComponent,
-    Incident,
-    group_incidents,
-    severity_rank,
-)
+from alerting.model import SEVERITY_ORDER, Alert, Concentration, CostComponent, Incident, group_incidents, severity_rank
 from alerting.pipeline_health import Failure, StaleSource
 
 PRODUCT = "LTX monitoring"
@@ -53,18 +44,11 @@ PIPELINE_FAILURES_SHOWN = 10
 SOURCE_DOMAINS = {"usage": "usage", "gpu_costs": "gpu_cost"}  # fct_data_health source -> alert domain
 
 
-def severity_label(severity: str | None) -> str:
+def _severity(severity: str | None, direction: str | None = None) -> list[Span]:
+    """'WARNING increase': a known severity as template text, anything else (and the direction) as data."""
     key = (severity or "").strip().lower()
-    return key.upper() if key in SEVERITY_ORDER else ""
-
-
-def _severity_spans(severity: str | None) -> list[Span]:
-    label = severity_label(severity)
-    return [t(label)] if label else [d((severity or "unknown").upper(), 20)]
-
-
-def _direction(direction: str | None) -> list[Span]:
-    return [t(" "), d(direction, 20)] if direction else []
+    spans = [t(key.upper())] if key in SEVERITY_ORDER else [d((severity or "unknown").upper(), 20)]
+    return spans + ([t(" "), d(direction, 20)] if direction else [])
 
 
 def _plural(n: int, word: str) -> str:
@@ -72,10 +56,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _joined(parts: Iterable[list[Span]], sep: str) -> list[Span]:
-    out: list[Span] = []
-    for i, part in enumerate(parts):
-        out += [t(sep), *part] if i else part
-    return out
+    return [span for i, part in enumerate(parts) for span in ([t(sep), *part] if i else part)]
 
 
 def title_spans(scope: str | None, metric: str | None, strong: bool = True) -> list[Span]:
@@ -116,7 +97,7 @@ def numbers_lines(alert: Alert) -> list[Line]:
 
 def headline(alert: Alert) -> Line:
     spans = [icon(alert.severity), t(" "), *title_spans(alert.scope, alert.metric), t(" · ")]
-    return (*spans, *_severity_spans(alert.severity), *_direction(alert.direction))
+    return (*spans, *_severity(alert.severity, alert.direction))
 
 
 def member_line(alert: Alert) -> Line:
@@ -129,7 +110,7 @@ def member_line(alert: Alert) -> Line:
     if _threshold(alert):
         text += f", threshold {_threshold(alert)}"
     metric = [t("↳ "), d(values.display_metric(alert.metric)), t(" · ")]
-    return (*metric, *_severity_spans(alert.severity), t(text))
+    return (*metric, *_severity(alert.severity), t(text))
 
 
 def _component_phrase(c: CostComponent) -> list[Span]:
@@ -150,11 +131,10 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
         return None
     ranked = sorted(totals, key=lambda c: (-abs(c.delta_usd or 0.0), c.component))
     shown = [c for c in ranked if abs(c.share_of_change or 0.0) >= COMPONENT_MIN_SHARE][:COMPONENTS_SHOWN] or ranked[:1]
-    volume = next((c for c in totals if c.component == "request_volume"), None)
-    traffic = volume is not None and values.finite(volume.pct_change)
-    if volume is not None and traffic and volume not in shown:
+    volume = next((c for c in totals if c.component == "request_volume" and values.finite(c.pct_change)), None)
+    if volume is not None and volume not in shown:
         shown.append(volume)
-    no_traffic = volume is not None and traffic and (volume.pct_change or 0.0) <= -1.0
+    no_traffic = volume is not None and (volume.pct_change or 0.0) <= -1.0
     spans = [t("Cause: "), *_joined((_component_phrase(c) for c in shown), "; ")]
     # who drove it: at most two contributors holding NAME_MIN_SHARE of the change
     named = [
@@ -305,9 +285,10 @@ def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> st
     return cost if domains == {"gpu_cost"} else f"{usage}, {cost}" if "gpu_cost" in domains else usage
 
 
-def _teams(teams: Iterable[str]) -> str:
+def _team_head(name: str, teams: Iterable[str], tail: str) -> Line:
+    """'<icon> LTX monitoring · <teams> · <tail>'."""
     names = [sanitize.clean(x, 30) for x in teams if sanitize.clean(x, 30)]
-    return ", ".join(names) or "unassigned"
+    return line(icon(name), t(f" {PRODUCT} · "), d(", ".join(names) or "unassigned", 60), t(f" · {tail}"))
 
 
 def digest(post: Digest) -> MessageBody | None:
@@ -316,18 +297,15 @@ def digest(post: Digest) -> MessageBody | None:
         return None
     domains = {a.domain for a in post.alerts}
     days = _days_text(post.usage_date, post.cost_date, domains)
-    head = line(
-        icon("alert" if incidents[0].severity == "critical" else "digest"),
-        t(f" {PRODUCT} · "),
-        d(_teams(post.teams), 60),
-        t(f" · {days} · {_plural(len(incidents), 'incident')}"),
-    )
+    kind = "alert" if incidents[0].severity == "critical" else "digest"
+    head = _team_head(kind, post.teams, f"{days} · {_plural(len(incidents), 'incident')}")
     # '8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
     ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
     spans = [t(f"{_plural(len(post.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
     spans += _joined(
-        ([t(f"{n} "), t(severity_label(s).lower()) if severity_label(s) else d(s, 20)] for s, n in ranked), ", "
+        ([t(f"{n} "), t(s.strip().lower()) if s.strip().lower() in SEVERITY_ORDER else d(s, 20)] for s, n in ranked),
+        ", ",
     )
     if "gpu_cost" in domains and domains - {"gpu_cost"}:
         spans.append(t(f" · cost alerts are for the finalised cost day {post.cost_date.isoformat()}"))
@@ -372,7 +350,7 @@ def _series(said: Alert | LogEntry) -> tuple[str, str]:
 
 def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
     """'now WARNING increase, z +3.36' (severity and direction are data: spans, never template text)."""
-    spans = [t(prefix + " "), *_severity_spans(said.severity), *_direction(said.direction)]
+    spans = [t(prefix + " "), *_severity(said.severity, said.direction)]
     if values.finite(said.z_score):
         spans.append(t(f", z {values.format_z(said.z_score, sign=True)}"))
     return spans
@@ -387,8 +365,7 @@ def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBod
             streak = f"day {n} in a row" if n > 1 else "again"
             head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
             when = t(f" on {primary.alert_date.isoformat()}")
-            lines = [head, line(*_severity_spans(primary.severity), *_direction(primary.direction), when)]
-            lines += numbers_lines(primary)
+            lines = [head, line(*_severity(primary.severity, primary.direction), when), *numbers_lines(primary)]
             trend = " → ".join(values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z))
             lines += [line(f"Z trend: {trend}")] if trend else []
             lines += [*(member_line(m) for m in incident.members), action_line(primary)]
@@ -396,9 +373,8 @@ def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBod
             leads.append(primary)
     if not leads:
         return None
-    head = _titled("repeat", "Still ongoing", leads[0].scope, leads[0].metric)
-    if len(leads) > 1:
-        head = line(icon("repeat"), t(f" Still ongoing: {len(leads)} incidents"))
+    one = _titled("repeat", "Still ongoing", leads[0].scope, leads[0].metric)
+    head = one if len(leads) == 1 else line(icon("repeat"), t(f" Still ongoing: {len(leads)} incidents"))
     return MessageBody(head, sections=tuple(sections))
 
 
@@ -441,10 +417,8 @@ def resolved(resolution: Resolution) -> MessageBody:
             text += f"; {_plural(item.quiet_days, 'quiet day')}"
         text += f" since the last alert on {item.last_alert_date.isoformat()}."
         lines.append(line(icon("ok"), t(" "), *title_spans(*item.series[1:3]), t(text)))
-    one = len(recovered) == 1
-    return _reply(
-        _titled("ok", "Resolved", *recovered[0].series[1:3]) if one else line(icon("ok"), t(" Resolved")), lines
-    )
+    one = _titled("ok", "Resolved", *recovered[0].series[1:3])
+    return _reply(one if len(recovered) == 1 else line(icon("ok"), t(" Resolved")), lines)
 
 
 def pipeline_health(run_date: dt.date, stale: Sequence[StaleSource], failures: Sequence[Failure]) -> MessageBody:
@@ -473,5 +447,4 @@ def all_clear(teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usa
         head_days = f"cost day {cost}"
         text = f"No cost alerts for the finalised cost day {cost}. Usage day {usage} is not checked yet: "
         text += "its data is not complete."
-    head = line(icon("ok"), t(f" {PRODUCT} · "), d(_teams(teams), 60), t(f" · {head_days} · all clear"))
-    return MessageBody(head, Section((line(text),)))
+    return MessageBody(_team_head("ok", teams, f"{head_days} · all clear"), Section((line(text),)))

@@ -1,10 +1,9 @@
 """The feedback buttons under an incident's Slack post, and what a click on one means (issue 23).
 
-A button's `value` is `v1:<incident_id>:<hash>`: the service reads the incident's alerts back
-from `fct_alerts`, and the 12-hex `alert_set_hash` of the ids the message showed says whether
-that set changed since the post. `action_id` is `ltx_feedback_<key>`; `block_id` is
-`ltx_feedback:<hash of the incident id>`, so the service can replace exactly that block.
-"""
+A button's `value` is `v1:<incident_id>:<hash>`: the service reads the incident's alerts back from `fct_alerts`,
+and the 12-hex `alert_set_hash` of the ids the message showed says whether that set changed since the post.
+`action_id` is `ltx_feedback_<key>`; `block_id` is `ltx_feedback:<hash of the incident id>`, so the service can
+replace exactly that block."""
 
 from __future__ import annotations
 
@@ -43,7 +42,6 @@ ACTIONS: tuple[FeedbackAction, ...] = (
     FeedbackAction("expected", "Expected", "expected", None, "Marked expected"),
     FeedbackAction("false_alarm", "False alarm", "false_alarm", None, "Marked a false alarm", "danger"),
 )
-BY_ACTION_ID = {ACTION_ID_PREFIX + a.key: a for a in ACTIONS}
 
 
 def alert_set_hash(alert_ids: Iterable[str]) -> str:
@@ -70,9 +68,10 @@ def parse_value(value: object) -> tuple[str, str]:
 
 
 def action_for(action_id: object) -> FeedbackAction:
-    if not isinstance(action_id, str) or action_id not in BY_ACTION_ID:
-        raise FeedbackValueError("unknown feedback action_id")
-    return BY_ACTION_ID[action_id]
+    for a in ACTIONS:
+        if action_id == ACTION_ID_PREFIX + a.key:
+            return a
+    raise FeedbackValueError("unknown feedback action_id")
 
 
 def actions_block(incident_id: str, alert_ids: Iterable[str]) -> list[dict[str, object]]:

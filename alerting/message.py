@@ -1,8 +1,7 @@
 """Neutral message bodies: what a message says, with no platform's markup in it.
 
 A line is a tuple of `Span`s: template text, or data (cleaned when made, escaped again by each renderer).
-A `Section` holds one incident's lines: a renderer that splits a long message never cuts an incident in two.
-"""
+A `Section` holds one incident's lines: a renderer that splits a long message never cuts an incident in two."""
 
 from __future__ import annotations
 

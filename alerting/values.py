@@ -30,6 +30,8 @@ SCOPE_NAMES = {
 METRIC_NAMES = {"dau": "DAU", "infra_cost": "Infrastructure cost", "idle_inference_ratio": "Idle : inference ratio"}
 COMPONENT_NAMES = {"request_volume": "requests", "request_rate": "cost per request", "gpu_type": "GPU type"}
 MEAN_KINDS = frozenset({"same_weekday", "rolling", "trailing_7d"})  # baselines that read 'change from mean'
+UNIT_BY_METRIC = {"tokens": "tokens", "rows": "rows", "cost": "usd", "cost_per_request": "usd_per_request"}
+UNIT_BY_SUFFIX = (("_cost", "usd"), ("_rate", "fraction"), ("_ratio", "ratio"))  # else "count"
 SIGMA_LABELS = {"sample": "sample σ", "pooled_within_weekday": "pooled within-weekday σ"}
 
 
@@ -121,13 +123,8 @@ def display_component(component: str | None) -> str:
 def unit_for_metric(metric: str | None) -> str:
     """The unit of a metric when nothing says (a delivery-log row carries none)."""
     m = (metric or "").lower()
-    if m in ("tokens", "rows"):
-        return m
-    if m == "cost_per_request":
-        return "usd_per_request"
-    if m.endswith("_cost") or m == "cost":
-        return "usd"
-    return "fraction" if m.endswith("_rate") else "ratio" if m.endswith("_ratio") else "count"
+    by_end = next((unit for end, unit in UNIT_BY_SUFFIX if m.endswith(end)), "count")
+    return UNIT_BY_METRIC.get(m, by_end)
 
 
 def baseline_label(kind: str | None, points: int | None = None, day: dt.date | None = None) -> str:

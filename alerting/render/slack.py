@@ -1,8 +1,7 @@
 """MessageBody -> Slack messages (Block Kit + fallback text) within Slack's documented limits.
 
 A long body is split between sections into parts "(1/3)", ..., each carrying the alert ids it shows (what
-the delivery log records); a long section between lines. Data spans are escaped here (`sanitize.slack_mrkdwn`).
-"""
+the delivery log records); a long section between lines. Data spans are escaped here (`sanitize.slack_mrkdwn`)."""
 
 from __future__ import annotations
 
@@ -29,9 +28,7 @@ Rendered = list[dict[str, object]]
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Slack's documented limits; smaller values (at least 4 blocks, 40 characters) exercise the splits in tests."""
-
+class Limits:  # Slack's documented limits; smaller ones (at least 4 blocks, 40 characters) test the splits
     header_chars: int = 150
     section_chars: int = 3000
     blocks_per_message: int = 50
@@ -94,13 +91,11 @@ def _fallback(header: str, intro: Sequence[str], sections: Sequence[tuple[str, s
     text = sanitize.truncate_mrkdwn("\n".join([header, *intro]), limit)
     for i, (full, summary) in enumerate(sections):
         more = f"\n… and {len(sections) - i} more: see the message blocks"
-        last = i == len(sections) - 1
-        for candidate in (f"{text}\n{full}", f"{text}\n{summary}"):
-            if len(candidate) + (0 if last else len(more)) <= limit:
-                text = candidate
-                break
-        else:
+        room = limit - (0 if i == len(sections) - 1 else len(more))
+        fits = [c for c in (f"{text}\n{full}", f"{text}\n{summary}") if len(c) <= room]
+        if not fits:
             return sanitize.truncate_mrkdwn(text, limit - len(more)) + more
+        text = fits[0]
     return text
 
 
@@ -109,21 +104,14 @@ Part = list[tuple[Section, Rendered]]
 
 def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
     """The sections rendered and packed into parts of at most `room` blocks (dividers included)."""
-    parts: list[Part] = []
-    current: Part = []
-    used = 0
+    parts: list[Part] = [[]]
     for section in body.sections:
         own = render_section(section, limits)
         if len(own) > room - 1:  # a section that cannot fit a message alone: cut, say so
             own = [*own[: room - 2], _section("… (cut: too long for one Slack message)")]
-        need = len(own) + (1 if current else 0)  # a divider between sections
-        if current and used + need > room:
-            parts.append(current)
-            current, used, need = [], 0, len(own)
-        current.append((section, own))
-        used += need
-    if current or not parts:
-        parts.append(current)
+        if parts[-1] and sum(len(o) + 1 for _, o in parts[-1]) + len(own) > room:  # + a divider between sections
+            parts.append([])
+        parts[-1].append((section, own))
     return parts
 
 

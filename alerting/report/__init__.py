@@ -1,8 +1,7 @@
 """The day's HTML report (one self-contained file: templates/index.html.j2), the per-incident charts for Slack
 and the report's URL. Marts are read with names as constants and values as parameters (a mart not built reads
 None). Every value the template prints is made one inert line first (`sanitize.collapse`: control, zero-width
-and bidi characters become spaces), then escaped; the only markup inserted as is is the charts' SVG (`safe_svg`).
-"""
+and bidi characters become spaces), then escaped; the only markup inserted as is is the charts' SVG (`safe_svg`)."""
 
 from __future__ import annotations
 
@@ -18,10 +17,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from alerting import values
+from alerting import charts, values
 from alerting.backtest import hold_reason, read_window, run_backtest
-from alerting.causes import attach_causes
-from alerting.charts import Chart, SeriesPoint, cost_trend_spec, history_spec, render_chart, render_svg, series_title
+from alerting.causes import Rows, attach_causes, read, read_in
+from alerting.charts import SeriesPoint, chart_filename, render_png
 from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
@@ -38,17 +37,6 @@ FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "fal
 BASE_URL_ENV = "LTX_REPORT_BASE_URL"
 # no credentials, query, fragment, spaces, quotes, <, >, | or mrkdwn specials
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/%-]*)?", re.IGNORECASE)
-Rows = list[dict[str, Any]]
-
-
-def read(backend: Backend, table: str, need: Sequence[str], where: str, params: dict[str, Any]) -> Rows | None:
-    """The `need` columns of the matching rows of a mart; None when it is not built."""
-    if not set(need) <= set(backend.columns("marts", table)):
-        return None
-    rows = backend.query(f"select {', '.join(need)} from {backend.table('marts', table)} where {where}", params)  # noqa: S608
-    for r in rows:  # every table read here has its day in `dt`
-        r["dt"] = as_date(r["dt"])
-    return rows
 
 
 def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, Any]]:
@@ -96,47 +84,42 @@ def latest_day(backend: Backend) -> dt.date | None:
     return None
 
 
-def incident_charts(backend: Backend, alerts: Iterable[Alert], png: bool = True, svg: bool = False) -> dict[str, Chart]:
-    """Per incident, its headline alert's chart (without the chart mart: the day against its own bands)."""
+def incident_charts(backend: Backend, alerts: Iterable[Alert]) -> dict[str, tuple[Alert, dict[str, Any]]]:
+    """Per incident, its headline alert and chart spec (without the chart mart: the day against its own bands)."""
     leads = [i.primary for i in group_incidents(alerts) if i.domain in ("usage", "gpu_cost")]
-    need, where = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day"), backend.in_list("alert_id", "ids")
-    ids = [a.alert_id for a in leads]
-    rows = (read(backend, "fct_alert_chart_series", need, where, {"ids": ids}) if ids else None) or []
-    out: dict[str, Chart] = {}
+    need = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day")
+    rows = read_in(backend, "fct_alert_chart_series", "alert_id", [a.alert_id for a in leads], need)
+    out: dict[str, tuple[Alert, dict[str, Any]]] = {}
     for a in leads:
         mine = [r for r in rows if r["alert_id"] == a.alert_id]
         points = [SeriesPoint(r["dt"], r["value"], bool(r["is_baseline_point"]), bool(r["is_alert_day"])) for r in mine]
         if not points and values.finite(a.current_value) and values.finite(a.baseline_mean):
             points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
         if points:
-            out[a.incident_id] = render_chart(a, points, png=png, svg=svg)
+            out[a.incident_id] = (a, charts.chart_spec(a, points))
     return out
 
 
 def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
     """The runner's hook: an incident (its `.primary` alert) -> (file name, PNG bytes) of its chart, or None."""
-    return lambda i: next(((c.filename, c.png) for c in incident_charts(backend, [i.primary]).values()), None)
+    return lambda i: next(
+        ((chart_filename(a), render_png(s)) for a, s in incident_charts(backend, [i.primary]).values()), None
+    )
 
 
-def incidents_of_the_day(backend: Backend, alerts: Sequence[Alert], charts: bool) -> dict[str, Any]:
-    """The day's incidents, most severe first, with their causes (drivers, decomposition, concentration), and
-    their charts' SVG by incident."""
-    alerts = attach_causes(backend, alerts)
-    rendered: dict[str, Chart] = {}
-    if charts:
-        try:
-            rendered = incident_charts(backend, alerts, png=False, svg=True)
-        except Exception as exc:  # a chart must never stop the report: it still lists the incidents
-            log.error("charts failed: %s: %s", type(exc).__name__, exc)
-    svg = {k: Markup(c.svg) for k, c in rendered.items()}  # noqa: S704 - checked by safe_svg
-    return {"all": group_incidents(alerts), "svg": svg}
+def _incident_svgs(backend: Backend, alerts: Sequence[Alert]) -> dict[str, Markup]:
+    try:
+        return {k: Markup(charts.render_svg(spec)) for k, (_, spec) in incident_charts(backend, alerts).items()}  # noqa: S704 - checked by safe_svg
+    except Exception as exc:  # a chart must never stop the report: it still lists the incidents
+        log.error("charts failed: %s: %s", type(exc).__name__, exc)
+    return {}
 
 
 def history(alerts: Sequence[Alert]) -> dict[str, Any]:
     """Per (day, series) the most severe alert, held when every alert of it is; counts per severity and hold."""
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for a in sorted(alerts, key=lambda a: severity_rank(a.severity)):
-        key = (a.alert_date.isoformat(), series_title(a))
+        key = (a.alert_date.isoformat(), charts.series_title(a))
         cell = cells.setdefault(key, {"dt": key[0], "series": key[1], "severity": a.severity, "status": "held"})
         cell["status"] = "posted" if a.is_postable else cell["status"]
     by = Counter((a.severity, a.is_postable) for a in alerts)
@@ -147,9 +130,9 @@ def history(alerts: Sequence[Alert]) -> dict[str, Any]:
     }
 
 
-def _svg(spec: Callable[[], dict[str, Any]], what: str) -> Markup | None:
+def _svg(what: str, spec: Callable[..., dict[str, Any]], *args: Any) -> Markup | None:
     try:
-        return Markup(render_svg(spec()))  # noqa: S704 - checked by safe_svg (no script, handler or external reference)
+        return Markup(charts.render_svg(spec(*args)))  # noqa: S704 - checked by safe_svg (no script, handler or external reference)
     except Exception as exc:  # a chart must never stop the report
         log.error("chart %s failed: %s: %s", what, type(exc).__name__, exc)
     return None
@@ -172,7 +155,7 @@ def _environment() -> Environment:
     )
     env.filters.update(
         value=values.format_value, delta=values.format_delta, z=values.format_z, change=values.format_change,
-        share=values.format_share, sigma=values.sigma_label, series=series_title, hold_reason=hold_reason,
+        share=values.format_share, sigma=values.sigma_label, series=charts.series_title, hold_reason=hold_reason,
         concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
     )  # fmt: skip
     env.globals.update(baseline_label=values.baseline_label, zip=zip)
@@ -181,26 +164,27 @@ def _environment() -> Environment:
 
 
 def build_report(
-    backend: Backend, day: dt.date, cost_day: dt.date, generated_at: dt.datetime | None = None, charts: bool = True
+    backend: Backend, day: dt.date, cost_day: dt.date, generated_at: dt.datetime | None = None, draw: bool = True
 ) -> str:
     start, cost_start = (d - dt.timedelta(days=HISTORY_DAYS - 1) for d in (day, cost_day))
     alerts = read_window(backend, start, max(day, cost_day))
     todays = [a for a in alerts if a.alert_date == (cost_day if a.domain == "gpu_cost" else day)]
+    todays = attach_causes(backend, todays)  # drivers, decomposition, concentration
     past = [a for a in alerts if a.alert_date <= day]
     hist = history(past)
-    trend = read(backend, "fct_gpu_cost_utilisation", TREND, *between(backend, "dt", cost_start, cost_day)) or []
-    health = read(backend, "fct_data_health", HEALTH, *between(backend, "dt", day - HEALTH_WINDOW, day))
+    trend = read(backend, "fct_gpu_cost_utilisation", *between(backend, "dt", cost_start, cost_day), TREND) or []
+    health = read(backend, "fct_data_health", *between(backend, "dt", day - HEALTH_WINDOW, day), HEALTH)
     monday = day - dt.timedelta(days=day.weekday() + 7 * (FEEDBACK_WEEKS - 1))
     context = {
         "csp": Markup(CSP),  # noqa: S704 - a constant of this module, not data
         "day": day,
         "cost_day": cost_day,
         "generated_at": (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
-        "incidents": incidents_of_the_day(backend, todays, charts),
+        "incidents": {"all": group_incidents(todays), "svg": _incident_svgs(backend, todays) if draw else {}},
         "history_start": start,
         "history": hist,
-        "history_svg": charts and hist["cells"] and _svg(lambda: history_spec(hist["cells"], start, day), "history"),
-        "trend_svg": charts and trend and _svg(lambda: cost_trend_spec(trend, cost_start, cost_day), "cost trend"),
+        "history_svg": draw and hist["cells"] and _svg("history", charts.history_spec, hist["cells"], start, day),
+        "trend_svg": draw and trend and _svg("cost trend", charts.cost_trend_spec, trend, cost_start, cost_day),
         "trend": trend,
         "week_drivers": read_week_drivers(backend, cost_day),
         "week_start": cost_day - dt.timedelta(days=6),

@@ -39,7 +39,7 @@ def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         with closing(open_backend(config_from_env(args.target, env), read_only=True)) as backend:
             day = args.date or latest_day(backend) or (dt.date.today() - dt.timedelta(days=1))
             cost_day = finalised_cost_date(day, args.cost_finalisation_days)
-            html = build_report(backend, day, cost_day, charts=not args.no_charts)
+            html = build_report(backend, day, cost_day, draw=not args.no_charts)
     except (WarehouseError, ValueError) as exc:
         log.error("%s", exc)
         return 2

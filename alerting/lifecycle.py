@@ -19,6 +19,7 @@ DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: "gpu_costs"}  # fct_data_health 
 NEVER_WITHDRAWN_FOR = frozenset({"muted", "snoozed", "incomplete_data"})  # silenced, not untrue
 Series = tuple[str, str, str]  # domain, scope, metric
 Series4 = tuple[str, str, str, str]  # and direction: what a thread carries
+Rows = tuple[tuple[str, str, dict[str, Any]], ...]  # a message's log rows: (delivery key, kind, log fields)
 LOG_FIELDS = ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
               "current_value", "team")  # fmt: skip
 
@@ -112,6 +113,10 @@ class Correction:
     was: LogEntry  # as it was last said
     key: str
 
+    @property
+    def rows(self) -> Rows:
+        return ((self.key, "correction", log_fields(self.alert)),)
+
 
 @dataclass(frozen=True)
 class Withdrawal:
@@ -121,8 +126,9 @@ class Withdrawal:
     key: str
 
     @property
-    def fields(self) -> dict[str, Any]:  # its log row: what was withdrawn
-        return {k: getattr(self.was, k) for k in ("alert_id", "incident_id", "alert_date", "series_key", "team")}
+    def rows(self) -> Rows:  # what was withdrawn
+        fields = {k: getattr(self.was, k) for k in ("alert_id", "incident_id", "alert_date", "series_key", "team")}
+        return ((self.key, "withdrawal", fields),)
 
 
 @dataclass(frozen=True)
@@ -141,10 +147,11 @@ class Resolution:
     incident_id: str | None
 
     @property
-    def rows(self) -> tuple[tuple[str, dict[str, Any]], ...]:  # (delivery key, log fields) per series; one key
-        return tuple(  # per episode: resolved, back later and resolved again is a new key
+    def rows(self) -> Rows:  # one key per episode: resolved, back later and resolved again is a new key
+        return tuple(
             (
                 f"resolved|{self.thread.root_ts}|{'|'.join(s.series)}|{s.last_alert_date}",
+                "resolved",
                 {"incident_id": self.incident_id, "series_key": "|".join((*s.series, "")), "alert_date": s.day},
             )
             for s in self.series
@@ -160,6 +167,13 @@ class ChartUpload:
     @property
     def key(self) -> str:
         return f"chart|{self.incident_id}"
+
+    @property
+    def rows(self) -> Rows:
+        return ((self.key, "chart", {"incident_id": self.incident_id, "alert_date": self.alert_date}),)
+
+
+Reply = Correction | Withdrawal | Resolution
 
 
 @dataclass

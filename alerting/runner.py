@@ -1,9 +1,6 @@
-"""One alerting run: read -> lifecycle plan -> compose -> claim -> send -> record.
-
-The warehouse is held only for the short read at the start and for each claim / log write, never
-across a Slack call. Every planned message is tried; failures are reported (and retried by the
-next run), never raised past the caller.
-"""
+"""One alerting run: read -> lifecycle plan -> compose -> claim -> send -> record. The warehouse is held only
+for the short read and each claim / log write, never across a platform call; failures are reported (and retried
+by the next run), never raised."""
 
 from __future__ import annotations
 
@@ -21,11 +18,14 @@ from alerting import compose, lifecycle, warehouse
 from alerting.causes import attach_causes
 from alerting.delivery_log import ALERT_KINDS, DeliveryLog, LogEntry, all_clear_key
 from alerting.lifecycle import (
+    HEALTH_DOMAIN,
     LOG_FIELDS,
     ChartUpload,
     IncidentPlan,
     LifecycleConfig,
     Plan,
+    Reply,
+    Rows,
     Thread,
     Withdrawal,
     log_fields,
@@ -82,9 +82,7 @@ class RunReport:
     already_delivered: int = 0
     messages_posted: int = 0
     top_level_posts: int = 0
-    replies: int = 0  # repeats in threads
-    broadcasts: int = 0  # of those, replies also shown in the channel (news in an open thread)
-    summaries: int = 0  # `Summary:` messages of quiet-only alerts
+    replies: int = 0  # in threads (a Linear issue's comments too)
     quiet: int = 0  # postable alerts not posted: quiet-only, no thread, no summary (fct_alerts / report)
     corrections: int = 0
     withdrawals: int = 0
@@ -119,22 +117,19 @@ class RunReport:
 
 # delivery kind (its first log row's) -> the RunReport counter of the message; how logs name it
 _COUNTER = {"post": "top_level_posts", "data_health": "top_level_posts", "pipeline_health": "top_level_posts",
-            "repeat": "replies", "broadcast": "replies", "summary": "summaries", "correction": "corrections",
-            "withdrawal": "withdrawals", "resolved": "resolved", "all_clear": "all_clears"}  # fmt: skip
+            "repeat": "replies", "broadcast": "replies", "correction": "corrections", "withdrawal": "withdrawals",
+            "resolved": "resolved", "chart": "charts_uploaded", "all_clear": "all_clears"}  # fmt: skip
 _LABEL = {"post": "digest", "data_health": "digest", "all_clear": "all-clear", "pipeline_health": "pipeline health"}
-_HEALTH_KIND = {("post", lifecycle.HEALTH_DOMAIN): "data_health"}
+_HEALTH_KIND = {("post", HEALTH_DOMAIN): "data_health"}
 _DELIVERING = frozenset({"post", "data_health", "repeat", "broadcast", "summary"})  # its rows are alerts delivered
 
 
 @dataclass(frozen=True)
-class PlannedMessage:
-    """One message of the plan: where, in which thread, what, and the log rows it records (what an issue
-    tracker's `request` reads)."""
-
+class PlannedMessage:  # what an issue tracker's `request` reads too
     dest: str
     rendered: Rendered
     thread: Thread | None
-    rows: tuple[tuple[str, str, dict[str, Any]], ...]  # (delivery key, log kind, log fields) per row
+    rows: Rows  # (delivery key, log kind, log fields) per row
     incidents: tuple[IncidentPlan, ...] = ()  # a top-level post: its incidents' charts go in its thread
     close: bool = False  # closes the issue (a destination with `closing`)
 
@@ -170,25 +165,17 @@ class _Run:
     def capabilities(self, dest: str) -> Capabilities:
         return self.issues.capabilities if self.issues and self.is_issue(dest) else self.transport.capabilities
 
-    def entry(self, dest: str, kind: str, key: str, result: PostResult, thread_ts: str | None, **kw: Any) -> LogEntry:
+    def entry(self, dest: str, root: str | None, res: PostResult, key: str, kind: str, kw: dict[str, Any]) -> LogEntry:
         return LogEntry(
-            delivery_key=key, destination=dest, kind=kind, channel_id=result.channel_id or None,
-            message_ts=result.ts, thread_ts=thread_ts or result.ts, run_id=self.run_id, delivered_at=self.now(),
-            **(dict.fromkeys(LOG_FIELDS) | kw),
+            delivery_key=key, destination=dest, kind=kind, channel_id=res.channel_id or None, message_ts=res.ts,
+            thread_ts=root or res.ts, run_id=self.run_id, delivered_at=self.now(), **(dict.fromkeys(LOG_FIELDS) | kw),
         )  # fmt: skip
 
     def send(
-        self,
-        dest: str,
-        keys: Sequence[str],
-        send: Callable[[], PostResult],
-        entries: Callable[[PostResult], list[LogEntry]],
-        what: str,
-        message: bool = True,
+        self, dest: str, rows: Rows, root: str | None, send: Callable[[], PostResult], what: str
     ) -> PostResult | None:
-        """claim -> send() (nothing held) -> record, for any transport. None when skipped or failed (reported).
-        `message`: counted as a message posted (a chart upload is not)."""
-        dry = self.options.dry_run
+        """claim -> send() (nothing held) -> record `rows`, for any transport. None when skipped or failed."""
+        dry, keys, kind = self.options.dry_run, [key for key, _, _ in rows], rows[0][1]
         if not dry:  # a live run holds `keys`, or they were delivered meanwhile (one short hold of the file)
             with self.backend.session():
                 if not self.log.claim(dest, keys, self.run_id):
@@ -211,24 +198,27 @@ class _Run:
                 except Exception as exc:  # the claim expires by itself
                     log.warning("could not release the claim (%s); it expires by itself", type(exc).__name__)
             return None
+        message = kind != "chart"  # a chart upload is not a message
         self.report.messages_posted += message
         self.report.messages_printed += message and dry
         if not dry:
+            entries = [self.entry(dest, root, result, *row) for row in rows]
             try:
-                rows = entries(result)
-                self.log.record(rows)
-                self.recorded += rows
+                self.log.record(entries)
+                self.recorded += entries
             except Exception as exc:  # reported; re-posted next run rather than lost
                 self.report.failures.append(f"{_channel(dest)}: {what}: posted but not recorded ({type(exc).__name__})")
                 log.error("posted %s to %s but could not record it (%s): the next run posts it again", what, dest, exc)
                 return None
             log.info("posted %s to %s (ts %s)", what, dest, result.ts)
+        if kind in _COUNTER:
+            setattr(self.report, _COUNTER[kind], getattr(self.report, _COUNTER[kind]) + 1)
         return result
 
     def deliver(self, m: PlannedMessage) -> PostResult | None:
         """One planned message: posted in its thread (or top level, or as an issue), its rows recorded."""
         keys, kind, issue = [key for key, _, _ in m.rows], m.rows[0][1], self.is_issue(m.dest)
-        delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast" and not issue
+        delivers = len(keys) if kind in _DELIVERING else 0
         what = f"{_LABEL.get(kind, kind)} of {delivers} alert(s)" if delivers else _LABEL.get(kind, kind)
         root = m.thread.root_ts if m.thread else None
         if issue and self.issues is not None:
@@ -240,18 +230,11 @@ class _Run:
                 m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
             channel = (m.thread.channel_id if m.thread else None) or _channel(m.dest)
             send = functools.partial(  # the key in the message's metadata: an unclear answer is looked up by it
-                self.transport.post, channel, m.rendered.text, m.rendered.blocks, root, broadcast=broadcast,
-                delivery_key=min(keys),
+                self.transport.post, channel, m.rendered.text, m.rendered.blocks, root,
+                broadcast=kind == "broadcast", delivery_key=min(keys),
             )  # fmt: skip
-
-        def entries(res: PostResult) -> list[LogEntry]:
-            return [self.entry(m.dest, kind, key, res, root, **fields) for key, kind, fields in m.rows]
-
-        result = self.send(m.dest, keys, send, entries, what)
-        if result is not None:
-            setattr(self.report, _COUNTER[kind], getattr(self.report, _COUNTER[kind]) + 1)
-            self.report.alerts_delivered += delivers
-            self.report.broadcasts += broadcast
+        result = self.send(m.dest, m.rows, root, send, what)
+        self.report.alerts_delivered += delivers if result else 0
         return result
 
 
@@ -267,15 +250,11 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
     """Every message of the plan in delivery order: the chat platform's, then the issue tracker's (it links the
     chat post). A destination without `digests` gets one new post per incident and no summary. A reply too long
     for one message keeps its first part."""
-    o = r.options
-    out: list[PlannedMessage] = []
+    o, out = r.options, list[PlannedMessage]()
 
-    def say(dest: str, body: MessageBody | None) -> list[Rendered]:
-        return render_body(body, o.limits, r.is_issue(dest))
-
-    def parts(dest: str, messages: list[Rendered], kind: str, thread: Thread | None = None,
+    def parts(dest: str, body: MessageBody | None, kind: str, thread: Thread | None = None,
               incs: Sequence[IncidentPlan] = ()) -> None:  # fmt: skip
-        for m in messages:  # a data-health alert's first post is logged as such
+        for m in render_body(body, o.limits, r.is_issue(dest)):  # a data-health alert's first post is logged as such
             part = [alerts[i] for i in m.alert_ids]
             rows = tuple((a.alert_id, _HEALTH_KIND.get((kind, a.domain), kind), log_fields(a)) for a in part)
             carried = tuple(i for i in incs if i.incident_id in {a.incident_id for a in part})
@@ -292,25 +271,21 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
             d = compose.Digest(
                 _channel(dest), tuple(teams), o.usage_date, o.cost_date, tuple(members), held, o.report_url
             )
-            parts(dest, say(dest, compose.digest(d)), "post", None, incs)
+            parts(dest, compose.digest(d), "post", None, incs)
     for rep in p.repeats:
-        kind, dest = "broadcast" if rep.broadcast else "repeat", rep.thread.destination
-        parts(dest, say(dest, compose.repeats([(i, i.alerts) for i in rep.incidents])), kind, rep.thread)
+        body = compose.repeats([(i, i.alerts) for i in rep.incidents])
+        parts(rep.thread.destination, body, "broadcast" if rep.broadcast else "repeat", rep.thread)
     for s in (s for s in p.summaries if r.capabilities(s.destination).digests):
         quiet = [a for inc in s.incidents for a in inc.alerts]
-        parts(s.destination, say(s.destination, compose.summary(quiet, o.usage_date, o.cost_date)), "summary")
-    for c in p.corrections:
-        fixed = say(c.thread.destination, compose.correction(c, alerts.get(c.alert.alert_id)))[0]
-        out.append(PlannedMessage(c.thread.destination, fixed, c.thread, ((c.key, "correction", log_fields(c.alert)),)))
-    for w in p.withdrawals:
-        dest = w.thread.destination
-        close = r.capabilities(dest).closing and _all_withdrawn(w.thread, r.entries, p.withdrawals)
-        rows = ((w.key, "withdrawal", w.fields),)
-        out.append(PlannedMessage(dest, say(dest, compose.withdrawal(w))[0], w.thread, rows, close=close))
-    for res in p.resolutions:
-        dest, resolved = res.thread.destination, tuple((k, "resolved", f) for k, f in res.rows)
-        close = r.capabilities(dest).closing
-        out.append(PlannedMessage(dest, say(dest, compose.resolved(res))[0], res.thread, resolved, close=close))
+        parts(s.destination, compose.summary(quiet, o.usage_date, o.cost_date), "summary")
+    replies: list[tuple[Reply, MessageBody, bool]] = [
+        *((c, compose.correction(c, alerts.get(c.alert.alert_id)), False) for c in p.corrections),
+        *((w, compose.withdrawal(w), _all_withdrawn(w.thread, r.entries, p.withdrawals)) for w in p.withdrawals),
+        *((res, compose.resolved(res), True) for res in p.resolutions),
+    ]
+    for x, body, closes in replies:  # closing the issue, where a destination closes
+        dest, close = x.thread.destination, closes and r.capabilities(x.thread.destination).closing
+        out.append(PlannedMessage(dest, render_body(body, o.limits, r.is_issue(dest))[0], x.thread, x.rows, (), close))
     return sorted(out, key=lambda m: r.is_issue(m.dest))
 
 
@@ -474,7 +449,7 @@ def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Ale
     incidents = {inc.incident_id: inc for inc in group_incidents(alerts.values())}
     seen: set[tuple[str, str]] = set()
     for c in charts:
-        dest = c.thread.destination
+        dest, root = c.thread.destination, c.thread.root_ts
         if (dest, c.key) in seen or c.incident_id not in incidents or not c.thread.channel_id:
             continue
         seen.add((dest, c.key))
@@ -485,18 +460,9 @@ def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Ale
             log.error("chart for incident %s failed (%s: %s)", c.incident_id, type(exc).__name__, exc)
             continue
         if chart is not None:
-            _upload(r, c, *chart)
-
-
-def _upload(r: _Run, c: ChartUpload, filename: str, content: bytes) -> None:
-    dest, root = c.thread.destination, c.thread.root_ts
-    send = functools.partial(r.transport.upload_file, str(c.thread.channel_id), root, filename, content, filename)
-
-    def entries(res: PostResult) -> list[LogEntry]:
-        return [r.entry(dest, "chart", c.key, res, root, incident_id=c.incident_id, alert_date=c.alert_date)]
-
-    if r.send(dest, [c.key], send, entries, f"chart {c.incident_id}", message=False) is not None:
-        r.report.charts_uploaded += 1
+            name, content = chart
+            upload = functools.partial(r.transport.upload_file, c.thread.channel_id, root, name, content, name)
+            r.send(dest, c.rows, root, upload, f"chart {c.incident_id}")
 
 
 def post_pipeline_health(

@@ -44,13 +44,12 @@ class LifecycleConfig:
         return max(self.repeat_window_days, self.correction_window_days) + self.resolve_after_days + 14
 
 
-def config_from_mapping(section: Mapping[str, Any] | None, **overrides: Any) -> LifecycleConfig:
-    """The `[lifecycle]` table of channels.toml (unknown keys refused), then CLI overrides."""
+def config_from_mapping(section: Mapping[str, Any] | None) -> LifecycleConfig:
+    """The `[lifecycle]` table of channels.toml (unknown keys refused)."""
     values: dict[str, Any] = dict(section or {})
     unknown = set(values) - {f.name for f in dataclasses.fields(LifecycleConfig)}
     if unknown:
         raise ValueError(f"[lifecycle] has unknown key(s): {', '.join(sorted(unknown))}")
-    values.update({k: v for k, v in overrides.items() if v is not None})
     summary = values.get("quiet_summary", False)
     if isinstance(summary, list) and all(isinstance(t, str) and t.strip() for t in summary):
         values["quiet_summary"] = tuple(sorted(t.strip().lower() for t in summary))
@@ -66,11 +65,6 @@ def log_fields(a: Alert) -> dict[str, Any]:  # the delivery-log columns an alert
 def on_cost_day(domain: str, scope: str) -> bool:
     """A series reported on the finalised cost day (cost alerts, and the data health of the GPU source)."""
     return domain == COST_DOMAIN or (domain == HEALTH_DOMAIN and scope == DOMAIN_SOURCE[COST_DOMAIN])
-
-
-def run_day(domain: str, scope: str, usage_date: dt.date, cost_date: dt.date) -> dt.date:
-    """The data day a run reports for a series: the finalised cost day for cost series."""
-    return cost_date if on_cost_day(domain, scope) else usage_date
 
 
 @dataclass(frozen=True)
@@ -329,8 +323,8 @@ class _Planner:
     hist: list[Alert]
     out: Plan = field(default_factory=Plan)
 
-    def day(self, domain: str, scope: str) -> dt.date:
-        return run_day(domain, scope, self.usage_date, self.cost_date)
+    def day(self, domain: str, scope: str) -> dt.date:  # the data day this run reports for a series
+        return self.cost_date if on_cost_day(domain, scope) else self.usage_date
 
     def complete(self, day: dt.date, domain: str) -> bool:  # data health's own series: always judged
         source, health = DOMAIN_SOURCE.get(domain), self.data_health

@@ -90,8 +90,7 @@ class Routing:
     def channel_for(self, team: str | None) -> str:
         """The team's channel; env override first; unknown / empty team -> default channel."""
         key = (team or "").strip().lower()
-        override = self.env.get(team_env_var(key)) if key else None
-        if override:
+        if override := self.env.get(team_env_var(key)) if key else None:
             return validate_channel(override, team_env_var(key))
         return self.channels.get(key, self.default_channel) if key else self.default_channel
 
@@ -99,8 +98,8 @@ class Routing:
         """`linear:<team id>` when the team has a Linear team (env override first) and the incident's headline
         matches the route (`streak_days`: its series' consecutive days, computed only for a team with Linear)."""
         key = (team or "").strip().lower()
-        override = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
-        team_id = validate_linear_team(override, "LTX_LINEAR_TEAM_*") if override else self.linear_teams.get(key)
+        team_id = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
+        team_id = validate_linear_team(team_id, "LTX_LINEAR_TEAM_*") if team_id else self.linear_teams.get(key)
         return f"linear:{team_id}" if team_id and self.linear_route.matches(severity, streak_days()) else None
 
     @property

@@ -223,7 +223,7 @@ class _Run:
         root = m.thread.root_ts if m.thread else None
         if issue and self.issues is not None:
             window = self.options.lifecycle.repeat_window_days
-            root, send, what = self.issues.request(m, keys, self.entries, self.recorded, window)
+            root, send, what = self.issues.request(m, self.entries, self.recorded, window)
         else:
             if self.options.late:
                 note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
@@ -346,16 +346,10 @@ def run(
     linear: IssueTransport | None = None,
 ) -> RunReport:
     """One run; `linear`: the Linear transport, required when routing sends incidents to Linear."""
-    if poster is None and not options.dry_run:
-        raise ValueError("a transport is required unless dry_run")
-    transport: Transport = StdoutTransport(out) if options.dry_run or poster is None else poster
     if routing.uses_linear and not options.dry_run and linear is None:
         raise ValueError("routing sends incidents to Linear ([linear], LTX_LINEAR_TEAM_*): it needs a Linear transport")
     issues = (LinearTransport(LinearPrinter(out)) if options.dry_run else linear) if routing.uses_linear else None
-    r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
-    if not options.dry_run:
-        with backend.session():
-            r.log.ensure()
+    r = _start(backend, routing, poster, options, out, now, issues, run_id)
     offset = options.usage_date - options.cost_date
     for day in [] if options.dry_run or options.late else _late_days(r):  # first what a failed run left (own id)
         late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
@@ -475,19 +469,27 @@ def post_pipeline_health(
     dry_run: bool = False,
     now: Callable[[], dt.datetime] = _utcnow,
 ) -> RunReport:
-    """One pipeline-health message to the data team's channel, once per run date and cause."""
-    report = RunReport()
-    transport: Transport = StdoutTransport(out) if dry_run or poster is None else poster
-    r = _Run(backend, routing, transport, RunOptions(run_date, run_date, dry_run=dry_run), report, now)
-    dest, key = r.destination(PIPELINE_TEAM), cause_key(run_date, failures)
+    """One pipeline-health message to the data team's channel, once per run date and cause (an earlier one:
+    counted as already delivered)."""
+    r = _start(backend, routing, poster, RunOptions(run_date, run_date, dry_run=dry_run), out, now)
     with backend.session():
-        if not dry_run:
-            r.log.ensure()
         stale = stale_sources(backend, failures)
-        if not dry_run and r.log.delivered_keys(dest, [key]):
-            report.already_delivered += 1
-            return report
     message = render_body(compose.pipeline_health(run_date, stale, failures), r.options.limits)[0]
-    rows = ((key, "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
-    r.deliver(PlannedMessage(dest, message, None, rows))
-    return report
+    rows = ((cause_key(run_date, failures), "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
+    r.deliver(PlannedMessage(r.destination(PIPELINE_TEAM), message, None, rows))
+    return r.report
+
+
+def _start(
+    backend: Backend, routing: Routing, poster: Transport | None, options: RunOptions, out: TextIO,
+    now: Callable[[], dt.datetime], issues: IssueTransport | None = None, run_id: str | None = None,
+) -> _Run:  # fmt: skip
+    """A run's context: a dry run prints; a live one needs a transport, and the log's tables."""
+    if poster is None and not options.dry_run:
+        raise ValueError("a transport is required unless dry_run")
+    transport = StdoutTransport(out) if options.dry_run or poster is None else poster
+    r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
+    if not options.dry_run:
+        with backend.session():
+            r.log.ensure()
+    return r

@@ -76,7 +76,6 @@ Health = dict[tuple[dt.date, str], str] | None  # fct_data_health: (day, source)
 
 @dataclass
 class RunReport:
-    alerts_read: int = 0
     suppressed: int = 0  # held: not postable (any hold_reason)
     held_by_reason: dict[str, int] = field(default_factory=dict)
     already_delivered: int = 0
@@ -317,7 +316,7 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> 
         today=today, history=history, log=r.entries, destinations=destinations,
         usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
-    report.alerts_read, report.suppressed = len(today), len(p.held)
+    report.suppressed = len(p.held)
     report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in p.held))
     report.already_delivered += p.already_delivered  # after a late day's, before this run's claims
     report.quiet = sum(len(inc.alerts) for inc in p.quiet)
@@ -326,7 +325,7 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> 
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered; %d new digest(s),"
         " %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved", o.usage_date,
-        report.usage_data_status or "status unknown", o.cost_date, report.alerts_read, report.suppressed,
+        report.usage_data_status or "status unknown", o.cost_date, len(today), report.suppressed,
         report.already_delivered, len(p.new_posts), len(p.repeats), len(p.corrections), len(p.withdrawals),
         len(p.resolutions),
     )  # fmt: skip
@@ -387,7 +386,8 @@ def _run_day(r: _Run, out: TextIO, chart_for: ChartFor | None) -> None:
 
 
 def _deliver(r: _Run, the_plan: Plan, today: list[Alert], chart_for: ChartFor | None) -> None:
-    """The plan's messages, then the charts of the destinations with file uploads."""
+    """The plan's messages, then each incident's chart into its thread (where uploads are), once; a chart never
+    blocks the text (a failure is retried next run)."""
     alerts = {a.alert_id: a for a in today}
     charts = [c for c in the_plan.charts if r.capabilities(c.thread.destination).file_uploads]
     for m in _messages(r, the_plan, alerts):
@@ -395,8 +395,24 @@ def _deliver(r: _Run, the_plan: Plan, today: list[Alert], chart_for: ChartFor | 
         if result is not None and result.channel_id and r.capabilities(m.dest).file_uploads:  # a top-level post:
             thread = Thread(m.dest, str(result.ts), result.channel_id)  # each incident's chart in its thread
             charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
-    if chart_for is not None:
-        _upload_charts(r, charts, alerts, chart_for)
+    if chart_for is None:
+        return
+    incidents, seen = {inc.incident_id: inc for inc in group_incidents(alerts.values())}, set[tuple[str, str]]()
+    for c in charts:
+        dest, root = c.thread.destination, c.thread.root_ts
+        if (dest, c.key) in seen or c.incident_id not in incidents or not c.thread.channel_id:
+            continue
+        seen.add((dest, c.key))
+        try:
+            chart = chart_for(incidents[c.incident_id])
+        except Exception as exc:  # a chart bug never blocks delivery
+            r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: {type(exc).__name__}")
+            log.error("chart for incident %s failed (%s: %s)", c.incident_id, type(exc).__name__, exc)
+            continue
+        if chart is not None:
+            name, content = chart
+            upload = functools.partial(r.transport.upload_file, c.thread.channel_id, root, name, content, name)
+            r.send(dest, c.rows, root, upload, f"chart {c.incident_id}")
 
 
 def _late_days(r: _Run) -> list[dt.date]:
@@ -436,27 +452,6 @@ def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
             message = render_body(compose.all_clear(sorted(teams), o.usage_date, o.cost_date, True), o.limits)[0]
             rows = ((key, "all_clear", {"alert_date": o.usage_date}),)
             r.deliver(PlannedMessage(dest, message, None, rows))
-
-
-def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Alert], chart_for: ChartFor) -> None:
-    """Each incident's chart into its thread, once; never blocks the text (a failure is retried next run)."""
-    incidents = {inc.incident_id: inc for inc in group_incidents(alerts.values())}
-    seen: set[tuple[str, str]] = set()
-    for c in charts:
-        dest, root = c.thread.destination, c.thread.root_ts
-        if (dest, c.key) in seen or c.incident_id not in incidents or not c.thread.channel_id:
-            continue
-        seen.add((dest, c.key))
-        try:
-            chart = chart_for(incidents[c.incident_id])
-        except Exception as exc:  # a chart bug never blocks delivery
-            r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: {type(exc).__name__}")
-            log.error("chart for incident %s failed (%s: %s)", c.incident_id, type(exc).__name__, exc)
-            continue
-        if chart is not None:
-            name, content = chart
-            upload = functools.partial(r.transport.upload_file, c.thread.channel_id, root, name, content, name)
-            r.send(dest, c.rows, root, upload, f"chart {c.incident_id}")
 
 
 def post_pipeline_health(

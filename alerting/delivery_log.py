@@ -122,8 +122,7 @@ class DeliveryLog:
         )
         return {str(r["delivery_key"]) for r in rows}
 
-    def record(self, entries: Sequence[LogEntry]) -> None:
-        """Write the rows of one successfully delivered message in one statement."""
+    def record(self, entries: Sequence[LogEntry]) -> None:  # one delivered message's rows, one statement
         unique = list({(e.destination, e.delivery_key): e for e in entries}.values())
         if not unique:
             return

@@ -114,8 +114,7 @@ def _table(config: Mapping[str, Any], key: str, error: str) -> Mapping[str, Any]
     return section
 
 
-def parse_routing(config: Mapping[str, Any], env: Mapping[str, str]) -> Routing:
-    """Pure: build a Routing from the parsed TOML and an environment mapping."""
+def parse_routing(config: Mapping[str, Any], env: Mapping[str, str]) -> Routing:  # pure: the parsed TOML and env
     default = validate_channel(env.get(DEFAULT_CHANNEL_ENV) or config.get("default_channel"), "default_channel")
     raw_channels = _table(config, "channels", '[channels] must be a table of team = "#channel"')
     channels = {str(k).strip().lower(): validate_channel(v, f"channels.{k}") for k, v in raw_channels.items()}

@@ -109,8 +109,7 @@ class RunReport:
 
     @property
     def data_ready(self) -> bool:
-        """False: a half-built warehouse, or the usage day is missing or incomplete (a release posts a
-        confirmed day whatever its status)."""
+        """False: a half-built warehouse, or the usage day missing or incomplete (unless released)."""
         return not self.half_built and (self.release or self.usage_data_status in (None, "complete"))
 
 
@@ -238,8 +237,7 @@ class _Run:
 
 
 def render_body(body: MessageBody | None, limits: Limits, issue: bool = False) -> list[Rendered]:
-    """A composed body as a destination's messages: Slack's Block Kit parts, or for an issue tracker one
-    Markdown text (an issue's description or comment has no length split). A new platform adds its renderer."""
+    """A body as Slack's Block Kit parts, or for an issue tracker one Markdown text (no length split)."""
     if body is None:
         return []
     return [Rendered(markdown.render(body), [], body.alert_ids)] if issue else render(body, limits)
@@ -289,8 +287,7 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
 
 
 def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], withdrawals: Sequence[Withdrawal]) -> bool:
-    """Everything said in this thread is withdrawn once this run's withdrawals are sent (it closes, where a
-    destination closes)."""
+    """Everything said in this thread is withdrawn once this run's withdrawals are sent (an issue closes)."""
     rows = [e for e in entries if e.destination == thread.destination and e.root_ts == thread.root_ts]
     gone = {e.alert_id for e in rows if e.kind == "withdrawal"}
     gone |= {w.was.alert_id for w in withdrawals if w.thread == thread}
@@ -416,8 +413,7 @@ def _deliver(r: _Run, the_plan: Plan, today: list[Alert], chart_for: ChartFor | 
 
 
 def _late_days(r: _Run) -> list[dt.date]:
-    """Earlier run days (usage days) with alerts a failed run claimed and never delivered: a run killed
-    while posting, or one whose lease ended. Caught up first, whatever this run's --date (issue 25)."""
+    """Earlier run days with alerts a failed run claimed and never delivered: caught up first (issue 25)."""
     o = r.options
     with r.backend.session():
         alerts = warehouse.read_alerts_by_id(r.backend, r.log.orphaned_keys())

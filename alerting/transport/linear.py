@@ -1,9 +1,8 @@
-"""Linear as a destination (alerting/linear.py speaks the API). A new post is one issue per incident, titled by
-its headline, with its severity's priority, its Markdown text and a link to its Slack message; a reply is a
-comment, closing the issue or reopening the issue of its family (`resolved_issue`). Every id is `issue_uuid` of
-the destination and the delivery keys, so a retry, a re-run or a crash before the log write never makes a second
-issue or comment. The log holds each like a Slack message (`message_ts` the issue or comment id, `thread_ts` the
-issue id). Errors come back as results (redacted), never raised, like the Slack transport's."""
+"""Linear as a destination (alerting/linear.py speaks the API): a new post is one issue per incident (its headline,
+its severity's priority, its Markdown and a link to its Slack message), a reply a comment, closing the issue or
+reopening the issue of its family. Every id is `issue_uuid` of the destination and the delivery keys: a retry or a
+crash before the log write never makes a second one. The log holds each like a Slack message (`message_ts` the
+issue or comment id, `thread_ts` the issue id)."""
 
 from __future__ import annotations
 

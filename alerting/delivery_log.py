@@ -65,10 +65,6 @@ _COLUMN_TYPES = {
 }
 
 
-def all_clear_key(usage_date: dt.date) -> str:  # a day's all-clear is posted once too
-    return f"all_clear:{usage_date.isoformat()}"
-
-
 class DeliveryLog:
     def __init__(
         self, backend: Backend, claim_ttl_s: int = 900, host: str | None = None, pid: int | None = None

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from alerting import compose, lifecycle, warehouse
 from alerting.causes import attach_causes
-from alerting.delivery_log import ALERT_KINDS, DeliveryLog, LogEntry, all_clear_key
+from alerting.delivery_log import ALERT_KINDS, DeliveryLog, LogEntry
 from alerting.lifecycle import (
     HEALTH_DOMAIN,
     LOG_FIELDS,
@@ -438,7 +438,7 @@ def _latest_hint(backend: Backend, options: RunOptions) -> str:
 def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
     """One all-clear a day to each configured channel that has no postable alert."""
     o = r.options
-    key, busy = all_clear_key(o.usage_date), {r.destination(a.team) for a in today if a.is_postable}
+    key, busy = f"all_clear:{o.usage_date.isoformat()}", {r.destination(a.team) for a in today if a.is_postable}
     busy |= {e.destination for e in r.entries if e.delivery_key == key}  # said today already
     quiet: dict[str, list[str]] = defaultdict(list)
     for team in sorted(r.routing.channels):

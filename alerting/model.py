@@ -156,14 +156,8 @@ class Alert:  # a row of fct_alerts (columns in the mart's order) plus its drive
 
 
 _NON_COLUMNS = ("drivers", "decomposition", "concentration")
-_DUCK_TYPES = {"str": "varchar", "dt.date": "date", "float": "double", "int": "bigint", "bool": "boolean"}
-# (name, DuckDB type) of every fct_alerts column, in order, derived from Alert
-ALERT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
-    (f.name, _DUCK_TYPES[str(f.type).replace(" | None", "")])
-    for f in dataclasses.fields(Alert)
-    if f.name not in _NON_COLUMNS
-)
-ALERT_COLUMN_NAMES: tuple[str, ...] = tuple(n for n, _ in ALERT_COLUMNS)
+# every fct_alerts column, in the mart's order: Alert's fields but those joined from other marts
+ALERT_COLUMN_NAMES = tuple(f.name for f in dataclasses.fields(Alert) if f.name not in _NON_COLUMNS)
 
 
 def alert_from_row(row: Mapping[str, Any]) -> Alert:

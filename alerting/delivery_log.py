@@ -19,10 +19,6 @@ from alerting.warehouse import Backend
 
 LOG_TABLE = "alert_delivery_log"
 CLAIMS_TABLE = "alert_delivery_claims"
-KINDS = (
-    "post", "data_health", "repeat", "broadcast", "summary", "correction", "withdrawal", "resolved", "chart",
-    "all_clear", "pipeline_health",
-)  # fmt: skip
 OPENING_KINDS = frozenset({"post", "data_health"})  # top-level: the message is a thread root
 ALERT_KINDS = frozenset({"post", "data_health", "repeat", "broadcast"})  # the alert itself was delivered in a thread
 

@@ -1,13 +1,9 @@
-"""The delivery log (`alert_delivery_log`, in the marts' warehouse): one row per thing delivered to a
-destination, written only after the platform answered ok. `delivery_key` names the thing within its
-destination (an alert id, `chart|<incident>`, ...), the same in any run that plans it.
-
-Claims (`alert_delivery_claims`): a run inserts one row per key (the warehouse's clock, its host and
-pid) before posting and reads them back; the earliest live claim wins (ties: the smaller run id). A
-claim is live for `claim_ttl_s` (its lease) unless its holder is on this host and its pid is gone: a
-crashed run's claim is taken over at once. Needed on BigQuery (no locks, no enforced keys), used on
-DuckDB too. docs/delivery.md states the guarantees.
-"""
+"""The delivery log (`alert_delivery_log`, in the marts' warehouse): one row per thing delivered to a destination,
+written only after the platform answered ok; `delivery_key` names the thing within its destination (an alert id,
+`chart|<incident>`, ...), the same in any run that plans it. Claims (`alert_delivery_claims`): a run inserts one row
+per key (the warehouse's clock, its host and pid) before posting and reads them back; the earliest live claim wins
+(ties: the smaller run id). A claim lives for `claim_ttl_s` unless its holder is on this host and its pid is gone.
+Needed on BigQuery (no locks, no enforced keys), used on DuckDB too; docs/delivery.md states the guarantees."""
 
 from __future__ import annotations
 
@@ -15,7 +11,7 @@ import datetime as dt
 import errno
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, get_args, get_type_hints
 
@@ -23,10 +19,6 @@ from alerting.warehouse import Backend
 
 LOG_TABLE = "alert_delivery_log"
 CLAIMS_TABLE = "alert_delivery_claims"
-KINDS = (
-    "post", "data_health", "repeat", "broadcast", "summary", "correction", "withdrawal", "resolved", "chart",
-    "all_clear", "pipeline_health",
-)  # fmt: skip
 OPENING_KINDS = frozenset({"post", "data_health"})  # top-level: the message is a thread root
 ALERT_KINDS = frozenset({"post", "data_health", "repeat", "broadcast"})  # the alert itself was delivered in a thread
 
@@ -67,10 +59,6 @@ _COLUMN_TYPES = {
     name: _GENERIC[next(t for t in (*get_args(hint), hint) if t in _GENERIC)]
     for name, hint in get_type_hints(LogEntry).items()
 }
-
-
-def all_clear_key(usage_date: dt.date) -> str:  # a day's all-clear is posted once too
-    return f"all_clear:{usage_date.isoformat()}"
 
 
 class DeliveryLog:
@@ -116,7 +104,7 @@ class DeliveryLog:
         )
         return [_entry(r) for r in rows]
 
-    def delivered_keys(self, destination: str, keys: Iterable[str]) -> set[str]:
+    def delivered_keys(self, destination: str, keys: Sequence[str]) -> set[str]:
         if not (ids := sorted(set(keys))):
             return set()
         rows = self.backend.query(
@@ -126,8 +114,7 @@ class DeliveryLog:
         )
         return {str(r["delivery_key"]) for r in rows}
 
-    def record(self, entries: Sequence[LogEntry]) -> None:
-        """Write the rows of one successfully delivered message in one statement."""
+    def record(self, entries: Sequence[LogEntry]) -> None:  # one delivered message's rows, one statement
         unique = list({(e.destination, e.delivery_key): e for e in entries}.values())
         if not unique:
             return

@@ -19,6 +19,7 @@ DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: "gpu_costs"}  # fct_data_health 
 NEVER_WITHDRAWN_FOR = frozenset({"muted", "snoozed", "incomplete_data"})  # silenced, not untrue
 Series = tuple[str, str, str]  # domain, scope, metric
 Series4 = tuple[str, str, str, str]  # and direction: what a thread carries
+Rows = tuple[tuple[str, str, dict[str, Any]], ...]  # a message's log rows: (delivery key, kind, log fields)
 LOG_FIELDS = ("alert_id", "incident_id", "alert_date", "series_key", "severity", "direction", "z_score",
               "current_value", "team")  # fmt: skip
 
@@ -43,13 +44,12 @@ class LifecycleConfig:
         return max(self.repeat_window_days, self.correction_window_days) + self.resolve_after_days + 14
 
 
-def config_from_mapping(section: Mapping[str, Any] | None, **overrides: Any) -> LifecycleConfig:
-    """The `[lifecycle]` table of channels.toml (unknown keys refused), then CLI overrides."""
+def config_from_mapping(section: Mapping[str, Any] | None) -> LifecycleConfig:
+    """The `[lifecycle]` table of channels.toml (unknown keys refused)."""
     values: dict[str, Any] = dict(section or {})
     unknown = set(values) - {f.name for f in dataclasses.fields(LifecycleConfig)}
     if unknown:
         raise ValueError(f"[lifecycle] has unknown key(s): {', '.join(sorted(unknown))}")
-    values.update({k: v for k, v in overrides.items() if v is not None})
     summary = values.get("quiet_summary", False)
     if isinstance(summary, list) and all(isinstance(t, str) and t.strip() for t in summary):
         values["quiet_summary"] = tuple(sorted(t.strip().lower() for t in summary))
@@ -65,11 +65,6 @@ def log_fields(a: Alert) -> dict[str, Any]:  # the delivery-log columns an alert
 def on_cost_day(domain: str, scope: str) -> bool:
     """A series reported on the finalised cost day (cost alerts, and the data health of the GPU source)."""
     return domain == COST_DOMAIN or (domain == HEALTH_DOMAIN and scope == DOMAIN_SOURCE[COST_DOMAIN])
-
-
-def run_day(domain: str, scope: str, usage_date: dt.date, cost_date: dt.date) -> dt.date:
-    """The data day a run reports for a series: the finalised cost day for cost series."""
-    return cost_date if on_cost_day(domain, scope) else usage_date
 
 
 @dataclass(frozen=True)
@@ -112,6 +107,10 @@ class Correction:
     was: LogEntry  # as it was last said
     key: str
 
+    @property
+    def rows(self) -> Rows:
+        return ((self.key, "correction", log_fields(self.alert)),)
+
 
 @dataclass(frozen=True)
 class Withdrawal:
@@ -121,8 +120,9 @@ class Withdrawal:
     key: str
 
     @property
-    def fields(self) -> dict[str, Any]:  # its log row: what was withdrawn
-        return {k: getattr(self.was, k) for k in ("alert_id", "incident_id", "alert_date", "series_key", "team")}
+    def rows(self) -> Rows:  # what was withdrawn
+        fields = {k: getattr(self.was, k) for k in ("alert_id", "incident_id", "alert_date", "series_key", "team")}
+        return ((self.key, "withdrawal", fields),)
 
 
 @dataclass(frozen=True)
@@ -141,10 +141,11 @@ class Resolution:
     incident_id: str | None
 
     @property
-    def rows(self) -> tuple[tuple[str, dict[str, Any]], ...]:  # (delivery key, log fields) per series; one key
-        return tuple(  # per episode: resolved, back later and resolved again is a new key
+    def rows(self) -> Rows:  # one key per episode: resolved, back later and resolved again is a new key
+        return tuple(
             (
                 f"resolved|{self.thread.root_ts}|{'|'.join(s.series)}|{s.last_alert_date}",
+                "resolved",
                 {"incident_id": self.incident_id, "series_key": "|".join((*s.series, "")), "alert_date": s.day},
             )
             for s in self.series
@@ -160,6 +161,13 @@ class ChartUpload:
     @property
     def key(self) -> str:
         return f"chart|{self.incident_id}"
+
+    @property
+    def rows(self) -> Rows:
+        return ((self.key, "chart", {"incident_id": self.incident_id, "alert_date": self.alert_date}),)
+
+
+Reply = Correction | Withdrawal | Resolution
 
 
 @dataclass
@@ -315,8 +323,8 @@ class _Planner:
     hist: list[Alert]
     out: Plan = field(default_factory=Plan)
 
-    def day(self, domain: str, scope: str) -> dt.date:
-        return run_day(domain, scope, self.usage_date, self.cost_date)
+    def day(self, domain: str, scope: str) -> dt.date:  # the data day this run reports for a series
+        return self.cost_date if on_cost_day(domain, scope) else self.usage_date
 
     def complete(self, day: dt.date, domain: str) -> bool:  # data health's own series: always judged
         source, health = DOMAIN_SOURCE.get(domain), self.data_health

@@ -1,10 +1,8 @@
-"""Linear's public GraphQL API (JSON over POST with urllib, as slack_sdk does), each create exactly once.
-
-The caller picks every issue's and comment's id (`issue_uuid` of a stable key): when a create gets no usable
-answer (timeout, 5xx after the retries, no JSON) or an error (the id exists), the object is looked up by that
-id and created again only when missing. 429 / RATELIMITED waits Retry-After (at most `max_wait` s), 5xx backs
-off, both a bounded number of times. The key never appears in an exception, a log record or a repr.
-"""
+"""Linear's public GraphQL API (JSON over POST with urllib, as slack_sdk does), each create exactly once. The caller
+picks every issue's and comment's id (`issue_uuid` of a stable key): when a create gets no usable answer (timeout,
+5xx after the retries, no JSON) or an error (the id exists), the object is looked up by that id and created again
+only when missing. 429 / RATELIMITED waits Retry-After (at most `max_wait` s), 5xx backs off, both a bounded number
+of times. The key never appears in an exception, a log record or a repr."""
 
 from __future__ import annotations
 
@@ -50,21 +48,19 @@ OPERATIONS = {
 }
 
 
-class LinearConfigError(TransportConfigError):
-    """No usable API key or URL; the message never contains any part of the key."""
+class LinearConfigError(TransportConfigError):  # no usable API key or URL (the text never holds the key)
+    pass
 
 
-class LinearError(RuntimeError):
-    """A Linear request failed; the text is redacted."""
+class LinearError(RuntimeError):  # a request failed; the text is redacted
+    pass
 
 
-class LinearAmbiguous(LinearError):
-    """No usable answer: the request may or may not have taken effect."""
+class LinearAmbiguous(LinearError):  # no usable answer: the request may or may not have taken effect
+    pass
 
 
-class LinearRefused(LinearError):
-    """Linear answered with errors: the request did not take effect."""
-
+class LinearRefused(LinearError):  # Linear answered with errors: the request did not take effect
     def __init__(self, message: str, not_found: bool = False) -> None:
         super().__init__(message)
         self.not_found = not_found
@@ -199,9 +195,7 @@ class LinearClient:
         fields = {"id": issue_id, "teamId": team_id, "title": title, "description": description, "priority": priority}
         return self._create_once("issueCreate", fields, lambda: self._found("issue", {"id": issue_id}) is not None)
 
-    def comment(self, issue_id: str, body: str, comment_id: str) -> str:
-        """A comment whose `body` has every data string `neutral`."""
-
+    def comment(self, issue_id: str, body: str, comment_id: str) -> str:  # every data string in `body` `neutral`
         def exists() -> bool:
             data = self._found("comments", {"issueId": issue_id, "commentId": comment_id}) or {}
             nodes = ((data.get("issue") or {}).get("comments") or {}).get("nodes") or []

@@ -49,9 +49,7 @@ def _from_row(cls: type[T], row: Mapping[str, Any], **renamed: str) -> T:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Driver:
-    """A row of fct_usage_alert_drivers / fct_gpu_cost_alert_drivers: one contributor to the change."""
-
+class Driver:  # a row of fct_usage_alert_drivers / fct_gpu_cost_alert_drivers: one contributor to the change
     contributor_type: str
     contributor: str
     value: float | None
@@ -63,10 +61,8 @@ class Driver:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CostComponent:
-    """One row of fct_gpu_cost_decomposition: request_volume, request_rate, idle, overhead, unused (or new),
-    optionally detailed by a contributor; `pct_change`: the component's own change (requests for volume)."""
-
+class CostComponent:  # a row of fct_gpu_cost_decomposition: request_volume, request_rate, idle, overhead,
+    # unused (or new), optionally by a contributor; `pct_change`: the component's own change (requests for volume)
     component: str
     delta_usd: float | None
     share_of_change: float | None
@@ -76,9 +72,7 @@ class CostComponent:
 
 
 @dataclass(frozen=True)
-class TopUser:
-    """One row of fct_usage_alert_top_users (rank 1 moved the change most)."""
-
+class TopUser:  # a row of fct_usage_alert_top_users (rank 1 moved the change most)
     rank: int
     lt_id: str
     delta: float | None
@@ -87,9 +81,7 @@ class TopUser:
 
 
 @dataclass(frozen=True)
-class Concentration:
-    """One row of fct_usage_alert_concentration plus its top users; shares are fractions of the change."""
-
+class Concentration:  # a row of fct_usage_alert_concentration plus its top users; shares: fractions of the change
     uses_drilldown: bool
     users_moving_with_change: int | None = None
     users_for_half_of_change: int | None = None
@@ -103,9 +95,7 @@ class Concentration:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Alert:
-    """One row of fct_alerts (columns in the mart's order) plus its drivers / decomposition."""
-
+class Alert:  # a row of fct_alerts (columns in the mart's order) plus its drivers / decomposition
     alert_id: str
     incident_id: str
     alert_date: dt.date
@@ -166,27 +156,15 @@ class Alert:
 
 
 _NON_COLUMNS = ("drivers", "decomposition", "concentration")
-_DUCK_TYPES = {"str": "varchar", "dt.date": "date", "float": "double", "int": "bigint", "bool": "boolean"}
-# (name, DuckDB type) of every fct_alerts column, in order, derived from Alert
-ALERT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
-    (f.name, _DUCK_TYPES[str(f.type).replace(" | None", "")])
-    for f in dataclasses.fields(Alert)
-    if f.name not in _NON_COLUMNS
-)
-ALERT_COLUMN_NAMES: tuple[str, ...] = tuple(n for n, _ in ALERT_COLUMNS)
+# every fct_alerts column, in the mart's order: Alert's fields but those joined from other marts
+ALERT_COLUMN_NAMES = tuple(f.name for f in dataclasses.fields(Alert) if f.name not in _NON_COLUMNS)
 
 
 def alert_from_row(row: Mapping[str, Any]) -> Alert:
     return _from_row(Alert, row)
 
 
-def driver_from_row(row: Mapping[str, Any]) -> Driver:
-    """A Driver from either drivers mart (usage says baseline_mean, cost says baseline_value)."""
-    baseline = "baseline_value" if "baseline_value" in row else "baseline_mean"
-    return _from_row(Driver, row, rank="contributor_rank", baseline_value=baseline)
-
-
-def component_from_row(row: Mapping[str, Any]) -> CostComponent:
+def _component(row: Mapping[str, Any]) -> CostComponent:
     """A fct_gpu_cost_decomposition row; contributor_type 'total' is the component itself. Volume's
     pct_change is the request count's change when the row has requests and baseline_requests."""
     part = _from_row(CostComponent, row)
@@ -199,7 +177,6 @@ def component_from_row(row: Mapping[str, Any]) -> CostComponent:
 
 
 def _attach(alerts: Iterable[Alert], name: str, values: Mapping[Any, Any], key: Callable[[Alert], Any]) -> list[Alert]:
-    """`alerts` with field `name` set to `values[key(alert)]` where there is one."""
     return [dataclasses.replace(a, **{name: values[key(a)]}) if key(a) in values else a for a in alerts]
 
 
@@ -207,17 +184,20 @@ def attach_decomposition(alerts: Iterable[Alert], rows: Iterable[Mapping[str, An
     """Cost alerts with the decomposition rows of their (cost day, vertical)."""
     by_key: dict[tuple[str, dt.date | None, str], list[CostComponent]] = {}
     for row in rows:
-        by_key.setdefault(("gpu_cost", as_date(row["dt"]), str(row["vertical"])), []).append(component_from_row(row))
+        by_key.setdefault(("gpu_cost", as_date(row["dt"]), str(row["vertical"])), []).append(_component(row))
     return _attach(
         alerts, "decomposition", {k: tuple(v) for k, v in by_key.items()}, lambda a: (a.domain, a.alert_date, a.scope)
     )
 
 
 def attach_drivers(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -> list[Alert]:
-    """Alerts with their driver rows (either drivers mart), ordered by contributor_rank."""
+    """Alerts with their driver rows (either drivers mart: usage says baseline_mean, cost baseline_value), in
+    contributor_rank order."""
     by_id: dict[str, list[Driver]] = {}
     for row in rows:
-        by_id.setdefault(str(row["alert_id"]), []).append(driver_from_row(row))
+        baseline = "baseline_value" if "baseline_value" in row else "baseline_mean"
+        driver = _from_row(Driver, row, rank="contributor_rank", baseline_value=baseline)
+        by_id.setdefault(str(row["alert_id"]), []).append(driver)
     return _attach(
         alerts, "drivers", {k: tuple(sorted(v, key=lambda d: d.rank)) for k, v in by_id.items()}, lambda a: a.alert_id
     )
@@ -240,7 +220,6 @@ def concentrations_by_id(
 
 
 def attach_concentration(alerts: Iterable[Alert], by_id: Mapping[str, Concentration]) -> list[Alert]:
-    """Usage alerts with their concentration drill-down (by alert_id)."""
     return _attach(alerts, "concentration", by_id, lambda a: a.alert_id)
 
 
@@ -252,9 +231,7 @@ def headline_key(a: Alert) -> tuple[bool, int, float, str]:
 
 
 @dataclass(frozen=True)
-class Incident:
-    """Alerts that share a cause: the primary (headline) alert and the other members."""
-
+class Incident:  # alerts that share a cause: the primary (headline) alert and the other members
     incident_id: str
     primary: Alert
     members: tuple[Alert, ...] = ()  # the others, most severe first

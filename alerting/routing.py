@@ -90,8 +90,7 @@ class Routing:
     def channel_for(self, team: str | None) -> str:
         """The team's channel; env override first; unknown / empty team -> default channel."""
         key = (team or "").strip().lower()
-        override = self.env.get(team_env_var(key)) if key else None
-        if override:
+        if override := self.env.get(team_env_var(key)) if key else None:
             return validate_channel(override, team_env_var(key))
         return self.channels.get(key, self.default_channel) if key else self.default_channel
 
@@ -99,8 +98,8 @@ class Routing:
         """`linear:<team id>` when the team has a Linear team (env override first) and the incident's headline
         matches the route (`streak_days`: its series' consecutive days, computed only for a team with Linear)."""
         key = (team or "").strip().lower()
-        override = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
-        team_id = validate_linear_team(override, "LTX_LINEAR_TEAM_*") if override else self.linear_teams.get(key)
+        team_id = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
+        team_id = validate_linear_team(team_id, "LTX_LINEAR_TEAM_*") if team_id else self.linear_teams.get(key)
         return f"linear:{team_id}" if team_id and self.linear_route.matches(severity, streak_days()) else None
 
     @property
@@ -115,8 +114,7 @@ def _table(config: Mapping[str, Any], key: str, error: str) -> Mapping[str, Any]
     return section
 
 
-def parse_routing(config: Mapping[str, Any], env: Mapping[str, str]) -> Routing:
-    """Pure: build a Routing from the parsed TOML and an environment mapping."""
+def parse_routing(config: Mapping[str, Any], env: Mapping[str, str]) -> Routing:  # pure: the parsed TOML and env
     default = validate_channel(env.get(DEFAULT_CHANNEL_ENV) or config.get("default_channel"), "default_channel")
     raw_channels = _table(config, "channels", '[channels] must be a table of team = "#channel"')
     channels = {str(k).strip().lower(): validate_channel(v, f"channels.{k}") for k, v in raw_channels.items()}

@@ -1,9 +1,6 @@
-"""One alerting run: read -> lifecycle plan -> compose -> claim -> send -> record.
-
-The warehouse is held only for the short read at the start and for each claim / log write, never
-across a Slack call. Every planned message is tried; failures are reported (and retried by the
-next run), never raised past the caller.
-"""
+"""One alerting run: read -> lifecycle plan -> compose -> claim -> send -> record. The warehouse is held only
+for the short read and each claim / log write, never across a platform call; failures are reported (and retried
+by the next run), never raised."""
 
 from __future__ import annotations
 
@@ -19,13 +16,16 @@ from typing import Any, TextIO
 
 from alerting import compose, lifecycle, warehouse
 from alerting.causes import attach_causes
-from alerting.delivery_log import ALERT_KINDS, DeliveryLog, LogEntry, all_clear_key
+from alerting.delivery_log import ALERT_KINDS, DeliveryLog, LogEntry
 from alerting.lifecycle import (
+    HEALTH_DOMAIN,
     LOG_FIELDS,
     ChartUpload,
     IncidentPlan,
     LifecycleConfig,
     Plan,
+    Reply,
+    Rows,
     Thread,
     Withdrawal,
     log_fields,
@@ -76,15 +76,12 @@ Health = dict[tuple[dt.date, str], str] | None  # fct_data_health: (day, source)
 
 @dataclass
 class RunReport:
-    alerts_read: int = 0
     suppressed: int = 0  # held: not postable (any hold_reason)
     held_by_reason: dict[str, int] = field(default_factory=dict)
     already_delivered: int = 0
     messages_posted: int = 0
     top_level_posts: int = 0
-    replies: int = 0  # repeats in threads
-    broadcasts: int = 0  # of those, replies also shown in the channel (news in an open thread)
-    summaries: int = 0  # `Summary:` messages of quiet-only alerts
+    replies: int = 0  # in threads (a Linear issue's comments too)
     quiet: int = 0  # postable alerts not posted: quiet-only, no thread, no summary (fct_alerts / report)
     corrections: int = 0
     withdrawals: int = 0
@@ -112,29 +109,25 @@ class RunReport:
 
     @property
     def data_ready(self) -> bool:
-        """False: a half-built warehouse, or the usage day is missing or incomplete (a release posts a
-        confirmed day whatever its status)."""
+        """False: a half-built warehouse, or the usage day missing or incomplete (unless released)."""
         return not self.half_built and (self.release or self.usage_data_status in (None, "complete"))
 
 
 # delivery kind (its first log row's) -> the RunReport counter of the message; how logs name it
 _COUNTER = {"post": "top_level_posts", "data_health": "top_level_posts", "pipeline_health": "top_level_posts",
-            "repeat": "replies", "broadcast": "replies", "summary": "summaries", "correction": "corrections",
-            "withdrawal": "withdrawals", "resolved": "resolved", "all_clear": "all_clears"}  # fmt: skip
+            "repeat": "replies", "broadcast": "replies", "correction": "corrections", "withdrawal": "withdrawals",
+            "resolved": "resolved", "chart": "charts_uploaded", "all_clear": "all_clears"}  # fmt: skip
 _LABEL = {"post": "digest", "data_health": "digest", "all_clear": "all-clear", "pipeline_health": "pipeline health"}
-_HEALTH_KIND = {("post", lifecycle.HEALTH_DOMAIN): "data_health"}
+_HEALTH_KIND = {("post", HEALTH_DOMAIN): "data_health"}
 _DELIVERING = frozenset({"post", "data_health", "repeat", "broadcast", "summary"})  # its rows are alerts delivered
 
 
 @dataclass(frozen=True)
-class PlannedMessage:
-    """One message of the plan: where, in which thread, what, and the log rows it records (what an issue
-    tracker's `request` reads)."""
-
+class PlannedMessage:  # what an issue tracker's `request` reads too
     dest: str
     rendered: Rendered
     thread: Thread | None
-    rows: tuple[tuple[str, str, dict[str, Any]], ...]  # (delivery key, log kind, log fields) per row
+    rows: Rows  # (delivery key, log kind, log fields) per row
     incidents: tuple[IncidentPlan, ...] = ()  # a top-level post: its incidents' charts go in its thread
     close: bool = False  # closes the issue (a destination with `closing`)
 
@@ -170,25 +163,17 @@ class _Run:
     def capabilities(self, dest: str) -> Capabilities:
         return self.issues.capabilities if self.issues and self.is_issue(dest) else self.transport.capabilities
 
-    def entry(self, dest: str, kind: str, key: str, result: PostResult, thread_ts: str | None, **kw: Any) -> LogEntry:
+    def entry(self, dest: str, root: str | None, res: PostResult, key: str, kind: str, kw: dict[str, Any]) -> LogEntry:
         return LogEntry(
-            delivery_key=key, destination=dest, kind=kind, channel_id=result.channel_id or None,
-            message_ts=result.ts, thread_ts=thread_ts or result.ts, run_id=self.run_id, delivered_at=self.now(),
-            **(dict.fromkeys(LOG_FIELDS) | kw),
+            delivery_key=key, destination=dest, kind=kind, channel_id=res.channel_id or None, message_ts=res.ts,
+            thread_ts=root or res.ts, run_id=self.run_id, delivered_at=self.now(), **(dict.fromkeys(LOG_FIELDS) | kw),
         )  # fmt: skip
 
     def send(
-        self,
-        dest: str,
-        keys: Sequence[str],
-        send: Callable[[], PostResult],
-        entries: Callable[[PostResult], list[LogEntry]],
-        what: str,
-        message: bool = True,
+        self, dest: str, rows: Rows, root: str | None, send: Callable[[], PostResult], what: str
     ) -> PostResult | None:
-        """claim -> send() (nothing held) -> record, for any transport. None when skipped or failed (reported).
-        `message`: counted as a message posted (a chart upload is not)."""
-        dry = self.options.dry_run
+        """claim -> send() (nothing held) -> record `rows`, for any transport. None when skipped or failed."""
+        dry, keys, kind = self.options.dry_run, [key for key, _, _ in rows], rows[0][1]
         if not dry:  # a live run holds `keys`, or they were delivered meanwhile (one short hold of the file)
             with self.backend.session():
                 if not self.log.claim(dest, keys, self.run_id):
@@ -211,53 +196,48 @@ class _Run:
                 except Exception as exc:  # the claim expires by itself
                     log.warning("could not release the claim (%s); it expires by itself", type(exc).__name__)
             return None
+        message = kind != "chart"  # a chart upload is not a message
         self.report.messages_posted += message
         self.report.messages_printed += message and dry
         if not dry:
+            entries = [self.entry(dest, root, result, *row) for row in rows]
             try:
-                rows = entries(result)
-                self.log.record(rows)
-                self.recorded += rows
+                self.log.record(entries)
+                self.recorded += entries
             except Exception as exc:  # reported; re-posted next run rather than lost
                 self.report.failures.append(f"{_channel(dest)}: {what}: posted but not recorded ({type(exc).__name__})")
                 log.error("posted %s to %s but could not record it (%s): the next run posts it again", what, dest, exc)
                 return None
             log.info("posted %s to %s (ts %s)", what, dest, result.ts)
+        if kind in _COUNTER:
+            setattr(self.report, _COUNTER[kind], getattr(self.report, _COUNTER[kind]) + 1)
         return result
 
     def deliver(self, m: PlannedMessage) -> PostResult | None:
         """One planned message: posted in its thread (or top level, or as an issue), its rows recorded."""
         keys, kind, issue = [key for key, _, _ in m.rows], m.rows[0][1], self.is_issue(m.dest)
-        delivers, broadcast = len(keys) if kind in _DELIVERING else 0, kind == "broadcast" and not issue
+        delivers = len(keys) if kind in _DELIVERING else 0
         what = f"{_LABEL.get(kind, kind)} of {delivers} alert(s)" if delivers else _LABEL.get(kind, kind)
         root = m.thread.root_ts if m.thread else None
         if issue and self.issues is not None:
             window = self.options.lifecycle.repeat_window_days
-            root, send, what = self.issues.request(m, keys, self.entries, self.recorded, window)
+            root, send, what = self.issues.request(m, self.entries, self.recorded, window)
         else:
             if self.options.late:
                 note = f"Late: the run for {self.options.usage_date.isoformat()} failed before sending this; sent now."
                 m = dataclasses.replace(m, rendered=marked(m.rendered, note, self.options.limits, ":hourglass:"))
             channel = (m.thread.channel_id if m.thread else None) or _channel(m.dest)
             send = functools.partial(  # the key in the message's metadata: an unclear answer is looked up by it
-                self.transport.post, channel, m.rendered.text, m.rendered.blocks, root, broadcast=broadcast,
-                delivery_key=min(keys),
+                self.transport.post, channel, m.rendered.text, m.rendered.blocks, root,
+                broadcast=kind == "broadcast", delivery_key=min(keys),
             )  # fmt: skip
-
-        def entries(res: PostResult) -> list[LogEntry]:
-            return [self.entry(m.dest, kind, key, res, root, **fields) for key, kind, fields in m.rows]
-
-        result = self.send(m.dest, keys, send, entries, what)
-        if result is not None:
-            setattr(self.report, _COUNTER[kind], getattr(self.report, _COUNTER[kind]) + 1)
-            self.report.alerts_delivered += delivers
-            self.report.broadcasts += broadcast
+        result = self.send(m.dest, m.rows, root, send, what)
+        self.report.alerts_delivered += delivers if result else 0
         return result
 
 
 def render_body(body: MessageBody | None, limits: Limits, issue: bool = False) -> list[Rendered]:
-    """A composed body as a destination's messages: Slack's Block Kit parts, or for an issue tracker one
-    Markdown text (an issue's description or comment has no length split). A new platform adds its renderer."""
+    """A body as Slack's Block Kit parts, or for an issue tracker one Markdown text (no length split)."""
     if body is None:
         return []
     return [Rendered(markdown.render(body), [], body.alert_ids)] if issue else render(body, limits)
@@ -267,15 +247,11 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
     """Every message of the plan in delivery order: the chat platform's, then the issue tracker's (it links the
     chat post). A destination without `digests` gets one new post per incident and no summary. A reply too long
     for one message keeps its first part."""
-    o = r.options
-    out: list[PlannedMessage] = []
+    o, out = r.options, list[PlannedMessage]()
 
-    def say(dest: str, body: MessageBody | None) -> list[Rendered]:
-        return render_body(body, o.limits, r.is_issue(dest))
-
-    def parts(dest: str, messages: list[Rendered], kind: str, thread: Thread | None = None,
+    def parts(dest: str, body: MessageBody | None, kind: str, thread: Thread | None = None,
               incs: Sequence[IncidentPlan] = ()) -> None:  # fmt: skip
-        for m in messages:  # a data-health alert's first post is logged as such
+        for m in render_body(body, o.limits, r.is_issue(dest)):  # a data-health alert's first post is logged as such
             part = [alerts[i] for i in m.alert_ids]
             rows = tuple((a.alert_id, _HEALTH_KIND.get((kind, a.domain), kind), log_fields(a)) for a in part)
             carried = tuple(i for i in incs if i.incident_id in {a.incident_id for a in part})
@@ -292,31 +268,26 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
             d = compose.Digest(
                 _channel(dest), tuple(teams), o.usage_date, o.cost_date, tuple(members), held, o.report_url
             )
-            parts(dest, say(dest, compose.digest(d)), "post", None, incs)
+            parts(dest, compose.digest(d), "post", None, incs)
     for rep in p.repeats:
-        kind, dest = "broadcast" if rep.broadcast else "repeat", rep.thread.destination
-        parts(dest, say(dest, compose.repeats([(i, i.alerts) for i in rep.incidents])), kind, rep.thread)
+        body = compose.repeats([(i, i.alerts) for i in rep.incidents])
+        parts(rep.thread.destination, body, "broadcast" if rep.broadcast else "repeat", rep.thread)
     for s in (s for s in p.summaries if r.capabilities(s.destination).digests):
         quiet = [a for inc in s.incidents for a in inc.alerts]
-        parts(s.destination, say(s.destination, compose.summary(quiet, o.usage_date, o.cost_date)), "summary")
-    for c in p.corrections:
-        fixed = say(c.thread.destination, compose.correction(c, alerts.get(c.alert.alert_id)))[0]
-        out.append(PlannedMessage(c.thread.destination, fixed, c.thread, ((c.key, "correction", log_fields(c.alert)),)))
-    for w in p.withdrawals:
-        dest = w.thread.destination
-        close = r.capabilities(dest).closing and _all_withdrawn(w.thread, r.entries, p.withdrawals)
-        rows = ((w.key, "withdrawal", w.fields),)
-        out.append(PlannedMessage(dest, say(dest, compose.withdrawal(w))[0], w.thread, rows, close=close))
-    for res in p.resolutions:
-        dest, resolved = res.thread.destination, tuple((k, "resolved", f) for k, f in res.rows)
-        close = r.capabilities(dest).closing
-        out.append(PlannedMessage(dest, say(dest, compose.resolved(res))[0], res.thread, resolved, close=close))
+        parts(s.destination, compose.summary(quiet, o.usage_date, o.cost_date), "summary")
+    replies: list[tuple[Reply, MessageBody, bool]] = [
+        *((c, compose.correction(c, alerts.get(c.alert.alert_id)), False) for c in p.corrections),
+        *((w, compose.withdrawal(w), _all_withdrawn(w.thread, r.entries, p.withdrawals)) for w in p.withdrawals),
+        *((res, compose.resolved(res), True) for res in p.resolutions),
+    ]
+    for x, body, closes in replies:  # closing the issue, where a destination closes
+        dest, close = x.thread.destination, closes and r.capabilities(x.thread.destination).closing
+        out.append(PlannedMessage(dest, render_body(body, o.limits, r.is_issue(dest))[0], x.thread, x.rows, (), close))
     return sorted(out, key=lambda m: r.is_issue(m.dest))
 
 
 def _all_withdrawn(thread: Thread, entries: Sequence[LogEntry], withdrawals: Sequence[Withdrawal]) -> bool:
-    """Everything said in this thread is withdrawn once this run's withdrawals are sent (it closes, where a
-    destination closes)."""
+    """Everything said in this thread is withdrawn once this run's withdrawals are sent (an issue closes)."""
     rows = [e for e in entries if e.destination == thread.destination and e.root_ts == thread.root_ts]
     gone = {e.alert_id for e in rows if e.kind == "withdrawal"}
     gone |= {w.was.alert_id for w in withdrawals if w.thread == thread}
@@ -342,7 +313,7 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> 
         today=today, history=history, log=r.entries, destinations=destinations,
         usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
-    report.alerts_read, report.suppressed = len(today), len(p.held)
+    report.suppressed = len(p.held)
     report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in p.held))
     report.already_delivered += p.already_delivered  # after a late day's, before this run's claims
     report.quiet = sum(len(inc.alerts) for inc in p.quiet)
@@ -351,7 +322,7 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> 
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered; %d new digest(s),"
         " %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved", o.usage_date,
-        report.usage_data_status or "status unknown", o.cost_date, report.alerts_read, report.suppressed,
+        report.usage_data_status or "status unknown", o.cost_date, len(today), report.suppressed,
         report.already_delivered, len(p.new_posts), len(p.repeats), len(p.corrections), len(p.withdrawals),
         len(p.resolutions),
     )  # fmt: skip
@@ -371,16 +342,10 @@ def run(
     linear: IssueTransport | None = None,
 ) -> RunReport:
     """One run; `linear`: the Linear transport, required when routing sends incidents to Linear."""
-    if poster is None and not options.dry_run:
-        raise ValueError("a transport is required unless dry_run")
-    transport: Transport = StdoutTransport(out) if options.dry_run or poster is None else poster
     if routing.uses_linear and not options.dry_run and linear is None:
         raise ValueError("routing sends incidents to Linear ([linear], LTX_LINEAR_TEAM_*): it needs a Linear transport")
     issues = (LinearTransport(LinearPrinter(out)) if options.dry_run else linear) if routing.uses_linear else None
-    r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
-    if not options.dry_run:
-        with backend.session():
-            r.log.ensure()
+    r = _start(backend, routing, poster, options, out, now, issues, run_id)
     offset = options.usage_date - options.cost_date
     for day in [] if options.dry_run or options.late else _late_days(r):  # first what a failed run left (own id)
         late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
@@ -418,7 +383,8 @@ def _run_day(r: _Run, out: TextIO, chart_for: ChartFor | None) -> None:
 
 
 def _deliver(r: _Run, the_plan: Plan, today: list[Alert], chart_for: ChartFor | None) -> None:
-    """The plan's messages, then the charts of the destinations with file uploads."""
+    """The plan's messages, then each incident's chart into its thread (where uploads are), once; a chart never
+    blocks the text (a failure is retried next run)."""
     alerts = {a.alert_id: a for a in today}
     charts = [c for c in the_plan.charts if r.capabilities(c.thread.destination).file_uploads]
     for m in _messages(r, the_plan, alerts):
@@ -426,13 +392,28 @@ def _deliver(r: _Run, the_plan: Plan, today: list[Alert], chart_for: ChartFor | 
         if result is not None and result.channel_id and r.capabilities(m.dest).file_uploads:  # a top-level post:
             thread = Thread(m.dest, str(result.ts), result.channel_id)  # each incident's chart in its thread
             charts += [ChartUpload(thread, inc.incident_id, inc.primary.alert_date) for inc in m.incidents]
-    if chart_for is not None:
-        _upload_charts(r, charts, alerts, chart_for)
+    if chart_for is None:
+        return
+    incidents, seen = {inc.incident_id: inc for inc in group_incidents(alerts.values())}, set[tuple[str, str]]()
+    for c in charts:
+        dest, root = c.thread.destination, c.thread.root_ts
+        if (dest, c.key) in seen or c.incident_id not in incidents or not c.thread.channel_id:
+            continue
+        seen.add((dest, c.key))
+        try:
+            chart = chart_for(incidents[c.incident_id])
+        except Exception as exc:  # a chart bug never blocks delivery
+            r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: {type(exc).__name__}")
+            log.error("chart for incident %s failed (%s: %s)", c.incident_id, type(exc).__name__, exc)
+            continue
+        if chart is not None:
+            name, content = chart
+            upload = functools.partial(r.transport.upload_file, c.thread.channel_id, root, name, content, name)
+            r.send(dest, c.rows, root, upload, f"chart {c.incident_id}")
 
 
 def _late_days(r: _Run) -> list[dt.date]:
-    """Earlier run days (usage days) with alerts a failed run claimed and never delivered: a run killed
-    while posting, or one whose lease ended. Caught up first, whatever this run's --date (issue 25)."""
+    """Earlier run days with alerts a failed run claimed and never delivered: caught up first (issue 25)."""
     o = r.options
     with r.backend.session():
         alerts = warehouse.read_alerts_by_id(r.backend, r.log.orphaned_keys())
@@ -457,7 +438,7 @@ def _latest_hint(backend: Backend, options: RunOptions) -> str:
 def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
     """One all-clear a day to each configured channel that has no postable alert."""
     o = r.options
-    key, busy = all_clear_key(o.usage_date), {r.destination(a.team) for a in today if a.is_postable}
+    key, busy = f"all_clear:{o.usage_date.isoformat()}", {r.destination(a.team) for a in today if a.is_postable}
     busy |= {e.destination for e in r.entries if e.delivery_key == key}  # said today already
     quiet: dict[str, list[str]] = defaultdict(list)
     for team in sorted(r.routing.channels):
@@ -467,36 +448,6 @@ def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
             message = render_body(compose.all_clear(sorted(teams), o.usage_date, o.cost_date, True), o.limits)[0]
             rows = ((key, "all_clear", {"alert_date": o.usage_date}),)
             r.deliver(PlannedMessage(dest, message, None, rows))
-
-
-def _upload_charts(r: _Run, charts: Sequence[ChartUpload], alerts: dict[str, Alert], chart_for: ChartFor) -> None:
-    """Each incident's chart into its thread, once; never blocks the text (a failure is retried next run)."""
-    incidents = {inc.incident_id: inc for inc in group_incidents(alerts.values())}
-    seen: set[tuple[str, str]] = set()
-    for c in charts:
-        dest = c.thread.destination
-        if (dest, c.key) in seen or c.incident_id not in incidents or not c.thread.channel_id:
-            continue
-        seen.add((dest, c.key))
-        try:
-            chart = chart_for(incidents[c.incident_id])
-        except Exception as exc:  # a chart bug never blocks delivery
-            r.report.failures.append(f"{_channel(dest)}: chart {c.incident_id}: {type(exc).__name__}")
-            log.error("chart for incident %s failed (%s: %s)", c.incident_id, type(exc).__name__, exc)
-            continue
-        if chart is not None:
-            _upload(r, c, *chart)
-
-
-def _upload(r: _Run, c: ChartUpload, filename: str, content: bytes) -> None:
-    dest, root = c.thread.destination, c.thread.root_ts
-    send = functools.partial(r.transport.upload_file, str(c.thread.channel_id), root, filename, content, filename)
-
-    def entries(res: PostResult) -> list[LogEntry]:
-        return [r.entry(dest, "chart", c.key, res, root, incident_id=c.incident_id, alert_date=c.alert_date)]
-
-    if r.send(dest, [c.key], send, entries, f"chart {c.incident_id}", message=False) is not None:
-        r.report.charts_uploaded += 1
 
 
 def post_pipeline_health(
@@ -509,19 +460,27 @@ def post_pipeline_health(
     dry_run: bool = False,
     now: Callable[[], dt.datetime] = _utcnow,
 ) -> RunReport:
-    """One pipeline-health message to the data team's channel, once per run date and cause."""
-    report = RunReport()
-    transport: Transport = StdoutTransport(out) if dry_run or poster is None else poster
-    r = _Run(backend, routing, transport, RunOptions(run_date, run_date, dry_run=dry_run), report, now)
-    dest, key = r.destination(PIPELINE_TEAM), cause_key(run_date, failures)
+    """One pipeline-health message to the data team's channel, once per run date and cause (an earlier one:
+    counted as already delivered)."""
+    r = _start(backend, routing, poster, RunOptions(run_date, run_date, dry_run=dry_run), out, now)
     with backend.session():
-        if not dry_run:
-            r.log.ensure()
         stale = stale_sources(backend, failures)
-        if not dry_run and r.log.delivered_keys(dest, [key]):
-            report.already_delivered += 1
-            return report
     message = render_body(compose.pipeline_health(run_date, stale, failures), r.options.limits)[0]
-    rows = ((key, "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
-    r.deliver(PlannedMessage(dest, message, None, rows))
-    return report
+    rows = ((cause_key(run_date, failures), "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
+    r.deliver(PlannedMessage(r.destination(PIPELINE_TEAM), message, None, rows))
+    return r.report
+
+
+def _start(
+    backend: Backend, routing: Routing, poster: Transport | None, options: RunOptions, out: TextIO,
+    now: Callable[[], dt.datetime], issues: IssueTransport | None = None, run_id: str | None = None,
+) -> _Run:  # fmt: skip
+    """A run's context: a dry run prints; a live one needs a transport, and the log's tables."""
+    if poster is None and not options.dry_run:
+        raise ValueError("a transport is required unless dry_run")
+    transport = StdoutTransport(out) if options.dry_run or poster is None else poster
+    r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
+    if not options.dry_run:
+        with backend.session():
+            r.log.ensure()
+    return r

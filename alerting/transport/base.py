@@ -1,5 +1,5 @@
-"""What every transport returns; the protocols the runner talks to. Errors come back as results
-(redacted), never raised."""
+"""What every transport returns and the protocols the runner talks to: errors come back as results (redacted),
+never raised."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ class TransportConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a destination supports; the runner sends each planned action accordingly. Both have threads
-    (a Slack thread, a Linear issue's comments) and neither edits a sent message: news is a new reply."""
+    """What a destination supports. Both kinds have threads (a Slack thread, a Linear issue's comments) and
+    neither edits a sent message: news is a new reply."""
 
     file_uploads: bool  # charts: uploaded into the thread, or skipped
     closing: bool  # an item closed when resolved and reopened when it recurs (an issue tracker)
@@ -38,8 +38,7 @@ class PostResult:  # of every call of a transport
 
 
 class Transport(Protocol):
-    """A chat platform (`slack`; `stdout` for a dry run). `delivery_key` identifies the message to find it
-    again after an unclear answer."""
+    """A chat platform (`slack`; `stdout` for a dry run); `delivery_key` finds a message after an unclear answer."""
 
     name: str  # destination prefix in the delivery log: "<name>:<channel>"
     capabilities: Capabilities
@@ -55,15 +54,13 @@ class Transport(Protocol):
 
 
 class IssueTransport(Protocol):
-    """One item per incident (an issue tracker): `request` turns a planned message (with the delivery log
-    before this run, this run's rows so far and how long a resolved item may be reopened) into (the item's
-    id, the call that sends it, what it is). Each call names the id of what it creates (the caller's deterministic id),
-    so sending it again changes nothing; `PostResult.ts` is the item's or comment's id."""
+    """One item per incident (an issue tracker): `request` turns a planned message (with the log before this run,
+    this run's rows so far and how long a resolved item may be reopened) into (the item's id, the call that sends
+    it, what it is). Each call names the id it creates, so sending it again changes nothing."""
 
     name: str
     capabilities: Capabilities
 
     def request(
-        self, m: PlannedMessage, keys: Sequence[str], log: Sequence[LogEntry], this_run: Sequence[LogEntry],
-        reopen_window_days: int,
-    ) -> tuple[str, Callable[[], PostResult], str]: ...  # fmt: skip
+        self, m: PlannedMessage, log: Sequence[LogEntry], this_run: Sequence[LogEntry], reopen_window_days: int
+    ) -> tuple[str, Callable[[], PostResult], str]: ...

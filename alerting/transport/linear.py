@@ -1,13 +1,11 @@
-"""Linear as a destination (alerting/linear.py speaks the API). A new post is one issue per incident, titled by
-its headline, with its severity's priority, its Markdown text and a link to its Slack message; a reply is a
-comment, closing the issue or reopening the issue of its family (`resolved_issue`). Every id is `issue_uuid` of
-the destination and the delivery keys, so a retry, a re-run or a crash before the log write never makes a second
-issue or comment. The log holds each like a Slack message (`message_ts` the issue or comment id, `thread_ts` the
-issue id). Errors come back as results (redacted), never raised, like the Slack transport's."""
+"""Linear as a destination (alerting/linear.py speaks the API): a new post is one issue per incident (its headline,
+its severity's priority, its Markdown and a link to its Slack message), a reply a comment, closing the issue or
+reopening the issue of its family. Every id is `issue_uuid` of the destination and the delivery keys: a retry or a
+crash before the log write never makes a second one. The log holds each like a Slack message (`message_ts` the
+issue or comment id, `thread_ts` the issue id)."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -104,31 +102,29 @@ class LinearTransport:
         url = env.get(linear.API_URL_ENV) or linear.DEFAULT_API_URL
         return cls(linear.LinearClient(env.get(linear.API_KEY_ENV, ""), url))
 
-    def _result(self, call: Callable[..., str], *args: Any) -> PostResult:
-        try:
-            return PostResult(ok=True, ts=call(*args))
-        except Exception as exc:  # reported, never raised; a LinearError is redacted already
-            text = str(exc) if isinstance(exc, linear.LinearError) else f"{type(exc).__name__}: {exc}"
-            return PostResult(ok=False, error=redact(text, self.client.secrets))
+    def _call(self, call: Callable[..., str], *args: Any) -> Callable[[], PostResult]:
+        def send() -> PostResult:
+            try:
+                return PostResult(ok=True, ts=call(*args))
+            except Exception as exc:  # reported, never raised; a LinearError is redacted already
+                text = str(exc) if isinstance(exc, linear.LinearError) else f"{type(exc).__name__}: {exc}"
+                return PostResult(ok=False, error=redact(text, self.client.secrets))
+
+        return send
 
     def request(
-        self,
-        m: PlannedMessage,
-        keys: Sequence[str],
-        log: Sequence[LogEntry],
-        this_run: Sequence[LogEntry],
-        reopen_window_days: int,
+        self, m: PlannedMessage, log: Sequence[LogEntry], this_run: Sequence[LogEntry], reopen_window_days: int
     ) -> tuple[str, Callable[[], PostResult], str]:
         """(the issue's id, the call that sends `m`, what it is): a comment in its thread (closing the issue when
         `m.close`), else a new issue for its one incident or the reopened issue of its family."""
-        send, client, dest, body = functools.partial, self.client, m.dest, m.rendered.text
-        team, comment_id = dest.split(":", 1)[1], linear.issue_uuid(f"{dest}|{'|'.join(sorted(keys))}")
+        client, dest, body, keys = self.client, m.dest, m.rendered.text, sorted(key for key, _, _ in m.rows)
+        team, comment_id = dest.split(":", 1)[1], linear.issue_uuid(f"{dest}|{'|'.join(keys)}")
         if m.thread is not None:
             root = m.thread.root_ts
             what = f"Linear {m.rows[0][1]}{' (closes the issue)' if m.close else ''} on issue {root}"
             if m.close:
-                return root, send(self._result, client.move, root, team, linear.CLOSED, body, comment_id), what
-            return root, send(self._result, client.comment, root, body, comment_id), what
+                return root, self._call(client.move, root, team, linear.CLOSED, body, comment_id), what
+            return root, self._call(client.comment, root, body, comment_id), what
         [inc] = m.incidents
         link = incident_permalink([*log, *this_run], inc.incident_id)
         body += (f"\n[Slack message]({link})\n" if link else "") + f"\nIncident `{inc.incident_id}` · ltx-monitoring\n"
@@ -136,7 +132,7 @@ class LinearTransport:
         what = f"{'reopened' if old else 'new'} Linear issue for incident {inc.incident_id}"
         if old:
             back = f"**Back:** the alert recurred.\n\n{body}"
-            return old, send(self._result, client.move, old, team, linear.REOPENED, back, comment_id), what
+            return old, self._call(client.move, old, team, linear.REOPENED, back, comment_id), what
         root, priority = linear.issue_uuid(f"{dest}|{inc.incident_id}"), linear.priority_for(inc.primary.severity)
         title = plain_line(headline(inc.primary))
-        return root, send(self._result, client.create_issue, root, team, title, body, priority), what
+        return root, self._call(client.create_issue, root, team, title, body, priority), what

@@ -1,11 +1,8 @@
-"""Slack Web API through slack_sdk: chat.postMessage (threads) and files_upload_v2.
-
-Retried in the run: only what cannot have arrived, a 429 (waiting `Retry-After` when at most
-`max_wait_s` and within `budget_s`) and a refused connection. An unclear answer after the
-request went out (a timeout, a reset, a 5xx, a body that is not Slack's JSON) is resolved by
-looking the message up around the post time, by the delivery key in its Slack metadata (an upload:
-by file name in its thread): found is ok; not found, a failure sent again by the next run.
-"""
+"""Slack Web API through slack_sdk: chat.postMessage (threads) and files_upload_v2. Retried in the run: only what
+cannot have arrived, a 429 (waiting `Retry-After` up to `max_wait_s`, within `budget_s`) and a refused connection.
+An unclear answer after the request went out (a timeout, a reset, a 5xx, a body that is not Slack's JSON) is
+resolved by looking the message up around the post time, by the delivery key in its metadata (an upload: by file
+name in its thread): found is ok; not found, a failure sent again by the next run."""
 
 from __future__ import annotations
 

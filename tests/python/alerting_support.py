@@ -26,8 +26,13 @@ from alerting.model import Alert, Driver
 
 FAKE_TOKEN = "xoxb-FAKE0TOKEN-4242424242-do-not-print-me"
 
-# the fct_alerts contract columns, derived from the Alert dataclass (one list, not re-typed)
-ALERT_COLUMNS = model.ALERT_COLUMNS
+# the fct_alerts contract columns with their DuckDB types, derived from the Alert dataclass (one list, not re-typed)
+_DUCK_TYPES = {"str": "varchar", "dt.date": "date", "float": "double", "int": "bigint", "bool": "boolean"}
+ALERT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (f.name, _DUCK_TYPES[str(f.type).replace(" | None", "")])
+    for f in dataclasses.fields(Alert)
+    if f.name in model.ALERT_COLUMN_NAMES
+)
 DRIVER_COLUMNS = (
     ("alert_id", "varchar"),
     ("dt", "date"),

@@ -31,9 +31,7 @@ from tests.python.alerting_support import ALERT_COLUMNS, FAKE_TOKEN, FakeSlack, 
 _compose_digest = compose.digest  # the real one, while a composed run records it
 # the log kinds that notified the channel (top level or broadcast); fct_alert_posts.is_loud must agree
 LOUD_KINDS = frozenset({"post", "data_health", "broadcast", "all_clear", "pipeline_health"})
-COLUMNS = (
-    ALERT_COLUMNS  # every fct_alerts column (model.ALERT_COLUMNS), incident_id / is_postable / hold_reason included
-)
+COLUMNS = ALERT_COLUMNS  # every fct_alerts column, incident_id / is_postable / hold_reason included
 ARROW_TYPES = {
     "varchar": pa.string(),
     "date": pa.date32(),

@@ -11,12 +11,13 @@ import duckdb
 import pytest
 import yaml
 
-from alerting.delivery_log import _COLUMN_TYPES, COLUMNS, KINDS, DeliveryLog, LogEntry
+from alerting.delivery_log import _COLUMN_TYPES, COLUMNS, DeliveryLog, LogEntry
 from alerting.warehouse import DuckDBBackend
 from tests.python.conftest import BIN, REPO, dbt_env, failure_summary, run
 from tests.python.delivery_support import LOUD_KINDS
 
 SOURCES = REPO / "models/staging/alerting/_alerting__sources.yml"
+MODELS = REPO / "models/staging/alerting/_alerting__models.yml"
 D = dt.date(2026, 11, 20)
 
 
@@ -26,6 +27,13 @@ def test_the_source_declares_the_delivery_log_columns_and_types() -> None:
     declared = {c["name"]: c["data_type"] for c in table["columns"]}
     assert list(declared) == list(COLUMNS)
     assert declared == _COLUMN_TYPES
+
+
+def _kinds() -> list[str]:
+    """Every delivery kind: the log's contract, the accepted values of stg_alerting__deliveries.kind."""
+    [model] = [m for m in yaml.safe_load(MODELS.read_text())["models"] if m["name"] == "stg_alerting__deliveries"]
+    [kind] = [c for c in model["columns"] if c["name"] == "kind"]
+    return list(kind["data_tests"][0]["accepted_values"]["arguments"]["values"])
 
 
 def _entry(kind: str, message_ts: str, thread_ts: str, day: dt.date, n: int, **kw: object) -> LogEntry:
@@ -51,10 +59,10 @@ def test_posts_and_threads_from_the_delivery_log(small_raw: Path, small_referenc
         _entry("broadcast", "3.3", "1.1", D, 5, incident_id="inc3", series_key="usage|free|tokens|usage_zscore"),
         _entry("resolved", "4.4", "1.1", D + dt.timedelta(days=3), 6, alert_id=None),
     ]
-    no_incident = {"all_clear", "pipeline_health"}
+    no_incident, kinds = {"all_clear", "pipeline_health"}, _kinds()
     others = [
         _entry(kind, f"9.{i}", f"9.{i}", D, 10 + i, incident_id=None if kind in no_incident else f"x{i}")
-        for i, kind in enumerate(k for k in KINDS if k not in {"post", "chart", "repeat", "broadcast", "resolved"})
+        for i, kind in enumerate(k for k in kinds if k not in {"post", "chart", "repeat", "broadcast", "resolved"})
     ]
     backend = DuckDBBackend(db, "main_marts", "main_alerting")
     log = DeliveryLog(backend)
@@ -75,6 +83,6 @@ def test_posts_and_threads_from_the_delivery_log(small_raw: Path, small_referenc
             " posts, loud_posts, worst_severity from main_marts.fct_alert_threads where thread_ts = '1.1'"
         ).fetchall()
     # every kind classified as the tests classify it (delivery_support.LOUD_KINDS), never re-listed here
-    assert {(k, loud) for k, loud, *_ in posts} == {(k, k in LOUD_KINDS) for k in KINDS}
+    assert {(k, loud) for k, loud, *_ in posts} == {(k, k in LOUD_KINDS) for k in kinds}
     assert [(a, s) for k, _, _, a, s in posts if k == "post"] == [(2, "critical")]
     assert threads == ("inc1", 3, D - dt.timedelta(days=2), D, True, 5, 2, "critical")

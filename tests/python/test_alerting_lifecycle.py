@@ -141,7 +141,7 @@ def test_release_makes_incomplete_data_holds_of_the_day_postable_and_loud_only()
 
 
 def test_config_validation() -> None:
-    assert config_from_mapping({"repeat_window_days": 3}, resolve_after_days=2) == LifecycleConfig(3, 2)
+    assert config_from_mapping({"repeat_window_days": 3, "resolve_after_days": 2}) == LifecycleConfig(3, 2)
     with pytest.raises(ValueError, match="unknown key"):
         config_from_mapping({"repeat_days": 3})
     with pytest.raises(ValueError, match="whole number of days"):

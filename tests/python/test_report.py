@@ -15,9 +15,10 @@ import pytest
 
 from alerting.backtest import read_window
 from alerting.cli import main
-from alerting.model import ALERT_COLUMNS, alert_from_row, group_incidents
+from alerting.model import alert_from_row, group_incidents
 from alerting.report import ReportUrlError, build_report, incident_charts, report_url
 from alerting.warehouse import DuckDBBackend
+from tests.python.alerting_support import ALERT_COLUMNS
 
 DAY = dt.date(2026, 11, 17)
 COST_DAY = DAY + dt.timedelta(days=1 - 3)

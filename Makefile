@@ -155,7 +155,7 @@ test-bigquery: install $(EMU_VENV)/.installed $(TEST_RAW_DIR)/ground_truth.json 
 	$(BIN)/python -m bigquery_ci.run --raw-dir $(TEST_RAW_DIR) --work-dir $(TEST_DIR)/bigquery \
 		$(if $(filter no,$(BQ_UNIT_TESTS)),--no-unit-tests)
 
-# make test: test-bigquery keeps one core busy for about 7 minutes (the emulator answers every query
+# make test: test-bigquery keeps one core busy for about 4 minutes (the emulator answers every query
 # in one Python process), so it runs from the start beside the rest, its output printed whole when
 # both are done: lint beside test-dbt (test-dbt writes its own target/ and logs/ folders, sqlfluff's
 # dbt templater the default ones), then pytest on every core, then the browser test.

@@ -94,7 +94,7 @@ class LinearClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         try:
-            self._key = validate_token(api_key, API_KEY_ENV, ("lin_api_",)).token
+            self._key = validate_token(api_key, API_KEY_ENV, ("lin_api_",))
         except TokenError as exc:
             raise LinearConfigError(str(exc)) from None
         if not _KEY_SHAPE.fullmatch(self._key):

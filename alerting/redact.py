@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import groupby
 
+log = logging.getLogger(__name__)
 REDACTED = "[redacted]"
 FRAGMENT = 8
 SLACK_PREFIXES = ("xoxb-", "xoxp-", "xoxa-", "xoxe-", "xoxo-", "xoxr-", "xoxs-", "xapp-")
@@ -18,18 +18,10 @@ class TokenError(ValueError):
     """The token cannot be used; the message never contains any part of it."""
 
 
-@dataclass(frozen=True)
-class TokenCheck:
-    token: str
-    warnings: tuple[str, ...] = ()
-
-
-def validate_token(
-    token: str | None, name: str = "SLACK_BOT_TOKEN", prefixes: tuple[str, ...] = SLACK_PREFIXES
-) -> TokenCheck:
-    """Refuse an unset token or one with anything but printable ASCII (no whitespace, no control or
-    non-ASCII characters: an HTTP header cannot carry them); warn when it starts with none of `prefixes`.
-    TokenError names the variable and the problem, never a character of the token."""
+def validate_token(token: str | None, name: str = "SLACK_BOT_TOKEN", prefixes: tuple[str, ...] = SLACK_PREFIXES) -> str:
+    """The token; refuse an unset one or one with anything but printable ASCII (no whitespace, no control or
+    non-ASCII characters: an HTTP header cannot carry them); log a warning when it starts with none of
+    `prefixes` (none given: no check). TokenError names the variable and the problem, never a character of it."""
     if not token:
         raise TokenError(f"{name} is not set")
     bad = sum(not 33 <= ord(ch) <= 126 for ch in token)
@@ -38,9 +30,9 @@ def validate_token(
             f"{name} contains whitespace, control or non-ASCII characters ({bad} of {len(token)}):"
             " check how it was pasted or exported (a trailing newline?)"
         )
-    if token.startswith(prefixes):
-        return TokenCheck(token)
-    return TokenCheck(token, (f"{name} does not start with {' / '.join(prefixes)}: using it anyway",))
+    if prefixes and not token.startswith(prefixes):
+        log.warning("%s does not start with %s: using it anyway", name, " / ".join(prefixes))
+    return token
 
 
 def _cover(text: str, secret: str, covered: list[bool]) -> None:

@@ -51,7 +51,7 @@ class ConfigError(ValueError):
 
 def secret_from_env(env: Mapping[str, str], name: str, prefix: str = "") -> str:
     """The secret, or a ValueError (redact.TokenError or ConfigError) that names the problem, never the secret."""
-    value = redact.validate_token(env.get(name), name).token  # printable ASCII
+    value = redact.validate_token(env.get(name), name, ())  # printable ASCII; the prefix below
     if not value.startswith(prefix):
         raise ConfigError(f"{name} does not start with {prefix!r}")
     if name == SECRET_ENV and not 16 <= len(value) <= 128:

@@ -63,11 +63,9 @@ class SlackTransport:
 
     def __init__(self, token: str, base_url: str | None = None, *, timeout: int = 30) -> None:
         try:
-            check = validate_token(token, TOKEN_ENV)
+            validate_token(token, TOKEN_ENV)
         except TokenError as exc:
             raise TransportConfigError(str(exc)) from None
-        for warning in check.warnings:
-            log.warning("%s", warning)
         self.secrets = (token,)
         self.base_url = (base_url or "https://slack.com/api/").rstrip("/") + "/"
         self._channel_ids: dict[str, str] = {}

@@ -41,16 +41,19 @@ def test_the_transport_and_the_cli_refuse_it_before_any_request(bad: str, capsys
     assert "SLACK_BOT_TOKEN contains" in err and "SECRET" not in err and bad[5:8] not in err
 
 
-def test_unusual_shape_warned_not_rejected() -> None:
-    assert validate_token(TOKEN).warnings == ()
-    check = validate_token("not-a-slack-token-but-maybe-a-proxy-key")
-    assert check.token == "not-a-slack-token-but-maybe-a-proxy-key"
-    assert len(check.warnings) == 1 and "does not start with xoxb-" in check.warnings[0]
-    assert "proxy" not in check.warnings[0]
-    linear = validate_token("lin_api_abcdef123", "LINEAR_API_KEY", ("lin_api_", "lin_oauth_"))  # reusable
-    assert (
-        linear.warnings == () and "does not start with lin_api_" in validate_token("x", "K", ("lin_api_",)).warnings[0]
-    )
+def test_unusual_shape_warned_not_rejected(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="alerting.redact"):
+        assert validate_token(TOKEN) == TOKEN
+        assert caplog.messages == []
+        assert validate_token("not-a-slack-token-but-maybe-a-proxy-key") == "not-a-slack-token-but-maybe-a-proxy-key"
+        assert len(caplog.messages) == 1 and "does not start with xoxb-" in caplog.messages[0]
+        assert "proxy" not in caplog.messages[0]
+        caplog.clear()
+        validate_token("lin_api_abcdef123", "LINEAR_API_KEY", ("lin_api_", "lin_oauth_"))  # reusable
+        validate_token("a-signing-secret", "SLACK_SIGNING_SECRET", ())  # no prefix: nothing to warn about
+        assert caplog.messages == []
+        validate_token("x", "K", ("lin_api_",))
+        assert len(caplog.messages) == 1 and "K does not start with lin_api_" in caplog.messages[0]
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,7 @@ POLICIES: dict[str, Callable[[Alert], bool]] = {  # "current" is the shipped pol
     "no min points": lambda a: a.is_postable or a.hold_reason == "insufficient_baseline",
     "robust agrees": lambda a: a.is_postable and _robust_agrees(a),
     "min change 10%": lambda a: a.is_postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE,
+    "loud": lambda a: a.is_loud,  # of the shipped policy's posts, those that notify the channel (fct_alerts.is_loud)
 }
 POSTED = POLICIES["current"]
 

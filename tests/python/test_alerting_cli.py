@@ -167,16 +167,16 @@ def week_alerts() -> list:
         usage_alert("a2", incident_id="i1", alert_date=monday, severity="warning", z_score=-3.5, robust_z_score=-1.0,
                     is_incident_primary=False),
         usage_alert("a3", incident_id="i2", alert_date=monday, severity="notice", z_score=2.2, robust_z_score=None,
-                    pct_change=0.05),
+                    pct_change=0.05, is_loud=False, quiet_reason="below_severity"),
         usage_alert("a4", incident_id="i3", alert_date=monday, severity="warning", is_postable=False,
-                    hold_reason="insufficient_baseline", baseline_points=6),
+                    hold_reason="insufficient_baseline", baseline_points=6, is_loud=False),
         usage_alert("a5", incident_id="i4", alert_date=monday, severity="warning", is_postable=False,
-                    hold_reason="insufficient_baseline", baseline_points=3),
+                    hold_reason="insufficient_baseline", baseline_points=3, is_loud=False),
         usage_alert("a6", incident_id="i5", alert_date=monday + dt.timedelta(days=7), severity="critical",
-                    is_postable=False, hold_reason="muted"),
+                    is_postable=False, hold_reason="muted", is_loud=False),
         usage_alert("a7", incident_id="i6", alert_date=monday, severity="notice", is_suppressed=True,
-                    is_postable=False, hold_reason="enterprise_weekend"),
-    ]  # fmt: skip
+                    is_postable=False, hold_reason="enterprise_weekend", is_loud=False),
+    ]  # fmt: skip  (held alerts are never loud, as in fct_alerts)
 
 
 def test_backtest_counts_by_week_severity_policy_and_incident() -> None:
@@ -184,7 +184,8 @@ def test_backtest_counts_by_week_severity_policy_and_incident() -> None:
     policies = list(result.policies)
     assert policies[:4] == ["current", "warning+", "min points 5", "no min points"]
     rows = {(w, s): cells for w, s, cells in result.rows}
-    cur, warn, p5, nomin, robust, change = range(6)
+    cur, warn, p5, nomin, robust, change, loud = range(7)
+    assert policies[loud] == "loud"
     crit = rows[("2026-W47", "critical")]
     warning = rows[("2026-W47", "warning")]
     notice = rows[("2026-W47", "notice")]
@@ -197,6 +198,8 @@ def test_backtest_counts_by_week_severity_policy_and_incident() -> None:
     assert warning[robust].alerts == 0 and crit[robust].alerts == 1  # a2's robust score disagrees
     assert notice[robust].alerts == 1  # no robust score: not judged by it
     assert notice[change].alerts == 0  # +5% change
+    assert (crit[loud].alerts, crit[loud].incidents) == (1, 1) and notice[loud].alerts == 0  # the NOTICE is quiet
+    assert warning[loud].alerts == 1  # a2, loud itself, a member of the critical incident
     assert result.totals[cur].alerts == 3 and result.totals[cur].incidents == 2
     assert result.held == {"enterprise_weekend": 1, "insufficient_baseline": 2, "muted": 1}
     out = backtest.format_result(result)

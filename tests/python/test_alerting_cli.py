@@ -159,7 +159,7 @@ def test_unusual_token_shape_is_warned_and_used(
 # --- backtest (pure) ---------------------------------------------------------------------------------
 
 
-def week_alerts() -> list:
+def week_alerts() -> list:  # held alerts are never loud, as in fct_alerts
     monday = dt.date(2026, 11, 16)  # ISO 2026-W47
     return [
         # one usage incident: two metrics of a segment, critical primary
@@ -176,7 +176,7 @@ def week_alerts() -> list:
                     is_postable=False, hold_reason="muted", is_loud=False),
         usage_alert("a7", incident_id="i6", alert_date=monday, severity="notice", is_suppressed=True,
                     is_postable=False, hold_reason="enterprise_weekend", is_loud=False),
-    ]  # fmt: skip  (held alerts are never loud, as in fct_alerts)
+    ]  # fmt: skip
 
 
 def test_backtest_counts_by_week_severity_policy_and_incident() -> None:

@@ -290,9 +290,8 @@ def plan(
     config: LifecycleConfig,
     data_health: Mapping[tuple[dt.date, str], str] | None = None,
 ) -> Plan:
-    """What this run says. `today`: the run-day rows; `history`: rows of the look-back (any day). Where an
-    incident goes (`destinations` of its headline), whether an alert notifies a destination (`loud`) and
-    whether a destination lists the incidents quiet there in its `Summary:` are the routes' (routing.py)."""
+    """What this run says. `today`: the run-day rows; `history`: rows of the look-back (any day). The routes
+    decide where an incident goes (by its headline), if an alert is `loud` there and if a `summary` lists it."""
     hist = list({o.alert_id: o for o in [*history, *today]}.values())
     p = _Planner(_read_log(log), config, destinations, loud, summary, usage_date, cost_date, data_health, hist)
     p.place(p.pending(today))

@@ -19,11 +19,12 @@ DEFAULT_CONFIG = Path(__file__).with_name("channels.toml")
 CONFIG_ENV = "LTX_ALERTING_CHANNELS_FILE"
 DEFAULT_CHANNEL_ENV = "LTX_SLACK_DEFAULT_CHANNEL"
 CHANNEL_ENV_PREFIX = "LTX_SLACK_CHANNEL_"
-# "#name" (lower-case letters, digits, - _ .) or a channel / user id such as C0123ABCD
-_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGDU][A-Z0-9]{2,30})$")
 LINEAR_ENV_PREFIX = "LTX_LINEAR_TEAM_"
-# a Linear team id is a UUID (Settings > Teams, or the API's `teams { nodes { id } }`)
-_LINEAR_TEAM = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_VALID = {  # a Slack channel: "#name" (lower-case letters, digits, - _ .) or an id; a Linear team id: a UUID
+    "slack": (r"#[a-z0-9][a-z0-9._-]{0,79}|[CGDU][A-Z0-9]{2,30}", "a Slack channel ('#name' or an id like C0123ABCD)"),
+    "linear": ("[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "a Linear team id (a UUID like 3f2a...-...)"),
+    "severity": ("|".join(SEVERITY_ORDER), f"a severity ({', '.join(SEVERITY_ORDER)})"),
+}
 MATCH_KEYS = ("team", "domain", "severity")
 _ROUTE_KEYS = {"match", "slack", "linear", "continue", "loud_min_severity", "summary", "min_severity",
                "warning_streak_days"}  # fmt: skip
@@ -33,22 +34,14 @@ class RoutingError(ValueError):
     """The routing configuration is unusable (missing file, bad channel name, ...)."""
 
 
-def validate_channel(channel: object, where: str) -> str:
-    if not isinstance(channel, str) or not _CHANNEL.match(channel.strip()):
-        raise RoutingError(f"{where}: {channel!r} is not a Slack channel ('#name' or an id like C0123ABCD)")
-    return channel.strip()
-
-
-def validate_linear_team(team_id: object, where: str) -> str:
-    if not isinstance(team_id, str) or not _LINEAR_TEAM.match(team_id.strip().lower()):
-        raise RoutingError(f"{where}: {team_id!r} is not a Linear team id (a UUID like 3f2a...-...)")
-    return team_id.strip().lower()
-
-
-def _severity(value: object, where: str) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in SEVERITY_ORDER:
-        raise RoutingError(f"{where}: {value!r} is not a severity ({', '.join(SEVERITY_ORDER)})")
-    return value.strip().lower()
+def _valid(kind: str, value: object, where: str) -> str:
+    """A Slack channel as given; a Linear team id or a severity lower-cased."""
+    pattern, what = _VALID[kind]
+    text = value.strip() if isinstance(value, str) else ""
+    text = text if kind == "slack" else text.lower()
+    if not re.fullmatch(pattern, text):
+        raise RoutingError(f"{where}: {value!r} is not {what}")
+    return text
 
 
 def team_env_var(team: str, prefix: str = CHANNEL_ENV_PREFIX) -> str:
@@ -94,17 +87,13 @@ class Routing:
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)  # the file's [lifecycle] table
 
     def __post_init__(self) -> None:
-        overrides = {k: v for k, v in self.env.items() if k.startswith((CHANNEL_ENV_PREFIX, LINEAR_ENV_PREFIX)) and v}
-        for name, value in overrides.items():
-            if name.startswith(LINEAR_ENV_PREFIX):
-                validate_linear_team(value, name)
-        object.__setattr__(self, "env", overrides)
+        kind = {CHANNEL_ENV_PREFIX: "slack", LINEAR_ENV_PREFIX: "linear"}
+        valid = {k: _valid(kind[p], v, k) for k, v in self.env.items() for p in kind if k.startswith(p) and v}
+        object.__setattr__(self, "env", valid)
 
     def override(self, team: str | None) -> str | None:
         """LTX_SLACK_CHANNEL_<TEAM>: the channel of every Slack route the team's alerts take."""
-        key = (team or "").strip().lower()
-        channel = self.env.get(team_env_var(key)) if key else None
-        return validate_channel(channel, team_env_var(key)) if channel else None
+        return self.env.get(team_env_var(team.strip())) if team and team.strip() else None
 
     def routes_for(
         self, team: str | None, domain: str | None, severity: str | None, streak_days: Callable[[], int] = lambda: 0
@@ -114,7 +103,7 @@ class Routing:
         consecutive days, asked only by a Linear route."""
         key = (team or "").strip().lower()
         linear = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
-        walk = [Route(linear=validate_linear_team(linear, "LTX_LINEAR_TEAM_*"), cont=True)] if linear else []
+        walk = [Route(linear=linear, cont=True)] if linear else []
         values = {"team": key, "domain": (domain or "").strip().lower(), "severity": (severity or "").strip().lower()}
         taken: list[Route] = []
         for route in [*walk, *self.routes]:
@@ -145,7 +134,7 @@ def _match(raw: object, where: str) -> dict[str, frozenset[str]]:
         if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
             raise RoutingError(f"{where}.{key} must be a string or a list of strings, not {value!r}")
         if key == "severity":
-            values = [_severity(v, f"{where}.severity") for v in values]
+            values = [_valid("severity", v, f"{where}.severity") for v in values]
         out[key] = frozenset(v.strip().lower() for v in values)
     return out
 
@@ -169,12 +158,12 @@ def _route(raw: object, where: str) -> Route:
     floor = raw.get("loud_min_severity")
     return Route(
         match=_match(raw.get("match", {}), f"{where}.match"),
-        slack=validate_channel(raw["slack"], f"{where}.slack") if "slack" in raw else None,
-        linear=validate_linear_team(raw["linear"], f"{where}.linear") if "linear" in raw else None,
+        slack=_valid("slack", raw["slack"], f"{where}.slack") if "slack" in raw else None,
+        linear=_valid("linear", raw["linear"], f"{where}.linear") if "linear" in raw else None,
         cont=raw.get("continue", False),
-        loud_min_severity=None if floor is None else _severity(floor, f"{where}.loud_min_severity"),
+        loud_min_severity=None if floor is None else _valid("severity", floor, f"{where}.loud_min_severity"),
         summary=raw.get("summary", False),
-        min_severity=_severity(raw.get("min_severity", "critical"), f"{where}.min_severity"),
+        min_severity=_valid("severity", raw.get("min_severity", "critical"), f"{where}.min_severity"),
         warning_streak_days=days,
     )
 
@@ -182,7 +171,7 @@ def _route(raw: object, where: str) -> Route:
 def parse_routing(config: Mapping[str, Any], env: Mapping[str, str]) -> Routing:  # pure: the parsed TOML and env
     if unknown := set(config) - {"default_channel", "post_all_clear", "routes", "lifecycle"}:
         raise RoutingError(f"unknown key(s): {', '.join(sorted(unknown))} (routes are [[routes]] tables)")
-    default = validate_channel(env.get(DEFAULT_CHANNEL_ENV) or config.get("default_channel"), "default_channel")
+    default = _valid("slack", env.get(DEFAULT_CHANNEL_ENV) or config.get("default_channel"), "default_channel")
     raw_routes = config.get("routes", [])
     if not isinstance(raw_routes, list):
         raise RoutingError("routes must be a list of [[routes]] tables")
@@ -190,9 +179,8 @@ def parse_routing(config: Mapping[str, Any], env: Mapping[str, str]) -> Routing:
     all_clear = config.get("post_all_clear", False)
     if not isinstance(all_clear, bool):
         raise RoutingError("post_all_clear must be true or false")
-    section = config.get("lifecycle", {})
     try:
-        lifecycle = config_from_mapping(section)
+        lifecycle = config_from_mapping(config.get("lifecycle", {}))
     except (TypeError, ValueError) as exc:
         raise RoutingError(f"[lifecycle]: {exc}") from None
     return Routing(default, routes, all_clear, dict(env), lifecycle)

@@ -168,13 +168,8 @@ class _Run:
                 out.setdefault(f"{self.issues.name}:{route.linear}", route)
         return out
 
-    def loud(self, dest: str, a: Alert) -> bool:  # a member routed with its headline only: fct_alerts decides
-        route = self.routes(a).get(dest)
-        return route.loud(a) if route else a.is_loud
-
-    def summary(self, dest: str, a: Alert) -> bool:
-        route = self.routes(a).get(dest)
-        return route is not None and route.summary
+    def route(self, dest: str, a: Alert) -> Route:  # a member that only follows its headline there: no floor
+        return self.routes(a).get(dest) or Route()
 
     def is_issue(self, dest: str) -> bool:
         return self.issues is not None and dest.startswith(f"{self.issues.name}:")
@@ -324,8 +319,9 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> 
     o, report = r.options, r.report
     r.rows = [*history, *today]  # a series' streak (a Linear route) counts held rows too
     p = lifecycle.plan(
-        today=today, history=history, log=r.entries, destinations=lambda a: list(r.routes(a)), loud=r.loud,
-        summary=r.summary, usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
+        today=today, history=history, log=r.entries, destinations=lambda a: list(r.routes(a)),
+        loud=lambda d, a: r.route(d, a).loud(a), summary=lambda d, a: r.route(d, a).summary,
+        usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
     report.suppressed = len(p.held)
     report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in p.held))

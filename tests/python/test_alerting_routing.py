@@ -114,8 +114,8 @@ def test_bad_channel_names_are_rejected(bad: object) -> None:
 
 
 def test_bad_env_override_is_an_error_not_a_silent_drop() -> None:
-    with pytest.raises(RoutingError):
-        parse_routing(CONFIG, {"LTX_SLACK_CHANNEL_API": "not a channel"}).channel_for("api")
+    with pytest.raises(RoutingError, match="LTX_SLACK_CHANNEL_API: 'not a channel' is not a Slack channel"):
+        parse_routing(CONFIG, {"LTX_SLACK_CHANNEL_API": "not a channel"})  # at start, before anything is posted
 
 
 def test_config_file_from_env_and_errors(tmp_path: Path) -> None:

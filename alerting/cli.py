@@ -164,7 +164,7 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], routing: Routing, pos
             linear = LinearTransport.from_env(env)
         except LinearConfigError as exc:
             raise TransportConfigError(
-                f"{exc}: routing sends incidents to Linear ([linear] in the channels file or LTX_LINEAR_TEAM_*);"
+                f"{exc}: routing sends incidents to Linear (a linear route or LTX_LINEAR_TEAM_*);"
                 " --dry-run prints them without Linear"
             ) from None
     report = run(backend, routing, poster, options, sys.stdout, chart_for=chart_for(backend), linear=linear)

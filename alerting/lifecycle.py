@@ -29,9 +29,6 @@ class LifecycleConfig:
     repeat_window_days: int = 7  # 0: every incident is a new top-level post
     resolve_after_days: int = 3  # 0: no resolved notices (threads stay open until the window ends)
     correction_window_days: int = 7  # delivered alerts this recent are checked after rebuilds
-    # quiet-only incidents (postable, none loud, no open thread) in a daily `Summary:` message per channel:
-    # true, or for the teams named; otherwise only in fct_alerts and the report
-    quiet_summary: bool | tuple[str, ...] = False
 
     def __post_init__(self) -> None:
         for name in ("repeat_window_days", "resolve_after_days", "correction_window_days"):
@@ -50,11 +47,6 @@ def config_from_mapping(section: Mapping[str, Any] | None) -> LifecycleConfig:
     unknown = set(values) - {f.name for f in dataclasses.fields(LifecycleConfig)}
     if unknown:
         raise ValueError(f"[lifecycle] has unknown key(s): {', '.join(sorted(unknown))}")
-    summary = values.get("quiet_summary", False)
-    if isinstance(summary, list) and all(isinstance(t, str) and t.strip() for t in summary):
-        values["quiet_summary"] = tuple(sorted(t.strip().lower() for t in summary))
-    elif not isinstance(summary, bool):
-        raise ValueError(f"quiet_summary must be true, false or a list of teams, not {summary!r}")
     return LifecycleConfig(**values)
 
 
@@ -291,14 +283,17 @@ def plan(
     history: Sequence[Alert],
     log: Sequence[LogEntry],
     destinations: Callable[[Alert], Sequence[str]],
+    loud: Callable[[str, Alert], bool],
+    summary: Callable[[str, Alert], bool],
     usage_date: dt.date,
     cost_date: dt.date,
     config: LifecycleConfig,
     data_health: Mapping[tuple[dt.date, str], str] | None = None,
 ) -> Plan:
-    """What this run says. `today`: the run-day rows; `history`: rows of the look-back (any day)."""
+    """What this run says. `today`: the run-day rows; `history`: rows of the look-back (any day). The routes
+    decide where an incident goes (by its headline), if an alert is `loud` there and if a `summary` lists it."""
     hist = list({o.alert_id: o for o in [*history, *today]}.values())
-    p = _Planner(_read_log(log), config, destinations, usage_date, cost_date, data_health, hist)
+    p = _Planner(_read_log(log), config, destinations, loud, summary, usage_date, cost_date, data_health, hist)
     p.place(p.pending(today))
     p.changes()
     if config.resolve_after_days > 0:
@@ -317,6 +312,8 @@ class _Planner:
     view: _LogView
     config: LifecycleConfig
     destinations: Callable[[Alert], Sequence[str]]
+    loud: Callable[[str, Alert], bool]
+    summary: Callable[[str, Alert], bool]
     usage_date: dt.date
     cost_date: dt.date
     data_health: Mapping[tuple[dt.date, str], str] | None
@@ -356,7 +353,6 @@ class _Planner:
         quiet: dict[str, list[IncidentPlan]] = defaultdict(list)
         replies: dict[tuple[str, str, bool], list[IncidentPlan]] = defaultdict(list)
         threads: dict[tuple[str, str, bool], Thread] = {}
-        summary = self.config.quiet_summary
         for dest in sorted(pending):
             for incident_id, members in sorted(pending[dest].items()):
                 members.sort(key=lambda o: o.alert_id)
@@ -367,13 +363,14 @@ class _Planner:
                 state = self.thread_for(dest, incident_id, members)
                 if state is not None:  # news: a loud member above the most severe the thread said for its series
                     said = state.series_severity
-                    news = any(o.is_loud and severity_rank(o.severity) < said.get(o.thread_series, 99) for o in members)
+                    news = any(self.loud(dest, o) and severity_rank(o.severity) < said.get(o.thread_series, 99)
+                               for o in members)  # fmt: skip
                     key = (dest, state.thread.root_ts, news)
                     replies[key].append(inc)
                     threads[key] = state.thread
-                elif any(o.is_loud for o in members):
+                elif any(self.loud(dest, o) for o in members):
                     new[dest].append(inc)
-                elif summary is True or primary.team in (summary or ()):
+                elif self.summary(dest, primary):
                     quiet[dest].append(inc)
                 else:
                     self.out.quiet.append(inc)
@@ -405,7 +402,7 @@ class _Planner:
                 last_by_family[fam] = max(last_by_family.get(fam, last), last)
                 worst_by_family[fam] = min(worst_by_family.get(fam, 99), state.series_severity.get(s4, 99))
             if any(  # worse than anything said in that thread: a new top-level post (Alertmanager re-notifies)
-                o.is_loud and severity_rank(o.severity) < worst_by_family.get(_family(o.thread_series), -1)
+                self.loud(dest, o) and severity_rank(o.severity) < worst_by_family.get(_family(o.thread_series), -1)
                 for o in members
             ):
                 continue

@@ -1,8 +1,9 @@
-"""Team -> Slack channel routing from `alerting/channels.toml` (env may override), and which
-incidents also go to a team's Linear (its `[linear]` table, `LTX_LINEAR_TEAM_<TEAM>`)."""
+"""Where each incident goes: the `[[routes]]` of `alerting/channels.toml` (team / domain / severity -> a Slack
+channel or a Linear team, tried in order as in Alertmanager), with env overrides."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
@@ -12,33 +13,35 @@ from pathlib import Path
 from typing import Any
 
 from alerting.lifecycle import LifecycleConfig, config_from_mapping
-from alerting.model import SEVERITY_ORDER, severity_rank
+from alerting.model import SEVERITY_ORDER, Alert, severity_rank
 
 DEFAULT_CONFIG = Path(__file__).with_name("channels.toml")
 CONFIG_ENV = "LTX_ALERTING_CHANNELS_FILE"
 DEFAULT_CHANNEL_ENV = "LTX_SLACK_DEFAULT_CHANNEL"
 CHANNEL_ENV_PREFIX = "LTX_SLACK_CHANNEL_"
-# "#name" (lower-case letters, digits, - _ .) or a channel / user id such as C0123ABCD
-_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGDU][A-Z0-9]{2,30})$")
 LINEAR_ENV_PREFIX = "LTX_LINEAR_TEAM_"
-# a Linear team id is a UUID (Settings > Teams, or the API's `teams { nodes { id } }`)
-_LINEAR_TEAM = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_VALID = {  # a Slack channel: "#name" (lower-case letters, digits, - _ .) or an id; a Linear team id: a UUID
+    "slack": (r"#[a-z0-9][a-z0-9._-]{0,79}|[CGDU][A-Z0-9]{2,30}", "a Slack channel ('#name' or an id like C0123ABCD)"),
+    "linear": ("[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "a Linear team id (a UUID like 3f2a...-...)"),
+    "severity": ("|".join(SEVERITY_ORDER), f"a severity ({', '.join(SEVERITY_ORDER)})"),
+}
+MATCH_KEYS = ("team", "domain", "severity")
+_ROUTE_KEYS = {"match", "slack", "linear", "continue", "loud_min_severity", "summary", "min_severity",
+               "warning_streak_days"}  # fmt: skip
 
 
 class RoutingError(ValueError):
     """The routing configuration is unusable (missing file, bad channel name, ...)."""
 
 
-def validate_channel(channel: object, where: str) -> str:
-    if not isinstance(channel, str) or not _CHANNEL.match(channel.strip()):
-        raise RoutingError(f"{where}: {channel!r} is not a Slack channel ('#name' or an id like C0123ABCD)")
-    return channel.strip()
-
-
-def validate_linear_team(team_id: object, where: str) -> str:
-    if not isinstance(team_id, str) or not _LINEAR_TEAM.match(team_id.strip().lower()):
-        raise RoutingError(f"{where}: {team_id!r} is not a Linear team id (a UUID like 3f2a...-...)")
-    return team_id.strip().lower()
+def _valid(kind: str, value: object, where: str) -> str:
+    """A Slack channel as given; a Linear team id or a severity lower-cased."""
+    pattern, what = _VALID[kind]
+    text = value.strip() if isinstance(value, str) else ""
+    text = text if kind == "slack" else text.lower()
+    if not re.fullmatch(pattern, text):
+        raise RoutingError(f"{where}: {value!r} is not {what}")
+    return text
 
 
 def team_env_var(team: str, prefix: str = CHANNEL_ENV_PREFIX) -> str:
@@ -47,95 +50,140 @@ def team_env_var(team: str, prefix: str = CHANNEL_ENV_PREFIX) -> str:
 
 
 @dataclass(frozen=True)
-class LinearRoute:
-    """Which incidents open a Linear issue: the headline at `min_severity` or above at once, or
-    WARNING and above on day `warning_streak_days` (and after) of its series' consecutive days."""
+class Route:
+    """One `[[routes]]` entry: an alert whose team / domain / severity fit `match` goes to `slack` or `linear`."""
 
-    min_severity: str = "critical"
-    warning_streak_days: int = 3  # 0: never for the streak
+    match: Mapping[str, frozenset[str]] = field(default_factory=dict)  # a key not given: any value
+    slack: str | None = None
+    linear: str | None = None  # a Linear team id
+    cont: bool = False  # `continue`: later routes may match too
+    loud_min_severity: str | None = None  # below it an alert is quiet here, whatever its is_loud
+    summary: bool = False  # quiet-only incidents routed here: one `Summary:` message a day
+    min_severity: str = "critical"  # Linear: this severity or above at once,
+    warning_streak_days: int = 3  # or WARNING and above from this day of the series' streak on (0: never)
 
-    def __post_init__(self) -> None:
-        if self.min_severity not in SEVERITY_ORDER:
-            raise RoutingError(f"[linear] min_severity must be one of {', '.join(SEVERITY_ORDER)}")
-        days = self.warning_streak_days
-        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 366:
-            raise RoutingError(f"[linear] warning_streak_days must be a whole number 0..366, not {days!r}")
-
-    def matches(self, severity: str, streak_days: int) -> bool:
-        rank = severity_rank(severity)
-        if rank <= severity_rank(self.min_severity):
+    def fits(self, values: Mapping[str, str], streak_days: Callable[[], int]) -> bool:
+        if any(values[key] not in allowed for key, allowed in self.match.items()):
+            return False
+        rank = severity_rank(values["severity"])
+        if self.linear is None or rank <= severity_rank(self.min_severity):
             return True
-        return 0 < self.warning_streak_days <= streak_days and rank <= severity_rank("warning")
+        return rank <= severity_rank("warning") and 0 < self.warning_streak_days <= streak_days()
+
+    def loud(self, a: Alert) -> bool:
+        """fct_alerts.is_loud, unless the alert is below this route's floor."""
+        floor = self.loud_min_severity
+        return a.is_loud and (floor is None or severity_rank(a.severity) <= severity_rank(floor))
 
 
 @dataclass(frozen=True)
 class Routing:
     default_channel: str
-    channels: Mapping[str, str] = field(default_factory=dict)
+    routes: tuple[Route, ...] = ()
     post_all_clear: bool = False
     # only the channel / Linear team overrides (LTX_SLACK_CHANNEL_*, LTX_LINEAR_TEAM_*) are kept, and never
     # printed: the process environment also holds the tokens, which must not reach a repr, a log or a traceback
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
-    linear_teams: Mapping[str, str] = field(default_factory=dict)  # team -> Linear team id
-    linear_route: LinearRoute = field(default_factory=LinearRoute)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)  # the file's [lifecycle] table
 
     def __post_init__(self) -> None:
-        overrides = {k: v for k, v in self.env.items() if k.startswith((CHANNEL_ENV_PREFIX, LINEAR_ENV_PREFIX)) and v}
-        for name, value in overrides.items():
-            if name.startswith(LINEAR_ENV_PREFIX):
-                validate_linear_team(value, name)
-        object.__setattr__(self, "env", overrides)
+        kind = {CHANNEL_ENV_PREFIX: "slack", LINEAR_ENV_PREFIX: "linear"}
+        valid = {k: _valid(kind[p], v, k) for k, v in self.env.items() for p in kind if k.startswith(p) and v}
+        object.__setattr__(self, "env", valid)
+
+    def override(self, team: str | None) -> str | None:
+        """LTX_SLACK_CHANNEL_<TEAM>: the channel of every Slack route the team's alerts take."""
+        return self.env.get(team_env_var(team.strip())) if team and team.strip() else None
+
+    def routes_for(
+        self, team: str | None, domain: str | None, severity: str | None, streak_days: Callable[[], int] = lambda: 0
+    ) -> list[Route]:
+        """The routes an alert takes, in order: the first that fits ends the walk unless it says `continue`;
+        LTX_LINEAR_TEAM_<TEAM> first; no Slack route: the default channel. `streak_days`: its series'
+        consecutive days, asked only by a Linear route."""
+        key = (team or "").strip().lower()
+        linear = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
+        walk = [Route(linear=linear, cont=True)] if linear else []
+        values = {"team": key, "domain": (domain or "").strip().lower(), "severity": (severity or "").strip().lower()}
+        taken: list[Route] = []
+        for route in [*walk, *self.routes]:
+            if route.fits(values, streak_days):
+                taken.append(route)
+                if not route.cont:
+                    break
+        if not any(r.slack for r in taken):
+            taken.append(Route(slack=self.default_channel))
+        channel = self.override(key)
+        return [dataclasses.replace(r, slack=channel) if channel and r.slack else r for r in taken]
 
     def channel_for(self, team: str | None) -> str:
-        """The team's channel; env override first; unknown / empty team -> default channel."""
-        key = (team or "").strip().lower()
-        if override := self.env.get(team_env_var(key)) if key else None:
-            return validate_channel(override, team_env_var(key))
-        return self.channels.get(key, self.default_channel) if key else self.default_channel
-
-    def linear_destination(self, team: str | None, severity: str, streak_days: Callable[[], int]) -> str | None:
-        """`linear:<team id>` when the team has a Linear team (env override first) and the incident's headline
-        matches the route (`streak_days`: its series' consecutive days, computed only for a team with Linear)."""
-        key = (team or "").strip().lower()
-        team_id = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
-        team_id = validate_linear_team(team_id, "LTX_LINEAR_TEAM_*") if team_id else self.linear_teams.get(key)
-        return f"linear:{team_id}" if team_id and self.linear_route.matches(severity, streak_days()) else None
+        """The first Slack channel of a team's message that is no alert (pipeline health; the backtest)."""
+        return next(r.slack for r in self.routes_for(team, None, None) if r.slack is not None)
 
     @property
     def uses_linear(self) -> bool:
-        return bool(self.linear_teams) or any(k.startswith(LINEAR_ENV_PREFIX) for k in self.env)
+        return any(r.linear for r in self.routes) or any(k.startswith(LINEAR_ENV_PREFIX) for k in self.env)
 
 
-def _table(config: Mapping[str, Any], key: str, error: str) -> Mapping[str, Any]:
-    section = config.get(key, {})
-    if not isinstance(section, Mapping):
-        raise RoutingError(error)
-    return section
+def _match(raw: object, where: str) -> dict[str, frozenset[str]]:
+    if not isinstance(raw, Mapping) or set(raw) - set(MATCH_KEYS):
+        raise RoutingError(f"{where} must be a table of {', '.join(MATCH_KEYS)} (each a string or a list)")
+    out = {}
+    for key, value in raw.items():
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+            raise RoutingError(f"{where}.{key} must be a string or a list of strings, not {value!r}")
+        if key == "severity":
+            values = [_valid("severity", v, f"{where}.severity") for v in values]
+        out[key] = frozenset(v.strip().lower() for v in values)
+    return out
+
+
+def _route(raw: object, where: str) -> Route:
+    if not isinstance(raw, Mapping):
+        raise RoutingError(f"{where} must be a table")
+    if unknown := set(raw) - _ROUTE_KEYS:
+        raise RoutingError(f"{where} has unknown key(s): {', '.join(sorted(unknown))}")
+    if len({"slack", "linear"} & set(raw)) != 1:
+        raise RoutingError(f'{where} needs one destination: slack = "#channel" or linear = "<Linear team id>"')
+    linear_only = {"min_severity", "warning_streak_days"} & set(raw)
+    if ("slack" in raw and linear_only) or ("linear" in raw and "summary" in raw):
+        raise RoutingError(f"{where}: min_severity / warning_streak_days are for linear, summary for slack")
+    for flag in ("continue", "summary"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise RoutingError(f"{where}: {flag} must be true or false")
+    days = raw.get("warning_streak_days", 3)
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 366:
+        raise RoutingError(f"{where}: warning_streak_days must be a whole number 0..366, not {days!r}")
+    floor = raw.get("loud_min_severity")
+    return Route(
+        match=_match(raw.get("match", {}), f"{where}.match"),
+        slack=_valid("slack", raw["slack"], f"{where}.slack") if "slack" in raw else None,
+        linear=_valid("linear", raw["linear"], f"{where}.linear") if "linear" in raw else None,
+        cont=raw.get("continue", False),
+        loud_min_severity=None if floor is None else _valid("severity", floor, f"{where}.loud_min_severity"),
+        summary=raw.get("summary", False),
+        min_severity=_valid("severity", raw.get("min_severity", "critical"), f"{where}.min_severity"),
+        warning_streak_days=days,
+    )
 
 
 def parse_routing(config: Mapping[str, Any], env: Mapping[str, str]) -> Routing:  # pure: the parsed TOML and env
-    default = validate_channel(env.get(DEFAULT_CHANNEL_ENV) or config.get("default_channel"), "default_channel")
-    raw_channels = _table(config, "channels", '[channels] must be a table of team = "#channel"')
-    channels = {str(k).strip().lower(): validate_channel(v, f"channels.{k}") for k, v in raw_channels.items()}
+    if unknown := set(config) - {"default_channel", "post_all_clear", "routes", "lifecycle"}:
+        raise RoutingError(f"unknown key(s): {', '.join(sorted(unknown))} (routes are [[routes]] tables)")
+    default = _valid("slack", env.get(DEFAULT_CHANNEL_ENV) or config.get("default_channel"), "default_channel")
+    raw_routes = config.get("routes", [])
+    if not isinstance(raw_routes, list):
+        raise RoutingError("routes must be a list of [[routes]] tables")
+    routes = tuple(_route(raw, f"[[routes]] #{i}") for i, raw in enumerate(raw_routes, 1))
     all_clear = config.get("post_all_clear", False)
     if not isinstance(all_clear, bool):
         raise RoutingError("post_all_clear must be true or false")
-    linear = _table(config, "linear", "[linear] must be a table")
-    unknown = set(linear) - {"teams", "min_severity", "warning_streak_days"}
-    if unknown:
-        raise RoutingError(f"[linear] has unknown key(s): {', '.join(sorted(unknown))}")
-    raw_teams = _table(linear, "teams", '[linear.teams] must be a table of team = "<Linear team id>"')
-    teams = {str(k).strip().lower(): validate_linear_team(v, f"linear.teams.{k}") for k, v in raw_teams.items()}
-    route = LinearRoute(
-        str(linear.get("min_severity", "critical")).strip().lower(), linear.get("warning_streak_days", 3)
-    )
-    section = _table(config, "lifecycle", "[lifecycle] must be a table")
     try:
-        lifecycle = config_from_mapping(section)
+        lifecycle = config_from_mapping(config.get("lifecycle", {}))
     except (TypeError, ValueError) as exc:
         raise RoutingError(f"[lifecycle]: {exc}") from None
-    return Routing(default, channels, all_clear, dict(env), teams, route, lifecycle)
+    return Routing(default, routes, all_clear, dict(env), lifecycle)
 
 
 def load_routing(path: Path | None = None, env: Mapping[str, str] | None = None) -> Routing:

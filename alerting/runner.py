@@ -36,7 +36,7 @@ from alerting.pipeline_health import PIPELINE_TEAM, Failure, cause_key, stale_so
 from alerting.render import markdown
 from alerting.render.slack import Limits, marked, render
 from alerting.render.slack import SlackMessage as Rendered
-from alerting.routing import Routing
+from alerting.routing import Route, Routing
 from alerting.transport.base import Capabilities, IssueTransport, PostResult, Transport
 from alerting.transport.linear import LinearPrinter, LinearTransport
 from alerting.transport.stdout import StdoutTransport
@@ -150,12 +150,26 @@ class _Run:
     run_id: str = field(default_factory=_new_id)
     recorded: list[LogEntry] = field(default_factory=list)  # this run's log rows (the Linear issue links them)
     entries: list[LogEntry] = field(default_factory=list)  # the log as read at the start of the day
+    rows: list[Alert] = field(default_factory=list)  # the day's and the look-back's rows (a series' streak)
 
     def __post_init__(self) -> None:
         self.log = DeliveryLog(self.backend, self.options.claim_ttl_s)
 
-    def destination(self, team: str | None) -> str:
-        return f"{self.transport.name}:{self.routing.channel_for(team)}"
+    def destination(self, channel: str) -> str:
+        return f"{self.transport.name}:{channel}"
+
+    def routes(self, a: Alert) -> dict[str, Route]:
+        """Destination -> the route that takes the alert there (a Linear one only with an issue tracker)."""
+        out: dict[str, Route] = {}
+        for route in self.routing.routes_for(a.team, a.domain, a.severity, lambda: lifecycle.streak_days(a, self.rows)):
+            if route.slack:
+                out.setdefault(self.destination(route.slack), route)
+            elif self.issues:
+                out.setdefault(f"{self.issues.name}:{route.linear}", route)
+        return out
+
+    def route(self, dest: str, a: Alert) -> Route:  # a member that only follows its headline there: no floor
+        return self.routes(a).get(dest) or Route()
 
     def is_issue(self, dest: str) -> bool:
         return self.issues is not None and dest.startswith(f"{self.issues.name}:")
@@ -303,14 +317,10 @@ def _released(a: Alert, day: dt.date) -> Alert:
 
 def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> Plan:
     o, report = r.options, r.report
-    every_row = [*history, *today]  # a series' streak (the Linear route) counts held rows too
-
-    def destinations(a: Alert) -> list[str]:
-        linear = r.routing.linear_destination(a.team, a.severity, lambda: lifecycle.streak_days(a, every_row))
-        return [r.destination(a.team), *([linear] if linear and r.issues else [])]
-
+    r.rows = [*history, *today]  # a series' streak (a Linear route) counts held rows too
     p = lifecycle.plan(
-        today=today, history=history, log=r.entries, destinations=destinations,
+        today=today, history=history, log=r.entries, destinations=lambda a: list(r.routes(a)),
+        loud=lambda d, a: r.route(d, a).loud(a), summary=lambda d, a: r.route(d, a).summary,
         usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
     )  # fmt: skip
     report.suppressed = len(p.held)
@@ -343,7 +353,7 @@ def run(
 ) -> RunReport:
     """One run; `linear`: the Linear transport, required when routing sends incidents to Linear."""
     if routing.uses_linear and not options.dry_run and linear is None:
-        raise ValueError("routing sends incidents to Linear ([linear], LTX_LINEAR_TEAM_*): it needs a Linear transport")
+        raise ValueError("routing sends incidents to Linear (a linear route, LTX_LINEAR_TEAM_*): it needs a transport")
     issues = (LinearTransport(LinearPrinter(out)) if options.dry_run else linear) if routing.uses_linear else None
     r = _start(backend, routing, poster, options, out, now, issues, run_id)
     offset = options.usage_date - options.cost_date
@@ -436,13 +446,15 @@ def _latest_hint(backend: Backend, options: RunOptions) -> str:
 
 
 def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
-    """One all-clear a day to each configured channel that has no postable alert."""
+    """One all-clear a day to each Slack route's channel that has no postable alert (naming the routes' teams)."""
     o = r.options
-    key, busy = f"all_clear:{o.usage_date.isoformat()}", {r.destination(a.team) for a in today if a.is_postable}
+    key, busy = f"all_clear:{o.usage_date.isoformat()}", {d for a in today if a.is_postable for d in r.routes(a)}
     busy |= {e.destination for e in r.entries if e.delivery_key == key}  # said today already
-    quiet: dict[str, list[str]] = defaultdict(list)
-    for team in sorted(r.routing.channels):
-        quiet[r.destination(team)].append(team)
+    quiet: dict[str, set[str]] = defaultdict(set)
+    for route in (route for route in r.routing.routes if route.slack):
+        for team in sorted(route.match.get("team", ())) or [""]:
+            channel = r.routing.override(team) or str(route.slack)
+            quiet[r.destination(channel)] |= {team} - {""}
     for dest, teams in sorted(quiet.items()):
         if dest not in busy:
             message = render_body(compose.all_clear(sorted(teams), o.usage_date, o.cost_date, True), o.limits)[0]
@@ -467,7 +479,7 @@ def post_pipeline_health(
         stale = stale_sources(backend, failures)
     message = render_body(compose.pipeline_health(run_date, stale, failures), r.options.limits)[0]
     rows = ((cause_key(run_date, failures), "pipeline_health", {"alert_date": run_date, "team": PIPELINE_TEAM}),)
-    r.deliver(PlannedMessage(r.destination(PIPELINE_TEAM), message, None, rows))
+    r.deliver(PlannedMessage(r.destination(routing.channel_for(PIPELINE_TEAM)), message, None, rows))
     return r.report
 
 

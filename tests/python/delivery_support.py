@@ -39,8 +39,15 @@ ARROW_TYPES = {
     "bigint": pa.int64(),
     "boolean": pa.bool_(),
 }
+
+
+def team_routes(**channels: str) -> list[dict[str, Any]]:
+    """[[routes]] sending each team's alerts to its channel, first match wins."""
+    return [{"match": {"team": team}, "slack": channel} for team, channel in channels.items()]
+
+
 ROUTING = parse_routing(
-    {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "api": "#api", "data": "#data"}}, {}
+    {"default_channel": "#ltx-monitoring", "routes": team_routes(product="#usage", api="#api", data="#data")}, {}
 )
 
 
@@ -129,6 +136,7 @@ def run_day(
     cost_finalisation_days: int = 3,
     claim_ttl_s: int = 900,
     transport: SlackTransport | None = None,
+    routing: Routing = ROUTING,
 ) -> RunReport:
     """One morning's `alerting run` for usage day `day` against the loopback Slack at `url`."""
     backend = DuckDBBackend(path, "main_marts", "main_alerting", lock_timeout_s=lock_timeout_s)
@@ -143,7 +151,7 @@ def run_day(
         )
         return run(
             backend,
-            ROUTING,
+            routing,
             transport or SlackTransport(FAKE_TOKEN, url),
             options,
             io.StringIO(),

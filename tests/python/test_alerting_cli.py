@@ -23,11 +23,12 @@ from tests.python.alerting_support import (
 
 CHANNELS = """default_channel = "#ltx-monitoring"
 post_all_clear = false
-[channels]
-product = "#usage"
-api = "#api"
-studio = "#studio"
-data = "#data"
+routes = [
+    { match = { team = "product" }, slack = "#usage" },
+    { match = { team = "api" }, slack = "#api" },
+    { match = { team = "studio" }, slack = "#studio" },
+    { match = { team = "data" }, slack = "#data" },
+]
 """
 
 

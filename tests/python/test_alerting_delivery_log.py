@@ -27,6 +27,7 @@ from tests.python.alerting_support import (
     log_rows,
     usage_alert,
 )
+from tests.python.delivery_support import team_routes
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Posted:
 
 
 ROUTING = parse_routing(
-    {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "api": "#api", "studio": "#studio"}}, {}
+    {"default_channel": "#ltx-monitoring", "routes": team_routes(product="#usage", api="#api", studio="#studio")}, {}
 )
 
 
@@ -171,7 +172,7 @@ def test_late_alert_is_posted_alone_on_rerun(db: Path) -> None:
 
 def test_routing_change_delivers_to_the_new_channel(db: Path) -> None:
     assert run_once(db, ScriptedPoster()).ok
-    moved = parse_routing({"default_channel": "#ltx-monitoring", "channels": {"product": "#usage-new"}}, {})
+    moved = parse_routing({"default_channel": "#ltx-monitoring", "routes": team_routes(product="#usage-new")}, {})
     poster = ScriptedPoster()
     assert run_once(db, poster, routing=moved).ok
     # the product alerts go to the new channel; api/studio now fall back to the default channel

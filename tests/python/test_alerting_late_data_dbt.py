@@ -27,11 +27,12 @@ from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_entries
 from tests.python.conftest import BIN, MODELS_ONLY, dbt_env, failure_summary
 from tests.python.conftest import run as sh
+from tests.python.delivery_support import team_routes
 
 pytestmark = pytest.mark.dbt
 
 END = dt.date(2026, 11, 22)
-ROUTING = parse_routing({"default_channel": "#mon", "channels": {"product": "#usage", "api": "#api"}}, {})
+ROUTING = parse_routing({"default_channel": "#mon", "routes": team_routes(product="#usage", api="#api")}, {})
 
 
 def dbt_build(raw: Path, db: Path, *extra: str) -> None:

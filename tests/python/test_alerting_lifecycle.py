@@ -38,6 +38,8 @@ def make_plan(today: list[Alert], log: list[LogEntry], history: list[Alert] | No
         history=history or [],
         log=log,
         destinations=lambda o: ["slack:#usage"],
+        loud=kw.pop("loud", lambda dest, o: o.is_loud),
+        summary=kw.pop("summary", lambda dest, o: False),
         usage_date=kw.pop("usage_date", D),
         cost_date=kw.pop("cost_date", D - dt.timedelta(days=2)),
         config=kw.pop("config", CFG),
@@ -223,26 +225,13 @@ def test_a_quiet_only_incident_is_not_posted_alone_and_goes_to_the_summary_where
     quiet = obs(D, metric="dau", severity="notice", z=-2.3, is_loud=False)
     p = make_plan([quiet], [])
     assert not p.new_posts and not p.summaries and [i.incident_id for i in p.quiet] == [quiet.incident_id]
-    on = LifecycleConfig(repeat_window_days=7, resolve_after_days=3, quiet_summary=True)
-    p = make_plan([quiet], [], config=on)
+    p = make_plan([quiet], [], summary=lambda dest, o: True)
     assert not p.new_posts and [(s.destination, len(s.incidents)) for s in p.summaries] == [("slack:#usage", 1)]
     loud = obs(D, metric="tokens", severity="warning", z=-3.4)
-    p = make_plan([quiet, loud], [], config=on)  # one incident (same day, segment, direction): loud wins
+    p = make_plan([quiet, loud], [], summary=lambda dest, o: True)  # one incident (day, segment, direction): loud
     assert len(p.new_posts) == 1 and not p.summaries
-
-
-def test_the_summary_route_per_team() -> None:
-    """`quiet_summary = ["data"]`: the data team's quiet-only incidents are summarised, product's are not."""
-    product = obs(D, metric="dau", severity="notice", z=-2.3, is_loud=False)  # team product
-    data = obs(D, scope="usage", domain="data_health", metric="rows", rule="rows_vs_expected", severity="notice",
-               z=None, is_loud=False, team="data")  # fmt: skip
-    only_data = config_from_mapping({"quiet_summary": ["Data "]})
-    assert only_data.quiet_summary == ("data",)
-    p = make_plan([product, data], [], config=only_data)
-    assert [a.alert_id for s in p.summaries for i in s.incidents for a in i.alerts] == [data.alert_id]
-    assert [i.incident_id for i in p.quiet] == [product.incident_id]
-    with pytest.raises(ValueError, match="list of teams"):
-        config_from_mapping({"quiet_summary": "data"})
+    p = make_plan([quiet, loud], [], loud=lambda dest, o: False)  # the route's floor: quiet there
+    assert not p.new_posts and [i.incident_id for i in p.quiet] == [quiet.incident_id]
 
 
 def test_an_incident_is_routed_by_its_headline_only() -> None:
@@ -253,6 +242,6 @@ def test_an_incident_is_routed_by_its_headline_only() -> None:
     assert headline.incident_id == member.incident_id
     p = plan(
         today=[headline, member], history=[], log=[], destinations=lambda o: [f"slack:#{o.team}"],
-        usage_date=D, cost_date=D, config=CFG,
+        loud=lambda dest, o: o.is_loud, summary=lambda dest, o: False, usage_date=D, cost_date=D, config=CFG,
     )  # fmt: skip
     assert [(n.destination, len(n.incidents[0].alerts)) for n in p.new_posts] == [("slack:#api", 2)]

@@ -35,7 +35,7 @@ from alerting.routing import parse_routing
 from alerting.runner import render_body
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts, drivers, usage_alert, with_drivers
 from tests.python.conftest import REPO
-from tests.python.delivery_support import composed_run
+from tests.python.delivery_support import composed_run, team_routes
 
 GOLDEN = Path(__file__).parent / "golden" / "alerting"
 UPDATE = os.environ.get("LTX_UPDATE_GOLDEN") == "1"
@@ -589,7 +589,9 @@ def test_markdown_for_linear_says_every_line_with_data_made_inert() -> None:
 
 def test_golden_product_digest(tmp_path: Path) -> None:
     """The product channel's digest as a run composes it from the marts (held alert counted, never shown)."""
-    routing = parse_routing({"default_channel": "#ltx-monitoring", "channels": {"product": "#ltx-usage-alerts"}}, {})
+    routing = parse_routing(
+        {"default_channel": "#ltx-monitoring", "routes": team_routes(product="#ltx-usage-alerts")}, {}
+    )
     db = tmp_path / "marts.duckdb"
     create_marts(db, product_alerts())
     report, composer = composed_run(db, routing, DAY, COST_DAY)
@@ -798,7 +800,7 @@ def test_a_digest_is_a_context_intro_and_one_text_section_per_incident() -> None
 
 def test_data_health_digest_counts_the_held_alerts_of_its_source_and_day(tmp_path: Path) -> None:
     routing = parse_routing(
-        {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "data": "#ltx-data-alerts"}}, {}
+        {"default_channel": "#ltx-monitoring", "routes": team_routes(product="#usage", data="#ltx-data-alerts")}, {}
     )
     day = dt.date(2026, 11, 22)
     held = [usage_alert(f"h{i}", alert_date=day, is_postable=False, hold_reason="incomplete_data") for i in range(12)]
@@ -819,7 +821,7 @@ def test_an_incident_of_two_teams_goes_once_where_its_headline_is_routed(tmp_pat
     """An API incident with an engineering member is posted once, to the API channel, whole (issue 20: the
     same incident, chart included, was posted again to the infrastructure channel)."""
     routing = parse_routing(
-        {"default_channel": "#ltx-monitoring", "channels": {"api": "#api", "engineering": "#infra"}}, {}
+        {"default_channel": "#ltx-monitoring", "routes": team_routes(api="#api", engineering="#infra")}, {}
     )
     alerts = [*api_incident()[:2], dataclasses.replace(api_incident()[2], team="engineering")]
     db = tmp_path / "marts.duckdb"

@@ -1,4 +1,5 @@
-"""Routing: team -> channel from channels.toml, env overrides, unknown teams never dropped."""
+"""Routing: the [[routes]] of channels.toml (team / domain / severity -> destination), env overrides, unknown
+teams never dropped, and every configuration error."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from alerting.dates import finalised_cost_date
-from alerting.routing import DEFAULT_CONFIG, RoutingError, load_routing, parse_routing, team_env_var
+from alerting.routing import DEFAULT_CONFIG, Routing, RoutingError, load_routing, parse_routing, team_env_var
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts, usage_alert
-from tests.python.delivery_support import composed_run
+from tests.python.delivery_support import composed_run, team_routes
 
 CONFIG = {
     "default_channel": "#ltx-monitoring",
-    "channels": {"product": "#usage", "api": "#api", "studio": "C0123ABCD"},
+    "routes": team_routes(product="#usage", api="#api", studio="C0123ABCD"),
 }
 
 
@@ -26,8 +27,58 @@ def test_repo_config_routes_every_team_of_the_contract() -> None:
         "studio": "#ltx-studio-cost-alerts",
         "engineering": "#ltx-infra-cost-alerts",
     }
+    assert routing.channel_for("data") == "#ltx-data-alerts"
     assert routing.default_channel == "#ltx-monitoring"
-    assert routing.post_all_clear is False
+    assert routing.post_all_clear is False and not routing.uses_linear
+    assert not any(r.summary or r.loud_min_severity or r.cont for r in routing.routes)
+
+
+def taken(routing: Routing, team: str | None, domain: str = "usage", severity: str = "critical") -> list[str | None]:
+    return [r.slack or r.linear for r in routing.routes_for(team, domain, severity)]
+
+
+TABLE = {
+    "default_channel": "#mon",
+    "routes": [
+        {"match": {"team": "api", "severity": "critical"}, "slack": "#api-page", "continue": True},
+        {"match": {"team": ["api", "studio"], "domain": "gpu_cost"}, "slack": "#cost"},
+        {"match": {"domain": "data_health"}, "slack": "#data"},
+        {"match": {"team": "api"}, "slack": "#api-other"},
+    ],
+}
+
+
+def test_routes_match_team_domain_and_severity_in_order() -> None:
+    routing = parse_routing(TABLE, {})
+    assert taken(routing, "api", "gpu_cost", "critical") == ["#api-page", "#cost"]  # continue: the next fits too
+    assert taken(routing, "api", "gpu_cost", "warning") == ["#cost"]  # the first that fits ends the walk
+    assert taken(routing, " Studio ", "gpu_cost", "notice") == ["#cost"]  # a list; case and blanks ignored
+    assert taken(routing, "api", "usage", "warning") == ["#api-other"]  # #cost wants gpu_cost
+    assert taken(routing, "studio", "usage", "critical") == ["#mon"]  # no Slack route: the default channel
+    assert taken(routing, "product", "data_health", "notice") == ["#data"]  # any team
+    assert taken(routing, "api", "data_health", "critical") == ["#api-page", "#data"]
+
+
+def test_env_overrides_the_channel_of_every_route_of_the_team_and_adds_its_linear_route() -> None:
+    team_id = "5c3a1e2f-8b7d-4c1a-9e0f-2d4b6a8c0e1f"
+    env = {"LTX_SLACK_CHANNEL_API": "#api-oncall", "LTX_LINEAR_TEAM_API": team_id.upper()}
+    routing = parse_routing(TABLE, env)
+    assert taken(routing, "api", "gpu_cost", "critical") == [team_id, "#api-oncall", "#api-oncall"]
+    assert taken(routing, "api", "gpu_cost", "notice") == ["#api-oncall"]  # Linear's default: critical
+    assert taken(routing, "studio", "gpu_cost", "critical") == ["#cost"]
+    assert routing.uses_linear and not parse_routing(TABLE, {}).uses_linear
+
+
+def test_a_linear_route_in_the_file_follows_a_slack_route_that_continues() -> None:
+    team_id = "5c3a1e2f-8b7d-4c1a-9e0f-2d4b6a8c0e1f"
+    config = {"default_channel": "#mon", "routes": [
+        {"match": {"team": "api"}, "slack": "#api", "continue": True},
+        {"match": {"team": "api"}, "linear": team_id, "min_severity": "warning"},
+    ]}  # fmt: skip
+    routing = parse_routing(config, {})
+    assert routing.uses_linear
+    assert taken(routing, "api", "gpu_cost", "warning") == ["#api", team_id]
+    assert taken(routing, "api", "gpu_cost", "notice") == ["#api"]
 
 
 @pytest.mark.parametrize("team", ["marketing", "", None, "  ", "<!channel>"])
@@ -57,19 +108,21 @@ def test_env_override_can_route_a_team_missing_from_the_file() -> None:
 @pytest.mark.parametrize("bad", ["", "general", "#Has Space", "#<!channel>", 42, None])
 def test_bad_channel_names_are_rejected(bad: object) -> None:
     with pytest.raises(RoutingError):
-        parse_routing({"default_channel": "#ok", "channels": {"api": bad}}, {})
+        parse_routing({"default_channel": "#ok", "routes": [{"slack": bad}]}, {})
     with pytest.raises(RoutingError):
         parse_routing({"default_channel": bad}, {})
 
 
 def test_bad_env_override_is_an_error_not_a_silent_drop() -> None:
-    with pytest.raises(RoutingError):
-        parse_routing(CONFIG, {"LTX_SLACK_CHANNEL_API": "not a channel"}).channel_for("api")
+    with pytest.raises(RoutingError, match="LTX_SLACK_CHANNEL_API: 'not a channel' is not a Slack channel"):
+        parse_routing(CONFIG, {"LTX_SLACK_CHANNEL_API": "not a channel"})  # at start, before anything is posted
 
 
 def test_config_file_from_env_and_errors(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('default_channel = "#x"\npost_all_clear = true\n[channels]\napi = "#a"\n')
+    path.write_text(
+        'default_channel = "#x"\npost_all_clear = true\n[[routes]]\nmatch = { team = "api" }\nslack = "#a"\n'
+    )
     routing = load_routing(env={"LTX_ALERTING_CHANNELS_FILE": str(path)})
     assert routing.channel_for("api") == "#a" and routing.post_all_clear is True
     with pytest.raises(RoutingError, match="cannot read"):
@@ -112,7 +165,43 @@ def test_cost_alerts_are_for_the_finalised_day(days: int, expected: str) -> None
 
 def test_routing_keeps_no_secret_from_the_environment() -> None:
     env = {"SLACK_BOT_TOKEN": "xoxb-SECRET-never-print", "LTX_SLACK_CHANNEL_API": "#api-oncall"}
-    routing = parse_routing({"default_channel": "#mon", "channels": {"api": "#api"}}, env)
+    routing = parse_routing({"default_channel": "#mon", "routes": team_routes(api="#api")}, env)
     assert routing.channel_for("api") == "#api-oncall"
     assert "SECRET" not in repr(routing) and "SECRET" not in str(routing)
     assert "SLACK_BOT_TOKEN" not in routing.env
+
+
+UUID = "5c3a1e2f-8b7d-4c1a-9e0f-2d4b6a8c0e1f"
+
+
+@pytest.mark.parametrize(
+    ("config", "error"),
+    [
+        ({"channels": {"api": "#api"}}, r"unknown key\(s\): channels \(routes are \[\[routes\]\] tables\)"),
+        ({"routes": {"slack": "#a"}}, "routes must be a list"),
+        ({"routes": ["#a"]}, r"\[\[routes\]\] #1 must be a table"),
+        ({"routes": [{"slack": "#a", "when": {}}]}, r"#1 has unknown key\(s\): when"),
+        ({"routes": [{"match": {"team": "api"}}]}, "#1 needs one destination"),
+        ({"routes": [{"slack": "#a", "linear": UUID}]}, "#1 needs one destination"),
+        ({"routes": [{"slack": "#a"}, {"slack": "a"}]}, r"#2.slack: 'a' is not a Slack channel"),
+        ({"routes": [{"linear": "team-api"}]}, r"#1.linear: 'team-api' is not a Linear team id"),
+        ({"routes": [{"match": {"scope": "api"}, "slack": "#a"}]}, "#1.match must be a table of team, domain"),
+        ({"routes": [{"match": "api", "slack": "#a"}]}, "#1.match must be a table"),
+        ({"routes": [{"match": {"team": []}, "slack": "#a"}]}, "#1.match.team must be a string or a list"),
+        ({"routes": [{"match": {"team": ["api", 3]}, "slack": "#a"}]}, "#1.match.team must be a string or a list"),
+        ({"routes": [{"match": {"severity": "high"}, "slack": "#a"}]}, r"#1.match.severity: 'high' is not a sev"),
+        ({"routes": [{"slack": "#a", "loud_min_severity": "loud"}]}, r"#1.loud_min_severity: 'loud' is not a"),
+        ({"routes": [{"linear": UUID, "min_severity": "urgent"}]}, r"#1.min_severity: 'urgent' is not a sev"),
+        ({"routes": [{"slack": "#a", "min_severity": "warning"}]}, "min_severity / warning_streak_days are for lin"),
+        ({"routes": [{"linear": UUID, "summary": True}]}, "summary for slack"),
+        ({"routes": [{"slack": "#a", "continue": "yes"}]}, "continue must be true or false"),
+        ({"routes": [{"slack": "#a", "summary": 1}]}, "summary must be true or false"),
+        ({"routes": [{"linear": UUID, "warning_streak_days": -1}]}, "warning_streak_days must be a whole number"),
+        ({"routes": [{"linear": UUID, "warning_streak_days": True}]}, "warning_streak_days must be a whole number"),
+        ({"post_all_clear": "no"}, "post_all_clear must be true or false"),
+        ({"lifecycle": {"quiet_summary": True}}, r"\[lifecycle\]: \[lifecycle\] has unknown key"),
+    ],
+)
+def test_every_configuration_error_says_what_and_where(config: dict[str, object], error: str) -> None:
+    with pytest.raises(RoutingError, match=error):
+        parse_routing({"default_channel": "#mon", **config}, {})

@@ -30,7 +30,8 @@ from tests.python.linear_server import LinearServer
 KEY = "lin_api_" + "Qm7xK2pR9t" * 4
 D = dt.date(2026, 11, 20)
 CFG = LifecycleConfig(repeat_window_days=7, resolve_after_days=2)
-BASE: dict[str, Any] = {"default_channel": "#ltx-monitoring", "channels": {"product": "#usage", "api": "#api"}}
+SLACK = [{"match": {"team": t}, "slack": c, "continue": True} for t, c in (("product", "#usage"), ("api", "#api"))]
+BASE: dict[str, Any] = {"default_channel": "#ltx-monitoring", "routes": SLACK}
 DRIVERS = "acme -40% tokens; @here <!channel> [x](https://evil.example)"
 
 
@@ -40,9 +41,14 @@ def linear() -> Iterator[LinearServer]:
         yield srv
 
 
-def routing(team_id: str | None, **section: Any) -> Routing:
-    linear = {"linear": {"teams": {"product": team_id}, **section}} if team_id else {}
-    return parse_routing({**BASE, **linear}, {})
+def routing(team_id: str | None, teams: dict[str, str] | None = None, **route: Any) -> Routing:
+    """Each team's Slack route continues to its Linear route (`teams`; default: product -> `team_id`)."""
+    linear = [{"match": {"team": t}, "linear": i, **route} for t, i in (teams or {"product": team_id or ""}).items()]
+    return parse_routing({**BASE, "routes": [*SLACK, *(linear if team_id else [])]}, {})
+
+
+def linear_ids(route: Routing, team: str, severity: str, streak_days: int) -> list[str | None]:
+    return [r.linear for r in route.routes_for(team, "usage", severity, lambda: streak_days) if r.linear]
 
 
 def run_day(
@@ -252,23 +258,24 @@ def test_env_route_and_bad_team_ids(linear: LinearServer) -> None:
     team = linear.add_team("OPS")
     env_route = parse_routing(BASE, {"LTX_LINEAR_TEAM_PRODUCT": team.upper(), "SLACK_BOT_TOKEN": "x"})
     assert env_route.uses_linear and "SLACK_BOT_TOKEN" not in env_route.env
-    assert env_route.linear_destination("api", "critical", lambda: 1) is None
-    assert env_route.linear_destination("product", "critical", lambda: 1) == f"linear:{team}"
-    assert env_route.linear_destination("product", "warning", lambda: 2) is None
-    assert env_route.linear_destination("product", "warning", lambda: 3) == f"linear:{team}"
-    assert env_route.linear_destination("product", "notice", lambda: 9) is None
+    assert linear_ids(env_route, "api", "critical", 1) == []
+    assert linear_ids(env_route, "product", "critical", 1) == [team]
+    assert linear_ids(env_route, "product", "warning", 2) == []
+    assert linear_ids(env_route, "product", "warning", 3) == [team]
+    assert linear_ids(env_route, "product", "notice", 9) == []
+    assert [r.slack for r in env_route.routes_for("product", "usage", "critical")] == [None, "#usage"]
     loose = routing(team, min_severity="warning", warning_streak_days=0)
-    assert loose.linear_destination("product", "warning", lambda: 1) == f"linear:{team}"
-    assert loose.linear_destination("product", "notice", lambda: 9) is None
-    assert loose.linear_destination("api", "critical", lambda: 1) is None  # no Linear team for api
+    assert linear_ids(loose, "product", "warning", 1) == [team]
+    assert linear_ids(loose, "product", "notice", 9) == []
+    assert linear_ids(loose, "api", "critical", 1) == []  # no Linear route for api
     for bad in ({"LTX_LINEAR_TEAM_PRODUCT": "OPS"}, {}):
-        config = BASE if bad else {**BASE, "linear": {"teams": {"product": "not-a-uuid"}}}
+        config = BASE if bad else {**BASE, "routes": [{"linear": "not-a-uuid"}]}
         with pytest.raises(RoutingError, match="not a Linear team id"):
             parse_routing(config, bad)
-    with pytest.raises(RoutingError, match="min_severity"):
-        parse_routing({**BASE, "linear": {"min_severity": "loud"}}, {})
-    with pytest.raises(RoutingError, match="unknown"):
-        parse_routing({**BASE, "linear": {"team": {}}}, {})
+    with pytest.raises(RoutingError, match=r"#1.min_severity: 'loud' is not a severity"):
+        parse_routing({**BASE, "routes": [{"linear": team, "min_severity": "loud"}]}, {})
+    with pytest.raises(RoutingError, match="unknown key"):
+        parse_routing({**BASE, "routes": [{"linear": team, "team": "api"}]}, {})
 
 
 def test_cli_needs_a_valid_key_when_linear_is_on_and_dry_run_prints_it(
@@ -278,7 +285,9 @@ def test_cli_needs_a_valid_key_when_linear_is_on_and_dry_run_prints_it(
     team = linear.add_team("OPS")
     write_marts(db, [alert_row(D, severity="critical")])
     channels = tmp_path / "channels.toml"
-    channels.write_text('default_channel = "#ltx-monitoring"\n[channels]\nproduct = "#usage"\n')
+    channels.write_text(
+        'default_channel = "#ltx-monitoring"\n[[routes]]\nmatch = { team = "product" }\nslack = "#usage"\n'
+    )
     with fake_slack() as slack:
         env = {"SLACK_BOT_TOKEN": FAKE_TOKEN, "SLACK_API_URL": slack.url, "LTX_DUCKDB_PATH": str(db),
                "LTX_LINEAR_TEAM_PRODUCT": team, "LINEAR_API_URL": linear.url}  # fmt: skip

@@ -35,7 +35,7 @@ ALERT_LAYER = "path:models/intermediate/alerts+"  # candidates, policy, fct_aler
 INCIDENT_COLUMNS = ("first day", "last day", "channel", "domain", "scope", "metric", "rule", "severity")
 ROBUST_BAND, MIN_CHANGE = 2.0, 0.10
 ACTIONS = {"acknowledge": "acknowledged", "snooze": "snoozed", "expected": "expected", "false_alarm": "false alarm"}
-ChannelFor = Callable[[str | None], str]
+ChannelFor = Callable[[str | None, str | None, str | None], str]  # team, domain, severity
 
 
 def hold_reason(alert: Alert) -> str | None:
@@ -213,9 +213,10 @@ def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident
     out = []
     for i in group_incidents(filter(POSTED, alerts)):
         members = sorted(i.alerts, key=lambda a: (a.alert_date, a.alert_id))
-        head, last = members[0], members[-1]
-        cells = (str(head.alert_date), str(last.alert_date), channel_for(head.team), head.domain, head.scope,
-                 head.metric, head.rule or "", i.severity)  # fmt: skip
+        head, last, primary = members[0], members[-1], i.primary
+        channel = channel_for(primary.team, primary.domain, primary.severity)  # by its headline, as the runner routes
+        cells = (str(head.alert_date), str(last.alert_date), channel, head.domain, head.scope, head.metric,
+                 head.rule or "", i.severity)  # fmt: skip
         days = frozenset((a.domain, a.scope, a.metric, a.rule or "", a.alert_date.isoformat()) for a in members)
         out.append(Incident(i.incident_id, cells, days, said.get(i.incident_id, frozenset())))
     return sorted(out, key=lambda i: i.cells[:7])
@@ -223,7 +224,10 @@ def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident
 
 def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: ChannelFor) -> Comparison:
     """Per (week, channel) counts of both sides, the incidents only one side posts, and people's feedback."""
-    left, right = (_week_cells(filter(POSTED, side), lambda a: channel_for(a.team)) for side in (base, change))
+    left, right = (
+        _week_cells(filter(POSTED, side), lambda a: channel_for(a.team, a.domain, a.severity))
+        for side in (base, change)
+    )
     rows = tuple((*k, left.get(k, Cell(0, 0)), right.get(k, Cell(0, 0))) for k in sorted(left.keys() | right.keys()))
     base_incidents, change_incidents = incidents(base, channel_for), incidents(change, channel_for)
     base_days, change_days = ({d for i in side for d in i.days} for side in (base_incidents, change_incidents))

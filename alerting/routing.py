@@ -116,9 +116,10 @@ class Routing:
         channel = self.override(key)
         return [dataclasses.replace(r, slack=channel) if channel and r.slack else r for r in taken]
 
-    def channel_for(self, team: str | None) -> str:
-        """The first Slack channel of a team's message that is no alert (pipeline health; the backtest)."""
-        return next(r.slack for r in self.routes_for(team, None, None) if r.slack is not None)
+    def channel_for(self, team: str | None, domain: str | None = None, severity: str | None = None) -> str:
+        """The first Slack channel of the routes an alert of this team / domain / severity takes (the backtest's
+        channel column); a team's message that is no alert (pipeline health): the team's alone."""
+        return next(r.slack for r in self.routes_for(team, domain, severity) if r.slack is not None)
 
     @property
     def uses_linear(self) -> bool:

@@ -24,6 +24,7 @@ from alerting.backtest import CompareError, compare, format_markdown, parse_vars
 from alerting.cli import main
 from alerting.feedback import FeedbackRow, FeedbackStore
 from alerting.model import Alert
+from alerting.routing import parse_routing
 from alerting.warehouse import DuckDBBackend
 from tests.python.conftest import BIN, REPO, dbt_env, run
 
@@ -54,7 +55,7 @@ def alert(
     )
 
 
-def channels(team: str | None) -> str:
+def channels(team: str | None, domain: str | None = None, severity: str | None = None) -> str:
     return {"product": "#usage", "api": "#api"}.get(team or "", "#default")
 
 
@@ -78,6 +79,24 @@ def test_gained_and_lost_by_series_day_not_incident_id() -> None:
     rows = {(week, channel): (*astuple(base), *astuple(change)) for week, channel, base, change in result.rows}
     assert rows == {("2026-W45", "#usage"): (3, 2, 1, 1), ("2026-W46", "#api"): (0, 0, 1, 1)}
     assert result.differs
+
+
+def test_channels_follow_the_routes_by_severity() -> None:
+    # the shipped routes file: product's CRITICALs to their own channel (a route matching on severity)
+    routing = parse_routing(
+        {
+            "default_channel": "#default",
+            "routes": [
+                {"match": {"team": "product", "severity": "critical"}, "slack": "#usage-critical"},
+                {"match": {"team": "product"}, "slack": "#usage"},
+            ],
+        },
+        {},
+    )
+    change = [alert("n1", D, incident="i1"), alert("c1", D, scope="free", incident="i2", severity="critical")]
+    result = compare([], change, routing.channel_for)
+    assert {(i.key, i.cells[2]) for i in result.gained} == {("i1", "#usage"), ("i2", "#usage-critical")}
+    assert {channel for _, channel, _, _ in result.rows} == {"#usage", "#usage-critical"}
 
 
 def test_no_difference_is_said_and_nothing_listed() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import duckdb
 import jinja2
@@ -35,14 +36,32 @@ def reference_p(t: float, df: int, steps: int = 20_000) -> float:
     return 1 - 2 * total * h / 3
 
 
-def sql_p_values(cases: list[tuple[float, int]]) -> list[float | None]:
+def macros(*paths: Path) -> Any:
+    """The macro files as one Jinja module, with dbt's var() (dbt_project.yml), return() and dispatch to the
+    default implementation."""
+    project = yaml.safe_load((MACROS.parent / "dbt_project.yml").read_text())
     env = jinja2.Environment(extensions=["jinja2.ext.do"])  # noqa: S701 - renders SQL, not HTML
-    macro = env.from_string(MACRO.read_text()).module.student_t_p_value
-    sql = f"select {macro('t', 'df', MAX_DF)} as p from cases order by i"
+    module = env.from_string("\n".join(p.read_text() for p in paths)).make_module(
+        {
+            "var": lambda name: project["vars"][name],
+            "return": lambda value: value,
+            "adapter": SimpleNamespace(dispatch=lambda name, _package: getattr(module, f"default__{name}")),
+        }
+    )
+    return module
+
+
+def run_cases(expression: str, columns: str, cases: list[tuple[Any, ...]]) -> list[Any]:
+    """`expression` (SQL over `columns`) evaluated on DuckDB for each case, in order."""
     con = duckdb.connect()
-    con.execute("create table cases (i integer, t double, df integer)")
-    con.executemany("insert into cases values (?, ?, ?)", [(i, t, df) for i, (t, df) in enumerate(cases)])
-    return [row[0] for row in con.execute(sql).fetchall()]
+    con.execute(f"create table cases (i integer, {columns})")
+    marks = ", ".join("?" * (len(cases[0]) + 1))
+    con.executemany(f"insert into cases values ({marks})", [(i, *c) for i, c in enumerate(cases)])
+    return [row[0] for row in con.execute(f"select {expression} as p from cases order by i").fetchall()]
+
+
+def sql_p_values(cases: list[tuple[float, int]]) -> list[float | None]:
+    return run_cases(macros(MACRO).student_t_p_value("t", "df", MAX_DF), "t double, df integer", cases)
 
 
 def z_to_t(z: float, n: int) -> float:
@@ -90,23 +109,10 @@ def test_cost_family_wise_critical_z_quoted_in_the_unit_tests() -> None:
 
 
 def usage_p_values(cases: list[tuple[float, int, float, float | None, float | None]]) -> list[float]:
-    """macro usage_t_p_value on DuckDB for (z, points, value, trend_prediction, trend_stddev): the macro
-    files themselves, with dbt's var() from dbt_project.yml and dispatch to the default implementation."""
-    sources = [MACRO, MACROS / "alerts" / "usage_t_p_value.sql", MACROS / "cross_db" / "safe_divide.sql"]
-    project = yaml.safe_load((MACROS.parent / "dbt_project.yml").read_text())
-    env = jinja2.Environment(extensions=["jinja2.ext.do"])  # noqa: S701 - renders SQL, not HTML
-    module = env.from_string("\n".join(p.read_text() for p in sources)).make_module(
-        {
-            "var": lambda name: project["vars"][name],
-            "return": lambda value: value,
-            "adapter": SimpleNamespace(dispatch=lambda name, _package: getattr(module, f"default__{name}")),
-        }
-    )
-    sql = f"select {module.usage_t_p_value('z', 'n', 'v', 'pred', 'sd')} as p from cases order by i"
-    con = duckdb.connect()
-    con.execute("create table cases (i integer, z double, n integer, v double, pred double, sd double)")
-    con.executemany("insert into cases values (?, ?, ?, ?, ?, ?)", [(i, *c) for i, c in enumerate(cases)])
-    return [row[0] for row in con.execute(sql).fetchall()]
+    """macro usage_t_p_value on DuckDB for (z, points, value, trend_prediction, trend_stddev)."""
+    module = macros(MACRO, MACROS / "alerts" / "usage_t_p_value.sql", MACROS / "cross_db" / "safe_divide.sql")
+    expression = module.usage_t_p_value("z", "n", "v", "pred", "sd")
+    return run_cases(expression, "z double, n integer, v double, pred double, sd double", cases)
 
 
 def test_usage_p_value_is_the_larger_of_level_and_trend_on_both_sides_of_the_bar() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from alerting import sanitize
 from alerting.cli import main
 from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_rows
 
@@ -114,3 +116,19 @@ def test_a_half_built_warehouse_posts_nothing_and_exits_3(
         assert server.requests == []
     assert "come from different dbt builds" in capsys.readouterr().err
     assert log_rows(path) == []
+
+
+def test_every_action_of_the_build_reads_as_written(test_duckdb: Path) -> None:
+    """The actions are the project's own text (alert_rules in dbt_project.yml) but reach Slack as data: one that
+    needs neutralising (a backtick, an asterisk, a free underscore) would show look-alikes, one over the cap an
+    ellipsis. Every action of the test build must come through as written."""
+    con = duckdb.connect(str(test_duckdb), read_only=True)
+    try:
+        rows = con.execute("select distinct recommended_action from main_marts.fct_alerts").fetchall()
+        actions = [r[0] for r in rows]
+    finally:
+        con.close()
+    assert any(a and "alerting release --date" in a for a in actions), "no data-health action in the test build"
+    for action in filter(None, actions):
+        shown = html.unescape(sanitize.slack_mrkdwn(sanitize.clean(action, sanitize.TEXT_CAP)))
+        assert shown == action

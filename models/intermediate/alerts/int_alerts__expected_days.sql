@@ -2,7 +2,7 @@
     seeds/calendar_events.csv): (day, domain, scope) of every alert of the
     incident clicked on. The alert's series comes from the delivery log (what
     was posted), not from fct_alerts, so the baselines can leave these days out
-    without a cycle. Usage baselines (int_usage__baseline_days) and cost
+    without a cycle. Usage baselines (int_usage__baseline_excluded_days) and cost
     baselines (int_gpu_costs__baseline_excluded_days) treat them like calendar
     events with exclude_from_baseline. -#}
 

@@ -11,9 +11,9 @@
     the product has its own rhythms, so |t| > 4 happens several times more often
     than t predicts. The segment's own history says how often: null_points =
     the segment's series-days (all its metrics) in the `loud_null_lookback_days`
-    days before, leaving out known event days (seed calendar_events with
-    exclude_from_baseline, scope * or the segment) and days people marked
-    "Expected" from Slack; null_rank = how many of them had a t p-value at
+    days before, leaving out the days its baselines leave out
+    (int_usage__baseline_excluded_days: calendar events, days marked
+    "Expected" from Slack); null_rank = how many of them had a t p-value at
     least as small. null_p_value = (1 + null_rank) / (1 + null_points), the
     fraction of the segment's ordinary days as surprising as this one (a
     conservative rank p-value), once null_points reaches
@@ -36,17 +36,9 @@ usage_trends as (
 
 ),
 
-calendar_events as (
+event_days as (
 
-    select * from {{ ref('calendar_events') }}
-    where exclude_from_baseline
-
-),
-
-expected_days as (
-
-    select * from {{ ref('int_alerts__expected_days') }}
-    where domain = 'usage'
+    select * from {{ ref('int_usage__baseline_excluded_days') }}
 
 ),
 
@@ -71,35 +63,17 @@ series_days as (
 
 ),
 
-excluded_days as (
-
-    select
-        series_days.dt,
-        series_days.segment
-
-    from series_days
-    inner join calendar_events
-        on
-            {{ calendar_event_covers('series_days.dt', 'series_days.segment') }}
-    union distinct
-    select
-        dt,
-        scope as segment
-    from expected_days
-
-),
-
 reference_days as (
 
     select series_days.*
 
     from series_days
-    left join excluded_days
+    left join event_days
         on
-            series_days.dt = excluded_days.dt
-            and series_days.segment = excluded_days.segment
+            series_days.dt = event_days.dt
+            and series_days.segment = event_days.segment
     where
-        excluded_days.dt is null
+        event_days.dt is null
         and not series_days.is_suppressed
         and series_days.t_p_value is not null
 

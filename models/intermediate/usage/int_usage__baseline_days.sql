@@ -12,10 +12,9 @@
     day: the `baseline_weeks` (10) most recent same weekdays strictly before
     the day, within `baseline_lookback_weeks` (15) weeks, that are not
     excluded. A day is excluded from every later baseline of a series when
-      * event:    a row of seed calendar_events with exclude_from_baseline
-                  covers it (scope `*` or the segment), or people marked an
-                  alert of the segment that day "Expected" from Slack
-                  (int_alerts__expected_days);
+      * event:    an excluded day of the segment
+                  (int_usage__baseline_excluded_days: seed calendar_events
+                  with exclude_from_baseline, or marked "Expected" from Slack);
       * incident: its robust score against ITS OWN previous `baseline_weeks`
                   same weekdays, all of them (median / MAD, macro
                   robust_baseline_ctes), exceeds `baseline_incident_robust_z`.
@@ -48,10 +47,9 @@ history as (
 
 ),
 
-calendar_events as (
+segment_event_days as (
 
-    select * from {{ ref('calendar_events') }}
-    where exclude_from_baseline
+    select * from {{ ref('int_usage__baseline_excluded_days') }}
 
 ),
 
@@ -95,32 +93,16 @@ incident_days as (
 
 event_days as (
 
-    select distinct
+    select
         history.dt,
         history.segment,
         history.metric
 
     from history
-    inner join calendar_events
+    inner join segment_event_days
         on
-            {{ calendar_event_covers('history.dt', 'history.segment') }}
-
-),
-
-expected_days as (
-
-    {#- days people marked "Expected" from Slack: every metric of the segment -#}
-    select distinct
-        history.dt,
-        history.segment,
-        history.metric
-
-    from history
-    inner join {{ ref('int_alerts__expected_days') }} as expected
-        on
-            history.dt = expected.dt
-            and history.segment = expected.scope
-            and expected.domain = 'usage'
+            history.dt = segment_event_days.dt
+            and history.segment = segment_event_days.segment
 
 ),
 
@@ -131,12 +113,6 @@ excluded_days as (
         segment,
         metric
     from incident_days
-    union distinct
-    select
-        dt,
-        segment,
-        metric
-    from expected_days
     union distinct
     select
         dt,

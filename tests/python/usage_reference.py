@@ -118,11 +118,14 @@ def _event_days(segment: str) -> set[dt.date]:
     return days
 
 
-def baseline_days(series: dict[dt.date, float], segment: str) -> dict[dt.date, list[dt.date]]:
+def baseline_days(series: dict[dt.date, float], segment: str, first: dt.date) -> dict[dt.date, list[dt.date]]:
     """Per day: the BASELINE_WEEKS most recent same weekdays within LOOKBACK_WEEKS that are no
-    event day and no incident day (robust score against the day's own previous BASELINE_WEEKS
-    same weekdays above INCIDENT_ROBUST_Z)."""
+    event day, no warmup day (heavy, paying and free while the ISO week before the day starts
+    before the first loaded day `first`: heavy cannot be told yet) and no incident day (robust
+    score against the day's own previous BASELINE_WEEKS same weekdays above INCIDENT_ROBUST_Z)."""
     excluded = set(_event_days(segment))
+    if not segment.startswith("enterprise"):
+        excluded |= {d for d in series if d - dt.timedelta(days=d.weekday() + 7) < first}
     for d in series:
         own = [series[b] for k in range(1, BASELINE_WEEKS + 1) if (b := d - dt.timedelta(days=7 * k)) in series]
         if own:
@@ -148,7 +151,7 @@ def expected_scores(raw_dir: Path) -> dict[tuple[dt.date, str, str], dict]:
     for segment in SEGMENTS:
         for metric in METRICS:
             series = {d: float(totals.get((d, segment, metric), 0.0)) for d in days}  # zero-filled
-            chosen = baseline_days(series, segment)
+            chosen = baseline_days(series, segment, first)
             for d in days:
                 base = [series[b] for b in chosen[d]]
                 if not base:

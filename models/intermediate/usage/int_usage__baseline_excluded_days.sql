@@ -6,7 +6,16 @@
         exclude_from_baseline covers it (scope `*` or the segment): a holiday
         is not an ordinary weekday;
       * expected: people marked a usage alert of the segment that day
-        "Expected" from Slack (int_alerts__expected_days). -#}
+        "Expected" from Slack (int_alerts__expected_days);
+      * warmup: heavy and every segment after it in the priority order
+        (paying, free), on the days whose previous ISO week is not wholly in
+        the data: heavy is decided from that week, so before it is loaded
+        nobody is heavy and their usage counts as paying or free - values
+        that are not comparable with any later day (an empty heavy segment, a
+        paying segment twice its size), and would widen sigma for the next
+        ten weeks. -#}
+{%- set segments = usage_segments() -%}
+{%- set heavy_on = var('heavy_min_active_days') is not none or var('heavy_min_weekly_tokens') is not none -%}
 
 with
 
@@ -41,6 +50,29 @@ events as (
 
 ),
 
+first_day as (
+
+    select min(dt) as dt
+    from segment_days
+
+),
+
+warmup as (
+
+    select
+        segment_days.dt,
+        segment_days.segment,
+        'warmup' as reason
+
+    from segment_days
+    cross join first_day
+    where
+        {{ 'true' if heavy_on else 'false' }}
+        and segment_days.segment in ({{ sql_string_list(segments[segments.index('heavy'):]) }})
+        and {{ week_start('segment_days.dt') }} < cast({{ dbt.dateadd('day', 7, 'first_day.dt') }} as date)
+
+),
+
 expected as (
 
     select
@@ -64,6 +96,8 @@ final as (
         select * from events
         union all
         select * from expected
+        union all
+        select * from warmup
     ) as excluded
     group by dt, segment
 

@@ -15,14 +15,13 @@ from typing import Any
 from alerting import backtest, pipeline_health, redact
 from alerting import serve as serve_command
 from alerting.dates import date_arg, finalised_cost_date, utc_yesterday
-from alerting.linear import API_KEY_ENV as LINEAR_KEY_ENV
-from alerting.linear import LinearConfigError
 from alerting.report import chart_for, report_url
 from alerting.report import command as report_command
 from alerting.routing import Routing, RoutingError, load_routing
 from alerting.runner import RunOptions, RunReport, post_pipeline_health, run
 from alerting.transport.base import TransportConfigError
-from alerting.transport.linear import LinearTransport
+from alerting.transport.linear import API_KEY_ENV as LINEAR_KEY_ENV
+from alerting.transport.linear import LinearConfigError, LinearTransport
 from alerting.transport.slack import TOKEN_ENV, transport_from_env
 from alerting.warehouse import Backend, WarehouseBusy, WarehouseError, config_from_env, open_backend
 

@@ -1,5 +1,6 @@
 """Neutralise data strings: `clean` when a body is composed (one short inert line, for every renderer), then
-`slack_mrkdwn` when Slack renders it (no ping, link or formatting). docs/alerting-and-delivery.md, "Security"."""
+`slack_mrkdwn` when Slack renders it (no ping, link or formatting), `markdown_inert` for Linear's Markdown.
+docs/alerting-and-delivery.md, "Security"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ NAME_CAP = 80  # names: org, endpoint, process, scope, metric
 TEXT_CAP = 300  # longer data text: recommended action, drivers summary
 
 _SLACK_TABLE = str.maketrans({"*": "∗", "~": "∼", "`": "ˋ"})
+# look-alikes Markdown (Linear's) does not parse: no mention, link, image, HTML, code or escape
+_MARKDOWN_TABLE = str.maketrans({"@": "＠", "[": "［", "]": "］", "<": "‹", ">": "›", "`": "ˋ", "\\": "∖"})
 # an underscore between two letters/digits (McCann_NY) cannot open or close italics; any other can
 _FREE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 # Cc: C0/C1 controls incl. \n \r \t; Cf: zero-width, bidi overrides, soft hyphen...;
@@ -43,6 +46,12 @@ def slack_entities(text: str) -> str:
 
 def slack_mrkdwn(text: str) -> str:
     return _FREE_UNDERSCORE.sub("ˍ", slack_entities(text).translate(_SLACK_TABLE))
+
+
+def markdown_inert(value: object, limit: int = NAME_CAP) -> str:
+    """A data string made inert for Markdown (Linear): one short line, no mention, link, HTML, code or heading."""
+    text = clean(value, limit).translate(_MARKDOWN_TABLE).replace("://", ":⁄⁄")
+    return "＃" + text[1:] if text.startswith("#") else text
 
 
 def slack_plain(text: str) -> str:

@@ -1,11 +1,11 @@
 """MessageBody -> Markdown for Linear issues and comments: one paragraph per line; every data span goes through
-`linear.neutral` (no mention, link, HTML, code or heading can come from data)."""
+`sanitize.markdown_inert` (no mention, link, HTML, code or heading can come from data)."""
 
 from __future__ import annotations
 
-from alerting.linear import neutral
 from alerting.message import Line, MessageBody, Span, marked_up
 from alerting.model import SEVERITY_ORDER
+from alerting.sanitize import markdown_inert as neutral
 
 
 def _span_markdown(span: Span) -> str:

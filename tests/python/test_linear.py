@@ -1,4 +1,4 @@
-"""alerting/linear.py against the schema-checking Linear double (tests/python/linear_server.py)."""
+"""The Linear client of alerting/transport/linear.py against the schema-checking double (linear_server.py)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,19 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
-from alerting import linear
-from alerting.linear import (
+from alerting.redact import redact
+from alerting.sanitize import markdown_inert as neutral
+from alerting.transport import linear
+from alerting.transport.linear import (
     DEFAULT_API_URL,
     LinearClient,
     LinearConfigError,
     LinearError,
     LinearRefused,
+    LinearTransport,
     issue_uuid,
-    neutral,
     priority_for,
 )
-from alerting.redact import redact
-from alerting.transport.linear import LinearTransport
 from tests.python.linear_server import SCHEMA, LinearServer
 
 KEY = "lin_api_" + "Qm7xK2pR9t" * 4  # the shape of a real personal key: lin_api_ + 40 letters/digits

@@ -17,10 +17,9 @@ import pytest
 from alerting.cli import main
 from alerting.delivery_log import DeliveryLog
 from alerting.lifecycle import LifecycleConfig
-from alerting.linear import LinearClient, issue_uuid
 from alerting.routing import Routing, RoutingError, parse_routing
 from alerting.runner import RunOptions, RunReport, run
-from alerting.transport.linear import LinearTransport
+from alerting.transport.linear import LinearClient, LinearTransport, issue_uuid
 from alerting.transport.slack import SlackTransport
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import FAKE_TOKEN, FakeSlack, fake_slack, log_entries

@@ -15,8 +15,10 @@
         through its expiry, or "until resolved" through the last day of the run
         of consecutive alert days it was clicked in). Held alerts stay.
       * incidents: usage per (day, segment, direction), gpu_cost per (day,
-        vertical), data_health per (day, source); the primary is the alert on
-        a component (gpu_cost: a cause other than `infra`), then the highest
+        vertical), data_health per (day, source); the primary (headline) is a
+        postable alert whenever the incident has one - what is posted leads
+        with what people read, never with a held member - then the alert on
+        a component (gpu_cost: a cause other than `infra`), the highest
         severity, the largest |z|, the declared order (usage: metric order;
         gpu_cost: rule order). The incident's cause is its primary's. -#}
 
@@ -232,6 +234,7 @@ ranked as (
         row_number() over (
             partition by incident_id
             order by
+                case when hold_reason is null then 0 else 1 end asc,
                 case when domain = 'gpu_cost' and cause != 'infra' then 0 else 1 end asc,
                 severity_rank desc,
                 coalesce(abs(z_score), -1) desc,

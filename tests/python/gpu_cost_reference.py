@@ -26,6 +26,12 @@ def event_days(vertical: str) -> set[dt.date]:
     return days
 
 
+def ordinary(daily: dict[tuple[dt.date, str], dict], events: set[dt.date], day: dt.date, vertical: str) -> bool:
+    """A loaded day with customer requests (no outage) that is no calendar event day of the vertical."""
+    row = daily.get((day, vertical))
+    return row is not None and row.get("requests", 0) > 0 and day not in events
+
+
 def _div(n: float, d: float) -> float | None:
     return None if d == 0 else n / d
 
@@ -97,7 +103,8 @@ def expected_infra_weekday(
     z: the same-weekday mean over the last `weeks` weeks, scaled by the pooled within-weekday
     sigma of all days of those weeks x sqrt(1 + 1/n); days without a customer request (outages) and
     calendar event days are left out of both. Day-over-day: the median of the same weekday transition's ratios
-    (value / previous day) over the last `dod_weeks` weeks."""
+    (value / previous day) over the last `dod_weeks` weeks, transitions from or to such a day left out; no
+    expected value the day after one."""
     out = {}
     events = {vertical: event_days(vertical) for _, vertical in daily}
     for (day, vertical), r in daily.items():
@@ -117,12 +124,15 @@ def expected_infra_weekday(
 
         def ratio(d: dt.date, vertical: str = vertical) -> float | None:
             a, b = daily.get((d, vertical)), daily.get((d - dt.timedelta(days=1), vertical))
-            if a and b and a["infra_cost"] > 0 and b["infra_cost"] > 0:
+            usual = all(ordinary(daily, events[vertical], x, vertical) for x in (d, d - dt.timedelta(days=1)))
+            if a and b and usual and a["infra_cost"] > 0 and b["infra_cost"] > 0:
                 return a["infra_cost"] / b["infra_cost"]
             return None
 
         ratios = [x for k in range(1, dod_weeks + 1) if (x := ratio(day - dt.timedelta(days=7 * k))) is not None]
         previous = daily.get((day - dt.timedelta(days=1), vertical))
+        if previous and not ordinary(daily, events[vertical], day - dt.timedelta(days=1), vertical):
+            previous = None  # the way back from an outage or an event day is no jump
         expected = previous["infra_cost"] * float(np.median(ratios)) if len(ratios) >= dod_min and previous else None
         out[(day, vertical)] = {
             "weekday_z_score": z,
@@ -134,10 +144,13 @@ def expected_infra_weekday(
 
 
 def expected_decomposition_totals(daily: dict[tuple[dt.date, str], dict], window: int = 7) -> dict:
-    """The five total components of the infra change vs the trailing `window`-day average."""
+    """The five total components of the infra change vs the average of the ordinary days (no outage, no calendar
+    event) among the trailing `window` days."""
     out = {}
+    events = {vertical: event_days(vertical) for _, vertical in daily}
     for (day, vertical), r in daily.items():
-        hist = [daily[h] for k in range(1, window + 1) if (h := (day - dt.timedelta(days=k), vertical)) in daily]
+        back = [day - dt.timedelta(days=k) for k in range(1, window + 1)]
+        hist = [daily[(d, vertical)] for d in back if ordinary(daily, events[vertical], d, vertical)]
         if not hist:
             continue
 

@@ -1,7 +1,9 @@
 {#- Who drove a day's change: per day x vertical x breakdown (API: endpoint,
     model, organisation; Studio: process, model) x contributor x driver metric,
     the day's value against two baselines (the previous day; the mean of the
-    previous `cost_spike_window_days` days, a contributor absent on a day
+    ordinary days among the previous `cost_spike_window_days` days - without
+    the days of int_gpu_costs__baseline_excluded_days, as the spike window of
+    int_gpu_costs__metric_rolling_windows - a contributor absent on a day
     counting as 0), its delta and its share of the breakdown's total delta.
     Driver metrics: fully_loaded_cost / inference_cost / attributed_idle_cost
     (all inference rows, LT team included: infrastructure view) and
@@ -28,6 +30,12 @@ contributor_metric_days as (
 
 ),
 
+excluded_days as (
+
+    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
+
+),
+
 window_days as (
 
     select
@@ -41,6 +49,11 @@ window_days as (
             current_day.vertical = history.vertical
             and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'current_day.dt') }} as date)
+    left join excluded_days
+        on
+            history.dt = excluded_days.dt
+            and history.vertical = excluded_days.vertical
+    where excluded_days.dt is null
     group by current_day.dt, current_day.vertical
 
 ),
@@ -78,7 +91,8 @@ valued as (
             sum(case when history.dt = cast({{ dbt.dateadd('day', -1, 'keys.dt') }} as date) then history.value end),
             0
         ) as previous_day_value,
-        coalesce(sum(case when history.dt < keys.dt then history.value end), 0) as window_sum
+        coalesce(sum(case when history.dt < keys.dt and excluded_days.dt is null then history.value end), 0)
+            as window_sum
 
     from keys
     left join contributor_metric_days as history
@@ -89,6 +103,10 @@ valued as (
             and keys.driver_metric = history.driver_metric
             and keys.dt >= history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'keys.dt') }} as date)
+    left join excluded_days
+        on
+            history.dt = excluded_days.dt
+            and history.vertical = excluded_days.vertical
     group by keys.dt, keys.vertical, keys.contributor_type, keys.contributor, keys.driver_metric
 
 ),

@@ -1,7 +1,9 @@
 {#- Every decomposition series (int_gpu_costs__decomposition_series_days)
     on a day against its trailing window: the day's requests and cost and
-    their mean over the previous `cost_spike_window_days` days with data of
-    the vertical (the day excluded; absent days of a series = 0), with the
+    their mean over the ordinary days with data among the previous
+    `cost_spike_window_days` days of the vertical (the day excluded, and the
+    days of int_gpu_costs__baseline_excluded_days, as the spike window of
+    int_gpu_costs__metric_rolling_windows; absent days of a series = 0), with the
     vertical's infra cost and its trailing average. A series seen only in the
     window appears too (a contributor that vanished shows its negative
     change). Days without a previous day in the window have no rows. -#}
@@ -22,6 +24,12 @@ series_days as (
 
 ),
 
+excluded_days as (
+
+    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
+
+),
+
 window_days as (
 
     select
@@ -37,6 +45,11 @@ window_days as (
             current_day.vertical = history.vertical
             and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'current_day.dt') }} as date)
+    left join excluded_days
+        on
+            history.dt = excluded_days.dt
+            and history.vertical = excluded_days.vertical
+    where excluded_days.dt is null
     group by current_day.dt, current_day.vertical, current_day.infra_cost
 
 ),
@@ -73,10 +86,10 @@ valued as (
         max(window_days.infra_cost) as infra_cost,
         max(window_days.baseline_infra_cost) as baseline_infra_cost,
         coalesce(sum(case when history.dt = keys.dt then history.requests end), 0) as requests,
-        coalesce(sum(case when history.dt < keys.dt then history.requests end), 0)
+        coalesce(sum(case when history.dt < keys.dt and excluded_days.dt is null then history.requests end), 0)
         / max(window_days.baseline_days) as baseline_requests,
         coalesce(sum(case when history.dt = keys.dt then history.cost end), 0) as cost,
-        coalesce(sum(case when history.dt < keys.dt then history.cost end), 0)
+        coalesce(sum(case when history.dt < keys.dt and excluded_days.dt is null then history.cost end), 0)
         / max(window_days.baseline_days) as baseline_cost
 
     from keys
@@ -92,6 +105,10 @@ valued as (
             and keys.contributor = history.contributor
             and keys.dt >= history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'keys.dt') }} as date)
+    left join excluded_days
+        on
+            history.dt = excluded_days.dt
+            and history.vertical = excluded_days.vertical
     group by keys.dt, keys.vertical, keys.series, keys.contributor_type, keys.contributor
 
 )

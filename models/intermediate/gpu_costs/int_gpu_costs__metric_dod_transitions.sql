@@ -5,7 +5,12 @@
     the expected ratio, and the day's change is measured against that expected
     value. A z of the day's log-ratio against the mean / sample stddev of the
     past log-ratios is given beside it. All null below `cost_dod_min_points`
-    transitions. Part of int_gpu_costs__metric_baselines. -#}
+    transitions. A transition from or to a day of
+    int_gpu_costs__baseline_excluded_days (an outage, a known event, a day
+    marked "Expected") is no ordinary transition: it is left out of the
+    history, and a day whose previous day is such a day has no expected
+    value (the way back from an outage is not a jump). Part of
+    int_gpu_costs__metric_baselines. -#}
 
 {%- set dod_weeks = var('cost_dod_weeks') | int -%}
 
@@ -14,6 +19,12 @@ with
 metric_days as (
 
     select * from {{ ref('int_gpu_costs__metric_days') }}
+
+),
+
+excluded_days as (
+
+    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
 
 ),
 
@@ -33,7 +44,11 @@ day_ratios as (
             current_day.vertical = previous_day.vertical
             and current_day.metric = previous_day.metric
             and previous_day.dt = cast({{ dbt.dateadd('day', -1, 'current_day.dt') }} as date)
-    where current_day.value > 0 and previous_day.value > 0
+    left join excluded_days
+        on
+            current_day.vertical = excluded_days.vertical
+            and excluded_days.dt in (current_day.dt, previous_day.dt)
+    where current_day.value > 0 and previous_day.value > 0 and excluded_days.dt is null
 
 ),
 
@@ -91,6 +106,7 @@ joined as (
         metric_days.metric,
         metric_days.value,
         previous_day.value as previous_day_value,
+        previous_excluded.dt is not null as is_after_excluded_day,
         coalesce(transitions.dod_baseline_points, 0) as dod_baseline_points,
         transitions.median_ratio,
         transitions.log_ratio_mean,
@@ -107,6 +123,10 @@ joined as (
             metric_days.vertical = previous_day.vertical
             and metric_days.metric = previous_day.metric
             and previous_day.dt = cast({{ dbt.dateadd('day', -1, 'metric_days.dt') }} as date)
+    left join excluded_days as previous_excluded
+        on
+            metric_days.vertical = previous_excluded.vertical
+            and previous_excluded.dt = cast({{ dbt.dateadd('day', -1, 'metric_days.dt') }} as date)
 
 ),
 
@@ -118,6 +138,7 @@ weekday_aware as (
         case
             when
                 dod_baseline_points >= {{ var('cost_dod_min_points') }}
+                and not is_after_excluded_day
                 then previous_day_value * median_ratio
         end as dod_expected_value,
         case

@@ -1,8 +1,12 @@
 {#- Every cost metric day with its calendar windows, all strictly BEFORE the
     day: mean, sample stddev and count of the previous `cost_baseline_days`
     days (the z-score baseline; z = (value - mean) / stddev, null below
-    `cost_baseline_min_points` points or when sigma is 0), the mean of the
-    previous `cost_spike_window_days` days (spike and level rules), the
+    `cost_baseline_min_points` points or when sigma is 0: the playbook's
+    rolling analysis, every day), the mean of the ordinary days among the
+    previous `cost_spike_window_days` days (spike and level rules: a day of
+    int_gpu_costs__baseline_excluded_days - an outage, a known event, a day
+    marked "Expected" - is no ordinary day, and an outage's missing
+    inference made every day of the next week look like a spike), the
     previous day's value (day-over-day) and the value 7 days earlier
     (week-over-week). Days without data are absent from a window (no
     zero-fill); null values do not enter the means. Part of
@@ -12,13 +16,20 @@
 {%- set short_days = var('cost_spike_window_days') | int -%}
 {%- set reach_days = [baseline_days, short_days, 7] | max -%}
 {%- set in_baseline = "history.dt >= cast(" ~ dbt.dateadd('day', -baseline_days, 'current_day.dt') ~ " as date)" -%}
-{%- set in_short = "history.dt >= cast(" ~ dbt.dateadd('day', -short_days, 'current_day.dt') ~ " as date)" -%}
+{%- set in_short = "history.dt >= cast(" ~ dbt.dateadd('day', -short_days, 'current_day.dt') ~ " as date)"
+    ~ " and excluded_days.dt is null" -%}
 
 with
 
 metric_days as (
 
     select * from {{ ref('int_gpu_costs__metric_days') }}
+
+),
+
+excluded_days as (
+
+    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
 
 ),
 
@@ -47,6 +58,10 @@ windows as (
             and current_day.metric = history.metric
             and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -reach_days, 'current_day.dt') }} as date)
+    left join excluded_days
+        on
+            history.dt = excluded_days.dt
+            and history.vertical = excluded_days.vertical
     group by current_day.dt, current_day.vertical, current_day.metric
 
 ),

@@ -23,7 +23,9 @@
                 `cost_baseline_days` days; same_weekday: the same weekday over
                 `cost_weekday_baseline_weeks` weeks, outage days - no
                 customer request - left out as the baseline leaves them out;
-                trailing_7d: the previous `cost_spike_window_days` days;
+                trailing_7d: the ordinary days among the previous
+                `cost_spike_window_days` days, excluded days left out as
+                the window leaves them out;
                 previous_day / same_weekday_transition: the day before;
                 previous_week: 7 days before), days without a value never,
                 and `is_spread_point` on the days its sigma is computed from
@@ -180,7 +182,7 @@ cost_flags as (
                 then days_back <= {{ 7 * weekday_weeks }} and mod(days_back, 7) = 0 and not is_excluded_day
             when baseline_kind in ('previous_day', 'same_weekday_transition') then days_back = 1
             when baseline_kind = 'previous_week' then days_back = 7
-            else days_back <= {{ short_days }}
+            else days_back <= {{ short_days }} and not is_excluded_day
         end as is_baseline_point,
         days_back > 0 and value is not null and case
             when baseline_kind = 'rolling' then days_back <= {{ cost_baseline_days }}

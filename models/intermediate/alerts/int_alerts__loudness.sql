@@ -29,6 +29,12 @@
       below_severity     severity below loud_min_severity;
       small_effect       a z rule's |pct_change| below loud_min_pct_change or
                          |current - mean| below loud_min_abs_change[metric];
+      reclassified       a usage z alert of which at least
+                         loud_max_reclassified_share of the change is carried
+                         by users the weekly heavy rule moved into or out of
+                         the segment (int_usage__alert_user_deltas
+                         .crossed_heavy_line): membership changed, nobody's
+                         usage did;
       not_significant    a z rule whose p-value passes neither
                          family-wise (p x family_size <= alpha) nor, for a
                          large effect (|pct_change| >= loud_large_effect_pct)
@@ -80,6 +86,19 @@ cost_baselines as (
 usage_null_p_values as (
 
     select * from {{ ref('int_alerts__usage_null_p_values') }}
+
+),
+
+usage_reclassified as (
+
+    select
+        dt,
+        segment,
+        metric,
+        sum(case when crossed_heavy_line then share_of_change else 0 end) as reclassified_share
+
+    from {{ ref('int_usage__alert_user_deltas') }}
+    group by dt, segment, metric
 
 ),
 
@@ -155,7 +174,8 @@ p_values as (
                 'abs(policy.z_score)', 'cost_baselines.weekday_pooled_df', cost_max_df
             ) }}
         end as t_p_value,
-        usage_null_p_values.null_p_value
+        usage_null_p_values.null_p_value,
+        usage_reclassified.reclassified_share
 
     from policy
     left join day_events
@@ -175,6 +195,12 @@ p_values as (
             and policy.alert_date = usage_null_p_values.dt
             and policy.scope = usage_null_p_values.segment
             and policy.metric = usage_null_p_values.metric
+    left join usage_reclassified
+        on
+            policy.rule = 'usage_zscore'
+            and policy.alert_date = usage_reclassified.dt
+            and policy.scope = usage_reclassified.segment
+            and policy.metric = usage_reclassified.metric
     left join cost_families
         on
             policy.rule = 'cost_zscore'
@@ -222,6 +248,9 @@ verdicts as (
                     end
                 )
                 then 'small_effect'
+            when
+                coalesce(reclassified_share, 0) >= {{ var('loud_max_reclassified_share') }}
+                then 'reclassified'
             when
                 threshold_kind = 'z'
                 and not coalesce(

@@ -22,8 +22,12 @@
     `usage_new_user_days` days (the day included): "new" means not seen in
     the lookback before that, a bounded stand-in for "first ever" that a
     daily run can compute. Rank 1 = the user who pushed most in the
-    direction of the change. Sparse (alert days only): the reprocess window
-    is deleted first. Full lt_ids: presentation truncates them. -#}
+    direction of the change. `crossed_heavy_line`: the user's segment on the
+    day and on their latest active day before the day's ISO week differ, and
+    one of the two is heavy - the weekly heavy rule moved the user (and all
+    of their usage) into or out of the segment, a change of membership
+    rather than of anyone's usage. Sparse (alert days only): the reprocess
+    window is deleted first. Full lt_ids: presentation truncates them. -#}
 {%- set lookback = 7 * (var('baseline_lookback_weeks') | int) -%}
 
 with
@@ -85,6 +89,47 @@ user_metric_days as (
 per_user as (
 
     {{ alert_segment_window('alerts', 'user_metric_days', 'baseline_days', ['lt_id'], on_day_columns=['tier']) }}
+
+),
+
+memberships_on_day as (
+
+    select
+        per_user.dt,
+        per_user.segment,
+        per_user.metric,
+        per_user.lt_id,
+        user_days.segment as segment_on_day
+
+    from per_user
+    inner join user_days
+        on
+            per_user.lt_id = user_days.lt_id
+            and per_user.dt = user_days.dt
+
+),
+
+earlier_memberships as (
+
+    {#- the user's segment on their latest active day before the day's ISO week (heavy is
+        decided per week), within the last four weeks -#}
+    select
+        per_user.dt,
+        per_user.segment,
+        per_user.metric,
+        per_user.lt_id,
+        user_days.segment as earlier_segment,
+        row_number() over (
+            partition by per_user.dt, per_user.segment, per_user.metric, per_user.lt_id
+            order by user_days.dt desc
+        ) as recency
+
+    from per_user
+    inner join user_days
+        on
+            per_user.lt_id = user_days.lt_id
+            and user_days.dt < {{ week_start('per_user.dt') }}
+            and user_days.dt >= cast({{ dbt.dateadd('day', -28, 'per_user.dt') }} as date)
 
 ),
 
@@ -151,6 +196,11 @@ final as (
             > cast({{ dbt.dateadd('day', -(var('usage_new_user_days') | int), 'per_user.dt') }} as date),
             false
         ) as is_new_user,
+        coalesce(
+            memberships_on_day.segment_on_day != earlier_memberships.earlier_segment
+            and 'heavy' in (memberships_on_day.segment_on_day, earlier_memberships.earlier_segment),
+            false
+        ) as crossed_heavy_line,
         row_number() over (
             partition by per_user.dt, per_user.segment, per_user.metric
             order by
@@ -164,6 +214,19 @@ final as (
         on
             per_user.dt = first_seen.dt
             and per_user.lt_id = first_seen.lt_id
+    left join memberships_on_day
+        on
+            per_user.dt = memberships_on_day.dt
+            and per_user.segment = memberships_on_day.segment
+            and per_user.metric = memberships_on_day.metric
+            and per_user.lt_id = memberships_on_day.lt_id
+    left join earlier_memberships
+        on
+            per_user.dt = earlier_memberships.dt
+            and per_user.segment = earlier_memberships.segment
+            and per_user.metric = earlier_memberships.metric
+            and per_user.lt_id = earlier_memberships.lt_id
+            and earlier_memberships.recency = 1
 
 )
 

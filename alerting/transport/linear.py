@@ -195,7 +195,7 @@ class LinearClient:
         fields = {"id": issue_id, "teamId": team_id, "title": title, "description": description, "priority": priority}
         return self._create_once("issueCreate", fields, lambda: self._found("issue", {"id": issue_id}) is not None)
 
-    def comment(self, issue_id: str, body: str, comment_id: str) -> str:  # every data string in `body` `neutral`
+    def comment(self, issue_id: str, body: str, comment_id: str) -> str:  # data strings in `body`: markdown_inert
         def exists() -> bool:
             data = self._found("comments", {"issueId": issue_id, "commentId": comment_id}) or {}
             nodes = ((data.get("issue") or {}).get("comments") or {}).get("nodes") or []

@@ -14,7 +14,7 @@ import pytest
 from graphql import parse, validate
 
 from alerting.redact import redact
-from alerting.sanitize import markdown_inert as neutral
+from alerting.sanitize import markdown_inert
 from alerting.transport import linear
 from alerting.transport.linear import (
     DEFAULT_API_URL,
@@ -366,12 +366,12 @@ def test_no_server_is_an_ambiguous_error(server: LinearServer, team: str) -> Non
 
 def test_a_hostile_org_name_cannot_mention_link_or_format(server: LinearServer, team: str) -> None:
     org = "# @channel [pay here](https://evil.example/x) <img src=x> `rm` \\* \u202eevil\u200b\nsecond line"
-    shown = neutral(org)
+    shown = markdown_inert(org)
     for forbidden in ("@", "[", "]", "<", ">", "`", "://", "\\", "\u202e", "\u200b", "\n"):
         assert forbidden not in shown, forbidden
     assert shown.startswith("＃ ＠channel ［pay here］(https:⁄⁄evil.example/x)")
-    assert len(neutral("x" * 500)) == 80
-    title = "CRITICAL: " + neutral(org, 400) + " " + "y" * 400
+    assert len(markdown_inert("x" * 500)) == 80
+    title = "CRITICAL: " + markdown_inert(org, 400) + " " + "y" * 400
     ref = create(client(server), team, title=title, description=f"**Org:** {shown}")
     stored = server.issues[ref]
     assert len(stored["title"]) == 255 and "\n" not in stored["title"] and "@" not in stored["title"]

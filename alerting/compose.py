@@ -68,9 +68,13 @@ def title_spans(scope: str | None, metric: str | None, strong: bool = True) -> l
     ]
 
 
+def _lowered(label: str) -> str:
+    return label[:1].lower() + label[1:]
+
+
 def _baseline(alert: Alert, lower: bool = False) -> str:
     label = values.baseline_label(alert.baseline_kind, alert.baseline_points, alert.alert_date)
-    return label[:1].lower() + label[1:] if lower else label
+    return _lowered(label) if lower else label
 
 
 def _threshold(alert: Alert) -> str | None:
@@ -124,6 +128,16 @@ def _component_phrase(c: CostComponent) -> list[Span]:
     return [d(values.display_component(c.component), 40), t(f" {delta} ({share})")]
 
 
+def _of_the_change(c: CostComponent) -> list[Span]:
+    """'infrastructure cost +$516.82 vs 7-day average $288.80: ': what the shares are of, which is not always the
+    headline's baseline (a same-weekday z)."""
+    if not (values.finite(c.infra_change) and values.finite(c.baseline_infra_cost)):
+        return []
+    label = _lowered(values.baseline_label(c.baseline_kind))
+    change = values.format_delta(c.infra_change, "usd")
+    return [t(f"infrastructure cost {change} vs {label} {values.format_value(c.baseline_infra_cost, 'usd')}: ")]
+
+
 def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     """'Cause: idle +$348.00 (98% of the change); requests flat (+0.3%)' plus who drove it, if anyone did."""
     totals = [c for c in components if not c.contributor]
@@ -135,7 +149,7 @@ def decomposition_line(components: Sequence[CostComponent]) -> Line | None:
     if volume is not None and volume not in shown:
         shown.append(volume)
     no_traffic = volume is not None and (volume.pct_change or 0.0) <= -1.0
-    spans = [t("Cause: "), *_joined((_component_phrase(c) for c in shown), "; ")]
+    spans = [t("Cause: "), *_of_the_change(totals[0]), *_joined((_component_phrase(c) for c in shown), "; ")]
     # who drove it: at most two contributors holding NAME_MIN_SHARE of the change
     named = [
         c for c in components if c.contributor not in (None, "", MIX) and (c.share_of_change or 0.0) >= NAME_MIN_SHARE

@@ -62,13 +62,17 @@ class Driver:  # a row of fct_usage_alert_drivers / fct_gpu_cost_alert_drivers: 
 
 @dataclass(frozen=True, kw_only=True)
 class CostComponent:  # a row of fct_gpu_cost_decomposition: request_volume, request_rate, idle, overhead,
-    # unused (or new), optionally by a contributor; `pct_change`: the component's own change (requests for volume)
+    # unused (or new), optionally by a contributor; `pct_change`: the component's own change (requests for volume);
+    # infra_change against baseline_infra_cost (of baseline_kind): "the change" its shares are of
     component: str
     delta_usd: float | None
     share_of_change: float | None
     contributor_type: str | None = None
     contributor: str | None = None
     pct_change: float | None = None
+    infra_change: float | None = None
+    baseline_infra_cost: float | None = None
+    baseline_kind: str | None = None
 
 
 @dataclass(frozen=True)

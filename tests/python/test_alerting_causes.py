@@ -20,17 +20,24 @@ from tests.python.test_alerting_messages import text_of
 
 COLUMNS = (
     "dt date, vertical varchar, component varchar, contributor_type varchar, contributor varchar,"
-    " requests double, baseline_requests double, delta_usd double, share_of_change double"
+    " requests double, baseline_requests double, delta_usd double, share_of_change double, baseline_kind varchar,"
+    " infra_change double, baseline_infra_cost double"
 )
+BASE = 300.0  # the day's infrastructure cost over its 7-day average: what every share is of
+INSERT = f"insert into main_marts.fct_gpu_cost_decomposition values ({', '.join('?' * COLUMNS.count(','))}, ?)"
+
+
+def whole(change: float) -> tuple:  # what the shares are of: infrastructure cost against its window
+    return ("trailing_7d", change, BASE)
 
 
 def total(vertical: str, component: str, delta: float, change: float, req: float | None = None,
           base: float | None = None) -> tuple:  # fmt: skip
-    return (COST_DAY, vertical, component, "total", "all", req, base, delta, delta / change)
+    return (COST_DAY, vertical, component, "total", "all", req, base, delta, delta / change, *whole(change))
 
 
 def detail(vertical: str, component: str, ctype: str, name: str, delta: float, change: float) -> tuple:
-    return (COST_DAY, vertical, component, ctype, name, None, None, delta, delta / change)
+    return (COST_DAY, vertical, component, ctype, name, None, None, delta, delta / change, *whole(change))
 
 
 def cause_of(tmp_path: Path, vertical: str, rows: list[tuple]) -> str:
@@ -39,7 +46,7 @@ def cause_of(tmp_path: Path, vertical: str, rows: list[tuple]) -> str:
     create_marts(db, [alert])
     con = duckdb.connect(str(db))
     con.execute(f"create table main_marts.fct_gpu_cost_decomposition ({COLUMNS})")
-    con.executemany("insert into main_marts.fct_gpu_cost_decomposition values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany(INSERT, rows)
     con.close()
     backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
     try:
@@ -64,7 +71,8 @@ def test_one_org_volume_spike_names_the_org(tmp_path: Path) -> None:
         detail("api", "request_volume", "endpoint", "(mix)", 10.0, change),
     ]
     assert cause_of(tmp_path, "api", rows) == (
-        "Cause: requests +61.5% (+$420.00, 84% of the change); idle +$80.00 (16% of the change);"
+        "Cause: infrastructure cost +$500.00 vs 7-day average $300.00: requests +61.5% (+$420.00, 84% of the change);"
+        " idle +$80.00 (16% of the change);"
         " driven by endpoint /v1/video +$410.00 (82% of the change);"
         " driven by organization Acme Studios +$400.00 (80% of the change)"
     )
@@ -80,7 +88,10 @@ def test_idle_spike_on_flat_traffic_names_no_one(tmp_path: Path) -> None:
         detail("studio", "request_volume", "process", "render-farm", 1.0, change),
     ]
     cause = cause_of(tmp_path, "studio", rows)
-    assert cause == "Cause: idle +$348.26 (100% of the change); requests flat (+0.3%)"
+    assert cause == (
+        "Cause: infrastructure cost +$350.00 vs 7-day average $300.00: idle +$348.26 (100% of the change);"
+        " requests flat (+0.3%)"
+    )
     assert "render-farm" not in cause
 
 
@@ -92,7 +103,8 @@ def test_idle_with_zero_traffic_says_requests_fell(tmp_path: Path) -> None:
         total("api", "idle", 250.0, change),
     ]
     assert cause_of(tmp_path, "api", rows) == (
-        "Cause: idle +$250.00 (250% of the change); requests -100.0% (-$150.00, -150% of the change)"
+        "Cause: infrastructure cost +$100.00 vs 7-day average $300.00: idle +$250.00 (250% of the change);"
+        " requests -100.0% (-$150.00, -150% of the change)"
     )
 
 
@@ -109,7 +121,10 @@ def test_no_traffic_names_no_endpoint_model_or_org(tmp_path: Path) -> None:
         detail("api", "idle", "gpu_type", "H100", 4.0, change),
     ]
     cause = cause_of(tmp_path, "api", rows)
-    assert cause == ("Cause: requests -100.0% (-$29.53, 116% of the change); idle +$4.16 (-16% of the change)"), cause
+    assert cause == (
+        "Cause: infrastructure cost -$25.37 vs 7-day average $300.00: requests -100.0% (-$29.53, 116% of the change);"
+        " idle +$4.16 (-16% of the change)"
+    ), cause
     # the same rows with traffic left (-90 %) name the model that fell most
     rows[0] = total("api", "request_volume", -29.53, change, 11.8, 118.0)
     (tmp_path / "with_traffic").mkdir()
@@ -139,7 +154,7 @@ def test_failure_spike_names_the_endpoint_not_the_cost_noise(tmp_path: Path) -> 
     con = duckdb.connect(str(db))
     con.execute(f"create table main_marts.fct_gpu_cost_decomposition ({COLUMNS})")
     con.executemany(
-        "insert into main_marts.fct_gpu_cost_decomposition values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        INSERT,
         [total("api", "idle", 3.0, 5.0), total("api", "request_volume", 2.0, 5.0, 101.0, 100.0),
          detail("api", "idle", "gpu_type", "H100", 3.0, 5.0)],
     )  # fmt: skip

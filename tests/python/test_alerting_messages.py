@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -173,11 +174,14 @@ def product_alerts() -> list[Alert]:
 
 def api_incident() -> list[Alert]:
     """An idle spike on flat traffic: one incident of four rules, the idle rule the primary."""
+    # the shares' whole: infrastructure cost against its 7-day average, not the headline's same-weekday mean
+    window = {"infra_change": 355.37, "baseline_infra_cost": 346.74}
+    part = functools.partial(CostComponent, baseline_kind="trailing_7d", **window)
     decomposition = (
-        CostComponent(component="idle", delta_usd=348.26, share_of_change=0.98),
-        CostComponent(component="request_volume", delta_usd=1.07, share_of_change=0.003, pct_change=0.003),
-        CostComponent(component="request_rate", delta_usd=6.04, share_of_change=0.017),
-        CostComponent(
+        part(component="idle", delta_usd=348.26, share_of_change=0.98),
+        part(component="request_volume", delta_usd=1.07, share_of_change=0.003, pct_change=0.003),
+        part(component="request_rate", delta_usd=6.04, share_of_change=0.017),
+        part(
             component="request_volume",
             contributor_type="organization",
             contributor="Acme Studios",
@@ -388,7 +392,10 @@ def test_one_section_per_incident_headline_members_cause_action() -> None:
     members = [ln for ln in lines if ln.startswith("↳ ")]
     assert len(members) == 3  # each member rule is one compact line
     cause = next(ln for ln in lines if ln.startswith("Cause: "))
-    assert cause == "Cause: idle +$348.26 (98% of the change); requests flat (+0.3%)"
+    assert cause == (  # what "the change" is: the decomposition's whole, which is not the headline's baseline
+        "Cause: infrastructure cost +$355.37 vs 7-day average $346.74: idle +$348.26 (98% of the change);"
+        " requests flat (+0.3%)"
+    )
     assert "Acme" not in text_of(body)  # idle on flat traffic names no organisation
     assert lines[-1] == "Action: Check idle GPU capacity of the API cluster."
     assert lines.index(cause) < len(lines) - 1

@@ -371,24 +371,28 @@ def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
 
 
 def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBody | None:
-    """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers."""
-    sections, leads = [], []
+    """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers. A series
+    the thread never carried (the segment's other metric moving the same way) is 'Now also', not 'again'."""
+    sections, leads, labels = [], [], set()
     for plan, alerts in plans:
         for incident in group_incidents(alerts):
             primary, n = incident.primary, plan.streak_days
-            streak = f"day {n} in a row" if n > 1 else "again"
-            head = (*_titled("repeat", "Still ongoing", primary.scope, primary.metric, strong=True), t(f" · {streak}"))
+            label = "Now also" if plan.new_in_thread else "Still ongoing"
+            streak = f" · day {n} in a row" if n > 1 else ("" if plan.new_in_thread else " · again")
+            head = (*_titled("repeat", label, primary.scope, primary.metric, strong=True), t(streak))
+            labels.add(label)
             when = t(f" on {primary.alert_date.isoformat()}")
             lines = [head, line(*_severity(primary.severity, primary.direction), when), *numbers_lines(primary)]
-            trend = " → ".join(values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z))
-            lines += [line(f"Z trend: {trend}")] if trend else []
+            trend = [values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z)]
+            lines += [line(f"Z trend: {' → '.join(trend)}")] if len(trend) > 1 else []
             lines += [*(member_line(m) for m in incident.members), action_line(primary)]
             sections.append(Section(tuple(lines), incident.alert_ids))
             leads.append(primary)
     if not leads:
         return None
-    one = _titled("repeat", "Still ongoing", leads[0].scope, leads[0].metric)
-    head = one if len(leads) == 1 else line(icon("repeat"), t(f" Still ongoing: {len(leads)} incidents"))
+    label = labels.pop() if len(labels) == 1 else "In this thread"
+    one = _titled("repeat", label, leads[0].scope, leads[0].metric)
+    head = one if len(leads) == 1 else line(icon("repeat"), t(f" {label}: {len(leads)} incidents"))
     return MessageBody(head, sections=tuple(sections))
 
 

@@ -72,6 +72,7 @@ class IncidentPlan:
     alerts: tuple[Alert, ...]  # the members this message delivers (postable, undelivered)
     streak_days: int = 1  # consecutive days (up to today) the primary's series has alert rows
     z_trend: tuple[tuple[dt.date, float], ...] = ()  # the primary series' z by day, oldest first
+    new_in_thread: bool = False  # a reply whose headline series that thread never carried (same segment, direction)
 
     @property
     def primary(self) -> Alert:
@@ -357,10 +358,10 @@ class _Planner:
             for incident_id, members in sorted(pending[dest].items()):
                 members.sort(key=lambda o: o.alert_id)
                 primary = min(members, key=headline_key)
-                inc = IncidentPlan(
-                    incident_id, tuple(members), streak_days(primary, self.hist), _z_trend(primary, self.hist)
-                )
                 state = self.thread_for(dest, incident_id, members)
+                new_here = state is not None and primary.thread_series not in state.series_last
+                inc = IncidentPlan(incident_id, tuple(members), streak_days(primary, self.hist),
+                                   _z_trend(primary, self.hist), new_here)  # fmt: skip
                 if state is not None:  # news: a loud member above the most severe the thread said for its series
                     said = state.series_severity
                     news = any(self.loud(dest, o) and severity_rank(o.severity) < said.get(o.thread_series, 99)

@@ -45,8 +45,13 @@ def test_new_post_is_the_digest() -> None:
 
 
 def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
-    plan = NS(incident_id="inc-a", streak_days=4, z_trend=((DAY, 3.36), (DAY, 3.8), (DAY, 4.1), (DAY, 4.7)))
-    other = NS(incident_id="inc-b", streak_days=2, z_trend=())
+    plan = NS(
+        incident_id="inc-a",
+        streak_days=4,
+        new_in_thread=False,
+        z_trend=((DAY, 3.36), (DAY, 3.8), (DAY, 4.1), (DAY, 4.7)),
+    )
+    other = NS(incident_id="inc-b", streak_days=2, z_trend=(), new_in_thread=False)
     replies: list[tuple[Any, list[Any]]] = [
         (plan, [usage_alert("a", z_score=4.7)]),
         (other, [usage_alert("b", scope="heavy")]),
@@ -58,6 +63,24 @@ def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
     assert "*Heavy – Tokens* · day 2 in a row" in text
     assert text.count("*Action:*") == 2
     assert message.alert_ids == ("a", "b")
+
+
+def test_a_series_new_to_the_thread_is_now_also_not_again() -> None:
+    """The demo's Heavy thread (tokens up on Wednesday): Heavy DAU up on Saturday, a series that thread never
+    carried, was posted as 'Still ongoing: Heavy – DAU · again' with a one-point 'Z trend'."""
+    new = NS(incident_id="inc-d", streak_days=1, z_trend=((DAY, 2.23),), new_in_thread=True)
+    [message] = render_body(compose.repeats([(new, [usage_alert("d", scope="heavy", metric="dau")])]), Limits())
+    text = section_texts(message)
+    assert "Now also: *Heavy – DAU*\n" in text and "again" not in text and "Still ongoing" not in text, text
+    assert "Z trend" not in text  # one point is not a trend
+    streak = NS(incident_id="inc-d", streak_days=3, z_trend=(), new_in_thread=True)
+    [message] = render_body(compose.repeats([(streak, [usage_alert("d", scope="heavy", metric="dau")])]), Limits())
+    assert "Now also: *Heavy – DAU* · day 3 in a row" in section_texts(message)
+    said = NS(incident_id="inc-t", streak_days=1, z_trend=(), new_in_thread=False)
+    both = [(said, [usage_alert("t", scope="heavy")]), (new, [usage_alert("d", scope="heavy", metric="dau")])]
+    [message] = render_body(compose.repeats(both), Limits())
+    assert "Still ongoing: *Heavy – Tokens* · again" in section_texts(message)
+    assert message.text.startswith(":repeat: In this thread: 2 incidents"), message.text
 
 
 def test_correction_withdrawal_resolved_all_clear() -> None:

@@ -106,7 +106,7 @@ def bodies(items: list[Alert], words: list[str]) -> list[tuple[str, MessageBody 
     said = NS(alert_id=first.alert_id, alert_date=DAY, series_key="|".join(words[:4]), severity=words[0],
               direction=words[1], z_score=first.z_score, current_value=first.current_value, kind=words[2])  # fmt: skip
     health = dataclasses.replace(first, domain="data_health", scope=words[0], unit=None)
-    plan = NS(streak_days=len(items), z_trend=tuple((DAY, a.z_score) for a in items[:5]))
+    plan = NS(streak_days=len(items), new_in_thread=False, z_trend=tuple((DAY, a.z_score) for a in items[:5]))
     resolution = NS(series=(NS(series=tuple(words[:3]), last_alert_date=DAY, quiet_days=3),), alert_date=DAY)
     failure = NS(resource_type=words[3], name=words[4], status="fail", rows=len(items))
     return [

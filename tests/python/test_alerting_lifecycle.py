@@ -186,10 +186,12 @@ def test_a_new_series_in_an_open_thread_is_broadcast_to_the_channel() -> None:
     dau = obs(D, scope="paying", metric="dau", severity="critical", z=-8.1)
     p = make_plan([dau], [delivered(video)], history=[video])
     assert not p.new_posts and [r.broadcast for r in p.repeats] == [True]
+    assert [i.new_in_thread for r in p.repeats for i in r.incidents] == [True]  # 'Now also', never 'again'
     # the same series again, at the severity already said: a quiet reply
     video_again = obs(D, scope="paying", metric="video_generations", severity="critical", z=-5.5)
     p = make_plan([video_again], [delivered(video)], history=[video])
     assert [r.broadcast for r in p.repeats] == [False]
+    assert [i.new_in_thread for r in p.repeats for i in r.incidents] == [False]
 
 
 def test_a_higher_severity_for_a_series_of_the_thread_is_broadcast() -> None:

@@ -551,7 +551,7 @@ def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
         return say(compose.digest(Digest("#x", (team,), day, COST_DAY, tuple(alerts), held)))
 
     now = log_entry(severity="warning", direction="increase", z_score=3.355, current_value=4_497_947.0)
-    plan = NS(streak_days=2, z_trend=((DAY - dt.timedelta(days=1), -6.48), (DAY, 3.36)))
+    plan = NS(streak_days=2, new_in_thread=False, z_trend=((DAY - dt.timedelta(days=1), -6.48), (DAY, 3.36)))
     resolution = NS(series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=2),), alert_date=DAY)
     health = log_entry(series_key="data_health|usage|rows|data_completeness", severity="warning")
     failure = NS(resource_type="test", name="not_null_fct_alerts_<!channel>", status="fail", rows=3)

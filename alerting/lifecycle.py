@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,7 +262,8 @@ def streak_days(primary: Alert, history: Iterable[Alert]) -> int:
 
 
 def _z_trend(primary: Alert, history: Sequence[Alert]) -> tuple[tuple[dt.date, float], ...]:
-    """The primary series' largest |z| by day (its own today), the last 7 days, oldest first."""
+    """The primary series' largest |z| by day (its own today) on the consecutive days up to today that have one in
+    its direction, at most 7, oldest first: a '→' never spans a day without it."""
     zs: dict[dt.date, float] = {}
     for o in history:
         same = o.series == primary.series and o.direction == primary.direction and o.alert_date <= primary.alert_date
@@ -269,7 +271,9 @@ def _z_trend(primary: Alert, history: Sequence[Alert]) -> tuple[tuple[dt.date, f
             zs[o.alert_date] = o.z_score
     if primary.z_score is not None:
         zs[primary.alert_date] = primary.z_score
-    return tuple(sorted(zs.items()))[-7:]
+    days = [primary.alert_date - dt.timedelta(days=k) for k in range(7)]
+    run = list(itertools.takewhile(lambda day: day in zs, days))
+    return tuple((day, zs[day]) for day in reversed(run))
 
 
 def _family(series: Series4) -> tuple[str, str, str]:

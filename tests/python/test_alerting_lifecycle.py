@@ -60,6 +60,20 @@ def test_first_alert_is_a_new_post_and_the_next_day_a_repeat_with_streak_and_tre
     assert rep.incidents[0].z_trend == ((day1.alert_date, -3.4), (D, -3.9))
 
 
+def test_the_z_trend_is_the_days_in_a_row_never_across_a_gap() -> None:
+    """Year 3's Paying tokens thread: 'day 2 in a row' above a six-point trend that began a week and a half
+    earlier (alerts on 04-08 and 04-09), read as six days in a row."""
+    earlier = [obs(D - dt.timedelta(days=k), severity="warning", z=-3.0 - k / 10) for k in (9, 8, 4)]
+    yesterday = obs(D - dt.timedelta(days=1), severity="warning", z=-3.4)
+    today = obs(D, severity="warning", z=-3.9)
+    p = make_plan([today], [delivered(yesterday)], history=[*earlier, yesterday])
+    [inc] = p.repeats[0].incidents
+    assert inc.streak_days == 2 and inc.z_trend == ((yesterday.alert_date, -3.4), (D, -3.9))
+    eight = [obs(D - dt.timedelta(days=k), severity="warning", z=-3.0 - k / 10) for k in range(1, 8)]
+    p = make_plan([today], [delivered(eight[0])], history=eight)
+    assert [day for day, _ in p.repeats[0].incidents[0].z_trend] == [D - dt.timedelta(days=k) for k in range(6, -1, -1)]
+
+
 def test_same_family_other_metric_continues_the_thread_other_direction_does_not() -> None:
     tokens = obs(D - dt.timedelta(days=1), metric="tokens", severity="warning", z=-3.5)
     log = [delivered(tokens)]

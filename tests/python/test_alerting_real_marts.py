@@ -9,10 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from alerting import sanitize
 from alerting.cli import main
 from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_rows
+from tests.python.conftest import REPO
 
 FINALISATION_DAYS = 3
 
@@ -119,12 +121,16 @@ def test_a_half_built_warehouse_posts_nothing_and_exits_3(
 
 
 def test_every_action_of_the_build_reads_as_written(test_duckdb: Path) -> None:
-    """The actions are the project's own text (alert_rules in dbt_project.yml) but reach Slack as data: one that
-    needs neutralising (a backtick, an asterisk, a free underscore) would show look-alikes, one over the cap an
-    ellipsis. Every action of the test build must come through as written."""
+    """The actions and the data-health readings are the project's own text (alert_rules in dbt_project.yml,
+    fct_data_health.status_reason) but reach Slack as data: one that needs neutralising (a backtick, an asterisk,
+    a free underscore) would show look-alikes, one over the cap an ellipsis. Every one of the test build must
+    come through as written."""
     con = duckdb.connect(str(test_duckdb), read_only=True)
     try:
-        rows = con.execute("select distinct recommended_action from main_marts.fct_alerts").fetchall()
+        rows = con.execute(
+            "select recommended_action from main_marts.fct_alerts union select drivers_summary"
+            " from main_marts.fct_alerts where domain = 'data_health'"
+        ).fetchall()
         actions = [r[0] for r in rows]
     finally:
         con.close()
@@ -132,3 +138,16 @@ def test_every_action_of_the_build_reads_as_written(test_duckdb: Path) -> None:
     for action in filter(None, actions):
         shown = html.unescape(sanitize.slack_mrkdwn(sanitize.clean(action, sanitize.TEXT_CAP)))
         assert shown == action
+
+
+def test_the_partial_load_reading_reaches_slack_whole() -> None:
+    """Year 3's partial load ended 'a collapse has t…': the reading (status: status_reason, as
+    int_alerts__data_health_candidates writes it) was over the cap and lost its how-to-tell. The test build has no
+    partial load, so the readings are those the dbt unit tests of fct_data_health fix."""
+    units = yaml.safe_load((REPO / "models/marts/data_health/_data_health__unit_tests.yml").read_text())
+    expected = [row for u in units["unit_tests"] for row in u["expect"].get("rows", [])]
+    rows = [row for row in expected if row.get("status") == "incomplete" and "status_reason" in row]
+    assert {row["source"] for row in rows} >= {"usage"}, rows
+    for row in rows:
+        text = f"incomplete: {row['status_reason']}"
+        assert html.unescape(sanitize.slack_mrkdwn(sanitize.clean(text, sanitize.TEXT_CAP))) == text

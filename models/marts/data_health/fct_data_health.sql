@@ -209,10 +209,9 @@ final as (
                 then 'too few loaded same weekdays to judge: assumed complete'
             when status = 'incomplete' and source = 'usage'
                 then concat(
-                    'active users (rows) at ', level_text, ': either a partial load (the load stopped part-way)',
-                    ' or a real collapse in activity (an outage). Tell them apart at the source: a partial load',
-                    ' has more rows for the day upstream than were loaded (re-load the day); a collapse has',
-                    ' the same rows upstream, and Studio GPU requests of the day (fct_gpu_cost_daily) fell too'
+                    'active users (rows) at ', level_text, ': a partial load or an outage. A partial load',
+                    ' has more rows upstream than were loaded (re-load the day); in an outage the source has',
+                    ' no more rows either, and Studio GPU requests (fct_gpu_cost_daily) fell too'
                 )
             when status = 'incomplete'
                 then concat(

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 HISTORY_DAYS, FEEDBACK_WEEKS, HEALTH_WINDOW = 90, 8, dt.timedelta(days=13)  # health: the day and 13 before
 TREND = ("dt", "vertical", "cost_category", "cost")
-HEALTH = ("dt", "source", "status", "row_count", "expected_rows", "completeness", "status_reason")
+HEALTH = ("dt", "source", "status", "row_count", "judged_rows", "expected_rows", "completeness", "status_reason")
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "false_alarms", "no_answer")
 BASE_URL_ENV = "LTX_REPORT_BASE_URL"

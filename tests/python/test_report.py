@@ -85,12 +85,12 @@ def make_marts(path: Path, alerts: list[dict[str, Any]], series: bool = True, he
                 )
     if health:
         con.execute(
-            "create table main_marts.fct_data_health (dt date, source varchar, row_count bigint, expected_rows double,"
-            " completeness double, status varchar, status_reason varchar)"
+            "create table main_marts.fct_data_health (dt date, source varchar, row_count bigint, judged_rows bigint,"
+            " expected_rows double, completeness double, status varchar, status_reason varchar)"
         )
-        con.execute(
-            "insert into main_marts.fct_data_health values"
-            " (?, 'usage', 380, 1000, 0.38, 'incomplete', ?), (?, 'gpu_costs', 900, 900, 1.0, 'complete', null)",
+        con.execute(  # GPU costs: judged on the 12 infrastructure rows, not the 2,000 loaded
+            "insert into main_marts.fct_data_health values (?, 'usage', 380, 380, 1000, 0.38, 'incomplete', ?),"
+            " (?, 'gpu_costs', 2000, 12, 12, 1.0, 'complete', null)",
             [DAY, "38 % of the expected rows <for a Tuesday>", DAY],
         )
     con.close()
@@ -251,7 +251,9 @@ def test_data_health_rows_escaped(tmp_path: Path) -> None:
     html = build(path)
     health = section(html, "health", 'id="backtest"')
     assert 'class="status-incomplete">incomplete' in health and "38%" in health
-    assert '<td class="num">380</td><td class="num">1,000</td>' in health
+    assert '<td class="num">380</td><td class="num">380</td><td class="num">1,000</td>' in health
+    # loaded, judged, expected: 2,000 rows loaded against an expectation of 12 read as a contradiction
+    assert '<td class="num">2,000</td><td class="num">12</td><td class="num">12</td><td class="num">100%</td>' in health
     assert "&lt;for a Tuesday&gt;" in health
 
 

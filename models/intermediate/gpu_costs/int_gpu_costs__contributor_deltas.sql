@@ -1,10 +1,9 @@
 {#- Who drove a day's change: per day x vertical x breakdown (API: endpoint,
     model, organisation; Studio: process, model) x contributor x driver metric,
-    the day's value against two baselines (the previous day; the mean of the
-    ordinary days among the previous `cost_spike_window_days` days - without
-    the days of int_gpu_costs__baseline_excluded_days, as the spike window of
-    int_gpu_costs__metric_rolling_windows - a contributor absent on a day
-    counting as 0), its delta and its share of the breakdown's total delta.
+    the day's value against two baselines (the previous day; the mean over the
+    day's trailing window of ordinary days, int_gpu_costs__spike_window_days,
+    as the spike rule's - a contributor absent on a day counting as 0), its
+    delta and its share of the breakdown's total delta.
     Driver metrics: fully_loaded_cost / inference_cost / attributed_idle_cost
     (all inference rows, LT team included: infrastructure view) and
     failed_requests (customers only, as the failure rate). `contributor_rank`
@@ -30,31 +29,21 @@ contributor_metric_days as (
 
 ),
 
-excluded_days as (
+spike_window_days as (
 
-    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
+    select * from {{ ref('int_gpu_costs__spike_window_days') }}
 
 ),
 
 window_days as (
 
     select
-        current_day.dt,
-        current_day.vertical,
+        dt,
+        vertical,
         count(*) as days_in_window
 
-    from daily_totals as current_day
-    inner join daily_totals as history
-        on
-            current_day.vertical = history.vertical
-            and current_day.dt > history.dt
-            and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'current_day.dt') }} as date)
-    left join excluded_days
-        on
-            history.dt = excluded_days.dt
-            and history.vertical = excluded_days.vertical
-    where excluded_days.dt is null
-    group by current_day.dt, current_day.vertical
+    from spike_window_days
+    group by dt, vertical
 
 ),
 
@@ -91,8 +80,7 @@ valued as (
             sum(case when history.dt = cast({{ dbt.dateadd('day', -1, 'keys.dt') }} as date) then history.value end),
             0
         ) as previous_day_value,
-        coalesce(sum(case when history.dt < keys.dt and excluded_days.dt is null then history.value end), 0)
-            as window_sum
+        coalesce(sum(case when spike_window_days.window_dt is not null then history.value end), 0) as window_sum
 
     from keys
     left join contributor_metric_days as history
@@ -103,10 +91,11 @@ valued as (
             and keys.driver_metric = history.driver_metric
             and keys.dt >= history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'keys.dt') }} as date)
-    left join excluded_days
+    left join spike_window_days
         on
-            history.dt = excluded_days.dt
-            and history.vertical = excluded_days.vertical
+            keys.dt = spike_window_days.dt
+            and keys.vertical = spike_window_days.vertical
+            and history.dt = spike_window_days.window_dt
     group by keys.dt, keys.vertical, keys.contributor_type, keys.contributor, keys.driver_metric
 
 ),

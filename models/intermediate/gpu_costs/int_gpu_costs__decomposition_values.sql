@@ -1,12 +1,11 @@
 {#- Every decomposition series (int_gpu_costs__decomposition_series_days)
     on a day against its trailing window: the day's requests and cost and
-    their mean over the ordinary days with data among the previous
-    `cost_spike_window_days` days of the vertical (the day excluded, and the
-    days of int_gpu_costs__baseline_excluded_days, as the spike window of
-    int_gpu_costs__metric_rolling_windows; absent days of a series = 0), with the
-    vertical's infra cost and its trailing average. A series seen only in the
-    window appears too (a contributor that vanished shows its negative
-    change). Days without a previous day in the window have no rows. -#}
+    their mean over the day's trailing window of ordinary days
+    (int_gpu_costs__spike_window_days, as the spike rule's; absent days of a
+    series = 0), with the vertical's infra cost and its trailing average. A
+    series seen only in the window appears too (a contributor that vanished
+    shows its negative change). Days without an ordinary day in the window
+    have no rows. -#}
 
 {%- set window_days = var('cost_spike_window_days') | int -%}
 
@@ -24,9 +23,9 @@ series_days as (
 
 ),
 
-excluded_days as (
+spike_window_days as (
 
-    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
+    select * from {{ ref('int_gpu_costs__spike_window_days') }}
 
 ),
 
@@ -40,16 +39,14 @@ window_days as (
         avg(history.infra_cost) as baseline_infra_cost
 
     from daily_totals as current_day
+    inner join spike_window_days
+        on
+            current_day.dt = spike_window_days.dt
+            and current_day.vertical = spike_window_days.vertical
     inner join daily_totals as history
         on
-            current_day.vertical = history.vertical
-            and current_day.dt > history.dt
-            and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'current_day.dt') }} as date)
-    left join excluded_days
-        on
-            history.dt = excluded_days.dt
-            and history.vertical = excluded_days.vertical
-    where excluded_days.dt is null
+            spike_window_days.vertical = history.vertical
+            and spike_window_days.window_dt = history.dt
     group by current_day.dt, current_day.vertical, current_day.infra_cost
 
 ),
@@ -86,10 +83,10 @@ valued as (
         max(window_days.infra_cost) as infra_cost,
         max(window_days.baseline_infra_cost) as baseline_infra_cost,
         coalesce(sum(case when history.dt = keys.dt then history.requests end), 0) as requests,
-        coalesce(sum(case when history.dt < keys.dt and excluded_days.dt is null then history.requests end), 0)
+        coalesce(sum(case when spike_window_days.window_dt is not null then history.requests end), 0)
         / max(window_days.baseline_days) as baseline_requests,
         coalesce(sum(case when history.dt = keys.dt then history.cost end), 0) as cost,
-        coalesce(sum(case when history.dt < keys.dt and excluded_days.dt is null then history.cost end), 0)
+        coalesce(sum(case when spike_window_days.window_dt is not null then history.cost end), 0)
         / max(window_days.baseline_days) as baseline_cost
 
     from keys
@@ -105,10 +102,11 @@ valued as (
             and keys.contributor = history.contributor
             and keys.dt >= history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -window_days, 'keys.dt') }} as date)
-    left join excluded_days
+    left join spike_window_days
         on
-            history.dt = excluded_days.dt
-            and history.vertical = excluded_days.vertical
+            keys.dt = spike_window_days.dt
+            and keys.vertical = spike_window_days.vertical
+            and history.dt = spike_window_days.window_dt
     group by keys.dt, keys.vertical, keys.series, keys.contributor_type, keys.contributor
 
 )

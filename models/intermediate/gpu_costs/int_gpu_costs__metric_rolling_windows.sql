@@ -2,12 +2,9 @@
     day: mean, sample stddev and count of the previous `cost_baseline_days`
     days (the z-score baseline; z = (value - mean) / stddev, null below
     `cost_baseline_min_points` points or when sigma is 0: the playbook's
-    rolling analysis, every day), the mean of the ordinary days among the
-    previous `cost_spike_window_days` days (spike and level rules: a day of
-    int_gpu_costs__baseline_excluded_days - an outage, a known event, a day
-    marked "Expected" - is no ordinary day, and an outage's missing
-    inference made every day of the next week look like a spike), the
-    previous day's value (day-over-day) and the value 7 days earlier
+    rolling analysis, every day), the mean over the day's trailing window of
+    ordinary days (int_gpu_costs__spike_window_days: spike and level rules),
+    the previous day's value (day-over-day) and the value 7 days earlier
     (week-over-week). Days without data are absent from a window (no
     zero-fill); null values do not enter the means. Part of
     int_gpu_costs__metric_baselines. -#}
@@ -16,8 +13,7 @@
 {%- set short_days = var('cost_spike_window_days') | int -%}
 {%- set reach_days = [baseline_days, short_days, 7] | max -%}
 {%- set in_baseline = "history.dt >= cast(" ~ dbt.dateadd('day', -baseline_days, 'current_day.dt') ~ " as date)" -%}
-{%- set in_short = "history.dt >= cast(" ~ dbt.dateadd('day', -short_days, 'current_day.dt') ~ " as date)"
-    ~ " and excluded_days.dt is null" -%}
+{%- set in_short = "spike_window_days.window_dt is not null" -%}
 
 with
 
@@ -27,9 +23,9 @@ metric_days as (
 
 ),
 
-excluded_days as (
+spike_window_days as (
 
-    select * from {{ ref('int_gpu_costs__baseline_excluded_days') }}
+    select * from {{ ref('int_gpu_costs__spike_window_days') }}
 
 ),
 
@@ -58,10 +54,11 @@ windows as (
             and current_day.metric = history.metric
             and current_day.dt > history.dt
             and history.dt >= cast({{ dbt.dateadd('day', -reach_days, 'current_day.dt') }} as date)
-    left join excluded_days
+    left join spike_window_days
         on
-            history.dt = excluded_days.dt
-            and history.vertical = excluded_days.vertical
+            current_day.dt = spike_window_days.dt
+            and current_day.vertical = spike_window_days.vertical
+            and history.dt = spike_window_days.window_dt
     group by current_day.dt, current_day.vertical, current_day.metric
 
 ),

@@ -23,9 +23,8 @@
                 `cost_baseline_days` days; same_weekday: the same weekday over
                 `cost_weekday_baseline_weeks` weeks, outage days - no
                 customer request - left out as the baseline leaves them out;
-                trailing_7d: the ordinary days among the previous
-                `cost_spike_window_days` days, excluded days left out as
-                the window leaves them out;
+                trailing_7d: the days of its trailing window,
+                int_gpu_costs__spike_window_days;
                 previous_day / same_weekday_transition: the day before;
                 previous_week: 7 days before), days without a value never,
                 and `is_spread_point` on the days its sigma is computed from
@@ -105,6 +104,12 @@ excluded_days as (
 
 ),
 
+spike_window_days as (
+
+    select * from {{ ref('int_gpu_costs__spike_window_days') }}
+
+),
+
 usage_points as (
 
     select
@@ -155,6 +160,7 @@ cost_window as (
         cost_baselines.dt,
         cost_baselines.value,
         excluded_days.dt is not null as is_excluded_day,
+        spike_window_days.window_dt is not null as is_trailing_window_day,
         {{ dbt.datediff('cost_baselines.dt', 'alerts.alert_date', 'day') }} as days_back  -- noqa: LT05
 
     from alerts
@@ -168,6 +174,11 @@ cost_window as (
         on
             cost_baselines.vertical = excluded_days.vertical
             and cost_baselines.dt = excluded_days.dt
+    left join spike_window_days
+        on
+            alerts.alert_date = spike_window_days.dt
+            and alerts.scope = spike_window_days.vertical
+            and cost_baselines.dt = spike_window_days.window_dt
     where alerts.domain = 'gpu_cost'
 
 ),
@@ -182,7 +193,7 @@ cost_flags as (
                 then days_back <= {{ 7 * weekday_weeks }} and mod(days_back, 7) = 0 and not is_excluded_day
             when baseline_kind in ('previous_day', 'same_weekday_transition') then days_back = 1
             when baseline_kind = 'previous_week' then days_back = 7
-            else days_back <= {{ short_days }} and not is_excluded_day
+            else is_trailing_window_day
         end as is_baseline_point,
         days_back > 0 and value is not null and case
             when baseline_kind = 'rolling' then days_back <= {{ cost_baseline_days }}

@@ -104,10 +104,7 @@ class LinearClient:
         self.api_url, self.timeout, self.retries, self.max_wait = api_url, timeout, retries, max_wait
         self._sleep = sleep
         self._states: dict[tuple[str, str], str | None] = {}  # (team id, state type) -> state id
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return (self._key,)
+        self.secrets = (self._key,)
 
     def _post(self, body: bytes) -> tuple[int, str | None, dict[str, Any] | None]:
         """One POST: (HTTP status, Retry-After, the JSON object or None); no answer raises LinearAmbiguous."""
@@ -166,7 +163,6 @@ class LinearClient:
             raise LinearRefused(f"{field} answered success=false")
 
     def _found(self, field: str, variables: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The query's data, or None when Linear says the entity is not found."""
         try:
             return self.execute(OPERATIONS[field], variables)
         except LinearRefused as exc:

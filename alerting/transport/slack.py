@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import socket
 import time
@@ -151,10 +150,9 @@ class SlackTransport:
         """The message `match` picks in the channel (thread) since `since`, with its channel id; None: not there.
         conversations.replies of a thread, else conversations.history, with metadata, page by page."""
         channel_id, oldest = self._channel_id(channel), f"{since - LOOKUP_MARGIN_S:.6f}"
-        client = self._client
-        lookup = (
-            functools.partial(client.conversations_replies, ts=thread_ts) if thread_ts else client.conversations_history
-        )
+        lookup: Callable[..., SlackResponse] = self._client.conversations_history
+        if thread_ts:
+            lookup = functools.partial(self._client.conversations_replies, ts=thread_ts)
         for delay in self.lookup_delays_s:
             time.sleep(delay)
             pages = lookup(channel=channel_id, oldest=oldest, include_all_metadata=True)
@@ -174,8 +172,7 @@ class SlackTransport:
         return self._channel_ids.get(name, name)
 
 
-def transport_from_env(env: Mapping[str, str] | None = None) -> SlackTransport:
-    env = os.environ if env is None else env
+def transport_from_env(env: Mapping[str, str]) -> SlackTransport:
     if not env.get(TOKEN_ENV):
         raise TransportConfigError(f"{TOKEN_ENV} is not set (use --dry-run to print the messages without Slack)")
     base_url = env.get(API_URL_ENV) or None

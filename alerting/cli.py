@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import re
@@ -15,8 +16,7 @@ from typing import Any
 from alerting import backtest, pipeline_health, redact
 from alerting import serve as serve_command
 from alerting.dates import date_arg, finalised_cost_date, utc_yesterday
-from alerting.report import chart_for, report_url
-from alerting.report import command as report_command
+from alerting.report import build_report, chart_for, latest_day, report_url
 from alerting.routing import Routing, RoutingError, load_routing
 from alerting.runner import RunOptions, RunReport, post_pipeline_health, run
 from alerting.transport.base import TransportConfigError
@@ -48,6 +48,10 @@ RELEASE = """\
 Post the alerts of DATE held with hold_reason = 'incomplete_data' once the data team confirms the
 day is real (an outage, not a late load): exactly once, to their team's channel, loudly.
 """
+
+REPORT = """\
+Write DIR/index.html (default reports/<DATE>/), one self-contained page: the day's incidents (cost ones of the
+finalised cost day DATE + 1 - N), alert history, GPU costs, data health, the backtest and people's feedback."""
 
 
 def default_finalisation_days(env: Mapping[str, str], project_file: Path = DBT_PROJECT) -> int:
@@ -104,7 +108,19 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     serve.add_argument("--socket-mode", action="store_true", help="take clicks over Socket Mode (SLACK_APP_TOKEN)")
     serve.add_argument("--spool-dir", type=Path, help=f"click spool (default ${serve_command.SPOOL_ENV})")
-    report_command.add_parser(sub, env, default_finalisation_days(env))
+    report = sub.add_parser(
+        "report", help="write the day's HTML report (self-contained, offline)", description=REPORT, formatter_class=raw
+    )
+    report.add_argument(
+        "--date", type=date_arg, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)"
+    )
+    report.add_argument("--out", type=Path, default=None, help="output folder (default: reports/<DATE>/)")
+    report.add_argument(
+        "--target", choices=("duckdb", "bigquery"), default=target, help="warehouse (default: %(default)s)"
+    )
+    report.add_argument("--cost-finalisation-days", type=int, default=default_finalisation_days(env), metavar="N",
+                        help="cost incidents are those of DATE + 1 - N (default: %(default)s)")  # fmt: skip
+    report.add_argument("--no-charts", action="store_true", help="skip the charts (faster; tables only)")
     return parser
 
 
@@ -127,7 +143,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = build_parser(env).parse_args(argv)
     secrets = [env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")]
     _configure_logging(secrets, getattr(args, "verbose", False))
-    own = {"report": report_command.main, "serve": serve_command.main, "backtest": backtest.main}
+    own = {"report": _report, "serve": serve_command.main, "backtest": backtest.main}
     if args.command in own:  # their own secrets and errors
         return int(own[args.command](args, env))
     try:
@@ -177,6 +193,23 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], routing: Routing, pos
             args.date, report.usage_data_status, EXIT_DATA_NOT_READY,
         )  # fmt: skip
     return _finish(report, args.dry_run)
+
+
+def _report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Write the day's self-contained HTML report and print its path; exit 2 on a configuration or warehouse error."""
+    try:
+        with closing(open_backend(config_from_env(args.target, env), read_only=True)) as backend:
+            day = args.date or latest_day(backend) or (dt.date.today() - dt.timedelta(days=1))
+            cost_day = finalised_cost_date(day, args.cost_finalisation_days)
+            html = build_report(backend, day, cost_day, draw=not args.no_charts)
+    except (WarehouseError, ValueError) as exc:
+        log.error("%s", exc)
+        return EXIT_USAGE
+    out = args.out or Path("reports") / day.isoformat()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text(html, encoding="utf-8")
+    print((out / "index.html").resolve())
+    return EXIT_OK
 
 
 def _finish(report: RunReport, dry_run: bool) -> int:

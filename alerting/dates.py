@@ -1,4 +1,4 @@
-"""The days a command works on (for `cli` and `report.command`)."""
+"""The days a command works on (for `cli`)."""
 
 from __future__ import annotations
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,9 +219,8 @@ class BigQueryBackend:
         job = self._call(self.client.query, sql, job_config=config, location=self.location)
         return [dict(row.items()) for row in self._call(job.result)]
 
-    @contextmanager
-    def session(self) -> Iterator[None]:
-        yield  # nothing to hold: every query is its own job
+    def session(self) -> AbstractContextManager[None]:
+        return nullcontext()  # nothing to hold: every query is its own job
 
     def close(self) -> None:
         self.client.close()
@@ -243,8 +241,7 @@ class WarehouseConfig:
     bq_api_endpoint: str | None = None
 
 
-def config_from_env(target: str, env: Mapping[str, str] | None = None) -> WarehouseConfig:
-    env = os.environ if env is None else env
+def config_from_env(target: str, env: Mapping[str, str]) -> WarehouseConfig:
     if target != "bigquery":
         return WarehouseConfig(
             "duckdb",

@@ -120,11 +120,10 @@ class DeliveryLog:
             return
         ddl, params, tuples = _DDL[self.backend.dialect], {}, []
         for i, e in enumerate(unique):
-            values = {f"{name}_{i}": (name, getattr(e, name)) for name in COLUMNS}
-            params.update({k: v for k, (_, v) in values.items() if v is not None})
+            params.update({f"{n}_{i}": getattr(e, n) for n in COLUMNS if getattr(e, n) is not None})
             tuples.append(", ".join(
-                self.backend.param(k) if v is not None else f"cast(null as {ddl[_COLUMN_TYPES[n]]})"
-                for k, (n, v) in values.items()
+                self.backend.param(f"{n}_{i}") if f"{n}_{i}" in params else f"cast(null as {ddl[_COLUMN_TYPES[n]]})"
+                for n in COLUMNS
             ))  # fmt: skip
         conflict = " on conflict do nothing" if self.backend.dialect == "duckdb" else ""
         sql = f"insert into {self.table} ({', '.join(COLUMNS)}) values ({'), ('.join(tuples)}){conflict}"  # noqa: S608

@@ -283,6 +283,10 @@ def open_backend(c: WarehouseConfig, read_only: bool = False) -> Backend:
     return BigQueryBackend(c.bq_project, c.marts, c.log, c.bq_location, c.bq_api_endpoint, timeout_s=c.timeout_s)
 
 
+def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, Any]]:
+    return f"{column} >= {backend.param('start')} and {column} <= {backend.param('end')}", {"start": start, "end": end}
+
+
 def _select(backend: Backend, table: str, columns: str, where: str, params: Mapping[str, Any] | None = None,
             ) -> list[dict[str, Any]] | None:  # fmt: skip
     """The rows of a mart (None when it is not built). Names are this module's constants; values parameters."""
@@ -317,13 +321,11 @@ def read_alerts_by_id(backend: Backend, alert_ids: Sequence[str]) -> list[Alert]
 
 
 def read_alert_history(backend: Backend, since: dt.date, until: dt.date) -> list[Alert]:
-    p = backend.param
-    return _alerts(backend, f"alert_date between {p('since')} and {p('until')}", {"since": since, "until": until})
+    return _alerts(backend, *between(backend, "alert_date", since, until))
 
 
 def read_data_health(backend: Backend, since: dt.date, until: dt.date) -> dict[tuple[dt.date, str], str] | None:
-    where = f"dt between {backend.param('since')} and {backend.param('until')}"
-    rows = _select(backend, DATA_HEALTH_TABLE, "dt, source, status", where, {"since": since, "until": until})
+    rows = _select(backend, DATA_HEALTH_TABLE, "dt, source, status", *between(backend, "dt", since, until))
     if rows is None:
         return None
     return {(as_date(r["dt"]) or dt.date.min, str(r["source"])): str(r["status"]) for r in rows}

@@ -25,7 +25,7 @@ from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
 from alerting.sanitize import collapse
-from alerting.warehouse import ALERTS_TABLE, Backend
+from alerting.warehouse import ALERTS_TABLE, Backend, between
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,10 +37,6 @@ FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "fal
 BASE_URL_ENV = "LTX_REPORT_BASE_URL"
 # no credentials, query, fragment, spaces, quotes, <, >, | or mrkdwn specials
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/%-]*)?", re.IGNORECASE)
-
-
-def between(backend: Backend, column: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, Any]]:
-    return f"{column} >= {backend.param('start')} and {column} <= {backend.param('end')}", {"start": start, "end": end}
 
 
 def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:

@@ -180,13 +180,11 @@ class BigQueryBackend:
 
     def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One API call within the timeout, retries included (the client's default: 600 s)."""
-        import concurrent.futures
-
         import requests
         from google.api_core.exceptions import RetryError
         from google.cloud import bigquery
 
-        unreachable = (RetryError, requests.exceptions.RequestException, concurrent.futures.TimeoutError, TimeoutError)
+        unreachable = (RetryError, requests.exceptions.RequestException, TimeoutError)  # concurrent.futures' too
         retry = bigquery.DEFAULT_RETRY.with_deadline(self.timeout_s)
         try:
             return method(*args, **kwargs, timeout=self.timeout_s, retry=retry)

@@ -60,10 +60,10 @@ def read_failures(path: Path) -> list[Failure]:
 
 
 def stale_sources(backend: Backend, failures: Sequence[Failure]) -> list[StaleSource]:
-    test = next((f for f in failures if f.name == FRESHNESS_TEST and f.relation_name), None)
-    if test is None or test.relation_name is None or not _RELATION.match(test.relation_name):
+    relation = next((f.relation_name for f in failures if f.name == FRESHNESS_TEST and f.relation_name), None)
+    if relation is None or not _RELATION.match(relation):
         return []
-    rows = backend.query(f"select source, last_loaded_day from {test.relation_name} order by source")  # noqa: S608
+    rows = backend.query(f"select source, last_loaded_day from {relation} order by source")  # noqa: S608
     return [StaleSource(str(r["source"]), as_date(r["last_loaded_day"])) for r in rows]
 
 

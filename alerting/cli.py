@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import re
@@ -199,7 +198,7 @@ def _report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Write the day's self-contained HTML report and print its path; exit 2 on a configuration or warehouse error."""
     try:
         with closing(open_backend(config_from_env(args.target, env), read_only=True)) as backend:
-            day = args.date or latest_day(backend) or (dt.date.today() - dt.timedelta(days=1))
+            day = args.date or latest_day(backend) or utc_yesterday()  # the calendar `run` and dbt use
             cost_day = finalised_cost_date(day, args.cost_finalisation_days)
             html = build_report(backend, day, cost_day, draw=not args.no_charts)
     except (WarehouseError, ValueError) as exc:

@@ -4,6 +4,7 @@ docs/alerting-and-delivery.md, "Security"."""
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -27,8 +28,6 @@ def collapse(value: object) -> str:
 
 
 def cap(text: str, limit: int) -> str:
-    if limit <= 0:
-        return ""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
 
 
@@ -39,13 +38,8 @@ def clean(value: object, limit: int = NAME_CAP) -> str:
     return cap("›" + text[1:] if text.startswith(">") else text, limit)
 
 
-def slack_entities(text: str) -> str:
-    """&, <, > as Slack entities (& first, so `&lt;` in data shows as typed)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def slack_mrkdwn(text: str) -> str:
-    return _FREE_UNDERSCORE.sub("ˍ", slack_entities(text).translate(_SLACK_TABLE))
+    return _FREE_UNDERSCORE.sub("ˍ", html.escape(text, quote=False).translate(_SLACK_TABLE))
 
 
 def markdown_inert(value: object, limit: int = NAME_CAP) -> str:

@@ -6,6 +6,7 @@ the delivery log records); a long section between lines. Data spans are escaped 
 from __future__ import annotations
 
 import contextlib
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,8 +47,8 @@ def _span_mrkdwn(span: Span) -> str:
     if span.icon:
         return ICONS.get(span.text, UNKNOWN_ICON)
     if span.link:  # validated config URL (no |, <, >, spaces); the label is template text
-        return f"<{span.link}|{sanitize.slack_entities(span.text)}>"
-    return sanitize.slack_mrkdwn(span.text) if span.data else sanitize.slack_entities(span.text)
+        return f"<{span.link}|{html.escape(span.text, quote=False)}>"
+    return sanitize.slack_mrkdwn(span.text) if span.data else html.escape(span.text, quote=False)
 
 
 def mrkdwn(ln: Line) -> str:

@@ -49,8 +49,7 @@ def fixed(value: float, places: int, sign: bool = False) -> str:
 
 def compact(value: float) -> str:
     """A threshold-like number without trailing zeros: 2.0 -> '2', 4.50 -> '4.5'."""
-    text = fixed(value, 4)
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return fixed(value, 4).rstrip("0").rstrip(".")  # fixed's text always has a point (',.4f' or '.2e')
 
 
 def pct(fraction: float | None, places: int = 1, sign: bool = False) -> str:
@@ -128,7 +127,6 @@ def unit_for_metric(metric: str | None) -> str:
 
 
 def baseline_label(kind: str | None, points: int | None = None, day: dt.date | None = None) -> str:
-    """What baseline_mean is, in words; unknown kinds read 'Baseline'."""
     labels = {
         "same_weekday": "Same-weekday mean" + (f" ({points} pts)" if points is not None else ""),
         "rolling": f"Rolling {points}-day mean" if points else "Rolling mean",
@@ -152,9 +150,7 @@ def sigma_label(kind: str | None) -> str:
     return SIGMA_LABELS.get((kind or "").strip().lower(), "σ")
 
 
-def threshold_text(
-    kind: str | None, threshold: float | None, unit: str | None = None, direction: str | None = None
-) -> str | None:
+def threshold_text(kind: str | None, threshold: float | None, unit: str | None, direction: str | None) -> str | None:
     """'|z| > 2', 'above $15,600.00', 'above 4.00 : 1', 'change above 30.0%', 'below 90% of expected'."""
     if threshold is None or not finite(threshold):
         return None

@@ -14,11 +14,9 @@ import vl_convert
 
 from alerting import values as fmt
 from alerting.model import Alert
-from alerting.values import finite
 
 VEGA_LITE_VERSION = "5.21"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier: nothing is fetched
-Z_BANDS: tuple[float, ...] = (2.0, 3.0, 4.5)  # notice / warning / critical edges on |z|
 BAND_LABELS = {2.0: "within ±2σ", 3.0: "±2σ to ±3σ (notice)", 4.5: "±3σ to ±4.5σ (warning)"}
 BAND_COLOURS = {"within ±2σ": "#dbe9f6", "±2σ to ±3σ (notice)": "#fdf1c7", "±3σ to ±4.5σ (warning)": "#fde0c5"}
 SEVERITY_COLOURS = {"critical": "#c92a2a", "warning": "#e8590c", "notice": "#d9a400", "none": "#495057"}
@@ -79,7 +77,7 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
     """The bands, μ (dashed) and an absolute threshold (dotted) where the alert has them; the series line, its
     earlier points (baseline ones filled) and the day's point, coloured by severity."""
     q = {"type": "quantitative"}
-    bands = _colour("band", [BAND_LABELS[k] for k in Z_BANDS], BAND_COLOURS, LEGEND_BOTTOM)
+    bands = _colour("band", list(BAND_LABELS.values()), BAND_COLOURS, LEGEND_BOTTOM)
     band = {"y": {"field": "lo", **q}, "y2": {"field": "hi"}, "color": bands}
     rule = {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}
     colour = SEVERITY_COLOURS.get(a.severity, SEVERITY_COLOURS["none"])
@@ -105,8 +103,8 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
 
 def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
-    z = f"z {fmt.format_z(a.z_score)}" if finite(a.z_score) else ""
-    change = f"{fmt.format_change(a.pct_change)} vs μ" if finite(a.pct_change) else ""
+    z = f"z {fmt.format_z(a.z_score)}" if fmt.finite(a.z_score) else ""
+    change = f"{fmt.format_change(a.pct_change)} vs μ" if fmt.finite(a.pct_change) else ""
     headline = [fmt.format_value(a.current_value, a.unit), z, a.severity.upper(), change]
     n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)
     if a.domain == "gpu_cost":
@@ -114,7 +112,7 @@ def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     else:
         where = f"of the last {n} {a.alert_date:%A}s (filled points)" if n else NO_SERIES
     text = f"μ {where}: {fmt.format_value(a.baseline_mean, a.unit)}"
-    if finite(a.baseline_stddev):
+    if fmt.finite(a.baseline_stddev):
         text += f" · {fmt.sigma_label(a.baseline_stddev_kind)} {fmt.format_value(a.baseline_stddev, a.unit)}"
         if a.baseline_stddev_kind == "pooled_within_weekday":
             text += " (every day of those weeks, each against its weekday)"
@@ -141,20 +139,20 @@ def _bands(a: Alert, points: Sequence[SeriesPoint]) -> list[dict[str, Any]]:
     """The ±kσ bands around μ, widest first (narrower ones drawn on top); cut at 0 when the metric cannot go
     below 0 here (every value and the mean >= 0)."""
     mean, sd = a.baseline_mean, a.baseline_stddev
-    if mean is None or sd is None or not (finite(mean) and finite(sd)) or sd <= 0:
+    if mean is None or sd is None or not (fmt.finite(mean) and fmt.finite(sd)) or sd <= 0:
         return []
-    seen = [v for v in (*(p.value for p in points), mean, a.current_value) if v is not None and finite(v)]
+    seen = [v for v in (*(p.value for p in points), mean, a.current_value) if v is not None and fmt.finite(v)]
     low = 0.0 if min(seen) >= 0 else -math.inf
     return [
         {"band": BAND_LABELS[k], "k": k, "lo": max(mean - k * sd, low), "hi": mean + k * sd}
-        for k in sorted(Z_BANDS, reverse=True)
+        for k in sorted(BAND_LABELS, reverse=True)
     ]
 
 
 def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
     """An incident's chart: its headline alert's series and bands; for cost, the day's components beside them."""
     order = {c: i for i, c in enumerate(COMPONENT_COLOURS)}
-    comps = [c for c in a.decomposition if c.contributor_type is None and finite(c.delta_usd)]
+    comps = [c for c in a.decomposition if c.contributor_type is None and fmt.finite(c.delta_usd)]
     comps.sort(key=lambda c: (order.get(c.component, len(order)), c.component))
     data: dict[str, list[dict[str, Any]]] = {
         "series": [
@@ -162,11 +160,11 @@ def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
                 dt=p.dt.isoformat(), day=f"{p.dt:%b %d}", value=p.value, kind=KINDS[p.is_alert_day][p.is_baseline_point]
             )
             for p in sorted(points, key=lambda p: p.dt)
-            if finite(p.value)
+            if fmt.finite(p.value)
         ],
         "bands": _bands(a, points),
-        "mu": [{"mu": a.baseline_mean}] if finite(a.baseline_mean) else [],
-        "threshold": [{"threshold": a.threshold}] if a.threshold_kind == "absolute" and finite(a.threshold) else [],
+        "mu": [{"mu": a.baseline_mean}] if fmt.finite(a.baseline_mean) else [],
+        "threshold": [{"threshold": a.threshold}] if a.threshold_kind == "absolute" and fmt.finite(a.threshold) else [],
         "components": [
             {"component": c.component.replace("_", " "), "order": i, "delta_usd": c.delta_usd, "bar": "change"}
             for i, c in enumerate(comps)

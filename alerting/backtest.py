@@ -104,7 +104,6 @@ class Feedback:
 
 
 def incident_feedback(alerts: Iterable[Alert]) -> dict[str, frozenset[str]]:
-    """Per loud incident, the actions people chose on its loud alerts (empty: no answer)."""
     said: dict[str, set[str]] = {}
     for a in alerts:
         if a.is_loud:
@@ -140,8 +139,7 @@ def _week_cells(
 def run_backtest(alerts: Iterable[Alert], policies: Mapping[str, Callable[[Alert], bool]] = POLICIES) -> Result:
     """Counts per (ISO week, severity) and policy; an incident is counted under its most severe member."""
     alerts = list(alerts)
-    ranked = sorted(alerts, key=lambda a: (severity_rank(a.severity), a.severity), reverse=True)
-    worst = {a.incident_id: a.severity for a in ranked}  # the most severe comes last
+    worst = {i.incident_id: i.severity for i in group_incidents(alerts)}
     posted = [[a for a in alerts if posts(a)] for posts in policies.values()]
     cells = [_week_cells(side, lambda a: a.severity, lambda a: worst[a.incident_id]) for side in posted]
     keys = sorted({(iso_week(a.alert_date), a.severity) for a in alerts}, key=lambda k: (k[0], severity_rank(k[1])))
@@ -207,8 +205,7 @@ class Comparison:
         return bool(self.gained or self.lost or any(base != change for _, _, base, change in self.rows))
 
 
-def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident]:
-    alerts = list(alerts)
+def incidents(alerts: Sequence[Alert], channel_for: ChannelFor) -> list[Incident]:
     said = incident_feedback(alerts)
     out = []
     for i in group_incidents(filter(POSTED, alerts)):
@@ -223,7 +220,6 @@ def incidents(alerts: Iterable[Alert], channel_for: ChannelFor) -> list[Incident
 
 
 def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: ChannelFor) -> Comparison:
-    """Per (week, channel) counts of both sides, the incidents only one side posts, and people's feedback."""
     left, right = (
         _week_cells(filter(POSTED, side), lambda a: channel_for(a.team, a.domain, a.severity))
         for side in (base, change)
@@ -291,12 +287,11 @@ def parse_vars(path: Path) -> dict[str, Any]:
     return dict(loaded)
 
 
-def _dbt(args: list[str], env: Mapping[str, str], log_path: Path) -> None:
+def _dbt(args: list[str], env: Mapping[str, str]) -> None:
     command = [str(ROOT / ".venv" / "bin" / "dbt"), *args, "--no-use-colors"]
-    with log_path.open("w") as out:
-        result = subprocess.run(command, cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT, check=False)
+    result = subprocess.run(command, cwd=ROOT, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if result.returncode != 0:
-        tail = log_path.read_text(errors="replace")[-3000:]
+        tail = result.stdout.decode(errors="replace")[-3000:]
         raise CompareError(f"dbt {args[0]} under the compared vars failed (exit {result.returncode}):\n{tail}")
 
 
@@ -307,7 +302,7 @@ def models_changed_by(dbt_vars: Mapping[str, Any], work_dir: Path, env: Mapping[
     for name, extra in (("shipped", []), ("change", ["--vars", json.dumps(dbt_vars)])):
         target = work_dir / name
         args = ["compile", "--target", "duckdb", "--target-path", str(target), "--select", "resource_type:model"]
-        _dbt([*args, *extra], env, work_dir / f"dbt_{name}.log")
+        _dbt([*args, *extra], env)
         manifest = json.loads((target / "manifest.json").read_text())
         build = manifest["metadata"]["invocation_id"]
         nodes = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
@@ -326,7 +321,7 @@ def build_under_vars(dbt_vars: Mapping[str, Any], base_db: Path, work_dir: Path,
     run_env = {**env, "LTX_DUCKDB_PATH": str(copy), "DO_NOT_TRACK": "1"}
     selection = [ALERT_LAYER, *(f"{name}+" for name in models_changed_by(dbt_vars, work_dir, run_env))]
     args = ["run", "--target", "duckdb", "--target-path", str(work_dir / "change"), "--vars", json.dumps(dbt_vars)]
-    _dbt([*args, "--full-refresh", "--select", *selection], run_env, work_dir / "dbt_run.log")
+    _dbt([*args, "--full-refresh", "--select", *selection], run_env)
     return copy
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from alerting import feedback_buttons, sanitize
 from alerting.message import Line, MessageBody, Section, Span, marked_up
@@ -39,8 +39,8 @@ class Limits:  # Slack's documented limits; smaller ones (at least 4 blocks, 40 
 @dataclass(frozen=True)
 class SlackMessage:
     text: str
-    blocks: Rendered = field(default_factory=list)
-    alert_ids: tuple[str, ...] = ()
+    blocks: Rendered
+    alert_ids: tuple[str, ...]
 
 
 def _span_mrkdwn(span: Span) -> str:
@@ -116,8 +116,7 @@ def _parts(body: MessageBody, limits: Limits, room: int) -> list[Part]:
     return parts
 
 
-def render(body: MessageBody, limits: Limits | None = None) -> list[SlackMessage]:
-    limits = limits or Limits()
+def render(body: MessageBody, limits: Limits) -> list[SlackMessage]:
     intro = render_section(body.intro, limits) if body.intro else []
     intro_text = [mrkdwn(ln) for ln in body.intro.lines] if body.intro else []
     room = limits.blocks_per_message - 1 - len(intro)  # header + intro repeated in every part

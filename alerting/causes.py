@@ -43,8 +43,6 @@ def attach_causes(backend: Backend, alerts: Sequence[Alert]) -> list[Alert]:
     users = read_in(backend, "fct_usage_alert_top_users", "alert_id", usage) if rows else []
     out = attach_concentration(out, concentrations_by_id(rows, users))
     cost = [a for a in out if a.domain == "gpu_cost"]
-    if not cost:
-        return out
     out = attach_drivers(out, read_in(backend, "fct_gpu_cost_alert_drivers", "alert_id", [a.alert_id for a in cost]))
     days = sorted({a.alert_date for a in cost})
     decomposed = attach_decomposition(out, read_in(backend, "fct_gpu_cost_decomposition", "dt", days))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import partial
 
 NA = "n/a"
 HUGE = 1e15  # implausible magnitudes read as such ('4.61e+18'), not as 19 digits
@@ -57,6 +58,10 @@ def pct(fraction: float | None, places: int = 1, sign: bool = False) -> str:
     return f"{fixed(fraction * 100, places, sign=sign)}%" if fraction is not None and finite(fraction) else NA
 
 
+format_change = partial(pct, places=1, sign=True)  # pct_change is a FRACTION: 0.466 -> '+46.6%'
+format_share = partial(pct, places=0)
+
+
 def format_value(value: float | None, unit: str | None) -> str:
     """A value in its unit: $1,234.56; $0.7345/request; 20.4%; 7.86 : 1; 4,497,947; 73.90."""
     if value is None or not finite(value):
@@ -83,15 +88,6 @@ def format_delta(delta: float | None, unit: str | None) -> str:
     if u in FRACTION_UNITS:
         return f"{sign}{fixed(abs(delta) * 100, 1)} pp"
     return sign + (fixed(abs(delta), 2) if u == "ratio" else format_value(abs(delta), unit))
-
-
-def format_change(pct_change: float | None) -> str:
-    """pct_change is a FRACTION: 0.466 -> '+46.6%'."""
-    return pct(pct_change, 1, sign=True)
-
-
-def format_share(share: float | None) -> str:
-    return pct(share, 0)
 
 
 def format_z(z: float | None, sign: bool = False) -> str:

@@ -20,6 +20,7 @@ _FREE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 # Cc: C0/C1 controls incl. \n \r \t; Cf: zero-width, bidi overrides, soft hyphen...;
 # Zl / Zp: U+2028 / U+2029 line and paragraph separators; Cs: lone surrogates
 _BREAKS = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_OPEN_ENTITY = re.compile(r"&[^;&]*\Z")  # the last '&' with no ';' after it
 
 
 def collapse(value: object) -> str:
@@ -57,8 +58,4 @@ def truncate_mrkdwn(text: str, limit: int) -> str:
     """Cut rendered mrkdwn to `limit` without splitting an entity (&amp; &lt; &gt;)."""
     if len(text) <= limit:
         return text
-    cut = text[: max(limit - 1, 0)]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + ELLIPSIS
+    return _OPEN_ENTITY.sub("", text[: limit - 1]) + ELLIPSIS

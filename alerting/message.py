@@ -35,7 +35,6 @@ def icon(name: str) -> Span:
 
 
 def line(*parts: Span | str) -> Line:
-    """A line from spans; bare strings are template text."""
     return tuple(p if isinstance(p, Span) else t(p) for p in parts)
 
 
@@ -53,7 +52,6 @@ def marked_up(ln: Line, span_text: Callable[[Span], str], mark: str) -> str:
 
 
 def plain(ln: Line) -> str:
-    """The line's characters without markup or icons."""
     return "".join(s.text for s in ln if not s.icon).strip()
 
 

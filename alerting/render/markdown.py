@@ -22,6 +22,5 @@ def plain_line(ln: Line) -> str:
 
 
 def render(body: MessageBody) -> str:
-    """The whole body as Markdown: header, intro, then each section; a blank line between lines."""
     header, *rest = [marked_up(ln, _span_markdown, "**").strip() for ln in body.lines()]
     return "\n\n".join([f"### {header}", *(ln for ln in rest if ln)]) + "\n"

@@ -197,13 +197,12 @@ def _ordered(values: Iterable[str], first: Sequence[str]) -> list[str]:
 def history_spec(values: list[dict[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
     """One row per series, one cell per day ({dt, series, severity, status}), held ones faded."""
     severities = _ordered((v["severity"] for v in values), ("notice", "warning", "critical"))
+    series = sorted({v["series"] for v in values})
     days = {"domain": [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()], "type": "utc"}
     status = {"domain": ["posted", "held"], "range": [1.0, 0.3]}
     encoding = {
         "x": _x_time(scale=days),
-        "y": _field(
-            "series", "nominal", title=None, sort=sorted({v["series"] for v in values}), axis={"labelLimit": 320}
-        ),
+        "y": _field("series", "nominal", title=None, sort=series, axis={"labelLimit": 320}),
         "color": _colour("severity", severities, SEVERITY_COLOURS, {"title": "severity", "orient": "top"}),
         "opacity": _field("status", "nominal", scale=status, legend={"title": "faded = held", "orient": "top"}),
         "tooltip": [_field("dt", "temporal"), {"field": "series"}, {"field": "severity"}],

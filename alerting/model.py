@@ -36,15 +36,10 @@ def _from_row(cls: type[T], row: Mapping[str, Any], **renamed: str) -> T:
     """`cls` from a mart row: each field from its column (or `renamed[field]`), typed by its annotation."""
     kwargs = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        column = renamed.get(f.name, f.name)
-        if column not in row:
-            continue
-        value, kind = row[column], str(f.type)
-        if value is not None and "float" in kind:
-            value = _float(value)
-        elif value is not None and "date" in kind:
-            value = as_date(value)
-        kwargs[f.name] = value
+        column, kind = renamed.get(f.name, f.name), str(f.type)
+        if column in row:  # _float and as_date keep None
+            value = row[column]
+            kwargs[f.name] = _float(value) if "float" in kind else as_date(value) if "date" in kind else value
     return cls(**kwargs)
 
 

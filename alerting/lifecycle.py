@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
-from alerting.model import Alert, headline_key, severity_rank
+from alerting.model import Alert, group_incidents, headline_key, severity_rank
 
 COST_DOMAIN = "gpu_cost"
 HEALTH_DOMAIN = "data_health"
@@ -335,20 +335,15 @@ class _Planner:
     def pending(self, today: Sequence[Alert]) -> dict[str, dict[str, list[Alert]]]:
         """Today's postable, undelivered members per destination and incident. An incident goes where its
         headline alert is routed, whole: each channel gets it once."""
-        by_incident: dict[str, list[Alert]] = defaultdict(list)
-        for o in today:
-            if o.is_postable:
-                by_incident[o.incident_id].append(o)
-            else:
-                self.out.held.append(o)
+        self.out.held += [o for o in today if not o.is_postable]
         pending: dict[str, dict[str, list[Alert]]] = defaultdict(lambda: defaultdict(list))
-        for incident_id, members in sorted(by_incident.items()):
-            for dest in sorted(set(self.destinations(min(members, key=headline_key)))):
-                for o in members:
+        for inc in group_incidents(o for o in today if o.is_postable):
+            for dest in sorted(set(self.destinations(inc.primary))):
+                for o in inc.alerts:
                     if (dest, o.alert_id) in self.view.keys:
                         self.out.already_delivered += 1
                     else:
-                        pending[dest][incident_id].append(o)
+                        pending[dest][inc.incident_id].append(o)
         return pending
 
     def place(self, pending: Mapping[str, Mapping[str, list[Alert]]]) -> None:

@@ -447,27 +447,20 @@ class _Planner:
         complete days (incomplete days count neither way); a series open in both directions resolves once.
         Not in a thread that gets a repeat today."""
         touched = {(r.thread.destination, r.thread.root_ts) for r in self.out.repeats}
-        last_row: dict[Series, dt.date] = {}
-        for o in self.hist:
-            last_row[o.series] = max(last_row.get(o.series, o.alert_date), o.alert_date)
         for key, state in sorted(self.view.threads.items()):
-            resolution = None if key in touched else self.resolution(state, last_row)
+            resolution = None if key in touched else self.resolution(state)
             self.out.resolutions += [resolution] if resolution else []
 
-    def resolution(self, state: _ThreadState, last_row: Mapping[Series, dt.date]) -> Resolution | None:
+    def resolution(self, state: _ThreadState) -> Resolution | None:
         quiet_series: dict[Series, ResolvedSeries] = {}
         for s4, last_delivered in sorted(state.open_series().items()):
             s3, day = s4[:3], self.day(s4[0], s4[1])
-            last_seen = max(last_row.get(s3, last_delivered), last_delivered)
+            last_seen = max([last_delivered, *(o.alert_date for o in self.hist if o.series == s3)])
             quiet = sum(
-                1
-                for i in range(1, max((day - last_seen).days, 0) + 1)
-                if self.complete(last_seen + dt.timedelta(days=i), s3[0])
+                self.complete(last_seen + dt.timedelta(days=i), s3[0]) for i in range(1, (day - last_seen).days + 1)
             )
             if quiet < self.config.resolve_after_days:
                 return None  # one series still out (or not quiet long enough): the thread stays open
             quiet_series[s3] = ResolvedSeries(s3, last_seen, quiet, day)
-        if not quiet_series:
-            return None
-        judged = max(s.day for s in quiet_series.values())
-        return Resolution(state.thread, tuple(quiet_series.values()), judged, state.first_incident)
+        found = tuple(quiet_series.values())
+        return Resolution(state.thread, found, max(s.day for s in found), state.first_incident) if found else None

@@ -391,7 +391,7 @@ class _Planner:
         same_incident = self.view.incident_thread.get((dest, incident_id))
         if same_incident is not None or self.config.repeat_window_days <= 0:
             return same_incident  # a member added late to an incident already delivered here
-        best: tuple[dt.date, str, _ThreadState] | None = None
+        continued: list[tuple[dt.date, str, _ThreadState]] = []  # (its family's last day here, root, thread)
         for (d, root), state in self.view.threads.items():
             if d != dest:
                 continue
@@ -408,11 +408,9 @@ class _Planner:
                 continue
             for o in members:
                 seen = last_by_family.get(_family(o.thread_series))
-                if seen is None or not 0 <= (o.alert_date - seen).days <= self.config.repeat_window_days:
-                    continue
-                if best is None or (seen, root) > best[:2]:
-                    best = (seen, root, state)
-        return best[2] if best else None
+                if seen is not None and 0 <= (o.alert_date - seen).days <= self.config.repeat_window_days:
+                    continued.append((seen, root, state))
+        return max(continued, key=lambda c: c[:2])[2] if continued else None
 
     def changes(self) -> None:
         """Corrections and withdrawals of delivered alerts (within correction_window_days) after a rebuild."""

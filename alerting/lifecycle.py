@@ -45,8 +45,7 @@ class LifecycleConfig:
 def config_from_mapping(section: Mapping[str, Any] | None) -> LifecycleConfig:
     """The `[lifecycle]` table of channels.toml (unknown keys refused)."""
     values: dict[str, Any] = dict(section or {})
-    unknown = set(values) - {f.name for f in dataclasses.fields(LifecycleConfig)}
-    if unknown:
+    if unknown := set(values) - {f.name for f in dataclasses.fields(LifecycleConfig)}:
         raise ValueError(f"[lifecycle] has unknown key(s): {', '.join(sorted(unknown))}")
     return LifecycleConfig(**values)
 
@@ -201,8 +200,7 @@ class _ThreadState:
         return {
             s4: last
             for s4, last in self.series_last.items()
-            if s4[:3] not in self.resolved_at
-            or self.resolved_at[s4[:3]] < self.series_delivered_at.get(s4[:3], dt.datetime.min)
+            if self.resolved_at.get(s4[:3], dt.datetime.min) < self.series_delivered_at[s4[:3]]
         }
 
 
@@ -416,14 +414,13 @@ class _Planner:
         """Corrections and withdrawals of delivered alerts (within correction_window_days) after a rebuild."""
         now_by_id = {o.alert_id: o for o in self.hist}
         for (dest, alert_id), rows in sorted(self.view.alert_history.items()):
-            delivered = [r for r in rows if r.kind in ALERT_KINDS]
-            first_day = delivered[0].alert_date if delivered else None
-            if first_day is None:
+            first = next((r for r in rows if r.kind in ALERT_KINDS), None)
+            if first is None or first.alert_date is None:
                 continue
-            state = self.view.threads[(dest, str(delivered[0].root_ts))]  # the thread of its first delivery
-            domain, scope, _ = _series_of_key(delivered[0].series_key) or ("", "", "")
+            state = self.view.threads[(dest, str(first.root_ts))]  # the thread of its first delivery
+            domain, scope, _ = _series_of_key(first.series_key) or ("", "", "")
             horizon = self.day(domain, scope) - dt.timedelta(days=self.config.correction_window_days)
-            if not horizon <= first_day <= max(self.usage_date, self.cost_date):
+            if not horizon <= first.alert_date <= max(self.usage_date, self.cost_date):
                 continue
             last, now = rows[-1], now_by_id.get(alert_id)
             seq = sum(1 for r in rows if r.kind in ("correction", "withdrawal")) + 1

@@ -333,11 +333,9 @@ def digest(post: Digest) -> MessageBody | None:
     return MessageBody(head, intro, tuple(incident_section(inc, post.held) for inc in incidents))
 
 
-def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody | None:
+def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody:
     """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (not notified)."""
     incidents = group_incidents(alerts)
-    if not incidents:
-        return None
     days = _days_text(usage_date, cost_date, {a.domain for a in alerts})
     head = line(t(f"Summary: {_plural(len(incidents), 'quiet incident')} · {PRODUCT} · {days}"))
     note = line("Below the bar for a notification (significance and size of the change); kept in fct_alerts.")
@@ -370,7 +368,7 @@ def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
     return spans
 
 
-def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBody | None:
+def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBody:
     """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers. A series
     the thread never carried (the segment's other metric moving the same way) is 'Now also', not 'again'."""
     sections, leads, labels = [], [], set()
@@ -388,8 +386,6 @@ def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBod
             lines += [*(member_line(m) for m in incident.members), action_line(primary)]
             sections.append(Section(tuple(lines), incident.alert_ids))
             leads.append(primary)
-    if not leads:
-        return None
     label = labels.pop() if len(labels) == 1 else "In this thread"
     one = _titled("repeat", label, leads[0].scope, leads[0].metric)
     head = one if len(leads) == 1 else line(icon("repeat"), t(f" {label}: {len(leads)} incidents"))

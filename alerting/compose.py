@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from alerting import sanitize, values
 from alerting.delivery_log import LogEntry
-from alerting.lifecycle import Correction, IncidentPlan, Resolution, Withdrawal
+from alerting.lifecycle import DOMAIN_SOURCE, Correction, IncidentPlan, Resolution, Withdrawal
 from alerting.message import Line, MessageBody, Section, Span, d, icon, line, t
 from alerting.model import SEVERITY_ORDER, Alert, Concentration, CostComponent, Incident, group_incidents, severity_rank
 from alerting.pipeline_health import Failure, StaleSource
@@ -41,7 +41,7 @@ USER_ID_CAP = 10  # user ids (lt_id) are shown truncated: enough to look one up,
 TOP_USER_ID_CAP = 9  # concentration line: the first 8 characters of an lt_id and '…'
 TOP_USERS_NAMED = 3
 PIPELINE_FAILURES_SHOWN = 10
-SOURCE_DOMAINS = {"usage": "usage", "gpu_costs": "gpu_cost"}  # fct_data_health source -> alert domain
+SOURCE_DOMAINS = {source: domain for domain, source in DOMAIN_SOURCE.items()}  # fct_data_health source -> domain
 
 
 def _severity(severity: str | None, direction: str | None = None) -> list[Span]:

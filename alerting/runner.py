@@ -44,7 +44,6 @@ from alerting.warehouse import Backend
 
 log = logging.getLogger("alerting")
 
-USAGE_SOURCE = "usage"
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_DATA_NOT_READY = 0, 1, 3  # 2: usage/config (cli), 4: WarehouseBusy.exit_code
 
 
@@ -328,7 +327,7 @@ def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> 
     report.already_delivered += p.already_delivered  # after a late day's, before this run's claims
     report.quiet = sum(len(inc.alerts) for inc in p.quiet)
     if health is not None:
-        report.usage_data_status = health.get((o.usage_date, USAGE_SOURCE), "missing")
+        report.usage_data_status = health.get((o.usage_date, lifecycle.DOMAIN_SOURCE["usage"]), "missing")
     log.info(
         "usage day %s (data %s), cost day %s: %d alert(s) read, %d held, %d already delivered; %d new digest(s),"
         " %d thread repeat(s), %d correction(s), %d withdrawal(s), %d resolved", o.usage_date,

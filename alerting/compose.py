@@ -72,9 +72,8 @@ def _lowered(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def _baseline(alert: Alert, lower: bool = False) -> str:
-    label = values.baseline_label(alert.baseline_kind, alert.baseline_points, alert.alert_date)
-    return _lowered(label) if lower else label
+def _baseline(alert: Alert) -> str:
+    return values.baseline_label(alert.baseline_kind, alert.baseline_points, alert.alert_date)
 
 
 def _threshold(alert: Alert) -> str | None:
@@ -93,7 +92,7 @@ def numbers_lines(alert: Alert) -> list[Line]:
         second.append(f"{values.z_label(alert.threshold_kind)}: {values.format_z(alert.z_score)}")
     change = values.format_change(alert.pct_change)
     mean = (alert.baseline_kind or "").strip().lower() in values.MEAN_KINDS
-    second.append(f"Change: {change} from mean" if mean else f"Change: {change} vs {_baseline(alert, lower=True)}")
+    second.append(f"Change: {change} from mean" if mean else f"Change: {change} vs {_lowered(_baseline(alert))}")
     if _threshold(alert):
         second.append(f"Threshold: {_threshold(alert)}")
     return [line(first), line(" | ".join(second))]
@@ -106,7 +105,7 @@ def headline(alert: Alert) -> Line:
 
 def member_line(alert: Alert) -> Line:
     text = (
-        f": {values.format_value(alert.current_value, alert.unit)} vs {_baseline(alert, lower=True)} "
+        f": {values.format_value(alert.current_value, alert.unit)} vs {_lowered(_baseline(alert))} "
         f"{values.format_value(alert.baseline_mean, alert.unit)} ({values.format_change(alert.pct_change)})"
     )
     if values.finite(alert.z_score):

@@ -35,7 +35,6 @@ class RoutingError(ValueError):
 
 
 def _valid(kind: str, value: object, where: str) -> str:
-    """A Slack channel as given; a Linear team id or a severity lower-cased."""
     pattern, what = _VALID[kind]
     text = value.strip() if isinstance(value, str) else ""
     text = text if kind == "slack" else text.lower()
@@ -71,7 +70,6 @@ class Route:
         return rank <= severity_rank("warning") and 0 < self.warning_streak_days <= streak_days()
 
     def loud(self, a: Alert) -> bool:
-        """fct_alerts.is_loud, unless the alert is below this route's floor."""
         floor = self.loud_min_severity
         return a.is_loud and (floor is None or severity_rank(a.severity) <= severity_rank(floor))
 

@@ -486,7 +486,6 @@ def _start(
     backend: Backend, routing: Routing, poster: Transport | None, options: RunOptions, out: TextIO,
     now: Callable[[], dt.datetime], issues: IssueTransport | None = None, run_id: str | None = None,
 ) -> _Run:  # fmt: skip
-    """A run's context: a dry run prints; a live one needs a transport, and the log's tables."""
     if poster is None and not options.dry_run:
         raise ValueError("a transport is required unless dry_run")
     transport = StdoutTransport(out) if options.dry_run or poster is None else poster

@@ -451,13 +451,8 @@ def pipeline_health(run_date: dt.date, stale: Sequence[StaleSource], failures: S
     return _reply(head, lines)
 
 
-def all_clear(teams: Sequence[str], usage_date: dt.date, cost_date: dt.date, usage_checked: bool) -> MessageBody:
-    """No alerts. With usage_checked=False (the usage day is not ready) it speaks for cost only."""
+def all_clear(teams: Sequence[str], usage_date: dt.date, cost_date: dt.date) -> MessageBody:
+    """No alerts (the runner says it only when the usage day is complete)."""
     usage, cost = usage_date.isoformat(), cost_date.isoformat()
-    if usage_checked:
-        head_days, text = usage, f"No alerts for usage day {usage} or the finalised cost day {cost}."
-    else:
-        head_days = f"cost day {cost}"
-        text = f"No cost alerts for the finalised cost day {cost}. Usage day {usage} is not checked yet: "
-        text += "its data is not complete."
-    return MessageBody(_team_head("ok", teams, f"{head_days} · all clear"), Section((line(text),)))
+    text = f"No alerts for usage day {usage} or the finalised cost day {cost}."
+    return MessageBody(_team_head("ok", teams, f"{usage} · all clear"), Section((line(text),)))

@@ -88,8 +88,6 @@ class Concentration:  # a row of fct_usage_alert_concentration plus its top user
     top_users_share_of_change: float | None = None
     new_users: int | None = None
     new_user_share_of_change: float | None = None
-    dominant_tier: str | None = None
-    dominant_tier_share: float | None = None
     top_users: tuple[TopUser, ...] = ()
 
 

@@ -456,7 +456,7 @@ def _all_clear(r: _Run, today: Sequence[Alert]) -> None:
             quiet[r.destination(channel)] |= {team} - {""}
     for dest, teams in sorted(quiet.items()):
         if dest not in busy:
-            message = render_body(compose.all_clear(sorted(teams), o.usage_date, o.cost_date, True), o.limits)[0]
+            message = render_body(compose.all_clear(sorted(teams), o.usage_date, o.cost_date), o.limits)[0]
             rows = ((key, "all_clear", {"alert_date": o.usage_date}),)
             r.deliver(PlannedMessage(dest, message, None, rows))
 

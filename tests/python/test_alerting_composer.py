@@ -115,5 +115,5 @@ def test_correction_withdrawal_resolved_all_clear() -> None:
         in text
     )
 
-    clear = composer.all_clear(["product"], DAY, COST_DAY, True)
+    clear = composer.all_clear(["product"], DAY, COST_DAY)
     assert "all clear" in clear.blocks[0]["text"]["text"] and clear.alert_ids == ()

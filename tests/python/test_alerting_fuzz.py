@@ -118,7 +118,7 @@ def bodies(items: list[Alert], words: list[str]) -> list[tuple[str, MessageBody 
         ("withdrawal", compose.withdrawal(NS(was=said, reason=words[4]))),
         ("resolved", compose.resolved(resolution)),
         ("pipeline_health", compose.pipeline_health(DAY, [NS(source=words[0], last_loaded_day=None)], [failure])),
-        ("all_clear", compose.all_clear(words, DAY, COST_DAY, False)),
+        ("all_clear", compose.all_clear(words, DAY, COST_DAY)),
     ]
 
 

@@ -78,7 +78,7 @@ def build_messages(d: Digest, limits: Limits | None = None) -> list[Message]:
 
 
 def build_all_clear(channel: str, teams: list[str], usage_date: dt.date, cost_date: dt.date) -> Message:
-    m = render_body(compose.all_clear(teams, usage_date, cost_date, True), Limits())[0]
+    m = render_body(compose.all_clear(teams, usage_date, cost_date), Limits())[0]
     return Message(channel=channel, text=m.text, blocks=m.blocks, alert_ids=m.alert_ids)
 
 
@@ -529,8 +529,6 @@ def test_data_health_body() -> None:
 def test_all_clear_bodies() -> None:
     full = build_all_clear("#x", ["product"], DAY, COST_DAY).text
     assert "all clear" in full and f"No alerts for usage day {DAY.isoformat()}" in full
-    out = render_body(compose.all_clear(["api"], DAY, COST_DAY, False), Limits())[0].text
-    assert "No cost alerts" in out and "not checked yet" in out and "No alerts for usage" not in out
     clear = build_all_clear("#ltx-usage-alerts", ["product"], DAY, COST_DAY)
     assert "all clear" in clear.text.lower() and clear.alert_ids == ()  # the runner logs it under its own key
 
@@ -570,7 +568,7 @@ def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
             "pipeline_health",
             say(compose.pipeline_health(DAY, [NS(source="usage", last_loaded_day=None)], [failure]), True),
         ),
-        ("all_clear", say(compose.all_clear(["product"], DAY, COST_DAY, True), True)),
+        ("all_clear", say(compose.all_clear(["product"], DAY, COST_DAY), True)),
     ]
 
 
@@ -896,8 +894,7 @@ def test_missing_day_without_held_alerts_does_not_say_zero_held() -> None:
 def concentration(uses: bool, top: tuple[TopUser, ...] = (), **kw: object) -> Concentration:
     base: dict[str, object] = dict(
         uses_drilldown=uses, users_moving_with_change=412, users_for_half_of_change=3, top_users_n=5,
-        top_users_share_of_change=0.62, new_users=30, new_user_share_of_change=0.12, dominant_tier="Free",
-        dominant_tier_share=1.0, top_users=top,
+        top_users_share_of_change=0.62, new_users=30, new_user_share_of_change=0.12, top_users=top,
     )  # fmt: skip
     base.update(kw)
     return Concentration(**base)  # type: ignore[arg-type]
@@ -930,7 +927,7 @@ def test_concentration_replaces_the_one_tier_drivers_for_free() -> None:
 def test_a_paying_segment_with_mixed_tiers_keeps_the_tier_drivers() -> None:
     """Below 95 % in one tier (the mart says uses_concentration_drilldown = false): tiers stay."""
     tiers = drivers(("tier", "Pro", 120.0, 80.0, 0.8), ("tier", "Lite", 40.0, 30.0, 0.2))
-    mixed = concentration(False, TOP, dominant_tier="Pro", dominant_tier_share=0.94)
+    mixed = concentration(False, TOP)
     paying = dataclasses.replace(with_drivers(usage_alert("p", scope="paying"), tiers), concentration=mixed)
     line_ = drivers_or_users_line(paying)
     assert line_.startswith("Drivers: Pro (tier)") and "Lite (tier)" in line_ and "Users:" not in line_

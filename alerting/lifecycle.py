@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -323,6 +324,13 @@ class _Planner:
     hist: list[Alert]
     out: Plan = field(default_factory=Plan)
 
+    @functools.cached_property
+    def last_alert_day(self) -> dict[Series, dt.date]:  # each series' latest row of the look-back, held or not
+        last: dict[Series, dt.date] = {}
+        for o in self.hist:
+            last[o.series] = max(last.get(o.series, o.alert_date), o.alert_date)
+        return last
+
     def day(self, domain: str, scope: str) -> dt.date:  # the data day this run reports for a series
         return self.cost_date if on_cost_day(domain, scope) else self.usage_date
 
@@ -450,7 +458,7 @@ class _Planner:
         quiet_series: dict[Series, ResolvedSeries] = {}
         for s4, last_delivered in sorted(state.open_series().items()):
             s3, day = s4[:3], self.day(s4[0], s4[1])
-            last_seen = max([last_delivered, *(o.alert_date for o in self.hist if o.series == s3)])
+            last_seen = max(self.last_alert_day.get(s3, last_delivered), last_delivered)
             quiet = sum(
                 self.complete(last_seen + dt.timedelta(days=i), s3[0]) for i in range(1, (day - last_seen).days + 1)
             )

@@ -53,6 +53,7 @@ class Driver:  # a row of fct_usage_alert_drivers / fct_gpu_cost_alert_drivers: 
     share_of_delta: float | None
     rank: int
     unit: str | None = None  # None: the alert's unit
+    baseline_kind: str | None = None  # cost: previous_day / short_window_mean; None (usage): the alert's baseline
 
 
 @dataclass(frozen=True, kw_only=True)

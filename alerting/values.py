@@ -127,6 +127,7 @@ def baseline_label(kind: str | None, points: int | None = None, day: dt.date | N
         "same_weekday": "Same-weekday mean" + (f" ({points} pts)" if points is not None else ""),
         "rolling": f"Rolling {points}-day mean" if points else "Rolling mean",
         "trailing_7d": "7-day average",
+        "short_window_mean": "7-day average",
         "previous_day": "Previous day",
         "previous_week": "Same weekday last week",
         "same_weekday_transition": f"Expected after a typical {f'{day:%A}' if day else 'weekday'} change",

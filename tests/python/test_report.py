@@ -201,6 +201,29 @@ def test_cost_incident_groups_its_rules(marts: Path) -> None:
     assert "<strong>Drivers:</strong> idle +$348.26 (98 % of the change) &lt;b&gt;" in article  # no structured rows
 
 
+def test_drivers_table_names_the_baseline_and_the_whole_its_shares_are_of(marts: Path) -> None:
+    """Cost drivers are measured against the 7-day average, not the headline's same-weekday mean: the table says
+    so, and its shares are of the contributors' change, not of the headline's."""
+    con = duckdb.connect(str(marts))
+    con.execute(
+        "create table main_marts.fct_gpu_cost_alert_drivers as select * from (values"
+        " ('c-api-idle', 'gpu_type', 'H100', 435.14, 101.99, 333.15, 0.65, 1, 'short_window_mean', 'usd'),"
+        " ('c-api-idle', 'gpu_type', 'A100', 234.30, 54.92, 179.38, 0.35, 2, 'short_window_mean', 'usd'))"
+        " t(alert_id, contributor_type, contributor, value, baseline_value, delta, share_of_delta,"
+        " contributor_rank, baseline_kind, unit)"
+    )
+    con.close()
+    html = build(marts)
+    cost = html[html.index('id="incident-inc-cost"') :]
+    cost = cost[: cost.index("</article>")]
+    assert "each one's change vs its 7-day average" in cost
+    assert '<th class="num">7-day average</th>' in cost and "share of the change</th>" in cost
+    assert "+$333.15" in cost and "65%" in cost
+    usage = html[html.index('id="incident-inc-u-free-tokens"') :]
+    usage = usage[: usage.index("</article>")]
+    assert '<th class="num">Same-weekday mean (10 pts)</th>' in usage  # usage drivers: the alert's own baseline
+
+
 def test_every_data_string_is_escaped(marts: Path) -> None:
     html = build(marts)
     assert HOSTILE not in html and HOSTILE_ORG not in html

@@ -31,7 +31,7 @@ HOLD_REASONS = {
 }
 DRIVERS_SHOWN = 3
 COMPONENTS_SHOWN = 3
-COMPONENT_MIN_SHARE = 0.10  # a decomposition component is named when it holds >= 10% of the change
+COMPONENT_MIN_SHARE = 0.10  # a decomposition component, or a user, is named when it holds >= 10% of the change
 NAME_MIN_SHARE = 0.50  # an org / endpoint / process is named only when it drives >= 50% of the change
 FLAT_REQUESTS = 0.02  # |request change| below 2% reads "requests flat"
 ROBUST_AGREES = 2.0  # |robust z| above the notice band: the robust score agrees
@@ -170,11 +170,13 @@ def concentration_line(c: Concentration, unit: str | None) -> Line:
     spans = [t("Users: "), t("n/a" if moving is None else f"{moving:,} {word} moved with the change")]
     if c.users_for_half_of_change is not None:
         spans.append(t(f", {c.users_for_half_of_change:,} make half of it"))
-    n, named = c.top_users_n or len(c.top_users), c.top_users[:TOP_USERS_NAMED]
+    n = c.top_users_n or len(c.top_users)  # a user is named only when it moves the segment (a DAU user never does)
+    named = [u for u in c.top_users[:TOP_USERS_NAMED] if abs(u.share_of_change or 0.0) >= COMPONENT_MIN_SHARE]
     if values.finite(c.top_users_share_of_change):  # '; top 5 users 62% of the change (the largest 3: …)'
         spans.append(t(f"; top {_plural(n, 'user')} {values.format_share(c.top_users_share_of_change)} of the change"))
         if named:  # 'lt_01234… +600,000 (42%, new); …'
-            spans.append(t(f" (the largest {len(named)}: " if len(named) < n else " ("))
+            largest = "the largest" if len(named) == 1 else f"the largest {len(named)}"
+            spans.append(t(" (" if len(named) == n else f" ({largest}: "))
             phrases = (
                 [d(u.lt_id, TOP_USER_ID_CAP, strong=True), t(f" {values.format_delta(u.delta, unit)}"),
                  t(f" ({values.format_share(u.share_of_change)}{', new' if u.is_new_user else ''})")]

@@ -918,10 +918,27 @@ def test_concentration_replaces_the_one_tier_drivers_for_free() -> None:
     free = dataclasses.replace(with_drivers(usage_alert("f"), TIER_DRIVER), concentration=concentration(True, TOP))
     assert drivers_or_users_line(free) == (
         "Users: 412 users moved with the change, 3 make half of it; top 5 users 62% of the change"
-        " (the largest 3: lt_01234… +600,000 (42%, new); lt_fedcb… +200,000 (14%); short +50,000 (4%));"
+        " (the largest 2: lt_01234… +600,000 (42%, new); lt_fedcb… +200,000 (14%));"
         " new users (first seen recently): 30, 12% of the change"
     )
     assert "Free (tier)" not in text_of(body_of([free]))
+
+
+def test_a_user_is_named_only_when_it_holds_a_tenth_of_the_change() -> None:
+    """A DAU drop of 458 users: each absent user moves it by at most one (-0.90: active on 9 of 10 baseline days),
+    so naming the 'largest' says nothing; one user with 10 % of a token change is worth a name."""
+    absent = tuple(
+        TopUser(rank=i, lt_id=f"u{i:08d}", delta=-0.9, share_of_change=0.002, is_new_user=False) for i in (1, 2, 3)
+    )
+    dau = dataclasses.replace(
+        usage_alert("d", metric="dau", unit="count"),
+        concentration=concentration(True, absent, top_users_share_of_change=0.01, users_for_half_of_change=393),
+    )
+    line_ = drivers_or_users_line(dau)
+    assert "top 5 users 1% of the change;" in line_ and "u000000" not in line_ and "largest" not in line_
+    one = (dataclasses.replace(TOP[1], share_of_change=0.10), *absent)
+    tokens = dataclasses.replace(usage_alert("t"), concentration=concentration(True, one))
+    assert "(the largest: lt_fedcb… +200,000 (10%));" in drivers_or_users_line(tokens)
 
 
 def test_a_paying_segment_with_mixed_tiers_keeps_the_tier_drivers() -> None:

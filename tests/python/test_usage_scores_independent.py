@@ -15,7 +15,7 @@ import yaml
 
 from tests.python.conftest import REPO
 from tests.python.test_student_t_p_value import reference_p, z_to_t
-from tests.python.usage_reference import expected_scores
+from tests.python.usage_reference import expected_scores, segment_user_days
 
 NUMERIC = (
     "value",
@@ -172,3 +172,40 @@ def test_empirical_null_matches_an_independent_count(test_duckdb: Path) -> None:
         assert null_p == (pytest.approx((1 + rank) / (1 + points)) if points >= min_points else None)
         counted += points > 0
     assert len(rows) > 1000 and counted > len(rows) / 2
+
+
+def test_crossed_heavy_line_matches_an_independent_reading_of_each_users_memberships(test_duckdb: Path) -> None:
+    """int_usage__alert_user_deltas.crossed_heavy_line (the `reclassified` quiet reason sums their share of the
+    change) on every user row of the test build, recomputed from the raw files' segmentation (usage_reference):
+    the user's segment on the day and on their latest active day before the day's ISO week (within 28 days), or on
+    a baseline day they were active on, are on opposite sides of the heavy line."""
+    raw = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
+    user_days, _ = segment_user_days(raw if raw.is_absolute() else REPO / raw)
+    segment_of = {(d, lt_id): segment for d, lt_id, segment, _ in user_days}
+    active_days: dict[str, list[dt.date]] = {}
+    for d, lt_id, _, _ in sorted(user_days, key=lambda r: r[0]):
+        active_days.setdefault(lt_id, []).append(d)
+    with duckdb.connect(str(test_duckdb), read_only=True) as con:
+        rows = con.execute(
+            "select dt, segment, metric, lt_id, crossed_heavy_line from main_intermediate.int_usage__alert_user_deltas"
+        ).fetchall()
+        baseline: dict[tuple[dt.date, str, str], list[dt.date]] = {}
+        for d, segment, metric, b in con.execute(
+            "select dt, segment, metric, baseline_dt from main_intermediate.int_usage__baseline_days"
+        ).fetchall():
+            baseline.setdefault((d, segment, metric), []).append(b)
+    found = {"by the latest day": 0, "by a baseline day only": 0, "not crossed": 0}
+    for d, segment, metric, lt_id, crossed in rows:
+        today, monday = segment_of.get((d, lt_id)), d - dt.timedelta(days=d.weekday())
+        before = [x for x in active_days[lt_id] if d - dt.timedelta(days=28) <= x < monday]
+        latest = [segment_of[(before[-1], lt_id)]] if before else []
+        on_baseline = [segment_of[(b, lt_id)] for b in baseline[(d, segment, metric)] if (b, lt_id) in segment_of]
+
+        def across(refs: list[str], today: str | None = today) -> bool:
+            return today is not None and any(r != today and "heavy" in (r, today) for r in refs)
+
+        expected = across(latest) or across(on_baseline)
+        assert crossed == expected, (d, segment, metric, lt_id, today, latest, on_baseline)
+        kind = "by the latest day" if across(latest) else "by a baseline day only" if expected else "not crossed"
+        found[kind] += 1
+    assert all(found.values()), found  # the test data has every case

@@ -23,11 +23,14 @@
     the lookback before that, a bounded stand-in for "first ever" that a
     daily run can compute. Rank 1 = the user who pushed most in the
     direction of the change. `crossed_heavy_line`: the user's segment on the
-    day and on their latest active day before the day's ISO week differ, and
-    one of the two is heavy - the weekly heavy rule moved the user (and all
-    of their usage) into or out of the segment, a change of membership
-    rather than of anyone's usage. Sparse (alert days only): the reprocess
-    window is deleted first. Full lt_ids: presentation truncates them. -#}
+    day and their segment on their latest active day before the day's ISO
+    week, or on any baseline day they were active on, are on opposite sides
+    of the heavy line - the weekly heavy rule (heavy is decided from the
+    previous ISO week) moved the user, and all of their usage, into or out
+    of the segment between the days the alert compares: a change of
+    membership rather than of anyone's usage. Sparse (alert days only): the
+    reprocess window is deleted first. Full lt_ids: presentation truncates
+    them. -#}
 {%- set lookback = 7 * (var('baseline_lookback_weeks') | int) -%}
 
 with
@@ -133,6 +136,59 @@ earlier_memberships as (
 
 ),
 
+reference_memberships as (
+
+    {#- what the day is compared with: the user's segment on their latest active day before
+        the day's week, and on each baseline day they were active on -#}
+    select
+        dt,
+        segment,
+        metric,
+        lt_id,
+        earlier_segment as reference_segment
+    from earlier_memberships
+    where recency = 1
+
+    union all
+
+    select
+        per_user.dt,
+        per_user.segment,
+        per_user.metric,
+        per_user.lt_id,
+        user_days.segment as reference_segment
+    from per_user
+    inner join baseline_days
+        on
+            per_user.dt = baseline_days.dt
+            and per_user.segment = baseline_days.segment
+            and per_user.metric = baseline_days.metric
+    inner join user_days
+        on
+            per_user.lt_id = user_days.lt_id
+            and baseline_days.baseline_dt = user_days.dt
+
+),
+
+moved_users as (
+
+    select distinct
+        memberships_on_day.dt,
+        memberships_on_day.segment,
+        memberships_on_day.metric,
+        memberships_on_day.lt_id
+
+    from memberships_on_day
+    inner join reference_memberships
+        on
+            memberships_on_day.dt = reference_memberships.dt
+            and memberships_on_day.segment = reference_memberships.segment
+            and memberships_on_day.metric = reference_memberships.metric
+            and memberships_on_day.lt_id = reference_memberships.lt_id
+    where {{ across_heavy_line('memberships_on_day.segment_on_day', 'reference_memberships.reference_segment') }}
+
+),
+
 alert_days as (
 
     select distinct dt from alerts
@@ -196,11 +252,7 @@ final as (
             > cast({{ dbt.dateadd('day', -(var('usage_new_user_days') | int), 'per_user.dt') }} as date),
             false
         ) as is_new_user,
-        coalesce(
-            memberships_on_day.segment_on_day != earlier_memberships.earlier_segment
-            and 'heavy' in (memberships_on_day.segment_on_day, earlier_memberships.earlier_segment),
-            false
-        ) as crossed_heavy_line,
+        moved_users.lt_id is not null as crossed_heavy_line,
         row_number() over (
             partition by per_user.dt, per_user.segment, per_user.metric
             order by
@@ -214,19 +266,12 @@ final as (
         on
             per_user.dt = first_seen.dt
             and per_user.lt_id = first_seen.lt_id
-    left join memberships_on_day
+    left join moved_users
         on
-            per_user.dt = memberships_on_day.dt
-            and per_user.segment = memberships_on_day.segment
-            and per_user.metric = memberships_on_day.metric
-            and per_user.lt_id = memberships_on_day.lt_id
-    left join earlier_memberships
-        on
-            per_user.dt = earlier_memberships.dt
-            and per_user.segment = earlier_memberships.segment
-            and per_user.metric = earlier_memberships.metric
-            and per_user.lt_id = earlier_memberships.lt_id
-            and earlier_memberships.recency = 1
+            per_user.dt = moved_users.dt
+            and per_user.segment = moved_users.segment
+            and per_user.metric = moved_users.metric
+            and per_user.lt_id = moved_users.lt_id
 
 )
 

@@ -72,9 +72,27 @@ def check_parallel_runs(env: dict[str, str], day: dt.date, log_dataset: str) -> 
         return first, len(slack.top_level())
 
 
-def main_check(endpoint: str, project: str, dataset: str, day: dt.date) -> str:
+def latest_loud_usage_day(endpoint: str, project: str, dataset: str) -> dt.date:
+    """The last usage day with a loud alert: a day whose runs post something, so posting once is tested."""
+    backend = BigQueryBackend(project, f"{dataset}_marts", f"{dataset}_alerting", api_endpoint=endpoint)
+    try:
+        table = backend.table("marts", "fct_alerts")
+        sql = f"select max(alert_date) as day from {table} where is_loud and domain = @d"  # noqa: S608 - a constant name
+        [row] = backend.query(sql, {"d": "usage"})
+    finally:
+        backend.close()
+    check(row["day"] is not None, "fct_alerts has no loud usage alert: nothing to post twice")
+    return dt.date.fromisoformat(str(row["day"]))
+
+
+def main_check(endpoint: str, project: str, dataset: str) -> str:
     env = {**os.environ, "LTX_BQ_API_ENDPOINT": endpoint, "LTX_BQ_PROJECT": project, "LTX_BQ_DATASET": dataset,
            "LTX_BQ_LOCATION": "US", "DO_NOT_TRACK": "1"}  # fmt: skip
     check_claims(endpoint, project, f"{dataset}_claims_check")
+    day = latest_loud_usage_day(endpoint, project, dataset)
     posted, top = check_parallel_runs(env, day, f"{dataset}_alerting_parallel")
-    return f"claims ok; two parallel runs posted {posted} message(s) ({top} top-level) once; a re-run posted none"
+    check(top > 0, f"the runs for {day} posted no top-level message: posting once was not tested")
+    return (
+        f"claims ok; two parallel runs for {day} (the last day with a loud usage alert) posted {posted}"
+        f" message(s) ({top} top-level) once; a re-run posted none"
+    )

@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
                 from bigquery_ci.delivery_check import DeliveryCheckFailed, main_check
 
                 try:
-                    log(f"    {main_check(endpoint, PROJECT, DATASET, day)}")
+                    log(f"    {main_check(endpoint, PROJECT, DATASET)}")
                 except DeliveryCheckFailed as exc:
                     raise StepFailed(f"delivery check: {exc}") from None
             with step("alert_feedback: written once per click (merge)", timings):

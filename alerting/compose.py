@@ -29,6 +29,13 @@ HOLD_REASONS = {
     "muted": "muted",
     "snoozed": "snoozed from Slack",
 }
+QUIET_REASONS = {  # fct_alerts.quiet_reason (int_alerts__loudness decides it), as a Summary: message says it
+    "below_severity": "a NOTICE never notifies on its own",
+    "small_effect": "too small a change to matter, whatever its z",
+    "reclassified": "most of the change is users the weekly heavy rule moved between segments, not usage",
+    "not_significant": "within what chance gives over the series tested that day",
+}
+ROUTE_FLOOR = "below this channel's severity floor (loud_min_severity in the routes)"
 DRIVERS_SHOWN = 3
 COMPONENTS_SHOWN = 3
 COMPONENT_MIN_SHARE = 0.10  # a decomposition component, or a user, is named when it holds >= 10% of the change
@@ -217,6 +224,16 @@ def _expected(alert: Alert) -> list[Line]:
     return [line(t("Expected: ", strong=True), d(alert.calendar_event))] if alert.calendar_event else []
 
 
+def _why_quiet(alert: Alert) -> list[Line]:
+    """Why a Summary: incident did not notify: its known event, or the loud rule's quiet_reason, or (loud in the
+    mart) the route's own severity floor."""
+    if alert.calendar_event:
+        return _expected(alert)
+    reason = alert.quiet_reason
+    said = t(QUIET_REASONS[reason]) if reason in QUIET_REASONS else d(reason, 40) if reason else t(ROUTE_FLOOR)
+    return [line(t("Why quiet: ", strong=True), said)]
+
+
 def caveats(alert: Alert) -> list[str]:
     out: list[str] = []
     if alert.has_insufficient_baseline:
@@ -339,9 +356,9 @@ def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) ->
     incidents = group_incidents(alerts)
     days = _days_text(usage_date, cost_date, {a.domain for a in alerts})
     head = line(t(f"Summary: {_plural(len(incidents), 'quiet incident')} · {PRODUCT} · {days}"))
-    note = line("Below the bar for a notification (significance and size of the change); kept in fct_alerts.")
+    note = line("Below the bar for a notification, each for the reason it gives; kept in fct_alerts.")
     sections = tuple(
-        Section((headline(inc.primary), *(member_line(m) for m in inc.alerts), *_expected(inc.primary)), inc.alert_ids)
+        Section((headline(inc.primary), *(member_line(m) for m in inc.alerts), *_why_quiet(inc.primary)), inc.alert_ids)
         for inc in incidents
     )
     return MessageBody(head, Section((note,), context=True), sections)

@@ -559,7 +559,16 @@ def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
         ("digest", digest_of("api", api_incident())),
         ("digest", digest_of("data", [health_alert(100.0)], HEALTH_DAY, held_for_data(3))),
         ("repeat", say(compose.repeats([(plan, [usage_alert("a")])]))),
-        ("summary", say(compose.summary([product_alerts()[3]], DAY, COST_DAY))),
+        (
+            "summary",
+            say(
+                compose.summary(
+                    [dataclasses.replace(product_alerts()[3], is_loud=False, quiet_reason="below_severity")],
+                    DAY,
+                    COST_DAY,
+                )
+            ),
+        ),
         ("correction", say(compose.correction(NS(alert=now, was=log_entry()), usage_alert("a")), True)),
         ("withdrawal", say(compose.withdrawal(gone), True)),
         ("withdrawal", say(compose.withdrawal(NS(was=health, reason="gone")), True)),
@@ -968,3 +977,24 @@ def test_a_hostile_lt_id_is_inert(name: str) -> None:
     for text_ in all_mrkdwn(messages, plain_too=False):
         assert not re.search(r"&(?!amp;|lt;|gt;)", text_), text_
     assert not any(ln.startswith("Action: ignore") for ln in text_of(body_of([alert])).splitlines())
+
+
+@pytest.mark.parametrize(
+    ("quiet", "why"),
+    [
+        (dict(quiet_reason="reclassified"), "Why quiet: most of the change is users the weekly heavy rule moved"),
+        (dict(quiet_reason="not_significant"), "Why quiet: within what chance gives over the series tested that day"),
+        (dict(quiet_reason="small_effect"), "Why quiet: too small a change to matter, whatever its z"),
+        (dict(quiet_reason="calendar_event", calendar_event="Thanksgiving Day"), "Expected: Thanksgiving Day"),
+        (dict(is_loud=True, quiet_reason=None), "Why quiet: below this channel's severity floor"),
+        (dict(quiet_reason="<!channel> new"), "Why quiet: &lt;!channel&gt; new"),
+    ],
+)
+def test_a_summary_says_why_each_incident_is_quiet(quiet: dict[str, object], why: str) -> None:
+    """A Summary: message lists incidents that did not notify; each says its own reason (the mart's quiet_reason),
+    not one reason for all: a reclassified CRITICAL is not 'below the bar of significance'."""
+    alert = dataclasses.replace(usage_alert("q", severity="critical"), **{"is_loud": False, **quiet})  # type: ignore[arg-type]
+    body = compose.summary([alert], DAY, COST_DAY)
+    said = [m.text for m in render_body(body, Limits())]
+    assert any(why in text.replace("*", "") for text in said), said
+    assert "significance and size" not in text_of(body)

@@ -1,12 +1,6 @@
 {#- The segment and metric vocabularies of the usage marts (DESIGN.md §3.3), in priority order. -#}
 {% macro usage_segments() %}{{ return(['enterprise_contract', 'enterprise_pilot', 'heavy', 'paying', 'free']) }}{% endmacro %}
 
-{#- Two segments on either side of the heavy line (heavy is decided from the previous ISO week,
-    so the weekly rule moves users, with all of their usage, between heavy and the others). -#}
-{% macro across_heavy_line(segment_a, segment_b) -%}
-({{ segment_a }} != {{ segment_b }} and 'heavy' in ({{ segment_a }}, {{ segment_b }}))
-{%- endmacro %}
-
 {#- THE usage metric list: name -> how a group of user-days (one row per user per day,
     columns of int_usage__user_days_segmented) aggregates into it. Segment days,
     contributor days, baselines, scores, drivers and alerts all loop over this list;

@@ -185,7 +185,10 @@ moved_users as (
             and memberships_on_day.segment = reference_memberships.segment
             and memberships_on_day.metric = reference_memberships.metric
             and memberships_on_day.lt_id = reference_memberships.lt_id
-    where {{ across_heavy_line('memberships_on_day.segment_on_day', 'reference_memberships.reference_segment') }}
+    where
+        -- on opposite sides of the heavy line
+        memberships_on_day.segment_on_day != reference_memberships.reference_segment
+        and 'heavy' in (memberships_on_day.segment_on_day, reference_memberships.reference_segment)
 
 ),
 

@@ -21,6 +21,7 @@ MACROS = Path(__file__).resolve().parents[2] / "macros"
 MACRO = MACROS / "alerts" / "student_t_p_value.sql"
 MAX_DF = 49
 ALPHA = 1 / 14  # loud_chance_posts / loud_budget_days
+FAMILY_WISE_ALPHA = ALPHA / 2  # the family-wise test's half of the budget
 
 
 def _density(x: float, df: int) -> float:
@@ -92,20 +93,26 @@ def test_worked_example_is_not_family_wise_significant_but_is_on_its_own() -> No
     # Free tokens, z 3.36 on a 10-point baseline: t = 3.204 with 9 d.f.
     (p,) = sql_p_values([(z_to_t(3.36, 10), 9)])
     assert p == pytest.approx(0.01077, abs=5e-5)
-    assert 20 * p > ALPHA  # pure Bonferroni over 20 series: quiet
+    assert 20 * p > FAMILY_WISE_ALPHA  # pure Bonferroni over 20 series: quiet
     assert p <= ALPHA  # its own p within the channel budget: loud by its large effect
 
 
-@pytest.mark.parametrize(("family", "z_crit"), [(20, 4.0996), (12, 3.7523), (1, 2.1426)])
+@pytest.mark.parametrize(("family", "z_crit"), [(20, 4.5879), (12, 4.2259)])
 def test_family_wise_critical_z_quoted_in_docs_and_unit_tests(family: int, z_crit: float) -> None:
     below, above = sql_p_values([(z_to_t(z_crit - 0.001, 10), 9), (z_to_t(z_crit + 0.001, 10), 9)])
-    assert family * below > ALPHA >= family * above
+    assert family * below > FAMILY_WISE_ALPHA >= family * above
+
+
+def test_large_effect_critical_z_quoted_in_the_unit_tests() -> None:
+    # the large-effect test: the series' own p within the whole budget
+    below, above = sql_p_values([(z_to_t(2.1426 - 0.001, 10), 9), (z_to_t(2.1426 + 0.001, 10), 9)])
+    assert below > ALPHA >= above
 
 
 def test_cost_family_wise_critical_z_quoted_in_the_unit_tests() -> None:
     # cost_zscore: t with the pooled weekday sigma's 49 d.f., 5 metrics of a vertical
-    below, above = sql_p_values([(2.5406 - 0.001, 49), (2.5406 + 0.001, 49)])
-    assert 5 * below > ALPHA >= 5 * above
+    below, above = sql_p_values([(2.8077 - 0.001, 49), (2.8077 + 0.001, 49)])
+    assert 5 * below > FAMILY_WISE_ALPHA >= 5 * above
 
 
 def usage_p_values(cases: list[tuple[float, int, float, float | None, float | None]]) -> list[float]:
@@ -117,21 +124,20 @@ def usage_p_values(cases: list[tuple[float, int, float, float | None, float | No
 
 def test_usage_p_value_is_the_larger_of_level_and_trend_on_both_sides_of_the_bar() -> None:
     # z 6 on 10 points passes the family-wise bar (x 20) on its own; the trend t on 8 d.f. then decides:
-    # family-wise critical trend t 4.0724, so 4.0 (300,000 / 75,000) is quiet and 4.1667 (30 / 7.2) loud.
+    # family-wise critical trend t 4.5869, so 4.5 (300,000 / 66,667) is quiet and 4.6667 (28 / 6) loud.
     # Without a trend (fewer than 3 points: null prediction) or with a zero trend sigma, the level alone.
-    below, above, no_trend, flat = usage_p_values(
-        [(6, 10, 1_300_000, 1_000_000, 75_000), (6, 10, 130, 100, 7.2), (6, 10, 130, None, None), (6, 10, 130, 100, 0)]
-    )
+    cases = [(6, 10, 1_300_000, 1_000_000, 300_000 / 4.5), (6, 10, 128, 100, 6), (6, 10, 130, None, None)]
+    below, above, no_trend, flat = usage_p_values([*cases, (6, 10, 130, 100, 0)])
     level = reference_p(z_to_t(6, 10), 9)
-    assert below == pytest.approx(reference_p(4.0, 8), abs=1e-9) and below > level
-    assert above == pytest.approx(reference_p(30 / 7.2, 8), abs=1e-9)
-    assert 20 * below > ALPHA >= 20 * above
+    assert below == pytest.approx(reference_p(4.5, 8), abs=1e-9) and below > level
+    assert above == pytest.approx(reference_p(28 / 6, 8), abs=1e-9)
+    assert 20 * below > FAMILY_WISE_ALPHA >= 20 * above
     assert no_trend == pytest.approx(level, abs=1e-9) == flat
-    assert 20 * level <= ALPHA
+    assert 20 * level <= FAMILY_WISE_ALPHA
 
 
 def test_usage_p_value_level_bar_when_the_trend_agrees() -> None:
-    # a trend t far beyond the level's: the level test decides, at the family-wise critical |z| 4.0996
-    below, above = usage_p_values([(4.0986, 10, 200, 100, 1), (4.1006, 10, 200, 100, 1)])
-    assert below == pytest.approx(reference_p(z_to_t(4.0986, 10), 9), abs=1e-9)
-    assert 20 * below > ALPHA >= 20 * above
+    # a trend t far beyond the level's: the level test decides, at the family-wise critical |z| 4.5879
+    below, above = usage_p_values([(4.5869, 10, 200, 100, 1), (4.5889, 10, 200, 100, 1)])
+    assert below == pytest.approx(reference_p(z_to_t(4.5869, 10), 9), abs=1e-9)
+    assert 20 * below > FAMILY_WISE_ALPHA >= 20 * above

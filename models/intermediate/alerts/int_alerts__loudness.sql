@@ -24,8 +24,8 @@
     gets half of it, spent Bonferroni over the family (p x family_size <=
     alpha / 2: valid under any dependence between the series). The
     large-effect test (below) has a chance rate no formula bounds: it
-    depends on how often a big series moves 40 %, so the backtest measures
-    it against the other half (docs/alert-rules-and-policy.md).
+    depends on how often a big series moves 40 %, so the replayed labelled
+    years measure it against the other half (docs/alert-rules-and-policy.md).
 
     quiet_reason, the first that applies (null = loud), is THE loud rule:
       held               not postable (hold_reason);

@@ -14,7 +14,6 @@ from alerting.model import (
     attach_concentration,
     attach_decomposition,
     attach_drivers,
-    concentrations_by_id,
     group_incidents,
 )
 from alerting.warehouse import Backend
@@ -41,7 +40,7 @@ def attach_causes(backend: Backend, alerts: Sequence[Alert]) -> list[Alert]:
     out = attach_drivers(alerts, read_in(backend, "fct_usage_alert_drivers", "alert_id", usage))
     rows = read_in(backend, "fct_usage_alert_concentration", "alert_id", usage)
     users = read_in(backend, "fct_usage_alert_top_users", "alert_id", usage) if rows else []
-    out = attach_concentration(out, concentrations_by_id(rows, users))
+    out = attach_concentration(out, rows, users)
     cost = [a for a in out if a.domain == "gpu_cost"]
     out = attach_drivers(out, read_in(backend, "fct_gpu_cost_alert_drivers", "alert_id", [a.alert_id for a in cost]))
     days = sorted({a.alert_date for a in cost})

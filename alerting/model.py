@@ -183,9 +183,8 @@ def attach_decomposition(alerts: Iterable[Alert], rows: Iterable[Mapping[str, An
     by_key: dict[tuple[str, dt.date | None, str], list[CostComponent]] = {}
     for row in rows:
         by_key.setdefault(("gpu_cost", as_date(row["dt"]), str(row["vertical"])), []).append(_component(row))
-    return _attach(
-        alerts, "decomposition", {k: tuple(v) for k, v in by_key.items()}, lambda a: (a.domain, a.alert_date, a.scope)
-    )
+    parts = {k: tuple(v) for k, v in by_key.items()}
+    return _attach(alerts, "decomposition", parts, lambda a: (a.domain, a.alert_date, a.scope))
 
 
 def attach_drivers(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -> list[Alert]:
@@ -196,15 +195,14 @@ def attach_drivers(alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]]) -
         baseline = "baseline_value" if "baseline_value" in row else "baseline_mean"
         driver = _from_row(Driver, row, rank="contributor_rank", baseline_value=baseline)
         by_id.setdefault(str(row["alert_id"]), []).append(driver)
-    return _attach(
-        alerts, "drivers", {k: tuple(sorted(v, key=lambda d: d.rank)) for k, v in by_id.items()}, lambda a: a.alert_id
-    )
+    ranked = {k: tuple(sorted(v, key=lambda d: d.rank)) for k, v in by_id.items()}
+    return _attach(alerts, "drivers", ranked, lambda a: a.alert_id)
 
 
-def concentrations_by_id(
-    rows: Iterable[Mapping[str, Any]], user_rows: Iterable[Mapping[str, Any]] = ()
-) -> dict[str, Concentration]:
-    """alert_id -> Concentration from fct_usage_alert_concentration rows and their top users (rank order)."""
+def attach_concentration(
+    alerts: Iterable[Alert], rows: Iterable[Mapping[str, Any]], user_rows: Iterable[Mapping[str, Any]]
+) -> list[Alert]:
+    """Usage alerts with their fct_usage_alert_concentration row and its top users (rank order)."""
     users: dict[str, list[TopUser]] = {}
     for row in user_rows:
         users.setdefault(str(row["alert_id"]), []).append(_from_row(TopUser, row, rank="user_rank"))
@@ -214,10 +212,6 @@ def concentrations_by_id(
         top = tuple(sorted(users.get(key, ()), key=lambda u: (u.rank, u.lt_id)))
         base = _from_row(Concentration, row, uses_drilldown="uses_concentration_drilldown")
         by_id[key] = dataclasses.replace(base, uses_drilldown=bool(base.uses_drilldown), top_users=top)
-    return by_id
-
-
-def attach_concentration(alerts: Iterable[Alert], by_id: Mapping[str, Concentration]) -> list[Alert]:
     return _attach(alerts, "concentration", by_id, lambda a: a.alert_id)
 
 

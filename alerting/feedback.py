@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from alerting.feedback_buttons import FeedbackAction, action_for, alert_set_hash, parse_value
+from alerting.feedback_buttons import ACTION_ID_PREFIX, FeedbackAction, action_for, alert_set_hash, parse_value
 from alerting.lifecycle import NEVER_WITHDRAWN_FOR
 from alerting.model import Alert, alert_from_row
 from alerting.warehouse import Backend
@@ -29,7 +29,6 @@ _TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
 class Click:
     feedback_id: str
     action: FeedbackAction
-    action_id: str
     incident_id: str
     alert_hash: str
     user_id: str
@@ -69,7 +68,6 @@ def click_from_payload(body: Mapping[str, Any]) -> Click:
     return Click(
         feedback_id=hashlib.sha256(key.encode()).hexdigest()[:32],
         action=action_for(action_id),
-        action_id=action_id,
         incident_id=incident_id,
         alert_hash=alert_hash,
         user_id=user,
@@ -125,7 +123,7 @@ def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> FeedbackR
         alert_id=next((a.alert_id for a in there if a.is_incident_primary), ids[0]),
         alert_ids=",".join(ids),
         action=click.action.action,
-        action_id=click.action_id,
+        action_id=ACTION_ID_PREFIX + click.action.key,  # the id clicked (action_for matched it)
         user_id=click.user_id,
         channel_id=click.channel_id,
         message_ts=click.message_ts,

@@ -14,10 +14,9 @@ from typing import Any
 
 from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
 from alerting.model import Alert, group_incidents, headline_key, severity_rank
+from alerting.warehouse import COST_DOMAIN, COST_SOURCE, HEALTH_DOMAIN
 
-COST_DOMAIN = "gpu_cost"
-HEALTH_DOMAIN = "data_health"
-DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: "gpu_costs"}  # fct_data_health source of each domain's day
+DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: COST_SOURCE}  # fct_data_health source of each domain's day
 NEVER_WITHDRAWN_FOR = frozenset({"muted", "snoozed", "incomplete_data"})  # silenced, not untrue
 Series = tuple[str, str, str]  # domain, scope, metric
 Series4 = tuple[str, str, str, str]  # and direction: what a thread carries
@@ -57,7 +56,7 @@ def log_fields(a: Alert) -> dict[str, Any]:  # the delivery-log columns an alert
 
 def on_cost_day(domain: str, scope: str) -> bool:
     """A series reported on the finalised cost day (cost alerts, and the data health of the GPU source)."""
-    return domain == COST_DOMAIN or (domain == HEALTH_DOMAIN and scope == DOMAIN_SOURCE[COST_DOMAIN])
+    return domain == COST_DOMAIN or (domain == HEALTH_DOMAIN and scope == COST_SOURCE)
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ class Withdrawal:
 
 @dataclass(frozen=True)
 class ResolvedSeries:
-    series: tuple[str, str, str]  # domain, scope, metric
+    series: Series
     last_alert_date: dt.date
     quiet_days: int
     day: dt.date  # the series' run day
@@ -254,10 +253,7 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
 def streak_days(primary: Alert, history: Iterable[Alert]) -> int:
     """Consecutive days up to the primary's day on which its series has an alert row (held or not)."""
     days = {o.alert_date for o in history if o.series == primary.series} | {primary.alert_date}
-    streak = 0
-    while primary.alert_date - dt.timedelta(days=streak) in days:
-        streak += 1
-    return streak
+    return next(k for k in itertools.count() if primary.alert_date - dt.timedelta(days=k) not in days)
 
 
 def _z_trend(primary: Alert, history: Sequence[Alert]) -> tuple[tuple[dt.date, float], ...]:

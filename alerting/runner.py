@@ -18,7 +18,6 @@ from alerting import compose, lifecycle, warehouse
 from alerting.causes import attach_causes
 from alerting.delivery_log import ALERT_KINDS, DeliveryLog, LogEntry
 from alerting.lifecycle import (
-    HEALTH_DOMAIN,
     LOG_FIELDS,
     ChartUpload,
     IncidentPlan,
@@ -40,7 +39,7 @@ from alerting.routing import Route, Routing
 from alerting.transport.base import Capabilities, IssueTransport, PostResult, Transport
 from alerting.transport.linear import LinearPrinter, LinearTransport
 from alerting.transport.stdout import StdoutTransport
-from alerting.warehouse import Backend
+from alerting.warehouse import HEALTH_DOMAIN, Backend
 
 log = logging.getLogger("alerting")
 

@@ -25,6 +25,7 @@ from alerting.transport.slack import TOKEN_ENV, transport_from_env
 from alerting.warehouse import Backend, WarehouseBusy, WarehouseError, config_from_env, open_backend
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
+TARGETS = ("duckdb", "bigquery")
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project.yml"
 log = logging.getLogger("alerting")
 
@@ -69,15 +70,13 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         prog="python -m alerting", description=DESCRIPTION, epilog=EPILOG, formatter_class=raw
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in ("duckdb", "bigquery") else "duckdb"
+    target = env.get("LTX_DBT_TARGET") if env.get("LTX_DBT_TARGET") in TARGETS else "duckdb"
 
     def add(name: str, help_: str, description: str | None, posting: bool = True) -> Any:
         p = sub.add_parser(
             name, help=help_, description=description, epilog=EPILOG if posting else None, formatter_class=raw
         )
-        p.add_argument(
-            "--target", choices=("duckdb", "bigquery"), default=target, help="warehouse (default %(default)s)"
-        )
+        p.add_argument("--target", choices=TARGETS, default=target, help="warehouse (default %(default)s)")
         p.add_argument("--verbose", action="store_true", help="debug logging (secrets redacted)")
         if posting:
             p.add_argument("--dry-run", action="store_true", help="print each message; touch neither Slack nor the log")
@@ -114,9 +113,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         "--date", type=date_arg, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)"
     )
     report.add_argument("--out", type=Path, default=None, help="output folder (default: reports/<DATE>/)")
-    report.add_argument(
-        "--target", choices=("duckdb", "bigquery"), default=target, help="warehouse (default: %(default)s)"
-    )
+    report.add_argument("--target", choices=TARGETS, default=target, help="warehouse (default: %(default)s)")
     report.add_argument("--cost-finalisation-days", type=int, default=default_finalisation_days(env), metavar="N",
                         help="cost incidents are those of DATE + 1 - N (default: %(default)s)")  # fmt: skip
     report.add_argument("--no-charts", action="store_true", help="skip the charts (faster; tables only)")

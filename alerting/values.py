@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import partial
 
@@ -100,19 +101,14 @@ def humanise(key: str | None) -> str:
     return text[:1].upper() + text[1:]
 
 
-def display_scope(scope: str | None) -> str:
-    key = (scope or "").strip()
-    return SCOPE_NAMES.get(key.lower(), key or "unknown scope")
+def _display(names: Mapping[str, str], name: str | None, made: Callable[[str], str], unknown: str) -> str:
+    key = (name or "").strip()
+    return names.get(key.lower(), made(key) or unknown)
 
 
-def display_metric(metric: str | None) -> str:
-    key = (metric or "").strip()
-    return METRIC_NAMES.get(key.lower(), humanise(key) or "unknown metric")
-
-
-def display_component(component: str | None) -> str:
-    key = (component or "").strip()
-    return COMPONENT_NAMES.get(key.lower(), humanise(key).lower() or "other")
+display_scope = partial(_display, SCOPE_NAMES, made=str, unknown="unknown scope")
+display_metric = partial(_display, METRIC_NAMES, made=humanise, unknown="unknown metric")
+display_component = partial(_display, COMPONENT_NAMES, made=lambda key: humanise(key).lower(), unknown="other")
 
 
 def unit_for_metric(metric: str | None) -> str:

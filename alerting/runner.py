@@ -143,7 +143,6 @@ class _Run:
     transport: Transport
     options: RunOptions
     report: RunReport
-    now: Callable[[], dt.datetime] = _utcnow
     issues: IssueTransport | None = None
     run_id: str = field(default_factory=_new_id)
     recorded: list[LogEntry] = field(default_factory=list)  # this run's log rows (the Linear issue links them)
@@ -178,7 +177,7 @@ class _Run:
     def entry(self, dest: str, root: str | None, res: PostResult, key: str, kind: str, kw: dict[str, Any]) -> LogEntry:
         return LogEntry(
             delivery_key=key, destination=dest, kind=kind, channel_id=res.channel_id or None, message_ts=res.ts,
-            thread_ts=root or res.ts, run_id=self.run_id, delivered_at=self.now(), **(dict.fromkeys(LOG_FIELDS) | kw),
+            thread_ts=root or res.ts, run_id=self.run_id, delivered_at=_utcnow(), **(dict.fromkeys(LOG_FIELDS) | kw),
         )  # fmt: skip
 
     def send(
@@ -343,7 +342,6 @@ def run(
     poster: Transport | None,
     options: RunOptions,
     out: TextIO,
-    now: Callable[[], dt.datetime] = _utcnow,
     *,
     chart_for: ChartFor | None = None,
     run_id: str | None = None,
@@ -353,7 +351,7 @@ def run(
     if routing.uses_linear and not options.dry_run and linear is None:
         raise ValueError("routing sends incidents to Linear (a linear route, LTX_LINEAR_TEAM_*): it needs a transport")
     issues = (LinearTransport(LinearPrinter(out)) if options.dry_run else linear) if routing.uses_linear else None
-    r = _start(backend, routing, poster, options, out, now, issues, run_id)
+    r = _start(backend, routing, poster, options, out, issues, run_id)
     offset = options.usage_date - options.cost_date
     for day in [] if options.dry_run or options.late else _late_days(r):  # first what a failed run left (own id)
         late = dataclasses.replace(options, usage_date=day, cost_date=day - offset, all_clear=False, late=True)
@@ -468,11 +466,10 @@ def post_pipeline_health(
     failures: Sequence[Failure],
     out: TextIO,
     dry_run: bool = False,
-    now: Callable[[], dt.datetime] = _utcnow,
 ) -> RunReport:
     """One pipeline-health message to the data team's channel, once per run date and cause (an earlier one:
     counted as already delivered)."""
-    r = _start(backend, routing, poster, RunOptions(run_date, run_date, dry_run=dry_run), out, now)
+    r = _start(backend, routing, poster, RunOptions(run_date, run_date, dry_run=dry_run), out)
     with backend.session():
         stale = stale_sources(backend, failures)
     message = render_body(compose.pipeline_health(run_date, stale, failures), r.options.limits)[0]
@@ -483,12 +480,12 @@ def post_pipeline_health(
 
 def _start(
     backend: Backend, routing: Routing, poster: Transport | None, options: RunOptions, out: TextIO,
-    now: Callable[[], dt.datetime], issues: IssueTransport | None = None, run_id: str | None = None,
+    issues: IssueTransport | None = None, run_id: str | None = None,
 ) -> _Run:  # fmt: skip
     if poster is None and not options.dry_run:
         raise ValueError("a transport is required unless dry_run")
     transport = StdoutTransport(out) if options.dry_run or poster is None else poster
-    r = _Run(backend, routing, transport, options, RunReport(release=options.release), now, issues, run_id or _new_id())
+    r = _Run(backend, routing, transport, options, RunReport(release=options.release), issues, run_id or _new_id())
     if not options.dry_run:
         with backend.session():
             r.log.ensure()

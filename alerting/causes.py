@@ -8,14 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from alerting.model import (
-    Alert,
-    as_date,
-    attach_concentration,
-    attach_decomposition,
-    attach_drivers,
-    group_incidents,
-)
+from alerting.model import Alert, as_date, attach_concentration, attach_decomposition, attach_drivers, group_incidents
 from alerting.warehouse import Backend
 
 Rows = list[dict[str, Any]]

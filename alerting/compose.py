@@ -335,10 +335,8 @@ def digest(post: Digest) -> MessageBody | None:
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
     ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
     spans = [t(f"{_plural(len(post.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
-    spans += _joined(
-        ([t(f"{n} "), t(s.strip().lower()) if s.strip().lower() in SEVERITY_ORDER else d(s, 20)] for s, n in ranked),
-        ", ",
-    )
+    tally = ([t(f"{n} "), t(s.strip().lower()) if s.strip().lower() in SEVERITY_ORDER else d(s, 20)] for s, n in ranked)
+    spans += _joined(tally, ", ")
     if "gpu_cost" in domains and domains - {"gpu_cost"}:
         spans.append(t(f" · cost alerts are for the finalised cost day {post.cost_date.isoformat()}"))
     held = sorted(Counter(a.hold_reason or "held" for a in post.held).items())

@@ -143,24 +143,30 @@ def _event_days() -> set[tuple[dt.date, str]]:
 
 def test_empirical_null_matches_an_independent_count(test_duckdb: Path) -> None:
     # int_alerts__usage_null_p_values: t_p_value against numerical integration (a sample of rows), then
-    # null_points / null_rank / null_p_value on every row, counted here from the shipped vars and the seed
+    # null_points / null_rank / null_p_value on every row, counted here from the shipped vars and the seed, and
+    # trend_pct_change on every row from the value and the trend prediction (itself checked against numpy above)
     con = duckdb.connect(str(test_duckdb), read_only=True)
     shipped = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
     lookback, min_points = shipped["loud_null_lookback_days"], shipped["loud_null_min_points"]
     rows = con.sql(
         """select n.dt, n.segment, n.metric, n.t_p_value, n.null_points, n.null_rank, n.null_p_value,
-                  s.z_score, s.baseline_points, s.value, b.trend_prediction, b.trend_stddev, s.is_suppressed
+                  s.z_score, s.baseline_points, s.value, b.trend_prediction, b.trend_stddev, n.trend_pct_change,
+                  s.is_suppressed
            from main_intermediate.int_alerts__usage_null_p_values n
            join main_marts.fct_usage_anomaly_scores s using (dt, segment, metric)
            left join main_intermediate.int_usage__baselines b using (dt, segment, metric)
            order by n.dt, n.segment, n.metric"""
     ).fetchall()
     assert con.execute("select count(*) from main_intermediate.int_alerts__expected_days").fetchall() == [(0,)]
-    for day, segment, metric, p, _, _, _, z, n, value, prediction, stddev, _ in rows[::25]:
+    for day, segment, metric, p, _, _, _, z, n, value, prediction, stddev, _, _ in rows[::25]:
         reference = reference_p(z_to_t(z, n), n - 1, steps=2_000)
         if stddev:
             reference = max(reference, reference_p(abs(value - prediction) / stddev, n - 2, steps=2_000))
         assert p == pytest.approx(reference, abs=1e-7), (day, segment, metric)
+    for day, segment, metric, *_, value, prediction, _, trend_pct, _ in rows:
+        expected = (value - prediction) / abs(prediction) if prediction else None
+        assert trend_pct == (None if expected is None else pytest.approx(expected, rel=1e-9)), (day, segment, metric)
+    assert sum(r[-2] is not None for r in rows) > len(rows) / 2
     events = _event_days()
     ordinary = [r for r in rows if (r[0], "*") not in events and (r[0], r[1]) not in events and not r[-1]]
     assert len(ordinary) < len(rows) and any(r[-1] for r in rows)  # suppressed days: a row, never a reference

@@ -41,7 +41,10 @@
                          usage did;
       not_significant    a z rule whose p-value passes neither
                          family-wise (p x family_size <= alpha / 2) nor, for a
-                         large effect (|pct_change| >= loud_large_effect_pct)
+                         large effect (|pct_change| >= loud_large_effect_pct,
+                         and for usage as large against the same-weekday
+                         trend: trend_pct_change of
+                         int_alerts__usage_null_p_values, where there is one)
                          of a series carrying at least
                          loud_large_effect_min_share of its channel's volume
                          (volume_share: usage, the segment's baseline mean
@@ -179,6 +182,7 @@ p_values as (
             ) }}
         end as t_p_value,
         usage_null_p_values.null_p_value,
+        usage_null_p_values.trend_pct_change,
         usage_reclassified.reclassified_share
 
     from policy
@@ -262,6 +266,11 @@ verdicts as (
                     or (
                         p_value <= {{ alpha }}
                         and abs(pct_change) >= {{ var('loud_large_effect_pct') }}
+                        and coalesce(
+                            case when pct_change < 0 then -trend_pct_change else trend_pct_change end
+                            >= {{ var('loud_large_effect_pct') }},
+                            true
+                        )
                         and (
                             volume_share >= {{ var('loud_large_effect_min_share') }}
                             or (pct_change < 0 and scope in ({{ account_segments }}))

@@ -18,7 +18,11 @@
     fraction of the segment's ordinary days as surprising as this one (a
     conservative rank p-value), once null_points reaches
     `loud_null_min_points`; null before. The loud decision uses the larger of
-    t_p_value and null_p_value: the null can only quiet an alert. -#}
+    t_p_value and null_p_value: the null can only quiet an alert.
+    trend_pct_change = the day's change against the same-weekday trend
+    prediction (int_usage__baselines), as pct_change is against the mean:
+    the large-effect test reads both, since a day that is only where the
+    series was heading is not news (null without a trend). -#}
 {%- set lookback_days = var('loud_null_lookback_days') | int -%}
 
 with
@@ -52,7 +56,10 @@ series_days as (
         {{ usage_t_p_value(
             'usage_scores.z_score', 'usage_scores.baseline_points', 'usage_scores.value',
             'usage_trends.trend_prediction', 'usage_trends.trend_stddev'
-        ) }} as t_p_value
+        ) }} as t_p_value,
+        {{ safe_divide(
+            'usage_scores.value - usage_trends.trend_prediction', 'abs(usage_trends.trend_prediction)'
+        ) }} as trend_pct_change
 
     from usage_scores
     left join usage_trends
@@ -105,6 +112,7 @@ final as (
         series_days.segment,
         series_days.metric,
         cast(series_days.t_p_value as {{ type_double() }}) as t_p_value,
+        cast(series_days.trend_pct_change as {{ type_double() }}) as trend_pct_change,
         cast(coalesce(null_counts.null_points, 0) as {{ dbt.type_bigint() }}) as null_points,
         cast(coalesce(null_counts.null_rank, 0) as {{ dbt.type_bigint() }}) as null_rank,
         cast(

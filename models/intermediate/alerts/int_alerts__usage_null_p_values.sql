@@ -17,7 +17,11 @@
     least as small. null_p_value = (1 + null_rank) / (1 + null_points), the
     fraction of the segment's ordinary days as surprising as this one (a
     conservative rank p-value), once null_points reaches
-    `loud_null_min_points`; null before. The loud decision uses the larger of
+    `loud_null_min_points`, and before that whenever an earlier ordinary day
+    was at least as surprising (null_rank >= 1): a short history cannot
+    certify a small p-value, but it can say the segment has done this
+    before. A record day of a short history has no null p-value (t alone
+    decides). The loud decision uses the larger of
     t_p_value and null_p_value: the null can only quiet an alert.
     trend_pct_change = the day's change against the same-weekday trend
     prediction (int_usage__baselines), as pct_change is against the mean:
@@ -117,7 +121,9 @@ final as (
         cast(coalesce(null_counts.null_rank, 0) as {{ dbt.type_bigint() }}) as null_rank,
         cast(
             case
-                when null_counts.null_points >= {{ var('loud_null_min_points') | int }}
+                when
+                    null_counts.null_points >= {{ var('loud_null_min_points') | int }}
+                    or null_counts.null_rank >= 1
                     then (1 + null_counts.null_rank) / (1.0 + null_counts.null_points)
             end as {{ type_double() }}
         ) as null_p_value

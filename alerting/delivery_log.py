@@ -21,6 +21,7 @@ LOG_TABLE = "alert_delivery_log"
 CLAIMS_TABLE = "alert_delivery_claims"
 OPENING_KINDS = frozenset({"post", "data_health"})  # top-level: the message is a thread root
 ALERT_KINDS = frozenset({"post", "data_health", "repeat", "broadcast"})  # the alert itself was delivered in a thread
+ANNOUNCING_KINDS = frozenset({"post", "data_health", "broadcast"})  # ... in a message that notified the channel
 
 _DDL = {
     "duckdb": {"string": "varchar", "date": "date", "double": "double", "timestamp": "timestamp", "int": "bigint"},
@@ -94,12 +95,14 @@ class DeliveryLog:
             )
 
     def entries(self, since: dt.date) -> list[LogEntry]:
-        """Every row with alert_date >= since (the lifecycle's look-back), oldest delivery first."""
+        """Every row with alert_date >= since (the lifecycle's look-back) and the rest of their threads (a thread
+        is read whole: what its opening post announced may be older), oldest delivery first."""
         if not self.backend.columns("alerting", LOG_TABLE):
             return []
+        recent = f"alert_date >= {self.backend.param('since')}"
         rows = self.backend.query(
-            f"select {', '.join(COLUMNS)} from {self.table}"  # noqa: S608
-            f" where alert_date >= {self.backend.param('since')} order by delivered_at, delivery_key",
+            f"select {', '.join(COLUMNS)} from {self.table} where {recent} or thread_ts in"  # noqa: S608
+            f" (select thread_ts from {self.table} where {recent}) order by delivered_at, delivery_key",
             {"since": since},
         )
         return [_entry(r) for r in rows]

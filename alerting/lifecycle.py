@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
+from alerting.delivery_log import ALERT_KINDS, ANNOUNCING_KINDS, OPENING_KINDS, LogEntry
 from alerting.model import Alert, group_incidents, headline_key, severity_rank
 from alerting.warehouse import COST_DOMAIN, COST_SOURCE, HEALTH_DOMAIN
 
@@ -191,7 +191,7 @@ class _ThreadState:
     series_last: dict[Series4, dt.date] = field(default_factory=dict)  # last alert_date delivered here
     resolved_at: dict[Series, dt.datetime] = field(default_factory=dict)  # delivered_at of its last "resolved"
     series_delivered_at: dict[Series, dt.datetime] = field(default_factory=dict)
-    series_severity: dict[Series4, int] = field(default_factory=dict)  # the most severe said (rank)
+    series_severity: dict[Series4, int] = field(default_factory=dict)  # the most severe announced (rank)
     alert_last_kind: dict[str, str] = field(default_factory=dict)  # alert id -> last thing said about it
 
     def open_series(self) -> dict[Series4, dt.date]:
@@ -229,6 +229,8 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
             s4 = (*s3, e.direction or "")
             state.series_last[s4] = max(state.series_last.get(s4, e.alert_date), e.alert_date)
             state.series_delivered_at[s3] = e.delivered_at
+        if e.kind in ANNOUNCING_KINDS and s3:  # a quiet reply (a holiday's CRITICAL) announced nothing
+            s4 = (*s3, e.direction or "")
             state.series_severity[s4] = min(state.series_severity.get(s4, 99), severity_rank(e.severity))
         if e.kind == "resolved" and s3:
             state.resolved_at[s3] = e.delivered_at
@@ -363,7 +365,7 @@ class _Planner:
                 new_here = state is not None and primary.thread_series not in state.series_last
                 inc = IncidentPlan(incident_id, tuple(members), streak_days(primary, self.hist),
                                    _z_trend(primary, self.hist), new_here)  # fmt: skip
-                if state is not None:  # news: a loud member above the most severe the thread said for its series
+                if state is not None:  # news: a loud member above the most severe the thread announced for its series
                     said = state.series_severity
                     news = any(self.loud(dest, o) and severity_rank(o.severity) < said.get(o.thread_series, 99)
                                for o in members)  # fmt: skip
@@ -403,7 +405,7 @@ class _Planner:
                 fam = _family(s4)
                 last_by_family[fam] = max(last_by_family.get(fam, last), last)
                 worst_by_family[fam] = min(worst_by_family.get(fam, 99), state.series_severity.get(s4, 99))
-            if any(  # worse than anything said in that thread: a new top-level post (Alertmanager re-notifies)
+            if any(  # worse than anything announced in that thread: a new top-level post (Alertmanager re-notifies)
                 self.loud(dest, o) and severity_rank(o.severity) < worst_by_family.get(_family(o.thread_series), -1)
                 for o in members
             ):

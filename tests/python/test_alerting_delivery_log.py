@@ -255,6 +255,28 @@ def test_delivery_log_table_keyed_by_destination(tmp_path: Path) -> None:
         backend.close()
 
 
+def test_the_look_back_reads_the_threads_it_touches_whole(tmp_path: Path) -> None:
+    """A thread's opening post older than the look-back is still read (what it announced decides whether a
+    later loud alert is news: tests/python/test_alerting_lifecycle.py); a thread with nothing recent is not."""
+    path = tmp_path / "log.duckdb"
+    create_marts(path, [])
+    backend = DuckDBBackend(path, "main_marts", "main_alerting")
+    try:
+        log = DeliveryLog(backend)
+        log.ensure()
+        old = DAY - dt.timedelta(days=30)
+        log.record([
+            entry("opening", "slack:#x", alert_date=old),
+            entry("reply", "slack:#x", kind="repeat", message_ts="2.2", alert_date=DAY),
+            entry("other", "slack:#x", message_ts="3.3", thread_ts="3.3", alert_date=old),
+        ])  # fmt: skip
+        assert [e.delivery_key for e in log.entries(DAY)] == ["opening", "reply"]
+        assert log.entries(DAY + dt.timedelta(days=1)) == []
+        assert len(log.entries(old)) == 3
+    finally:
+        backend.close()
+
+
 def test_missing_mart_or_column_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "none.duckdb"
     duckdb.connect(str(path)).close()

@@ -227,6 +227,32 @@ def test_news_that_is_not_loud_stays_a_quiet_reply() -> None:
     assert [r.broadcast for r in p.repeats] == [False]
 
 
+def test_what_was_only_said_quietly_was_not_announced() -> None:
+    """Year 5's case: a thread opened by an enterprise images WARNING; on Memorial Day the segment's videos
+    are CRITICAL, quiet by the calendar (a quiet reply); two days later videos are CRITICAL again, loud now.
+    That CRITICAL reaches the channel: a quiet reply announced nothing, so it is the first loud CRITICAL of
+    the thread (worse than anything announced there: a new top-level post)."""
+    images = obs(D - dt.timedelta(days=6), scope="enterprise_contract", metric="image_generations",
+                 severity="warning", z=-3.4)  # fmt: skip
+    holiday = obs(D - dt.timedelta(days=2), scope="enterprise_contract", metric="video_generations",
+                  severity="critical", z=-6.2, is_loud=False)  # fmt: skip
+    today = obs(D, scope="enterprise_contract", metric="video_generations", severity="critical", z=-4.9)
+    log, hist = [delivered(images), delivered(holiday, kind="repeat")], [images, holiday]
+    p = make_plan([today], log, history=hist)
+    assert len(p.new_posts) == 1 and not p.repeats
+    # announced, by a broadcast: the same CRITICAL again is a quiet reply
+    p = make_plan([today], [delivered(images), delivered(holiday, kind="broadcast")], history=hist)
+    assert not p.new_posts and [r.broadcast for r in p.repeats] == [False]
+    # a quiet WARNING of videos said before, and a loud WARNING now: not worse than the thread's WARNING,
+    # and news for its series (broadcast)
+    quiet_warning = obs(D - dt.timedelta(days=2), scope="enterprise_contract", metric="video_generations",
+                        severity="warning", z=-3.3, is_loud=False)  # fmt: skip
+    loud_warning = obs(D, scope="enterprise_contract", metric="video_generations", severity="warning", z=-3.6)
+    p = make_plan([loud_warning], [delivered(images), delivered(quiet_warning, kind="repeat")],
+                  history=[images, quiet_warning])  # fmt: skip
+    assert not p.new_posts and [r.broadcast for r in p.repeats] == [True]
+
+
 def test_a_series_is_resolved_once_in_the_thread_that_carried_it_last() -> None:
     """Escalated into a new thread, the series is continued and resolved there only (Free DAU was
     'Resolved' twice, in two threads)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,49 +232,48 @@ def entry(key: str, dest: str, kind: str = "post", **kw: Any) -> LogEntry:
     return LogEntry(**base)
 
 
-def test_delivery_log_table_keyed_by_destination(tmp_path: Path) -> None:
+@pytest.fixture
+def empty_log(tmp_path: Path) -> Iterator[tuple[DeliveryLog, DuckDBBackend]]:
     path = tmp_path / "log.duckdb"
     create_marts(path, [])
     backend = DuckDBBackend(path, "main_marts", "main_alerting")
     try:
         log = DeliveryLog(backend)
         log.ensure()
-        log.ensure()  # idempotent
-        rows = [entry("a1", "slack:#x"), entry("a1", "slack:#y", z_score=None, direction=None)]
-        log.record(rows)
-        log.record(rows[:1])  # a duplicate is ignored by the key, never a second row
-        assert log.delivered_keys("slack:#x", ["a1", "a2"]) == {"a1"}
-        assert log.delivered_keys("teams:#x", ["a1"]) == set()  # another platform is another destination
-        assert len(backend.query("select * from main_alerting.alert_delivery_log")) == 2
-        assert log.delivered_keys("slack:#x", []) == set()
-        back = log.entries(DAY)
-        assert sorted((e.destination, e.z_score, e.direction) for e in back) == [("slack:#x", 3.1, "increase"),
-                                                                                ("slack:#y", None, None)]  # fmt: skip
-        assert log.entries(DAY + dt.timedelta(days=1)) == []
+        yield log, backend
     finally:
         backend.close()
 
 
-def test_the_look_back_reads_the_threads_it_touches_whole(tmp_path: Path) -> None:
+def test_delivery_log_table_keyed_by_destination(empty_log: tuple[DeliveryLog, DuckDBBackend]) -> None:
+    log, backend = empty_log
+    log.ensure()  # idempotent
+    rows = [entry("a1", "slack:#x"), entry("a1", "slack:#y", z_score=None, direction=None)]
+    log.record(rows)
+    log.record(rows[:1])  # a duplicate is ignored by the key, never a second row
+    assert log.delivered_keys("slack:#x", ["a1", "a2"]) == {"a1"}
+    assert log.delivered_keys("teams:#x", ["a1"]) == set()  # another platform is another destination
+    assert len(backend.query("select * from main_alerting.alert_delivery_log")) == 2
+    assert log.delivered_keys("slack:#x", []) == set()
+    back = log.entries(DAY)
+    assert sorted((e.destination, e.z_score, e.direction) for e in back) == [("slack:#x", 3.1, "increase"),
+                                                                            ("slack:#y", None, None)]  # fmt: skip
+    assert log.entries(DAY + dt.timedelta(days=1)) == []
+
+
+def test_the_look_back_reads_the_threads_it_touches_whole(empty_log: tuple[DeliveryLog, DuckDBBackend]) -> None:
     """A thread's opening post older than the look-back is still read (what it announced decides whether a
     later loud alert is news: tests/python/test_alerting_lifecycle.py); a thread with nothing recent is not."""
-    path = tmp_path / "log.duckdb"
-    create_marts(path, [])
-    backend = DuckDBBackend(path, "main_marts", "main_alerting")
-    try:
-        log = DeliveryLog(backend)
-        log.ensure()
-        old = DAY - dt.timedelta(days=30)
-        log.record([
-            entry("opening", "slack:#x", alert_date=old),
-            entry("reply", "slack:#x", kind="repeat", message_ts="2.2", alert_date=DAY),
-            entry("other", "slack:#x", message_ts="3.3", thread_ts="3.3", alert_date=old),
-        ])  # fmt: skip
-        assert [e.delivery_key for e in log.entries(DAY)] == ["opening", "reply"]
-        assert log.entries(DAY + dt.timedelta(days=1)) == []
-        assert len(log.entries(old)) == 3
-    finally:
-        backend.close()
+    log, _ = empty_log
+    old = DAY - dt.timedelta(days=30)
+    log.record([
+        entry("opening", "slack:#x", alert_date=old),
+        entry("reply", "slack:#x", kind="repeat", message_ts="2.2", alert_date=DAY),
+        entry("other", "slack:#x", message_ts="3.3", thread_ts="3.3", alert_date=old),
+    ])  # fmt: skip
+    assert [e.delivery_key for e in log.entries(DAY)] == ["opening", "reply"]
+    assert log.entries(DAY + dt.timedelta(days=1)) == []
+    assert len(log.entries(old)) == 3
 
 
 def test_missing_mart_or_column_is_a_clear_error(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import yaml
 
 from alerting.model import Alert, group_incidents, severity_rank
 from alerting.routing import RoutingError, load_routing
-from alerting.warehouse import Backend, WarehouseError, config_from_env, open_backend, read_alert_history
+from alerting.warehouse import WarehouseError, config_from_env, open_backend, read_alert_history
 
 log = logging.getLogger("alerting")
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,10 +174,6 @@ def format_result(result: Result) -> str:
     lines.append("Feedback from Slack (fct_alerts.feedback_action), of the loud incidents each policy would post:")
     lines += [f"  {name:<{width}}{fb}" for name, fb in zip(result.policies, result.feedback, strict=True)]
     return "\n".join(lines) + "\n"
-
-
-def read_window(backend: Backend, start: dt.date | None, end: dt.date | None) -> list[Alert]:
-    return read_alert_history(backend, start or dt.date.min, end or dt.date.max)
 
 
 class CompareError(ValueError):
@@ -327,7 +323,7 @@ def build_under_vars(dbt_vars: Mapping[str, Any], base_db: Path, work_dir: Path,
 
 def _window(env: Mapping[str, str], target: str, args: argparse.Namespace) -> list[Alert]:
     with closing(open_backend(config_from_env(target, env), read_only=True)) as backend:
-        return read_window(backend, args.start, args.end)
+        return read_alert_history(backend, args.start or dt.date.min, args.end or dt.date.max)
 
 
 def main(args: argparse.Namespace, env: Mapping[str, str]) -> int:

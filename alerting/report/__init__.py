@@ -18,14 +18,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from alerting import charts, values
-from alerting.backtest import hold_reason, read_window, run_backtest
+from alerting.backtest import hold_reason, run_backtest
 from alerting.causes import Rows, attach_causes, read, read_in
 from alerting.charts import SeriesPoint, chart_filename, render_png
 from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
 from alerting.sanitize import collapse
-from alerting.warehouse import ALERTS_TABLE, Backend, between
+from alerting.warehouse import ALERTS_TABLE, Backend, between, read_alert_history
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -163,7 +163,7 @@ def build_report(
     backend: Backend, day: dt.date, cost_day: dt.date, generated_at: dt.datetime | None = None, draw: bool = True
 ) -> str:
     start, cost_start = (d - dt.timedelta(days=HISTORY_DAYS - 1) for d in (day, cost_day))
-    alerts = read_window(backend, start, max(day, cost_day))
+    alerts = read_alert_history(backend, start, max(day, cost_day))
     todays = [a for a in alerts if a.alert_date == (cost_day if a.domain == "gpu_cost" else day)]
     todays = attach_causes(backend, todays)  # drivers, decomposition, concentration
     past = [a for a in alerts if a.alert_date <= day]

@@ -13,11 +13,10 @@ import duckdb
 import numpy as np
 import pytest
 
-from alerting.backtest import read_window
 from alerting.cli import main
 from alerting.model import alert_from_row, group_incidents
 from alerting.report import ReportUrlError, build_report, incident_charts, report_url
-from alerting.warehouse import DuckDBBackend
+from alerting.warehouse import DuckDBBackend, read_alert_history
 from tests.python.alerting_support import ALERT_COLUMNS
 
 DAY = dt.date(2026, 11, 17)
@@ -313,7 +312,7 @@ def test_cli_report_default_date_is_the_latest_day(marts: Path, tmp_path: Path) 
 def test_incident_charts_one_chart_per_incident(marts: Path) -> None:
     backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
     try:
-        alerts = read_window(backend, DAY, DAY)
+        alerts = read_alert_history(backend, DAY, DAY)
         charts = incident_charts(backend, alerts)
     finally:
         backend.close()
@@ -365,7 +364,7 @@ def test_real_marts_charts_match_the_alerts_baseline(test_duckdb: Path) -> None:
     try:
         [row] = backend.query("select max(alert_date) as d from main_marts.fct_alerts where domain = 'usage'")
         day = row["d"]
-        alerts = [a for a in read_window(backend, day - dt.timedelta(days=6), day) if a.domain == "usage"]
+        alerts = [a for a in read_alert_history(backend, day - dt.timedelta(days=6), day) if a.domain == "usage"]
         charts = incident_charts(backend, alerts)
     finally:
         backend.close()

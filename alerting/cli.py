@@ -210,7 +210,7 @@ def _report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _finish(report: RunReport, dry_run: bool) -> int:
     if dry_run:
-        log.info("dry run: %d message(s) printed, nothing posted or logged", report.messages_printed)
+        log.info("dry run: %d message(s) printed, nothing posted or logged", report.messages_posted)
         return EXIT_OK if report.data_ready else EXIT_DATA_NOT_READY
     log.info(
         "%d message(s) posted, %d alert(s) delivered, %d failure(s)",

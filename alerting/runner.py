@@ -46,10 +46,6 @@ log = logging.getLogger("alerting")
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_DATA_NOT_READY = 0, 1, 3  # 2: usage/config (cli), 4: WarehouseBusy.exit_code
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def _new_id() -> str:
     return uuid.uuid4().hex
 
@@ -77,7 +73,7 @@ class RunReport:
     suppressed: int = 0  # held: not postable (any hold_reason)
     held_by_reason: dict[str, int] = field(default_factory=dict)
     already_delivered: int = 0
-    messages_posted: int = 0
+    messages_posted: int = 0  # a dry run's: printed
     top_level_posts: int = 0
     replies: int = 0  # in threads (a Linear issue's comments too)
     quiet: int = 0  # postable alerts not posted: quiet-only, no thread, no summary (fct_alerts / report)
@@ -87,7 +83,6 @@ class RunReport:
     charts_uploaded: int = 0
     all_clears: int = 0
     alerts_delivered: int = 0
-    messages_printed: int = 0
     skipped_claimed: int = 0  # a live run holds the claim: it posts them (this run is not done: exit 1)
     half_built: str | None = None  # fct_alerts and fct_data_health of different builds (why): nothing posted
     usage_data_status: str | None = None  # fct_data_health status of the usage day; None: no such mart
@@ -177,7 +172,8 @@ class _Run:
     def entry(self, dest: str, root: str | None, res: PostResult, key: str, kind: str, kw: dict[str, Any]) -> LogEntry:
         return LogEntry(
             delivery_key=key, destination=dest, kind=kind, channel_id=res.channel_id or None, message_ts=res.ts,
-            thread_ts=root or res.ts, run_id=self.run_id, delivered_at=_utcnow(), **(dict.fromkeys(LOG_FIELDS) | kw),
+            thread_ts=root or res.ts, run_id=self.run_id, delivered_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            **(dict.fromkeys(LOG_FIELDS) | kw),
         )  # fmt: skip
 
     def send(
@@ -207,9 +203,7 @@ class _Run:
                 except Exception as exc:  # the claim expires by itself
                     log.warning("could not release the claim (%s); it expires by itself", type(exc).__name__)
             return None
-        message = kind != "chart"  # a chart upload is not a message
-        self.report.messages_posted += message
-        self.report.messages_printed += message and dry
+        self.report.messages_posted += kind != "chart"  # a chart upload is not a message
         if not dry:
             entries = [self.entry(dest, root, result, *row) for row in rows]
             try:
@@ -382,7 +376,7 @@ def _run_day(r: _Run, out: TextIO, chart_for: ChartFor | None) -> None:
             _all_clear(r, today)
         else:
             log.warning("usage day %s is %s: no all-clear", o.usage_date, report.usage_data_status)
-    if o.dry_run and report.messages_printed == 0:
+    if o.dry_run and report.messages_posted == 0:
         out.write(f"No message to post for usage day {o.usage_date} / cost day {o.cost_date}.\n")
         with backend.session():
             out.write(_latest_hint(backend, o))

@@ -182,7 +182,7 @@ def test_routing_change_delivers_to_the_new_channel(db: Path) -> None:
 
 def test_dry_run_reads_only_and_creates_no_log(db: Path) -> None:
     report = run_once(db, None, dry_run=True)
-    assert report.messages_printed == 3
+    assert report.messages_posted == 3  # printed
     con = duckdb.connect(str(db), read_only=True)
     try:
         schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}

@@ -106,14 +106,11 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     serve.add_argument("--socket-mode", action="store_true", help="take clicks over Socket Mode (SLACK_APP_TOKEN)")
     serve.add_argument("--spool-dir", type=Path, help=f"click spool (default ${serve_command.SPOOL_ENV})")
-    report = sub.add_parser(
-        "report", help="write the day's HTML report (self-contained, offline)", description=REPORT, formatter_class=raw
-    )
+    report = add("report", "write the day's HTML report (self-contained, offline)", REPORT, posting=False)
     report.add_argument(
         "--date", type=date_arg, default=None, help="usage day YYYY-MM-DD (default: the latest scored day)"
     )
     report.add_argument("--out", type=Path, default=None, help="output folder (default: reports/<DATE>/)")
-    report.add_argument("--target", choices=TARGETS, default=target, help="warehouse (default: %(default)s)")
     report.add_argument("--cost-finalisation-days", type=int, default=default_finalisation_days(env), metavar="N",
                         help="cost incidents are those of DATE + 1 - N (default: %(default)s)")  # fmt: skip
     report.add_argument("--no-charts", action="store_true", help="skip the charts (faster; tables only)")
@@ -138,7 +135,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     args = build_parser(env).parse_args(argv)
     secrets = [env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")]
-    _configure_logging(secrets, getattr(args, "verbose", False))
+    _configure_logging(secrets, args.verbose)
     own = {"report": _report, "serve": serve_command.main, "backtest": backtest.main}
     if args.command in own:  # their own secrets and errors
         return int(own[args.command](args, env))

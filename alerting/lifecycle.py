@@ -14,7 +14,7 @@ from typing import Any
 
 from alerting.delivery_log import ALERT_KINDS, ANNOUNCING_KINDS, OPENING_KINDS, LogEntry
 from alerting.model import Alert, group_incidents, headline_key, severity_rank
-from alerting.warehouse import COST_DOMAIN, COST_SOURCE, HEALTH_DOMAIN
+from alerting.warehouse import COST_DOMAIN, COST_SOURCE, HEALTH_DOMAIN, on_cost_day
 
 DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: COST_SOURCE}  # fct_data_health source of each domain's day
 NEVER_WITHDRAWN_FOR = frozenset({"muted", "snoozed", "incomplete_data"})  # silenced, not untrue
@@ -52,11 +52,6 @@ def config_from_mapping(section: Mapping[str, Any] | None) -> LifecycleConfig:
 
 def log_fields(a: Alert) -> dict[str, Any]:  # the delivery-log columns an alert fills
     return {name: getattr(a, name) for name in LOG_FIELDS}
-
-
-def on_cost_day(domain: str, scope: str) -> bool:
-    """A series reported on the finalised cost day (cost alerts, and the data health of the GPU source)."""
-    return domain == COST_DOMAIN or (domain == HEALTH_DOMAIN and scope == COST_SOURCE)
 
 
 @dataclass(frozen=True)

@@ -418,7 +418,7 @@ def _late_days(r: _Run) -> list[dt.date]:
     with r.backend.session():
         alerts = warehouse.read_alerts_by_id(r.backend, r.log.orphaned_keys())
     offset = o.usage_date - o.cost_date
-    days = {a.alert_date + (offset if lifecycle.on_cost_day(a.domain, a.scope) else dt.timedelta()) for a in alerts}
+    days = {a.alert_date + (offset if warehouse.on_cost_day(a.domain, a.scope) else dt.timedelta()) for a in alerts}
     late = sorted(d for d in days if d < o.usage_date)
     if late:
         log.warning("catching up %s: a failed run left it undelivered", ", ".join(map(str, late)))

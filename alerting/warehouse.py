@@ -304,14 +304,17 @@ def _alerts(backend: Backend, where: str, params: Mapping[str, Any]) -> list[Ale
     return [alert_from_row(r) for r in backend.query(sql, params)]
 
 
+def on_cost_day(domain: str, scope: str) -> bool:
+    """A series reported on the finalised cost day (cost alerts, and the data health of the GPU source)."""
+    return domain == COST_DOMAIN or (domain == HEALTH_DOMAIN and scope == COST_SOURCE)
+
+
 def read_alerts(backend: Backend, usage_date: dt.date, cost_date: dt.date) -> list[Alert]:
-    """The run's alerts, held ones included: cost-day rows (gpu_cost, and data health of the GPU source)
-    of the finalised `cost_date`, the others of `usage_date`."""
-    p = backend.param
-    cost_row = f"(domain = {p('cost_domain')} or (domain = {p('health_domain')} and scope = {p('cost_source')}))"
-    where = f"({cost_row} and alert_date = {p('cost_date')}) or (not {cost_row} and alert_date = {p('usage_date')})"
-    params = {"cost_domain": COST_DOMAIN, "health_domain": HEALTH_DOMAIN, "cost_source": COST_SOURCE}
-    return _alerts(backend, f"({where})", {**params, "cost_date": cost_date, "usage_date": usage_date})
+    """The run's alerts, held ones included: those `on_cost_day` of the finalised `cost_date`, the others of
+    `usage_date`."""
+    where = f"alert_date in ({backend.param('usage_date')}, {backend.param('cost_date')})"
+    rows = _alerts(backend, where, {"usage_date": usage_date, "cost_date": cost_date})
+    return [a for a in rows if a.alert_date == (cost_date if on_cost_day(a.domain, a.scope) else usage_date)]
 
 
 def read_alerts_by_id(backend: Backend, alert_ids: Sequence[str]) -> list[Alert]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from alerting import sanitize, values
 from alerting.delivery_log import LogEntry
-from alerting.lifecycle import DOMAIN_SOURCE, Correction, IncidentPlan, Resolution, Withdrawal
+from alerting.lifecycle import DOMAIN_SOURCE, Correction, IncidentPlan, Resolution, Withdrawal, series_of_key
 from alerting.message import Line, MessageBody, Section, Span, d, icon, line, t
 from alerting.model import SEVERITY_ORDER, Alert, Concentration, CostComponent, Incident, group_incidents, severity_rank
 from alerting.pipeline_health import Failure, StaleSource
@@ -370,12 +370,6 @@ def _titled(name: str, label: str, scope: str | None, metric: str | None, strong
     return line(icon(name), t(f" {label}: "), *title_spans(scope, metric, strong))
 
 
-def _series(said: Alert | LogEntry) -> tuple[str, str]:
-    """(scope, metric) of an alert or a LogEntry, from its series key 'domain|scope|metric|rule'."""
-    _, scope, metric, *_ = [*str(said.series_key or "").split("|"), "", "", ""]
-    return scope, metric
-
-
 def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
     """'now WARNING increase, z +3.36' (severity and direction are data: spans, never template text)."""
     spans = [t(prefix + " "), *_severity(said.severity, said.direction)]
@@ -412,7 +406,8 @@ def correction(fix: Correction, full: Alert | None) -> MessageBody:
     """'Correction after late data: now WARNING …; was CRITICAL …' (`full`: today's alert, for its numbers)."""
     now, was = fix.alert, fix.was
     when = f" · {now.alert_date.isoformat()}" if now.alert_date else ""
-    head = (*_titled("correction", "Correction", *_series(now)), t(when))
+    _, scope, metric = series_of_key(now.series_key) or ("", "", "")
+    head = (*_titled("correction", "Correction", scope, metric), t(when))
     prefix = "Back after a rebuild: " if was.kind == "withdrawal" else "Correction after late data: "
     lines = [line(t(prefix), *_state_spans("now", now), t("; "), *_state_spans("was", was))]
     if full is not None:
@@ -423,7 +418,7 @@ def correction(fix: Correction, full: Alert | None) -> MessageBody:
 def withdrawal(gone: Withdrawal) -> MessageBody:
     """A delivered alert that is gone or held after a rebuild (a data-health alert gone: its day is complete)."""
     was, reason = gone.was, gone.reason
-    scope, metric = _series(was)
+    _, scope, metric = series_of_key(was.series_key) or ("", "", "")
     if reason == "gone" and (was.series_key or "").startswith("data_health|"):
         day = was.alert_date.isoformat() if was.alert_date else "the day"
         text = f"the rebuilt data for {day} is complete; its held alerts are posted normally (as new messages)."

@@ -172,7 +172,7 @@ class Plan:
     already_delivered: int = 0
 
 
-def _series_of_key(series_key: str | None) -> Series | None:
+def series_of_key(series_key: str | None) -> Series | None:  # "domain|scope|metric|rule" -> its first three
     parts = (series_key or "").split("|")
     return (parts[0], parts[1], parts[2]) if len(parts) >= 3 else None
 
@@ -219,7 +219,7 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
         state = view.threads.setdefault((e.destination, root), _ThreadState(Thread(e.destination, root, e.channel_id)))
         if state.thread.channel_id is None and e.channel_id:
             state.thread = Thread(e.destination, root, e.channel_id)
-        s3 = _series_of_key(e.series_key)
+        s3 = series_of_key(e.series_key)
         if (e.kind in ALERT_KINDS or e.kind == "correction") and s3 and e.alert_date:
             s4 = (*s3, e.direction or "")
             state.series_last[s4] = max(state.series_last.get(s4, e.alert_date), e.alert_date)
@@ -419,7 +419,7 @@ class _Planner:
             if first is None or first.alert_date is None:
                 continue
             state = self.view.threads[(dest, str(first.root_ts))]  # the thread of its first delivery
-            domain, scope, _ = _series_of_key(first.series_key) or ("", "", "")
+            domain, scope, _ = series_of_key(first.series_key) or ("", "", "")
             horizon = self.day(domain, scope) - dt.timedelta(days=self.config.correction_window_days)
             if not horizon <= first.alert_date <= max(self.usage_date, self.cost_date):
                 continue

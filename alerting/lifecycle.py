@@ -1,5 +1,5 @@
 """Pure: today's alerts + what the delivery log remembers -> what to say, and where: Alertmanager's group /
-repeat / resolve for daily data (the rules: docs/delivery.md). `plan()` is a function of its arguments."""
+repeat / resolve for daily data (the rules: docs/delivery.md). `Planner.plan()` is a function of its fields."""
 
 from __future__ import annotations
 
@@ -78,14 +78,14 @@ class IncidentPlan:
 class NewPost:  # a destination's digest, or its quiet-only incidents' `Summary:` message
     destination: str
     incidents: tuple[IncidentPlan, ...]
-    held: tuple[Alert, ...] = ()  # today's held rows a digest counts (_Planner.held_for)
+    held: tuple[Alert, ...] = ()  # today's held rows a digest counts (Planner.held_for)
 
 
 @dataclass(frozen=True)
 class Repeat:
     thread: Thread
     incidents: tuple[IncidentPlan, ...]
-    broadcast: bool = False  # news for the thread (_Planner.place): also shown in the channel (reply_broadcast)
+    broadcast: bool = False  # news for the thread (Planner.place): also shown in the channel (reply_broadcast)
 
 
 @dataclass(frozen=True)
@@ -274,48 +274,40 @@ def _family(series: Series4) -> tuple[str, str, str]:
     return (series[0], series[1], series[3])
 
 
-def plan(
-    *,
-    today: Sequence[Alert],
-    history: Sequence[Alert],
-    log: Sequence[LogEntry],
-    destinations: Callable[[Alert], Sequence[str]],
-    loud: Callable[[str, Alert], bool],
-    summary: Callable[[str, Alert], bool],
-    usage_date: dt.date,
-    cost_date: dt.date,
-    config: LifecycleConfig,
-    data_health: Mapping[tuple[dt.date, str], str] | None = None,
-) -> Plan:
-    """What this run says. `today`: the run-day rows; `history`: rows of the look-back (any day). The routes
-    decide where an incident goes (by its headline), if an alert is `loud` there and if a `summary` lists it."""
-    hist = list({o.alert_id: o for o in [*history, *today]}.values())
-    p = _Planner(_read_log(log), config, destinations, loud, summary, usage_date, cost_date, data_health, hist)
-    p.place(p.pending(today))
-    p.changes()
-    if config.resolve_after_days > 0:
-        p.resolutions()
-    # charts not uploaded yet for incidents already posted top-level (a failed upload is retried)
-    for incident_id, alert_date in sorted({(o.incident_id, o.alert_date) for o in today}):
-        for dest, inc in sorted(p.view.opened):
-            chart = ChartUpload(p.view.incident_thread[(dest, inc)].thread, incident_id, alert_date)
-            if inc == incident_id and (dest, chart.key) not in p.view.keys and chart.thread.channel_id:
-                p.out.charts.append(chart)
-    return p.out
-
-
 @dataclass
-class _Planner:
-    view: _LogView
-    config: LifecycleConfig
+class Planner:
+    """What this run says (`plan()`, a function of these fields). `today`: the run-day rows; `history`: rows of the
+    look-back (any day). The routes decide where an incident goes (by its headline), if an alert is `loud` there
+    and if a `summary` lists it."""
+
+    today: Sequence[Alert]
+    history: Sequence[Alert]
+    log: Sequence[LogEntry]
     destinations: Callable[[Alert], Sequence[str]]
     loud: Callable[[str, Alert], bool]
     summary: Callable[[str, Alert], bool]
     usage_date: dt.date
     cost_date: dt.date
-    data_health: Mapping[tuple[dt.date, str], str] | None
-    hist: list[Alert]
+    config: LifecycleConfig
+    data_health: Mapping[tuple[dt.date, str], str] | None = None
     out: Plan = field(default_factory=Plan)
+
+    def __post_init__(self) -> None:
+        self.view = _read_log(self.log)
+        self.hist = list({o.alert_id: o for o in [*self.history, *self.today]}.values())
+
+    def plan(self) -> Plan:
+        self.place(self.pending(self.today))
+        self.changes()
+        if self.config.resolve_after_days > 0:
+            self.resolutions()
+        # charts not uploaded yet for incidents already posted top-level (a failed upload is retried)
+        for incident_id, alert_date in sorted({(o.incident_id, o.alert_date) for o in self.today}):
+            for dest, inc in sorted(self.view.opened):
+                chart = ChartUpload(self.view.incident_thread[(dest, inc)].thread, incident_id, alert_date)
+                if inc == incident_id and (dest, chart.key) not in self.view.keys and chart.thread.channel_id:
+                    self.out.charts.append(chart)
+        return self.out
 
     @functools.cached_property
     def last_alert_day(self) -> dict[Series, dt.date]:  # each series' latest row of the look-back, held or not

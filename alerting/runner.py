@@ -309,11 +309,11 @@ def _released(a: Alert, day: dt.date) -> Alert:
 def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> Plan:
     o, report = r.options, r.report
     r.rows = [*history, *today]  # a series' streak (a Linear route) counts held rows too
-    p = lifecycle.plan(
+    p = lifecycle.Planner(
         today=today, history=history, log=r.entries, destinations=lambda a: list(r.routes(a)),
         loud=lambda d, a: r.route(d, a).loud(a), summary=lambda d, a: r.route(d, a).summary,
         usage_date=o.usage_date, cost_date=o.cost_date, config=o.lifecycle, data_health=health,
-    )  # fmt: skip
+    ).plan()  # fmt: skip
     report.suppressed = len(p.held)
     report.held_by_reason = dict(Counter(a.hold_reason or "held" for a in p.held))
     report.already_delivered += p.already_delivered  # after a late day's, before this run's claims

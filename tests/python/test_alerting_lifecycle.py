@@ -1,4 +1,4 @@
-"""lifecycle.plan(): pure decisions (new post / repeat / correction / withdrawal / resolved / chart)."""
+"""lifecycle.Planner.plan(): pure decisions (new post / repeat / correction / withdrawal / resolved / chart)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from alerting.delivery_log import LogEntry
-from alerting.lifecycle import LifecycleConfig, Plan, config_from_mapping, plan
+from alerting.lifecycle import LifecycleConfig, Plan, Planner, config_from_mapping
 from alerting.model import Alert, alert_from_row
 from tests.python.delivery_support import alert_row
 
@@ -33,7 +33,7 @@ def delivered(o: Alert, kind: str = "post", root: str = "1.1", dest: str = "slac
 
 
 def make_plan(today: list[Alert], log: list[LogEntry], history: list[Alert] | None = None, **kw: Any) -> Plan:
-    return plan(
+    return Planner(
         today=today,
         history=history or [],
         log=log,
@@ -44,7 +44,7 @@ def make_plan(today: list[Alert], log: list[LogEntry], history: list[Alert] | No
         cost_date=kw.pop("cost_date", D - dt.timedelta(days=2)),
         config=kw.pop("config", CFG),
         **kw,
-    )
+    ).plan()
 
 
 def test_first_alert_is_a_new_post_and_the_next_day_a_repeat_with_streak_and_trend() -> None:
@@ -282,8 +282,8 @@ def test_an_incident_is_routed_by_its_headline_only() -> None:
     member = obs(D, domain="gpu_cost", scope="api", metric="infra_cost", rule="cost_spike_vs_7d_avg",
                  severity="critical", direction="increase", z=None, team="engineering")  # fmt: skip
     assert headline.incident_id == member.incident_id
-    p = plan(
+    p = Planner(
         today=[headline, member], history=[], log=[], destinations=lambda o: [f"slack:#{o.team}"],
         loud=lambda dest, o: o.is_loud, summary=lambda dest, o: False, usage_date=D, cost_date=D, config=CFG,
-    )  # fmt: skip
+    ).plan()  # fmt: skip
     assert [(n.destination, len(n.incidents[0].alerts)) for n in p.new_posts] == [("slack:#api", 2)]

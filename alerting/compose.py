@@ -378,24 +378,23 @@ def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
     return spans
 
 
-def repeats(plans: Sequence[tuple[IncidentPlan, Sequence[Alert]]]) -> MessageBody:
+def repeats(incidents: Sequence[IncidentPlan]) -> MessageBody:
     """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers. A series
     the thread never carried (the segment's other metric moving the same way) is 'Now also', not 'again'."""
     sections, leads, labels = [], [], set()
-    for plan, alerts in plans:
-        for incident in group_incidents(alerts):
-            primary, n = incident.primary, plan.streak_days
-            label = "Now also" if plan.new_in_thread else "Still ongoing"
-            streak = f" · day {n} in a row" if n > 1 else ("" if plan.new_in_thread else " · again")
-            head = (*_titled("repeat", label, primary.scope, primary.metric, strong=True), t(streak))
-            labels.add(label)
-            when = t(f" on {primary.alert_date.isoformat()}")
-            lines = [head, line(*_severity(primary.severity, primary.direction), when), *numbers_lines(primary)]
-            trend = [values.format_z(z, sign=True) for _, z in plan.z_trend if values.finite(z)]
-            lines += [line(f"Z trend: {' → '.join(trend)}")] if len(trend) > 1 else []
-            lines += [*(member_line(m) for m in incident.members), action_line(primary)]
-            sections.append(Section(tuple(lines), incident.alert_ids))
-            leads.append(primary)
+    for incident in incidents:
+        primary, n = incident.primary, incident.streak_days
+        label = "Now also" if incident.new_in_thread else "Still ongoing"
+        streak = f" · day {n} in a row" if n > 1 else ("" if incident.new_in_thread else " · again")
+        head = (*_titled("repeat", label, primary.scope, primary.metric, strong=True), t(streak))
+        labels.add(label)
+        when = t(f" on {primary.alert_date.isoformat()}")
+        lines = [head, line(*_severity(primary.severity, primary.direction), when), *numbers_lines(primary)]
+        trend = [values.format_z(z, sign=True) for _, z in incident.z_trend if values.finite(z)]
+        lines += [line(f"Z trend: {' → '.join(trend)}")] if len(trend) > 1 else []
+        lines += [*(member_line(m) for m in incident.members), action_line(primary)]
+        sections.append(Section(tuple(lines), incident.alert_ids))
+        leads.append(primary)
     label = labels.pop() if len(labels) == 1 else "In this thread"
     one = _titled("repeat", label, leads[0].scope, leads[0].metric)
     head = one if len(leads) == 1 else line(icon("repeat"), t(f" {label}: {len(leads)} incidents"))

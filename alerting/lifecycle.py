@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerting.delivery_log import ALERT_KINDS, ANNOUNCING_KINDS, OPENING_KINDS, LogEntry
-from alerting.model import Alert, group_incidents, headline_key, severity_rank
+from alerting.model import Alert, Incident, group_incidents, severity_rank
 from alerting.warehouse import COST_DOMAIN, COST_SOURCE, HEALTH_DOMAIN, on_cost_day
 
 DOMAIN_SOURCE = {"usage": "usage", COST_DOMAIN: COST_SOURCE}  # fct_data_health source of each domain's day
@@ -62,16 +62,10 @@ class Thread:
 
 
 @dataclass(frozen=True)
-class IncidentPlan:
-    incident_id: str
-    alerts: tuple[Alert, ...]  # the members this message delivers (postable, undelivered)
+class IncidentPlan(Incident):  # of its alerts, those this message delivers (postable, undelivered)
     streak_days: int = 1  # consecutive days (up to today) the primary's series has alert rows
     z_trend: tuple[tuple[dt.date, float], ...] = ()  # the primary series' z by day, oldest first
     new_in_thread: bool = False  # a reply whose headline series that thread never carried (same segment, direction)
-
-    @property
-    def primary(self) -> Alert:
-        return min(self.alerts, key=headline_key)
 
 
 @dataclass(frozen=True)
@@ -346,11 +340,10 @@ class Planner:
         threads: dict[tuple[str, str, bool], Thread] = {}
         for dest in sorted(pending):
             for incident_id, members in sorted(pending[dest].items()):
-                members.sort(key=lambda o: o.alert_id)
-                primary = min(members, key=headline_key)
-                state = self.thread_for(dest, incident_id, members)
+                [grouped] = group_incidents(members)  # the headline first
+                primary, state = grouped.primary, self.thread_for(dest, incident_id, members)
                 new_here = state is not None and primary.thread_series not in state.series_last
-                inc = IncidentPlan(incident_id, tuple(members), streak_days(primary, self.hist),
+                inc = IncidentPlan(incident_id, primary, grouped.members, streak_days(primary, self.hist),
                                    _z_trend(primary, self.hist), new_here)  # fmt: skip
                 if state is not None:  # news: a loud member above the most severe the thread announced for its series
                     said = state.series_severity

@@ -275,7 +275,7 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
             )
             parts(dest, compose.digest(d), "post", None, incs)
     for rep in p.repeats:
-        body = compose.repeats([(i, i.alerts) for i in rep.incidents])
+        body = compose.repeats(rep.incidents)
         parts(rep.thread.destination, body, "broadcast" if rep.broadcast else "repeat", rep.thread)
     for s in (s for s in p.summaries if r.capabilities(s.destination).digests):
         quiet = [a for inc in s.incidents for a in inc.alerts]

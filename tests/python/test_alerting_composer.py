@@ -1,7 +1,7 @@
 """What the runner sends to Slack for each delivery kind: compose.py, then its renderer (`runner.render_body`).
 
 The lifecycle objects are stood in by SimpleNamespace with the attribute names of lifecycle.py /
-delivery_log.py that compose.py reads (IncidentPlan, Correction, Withdrawal, Resolution, LogEntry).
+delivery_log.py that compose.py reads (Correction, Withdrawal, Resolution, LogEntry).
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from types import SimpleNamespace as NS
-from typing import Any
 
 from alerting import compose
 from alerting.compose import Digest
+from alerting.lifecycle import IncidentPlan
 from alerting.render.slack import Limits, SlackMessage
 from alerting.runner import render_body
 from tests.python.alerting_support import COST_DAY, DAY, usage_alert
@@ -45,18 +45,10 @@ def test_new_post_is_the_digest() -> None:
 
 
 def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
-    plan = NS(
-        incident_id="inc-a",
-        streak_days=4,
-        new_in_thread=False,
-        z_trend=((DAY, 3.36), (DAY, 3.8), (DAY, 4.1), (DAY, 4.7)),
-    )
-    other = NS(incident_id="inc-b", streak_days=2, z_trend=(), new_in_thread=False)
-    replies: list[tuple[Any, list[Any]]] = [
-        (plan, [usage_alert("a", z_score=4.7)]),
-        (other, [usage_alert("b", scope="heavy")]),
-    ]
-    [message] = render_body(compose.repeats(replies), Limits())
+    trend = ((DAY, 3.36), (DAY, 3.8), (DAY, 4.1), (DAY, 4.7))
+    plan = IncidentPlan("inc-a", usage_alert("a", z_score=4.7), streak_days=4, z_trend=trend)
+    other = IncidentPlan("inc-b", usage_alert("b", scope="heavy"), streak_days=2)
+    [message] = render_body(compose.repeats([plan, other]), Limits())
     text = section_texts(message)
     assert "Still ongoing: *Free – Tokens* · day 4 in a row" in text
     assert "Z trend: +3.36 → +3.80 → +4.10 → +4.70" in text
@@ -68,17 +60,17 @@ def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
 def test_a_series_new_to_the_thread_is_now_also_not_again() -> None:
     """The demo's Heavy thread (tokens up on Wednesday): Heavy DAU up on Saturday, a series that thread never
     carried, was posted as 'Still ongoing: Heavy – DAU · again' with a one-point 'Z trend'."""
-    new = NS(incident_id="inc-d", streak_days=1, z_trend=((DAY, 2.23),), new_in_thread=True)
-    [message] = render_body(compose.repeats([(new, [usage_alert("d", scope="heavy", metric="dau")])]), Limits())
+    dau = usage_alert("d", scope="heavy", metric="dau")
+    new = IncidentPlan("inc-d", dau, streak_days=1, z_trend=((DAY, 2.23),), new_in_thread=True)
+    [message] = render_body(compose.repeats([new]), Limits())
     text = section_texts(message)
     assert "Now also: *Heavy – DAU*\n" in text and "again" not in text and "Still ongoing" not in text, text
     assert "Z trend" not in text  # one point is not a trend
-    streak = NS(incident_id="inc-d", streak_days=3, z_trend=(), new_in_thread=True)
-    [message] = render_body(compose.repeats([(streak, [usage_alert("d", scope="heavy", metric="dau")])]), Limits())
+    streak = IncidentPlan("inc-d", dau, streak_days=3, new_in_thread=True)
+    [message] = render_body(compose.repeats([streak]), Limits())
     assert "Now also: *Heavy – DAU* · day 3 in a row" in section_texts(message)
-    said = NS(incident_id="inc-t", streak_days=1, z_trend=(), new_in_thread=False)
-    both = [(said, [usage_alert("t", scope="heavy")]), (new, [usage_alert("d", scope="heavy", metric="dau")])]
-    [message] = render_body(compose.repeats(both), Limits())
+    said = IncidentPlan("inc-t", usage_alert("t", scope="heavy"), streak_days=1)
+    [message] = render_body(compose.repeats([said, new]), Limits())
     assert "Still ongoing: *Heavy – Tokens* · again" in section_texts(message)
     assert message.text.startswith(":repeat: In this thread: 2 incidents"), message.text
 

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from alerting import compose
 from alerting.compose import Digest
+from alerting.lifecycle import IncidentPlan
 from alerting.message import MessageBody
-from alerting.model import Alert, CostComponent, Driver
+from alerting.model import Alert, CostComponent, Driver, group_incidents
 from alerting.render import slack
 from alerting.render.slack import SlackMessage
 from alerting.runner import render_body
@@ -106,13 +107,14 @@ def bodies(items: list[Alert], words: list[str]) -> list[tuple[str, MessageBody 
     said = NS(alert_id=first.alert_id, alert_date=DAY, series_key="|".join(words[:4]), severity=words[0],
               direction=words[1], z_score=first.z_score, current_value=first.current_value, kind=words[2])  # fmt: skip
     health = dataclasses.replace(first, domain="data_health", scope=words[0], unit=None)
-    plan = NS(streak_days=len(items), new_in_thread=False, z_trend=tuple((DAY, a.z_score) for a in items[:5]))
+    trend = tuple((DAY, a.z_score) for a in items[:5])
+    plans = [IncidentPlan(i.incident_id, i.primary, i.members, len(items), trend) for i in group_incidents(items)]
     resolution = NS(series=(NS(series=tuple(words[:3]), last_alert_date=DAY, quiet_days=3),), alert_date=DAY)
     failure = NS(resource_type=words[3], name=words[4], status="fail", rows=len(items))
     return [
         ("digest", compose.digest(Digest("#x", tuple(words), DAY, COST_DAY, tuple(items), tuple(items[:3])))),
         ("digest", compose.digest(Digest("#x", tuple(words), DAY, COST_DAY, (health,), tuple(items)))),
-        ("repeat", compose.repeats([(plan, items)])),
+        ("repeat", compose.repeats(plans)),
         ("summary", compose.summary(items, DAY, COST_DAY)),
         ("correction", compose.correction(NS(alert=said, was=said), first)),
         ("withdrawal", compose.withdrawal(NS(was=said, reason=words[4]))),

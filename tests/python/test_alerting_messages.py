@@ -21,6 +21,7 @@ import yaml
 
 from alerting import compose, values
 from alerting.compose import Digest
+from alerting.lifecycle import IncidentPlan
 from alerting.message import MessageBody, plain
 from alerting.model import (
     Alert,
@@ -549,7 +550,8 @@ def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
         return say(compose.digest(Digest("#x", (team,), day, COST_DAY, tuple(alerts), held)))
 
     now = log_entry(severity="warning", direction="increase", z_score=3.355, current_value=4_497_947.0)
-    plan = NS(streak_days=2, new_in_thread=False, z_trend=((DAY - dt.timedelta(days=1), -6.48), (DAY, 3.36)))
+    trend = ((DAY - dt.timedelta(days=1), -6.48), (DAY, 3.36))
+    plan = IncidentPlan("inc-a", usage_alert("a"), streak_days=2, z_trend=trend)
     resolution = NS(series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=2),), alert_date=DAY)
     health = log_entry(series_key="data_health|usage|rows|data_completeness", severity="warning")
     failure = NS(resource_type="test", name="not_null_fct_alerts_<!channel>", status="fail", rows=3)
@@ -558,7 +560,7 @@ def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
         ("digest", digest_of("product", product_alerts()[:4])),
         ("digest", digest_of("api", api_incident())),
         ("digest", digest_of("data", [health_alert(100.0)], HEALTH_DAY, held_for_data(3))),
-        ("repeat", say(compose.repeats([(plan, [usage_alert("a")])]))),
+        ("repeat", say(compose.repeats([plan]))),
         (
             "summary",
             say(

@@ -33,7 +33,7 @@ log = logging.getLogger("alerting")
 ROOT = Path(__file__).resolve().parents[1]
 ALERT_LAYER = "path:models/intermediate/alerts+"  # candidates, policy, fct_alerts and what follows
 INCIDENT_COLUMNS = ("first day", "last day", "channel", "domain", "scope", "metric", "rule", "severity")
-ROBUST_BAND, MIN_CHANGE = 2.0, 0.10
+MIN_CHANGE = 0.10
 ACTIONS = {"acknowledge": "acknowledged", "snooze": "snoozed", "expected": "expected", "false_alarm": "false alarm"}
 ChannelFor = Callable[[str | None, str | None, str | None], str]  # team, domain, severity
 
@@ -44,13 +44,6 @@ def hold_reason(alert: Alert) -> str | None:
     return alert.hold_reason or ("suppressed" if alert.is_suppressed else "held")
 
 
-def _robust_agrees(alert: Alert) -> bool:
-    r = alert.robust_z_score
-    if r is None:
-        return True  # a rule without a robust score is not judged by it
-    return abs(r) > ROBUST_BAND and (r > 0) == ((alert.z_score or 0.0) > 0)
-
-
 POLICIES: dict[str, Callable[[Alert], bool]] = {  # "current" is the shipped policy: what --compare compares
     "current": lambda a: a.is_postable,
     "warning+": lambda a: a.is_postable and severity_rank(a.severity) <= 1,
@@ -58,7 +51,7 @@ POLICIES: dict[str, Callable[[Alert], bool]] = {  # "current" is the shipped pol
         a.is_postable or (a.hold_reason == "insufficient_baseline" and (a.baseline_points or 0) >= 5)
     ),
     "no min points": lambda a: a.is_postable or a.hold_reason == "insufficient_baseline",
-    "robust agrees": lambda a: a.is_postable and _robust_agrees(a),
+    "robust agrees": lambda a: a.is_postable and a.robust_agrees is not False,  # a rule without one: not judged
     "min change 10%": lambda a: a.is_postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE,
     "loud": lambda a: a.is_loud,  # of the shipped policy's posts, those that notify the channel (fct_alerts.is_loud)
 }

@@ -41,7 +41,6 @@ COMPONENTS_SHOWN = 3
 COMPONENT_MIN_SHARE = 0.10  # a decomposition component, or a user, is named when it holds >= 10% of the change
 NAME_MIN_SHARE = 0.50  # an org / endpoint / process is named only when it drives >= 50% of the change
 FLAT_REQUESTS = 0.02  # |request change| below 2% reads "requests flat"
-ROBUST_AGREES = 2.0  # |robust z| above the notice band: the robust score agrees
 MIX = "(mix)"  # decomposition row: traffic moving between contributors, never a culprit
 USER_TYPES = frozenset({"user", "lt_id"})
 USER_ID_CAP = 10  # user ids (lt_id) are shown truncated: enough to look one up, not to copy a list
@@ -246,9 +245,8 @@ def caveats(alert: Alert) -> list[str]:
         when = f" on {alert.baseline_outlier_date.isoformat()}" if alert.baseline_outlier_date else ""
         out.append(f"baseline holds an outlier{when}")
         if values.finite(alert.robust_z_score):
-            robust, z = alert.robust_z_score or 0.0, alert.z_score or 0.0
-            agrees = abs(robust) > ROBUST_AGREES and (robust > 0) == (z > 0)
-            out[-1] += f"; the robust score ({values.format_z(robust)}) {'agrees' if agrees else 'disagrees'}"
+            agrees = "agrees" if alert.robust_agrees else "disagrees"
+            out[-1] += f"; the robust score ({values.format_z(alert.robust_z_score)}) {agrees}"
     if alert.is_baseline_valid is False and not out:
         out.append("the baseline did not pass its validity checks")
     return out

@@ -152,6 +152,11 @@ class Alert:  # a row of fct_alerts (columns in the mart's order) plus its drive
     def thread_series(self) -> tuple[str, str, str, str]:  # a thread carries a series in one direction
         return (*self.series, self.direction)
 
+    @property
+    def robust_agrees(self) -> bool | None:  # |robust z| above the notice band, same sign as z; None: no robust z
+        r = self.robust_z_score
+        return None if r is None else abs(r) > 2.0 and (r > 0) == ((self.z_score or 0.0) > 0)
+
 
 _NON_COLUMNS = ("drivers", "decomposition", "concentration")
 # every fct_alerts column, in the mart's order: Alert's fields but those joined from other marts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import re
@@ -14,7 +15,6 @@ from typing import Any
 
 from alerting import backtest, pipeline_health, redact
 from alerting import serve as serve_command
-from alerting.dates import date_arg, finalised_cost_date, utc_yesterday
 from alerting.report import build_report, chart_for, latest_day, report_url
 from alerting.routing import Routing, RoutingError, load_routing
 from alerting.runner import RunOptions, RunReport, post_pipeline_health, run
@@ -52,6 +52,27 @@ day is real (an outage, not a late load): exactly once, to their team's channel,
 REPORT = """\
 Write DIR/index.html (default reports/<DATE>/), one self-contained page: the day's incidents (cost ones of the
 finalised cost day DATE + 1 - N), alert history, GPU costs, data health, the backtest and people's feedback."""
+
+
+# the days a command works on
+def date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def utc_yesterday(now: dt.datetime | None = None) -> dt.date:
+    """Yesterday in UTC, the calendar dbt uses (the profile's `TimeZone: UTC`, BigQuery's `current_date`),
+    whatever the machine's zone."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date() - dt.timedelta(days=1)
+
+
+def finalised_cost_date(usage_date: dt.date, cost_finalisation_days: int) -> dt.date:
+    """Cost data needs days to finalise: a run for usage day D reads the cost alerts of D + 1 - N."""
+    if cost_finalisation_days < 0:
+        raise ValueError("cost_finalisation_days must be >= 0")
+    return usage_date + dt.timedelta(days=1 - cost_finalisation_days)
 
 
 def default_finalisation_days(env: Mapping[str, str], project_file: Path = DBT_PROJECT) -> int:

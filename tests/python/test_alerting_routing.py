@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alerting.dates import finalised_cost_date
+from alerting.cli import finalised_cost_date
 from alerting.routing import DEFAULT_CONFIG, Routing, RoutingError, load_routing, parse_routing, team_env_var
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts, usage_alert
 from tests.python.delivery_support import composed_run, team_routes

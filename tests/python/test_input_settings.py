@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from alerting.dates import utc_yesterday
+from alerting.cli import utc_yesterday
 from alerting.warehouse import MAX_LOCK_TIMEOUT_S, WarehouseError, config_from_env
 from tests.python.conftest import BIN, REPO
 

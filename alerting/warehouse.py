@@ -154,16 +154,12 @@ class BigQueryBackend:
         self.endpoint = api_endpoint or "the BigQuery API"
         self.areas, self.location = _areas(marts_dataset, log_dataset, "dataset"), location or None
         if client is None:
+            from google.auth.credentials import AnonymousCredentials
             from google.cloud import bigquery
 
-            kwargs: dict[str, Any] = {"project": self.project, "location": self.location}
-            if api_endpoint:
-                from google.api_core.client_options import ClientOptions
-                from google.auth.credentials import AnonymousCredentials
-
-                kwargs["client_options"] = ClientOptions(api_endpoint=api_endpoint)
-                kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
-            client = bigquery.Client(**kwargs)
+            endpoint = {"api_endpoint": api_endpoint} if api_endpoint else None  # the emulator: no credentials
+            creds = AnonymousCredentials() if api_endpoint else None  # type: ignore[no-untyped-call]
+            client = bigquery.Client(self.project, creds, location=self.location, client_options=endpoint)
         self.client = client
 
     def param(self, name: str) -> str:

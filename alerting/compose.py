@@ -47,7 +47,6 @@ USER_ID_CAP = 10  # user ids (lt_id) are shown truncated: enough to look one up,
 TOP_USER_ID_CAP = 9  # concentration line: the first 8 characters of an lt_id and '…'
 TOP_USERS_NAMED = 3
 PIPELINE_FAILURES_SHOWN = 10
-SOURCE_DOMAINS = {source: domain for domain, source in DOMAIN_SOURCE.items()}  # fct_data_health source -> domain
 
 
 def _severity(severity: str | None, direction: str | None = None) -> list[Span]:
@@ -261,8 +260,8 @@ def action_line(alert: Alert) -> Line:
 def data_health_lines(alert: Alert, held_today: Iterable[Alert]) -> list[Line]:
     """'usage for 2026-11-22: 38% of the expected rows for a Sunday; 12 segment alerts held ...'."""
     day, unit = alert.alert_date, alert.unit or "rows"
-    domain = SOURCE_DOMAINS.get(alert.scope, alert.scope)  # the alerts of this source and day held for it
-    held = sum(a.hold_reason == "incomplete_data" and a.domain == domain and a.alert_date == day for a in held_today)
+    waiting = [a for a in held_today if a.hold_reason == "incomplete_data" and a.alert_date == day]
+    held = sum(DOMAIN_SOURCE.get(a.domain, a.domain) == alert.scope for a in waiting)  # those of this source
     expected = values.format_value(alert.baseline_mean, unit)
     wday = f"{day:%A}"
     if not values.finite(alert.current_value) or (alert.current_value or 0.0) <= 0:

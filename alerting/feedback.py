@@ -14,12 +14,11 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from alerting.feedback_buttons import ACTION_ID_PREFIX, FeedbackAction, action_for, alert_set_hash, parse_value
-from alerting.lifecycle import NEVER_WITHDRAWN_FOR
+from alerting.lifecycle import NEVER_WITHDRAWN_FOR as STILL_THERE  # held, yet not withdrawn (snoozed too)
 from alerting.model import Alert, alert_from_row
 from alerting.warehouse import Backend
 
 TABLE = "alert_feedback"
-STILL_THERE = frozenset(NEVER_WITHDRAWN_FOR | {"snoozed"})  # held, yet not withdrawn
 _USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
 _TS = re.compile(r"^\d{1,12}\.\d{1,9}$")

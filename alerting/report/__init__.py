@@ -25,7 +25,7 @@ from alerting.compose import concentration_line
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
 from alerting.sanitize import collapse
-from alerting.warehouse import ALERTS_TABLE, Backend, between, read_alert_history
+from alerting.warehouse import ALERTS_TABLE, Backend, between, on_cost_day, read_alert_history
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -164,7 +164,7 @@ def build_report(
 ) -> str:
     start, cost_start = (d - dt.timedelta(days=HISTORY_DAYS - 1) for d in (day, cost_day))
     alerts = read_alert_history(backend, start, max(day, cost_day))
-    todays = [a for a in alerts if a.alert_date == (cost_day if a.domain == "gpu_cost" else day)]
+    todays = [a for a in alerts if a.alert_date == (cost_day if on_cost_day(a.domain, a.scope) else day)]
     todays = attach_causes(backend, todays)  # drivers, decomposition, concentration
     past = [a for a in alerts if a.alert_date <= day]
     hist = history(past)

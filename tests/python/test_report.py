@@ -190,6 +190,20 @@ def test_held_and_muted_shown_apart_with_reason(marts: Path) -> None:
     assert "The baseline holds an outlier on 2026-10-13" in held
 
 
+def test_the_gpu_sources_data_health_is_reported_for_the_cost_day_as_it_is_posted(tmp_path: Path) -> None:
+    """warehouse.on_cost_day decides the day a series is reported for, here as in the runner: the data health
+    of the GPU source belongs to the finalised cost day, that of the usage source to the usage day."""
+    health = dict(domain="data_health", team="data", metric="rows", unit="count", rule="data_health")
+    rows = [
+        alert("d-gpu-cost-day", scope="gpu_costs", alert_date=COST_DAY, **health),
+        alert("d-gpu-usage-day", scope="gpu_costs", **health),
+        alert("d-usage-day", scope="usage", **health),
+        alert("d-usage-cost-day", scope="usage", alert_date=COST_DAY, **health),
+    ]
+    shown = re.findall(r'id="incident-([^"]+)"', build(make_marts(tmp_path / "health.duckdb", rows)))
+    assert sorted(shown) == ["inc-d-gpu-cost-day", "inc-d-usage-day"]
+
+
 def test_cost_incident_groups_its_rules(marts: Path) -> None:
     html = build(marts)
     article = html[html.index('id="incident-inc-cost"') :]

@@ -10,7 +10,8 @@ judged as it looks at the end (no late data except what the marts already say). 
 is announced loudly when any of its alerts was logged with a loud kind (top-level `post` /
 `data_health`, or a `broadcast` reply: delivery_support.LOUD_KINDS); the result is scored like
 `ltx_synth.evaluate_incidents` (same labels, same matching), with the loud messages per week per
-channel. A development command (it needs the tests' loopback server), not a test: a year takes
+channel and every loud incident with its class (matched / in_shift / unmatched), to read what is
+left. A development command (it needs the tests' loopback server), not a test: a year takes
 ~2 minutes.
 """
 
@@ -27,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from alerting.lifecycle import LifecycleConfig
-from ltx_synth.evaluate_incidents import DOMAINS, Post, labels_from_truth, last_finalised_cost_day, score
+from ltx_synth.evaluate_incidents import DOMAINS, Post, classify, labels_from_truth, last_finalised_cost_day, score
 from ltx_synth.generate import GROUND_TRUTH_FILE
 from tests.python.alerting_support import fake_slack, log_entries
 from tests.python.delivery_support import LOUD_KINDS, run_day
@@ -88,6 +89,18 @@ def main(argv: list[str] | None = None) -> int:
             d: score([x for x in posts if x.domain == d], [lb for lb in labels if lb.domain == d], start, end)
             for d in DOMAINS
         },
+        "loud": [
+            {
+                "domain": x.domain,
+                "day": x.day.isoformat(),
+                "scope": x.scope,
+                "severity": x.severity,
+                "incident_id": x.ident,
+                "class": classify(x, [lb for lb in labels if lb.domain == x.domain]),
+            }
+            for x in sorted(posts, key=lambda x: (x.domain, x.day, x.scope))
+            if start <= x.day <= end
+        ],
     }
     json.dump(result, sys.stdout, indent=2)
     print()

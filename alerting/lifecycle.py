@@ -214,12 +214,11 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
         if state.thread.channel_id is None and e.channel_id:
             state.thread = Thread(e.destination, root, e.channel_id)
         s3 = series_of_key(e.series_key)
-        if (e.kind in ALERT_KINDS or e.kind == "correction") and s3 and e.alert_date:
-            s4 = (*s3, e.direction or "")
+        s4 = (*s3, e.direction or "") if s3 else None
+        if (e.kind in ALERT_KINDS or e.kind == "correction") and s3 and s4 and e.alert_date:
             state.series_last[s4] = max(state.series_last.get(s4, e.alert_date), e.alert_date)
             state.series_delivered_at[s3] = e.delivered_at
-        if e.kind in ANNOUNCING_KINDS and s3:  # a quiet reply (a holiday's CRITICAL) announced nothing
-            s4 = (*s3, e.direction or "")
+        if e.kind in ANNOUNCING_KINDS and s4:  # a quiet reply (a holiday's CRITICAL) announced nothing
             state.series_severity[s4] = min(state.series_severity.get(s4, 99), severity_rank(e.severity))
         if e.kind == "resolved" and s3:
             state.resolved_at[s3] = e.delivered_at

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from alerting.compose import headline
 from alerting.delivery_log import ALERT_KINDS, OPENING_KINDS, LogEntry
+from alerting.lifecycle import series_of_key
 from alerting.model import Alert
 from alerting.redact import TokenError, redact, validate_token
 from alerting.render.markdown import plain_line
@@ -248,7 +249,8 @@ def resolved_issue(entries: Iterable[LogEntry], dest: str, primary: Alert, windo
     for e in sorted((e for e in entries if e.destination == dest and e.root_ts), key=lambda e: e.delivered_at):
         if e.kind in ALERT_KINDS or e.kind == "resolved":
             last[str(e.root_ts)] = e
-        if e.kind in ALERT_KINDS and (*(e.series_key or "").split("|")[:2], e.direction or "") == want:
+        series = series_of_key(e.series_key)
+        if e.kind in ALERT_KINDS and series and (*series[:2], e.direction or "") == want:
             carried.add(str(e.root_ts))
     candidates = [
         (e.delivered_at, root)

@@ -217,3 +217,42 @@ def test_crossed_heavy_line_matches_an_independent_reading_of_each_users_members
         kind = "by the latest day" if across(latest) else "by a baseline day only" if expected else "not crossed"
         found[kind] += 1
     assert all(found.values()), found  # the test data has every case
+
+
+def test_each_users_share_of_change_matches_an_independent_reading(test_duckdb: Path) -> None:
+    """int_usage__alert_user_deltas.share_of_change (the `one_user` quiet reason reads the largest) on every user row
+    of the test build, recomputed from the raw files' segmentation: the user's value in the segment on the day, less
+    their values in it on the segment's baseline days over the baseline's points, over the sum of those deltas. The
+    users listed are exactly those active in the segment on the day or a baseline day."""
+    raw = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
+    user_days, _ = segment_user_days(raw if raw.is_absolute() else REPO / raw)
+    value = {(d, lt_id, segment): metrics for d, lt_id, segment, metrics in user_days}
+    active_in: dict[tuple[dt.date, str], set[str]] = {}
+    for d, lt_id, segment, _ in user_days:
+        active_in.setdefault((d, segment), set()).add(lt_id)
+    with duckdb.connect(str(test_duckdb), read_only=True) as con:
+        rows = con.execute(
+            "select dt, segment, metric, lt_id, share_of_change from main_intermediate.int_usage__alert_user_deltas"
+        ).fetchall()
+        baseline: dict[tuple[dt.date, str, str], list[dt.date]] = {}
+        for d, segment, metric, b in con.execute(
+            "select dt, segment, metric, baseline_dt from main_intermediate.int_usage__baseline_days"
+        ).fetchall():
+            baseline.setdefault((d, segment, metric), []).append(b)
+    shares: dict[tuple[dt.date, str, str], dict[str, float | None]] = {}
+    for d, segment, metric, lt_id, share in rows:
+        shares.setdefault((d, segment, metric), {})[lt_id] = share
+    concentrated = 0
+    for (d, segment, metric), of_user in shares.items():
+        days = baseline[(d, segment, metric)]
+        assert set(of_user) == set().union(*(active_in.get((x, segment), set()) for x in [d, *days])), (d, segment)
+
+        def in_segment(day: dt.date, lt_id: str, segment: str = segment, metric: str = metric) -> float:
+            return float(value.get((day, lt_id, segment), {}).get(metric, 0))
+
+        delta = {u: in_segment(d, u) - sum(in_segment(b, u) for b in days) / len(days) for u in of_user}
+        total = sum(delta.values())
+        for u, share in of_user.items():
+            assert share == (pytest.approx(delta[u] / total) if total else None), (d, segment, metric, u)
+        concentrated += bool(total) and max(delta.values(), key=lambda x: x * total) / total >= 0.5
+    assert len(shares) > 50 and concentrated  # the test data has alerts one user makes

@@ -39,6 +39,12 @@
                          the segment (int_usage__alert_user_deltas
                          .crossed_heavy_line): membership changed, nobody's
                          usage did;
+      one_user           a usage z alert of which one user carries at least
+                         loud_max_one_user_share of the change (its
+                         share_of_change): that account's event, not the
+                         segment's - except a drop of an account segment
+                         (loud_account_segments: a key user of an enterprise
+                         account stopping is churn risk);
       not_significant    a z rule whose p-value passes neither
                          family-wise (p x family_size <= alpha / 2) nor, for a
                          large effect (|pct_change| >= loud_large_effect_pct,
@@ -96,13 +102,14 @@ usage_null_p_values as (
 
 ),
 
-usage_reclassified as (
+usage_user_shares as (
 
     select
         dt,
         segment,
         metric,
-        sum(case when crossed_heavy_line then share_of_change else 0 end) as reclassified_share
+        sum(case when crossed_heavy_line then share_of_change else 0 end) as reclassified_share,
+        max(share_of_change) as top_user_share
 
     from {{ ref('int_usage__alert_user_deltas') }}
     group by dt, segment, metric
@@ -183,7 +190,8 @@ p_values as (
         end as t_p_value,
         usage_null_p_values.null_p_value,
         usage_null_p_values.trend_pct_change,
-        usage_reclassified.reclassified_share
+        usage_user_shares.reclassified_share,
+        usage_user_shares.top_user_share
 
     from policy
     left join day_events
@@ -203,12 +211,12 @@ p_values as (
             and policy.alert_date = usage_null_p_values.dt
             and policy.scope = usage_null_p_values.segment
             and policy.metric = usage_null_p_values.metric
-    left join usage_reclassified
+    left join usage_user_shares
         on
             policy.rule = 'usage_zscore'
-            and policy.alert_date = usage_reclassified.dt
-            and policy.scope = usage_reclassified.segment
-            and policy.metric = usage_reclassified.metric
+            and policy.alert_date = usage_user_shares.dt
+            and policy.scope = usage_user_shares.segment
+            and policy.metric = usage_user_shares.metric
     left join cost_families
         on
             policy.rule = 'cost_zscore'
@@ -259,6 +267,10 @@ verdicts as (
             when
                 coalesce(reclassified_share, 0) >= {{ var('loud_max_reclassified_share') }}
                 then 'reclassified'
+            when
+                coalesce(top_user_share, 0) >= {{ var('loud_max_one_user_share') }}
+                and not (pct_change < 0 and scope in ({{ account_segments }}))
+                then 'one_user'
             when
                 threshold_kind = 'z'
                 and not coalesce(

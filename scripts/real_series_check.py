@@ -4,11 +4,13 @@
 
 ``--nab-dir`` holds ``nyc_taxi.csv`` and ``combined_windows.json`` (flat, or in NAB's own layout
 ``data/realKnownCause/`` and ``labels/``). The script sums the half-hourly counts to daily totals,
-writes a raw input directory (DESIGN.md §3.2) under ``--work-dir`` in which one new user of the
-`Free` tier a day (segment `free`) carries the day's total as ``num_tokens_consumed`` (DAU 1,
-no generations, a flat GPU series), runs ``dbt build --full-refresh`` on DuckDB there and prints,
-as Markdown, what the usage alerts of `free` / `tokens` found: each labelled window found at
-WARNING+ and loudly, the false alarms, the alerts on calendar events.
+writes a raw input directory (DESIGN.md §3.2) under ``--work-dir`` in which the day's total is
+split evenly over the same 1,000 users of the `Free` tier (segment `free`) as
+``num_tokens_consumed`` (DAU 1,000, no generations, a flat GPU series): the series is a city's
+passengers, not one account, so no user carries its changes (quiet reason `one_user`); runs
+``dbt build --full-refresh`` on DuckDB there and prints, as Markdown, what the usage alerts of
+`free` / `tokens` found: each labelled window found at WARNING+ and loudly, the false alarms, the
+alerts on calendar events.
 
 Dates move forward by 574 weeks (2014-07-01 -> 2025-07-01): same weekdays and the same US public
 holidays day for day (checked at run time), inside the shipped calendar seed (2024-2028). The
@@ -53,6 +55,7 @@ FILES = {"nyc_taxi.csv": "data/realKnownCause/nyc_taxi.csv", "combined_windows.j
 INCIDENTS = ("NYC marathon", "Thanksgiving", "Christmas", "New Year", "Snowstorm")
 SLOTS_PER_DAY = 48
 SHIFT = dt.timedelta(weeks=574)
+RIDERS = 1000  # the day's passengers over this many Free users: each carries a thousandth of any change
 SCOPE, METRIC = "free", "tokens"
 WARNING_PLUS = ("warning", "critical")
 
@@ -212,18 +215,20 @@ def _gpu_day(day: dt.date) -> pa.Table:
 
 
 def write_raw(raw: Path, totals: Sequence[DayTotal]) -> None:
-    """The §3.2 layout, rewritten from scratch: a file per shifted day of usage (one Free user, the
-    day's total as tokens) and of GPU cost; one enterprise user who is never active."""
+    """The §3.2 layout, rewritten from scratch: a file per shifted day of usage (the day's total as tokens,
+    split evenly over RIDERS Free users, each far from the heavy line) and of GPU cost; one enterprise user who is
+    never active."""
     shutil.rmtree(raw, ignore_errors=True)
     for t in totals:
         day = t.day + SHIFT
+        share, rest = divmod(t.total, RIDERS)
         usage = {
-            "dt": [day],
-            "lt_id": [f"taxi_{t.day:%Y%m%d}"],  # a new user a day: never `heavy` (previous-week activity)
-            "griffin_tier_name": ["Free"],
-            "num_tokens_consumed": [t.total],
-            "num_generate_image": [0],
-            "num_generate_video": [0],
+            "dt": [day] * RIDERS,
+            "lt_id": [f"taxi_{i:04d}" for i in range(RIDERS)],
+            "griffin_tier_name": ["Free"] * RIDERS,
+            "num_tokens_consumed": [share + (i < rest) for i in range(RIDERS)],
+            "num_generate_image": [0] * RIDERS,
+            "num_generate_video": [0] * RIDERS,
         }
         _write(pa.table(usage, schema=USAGE_SCHEMA), raw / USAGE_DIR / f"{day}.parquet")
         _write(_gpu_day(day), raw / GPU_DIR / f"{day}.parquet")
@@ -290,7 +295,7 @@ def summary_lines(outcome: Outcome, others: int) -> list[str]:
         f"| false alarms at WARNING+ (postable, outside every window) | {false} |",
         f"| ... of them loud | {len(outcome.loud_false_alarms)} |",
         f"| WARNING+ held, never posted (`hold_reason`) | {len(outcome.held)} |",
-        f"| usage alerts on the other series (DAU 1, no generations, other segments) | {others} |",
+        f"| usage alerts on the other series (DAU, no generations, other segments) | {others} |",
         f"| issue 21 bar (>= 4 of 5 found, <= 1 false alarm) at WARNING+ | {bar(outcome.found, false)} |",
         f"| ... the same bar for loud posts only | {bar(outcome.found_loudly, loud_false)} |",
         "",

@@ -10,7 +10,8 @@ judged as it looks at the end (no late data except what the marts already say). 
 is announced loudly when any of its alerts was logged with a loud kind (top-level `post` /
 `data_health`, or a `broadcast` reply: delivery_support.LOUD_KINDS); the result is scored like
 `ltx_synth.evaluate_incidents` (same labels, same matching), with the loud messages per week per
-channel and every loud incident with its class (matched / in_shift / unmatched), to read what is
+channel, the day of each level shift it was first announced on (the onset is day 1: only that
+counts as found) and every loud incident with its class (matched / in_shift / unmatched), to read what is
 left. A development command (it needs the tests' loopback server), not a test: a year takes
 ~2 minutes.
 """
@@ -28,7 +29,16 @@ from pathlib import Path
 import duckdb
 
 from alerting.lifecycle import LifecycleConfig
-from ltx_synth.evaluate_incidents import DOMAINS, Post, classify, labels_from_truth, last_finalised_cost_day, score
+from ltx_synth.evaluate_incidents import (
+    DOMAINS,
+    Post,
+    classify,
+    inside_shift,
+    labels_from_truth,
+    last_finalised_cost_day,
+    matches,
+    score,
+)
 from ltx_synth.generate import GROUND_TRUTH_FILE
 from tests.python.alerting_support import fake_slack, log_entries
 from tests.python.delivery_support import LOUD_KINDS, run_day
@@ -89,6 +99,17 @@ def main(argv: list[str] | None = None) -> int:
             d: score([x for x in posts if x.domain == d], [lb for lb in labels if lb.domain == d], start, end)
             for d in DOMAINS
         },
+        "level_shifts": [  # announced loudly on which day of the shift (1 = its onset; null: never)
+            {
+                "onset": lb.day.isoformat(),
+                "scope": lb.scope,
+                "announced_on_day": min(
+                    ((x.day - lb.day).days + 1 for x in posts if matches(x, lb) or inside_shift(x, lb)), default=None
+                ),
+            }
+            for lb in labels
+            if lb.kind == "level_shift" and start <= lb.day <= end
+        ],
         "loud": [
             {
                 "domain": x.domain,

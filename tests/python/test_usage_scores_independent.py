@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -182,26 +183,33 @@ def test_empirical_null_matches_an_independent_count(test_duckdb: Path) -> None:
     assert len(rows) > 1000 and counted > len(rows) / 2 and early > 100
 
 
+def _alert_users(test_duckdb: Path, column: str) -> tuple[list[Any], list[Any], dict[Any, list[dt.date]]]:
+    """The raw files' segmented user-days (usage_reference), every (dt, segment, metric, lt_id, `column`) row of
+    int_usage__alert_user_deltas of the test build, and each of its series-days' baseline days."""
+    raw = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
+    user_days, _ = segment_user_days(raw if raw.is_absolute() else REPO / raw)
+    with duckdb.connect(str(test_duckdb), read_only=True) as con:
+        rows = con.execute(
+            f"select dt, segment, metric, lt_id, {column} from main_intermediate.int_usage__alert_user_deltas"
+        ).fetchall()
+        baseline: dict[Any, list[dt.date]] = {}
+        for d, segment, metric, b in con.execute(
+            "select dt, segment, metric, baseline_dt from main_intermediate.int_usage__baseline_days"
+        ).fetchall():
+            baseline.setdefault((d, segment, metric), []).append(b)
+    return user_days, rows, baseline
+
+
 def test_crossed_heavy_line_matches_an_independent_reading_of_each_users_memberships(test_duckdb: Path) -> None:
     """int_usage__alert_user_deltas.crossed_heavy_line (the `reclassified` quiet reason sums their share of the
     change) on every user row of the test build, recomputed from the raw files' segmentation (usage_reference):
     the user's segment on the day and on their latest active day before the day's ISO week (within 28 days), or on
     a baseline day they were active on, are on opposite sides of the heavy line."""
-    raw = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
-    user_days, _ = segment_user_days(raw if raw.is_absolute() else REPO / raw)
+    user_days, rows, baseline = _alert_users(test_duckdb, "crossed_heavy_line")
     segment_of = {(d, lt_id): segment for d, lt_id, segment, _ in user_days}
     active_days: dict[str, list[dt.date]] = {}
     for d, lt_id, _, _ in sorted(user_days, key=lambda r: r[0]):
         active_days.setdefault(lt_id, []).append(d)
-    with duckdb.connect(str(test_duckdb), read_only=True) as con:
-        rows = con.execute(
-            "select dt, segment, metric, lt_id, crossed_heavy_line from main_intermediate.int_usage__alert_user_deltas"
-        ).fetchall()
-        baseline: dict[tuple[dt.date, str, str], list[dt.date]] = {}
-        for d, segment, metric, b in con.execute(
-            "select dt, segment, metric, baseline_dt from main_intermediate.int_usage__baseline_days"
-        ).fetchall():
-            baseline.setdefault((d, segment, metric), []).append(b)
     found = {"by the latest day": 0, "by a baseline day only": 0, "not crossed": 0}
     for d, segment, metric, lt_id, crossed in rows:
         today, monday = segment_of.get((d, lt_id)), d - dt.timedelta(days=d.weekday())
@@ -224,21 +232,11 @@ def test_each_users_share_of_change_matches_an_independent_reading(test_duckdb: 
     of the test build, recomputed from the raw files' segmentation: the user's value in the segment on the day, less
     their values in it on the segment's baseline days over the baseline's points, over the sum of those deltas. The
     users listed are exactly those active in the segment on the day or a baseline day."""
-    raw = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
-    user_days, _ = segment_user_days(raw if raw.is_absolute() else REPO / raw)
+    user_days, rows, baseline = _alert_users(test_duckdb, "share_of_change")
     value = {(d, lt_id, segment): metrics for d, lt_id, segment, metrics in user_days}
     active_in: dict[tuple[dt.date, str], set[str]] = {}
     for d, lt_id, segment, _ in user_days:
         active_in.setdefault((d, segment), set()).add(lt_id)
-    with duckdb.connect(str(test_duckdb), read_only=True) as con:
-        rows = con.execute(
-            "select dt, segment, metric, lt_id, share_of_change from main_intermediate.int_usage__alert_user_deltas"
-        ).fetchall()
-        baseline: dict[tuple[dt.date, str, str], list[dt.date]] = {}
-        for d, segment, metric, b in con.execute(
-            "select dt, segment, metric, baseline_dt from main_intermediate.int_usage__baseline_days"
-        ).fetchall():
-            baseline.setdefault((d, segment, metric), []).append(b)
     shares: dict[tuple[dt.date, str, str], dict[str, float | None]] = {}
     for d, segment, metric, lt_id, share in rows:
         shares.setdefault((d, segment, metric), {})[lt_id] = share

@@ -1,11 +1,13 @@
 """People's clicks reach the next build (issue 23): a Snooze holds the series' later alerts as `snoozed` until its
-expiry, the last click on each alert is fct_alerts.feedback_action, and a False alarm counts in the precision mart.
+expiry, the last click on each alert is fct_alerts.feedback_action, a False alarm counts in the precision mart, and
+an incident whose last answer is Expected or Acknowledge leaves its day out of later baselines.
 
 The rows are written by the service's own writer (alerting.feedback.FeedbackStore), then dbt builds the alert layer
 on a copy of the `make test-dbt` build (100 days: alerts with full baselines)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -91,9 +93,16 @@ def test_a_snooze_holds_later_alerts_and_a_false_alarm_is_counted(test_duckdb: P
 
 
 @pytest.mark.dbt
-def test_an_expected_day_leaves_later_baselines(test_duckdb: Path, tmp_path: Path) -> None:
-    """An "Expected" click on a posted usage alert: that day of its segment is no baseline point of the later
-    same weekdays the next (incremental) build computes; before the click it was one."""
+@pytest.mark.parametrize(
+    ("answers", "left_out"),
+    [(("expected",), True), (("acknowledge",), True), (("acknowledge", "false_alarm"), False)],
+)
+def test_an_expected_or_acknowledged_day_leaves_later_baselines(
+    test_duckdb: Path, tmp_path: Path, answers: tuple[str, ...], left_out: bool
+) -> None:
+    """An incident's last answer "Expected" (a known event) or "Acknowledge" (a confirmed incident) on a posted
+    usage alert: that day of its segment is no baseline point of the later same weekdays the next (incremental)
+    build computes; before the click it was one. A later "False alarm" (the day was ordinary) keeps it in."""
     db = tmp_path / "expected.duckdb"
     shutil.copy(test_duckdb, db)
     raw_dir = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
@@ -119,7 +128,9 @@ def test_an_expected_day_leaves_later_baselines(test_duckdb: Path, tmp_path: Pat
         direction="increase", z_score=3.5, current_value=1.0, team="product", channel_id="C1", message_ts="1.1",
         thread_ts="1.1", run_id="r", delivered_at=dt.datetime.combine(expected_day, dt.time(6)),
     )])  # fmt: skip
-    FeedbackStore(backend).record(_row("f-expected", (alert_id, incident_id, expected_day), "expected", None))
+    for i, action in enumerate(answers):  # one minute apart: the last one is the incident's answer
+        row = _row(f"f-{i}", (alert_id, incident_id, expected_day), action, None)
+        FeedbackStore(backend).record(dataclasses.replace(row, created_at=row.created_at + dt.timedelta(minutes=i)))
     backend.close()
     res = run(
         [str(BIN / "dbt"), "build", "--target", "duckdb", "--select", "stg_alerting__feedback+",
@@ -133,4 +144,4 @@ def test_an_expected_day_leaves_later_baselines(test_duckdb: Path, tmp_path: Pat
             " where dt = ? and segment = ? and metric = ?",
             [target, segment, metric],
         ).fetchall()
-    assert points and (expected_day,) not in points
+    assert points and ((expected_day,) not in points) == left_out

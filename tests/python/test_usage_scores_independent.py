@@ -158,7 +158,7 @@ def test_empirical_null_matches_an_independent_count(test_duckdb: Path) -> None:
            left join main_intermediate.int_usage__baselines b using (dt, segment, metric)
            order by n.dt, n.segment, n.metric"""
     ).fetchall()
-    assert con.execute("select count(*) from main_intermediate.int_alerts__expected_days").fetchall() == [(0,)]
+    assert con.execute("select count(*) from main_intermediate.int_alerts__feedback_excluded_days").fetchall() == [(0,)]
     for day, segment, metric, p, _, _, _, z, n, value, prediction, stddev, _, _ in rows[::25]:
         reference = reference_p(z_to_t(z, n), n - 1, steps=2_000)
         if stddev:

@@ -6,7 +6,9 @@
         inflate the pooled sigma for weeks and blind the z to a real spike;
       * known event days (seed calendar_events, exclude_from_baseline, scope
         `*` or the vertical): a holiday is not an ordinary weekday;
-      * days people marked "Expected" from Slack (int_alerts__expected_days). -#}
+      * days whose cost alert of the vertical people's last answer from Slack
+        called "Expected" (a known event) or acknowledged (a confirmed
+        incident) (int_alerts__feedback_excluded_days). -#}
 
 with
 
@@ -49,15 +51,14 @@ events as (
 
 ),
 
-expected as (
+answered as (
 
-    {#- days people marked "Expected" from Slack on a cost alert of the vertical -#}
     select
         dt,
         scope as vertical,
-        'expected' as reason
+        reason
 
-    from {{ ref('int_alerts__expected_days') }}
+    from {{ ref('int_alerts__feedback_excluded_days') }}
     where domain = 'gpu_cost'
 
 ),
@@ -74,7 +75,7 @@ final as (
         union all
         select * from events
         union all
-        select * from expected
+        select * from answered
     ) as excluded
     group by dt, vertical
 

@@ -5,8 +5,9 @@
       * calendar_event: a row of seed calendar_events with
         exclude_from_baseline covers it (scope `*` or the segment): a holiday
         is not an ordinary weekday;
-      * expected: people marked a usage alert of the segment that day
-        "Expected" from Slack (int_alerts__expected_days);
+      * expected / acknowledged: people's last answer from Slack on a usage
+        alert of the segment that day was "Expected" (a known event) or
+        "Acknowledge" (a confirmed incident) (int_alerts__feedback_excluded_days);
       * warmup: heavy and every segment after it in the priority order
         (paying, free), on the days whose previous ISO week is not wholly in
         the data: heavy is decided from that week, so before it is loaded
@@ -73,14 +74,14 @@ warmup as (
 
 ),
 
-expected as (
+answered as (
 
     select
         dt,
         scope as segment,
-        'expected' as reason
+        reason
 
-    from {{ ref('int_alerts__expected_days') }}
+    from {{ ref('int_alerts__feedback_excluded_days') }}
     where domain = 'usage'
 
 ),
@@ -95,7 +96,7 @@ final as (
     from (
         select * from events
         union all
-        select * from expected
+        select * from answered
         union all
         select * from warmup
     ) as excluded

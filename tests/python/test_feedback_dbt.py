@@ -1,6 +1,6 @@
 """People's clicks reach the next build (issue 23): a Snooze holds the series' later alerts as `snoozed` until its
 expiry, the last click on each alert is fct_alerts.feedback_action, a False alarm counts in the precision mart, and
-an incident whose last answer is Expected or Acknowledge leaves its day out of later baselines.
+an incident whose last verdict is Expected or Acknowledge leaves its day out of later baselines.
 
 The rows are written by the service's own writer (alerting.feedback.FeedbackStore), then dbt builds the alert layer
 on a copy of the `make test-dbt` build (100 days: alerts with full baselines)."""
@@ -100,7 +100,7 @@ def test_a_snooze_holds_later_alerts_and_a_false_alarm_is_counted(test_duckdb: P
 def test_an_expected_or_acknowledged_day_leaves_later_baselines(
     test_duckdb: Path, tmp_path: Path, answers: tuple[str, ...], left_out: bool
 ) -> None:
-    """An incident's last answer "Expected" (a known event) or "Acknowledge" (a confirmed incident) on a posted
+    """An incident's last verdict "Expected" (a known event) or "Acknowledge" (a confirmed incident) on a posted
     usage alert: that day of its segment is no baseline point of the later same weekdays the next (incremental)
     build computes; before the click it was one. A later "False alarm" (the day was ordinary) keeps it in."""
     db = tmp_path / "expected.duckdb"

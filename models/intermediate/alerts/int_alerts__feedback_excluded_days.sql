@@ -1,14 +1,14 @@
 {#- The days people's answers from Slack take out of later baselines: no
-    ordinary day, by the last click on each incident (a later answer corrects
-    an earlier one, as fct_alerts.feedback_action reads it):
+    ordinary day, by the last verdict on each incident (a later verdict
+    corrects an earlier one):
       * expected:     "Expected" - a known event nobody had put in
                       seeds/calendar_events.csv;
       * acknowledged: "Acknowledge" - a confirmed incident, which must not
                       widen sigma or shift the mean of the series' next ten
                       weeks (DESIGN.md section 2: confirmed incidents do not
                       feed future baselines).
-    A "False alarm" (the day was ordinary) or a snooze (quiet, not a verdict on
-    the day) takes nothing out. (day, domain, scope) of every alert of the
+    A "False alarm" (the day was ordinary) takes nothing out; a snooze (quiet,
+    not a verdict on the day) neither takes out nor puts back. (day, domain, scope) of every alert of the
     incident clicked on. The alert's series comes from the delivery log (what
     was posted), not from fct_alerts, so the baselines can leave these days out
     without a cycle. Usage baselines (int_usage__baseline_excluded_days) and
@@ -44,6 +44,7 @@ last_answers as (
                 partition by incident_id order by created_at desc, feedback_id desc
             ) as recency
         from feedback
+        where action in ('expected', 'acknowledge', 'false_alarm')
     ) as ordered
     where recency = 1 and action in ('expected', 'acknowledge')
 

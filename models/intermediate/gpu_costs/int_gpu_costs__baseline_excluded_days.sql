@@ -6,7 +6,7 @@
         inflate the pooled sigma for weeks and blind the z to a real spike;
       * known event days (seed calendar_events, exclude_from_baseline, scope
         `*` or the vertical): a holiday is not an ordinary weekday;
-      * days whose cost alert of the vertical people's last answer from Slack
+      * days whose cost alert of the vertical people's last verdict from Slack
         called "Expected" (a known event) or acknowledged (a confirmed
         incident) (int_alerts__feedback_excluded_days). -#}
 

@@ -5,7 +5,7 @@
       * calendar_event: a row of seed calendar_events with
         exclude_from_baseline covers it (scope `*` or the segment): a holiday
         is not an ordinary weekday;
-      * expected / acknowledged: people's last answer from Slack on a usage
+      * expected / acknowledged: people's last verdict from Slack on a usage
         alert of the segment that day was "Expected" (a known event) or
         "Acknowledge" (a confirmed incident) (int_alerts__feedback_excluded_days);
       * warmup: heavy and every segment after it in the priority order

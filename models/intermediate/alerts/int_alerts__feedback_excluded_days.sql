@@ -8,8 +8,8 @@
                       weeks (DESIGN.md section 2: confirmed incidents do not
                       feed future baselines).
     A "False alarm" (the day was ordinary) takes nothing out; a snooze (quiet,
-    not a verdict on the day) neither takes out nor puts back. (day, domain, scope) of every alert of the
-    incident clicked on. The alert's series comes from the delivery log (what
+    not a verdict on the day) neither takes out nor puts back. (day, domain,
+    scope) of every alert of the incident clicked on. The alert's series comes from the delivery log (what
     was posted), not from fct_alerts, so the baselines can leave these days out
     without a cycle. Usage baselines (int_usage__baseline_excluded_days) and
     cost baselines (int_gpu_costs__baseline_excluded_days) treat them like

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from alerting.feedback_buttons import ACTION_ID_PREFIX, FeedbackAction, action_for, alert_set_hash, parse_value
-from alerting.lifecycle import NEVER_WITHDRAWN_FOR as STILL_THERE  # held, yet not withdrawn (snoozed too)
+from alerting.lifecycle import NEVER_WITHDRAWN_FOR
 from alerting.model import Alert, alert_from_row
 from alerting.warehouse import Backend
 
@@ -106,7 +106,8 @@ def decide(click: Click, alerts: Sequence[Alert], now: dt.datetime) -> FeedbackR
     """The row accepting the click for the incident's alerts still there, or why not (nothing written)."""
     if not alerts:
         return f"incident {click.incident_id} is not in fct_alerts (unknown, or rebuilt away)"
-    there = sorted((a for a in alerts if a.is_postable or a.hold_reason in STILL_THERE), key=lambda a: a.alert_id)
+    still = (a for a in alerts if a.is_postable or a.hold_reason in NEVER_WITHDRAWN_FOR)  # held, yet not withdrawn
+    there = sorted(still, key=lambda a: a.alert_id)
     if not there:
         reasons = sorted({a.hold_reason or "held" for a in alerts})
         return f"incident {click.incident_id} was withdrawn ({', '.join(reasons)})"

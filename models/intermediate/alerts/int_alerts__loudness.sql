@@ -238,7 +238,9 @@ calibrated_p_values as (
         case
             when null_p_value > t_p_value then null_p_value
             else t_p_value
-        end as p_value
+        end as p_value,
+        {#- the playbook's enterprise churn risk: loud whatever its share, even if one user made it -#}
+        pct_change < 0 and scope in ({{ account_segments }}) as is_account_drop
 
     from p_values
 
@@ -269,7 +271,7 @@ verdicts as (
                 then 'reclassified'
             when
                 coalesce(top_user_share, 0) >= {{ var('loud_max_one_user_share') }}
-                and not (pct_change < 0 and scope in ({{ account_segments }}))
+                and not is_account_drop
                 then 'one_user'
             when
                 threshold_kind = 'z'
@@ -285,7 +287,7 @@ verdicts as (
                         )
                         and (
                             volume_share >= {{ var('loud_large_effect_min_share') }}
-                            or (pct_change < 0 and scope in ({{ account_segments }}))
+                            or is_account_drop
                         )
                     ),
                     false

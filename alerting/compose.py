@@ -33,7 +33,7 @@ QUIET_REASONS = {  # fct_alerts.quiet_reason (int_alerts__loudness decides it), 
     "below_severity": "a NOTICE never notifies on its own",
     "small_effect": "too small a change to matter, whatever its z",
     "reclassified": "most of the change is users the weekly heavy rule moved between segments, not usage",
-    "one_user": "one user made most of the change: that account's event, not the segment's",
+    "few_users": "one or two users made most of the change: their accounts' event, not the segment's",
     "not_significant": "within what chance gives over the series tested that day",
 }
 ROUTE_FLOOR = "below this channel's severity floor (loud_min_severity in the routes)"

@@ -7,7 +7,7 @@
 writes a raw input directory (DESIGN.md §3.2) under ``--work-dir`` in which the day's total is
 split evenly over the same 1,000 users of the `Free` tier (segment `free`) as
 ``num_tokens_consumed`` (DAU 1,000, no generations, a flat GPU series): the series is a city's
-passengers, not one account, so no user carries its changes (quiet reason `one_user`); runs
+passengers, not one account, so no user carries its changes (quiet reason `few_users`); runs
 ``dbt build --full-refresh`` on DuckDB there and prints, as Markdown, what the usage alerts of
 `free` / `tokens` found: each labelled window found at WARNING+ and loudly, the false alarms, the
 alerts on calendar events.

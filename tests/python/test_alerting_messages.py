@@ -985,7 +985,7 @@ def test_a_hostile_lt_id_is_inert(name: str) -> None:
     ("quiet", "why"),
     [
         (dict(quiet_reason="reclassified"), "Why quiet: most of the change is users the weekly heavy rule moved"),
-        (dict(quiet_reason="one_user"), "Why quiet: one user made most of the change: that account's event"),
+        (dict(quiet_reason="few_users"), "Why quiet: one or two users made most of the change: their accounts' event"),
         (dict(quiet_reason="not_significant"), "Why quiet: within what chance gives over the series tested that day"),
         (dict(quiet_reason="small_effect"), "Why quiet: too small a change to matter, whatever its z"),
         (dict(quiet_reason="calendar_event", calendar_event="Thanksgiving Day"), "Expected: Thanksgiving Day"),

@@ -183,14 +183,14 @@ def test_empirical_null_matches_an_independent_count(test_duckdb: Path) -> None:
     assert len(rows) > 1000 and counted > len(rows) / 2 and early > 100
 
 
-def _alert_users(test_duckdb: Path, column: str) -> tuple[list[Any], list[Any], dict[Any, list[dt.date]]]:
-    """The raw files' segmented user-days (usage_reference), every (dt, segment, metric, lt_id, `column`) row of
+def _alert_users(test_duckdb: Path, columns: str) -> tuple[list[Any], list[Any], dict[Any, list[dt.date]]]:
+    """The raw files' segmented user-days (usage_reference), every (dt, segment, metric, lt_id, *`columns`) row of
     int_usage__alert_user_deltas of the test build, and each of its series-days' baseline days."""
     raw = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
     user_days, _ = segment_user_days(raw if raw.is_absolute() else REPO / raw)
     with duckdb.connect(str(test_duckdb), read_only=True) as con:
         rows = con.execute(
-            f"select dt, segment, metric, lt_id, {column} from main_intermediate.int_usage__alert_user_deltas"
+            f"select dt, segment, metric, lt_id, {columns} from main_intermediate.int_usage__alert_user_deltas"
         ).fetchall()
         baseline: dict[Any, list[dt.date]] = {}
         for d, segment, metric, b in con.execute(
@@ -227,20 +227,20 @@ def test_crossed_heavy_line_matches_an_independent_reading_of_each_users_members
     assert all(found.values()), found  # the test data has every case
 
 
-def test_each_users_share_of_change_matches_an_independent_reading(test_duckdb: Path) -> None:
-    """int_usage__alert_user_deltas.share_of_change (the `one_user` quiet reason reads the largest) on every user row
-    of the test build, recomputed from the raw files' segmentation: the user's value in the segment on the day, less
-    their values in it on the segment's baseline days over the baseline's points, over the sum of those deltas. The
-    users listed are exactly those active in the segment on the day or a baseline day."""
-    user_days, rows, baseline = _alert_users(test_duckdb, "share_of_change")
+def test_each_users_share_of_change_and_rank_match_an_independent_reading(test_duckdb: Path) -> None:
+    """int_usage__alert_user_deltas.share_of_change and user_rank (the `few_users` quiet reason sums the shares of
+    ranks 1 and 2) on every user row of the test build, recomputed from the raw files' segmentation: the user's value
+    in the segment on the day, less their values in it on the segment's baseline days over the baseline's points,
+    over the sum of those deltas; rank 1 pushed the change most (its delta furthest in the change's direction). The users listed are exactly those active in the segment on the day or a baseline day."""
+    user_days, rows, baseline = _alert_users(test_duckdb, "share_of_change, user_rank")
     value = {(d, lt_id, segment): metrics for d, lt_id, segment, metrics in user_days}
     active_in: dict[tuple[dt.date, str], set[str]] = {}
     for d, lt_id, segment, _ in user_days:
         active_in.setdefault((d, segment), set()).add(lt_id)
-    shares: dict[tuple[dt.date, str, str], dict[str, float | None]] = {}
-    for d, segment, metric, lt_id, share in rows:
-        shares.setdefault((d, segment, metric), {})[lt_id] = share
-    concentrated = 0
+    shares: dict[tuple[dt.date, str, str], dict[str, tuple[float | None, int]]] = {}
+    for d, segment, metric, lt_id, share, rank in rows:
+        shares.setdefault((d, segment, metric), {})[lt_id] = (share, rank)
+    made_by = {1: 0, 2: 0}  # series-days whose top one / two users carry half of the change
     for (d, segment, metric), of_user in shares.items():
         days = baseline[(d, segment, metric)]
         assert set(of_user) == set().union(*(active_in.get((x, segment), set()) for x in [d, *days])), (d, segment)
@@ -250,7 +250,12 @@ def test_each_users_share_of_change_matches_an_independent_reading(test_duckdb: 
 
         delta = {u: in_segment(d, u) - sum(in_segment(b, u) for b in days) / len(days) for u in of_user}
         total = sum(delta.values())
-        for u, share in of_user.items():
+        for u, (share, _) in of_user.items():
             assert share == (pytest.approx(delta[u] / total) if total else None), (d, segment, metric, u)
-        concentrated += bool(total) and max(delta.values(), key=lambda x: x * total) / total >= 0.5
-    assert len(shares) > 50 and concentrated  # the test data has alerts one user makes
+        pushed = sorted(of_user, key=lambda u: of_user[u][1])  # by the model's rank
+        push = [delta[u] * (-1 if total < 0 else 1) for u in pushed]
+        assert [of_user[u][1] for u in pushed] == list(range(1, len(pushed) + 1)), (d, segment, metric)
+        assert all(a >= b - 1e-9 for a, b in zip(push, push[1:])), (d, segment, metric)  # ties: either order
+        for k in made_by:
+            made_by[k] += bool(total) and sum(delta[u] for u in pushed[:k]) / total >= 0.5
+    assert len(shares) > 50 and made_by[1] and made_by[2] > made_by[1], made_by  # the data has both kinds

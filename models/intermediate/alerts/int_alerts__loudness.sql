@@ -39,11 +39,12 @@
                          the segment (int_usage__alert_user_deltas
                          .crossed_heavy_line): membership changed, nobody's
                          usage did;
-      one_user           a usage z alert of which one user carries at least
-                         loud_max_one_user_share of the change (its
-                         share_of_change): that account's event, not the
+      few_users          a usage z alert of which the loud_few_users users
+                         who pushed it most (user_rank) carry at least
+                         loud_max_few_users_share of the change (their
+                         share_of_change): those accounts' event, not the
                          segment's - except a drop of an account segment
-                         (loud_account_segments: a key user of an enterprise
+                         (loud_account_segments: key users of an enterprise
                          account stopping is churn risk);
       not_significant    a z rule whose p-value passes neither
                          family-wise (p x family_size <= alpha / 2) nor, for a
@@ -109,7 +110,7 @@ usage_user_shares as (
         segment,
         metric,
         sum(case when crossed_heavy_line then share_of_change else 0 end) as reclassified_share,
-        max(share_of_change) as top_user_share
+        sum(case when user_rank <= {{ var('loud_few_users') }} then share_of_change else 0 end) as few_users_share
 
     from {{ ref('int_usage__alert_user_deltas') }}
     group by dt, segment, metric
@@ -191,7 +192,7 @@ p_values as (
         usage_null_p_values.null_p_value,
         usage_null_p_values.trend_pct_change,
         usage_user_shares.reclassified_share,
-        usage_user_shares.top_user_share
+        usage_user_shares.few_users_share
 
     from policy
     left join day_events
@@ -239,7 +240,7 @@ calibrated_p_values as (
             when null_p_value > t_p_value then null_p_value
             else t_p_value
         end as p_value,
-        {#- the playbook's enterprise churn risk: loud whatever its share, even if one user made it -#}
+        {#- the playbook's enterprise churn risk: loud whatever its share, even if one or two users made it -#}
         pct_change < 0 and scope in ({{ account_segments }}) as is_account_drop
 
     from p_values
@@ -270,9 +271,9 @@ verdicts as (
                 coalesce(reclassified_share, 0) >= {{ var('loud_max_reclassified_share') }}
                 then 'reclassified'
             when
-                coalesce(top_user_share, 0) >= {{ var('loud_max_one_user_share') }}
+                coalesce(few_users_share, 0) >= {{ var('loud_max_few_users_share') }}
                 and not is_account_drop
-                then 'one_user'
+                then 'few_users'
             when
                 threshold_kind = 'z'
                 and not coalesce(

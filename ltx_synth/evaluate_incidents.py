@@ -12,7 +12,7 @@ What is counted as one post:
 * **old** behaviour: every non-suppressed ``fct_alerts`` row of the usage and gpu_cost
   domains posted on its own, no holds and no incidents (the data-health alert did not
   exist). Read from ``--old-duckdb`` when given (a build of the same raw data with the old
-  rule declarations, see docs/alert-rules-and-policy.md "Measured: before and after"),
+  rule declarations, see docs/measurements.md "Measured: before and after"),
   else from ``--duckdb``.
 
 The labels come from the generator's ``ground_truth.json``:

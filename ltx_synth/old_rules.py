@@ -8,7 +8,7 @@ rolling baseline, `day_over_day_jump` against the previous day, no `idle_without
 the usage week-over-week check, once declared).
 Build with it (``dbt build --exclude-resource-type unit_test --vars "$(cat before_vars.json)"``;
 the unit tests pin the shipped declarations) to measure the old behaviour on the same data
-(docs/alert-rules-and-policy.md, "Measured: before and after").
+(docs/measurements.md, "Measured: before and after").
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@
     alpha / 2: valid under any dependence between the series). The
     large-effect test (below) has a chance rate no formula bounds: it
     depends on how often a big series moves 40 %, so the replayed labelled
-    years measure it against the other half (docs/alert-rules-and-policy.md).
+    years measure it against the other half (docs/measurements.md).
 
     quiet_reason, the first that applies (null = loud), is THE loud rule:
       held               not postable (hold_reason);

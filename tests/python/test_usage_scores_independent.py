@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import math
 import os
 from pathlib import Path
@@ -231,7 +232,8 @@ def test_each_users_share_of_change_and_rank_match_an_independent_reading(test_d
     """int_usage__alert_user_deltas.share_of_change and user_rank (the `few_users` quiet reason sums the shares of
     ranks 1 and 2) on every user row of the test build, recomputed from the raw files' segmentation: the user's value
     in the segment on the day, less their values in it on the segment's baseline days over the baseline's points,
-    over the sum of those deltas; rank 1 pushed the change most (its delta furthest in the change's direction). The users listed are exactly those active in the segment on the day or a baseline day."""
+    over the sum of those deltas; rank 1 pushed the change most (its delta furthest in the change's direction). The
+    users listed are exactly those active in the segment on the day or a baseline day."""
     user_days, rows, baseline = _alert_users(test_duckdb, "share_of_change, user_rank")
     value = {(d, lt_id, segment): metrics for d, lt_id, segment, metrics in user_days}
     active_in: dict[tuple[dt.date, str], set[str]] = {}
@@ -255,7 +257,7 @@ def test_each_users_share_of_change_and_rank_match_an_independent_reading(test_d
         pushed = sorted(of_user, key=lambda u: of_user[u][1])  # by the model's rank
         push = [delta[u] * (-1 if total < 0 else 1) for u in pushed]
         assert [of_user[u][1] for u in pushed] == list(range(1, len(pushed) + 1)), (d, segment, metric)
-        assert all(a >= b - 1e-9 for a, b in zip(push, push[1:])), (d, segment, metric)  # ties: either order
+        assert all(a >= b - 1e-9 for a, b in itertools.pairwise(push)), (d, segment, metric)  # ties: either order
         for k in made_by:
             made_by[k] += bool(total) and sum(delta[u] for u in pushed[:k]) / total >= 0.5
     assert len(shares) > 50 and made_by[1] and made_by[2] > made_by[1], made_by  # the data has both kinds

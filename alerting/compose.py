@@ -223,9 +223,9 @@ def _expected(alert: Alert) -> list[Line]:
     return [line(t("Expected: ", strong=True), d(alert.calendar_event))] if alert.calendar_event else []
 
 
-def _why_quiet(alert: Alert) -> list[Line]:
-    """Why a Summary: incident did not notify: its known event, or the loud rule's quiet_reason, or (loud in the
-    mart) the route's own severity floor."""
+def why_quiet(alert: Alert) -> list[Line]:
+    """Why a quiet incident (a Summary: line, a report card) did not notify: its known event, or the loud rule's
+    quiet_reason, or (loud in the mart) the route's own severity floor."""
     if alert.calendar_event:
         return _expected(alert)
     reason = alert.quiet_reason
@@ -354,7 +354,7 @@ def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) ->
     head = line(t(f"Summary: {_plural(len(incidents), 'quiet incident')} · {PRODUCT} · {days}"))
     note = line("Below the bar for a notification, each for the reason it gives; kept in fct_alerts.")
     sections = tuple(
-        Section((headline(inc.primary), *(member_line(m) for m in inc.alerts), *_why_quiet(inc.primary)), inc.alert_ids)
+        Section((headline(inc.primary), *(member_line(m) for m in inc.alerts), *why_quiet(inc.primary)), inc.alert_ids)
         for inc in incidents
     )
     return MessageBody(head, Section((note,), context=True), sections)

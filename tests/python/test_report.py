@@ -37,9 +37,10 @@ def alert(alert_id: str, **kw: Any) -> dict[str, Any]:
         direction="increase", is_suppressed=False, suppression_reason=None, is_postable=True, hold_reason=None,
         has_insufficient_baseline=False, is_low_variance=False, has_baseline_outlier=False,
         baseline_outlier_date=None, is_incident_primary=True, drivers_summary=None,
-        recommended_action="WARNING: first day; watch whether it repeats tomorrow.",
+        recommended_action="WARNING: first day; watch whether it repeats tomorrow.", is_loud=True, quiet_reason=None,
     )  # fmt: skip
     row.update(kw)
+    row["is_loud"] = row["is_loud"] and row["is_postable"]  # as fct_alerts: a held alert is never loud
     return row
 
 
@@ -104,7 +105,8 @@ FIXTURE_ALERTS = [
         direction="decrease", is_postable=False, hold_reason="muted", has_baseline_outlier=True,
         baseline_outlier_date=dt.date(2026, 10, 13),
     ),
-    alert("u-heavy-dau", scope=HOSTILE, metric="dau", unit="count", severity="notice", z_score=2.5),
+    alert("u-heavy-dau", scope=HOSTILE, metric="dau", unit="count", severity="notice", z_score=2.5, is_loud=False,
+          quiet_reason="below_severity"),
     alert(
         "c-api-idle", domain="gpu_cost", team="api", alert_date=COST_DAY, scope="api", metric="idle_cost",
         unit="usd", rule="cost_zscore", baseline_kind="rolling", current_value=512.04, baseline_mean=163.78,
@@ -179,6 +181,33 @@ def test_worked_example_incident_with_chart(marts: Path) -> None:
     assert article.count("<svg") == 1  # its chart, inline
     assert "top-5 users" in article  # drivers
     assert "WARNING: first day" in article  # action
+
+
+def test_quiet_incidents_apart_each_with_why(tmp_path: Path) -> None:
+    """Postable is not posted: a loud incident notifies its channel, a quiet one is listed apart with the reason the
+    Summary: message gives (compose.why_quiet), its data escaped like any other."""
+    two_users = alert(
+        "u-paying-videos",
+        scope="paying",
+        metric="video_generations",
+        unit="count",
+        current_value=150.0,
+        baseline_mean=100.0,
+        z_score=3.5,
+        pct_change=0.5,
+        is_loud=False,
+        quiet_reason="few_users",
+    )
+    html = build(make_marts(tmp_path / "marts.duckdb", [*FIXTURE_ALERTS, two_users]))
+    loud = section(html, "incidents", 'id="quiet"')
+    quiet = section(html, "quiet", 'id="held"')
+    assert "2 loud incident(s)" in loud and "Free – Tokens" in loud and "Paying – Video generations" not in loud
+    assert "Quiet (2)" in quiet
+    assert "Paying – Video generations" in quiet
+    assert "quiet · Why quiet: one or two users made most of the change: their accounts&#39; event" in quiet
+    assert "quiet · Why quiet: a NOTICE never notifies on its own" in quiet
+    assert "&lt;img src=x" in quiet and HOSTILE not in quiet
+    assert "posted to Slack" not in html
 
 
 def test_held_and_muted_shown_apart_with_reason(marts: Path) -> None:

@@ -43,9 +43,12 @@
                          who pushed it most (user_rank) carry at least
                          loud_max_few_users_share of the change (their
                          share_of_change): those accounts' event, not the
-                         segment's - except a drop of an account segment
-                         (loud_account_segments: key users of an enterprise
-                         account stopping is churn risk);
+                         segment's. In an account segment
+                         (loud_account_segments) a handful of users is a
+                         customer's team, the organisation the segment is
+                         watched by: there only one user counts as few, and
+                         a drop is never few_users (key users of an
+                         enterprise account stopping is churn risk);
       not_significant    a z rule whose p-value passes neither
                          family-wise (p x family_size <= alpha / 2) nor, for a
                          large effect (|pct_change| >= loud_large_effect_pct,
@@ -110,7 +113,15 @@ usage_user_shares as (
         segment,
         metric,
         sum(case when crossed_heavy_line then share_of_change else 0 end) as reclassified_share,
-        sum(case when user_rank <= {{ var('loud_few_users') }} then share_of_change else 0 end) as few_users_share
+        sum(
+            case
+                when
+                    user_rank = 1
+                    or (user_rank <= {{ var('loud_few_users') }} and segment not in ({{ account_segments }}))
+                    then share_of_change
+                else 0
+            end
+        ) as few_users_share
 
     from {{ ref('int_usage__alert_user_deltas') }}
     group by dt, segment, metric

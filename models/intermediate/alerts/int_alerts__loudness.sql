@@ -71,7 +71,7 @@
 {%- set severity_ranks = {'notice': 1, 'warning': 2, 'critical': 3} -%}
 {%- set cost_max_df = 7 * ((var('cost_weekday_baseline_weeks') | int) - 1) -%}
 {%- set cost_z_metrics = var('alert_rules')['cost_zscore']['metrics'] -%}
-{%- set account_segments = sql_string_list(var('loud_account_segments')) -%}
+{%- set account_segments = sql_string_list(var('loud_account_segments')) or "''" -%}  {#- none: matches no scope -#}
 {%- set min_abs = var('loud_min_abs_change') -%}
 
 with

@@ -113,15 +113,8 @@ usage_user_shares as (
         segment,
         metric,
         sum(case when crossed_heavy_line then share_of_change else 0 end) as reclassified_share,
-        sum(
-            case
-                when
-                    user_rank = 1
-                    or (user_rank <= {{ var('loud_few_users') }} and segment not in ({{ account_segments }}))
-                    then share_of_change
-                else 0
-            end
-        ) as few_users_share
+        sum(case when user_rank = 1 then share_of_change else 0 end) as top_user_share,
+        sum(case when user_rank <= {{ var('loud_few_users') }} then share_of_change else 0 end) as top_users_share
 
     from {{ ref('int_usage__alert_user_deltas') }}
     group by dt, segment, metric
@@ -203,7 +196,9 @@ p_values as (
         usage_null_p_values.null_p_value,
         usage_null_p_values.trend_pct_change,
         usage_user_shares.reclassified_share,
-        usage_user_shares.few_users_share
+        usage_user_shares.top_user_share,
+        usage_user_shares.top_users_share,
+        policy.scope in ({{ account_segments }}) as is_account_segment
 
     from policy
     left join day_events
@@ -251,8 +246,11 @@ calibrated_p_values as (
             when null_p_value > t_p_value then null_p_value
             else t_p_value
         end as p_value,
+        {#- an account segment is read by organisation: a handful of its users is a customer's team, so only one
+            user alone is few there -#}
+        case when is_account_segment then top_user_share else top_users_share end as few_users_share,
         {#- the playbook's enterprise churn risk: loud whatever its share, even if one or two users made it -#}
-        pct_change < 0 and scope in ({{ account_segments }}) as is_account_drop
+        pct_change < 0 and is_account_segment as is_account_drop
 
     from p_values
 

@@ -36,6 +36,12 @@ QUIET_REASONS = {  # fct_alerts.quiet_reason (int_alerts__loudness decides it), 
     "few_users": "one or two users made most of the change: their accounts' event, not the segment's",
     "not_significant": "within what chance gives over the series tested that day",
 }
+LOUD_REASONS = {  # fct_alerts.loud_reason in the loudness model's order: which way a loud alert passed
+    "family_wise": "surprising across every series tested that day, within the channel's false-alarm budget",
+    "large_effect": "a large change of a series that moves the product, surprising on its own",
+    "account_drop": "a large drop of an account segment (the playbook's churn risk), surprising on its own",
+    "threshold": "a fixed threshold crossed",
+}
 ROUTE_FLOOR = "below this channel's severity floor (loud_min_severity in the routes)"
 DRIVERS_SHOWN = 3
 COMPONENTS_SHOWN = 3
@@ -231,6 +237,12 @@ def why_quiet(alert: Alert) -> list[Line]:
     reason = alert.quiet_reason
     said = t(QUIET_REASONS[reason]) if reason in QUIET_REASONS else d(reason, 40) if reason else t(ROUTE_FLOOR)
     return [line(t("Why quiet: ", strong=True), said)]
+
+
+def why_loud(incident: Incident) -> str | None:
+    """Why a loud incident notified (the report's card): the first way, in the model's order, a loud alert passed."""
+    ways = {a.loud_reason for a in incident.alerts if a.is_loud}
+    return next((said for way, said in LOUD_REASONS.items() if way in ways), None)
 
 
 def caveats(alert: Alert) -> list[str]:

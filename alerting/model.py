@@ -130,6 +130,7 @@ class Alert:  # a row of fct_alerts (columns in the mart's order) plus its drive
     recommended_action: str | None = None
     is_loud: bool = False  # the posting policy lets it notify the channel (top-level or broadcast)
     quiet_reason: str | None = None  # why it may not (held, calendar_event, below_severity, small_effect, ...)
+    loud_reason: str | None = None  # which way a loud one passed (threshold, family_wise, large_effect, account_drop)
     calendar_event: str | None = None
     loud_p_value: float | None = None
     loud_family_size: int | None = None

@@ -21,7 +21,7 @@ from alerting import charts, values
 from alerting.backtest import hold_reason, run_backtest
 from alerting.causes import Rows, attach_causes, read, read_in
 from alerting.charts import SeriesPoint, chart_filename, render_png
-from alerting.compose import concentration_line, why_quiet
+from alerting.compose import concentration_line, why_loud, why_quiet
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
 from alerting.sanitize import collapse
@@ -153,7 +153,7 @@ def _environment() -> Environment:
         value=values.format_value, delta=values.format_delta, z=values.format_z, change=values.format_change,
         share=values.format_share, sigma=values.sigma_label, series=charts.series_title, hold_reason=hold_reason,
         concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
-        why_quiet=lambda a: plain(why_quiet(a)[0]),
+        why_quiet=lambda a: plain(why_quiet(a)[0]), why_loud=why_loud,
     )  # fmt: skip
     env.globals.update(baseline_label=values.baseline_label, zip=zip)
     env.tests.update(finite=values.finite, held=lambda i: not any(a.is_postable for a in i.alerts),

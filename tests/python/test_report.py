@@ -38,9 +38,11 @@ def alert(alert_id: str, **kw: Any) -> dict[str, Any]:
         has_insufficient_baseline=False, is_low_variance=False, has_baseline_outlier=False,
         baseline_outlier_date=None, is_incident_primary=True, drivers_summary=None,
         recommended_action="WARNING: first day; watch whether it repeats tomorrow.", is_loud=True, quiet_reason=None,
+        loud_reason="large_effect",
     )  # fmt: skip
     row.update(kw)
     row["is_loud"] = row["is_loud"] and row["is_postable"]  # as fct_alerts: a held alert is never loud
+    row["loud_reason"] = row["loud_reason"] if row["is_loud"] else None
     return row
 
 
@@ -111,13 +113,13 @@ FIXTURE_ALERTS = [
         "c-api-idle", domain="gpu_cost", team="api", alert_date=COST_DAY, scope="api", metric="idle_cost",
         unit="usd", rule="cost_zscore", baseline_kind="rolling", current_value=512.04, baseline_mean=163.78,
         baseline_stddev=40.0, z_score=8.7, pct_change=2.13, severity="critical", incident_id="inc-cost",
-        drivers_summary="idle +$348.26 (98 % of the change) <b>",
+        drivers_summary="idle +$348.26 (98 % of the change) <b>", loud_reason="family_wise",
     ),
     alert(
         "c-api-infra", domain="gpu_cost", team="api", alert_date=COST_DAY, scope="api", metric="infra_cost",
         unit="usd", rule="day_over_day_jump", baseline_kind="previous_day", current_value=700.0,
         baseline_mean=350.0, baseline_stddev=None, z_score=None, pct_change=1.0, severity="warning",
-        incident_id="inc-cost", is_incident_primary=False,
+        incident_id="inc-cost", is_incident_primary=False, loud_reason="threshold",
     ),
 ]  # fmt: skip
 
@@ -184,8 +186,9 @@ def test_worked_example_incident_with_chart(marts: Path) -> None:
 
 
 def test_quiet_incidents_apart_each_with_why(tmp_path: Path) -> None:
-    """Postable is not posted: a loud incident notifies its channel, a quiet one is listed apart with the reason the
-    Summary: message gives (compose.why_quiet), its data escaped like any other."""
+    """Postable is not posted: a loud incident notifies its channel and says which way it passed (fct_alerts
+    .loud_reason, the model's first for an incident: family-wise before threshold), a quiet one is listed apart
+    with the reason the Summary: message gives (compose.why_quiet), its data escaped like any other."""
     two_users = alert(
         "u-paying-videos",
         scope="paying",
@@ -202,6 +205,8 @@ def test_quiet_incidents_apart_each_with_why(tmp_path: Path) -> None:
     loud = section(html, "incidents", 'id="quiet"')
     quiet = section(html, "quiet", 'id="held"')
     assert "2 loud incident(s)" in loud and "Free – Tokens" in loud and "Paying – Video generations" not in loud
+    assert "loud: a large change of a series that moves the product, surprising on its own" in loud
+    assert "loud: surprising across every series tested that day" in loud and "loud: a fixed threshold" not in loud
     assert "Quiet (2)" in quiet
     assert "Paying – Video generations" in quiet
     assert "quiet · Why quiet: one or two users made most of the change: their accounts&#39; event" in quiet

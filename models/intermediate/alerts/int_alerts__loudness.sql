@@ -66,7 +66,13 @@
                          robust week-over-week z) is never loud on its own.
     Rules that compare with a fixed threshold (budgets, fractions) are not
     chance events: they are loud when postable, at the severity floor and
-    not on an event day. -#}
+    not on an event day.
+
+    loud_reason, of a loud alert (null = quiet), says which way it passed:
+      threshold          a fixed-threshold rule;
+      family_wise        surprising across the day's family of series;
+      large_effect       a large effect of a series carrying the share, surprising on its own;
+      account_drop       an account segment's large drop below that share, surprising on its own. -#}
 {%- set alpha = (var('loud_chance_posts') | float) / (var('loud_budget_days') | float) -%}
 {%- set severity_ranks = {'notice': 1, 'warning': 2, 'critical': 3} -%}
 {%- set cost_max_df = 7 * ((var('cost_weekday_baseline_weeks') | int) - 1) -%}
@@ -256,6 +262,27 @@ calibrated_p_values as (
 
 ),
 
+significance as (
+
+    select
+        *,
+        coalesce(p_value * family_size <= {{ alpha / 2 }}, false) as is_family_wise,
+        coalesce(
+            p_value <= {{ alpha }}
+            and abs(pct_change) >= {{ var('loud_large_effect_pct') }}
+            and coalesce(
+                case when pct_change < 0 then -trend_pct_change else trend_pct_change end
+                >= {{ var('loud_large_effect_pct') }},
+                true
+            )
+            and (volume_share >= {{ var('loud_large_effect_min_share') }} or is_account_drop),
+            false
+        ) as is_large_effect
+
+    from calibrated_p_values
+
+),
+
 verdicts as (
 
     select
@@ -283,29 +310,10 @@ verdicts as (
                 coalesce(few_users_share, 0) >= {{ var('loud_max_few_users_share') }}
                 and not is_account_drop
                 then 'few_users'
-            when
-                threshold_kind = 'z'
-                and not coalesce(
-                    p_value * family_size <= {{ alpha / 2 }}
-                    or (
-                        p_value <= {{ alpha }}
-                        and abs(pct_change) >= {{ var('loud_large_effect_pct') }}
-                        and coalesce(
-                            case when pct_change < 0 then -trend_pct_change else trend_pct_change end
-                            >= {{ var('loud_large_effect_pct') }},
-                            true
-                        )
-                        and (
-                            volume_share >= {{ var('loud_large_effect_min_share') }}
-                            or is_account_drop
-                        )
-                    ),
-                    false
-                )
-                then 'not_significant'
+            when threshold_kind = 'z' and not (is_family_wise or is_large_effect) then 'not_significant'
         end as quiet_reason
 
-    from calibrated_p_values
+    from significance
 
 ),
 
@@ -317,7 +325,14 @@ final as (
         cast(family_size as {{ dbt.type_bigint() }}) as loud_family_size,
         cast(p_value as {{ type_double() }}) as loud_p_value,
         quiet_reason,
-        quiet_reason is null as is_loud
+        quiet_reason is null as is_loud,
+        case
+            when quiet_reason is not null then null
+            when coalesce(threshold_kind, '') <> 'z' then 'threshold'
+            when is_family_wise then 'family_wise'
+            when volume_share >= {{ var('loud_large_effect_min_share') }} then 'large_effect'
+            else 'account_drop'
+        end as loud_reason
 
     from verdicts
 

@@ -35,6 +35,7 @@ joined as (
         policy.*,
         loudness.is_loud,
         loudness.quiet_reason,
+        loudness.loud_reason,
         loudness.calendar_event,
         loudness.loud_p_value,
         loudness.loud_family_size
@@ -84,6 +85,7 @@ final as (
         recommended_action,
         is_loud,
         quiet_reason,
+        loud_reason,
         calendar_event,
         loud_p_value,
         loud_family_size,

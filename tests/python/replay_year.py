@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from alerting.compose import LOUD_REASONS
 from alerting.lifecycle import LifecycleConfig
 from ltx_synth.evaluate_incidents import (
     DOMAINS,
@@ -52,6 +53,33 @@ def loud_per_week(entries: list[dict[str, object]], first: dt.date, last: dt.dat
         if e["kind"] in LOUD_KINDS and e["kind"] not in ("all_clear", "pipeline_health"):
             messages.setdefault(str(e["destination"]), set()).add(e["message_ts"])
     return {dest: round(len(ts) / weeks, 2) for dest, ts in sorted(messages.items())}
+
+
+WAYS = tuple(LOUD_REASONS)  # fct_alerts.loud_reason, in the loudness model's order
+
+
+def way_of(reasons: list[str | None]) -> str | None:
+    """An incident's way to loud: the first, in the loudness model's order, of its loud alerts' loud_reason."""
+    return next((w for w in WAYS if w in reasons), None)
+
+
+def by_way(loud: list[dict[str, object]]) -> dict[str, dict[str, int]]:
+    """Loud incidents per way and class (matched / in_shift / unmatched): where precision is won or lost."""
+    out: dict[str, dict[str, int]] = {}
+    for x in loud:
+        counts = out.setdefault(str(x["way"]), {"matched": 0, "in_shift": 0, "unmatched": 0})
+        counts[str(x["class"])] += 1
+    return dict(sorted(out.items()))
+
+
+def why_missed(rows: list[tuple[str | None, str | None]]) -> str:
+    """Why a label's day and scope was not announced loudly, from its fct_alerts rows (hold_reason, quiet_reason):
+    each distinct reason; a loud alert there went out as a plain reply in a thread that had announced as much."""
+    if not rows:
+        return "no alert"
+    return ", ".join(
+        sorted({f"held: {hold}" if hold else quiet or "loud: a plain thread reply" for hold, quiet in rows})
+    )
 
 
 def replay(duckdb_path: Path, first: dt.date, last: dt.date) -> tuple[list[Post], int, int, dict[str, float]]:
@@ -91,14 +119,29 @@ def main(argv: list[str] | None = None) -> int:
     # the run for usage day D also reports cost day D - 2 (the last finalised cost day for D = end)
     posts, top, replies, per_week = replay(a.duckdb, start, end)
     labels = labels_from_truth(truth, last_cost_day)
+    with duckdb.connect(str(a.duckdb), read_only=True) as con:
+        reasons: dict[str, list[str | None]] = {}
+        for ident, reason in con.execute(
+            "select incident_id, loud_reason from main_marts.fct_alerts where is_loud"
+        ).fetchall():
+            reasons.setdefault(ident, []).append(reason)
+        scored = {
+            d: score([x for x in posts if x.domain == d], [lb for lb in labels if lb.domain == d], start, end)
+            for d in DOMAINS
+        }
+        for d, scores in scored.items():
+            for miss in scores["missed"]:
+                rows = con.execute(
+                    "select hold_reason, quiet_reason from main_marts.fct_alerts"
+                    " where domain = ? and alert_date = ? and scope = ?",
+                    [d, dt.date.fromisoformat(miss["day"]), miss["scope"]],
+                ).fetchall()
+                miss["why"] = why_missed(rows)
     result = {
         "window": [start.isoformat(), end.isoformat()],
         "slack_messages": {"top_level": top, "thread_replies": replies},
         "loud_messages_per_week": per_week,
-        "loud_incidents": {
-            d: score([x for x in posts if x.domain == d], [lb for lb in labels if lb.domain == d], start, end)
-            for d in DOMAINS
-        },
+        "loud_incidents": scored,
         "level_shifts": [  # announced loudly on which day of the shift (1 = its onset; null: never)
             {
                 "onset": lb.day.isoformat(),
@@ -118,11 +161,13 @@ def main(argv: list[str] | None = None) -> int:
                 "severity": x.severity,
                 "incident_id": x.ident,
                 "class": classify(x, [lb for lb in labels if lb.domain == x.domain]),
+                "way": way_of(reasons.get(x.ident, [])),
             }
             for x in sorted(posts, key=lambda x: (x.domain, x.day, x.scope))
             if start <= x.day <= end
         ],
     }
+    result["loud_by_way"] = {d: by_way([x for x in result["loud"] if x["domain"] == d]) for d in DOMAINS}
     json.dump(result, sys.stdout, indent=2)
     print()
     return 0

@@ -201,3 +201,22 @@ def test_old_rule_vars_undo_exactly_the_weekday_change() -> None:
     assert changed == {"cost_zscore", "day_over_day_jump"} | (set(NEW_RULES) & set(shipped))
     assert "idle_without_traffic" in changed
     assert shipped["cost_zscore"]["baseline_kind"] == "same_weekday"  # the project itself is untouched
+
+
+def test_replay_reads_each_loud_incidents_way_and_each_misses_reason() -> None:
+    """The replay's per-way precision and its missed labels' reasons read fct_alerts' loud_reason, hold_reason
+    and quiet_reason, never decide them again."""
+    from tests.python.replay_year import by_way, way_of, why_missed
+
+    assert way_of(["account_drop", "family_wise", None]) == "family_wise"  # the model's order, not the rows'
+    assert way_of(["threshold", "large_effect"]) == "large_effect"
+    assert way_of([None]) is None
+    loud = [{"way": "family_wise", "class": "matched"}, {"way": "family_wise", "class": "unmatched"},
+            {"way": "account_drop", "class": "in_shift"}]  # fmt: skip
+    assert by_way(loud) == {
+        "account_drop": {"matched": 0, "in_shift": 1, "unmatched": 0},
+        "family_wise": {"matched": 1, "in_shift": 0, "unmatched": 1},
+    }
+    assert why_missed([]) == "no alert"
+    rows = [("insufficient_baseline", "held"), (None, "below_severity"), (None, "below_severity"), (None, None)]
+    assert why_missed(rows) == "below_severity, held: insufficient_baseline, loud: a plain thread reply"

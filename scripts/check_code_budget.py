@@ -1,5 +1,6 @@
 """`make lint`: no function in the alerting package over 60 lines (issue 22); prints the package's
-total line count (blank lines and docstrings included), and fails above --max-lines when given."""
+total line count as issue 22 counts it (every file: Python, templates, the routes file; blank lines and
+docstrings included), and fails above --max-lines when given."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def long_functions(root: Path) -> list[str]:
 
 
 def total_lines(root: Path) -> int:
-    return sum(len(p.read_text(encoding="utf-8").splitlines()) for p in root.rglob("*.py"))
+    files = [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return sum(len(p.read_text(encoding="utf-8").splitlines()) for p in files)
 
 
 def main(argv: list[str] | None = None) -> int:

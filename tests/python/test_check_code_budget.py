@@ -23,7 +23,11 @@ def test_a_function_of_61_lines_fails_and_of_60_passes(tmp_path: Path) -> None:
 
 def test_the_line_budget(tmp_path: Path) -> None:
     _write(tmp_path / "p", 10)
+    (tmp_path / "p" / "templates").mkdir()
+    (tmp_path / "p" / "templates" / "page.html.j2").write_text("<p>\n{{ x }}\n</p>\n", encoding="utf-8")
+    (tmp_path / "p" / "__pycache__").mkdir()
+    (tmp_path / "p" / "__pycache__" / "m.txt").write_text("not counted\n", encoding="utf-8")
     total = total_lines(tmp_path / "p")
-    assert total == 1 + 10 + 2 + 2  # f, its body, two blank lines, g
+    assert total == 1 + 10 + 2 + 2 + 3  # f, its body, two blank lines, g; the template's 3 lines
     assert main([str(tmp_path / "p"), "--max-lines", str(total)]) == 0
     assert main([str(tmp_path / "p"), "--max-lines", str(total - 1)]) == 1

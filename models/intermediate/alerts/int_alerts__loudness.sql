@@ -256,7 +256,8 @@ calibrated_p_values as (
             user alone is few there -#}
         case when is_account_segment then top_user_share else top_users_share end as few_users_share,
         {#- the playbook's enterprise churn risk: loud whatever its share, even if one or two users made it -#}
-        pct_change < 0 and is_account_segment as is_account_drop
+        pct_change < 0 and is_account_segment as is_account_drop,
+        coalesce(volume_share >= {{ var('loud_large_effect_min_share') }}, false) as carries_the_share
 
     from p_values
 
@@ -275,7 +276,7 @@ significance as (
                 >= {{ var('loud_large_effect_pct') }},
                 true
             )
-            and (volume_share >= {{ var('loud_large_effect_min_share') }} or is_account_drop),
+            and (carries_the_share or is_account_drop),
             false
         ) as is_large_effect
 
@@ -330,7 +331,7 @@ final as (
             when quiet_reason is not null then null
             when coalesce(threshold_kind, '') <> 'z' then 'threshold'
             when is_family_wise then 'family_wise'
-            when volume_share >= {{ var('loud_large_effect_min_share') }} then 'large_effect'
+            when carries_the_share then 'large_effect'
             else 'account_drop'
         end as loud_reason
 

@@ -17,10 +17,11 @@
       * incidents: usage per (day, segment, direction), gpu_cost per (day,
         vertical), data_health per (day, source); the primary (headline) is a
         postable alert whenever the incident has one - what is posted leads
-        with what people read, never with a held member - then the alert on
-        a component (gpu_cost: a cause other than `infra`), the highest
-        severity, the largest |z|, the declared order (usage: metric order;
-        gpu_cost: rule order). The incident's cause is its primary's. -#}
+        with what people read, never with a held member - then the highest
+        severity (a post never leads, nor sets its action, below the severity
+        it notifies for), the alert on a component (gpu_cost: a cause other
+        than `infra`), the largest |z|, the declared order (usage: metric
+        order; gpu_cost: rule order). The incident's cause is its primary's. -#}
 
 with
 
@@ -235,8 +236,8 @@ ranked as (
             partition by incident_id
             order by
                 case when hold_reason is null then 0 else 1 end asc,
-                case when domain = 'gpu_cost' and cause != 'infra' then 0 else 1 end asc,
                 severity_rank desc,
+                case when domain = 'gpu_cost' and cause != 'infra' then 0 else 1 end asc,
                 coalesce(abs(z_score), -1) desc,
                 primary_order asc,
                 metric asc,

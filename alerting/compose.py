@@ -296,19 +296,24 @@ def data_health_lines(alert: Alert, held_today: Iterable[Alert]) -> list[Line]:
     return out
 
 
+def explanation(incident: Incident) -> list[Line]:
+    """What the action line points at, in a first post and in a thread reply alike: the cause (the decomposition
+    when any member carries one, else the primary's, then any member's, drivers), the day's known event and the
+    headline's caveats."""
+    found = [decomposition_line(a.decomposition) for a in incident.alerts if a.decomposition]
+    cause = next((x for x in [*found, *map(drivers_line, incident.alerts)] if x), None)
+    notes = caveats(incident.primary)
+    caveat = [line("Caveat: " + "; ".join(notes))] if notes else []
+    return [*([cause] if cause else []), *_expected(incident.primary), *caveat]
+
+
 def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
     primary = incident.primary
     if primary.domain == "data_health":
         lines = [headline(primary), *data_health_lines(primary, held), action_line(primary)]
         return Section(tuple(lines), incident.alert_ids)
-    # the decomposition when any member carries one, else the primary's (then any member's) drivers
-    found = [decomposition_line(a.decomposition) for a in incident.alerts if a.decomposition]
-    cause, notes = next((x for x in [*found, *map(drivers_line, incident.alerts)] if x), None), caveats(primary)
     lines = [headline(primary), *numbers_lines(primary), *(member_line(m) for m in incident.members)]
-    lines += [cause] if cause else []
-    lines += _expected(primary)
-    lines += [line("Caveat: " + "; ".join(notes))] if notes else []
-    return Section((*lines, action_line(primary)), incident.alert_ids, incident.incident_id)
+    return Section((*lines, *explanation(incident), action_line(primary)), incident.alert_ids, incident.incident_id)
 
 
 @dataclass(frozen=True)
@@ -389,8 +394,9 @@ def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
 
 
 def repeats(incidents: Sequence[IncidentPlan]) -> MessageBody:
-    """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers. A series
-    the thread never carried (the segment's other metric moving the same way) is 'Now also', not 'again'."""
+    """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers and, as in
+    the first post, what explains them. A series the thread never carried (the segment's other metric moving the
+    same way) is 'Now also', not 'again'."""
     sections, leads, labels = [], [], set()
     for incident in incidents:
         primary, n = incident.primary, incident.streak_days
@@ -402,7 +408,7 @@ def repeats(incidents: Sequence[IncidentPlan]) -> MessageBody:
         lines = [head, line(*_severity(primary.severity, primary.direction), when), *numbers_lines(primary)]
         trend = [values.format_z(z, sign=True) for _, z in incident.z_trend if values.finite(z)]
         lines += [line(f"Z trend: {' → '.join(trend)}")] if len(trend) > 1 else []
-        lines += [*(member_line(m) for m in incident.members), action_line(primary)]
+        lines += [*(member_line(m) for m in incident.members), *explanation(incident), action_line(primary)]
         sections.append(Section(tuple(lines), incident.alert_ids))
         leads.append(primary)
     label = labels.pop() if len(labels) == 1 else "In this thread"

@@ -15,7 +15,7 @@ from alerting.compose import Digest
 from alerting.lifecycle import IncidentPlan
 from alerting.render.slack import Limits, SlackMessage
 from alerting.runner import render_body
-from tests.python.alerting_support import COST_DAY, DAY, usage_alert
+from tests.python.alerting_support import COST_DAY, DAY, drivers, usage_alert, with_drivers
 
 
 class Replies:
@@ -73,6 +73,31 @@ def test_a_series_new_to_the_thread_is_now_also_not_again() -> None:
     [message] = render_body(compose.repeats([said, new]), Limits())
     assert "Still ongoing: *Heavy – Tokens* · again" in section_texts(message)
     assert message.text.startswith(":repeat: In this thread: 2 incidents"), message.text
+
+
+def test_a_thread_reply_says_what_its_action_points_at() -> None:
+    """Year 6's Enterprise Pilot thread: on Independence Day (observed) the DAU fell to 0, CRITICAL and quiet (a
+    known event); the reply said 'contact the account managers of the orgs below' and 'Baseline caveat: see the
+    validity flags' above no organisation, no caveat and no event. A reply explains as its first post does."""
+    action = (
+        "CRITICAL: investigate now; contact the account managers of the orgs below."
+        " Decrease: look for churn or product issues. Baseline caveat: see the validity flags."
+    )
+    dau = usage_alert(
+        "p", scope="enterprise_pilot", metric="dau", severity="critical", direction="decrease",
+        current_value=0.0, baseline_mean=11.7, baseline_stddev=1.57, recommended_action=action,
+        calendar_event="Independence Day (observed)", is_loud=False, quiet_reason="calendar_event",
+        has_baseline_outlier=True, baseline_outlier_date=DAY, is_baseline_valid=False,
+    )  # fmt: skip
+    dau = with_drivers(dau, drivers(("organization", "Nimbus Media", 0.0, 7.1, 0.61)))
+    [message] = render_body(compose.repeats([IncidentPlan("inc-p", dau, streak_days=1)]), Limits())
+    lines = section_texts(message).splitlines()
+    assert lines[-4:] == [
+        "Drivers: *Nimbus Media* (organization): 0 vs 7.10 (-7.10, 61% of change)",
+        "*Expected:* Independence Day (observed)",
+        "Caveat: baseline holds an outlier on 2026-11-21",
+        "*Action:* " + action,
+    ], lines
 
 
 def test_correction_withdrawal_resolved_all_clear() -> None:

@@ -13,7 +13,9 @@
 {#- Every alert of every domain, one row per alert (DESIGN.md §3.3), with the
     policy's verdicts (is_postable, hold_reason; is_loud and why not from
     int_alerts__loudness) and its incident. The contract
-    (YAML) fixes names, order and types of these columns. -#}
+    (YAML) fixes names, order and types of these columns. An alert on a known
+    event's day (calendar_event) is expected: its action says so instead of the
+    rule's ("investigate now" under "Expected: Thanksgiving" said both). -#}
 
 with
 
@@ -82,7 +84,14 @@ final as (
         baseline_outlier_date,
         is_incident_primary,
         drivers_summary,
-        recommended_action,
+        case
+            when calendar_event is not null
+                then
+                    concat(
+                        upper(severity), ': expected on a known event day; look into it only if it outlasts the event.'
+                    )
+            else recommended_action
+        end as recommended_action,
         is_loud,
         quiet_reason,
         loud_reason,

@@ -239,10 +239,16 @@ def why_quiet(alert: Alert) -> list[Line]:
     return [line(t("Why quiet: ", strong=True), said)]
 
 
+def loud_way(reasons: Iterable[str | None]) -> str | None:
+    """An incident's way to loud: the first, in the loudness model's order, of its loud alerts' loud_reason."""
+    given = set(reasons)
+    return next((way for way in LOUD_REASONS if way in given), None)
+
+
 def why_loud(incident: Incident) -> str | None:
-    """Why a loud incident notified (the report's card): the first way, in the model's order, a loud alert passed."""
-    ways = {a.loud_reason for a in incident.alerts if a.is_loud}
-    return next((said for way, said in LOUD_REASONS.items() if way in ways), None)
+    """Why a loud incident notified (the report's card), in words."""
+    way = loud_way(a.loud_reason for a in incident.alerts if a.is_loud)
+    return LOUD_REASONS[way] if way else None
 
 
 def caveats(alert: Alert) -> list[str]:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from alerting.compose import LOUD_REASONS
+from alerting.compose import loud_way
 from alerting.lifecycle import LifecycleConfig
 from ltx_synth.evaluate_incidents import (
     DOMAINS,
@@ -53,14 +53,6 @@ def loud_per_week(entries: list[dict[str, object]], first: dt.date, last: dt.dat
         if e["kind"] in LOUD_KINDS and e["kind"] not in ("all_clear", "pipeline_health"):
             messages.setdefault(str(e["destination"]), set()).add(e["message_ts"])
     return {dest: round(len(ts) / weeks, 2) for dest, ts in sorted(messages.items())}
-
-
-WAYS = tuple(LOUD_REASONS)  # fct_alerts.loud_reason, in the loudness model's order
-
-
-def way_of(reasons: list[str | None]) -> str | None:
-    """An incident's way to loud: the first, in the loudness model's order, of its loud alerts' loud_reason."""
-    return next((w for w in WAYS if w in reasons), None)
 
 
 def by_way(loud: list[dict[str, object]]) -> dict[str, dict[str, int]]:
@@ -161,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 "severity": x.severity,
                 "incident_id": x.ident,
                 "class": classify(x, [lb for lb in labels if lb.domain == x.domain]),
-                "way": way_of(reasons.get(x.ident, [])),
+                "way": loud_way(reasons.get(x.ident, [])),
             }
             for x in sorted(posts, key=lambda x: (x.domain, x.day, x.scope))
             if start <= x.day <= end

@@ -206,11 +206,12 @@ def test_old_rule_vars_undo_exactly_the_weekday_change() -> None:
 def test_replay_reads_each_loud_incidents_way_and_each_misses_reason() -> None:
     """The replay's per-way precision and its missed labels' reasons read fct_alerts' loud_reason, hold_reason
     and quiet_reason, never decide them again."""
-    from tests.python.replay_year import by_way, way_of, why_missed
+    from alerting.compose import loud_way
+    from tests.python.replay_year import by_way, why_missed
 
-    assert way_of(["account_drop", "family_wise", None]) == "family_wise"  # the model's order, not the rows'
-    assert way_of(["threshold", "large_effect"]) == "large_effect"
-    assert way_of([None]) is None
+    assert loud_way(["account_drop", "family_wise", None]) == "family_wise"  # the model's order, not the rows'
+    assert loud_way(["threshold", "large_effect"]) == "large_effect"
+    assert loud_way([None]) is None
     loud = [{"way": "family_wise", "class": "matched"}, {"way": "family_wise", "class": "unmatched"},
             {"way": "account_drop", "class": "in_shift"}]  # fmt: skip
     assert by_way(loud) == {

@@ -24,14 +24,20 @@ case {{ vertical_expr }}{% for key, v in value.items() %} when '{{ key }}' then 
 {%- if rule['team'] == 'vertical' -%}{{ vertical_expr }}{%- else -%}'{{ rule['team'] }}'{%- endif -%}
 {%- endmacro %}
 
-{#- The rule's recommended action text with `{threshold_pct}` filled in (scalar thresholds). -#}
-{% macro rule_action_text(rule) -%}
+{#- The rule's recommended action as a SQL string expression: the declared text with
+    `{threshold_pct}` filled in (scalar thresholds) and `{day}` replaced by the alert's day
+    (`day_expr`, YYYY-MM-DD), so a command in it can be copied as it stands. -#}
+{% macro rule_action_sql(rule, day_expr='dt') -%}
 {%- set value = var(rule['threshold']) -%}
 {%- set text = rule.get('action') or '' -%}
 {%- if value is not mapping -%}
     {%- set text = text | replace('{threshold_pct}', (value * 100) | round(1) | string) -%}
 {%- endif -%}
-{{ return(text | replace("'", "''")) }}
+{%- set literal = "'" ~ (text | replace("'", "''")) ~ "'" -%}
+{%- if '{day}' in text -%}
+    {{ return("replace(" ~ literal ~ ", '{day}', cast(" ~ day_expr ~ " as " ~ dbt.type_string() ~ "))") }}
+{%- endif -%}
+{{ return(literal) }}
 {%- endmacro %}
 
 {#- A number or the name of a var holding one. -#}

@@ -49,7 +49,7 @@ def test_a_rule_added_by_declaration_reaches_fct_alerts(test_duckdb: Path, tmp_p
         "threshold_kind": "absolute",
         "threshold": "test_infra_budget_usd",
         "team": "engineering",
-        "action": "Test budget of {threshold_pct} cents exceeded.",
+        "action": "Test budget of {threshold_pct} cents exceeded on {day}.",
     }
     dbt_vars = json.dumps({"alert_rules": rules, "test_infra_budget_usd": budget, "run_date": RUN_DATE.isoformat()})
     raw_dir = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
@@ -73,7 +73,7 @@ def test_a_rule_added_by_declaration_reaches_fct_alerts(test_duckdb: Path, tmp_p
         factor = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]["cost_threshold_critical_factor"]
         band = budget * (factor if r[2] == "critical" else 1)
         assert r[3:7] == ("absolute", "trailing_7d", "engineering", pytest.approx(band))
-        declared = f"Test budget of {round(budget * 100, 1)} cents exceeded."
+        declared = f"Test budget of {round(budget * 100, 1)} cents exceeded on {r[0].isoformat()}."
         expected_day = f"{r[2].upper()}: expected on a known event day; look into it only if it outlasts the event."
         assert r[7] == expected_day if r[9] else r[7].endswith(declared), r  # a holiday's action: the event's
         assert r[8]

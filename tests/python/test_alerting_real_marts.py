@@ -132,9 +132,15 @@ def test_every_action_of_the_build_reads_as_written(test_duckdb: Path) -> None:
             " from main_marts.fct_alerts where domain = 'data_health'"
         ).fetchall()
         actions = [r[0] for r in rows]
+        releases = con.execute(
+            "select alert_date, recommended_action from main_marts.fct_alerts"
+            " where domain = 'data_health' and calendar_event is null"
+        ).fetchall()
     finally:
         con.close()
     assert any(a and "alerting release --date" in a for a in actions), "no data-health action in the test build"
+    assert not any(a and "{" in a for a in actions), "a declared action's placeholder left unfilled"
+    assert releases and all(a.endswith(f"release --date {d.isoformat()}.") for d, a in releases), releases
     for action in filter(None, actions):
         shown = html.unescape(sanitize.slack_mrkdwn(sanitize.clean(action, sanitize.TEXT_CAP)))
         assert shown == action

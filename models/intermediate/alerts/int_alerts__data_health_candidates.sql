@@ -57,7 +57,7 @@ final as (
                 when source = 'usage' then 'WARNING: fewer active users than expected: a partial load or a real drop. '
                 else 'WARNING: partial load (infrastructure rows missing). '
             end,
-            '{{ rule_action_text(rule) }}'
+            {{ rule_action_sql(rule) }}
         ) as recommended_action,
         'data_completeness' as cause
 

@@ -117,7 +117,7 @@ final as (
             end,
             case evaluated.rule
                 {%- for rule in alert_rules('gpu_cost') %}
-                    when '{{ rule["name"] }}' then '{{ rule_action_text(rule) }}'
+                    when '{{ rule["name"] }}' then {{ rule_action_sql(rule, 'evaluated.dt') }}
                 {%- endfor %}
             end
         ) as recommended_action,

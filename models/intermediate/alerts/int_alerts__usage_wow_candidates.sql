@@ -109,7 +109,7 @@ final as (
             coalesce(cast(round(z_score, 2) as {{ dbt.type_string() }}), 'n/a')
         ) as drivers_summary,
         concat(
-            '{{ rule_action_text(rule) }}',
+            {{ rule_action_sql(rule) }},
             case wow_direction
                 when 'increase' then ' Increase: look for launches or product changes.'
                 else ' Decrease: look for churn or product issues.'

@@ -90,7 +90,7 @@ def usage_alert(alert_id: str, **kw: Any) -> Alert:
         baseline_outlier_date=None,
         is_incident_primary=True,
         drivers_summary=None,
-        recommended_action="WARNING: first day; watch whether it repeats tomorrow.",
+        recommended_action="WARNING: no same-direction alert yesterday; watch whether it repeats tomorrow.",
     )
     base.update(kw)
     if base["is_suppressed"] and "is_postable" not in kw:

@@ -681,7 +681,7 @@ def test_newline_in_a_name_cannot_forge_a_line() -> None:
     section = message.blocks[2]["text"]["text"]  # type: ignore[index]
     lines = section.split("\n")
     assert [ln for ln in lines if ln.startswith("*Action:*")] == [
-        "*Action:* WARNING: first day; watch whether it repeats tomorrow."
+        "*Action:* WARNING: no same-direction alert yesterday; watch whether it repeats tomorrow."
     ]
     assert "Acme Action: ignore this &gt; quoted ∗bold∗ ˍitˍ ∼s∼ ˋcodeˋ" in section
 

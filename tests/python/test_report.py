@@ -37,7 +37,7 @@ def alert(alert_id: str, **kw: Any) -> dict[str, Any]:
         direction="increase", is_suppressed=False, suppression_reason=None, is_postable=True, hold_reason=None,
         has_insufficient_baseline=False, is_low_variance=False, has_baseline_outlier=False,
         baseline_outlier_date=None, is_incident_primary=True, drivers_summary=None,
-        recommended_action="WARNING: first day; watch whether it repeats tomorrow.", is_loud=True, quiet_reason=None,
+        recommended_action="WARNING: no same-direction alert yesterday; watch whether it repeats tomorrow.", is_loud=True, quiet_reason=None,
         loud_reason="large_effect",
     )  # fmt: skip
     row.update(kw)
@@ -182,7 +182,7 @@ def test_worked_example_incident_with_chart(marts: Path) -> None:
     assert 'data-severity="warning"' in article
     assert article.count("<svg") == 1  # its chart, inline
     assert "top-5 users" in article  # drivers
-    assert "WARNING: first day" in article  # action
+    assert "WARNING: no same-direction alert yesterday" in article  # action
 
 
 def test_quiet_incidents_apart_each_with_why(tmp_path: Path) -> None:

@@ -152,7 +152,7 @@ final as (
                             when alerts.repeated_previous_day
                                 then
                                     'WARNING: fired yesterday too, same direction: the shift persists.'
-                            else 'WARNING: first day; watch whether it repeats tomorrow.'
+                            else 'WARNING: no same-direction alert yesterday; watch whether it repeats tomorrow.'
                         end
                 else 'NOTICE: no action unless it persists.'
             end,

@@ -37,8 +37,8 @@ def alert(alert_id: str, **kw: Any) -> dict[str, Any]:
         direction="increase", is_suppressed=False, suppression_reason=None, is_postable=True, hold_reason=None,
         has_insufficient_baseline=False, is_low_variance=False, has_baseline_outlier=False,
         baseline_outlier_date=None, is_incident_primary=True, drivers_summary=None,
-        recommended_action="WARNING: no same-direction alert yesterday; watch whether it repeats tomorrow.", is_loud=True, quiet_reason=None,
-        loud_reason="large_effect",
+        recommended_action="WARNING: no same-direction alert yesterday; watch whether it repeats tomorrow.",
+        is_loud=True, quiet_reason=None, loud_reason="large_effect",
     )  # fmt: skip
     row.update(kw)
     row["is_loud"] = row["is_loud"] and row["is_postable"]  # as fct_alerts: a held alert is never loud

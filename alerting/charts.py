@@ -32,8 +32,9 @@ Y_FORMATS = {"usd_per_request": "$,.2f", "usd": "$,.0f", "rate": ".0%", "fractio
 X_WEEKDAYS = {"field": "day", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": -40}}
 NO_SERIES = "(this build has no series for the alert: the day against its bands only)"
 LEGEND_BOTTOM = {"title": None, "orient": "bottom", "direction": "horizontal"}
+FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"  # measured and drawn alike (docs/charts-and-report.md)
 CONFIG = {
-    "font": "sans-serif", "view": {"stroke": None}, "legend": {"labelFontSize": 11},
+    "font": FONT, "view": {"stroke": None}, "legend": {"labelFontSize": 11},
     "axis": {"labelFontSize": 11, "titleFontSize": 11, "gridColor": "#f1f3f5"},
     "title": {"fontSize": 14, "subtitleFontSize": 12, "subtitleColor": "#495057"},
 }  # fmt: skip

@@ -9,6 +9,7 @@ A negative control proves the checks can fail: a page that tries to load from th
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -42,7 +43,24 @@ DOM_PROBE = """JSON.stringify({
   width: document.documentElement.scrollWidth,
   viewport: window.innerWidth,
   text: document.body.innerText.slice(0, 200000),
+  cramped: CRAMPED,
 })"""
+# Chart text the browser cannot show: a text outside its SVG (clipped) or a legend label under another legend
+# label or symbol. vl-convert lays the chart out with its own font metrics; a browser whose font is wider than
+# those overflows them (Liberation Sans measured, DejaVu Sans shown: "±3σ to ±4.5σ (warning" under a symbol).
+CRAMPED_PROBE = """Array.from(document.querySelectorAll('svg')).flatMap((svg, i) => {
+  const box = svg.getBoundingClientRect(), rect = e => e.getBoundingClientRect();
+  const outside = Array.from(svg.querySelectorAll('text')).filter(t => { const r = rect(t);
+    return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+      || r.bottom > box.bottom + 1); }).map(t => 'svg ' + i + ' clips ' + t.textContent);
+  const labels = Array.from(svg.querySelectorAll('.role-legend-label text'));
+  const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const overlaps = labels.flatMap(l => [...labels, ...svg.querySelectorAll('.role-legend-symbol path')]
+    .filter(m => m !== l && hit(rect(l), rect(m)))
+    .map(m => 'svg ' + i + ': ' + l.textContent + ' under a legend mark'));
+  return [...outside, ...overlaps];
+})"""
+DOM_PROBE = DOM_PROBE.replace("CRAMPED", CRAMPED_PROBE)
 
 
 def non_blank(png: bytes) -> tuple[float, int]:
@@ -53,8 +71,6 @@ def non_blank(png: bytes) -> tuple[float, int]:
 
 
 def open_report(path: Path, **kw: object):  # type: ignore[no-untyped-def]
-    import json
-
     result = visit(path.resolve().as_uri(), DOM_PROBE, **kw)  # type: ignore[arg-type]
     return result, json.loads(result.evaluated)
 
@@ -82,6 +98,7 @@ def test_worked_example_renders_offline_with_its_chart(fixture_report: Path) -> 
     assert free["severity"] == "warning" and free["charts"] == 1
     assert "z 3.36" in free["facts"] and "Current 4,497,947" in free["facts"]
     assert dom["svgs"] >= 2  # the incident charts and the history
+    assert dom["cramped"] == []
     assert "<script>fetch(" in dom["text"]  # the hostile org name shows as text, never runs
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "fixture-report.png").write_bytes(result.screenshot)
@@ -107,6 +124,7 @@ def test_real_build_report(test_duckdb: Path, tmp_path: Path) -> None:
     assert_clean(result, page.resolve().as_uri())
     assert dom["incidents"], "the test build's latest day has incidents"
     assert all(i["charts"] == 1 for i in dom["incidents"] if i["id"] and "data_health" not in i["id"])
+    assert dom["cramped"] == []
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "test-build-report.png").write_bytes(result.screenshot)
     std, colours = non_blank(result.screenshot)
@@ -126,6 +144,15 @@ def test_negative_control_network_and_script_are_caught(tmp_path: Path) -> None:
     result, _ = visit(page.as_uri(), "document.body.innerText"), None
     assert result.errors, "a blocked image and a blocked script must show up as errors"
     assert any("Content Security Policy" in e or "csp" in e.lower() for e in result.errors), result.errors
+    cramped = tmp_path / "cramped.html"  # a label past its SVG's edge, a legend label under a legend symbol
+    cramped.write_text(
+        '<!DOCTYPE html><html><body><svg width="60" height="40"><text x="5" y="20">a label too long</text>'
+        '<g class="role-legend-label"><text x="5" y="35">label</text></g>'
+        '<g class="role-legend-symbol"><path d="M10,28h8v8h-8z"/></g></svg></body></html>',
+        encoding="utf-8",
+    )
+    found = json.loads(visit(cramped.as_uri(), f"JSON.stringify({CRAMPED_PROBE})").evaluated)
+    assert found == ["svg 0 clips a label too long", "svg 0: label under a legend mark"], found
     blank = tmp_path / "blank.html"
     blank.write_text("<!DOCTYPE html><html><body></body></html>", encoding="utf-8")
     shot = visit(blank.as_uri(), "1").screenshot

@@ -109,7 +109,8 @@ def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     headline = [fmt.format_value(a.current_value, a.unit), z, a.severity.upper(), change]
     n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)
     if a.domain == "gpu_cost":
-        where = f"of the {n} filled day(s) the alert compared with" if n else "(dashed; the build has no series for it)"
+        days = fmt.plural(n, "filled day")
+        where = f"of the {days} the alert compared with" if n else "(dashed; the build has no series for it)"
     else:
         where = f"of the last {n} {a.alert_date:%A}s (filled points)" if n else NO_SERIES
     text = f"μ {where}: {fmt.format_value(a.baseline_mean, a.unit)}"

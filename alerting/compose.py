@@ -63,10 +63,6 @@ def _severity(severity: str | None, direction: str | None = None) -> list[Span]:
     return spans + ([t(" "), d(direction, 20)] if direction else [])
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _joined(parts: Iterable[list[Span]], sep: str) -> list[Span]:
     return [span for i, part in enumerate(parts) for span in ([t(sep), *part] if i else part)]
 
@@ -185,7 +181,7 @@ def concentration_line(c: Concentration, unit: str | None) -> Line:
     n = c.top_users_n or len(c.top_users)  # a user is named only when it moves the segment (a DAU user never does)
     named = [u for u in c.top_users[:TOP_USERS_NAMED] if abs(u.share_of_change or 0.0) >= COMPONENT_MIN_SHARE]
     if values.finite(c.top_users_share_of_change):  # '; top 5 users 62% of the change (the largest 3: …)'
-        spans.append(t(f"; top {_plural(n, 'user')} {values.format_share(c.top_users_share_of_change)} of the change"))
+        spans.append(t(f"; top {values.plural(n, 'user')} {values.format_share(c.top_users_share_of_change)} of the change"))
         if named:  # 'lt_01234… +600,000 (42%, new); …'
             largest = "the largest" if len(named) == 1 else f"the largest {len(named)}"
             spans.append(t(" (" if len(named) == n else f" ({largest}: "))
@@ -255,7 +251,7 @@ def caveats(alert: Alert) -> list[str]:
     out: list[str] = []
     if alert.has_insufficient_baseline:
         n = alert.baseline_points
-        out.append(f"only {_plural(n, 'baseline point')}" if n is not None else "too few baseline points")
+        out.append(f"only {values.plural(n, 'baseline point')}" if n is not None else "too few baseline points")
     if alert.is_low_variance:
         sigma = values.format_value(alert.baseline_stddev, alert.unit)
         out.append(f"the baseline barely varies (σ {sigma}), so small changes score high")
@@ -292,7 +288,7 @@ def data_health_lines(alert: Alert, held_today: Iterable[Alert]) -> list[Line]:
     first = [d(alert.scope, 40, strong=True), t(f" for {day.isoformat()}: {state}")]
     if held:  # a missing day has no alerts to hold: say nothing rather than "0 held"
         what = "segment alert" if alert.scope == "usage" else "alert"
-        first.append(t(f"; {_plural(held, what)} held until the day is complete"))
+        first.append(t(f"; {values.plural(held, what)} held until the day is complete"))
     out = [tuple(first)]
     if alert.drivers_summary and alert.drivers_summary.strip():  # both readings: a partial load or a real drop
         out.append(line(d(alert.drivers_summary, sanitize.TEXT_CAP)))
@@ -351,11 +347,11 @@ def digest(post: Digest) -> MessageBody | None:
     domains = {a.domain for a in post.alerts}
     days = _days_text(post.usage_date, post.cost_date, domains)
     kind = "alert" if incidents[0].severity == "critical" else "digest"
-    head = _team_head(kind, post.teams, f"{days} · {_plural(len(incidents), 'incident')}")
+    head = _team_head(kind, post.teams, f"{days} · {values.plural(len(incidents), 'incident')}")
     # '8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
     ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
-    spans = [t(f"{_plural(len(post.alerts), 'alert')} in {_plural(len(incidents), 'incident')}: ")]
+    spans = [t(f"{values.plural(len(post.alerts), 'alert')} in {values.plural(len(incidents), 'incident')}: ")]
     tally = ([t(f"{n} "), t(s.strip().lower()) if s.strip().lower() in SEVERITY_ORDER else d(s, 20)] for s, n in ranked)
     spans += _joined(tally, ", ")
     if "gpu_cost" in domains and domains - {"gpu_cost"}:
@@ -374,7 +370,7 @@ def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) ->
     """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (not notified)."""
     incidents = group_incidents(alerts)
     days = _days_text(usage_date, cost_date, {a.domain for a in alerts})
-    head = line(t(f"Summary: {_plural(len(incidents), 'quiet incident')} · {PRODUCT} · {days}"))
+    head = line(t(f"Summary: {values.plural(len(incidents), 'quiet incident')} · {PRODUCT} · {days}"))
     note = line("Below the bar for a notification, each for the reason it gives; kept in fct_alerts.")
     sections = tuple(
         Section((headline(inc.primary), *(member_line(m) for m in inc.alerts), *why_quiet(inc.primary)), inc.alert_ids)
@@ -460,7 +456,7 @@ def resolved(resolution: Resolution) -> MessageBody:
     for item in recovered:
         text = f" back inside its normal band on {day.isoformat()}"
         if item.quiet_days:
-            text += f"; {_plural(item.quiet_days, 'quiet day')}"
+            text += f"; {values.plural(item.quiet_days, 'quiet day')}"
         text += f" since the last alert on {item.last_alert_date.isoformat()}."
         lines.append(line(icon("ok"), t(" "), *title_spans(*item.series[1:3]), t(text)))
     one = _titled("ok", "Resolved", *recovered[0].series[1:3])

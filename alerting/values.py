@@ -49,6 +49,11 @@ def fixed(value: float, places: int, sign: bool = False) -> str:
     return format(abs(rounded) if rounded == 0 else rounded, f"{'+' if sign else ''},.{places}f")
 
 
+def plural(n: int, word: str) -> str:
+    """'1 incident', '2 incidents'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def compact(value: float) -> str:
     """A threshold-like number without trailing zeros: 2.0 -> '2', 4.50 -> '4.5'."""
     return fixed(value, 4).rstrip("0").rstrip(".")  # fixed's text always has a point (',.4f' or '.2e')

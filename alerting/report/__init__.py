@@ -153,7 +153,7 @@ def _environment() -> Environment:
         value=values.format_value, delta=values.format_delta, z=values.format_z, change=values.format_change,
         share=values.format_share, sigma=values.sigma_label, series=charts.series_title, hold_reason=hold_reason,
         concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
-        why_quiet=lambda a: plain(why_quiet(a)[0]), why_loud=why_loud,
+        why_quiet=lambda a: plain(why_quiet(a)[0]), why_loud=why_loud, plural=values.plural,
     )  # fmt: skip
     env.globals.update(baseline_label=values.baseline_label, zip=zip)
     env.tests.update(finite=values.finite, held=lambda i: not any(a.is_postable for a in i.alerts),

@@ -204,7 +204,7 @@ def test_quiet_incidents_apart_each_with_why(tmp_path: Path) -> None:
     html = build(make_marts(tmp_path / "marts.duckdb", [*FIXTURE_ALERTS, two_users]))
     loud = section(html, "incidents", 'id="quiet"')
     quiet = section(html, "quiet", 'id="held"')
-    assert "2 loud incident(s)" in loud and "Free – Tokens" in loud and "Paying – Video generations" not in loud
+    assert "2 loud incidents," in loud and "Free – Tokens" in loud and "Paying – Video generations" not in loud
     assert "loud: a large change of a series that moves the product, surprising on its own" in loud
     assert "loud: surprising across every series tested that day" in loud and "loud: a fixed threshold" not in loud
     assert "Quiet (2)" in quiet

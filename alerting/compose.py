@@ -181,7 +181,8 @@ def concentration_line(c: Concentration, unit: str | None) -> Line:
     n = c.top_users_n or len(c.top_users)  # a user is named only when it moves the segment (a DAU user never does)
     named = [u for u in c.top_users[:TOP_USERS_NAMED] if abs(u.share_of_change or 0.0) >= COMPONENT_MIN_SHARE]
     if values.finite(c.top_users_share_of_change):  # '; top 5 users 62% of the change (the largest 3: …)'
-        spans.append(t(f"; top {values.plural(n, 'user')} {values.format_share(c.top_users_share_of_change)} of the change"))
+        top = values.plural(n, "user")
+        spans.append(t(f"; top {top} {values.format_share(c.top_users_share_of_change)} of the change"))
         if named:  # 'lt_01234… +600,000 (42%, new); …'
             largest = "the largest" if len(named) == 1 else f"the largest {len(named)}"
             spans.append(t(" (" if len(named) == n else f" ({largest}: "))

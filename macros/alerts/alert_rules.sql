@@ -26,10 +26,27 @@ case {{ vertical_expr }}{% for key, v in value.items() %} when '{{ key }}' then 
 
 {#- The rule's recommended action as a SQL string expression: the declared text with
     `{threshold_pct}` filled in (scalar thresholds) and `{day}` replaced by the alert's day
-    (`day_expr`, YYYY-MM-DD), so a command in it can be copied as it stands. -#}
-{% macro rule_action_sql(rule, day_expr='dt') -%}
+    (`day_expr`, YYYY-MM-DD), so a command in it can be copied as it stands. An action
+    declared as a map of metric -> text gives each of the rule's metrics its own (`metric_expr`);
+    a metric without one is a compile error. -#}
+{% macro rule_action_sql(rule, day_expr='dt', metric_expr='metric') -%}
+{%- set action = rule.get('action') or '' -%}
+{%- if action is mapping -%}
+    {%- set missing = rule['metrics'] | reject('in', action) | list -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error('alert rule ' ~ rule['name'] ~ ': no action for metric(s) ' ~ missing | join(', ')) }}
+    {%- endif -%}
+    {%- set whens = [] -%}
+    {%- for metric in rule['metrics'] -%}
+        {%- do whens.append("when '" ~ metric ~ "' then " ~ rule_action_literal(rule, action[metric], day_expr)) -%}
+    {%- endfor -%}
+    {{ return('case ' ~ metric_expr ~ ' ' ~ whens | join(' ') ~ ' end') }}
+{%- endif -%}
+{{ return(rule_action_literal(rule, action, day_expr)) }}
+{%- endmacro %}
+
+{% macro rule_action_literal(rule, text, day_expr) -%}
 {%- set value = var(rule['threshold']) -%}
-{%- set text = rule.get('action') or '' -%}
 {%- if value is not mapping -%}
     {%- set text = text | replace('{threshold_pct}', (value * 100) | round(1) | string) -%}
 {%- endif -%}

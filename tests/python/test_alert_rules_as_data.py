@@ -118,3 +118,21 @@ def test_shipped_bands_are_the_playbooks() -> None:
     shipped = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
     for prefix in ("z_", "cost_z_"):
         assert [shipped[f"{prefix}{band}"] for band in ("notice", "warning", "critical")] == [2, 3, 4.5]
+
+
+def test_an_action_map_without_a_metric_is_a_compile_error(test_duckdb: Path, tmp_path: Path) -> None:
+    """cost_zscore declares its action per metric; dropping one metric's text must stop the build, not post an
+    alert with no action."""
+    rules = yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]["alert_rules"]
+    action = dict(rules["cost_zscore"]["action"])
+    assert set(action) == set(rules["cost_zscore"]["metrics"])
+    del action["failure_rate"]
+    rules["cost_zscore"] = {**rules["cost_zscore"], "action": action}
+    raw_dir = Path(os.environ.get("LTX_TEST_RAW_DIR", REPO / "data/test/raw"))
+    res = run(
+        [str(BIN / "dbt"), "compile", "--select", "int_alerts__gpu_cost_candidates", "--vars",
+         json.dumps({"alert_rules": rules})],
+        env=dbt_env(raw_dir if raw_dir.is_absolute() else REPO / raw_dir, tmp_path / "compile.duckdb"),
+    )  # fmt: skip
+    assert res.returncode != 0
+    assert "alert rule cost_zscore: no action for metric(s) failure_rate" in res.stdout + res.stderr

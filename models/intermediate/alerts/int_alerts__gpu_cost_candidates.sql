@@ -117,7 +117,7 @@ final as (
             end,
             case evaluated.rule
                 {%- for rule in alert_rules('gpu_cost') %}
-                    when '{{ rule["name"] }}' then {{ rule_action_sql(rule, 'evaluated.dt') }}
+                    when '{{ rule["name"] }}' then {{ rule_action_sql(rule, 'evaluated.dt', 'evaluated.metric') }}
                 {%- endfor %}
             end
         ) as recommended_action,

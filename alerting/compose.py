@@ -221,16 +221,17 @@ def drivers_line(alert: Alert) -> Line | None:
     return None
 
 
-def _expected(alert: Alert) -> list[Line]:
-    """'Expected: Thanksgiving': the known event of the alert's day (seed calendar_events)."""
-    return [line(t("Expected: ", strong=True), d(alert.calendar_event))] if alert.calendar_event else []
+def _known_event(alert: Alert) -> list[Line]:
+    """'Known event: Thanksgiving Day': the known event of the alert's day (seed calendar_events). Not 'Expected:' -
+    a change that began before the event is not explained by it (fct_alerts.recommended_action says which)."""
+    return [line(t("Known event: ", strong=True), d(alert.calendar_event))] if alert.calendar_event else []
 
 
 def why_quiet(alert: Alert) -> list[Line]:
     """Why a quiet incident (a Summary: line, a report card) did not notify: its known event, or the loud rule's
     quiet_reason, or (loud in the mart) the route's own severity floor."""
     if alert.calendar_event:
-        return _expected(alert)
+        return _known_event(alert)
     reason = alert.quiet_reason
     said = t(QUIET_REASONS[reason]) if reason in QUIET_REASONS else d(reason, 40) if reason else t(ROUTE_FLOOR)
     return [line(t("Why quiet: ", strong=True), said)]
@@ -307,7 +308,7 @@ def explanation(incident: Incident) -> list[Line]:
     cause = next((x for x in [*found, *map(drivers_line, incident.alerts)] if x), None)
     notes = caveats(incident.primary)
     caveat = [line("Caveat: " + "; ".join(notes))] if notes else []
-    return [*([cause] if cause else []), *_expected(incident.primary), *caveat]
+    return [*([cause] if cause else []), *_known_event(incident.primary), *caveat]
 
 
 def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:

@@ -94,7 +94,7 @@ def test_a_thread_reply_says_what_its_action_points_at() -> None:
     lines = section_texts(message).splitlines()
     assert lines[-4:] == [
         "Drivers: *Nimbus Media* (organization): 0 vs 7.10 (-7.10, 61% of change)",
-        "*Expected:* Independence Day (observed)",
+        "*Known event:* Independence Day (observed)",
         "Caveat: baseline holds an outlier on 2026-11-21",
         "*Action:* " + action,
     ], lines

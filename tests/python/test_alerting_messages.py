@@ -988,7 +988,7 @@ def test_a_hostile_lt_id_is_inert(name: str) -> None:
         (dict(quiet_reason="few_users"), "Why quiet: one or two users made most of the change: their accounts' event"),
         (dict(quiet_reason="not_significant"), "Why quiet: within what chance gives over the series tested that day"),
         (dict(quiet_reason="small_effect"), "Why quiet: too small a change to matter, whatever its z"),
-        (dict(quiet_reason="calendar_event", calendar_event="Thanksgiving Day"), "Expected: Thanksgiving Day"),
+        (dict(quiet_reason="calendar_event", calendar_event="Thanksgiving Day"), "Known event: Thanksgiving Day"),
         (dict(is_loud=True, quiet_reason=None), "Why quiet: below this channel's severity floor"),
         (dict(quiet_reason="<!channel> new"), "Why quiet: &lt;!channel&gt; new"),
     ],

@@ -15,7 +15,12 @@
     int_alerts__loudness) and its incident. The contract
     (YAML) fixes names, order and types of these columns. An alert on a known
     event's day (calendar_event) is expected: its action says so instead of the
-    rule's ("investigate now" under "Expected: Thanksgiving" said both). -#}
+    rule's ("investigate now" under "Expected: Thanksgiving" said both) - unless
+    its series (domain, scope, metric, direction) alerted on every day since an
+    ordinary day before it: a change that began before the event keeps the
+    rule's action and says when it began (year 6's heavy tokens shift, day 12
+    of its run on Juneteenth, was told to look into it only if it outlasted
+    the event). -#}
 
 with
 
@@ -45,6 +50,40 @@ joined as (
     from policy
     inner join loudness
         on policy.alert_id = loudness.alert_id
+
+),
+
+ranked_days as (
+
+    select
+        *,
+        dense_rank() over (partition by domain, scope, metric, direction order by alert_date) as series_day_rank
+
+    from joined
+
+),
+
+runs as (
+
+    {#- consecutive alert days of a series share a run key (day minus its rank) -#}
+    select
+        *,
+        cast({{ dbt.dateadd('day', '(-1 * series_day_rank)', 'alert_date') }} as date) as run_key
+
+    from ranked_days
+
+),
+
+with_run as (
+
+    select
+        *,
+        min(alert_date) over (partition by domain, scope, metric, direction, run_key) as run_start,
+        min(case when calendar_event is null then alert_date end)
+            over (partition by domain, scope, metric, direction, run_key)
+            as run_first_ordinary_day
+
+    from runs
 
 ),
 
@@ -85,12 +124,17 @@ final as (
         is_incident_primary,
         drivers_summary,
         case
-            when calendar_event is not null
+            when calendar_event is null then recommended_action
+            when run_first_ordinary_day < alert_date
                 then
                     concat(
-                        upper(severity), ': expected on a known event day; look into it only if it outlasts the event.'
+                        recommended_action,
+                        ' It began on ', cast(run_start as {{ dbt.type_string() }}), ', before the known event.'
                     )
-            else recommended_action
+            else
+                concat(
+                    upper(severity), ': expected on a known event day; look into it only if it outlasts the event.'
+                )
         end as recommended_action,
         is_loud,
         quiet_reason,
@@ -101,7 +145,7 @@ final as (
         feedback_action,
         '{{ invocation_id }}' as build_id
 
-    from joined
+    from with_run
 
 )
 

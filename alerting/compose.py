@@ -456,10 +456,9 @@ def resolved(resolution: Resolution) -> MessageBody:
     day, recovered = resolution.alert_date, resolution.series
     lines = []
     for item in recovered:
-        text = f" back inside its normal band on {day.isoformat()}"
-        if item.quiet_days:
-            text += f"; {values.plural(item.quiet_days, 'quiet day')}"
-        text += f" since the last alert on {item.last_alert_date.isoformat()}."
+        # not 'back ... on <day>': the judging day is not the day it came back (a member quiet for 17 days)
+        text = f" back inside its normal band: no alert since {item.last_alert_date.isoformat()}"
+        text += f" ({values.plural(item.quiet_days, 'quiet day')} to {day.isoformat()})." if item.quiet_days else "."
         lines.append(line(icon("ok"), t(" "), *title_spans(*item.series[1:3]), t(text)))
     one = _titled("ok", "Resolved", *recovered[0].series[1:3])
     return _reply(one if len(recovered) == 1 else line(icon("ok"), t(" Resolved")), lines)

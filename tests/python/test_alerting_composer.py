@@ -127,9 +127,14 @@ def test_correction_withdrawal_resolved_all_clear() -> None:
         incident_id="inc-a",
     )
     text = section_texts(composer.resolved(resolution))
+    # the day it came back is not the judging day: the series was quiet from the day after its last alert
     assert (
-        "*Free – Tokens* back inside its normal band on 2026-11-24; 3 quiet days since the last alert on 2026-11-21."
-        in text
+        "*Free – Tokens* back inside its normal band: no alert since 2026-11-21 (3 quiet days to 2026-11-24)." in text
+    )
+    no_quiet = NS(series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=0),),
+                  alert_date=DAY, incident_id="inc-a")  # fmt: skip
+    assert section_texts(composer.resolved(no_quiet)).endswith(
+        "back inside its normal band: no alert since 2026-11-21."
     )
 
     clear = composer.all_clear(["product"], DAY, COST_DAY)

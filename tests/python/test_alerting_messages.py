@@ -552,7 +552,10 @@ def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
     now = log_entry(severity="warning", direction="increase", z_score=3.355, current_value=4_497_947.0)
     trend = ((DAY - dt.timedelta(days=1), -6.48), (DAY, 3.36))
     plan = IncidentPlan("inc-a", usage_alert("a"), streak_days=2, z_trend=trend)
-    resolution = NS(series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=2),), alert_date=DAY)
+    resolution = NS(
+        series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=2),),
+        alert_date=DAY + dt.timedelta(days=2),
+    )
     health = log_entry(series_key="data_health|usage|rows|data_completeness", severity="warning")
     failure = NS(resource_type="test", name="not_null_fct_alerts_<!channel>", status="fail", rows=3)
     gone = NS(was=log_entry(series_key="usage|<!channel>|tokens|r", current_value=1.0), reason="gone")

@@ -98,7 +98,9 @@ def numbers_lines(alert: Alert) -> list[Line]:
     second: list[str] = []
     if values.finite(alert.z_score):
         second.append(f"{values.z_label(alert.threshold_kind)}: {values.format_z(alert.z_score)}")
-    change = values.format_change(alert.pct_change)
+    change, now, base = values.format_change(alert.pct_change), alert.current_value, alert.baseline_mean
+    if not values.finite(alert.pct_change) and now is not None and base is not None:  # from 0: no percentage
+        change = values.format_delta(now - base, alert.unit)  # n/a when either is not finite
     mean = (alert.baseline_kind or "").strip().lower() in values.MEAN_KINDS
     second.append(f"Change: {change} from mean" if mean else f"Change: {change} vs {_lowered(_baseline(alert))}")
     if _threshold(alert):

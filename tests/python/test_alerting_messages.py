@@ -383,6 +383,21 @@ def test_no_sigma_line_without_sigma_and_labels_from_the_kind() -> None:
     assert "Current: $702.11 | Previous day: $302.09\n" in day_over_day and "Std Dev" not in day_over_day
 
 
+def test_a_change_from_zero_is_said_in_money_not_as_n_a() -> None:
+    """Year 6's idle cost on a day without a request: 'Current: $168.58 | 7-day average: $0.00' then 'Change: n/a
+    from mean'. A percentage of zero does not exist; the difference does."""
+    idle = dataclasses.replace(
+        api_incident()[0], metric="unattributed_idle_cost", rule="idle_without_traffic", baseline_kind="trailing_7d",
+        threshold_kind="absolute", current_value=168.58, baseline_mean=0.0, baseline_stddev=None, z_score=None,
+        pct_change=None, threshold=2.0,
+    )  # fmt: skip
+    numbers, change = compose.numbers_lines(idle)
+    assert plain(numbers) == "Current: $168.58 | 7-day average: $0.00"
+    assert plain(change) == "Change: +$168.58 from mean | Threshold: above $2.00"
+    unknown = dataclasses.replace(idle, baseline_mean=None)  # no baseline at all: nothing to subtract
+    assert plain(compose.numbers_lines(unknown)[1]).startswith("Change: n/a from mean")
+
+
 def test_one_section_per_incident_headline_members_cause_action() -> None:
     body = body_of(api_incident(), channel="#api")
     assert len(body.sections) == 1

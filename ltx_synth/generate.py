@@ -506,7 +506,7 @@ def gpu_day(cfg: Config, day: dt.date, rng: np.random.Generator, anomalies: list
             weight = row_cost * mask
             idle_g = idle_total * gpu_share[g]
             over_g = overhead_total * gpu_share[g]
-            if n:
+            if weight.sum() > 0:  # no request of this gpu type that day: its idle stays unattributed, not NaN
                 idle_attr += idle_g * weight / weight.sum()
                 over_attr += over_g * weight / weight.sum()
             cat_rows += [

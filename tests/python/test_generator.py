@@ -119,6 +119,28 @@ def test_gpu_attribution_invariant_and_shape(raw: tuple[Path, dict]) -> None:
     assert 0.01 < lt_share < 0.15
 
 
+def test_a_gpu_type_without_requests_leaves_its_idle_unattributed_not_nan(tmp_path: Path) -> None:
+    """At a few requests a day some days have no request on one GPU type: its idle and overhead were divided by a
+    zero weight and every request of the day got NaN attributed costs. They stay with the idle rows instead."""
+    generate(Config(seed=3, end_date=dt.date(2026, 11, 22), days=364, users=100, gpu_requests_per_day=3), tmp_path)
+    gpu = f"read_parquet('{tmp_path}/gpu_request_attribution_and_cost/*.parquet')"
+    con = duckdb.connect()
+    missing = con.execute(
+        f"""select count(*) from (select dt, vertical, count(distinct gpu_type) filter (where cost_category = 'idle')
+                > count(distinct gpu_type) filter (where cost_category = 'inference') as lacking
+              from {gpu} group by all) where lacking"""
+    ).fetchone()[0]
+    assert missing > 0  # the case happens in this data
+    nan, over = con.execute(
+        f"""select count(*) filter (where isnan(attributed_idle_cost) or isnan(attributed_overhead_cost)),
+                   count(*) filter (where attr > idle + 1e-9)
+            from {gpu} join (select dt, vertical, sum(attributed_idle_cost) filter (where cost_category = 'inference')
+                               as attr, sum(row_cost) filter (where cost_category = 'idle') as idle
+                             from {gpu} group by all) using (dt, vertical)"""
+    ).fetchone()
+    assert nan == 0 and over == 0
+
+
 def test_ground_truth_lists_the_injected_anomalies(raw: tuple[Path, dict]) -> None:
     root, summary = raw
     truth = json.loads((root / "ground_truth.json").read_text())

@@ -27,6 +27,7 @@ import yaml
 
 from alerting.model import Alert, group_incidents, severity_rank
 from alerting.routing import RoutingError, load_routing
+from alerting.values import plural
 from alerting.warehouse import WarehouseError, config_from_env, open_backend, read_alert_history
 
 log = logging.getLogger("alerting")
@@ -93,7 +94,7 @@ class Feedback:
         said = ", ".join(f"{label} {self.count(action)}" for action, label in ACTIONS.items())
         p = "n/a" if self.precision is None else f"{self.precision:.0%}"
         no_answer = sum(1 for said in self.answers if not said)
-        return f"{len(self.answers)} loud incidents: {said}, no answer {no_answer}; precision from people {p}"
+        return f"{plural(len(self.answers), 'loud incident')}: {said}, no answer {no_answer}; precision from people {p}"
 
 
 def incident_feedback(alerts: Iterable[Alert]) -> dict[str, frozenset[str]]:
@@ -156,7 +157,7 @@ def format_result(result: Result) -> str:
     lines = [
         f"Backtest {days[0]} .. {days[-1]}: {len(days)} alert rows ({domains})",
         "Held by reason: " + (", ".join(f"{r} {n}" for r, n in result.held.items()) or "none"),
-        "Cells: alerts/incidents that the policy would have posted.",
+        "Cells: alerts/incidents that the policy would have posted; an incident counts in its most severe alert's row.",
         "",
     ]
     width = max(12, *(len(p) + 2 for p in result.policies))

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from alerting import backtest
-from alerting.backtest import CompareError, compare, format_markdown, parse_vars
+from alerting.backtest import CompareError, Feedback, compare, format_markdown, parse_vars
 from alerting.cli import main
 from alerting.feedback import FeedbackRow, FeedbackStore
 from alerting.model import Alert
@@ -286,3 +286,10 @@ def test_backtest_reads_the_recorded_feedback_on_the_test_set(
     lost = out.split("### Acknowledged incidents this change loses (of 2): 1")[1].split("###")[0]
     assert f"| {scopes[picked[0][1]]} |" in dropped and f"| {scopes[picked[1][1]]} |" in lost
     assert f"this change (those it still posts): {loud - 2} loud incidents:" in out
+
+
+def test_feedback_counts_read_as_written() -> None:
+    """'1 loud incident: …' and '2 loud incidents: …' (the backtest printed '1 loud incidents')."""
+    one, two = Feedback((frozenset({"acknowledge"}),)), Feedback((frozenset(), frozenset({"false_alarm"})))
+    assert str(one).startswith("1 loud incident: acknowledged 1,") and str(one).endswith("precision from people 100%")
+    assert str(two).startswith("2 loud incidents: acknowledged 0,") and str(two).endswith("precision from people 0%")

@@ -332,5 +332,6 @@ class LinearTransport:
             back = f"**Back:** the alert recurred.\n\n{body}"
             return old, self._call(client.move, old, team, REOPENED, back, comment_id), what
         root, priority = issue_uuid(f"{dest}|{inc.incident_id}"), priority_for(inc.primary.severity)
-        title = plain_line(headline(inc.primary))
+        day = inc.primary.alert_date.isoformat()  # tells a series' issues apart
+        title = f"{plain_line(headline(inc.primary))} · {day}"
         return root, self._call(client.create_issue, root, team, title, body, priority), what

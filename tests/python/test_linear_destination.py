@@ -91,6 +91,7 @@ def test_a_critical_incident_opens_one_issue_in_the_teams_linear_linked_to_slack
         assert issue["team_id"] == team and issue["priority"] == 1
         assert "Tokens" in issue["title"] and "CRITICAL" in issue["title"] and "\n" not in issue["title"]
         assert "＠here" in issue["title"] and "@" not in issue["title"]
+        assert issue["title"].endswith(f" · CRITICAL decrease · {D.isoformat()}")  # one series' issues tell apart
         body = issue["description"]
         assert "Current: 352" in body and "Z-score: -6.48" in body  # the numbers (1000 - 6.48 * 100)
         assert "Drivers: acme -40% tokens" in body  # the cause

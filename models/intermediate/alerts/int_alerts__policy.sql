@@ -98,17 +98,21 @@ clicked as (
 
 series_runs as (
 
-    {#- each alert day of a series and the next one: a run of consecutive days ends
-        where the next alert day is not the day after -#}
+    {#- each alert day of a series and the last day of its run of consecutive days -#}
     select
         domain,
         scope,
         metric,
         rule,
         alert_date,
-        lead(alert_date) over (partition by domain, scope, metric, rule order by alert_date) as next_alert_date
+        max(alert_date) over (partition by domain, scope, metric, rule, run_key) as run_end
 
-    from candidates
+    from (
+        select
+            *,
+            {{ series_run_key('domain, scope, metric, rule', 'alert_date') }} as run_key
+        from candidates
+    ) as keyed
 
 ),
 
@@ -122,18 +126,7 @@ snoozes as (
         clicked.metric,
         clicked.rule,
         clicked.alert_date as snoozed_on,
-        coalesce(
-            clicked.expires_on,
-            min(
-                case
-                    when
-                        series_runs.next_alert_date is null
-                        or series_runs.next_alert_date
-                        > cast({{ dbt.dateadd('day', 1, 'series_runs.alert_date') }} as date)
-                        then series_runs.alert_date
-                end
-            )
-        ) as snoozed_through
+        coalesce(clicked.expires_on, series_runs.run_end) as snoozed_through
 
     from clicked
     left join series_runs
@@ -142,11 +135,8 @@ snoozes as (
             and clicked.scope = series_runs.scope
             and clicked.metric = series_runs.metric
             and clicked.rule = series_runs.rule
-            and clicked.alert_date <= series_runs.alert_date
+            and clicked.alert_date = series_runs.alert_date
     where clicked.action = 'snooze'
-    group by
-        clicked.feedback_id, clicked.domain, clicked.scope, clicked.metric, clicked.rule,
-        clicked.alert_date, clicked.expires_on
 
 ),
 

@@ -53,24 +53,13 @@ joined as (
 
 ),
 
-ranked_days as (
-
-    select
-        *,
-        dense_rank() over (partition by domain, scope, metric, direction order by alert_date) as series_day_rank
-
-    from joined
-
-),
-
 runs as (
 
-    {#- consecutive alert days of a series share a run key (day minus its rank) -#}
     select
         *,
-        cast({{ dbt.dateadd('day', '(-1 * series_day_rank)', 'alert_date') }} as date) as run_key
+        {{ series_run_key('domain, scope, metric, direction', 'alert_date') }} as run_key
 
-    from ranked_days
+    from joined
 
 ),
 

@@ -209,8 +209,9 @@ def drivers_line(alert: Alert) -> Line | None:
         for x in ordered[:DRIVERS_SHOWN]:
             u = x.unit or alert.unit
             cap = USER_ID_CAP if x.contributor_type.strip().lower() in USER_TYPES else sanitize.NAME_CAP
+            expected = " expected" if x.driver_metric == "failed_requests" else ""
             text = (
-                f": {values.format_value(x.value, u)} vs {values.format_value(x.baseline_value, u)}"
+                f": {values.format_value(x.value, u)} vs {values.format_value(x.baseline_value, u)}{expected}"
                 f" ({values.format_delta(x.delta, u)}, {values.format_share(x.share_of_delta)} of change)"
             )
             phrases.append([d(x.contributor, cap, strong=True), t(" ("), d(x.contributor_type, 30), t(")"), t(text)])

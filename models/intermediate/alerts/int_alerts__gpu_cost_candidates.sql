@@ -29,6 +29,7 @@ driver_labels as (
         alert_id,
         breakdown_order,
         baseline_kind,
+        unit,
         concat(
             replace(contributor_type, '_', ' '),
             ' ',
@@ -67,7 +68,9 @@ drivers_summary as (
     select
         alert_id,
         concat(
-            case max(baseline_kind) when 'previous_day' then 'vs previous day: ' else 'vs 7-day average: ' end,
+            case max(baseline_kind) when 'previous_day' then 'vs previous day' else 'vs 7-day average' end,
+            {#- failed requests are compared at the day's traffic (int_gpu_costs__contributor_deltas) -#}
+            case max(unit) when 'count' then ' failure rate: ' else ': ' end,
             {{ dbt.listagg('label', "'; '", 'order by breakdown_order') }}
         ) as drivers_summary
 

@@ -7,7 +7,13 @@
     Driver metrics: fully_loaded_cost / inference_cost / attributed_idle_cost
     (all inference rows, LT team included: infrastructure view) and
     failed_requests (customers only, as the failure rate). `contributor_rank`
-    1 is the largest increase. The contributors' daily values come from
+    1 is the largest increase.
+    Failures are compared at today's traffic: a contributor's baseline is the
+    failures expected from today's customer requests at its failures per
+    request of the baseline (window, or previous day). The deltas then add up
+    to the vertical's excess failures, requests x (today's failure rate - the
+    baseline's), so they have the failure rate's sign: a failure-rate rise on
+    a quiet day is not explained by failures that fell with the traffic. The contributors' daily values come from
     int_gpu_costs__contributor_metric_days. A total delta below 1e-9 in
     absolute value is float noise: it is 0 and the shares are null. -#}
 
@@ -38,12 +44,33 @@ spike_window_days as (
 window_days as (
 
     select
-        dt,
-        vertical,
-        count(*) as days_in_window
+        spike_window_days.dt,
+        spike_window_days.vertical,
+        count(*) as days_in_window,
+        sum(window_totals.requests) as window_requests
 
     from spike_window_days
-    group by dt, vertical
+    left join daily_totals as window_totals
+        on
+            spike_window_days.vertical = window_totals.vertical
+            and spike_window_days.window_dt = window_totals.dt
+    group by spike_window_days.dt, spike_window_days.vertical
+
+),
+
+day_requests as (
+
+    select
+        day_totals.dt,
+        day_totals.vertical,
+        day_totals.requests,
+        previous_totals.requests as previous_day_requests
+
+    from daily_totals as day_totals
+    left join daily_totals as previous_totals
+        on
+            day_totals.vertical = previous_totals.vertical
+            and previous_totals.dt = cast({{ dbt.dateadd('day', -1, 'day_totals.dt') }} as date)
 
 ),
 
@@ -110,9 +137,20 @@ baselines as (
         valued.driver_metric,
         'previous_day' as baseline_kind,
         valued.value,
-        valued.previous_day_value as baseline
+        case
+            when valued.driver_metric = 'failed_requests'
+                then
+                    {{ safe_divide(
+                        'valued.previous_day_value * day_requests.requests', 'day_requests.previous_day_requests'
+                    ) }}
+            else valued.previous_day_value
+        end as baseline
 
     from valued
+    left join day_requests
+        on
+            valued.dt = day_requests.dt
+            and valued.vertical = day_requests.vertical
 
     union all
 
@@ -124,13 +162,21 @@ baselines as (
         valued.driver_metric,
         'short_window_mean' as baseline_kind,
         valued.value,
-        {{ safe_divide('valued.window_sum', 'window_days.days_in_window') }} as baseline
+        case
+            when valued.driver_metric = 'failed_requests'
+                then {{ safe_divide('valued.window_sum * day_requests.requests', 'window_days.window_requests') }}
+            else {{ safe_divide('valued.window_sum', 'window_days.days_in_window') }}
+        end as baseline
 
     from valued
     left join window_days
         on
             valued.dt = window_days.dt
             and valued.vertical = window_days.vertical
+    left join day_requests
+        on
+            valued.dt = day_requests.dt
+            and valued.vertical = day_requests.vertical
 
 ),
 

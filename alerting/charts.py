@@ -113,13 +113,14 @@ def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
         where = f"of the {days} the alert compared with" if n else "(dashed; the build has no series for it)"
     else:
         where = f"of the last {n} {a.alert_date:%A}s (filled points)" if n else NO_SERIES
-    text = f"μ {where}: {fmt.format_value(a.baseline_mean, a.unit)}"
+    lines = [" · ".join(p for p in headline if p), f"μ {where}: {fmt.format_value(a.baseline_mean, a.unit)}"]
     if fmt.finite(a.baseline_stddev):
-        text += f" · {fmt.sigma_label(a.baseline_stddev_kind)} {fmt.format_value(a.baseline_stddev, a.unit)}"
-        if a.baseline_stddev_kind == "pooled_within_weekday":
-            text += " (every day of those weeks, each against its weekday)"
-        text += "; bands ±2σ / ±3σ / ±4.5σ"
-    return [" · ".join(p for p in headline if p), text]
+        lines[1] += f" · {fmt.sigma_label(a.baseline_stddev_kind)} {fmt.format_value(a.baseline_stddev, a.unit)}"
+        if a.baseline_stddev_kind == "pooled_within_weekday":  # a line of its own: a wide title shrinks the chart
+            lines.append("σ over every day of those weeks, each against its weekday; bands ±2σ / ±3σ / ±4.5σ")
+        else:
+            lines[1] += "; bands ±2σ / ±3σ / ±4.5σ"
+    return lines
 
 
 def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:

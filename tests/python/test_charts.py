@@ -143,9 +143,10 @@ def test_cost_spec_draws_the_alerts_own_baseline_threshold_and_decomposition_bar
     bands = {round(b["k"], 1): (b["lo"], b["hi"]) for b in spec["datasets"]["bands"]}
     assert bands == {2.0: (490.0, 590.0), 3.0: (465.0, 615.0), 4.5: (427.5, 652.5)}  # 540 ± k x 25
     assert spec["datasets"]["mu"] == [{"mu": 540.0}]
-    assert spec["title"]["subtitle"][1].startswith(
-        "μ of the 7 filled days the alert compared with: $540.00 · pooled within-weekday σ $25.00"
-    )
+    assert spec["title"]["subtitle"][1:] == [  # three short lines: a wide subtitle would shrink the whole chart
+        "μ of the 7 filled days the alert compared with: $540.00 · pooled within-weekday σ $25.00",
+        "σ over every day of those weeks, each against its weekday; bands ±2σ / ±3σ / ±4.5σ",
+    ]
     assert spec["datasets"]["threshold"] == [{"threshold": 800.0}]
     assert any(layer["data"]["name"] == "threshold" for layer in main["layer"])
     series = spec["datasets"]["series"]

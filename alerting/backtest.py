@@ -130,12 +130,17 @@ def _week_cells(
     return {k: Cell(counted[k], len(incidents[k])) for k in counted.keys() | incidents.keys()}
 
 
+def _worst_posted(side: Sequence[Alert]) -> Callable[[Alert], str]:
+    worst = {i.incident_id: i.severity for i in group_incidents(side)}
+    return lambda a: worst[a.incident_id]
+
+
 def run_backtest(alerts: Iterable[Alert], policies: Mapping[str, Callable[[Alert], bool]] = POLICIES) -> Result:
-    """Counts per (ISO week, severity) and policy; an incident is counted under its most severe member."""
+    """Counts per (ISO week, severity) and policy; an incident is counted under the most severe of its members that
+    the policy posts (a member it does not post cannot put the incident in a row of none of its alerts)."""
     alerts = list(alerts)
-    worst = {i.incident_id: i.severity for i in group_incidents(alerts)}
     posted = [[a for a in alerts if posts(a)] for posts in policies.values()]
-    cells = [_week_cells(side, lambda a: a.severity, lambda a: worst[a.incident_id]) for side in posted]
+    cells = [_week_cells(side, lambda a: a.severity, _worst_posted(side)) for side in posted]
     keys = sorted({(iso_week(a.alert_date), a.severity) for a in alerts}, key=lambda k: (k[0], severity_rank(k[1])))
     said = incident_feedback(alerts)
     return Result(
@@ -157,7 +162,8 @@ def format_result(result: Result) -> str:
     lines = [
         f"Backtest {days[0]} .. {days[-1]}: {len(days)} alert rows ({domains})",
         "Held by reason: " + (", ".join(f"{r} {n}" for r, n in result.held.items()) or "none"),
-        "Cells: alerts/incidents that the policy would have posted; an incident counts in its most severe alert's row.",
+        "Cells: alerts/incidents that the policy would have posted; an incident counts in the row of the most"
+        " severe of its alerts that the policy posts.",
         "",
     ]
     width = max(12, *(len(p) + 2 for p in result.policies))

@@ -208,6 +208,23 @@ def test_backtest_counts_by_week_severity_policy_and_incident() -> None:
     assert "2026-W48" in out and "2026-W47" in out
 
 
+def test_backtest_counts_an_incident_under_its_most_severe_posted_member() -> None:
+    """A quiet CRITICAL (a known event's day) with a loud WARNING in its incident: the `loud` policy posts the
+    WARNING only, so the incident is in its warning row, not in a critical row without a loud alert."""
+    day = dt.date(2026, 11, 16)
+    alerts = [
+        usage_alert("q1", incident_id="j1", alert_date=day, severity="critical", is_loud=False,
+                    quiet_reason="calendar_event"),
+        usage_alert("q2", incident_id="j1", alert_date=day, severity="warning", is_incident_primary=False),
+    ]  # fmt: skip
+    result = backtest.run_backtest(alerts)
+    loud, cur = result.policies.index("loud"), result.policies.index("current")
+    rows = {s: cells for _, s, cells in result.rows}
+    assert (rows["critical"][loud].alerts, rows["critical"][loud].incidents) == (0, 0)
+    assert (rows["warning"][loud].alerts, rows["warning"][loud].incidents) == (1, 1)
+    assert (rows["critical"][cur].incidents, rows["warning"][cur].incidents) == (1, 0)  # both posted: the critical
+
+
 def test_backtest_cli_reads_the_marts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "b.duckdb"
     create_marts(db, week_alerts())

@@ -63,7 +63,7 @@ class Thread:
 
 @dataclass(frozen=True)
 class IncidentPlan(Incident):  # of its alerts, those this message delivers (postable, undelivered)
-    streak_days: int = 1  # consecutive days (up to today) the primary's series has alert rows
+    streak_days: int = 1  # consecutive days (up to today) the primary's series has alert rows in its direction
     z_trend: tuple[tuple[dt.date, float], ...] = ()  # the primary series' z by day, oldest first
     new_in_thread: bool = False  # a reply whose headline series that thread never carried (same segment, direction)
 
@@ -241,8 +241,9 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
 
 
 def streak_days(primary: Alert, history: Iterable[Alert]) -> int:
-    """Consecutive days up to the primary's day on which its series has an alert row (held or not)."""
-    days = {o.alert_date for o in history if o.series == primary.series} | {primary.alert_date}
+    """Consecutive days up to the primary's day on which its series has an alert row (held or not) in its direction:
+    a fall yesterday and a rise today are two changes, as fct_alerts' run of a series counts them."""
+    days = {o.alert_date for o in history if o.thread_series == primary.thread_series} | {primary.alert_date}
     return next(k for k in itertools.count() if primary.alert_date - dt.timedelta(days=k) not in days)
 
 

@@ -74,6 +74,20 @@ def test_the_z_trend_is_the_days_in_a_row_never_across_a_gap() -> None:
     assert [day for day, _ in p.repeats[0].incidents[0].z_trend] == [D - dt.timedelta(days=k) for k in range(6, -1, -1)]
 
 
+def test_a_streak_is_one_direction() -> None:
+    """Year 3: Free image generations fell on 05-17 and rose on 05-18, a reply in the open Free rise thread
+    read 'day 2 in a row' above its own action 'no same-direction alert yesterday'. A day in the other direction
+    ends the streak (it is also not the Linear route's third day): today's rise is the thread's news."""
+    dau_up = obs(D - dt.timedelta(days=1), metric="dau", severity="warning", direction="increase", z=3.2)
+    fell = obs(D - dt.timedelta(days=1), metric="image_generations", severity="notice", z=-7.1)
+    rose = obs(D, metric="image_generations", severity="warning", direction="increase", z=3.6)
+    [inc] = make_plan([rose], [delivered(dau_up)], history=[dau_up, fell]).repeats[0].incidents
+    assert (inc.streak_days, inc.new_in_thread) == (1, True)
+    again = obs(D - dt.timedelta(days=1), metric="image_generations", severity="notice", direction="increase", z=2.4)
+    [inc] = make_plan([rose], [delivered(dau_up)], history=[dau_up, fell, again]).repeats[0].incidents
+    assert inc.streak_days == 2
+
+
 def test_same_family_other_metric_continues_the_thread_other_direction_does_not() -> None:
     tokens = obs(D - dt.timedelta(days=1), metric="tokens", severity="warning", z=-3.5)
     log = [delivered(tokens)]

@@ -565,8 +565,11 @@ def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
         return say(compose.digest(Digest("#x", (team,), day, COST_DAY, tuple(alerts), held)))
 
     now = log_entry(severity="warning", direction="increase", z_score=3.355, current_value=4_497_947.0)
-    trend = ((DAY - dt.timedelta(days=1), -6.48), (DAY, 3.36))
-    plan = IncidentPlan("inc-a", usage_alert("a"), streak_days=2, z_trend=trend)
+    trend = ((DAY - dt.timedelta(days=1), 3.02), (DAY, 3.36))  # a streak and its trend are one direction
+    persists = "WARNING: fired yesterday too, same direction: the shift persists."  # the mart's action on day 2
+    plan = IncidentPlan(
+        "inc-a", dataclasses.replace(usage_alert("a"), recommended_action=persists), streak_days=2, z_trend=trend
+    )
     resolution = NS(
         series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=2),),
         alert_date=DAY + dt.timedelta(days=2),

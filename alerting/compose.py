@@ -471,10 +471,11 @@ def pipeline_health(run_date: dt.date, stale: Sequence[StaleSource], failures: S
     head = line(icon("critical"), t(f" {PRODUCT} · data · daily build for {run_date.isoformat()} stopped"))
     lines: list[Line] = []
     for source in stale:
-        when = source.last_loaded_day.isoformat() if source.last_loaded_day else "never"
-        lines.append(line(t("Stale source: "), d(source.source, 40, strong=True), t(f", last loaded day {when}")))
+        day = source.last_loaded_day
+        when = f"last loaded day {day.isoformat()}" if day else "never loaded"
+        lines.append(line(t("Stale source: "), d(source.source, 40, strong=True), t(f", {when}")))
     for f in failures[:PIPELINE_FAILURES_SHOWN]:
-        rows = f" on {f.rows:,} row{'s' if f.rows != 1 else ''}" if f.rows is not None and f.status == "fail" else ""
+        rows = f" on {values.plural(f.rows, 'row')}" if f.rows is not None and f.status == "fail" else ""
         what = "failed" if f.status == "fail" else "errored"
         lines.append(line(d(values.humanise(f.resource_type), 40), t(" "), d(f.name, 120), t(f" {what}{rows}")))
     if len(failures) > PIPELINE_FAILURES_SHOWN:

@@ -50,8 +50,8 @@ def fixed(value: float, places: int, sign: bool = False) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    """'1 incident', '2 incidents'."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    """'1 incident', '2 incidents', '1,204 rows'."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def compact(value: float) -> str:

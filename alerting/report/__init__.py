@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from alerting import charts, values
-from alerting.backtest import hold_reason, run_backtest
+from alerting.backtest import Feedback, hold_reason, incident_feedback, run_backtest
 from alerting.causes import Rows, attach_causes, read, read_in
 from alerting.charts import SeriesPoint, chart_filename, render_png
 from alerting.compose import concentration_line, why_loud, why_quiet
@@ -57,8 +57,8 @@ def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
 
 
 def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> Rows | None:
-    """fct_alert_feedback_weekly over the weeks start .. end (None without the mart), summed per team and rule,
-    then for all (the template says the precision from people)."""
+    """fct_alert_feedback_weekly over the weeks start .. end (None without the mart), summed per team and rule (the
+    template says the precision from people). Not summed over rules: an incident of two rules is in both rows."""
     if not set(FEEDBACK_COUNTS) <= set(backend.columns("marts", "fct_alert_feedback_weekly")):
         return None
     where, params = between(backend, "alert_week", start, end)
@@ -66,8 +66,7 @@ def read_feedback(backend: Backend, start: dt.date, end: dt.date) -> Rows | None
     table = backend.table("marts", "fct_alert_feedback_weekly")
     rows = backend.query(f"select team, rule, {sums} from {table} where {where} group by team, rule", params)  # noqa: S608
     rows.sort(key=lambda r: (r["team"], r["rule"]))
-    total = {"team": "all teams", "rule": "all rules", **{c: sum(r[c] for r in rows) for c in FEEDBACK_COUNTS}}
-    return [*rows, total] if rows else []
+    return rows
 
 
 def latest_day(backend: Backend) -> dt.date | None:
@@ -165,7 +164,8 @@ def build_report(
     backend: Backend, day: dt.date, cost_day: dt.date, generated_at: dt.datetime | None = None, draw: bool = True
 ) -> str:
     start, cost_start = (d - dt.timedelta(days=HISTORY_DAYS - 1) for d in (day, cost_day))
-    alerts = read_alert_history(backend, start, max(day, cost_day))
+    sunday = day + dt.timedelta(days=6 - day.weekday())  # the feedback mart's weeks end on it
+    alerts = read_alert_history(backend, start, sunday)
     todays = [a for a in alerts if a.alert_date == (cost_day if on_cost_day(a.domain, a.scope) else day)]
     todays = attach_causes(backend, todays)  # drivers, decomposition, concentration
     past = [a for a in alerts if a.alert_date <= day]
@@ -188,7 +188,8 @@ def build_report(
         "week_start": cost_day - dt.timedelta(days=6),
         "health": health and sorted(health, key=lambda r: (-r["dt"].toordinal(), r["source"])),
         "feedback": read_feedback(backend, monday, day),
-        "feedback_start": monday,
+        "feedback_total": Feedback(tuple(incident_feedback(a for a in alerts if a.alert_date >= monday).values())),
+        "feedback_weeks": (monday, sunday),
         "backtest": run_backtest(past),
     }
     return _environment().get_template("index.html.j2").render(**context)

@@ -204,7 +204,7 @@ def drivers_line(alert: Alert) -> Line | None:
     if alert.concentration is not None and alert.concentration.uses_drilldown:
         return concentration_line(alert.concentration, alert.unit)
     if alert.drivers:
-        ordered = sorted(alert.drivers, key=lambda x: (x.rank, x.contributor))
+        ordered = sorted(alert.drivers, key=lambda x: (x.rank, x.breakdown_order, x.contributor))
         phrases = []
         for x in ordered[:DRIVERS_SHOWN]:
             u = x.unit or alert.unit

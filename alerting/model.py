@@ -55,6 +55,7 @@ class Driver:  # a row of fct_usage_alert_drivers / fct_gpu_cost_alert_drivers: 
     unit: str | None = None  # None: the alert's unit
     baseline_kind: str | None = None  # cost: previous_day / short_window_mean; None (usage): the alert's baseline
     driver_metric: str | None = None  # cost: failed_requests' baseline is the failures expected at the day's traffic
+    breakdown_order: int = 0  # cost: GPU type / category, endpoint / process, model, organisation (usage: one)
 
 
 @dataclass(frozen=True, kw_only=True)

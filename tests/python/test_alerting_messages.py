@@ -893,11 +893,14 @@ def test_user_ids_in_drivers_are_truncated_and_units_per_driver() -> None:
     assert "ltxv-13b (model): $0.9100/request vs $0.6000/request (+$0.3100/request, 80% of change)" in text_of(
         body_of([dataclasses.replace(cpr, drivers_summary=None)], channel="#api")
     )
-    failed = Driver(contributor_type="endpoint", contributor="/v1/i2v", value=10, baseline_value=9.1, delta=0.9,
-                    share_of_delta=0.4, rank=1, unit="count", driver_metric="failed_requests")  # fmt: skip
-    rate = with_drivers(cost_alert("r", metric="failure_rate", unit="fraction"), (failed,))
+    failed = Driver(contributor_type="process", contributor="storyboard", value=10, baseline_value=9.1, delta=0.9,
+                    share_of_delta=0.4, rank=1, unit="count", driver_metric="failed_requests",
+                    breakdown_order=1)  # fmt: skip
+    model = dataclasses.replace(failed, contributor_type="model", contributor="flux-dev", breakdown_order=2)
+    rate = with_drivers(cost_alert("r", metric="failure_rate", unit="fraction"), (model, failed))
     said = text_of(body_of([dataclasses.replace(rate, drivers_summary=None)], channel="#api"))
-    assert "/v1/i2v (endpoint): 10 vs 9.10 expected (+0.90, 40% of change)" in said  # at the day's traffic
+    # at the day's traffic; the process before the model, as fct_gpu_cost_alert_drivers.breakdown_order says
+    assert "Drivers: storyboard (process): 10 vs 9.10 expected (+0.90, 40% of change); flux-dev (model)" in said
 
 
 def test_alert_columns_are_the_plan_contract_in_order() -> None:

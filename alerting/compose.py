@@ -459,8 +459,10 @@ def resolved(resolution: Resolution) -> MessageBody:
     day, recovered = resolution.alert_date, resolution.series
     lines = []
     for item in recovered:
-        # not 'back ... on <day>': the judging day is not the day it came back (a member quiet for 17 days)
-        text = f" back inside its normal band: no alert since {item.last_alert_date.isoformat()}"
+        # the day after its last alert row, not the judging day (a member can have been quiet for 17 days), and not
+        # 'no alert since <day>': that day's alert may never have been posted (a NOTICE under the route's floor)
+        back = item.last_alert_date + dt.timedelta(days=1)
+        text = f" back inside its normal band since {back.isoformat()}"
         text += f" ({values.plural(item.quiet_days, 'quiet day')} to {day.isoformat()})." if item.quiet_days else "."
         lines.append(line(icon("ok"), t(" "), *title_spans(*item.series[1:3]), t(text)))
     one = _titled("ok", "Resolved", *recovered[0].series[1:3])

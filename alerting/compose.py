@@ -353,7 +353,7 @@ def digest(post: Digest) -> MessageBody | None:
     days = _days_text(post.usage_date, post.cost_date, domains)
     kind = "alert" if incidents[0].severity == "critical" else "digest"
     head = _team_head(kind, post.teams, f"{days} · {values.plural(len(incidents), 'incident')}")
-    # '8 alerts in 1 incident: 7 critical, 1 warning · held: 2 muted · charts and history in the report'
+    # '8 alerts in 1 incident: 7 critical, 1 warning · held: muted 2 · charts and history in the report'
     severities = Counter(a.severity for inc in incidents for a in inc.alerts)
     ranked = sorted(severities.items(), key=lambda kv: (severity_rank(kv[0]), kv[0]))
     spans = [t(f"{values.plural(len(post.alerts), 'alert')} in {values.plural(len(incidents), 'incident')}: ")]
@@ -363,7 +363,7 @@ def digest(post: Digest) -> MessageBody | None:
         spans.append(t(f" · cost alerts are for the finalised cost day {post.cost_date.isoformat()}"))
     held = sorted(Counter(a.hold_reason or "held" for a in post.held).items())
     if held:
-        named = ([t(f"{n} "), t(HOLD_REASONS[r]) if r in HOLD_REASONS else d(r, 30)] for r, n in held)
+        named = ([t(HOLD_REASONS[r]) if r in HOLD_REASONS else d(r, 30), t(f" {n}")] for r, n in held)  # 'muted 2
         spans += [t(" · held: "), *_joined(named, ", ")]
     if post.report_url:
         spans += [t(" · "), Span("charts and history in the report", link=post.report_url)]

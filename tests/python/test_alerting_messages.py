@@ -474,7 +474,7 @@ def test_held_counts_in_the_digest_context() -> None:
         usage_alert("h3", is_postable=False, hold_reason="muted"),
     )
     body = text_of(body_of([usage_alert("u")], held=held))
-    assert "held: 2 too few baseline points, 1 muted" in body
+    assert "held: too few baseline points 2, muted 1" in body  # not "2 too few baseline points"
 
 
 def test_a_rule_added_in_a_fixture_renders_without_touching_python() -> None:

@@ -297,8 +297,8 @@ def data_health_lines(alert: Alert, held_today: Iterable[Alert]) -> list[Line]:
     out = [tuple(first)]
     if alert.drivers_summary and alert.drivers_summary.strip():  # both readings: a partial load or a real drop
         out.append(line(d(alert.drivers_summary, sanitize.TEXT_CAP)))
-    if held:
-        command = f"python -m alerting release --date {day.isoformat()}"
+    command = f"python -m alerting release --date {day.isoformat()}"
+    if held and command not in (alert.recommended_action or ""):  # the shipped action names it: said once
         out.append(line(f"If the data team confirms the day is real (an outage): `{command}`"))
     return out
 

@@ -538,6 +538,11 @@ def test_data_health_body() -> None:
     assert "usage for 2026-11-22: 38% of the expected rows for a Sunday (15,580 of 41,000);" in out
     assert "12 segment alerts held until the day is complete" in out
     assert "python -m alerting release --date 2026-11-22" in out
+    shipped = "… if the drop is real (an outage), release them with: python -m alerting release --date 2026-11-22."
+    said = text_of(
+        body_of([dataclasses.replace(health_alert(15_580.0), recommended_action=shipped)], held=held_for_data(1))
+    )
+    assert said.count("release --date 2026-11-22") == 1  # the shipped action names the command: said once
     missing = text_of(body_of([health_alert(0.0)], held=held_for_data(1)))
     assert "no rows loaded (expected 41,000 for a Sunday); 1 segment alert held" in missing
 

@@ -363,7 +363,7 @@ def digest(post: Digest) -> MessageBody | None:
         spans.append(t(f" · cost alerts are for the finalised cost day {post.cost_date.isoformat()}"))
     held = sorted(Counter(a.hold_reason or "held" for a in post.held).items())
     if held:
-        named = ([t(HOLD_REASONS[r]) if r in HOLD_REASONS else d(r, 30), t(f" {n}")] for r, n in held)  # 'muted 2
+        named = ([t(HOLD_REASONS[r]) if r in HOLD_REASONS else d(r, 30), t(f" {n}")] for r, n in held)  # 'muted 2'
         spans += [t(" · held: "), *_joined(named, ", ")]
     if post.report_url:
         spans += [t(" · "), Span("charts and history in the report", link=post.report_url)]
@@ -460,7 +460,7 @@ def resolved(resolution: Resolution) -> MessageBody:
     lines = []
     for item in recovered:
         # the day after its last alert row, not the judging day (a member can have been quiet for 17 days), and not
-        # 'no alert since <day>': that day's alert may never have been posted (a NOTICE under the route's floor)
+        # 'no alert since <day>': that day's alert may never have been shown (held, or a NOTICE under the floor)
         back = item.last_alert_date + dt.timedelta(days=1)
         text = f" back inside its normal band since {back.isoformat()}"
         text += f" ({values.plural(item.quiet_days, 'quiet day')} to {day.isoformat()})." if item.quiet_days else "."

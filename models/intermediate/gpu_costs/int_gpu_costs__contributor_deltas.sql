@@ -13,7 +13,8 @@
     request of the baseline (window, or previous day). The deltas then add up
     to the vertical's excess failures, requests x (today's failure rate - the
     baseline's), so they have the failure rate's sign: a failure-rate rise on
-    a quiet day is not explained by failures that fell with the traffic. The contributors' daily values come from
+    a quiet day is not explained by failures that fell with the traffic.
+    The contributors' daily values come from
     int_gpu_costs__contributor_metric_days. A total delta below 1e-9 in
     absolute value is float noise: it is 0 and the shares are null. -#}
 

@@ -462,8 +462,8 @@ def resolved(resolution: Resolution) -> MessageBody:
         # the day after its last alert row, not the judging day (a member can have been quiet for 17 days), and not
         # 'no alert since <day>': that day's alert may never have been shown (held, or a NOTICE under the floor)
         back = item.last_alert_date + dt.timedelta(days=1)
-        text = f" back inside its normal band since {back.isoformat()}"
-        text += f" ({values.plural(item.quiet_days, 'quiet day')} to {day.isoformat()})." if item.quiet_days else "."
+        quiet = values.plural(item.quiet_days, "quiet day")  # at least resolve_after_days (0 turns resolving off)
+        text = f" back inside its normal band since {back.isoformat()} ({quiet} to {day.isoformat()})."
         lines.append(line(icon("ok"), t(" "), *title_spans(*item.series[1:3]), t(text)))
     one = _titled("ok", "Resolved", *recovered[0].series[1:3])
     return _reply(one if len(recovered) == 1 else line(icon("ok"), t(" Resolved")), lines)

@@ -17,11 +17,6 @@ from alerting.model import SEVERITY_ORDER, Alert, Concentration, CostComponent, 
 from alerting.pipeline_health import Failure, StaleSource
 
 PRODUCT = "LTX monitoring"
-DEFAULT_ACTIONS = {
-    "critical": "Investigate now.",
-    "warning": "Watch whether it repeats tomorrow.",
-    "notice": "No action unless it persists.",
-}
 HOLD_REASONS = {
     "enterprise_weekend": "enterprise weekend",
     "insufficient_baseline": "too few baseline points",
@@ -176,8 +171,7 @@ def concentration_line(c: Concentration, unit: str | None) -> Line:
     """Said instead of tier drivers where a tier breakdown can name only one tier: how many users moved
     it, how much the top few hold (a bot or abuse signal), new vs returning users."""
     moving = c.users_moving_with_change
-    word = "user" if moving == 1 else "users"
-    spans = [t("Users: "), t("n/a" if moving is None else f"{moving:,} {word} moved with the change")]
+    spans = [t("Users: "), t("n/a" if moving is None else f"{values.plural(moving, 'user')} moved with the change")]
     if c.users_for_half_of_change is not None:
         spans.append(t(f", {c.users_for_half_of_change:,} make half of it"))
     n = c.top_users_n or len(c.top_users)  # a user is named only when it moves the segment (a DAU user never does)
@@ -271,10 +265,8 @@ def caveats(alert: Alert) -> list[str]:
     return out
 
 
-def action_line(alert: Alert) -> Line:
-    if alert.recommended_action and alert.recommended_action.strip():
-        return line(t("Action: ", strong=True), d(alert.recommended_action, sanitize.TEXT_CAP))
-    return line(t("Action: ", strong=True), t(DEFAULT_ACTIONS.get(alert.severity, "Look into it.")))
+def action_line(alert: Alert) -> Line:  # the mart decides every alert's action (fct_alerts: not null)
+    return line(t("Action: ", strong=True), d(alert.recommended_action, sanitize.TEXT_CAP))
 
 
 def data_health_lines(alert: Alert, held_today: Iterable[Alert]) -> list[Line]:

@@ -1,17 +1,29 @@
 """Readers of the marts that explain alerts: drivers, cost decomposition, usage concentration.
 
-A cost incident whose primary is explained by counts (failed requests) gets no decomposition: its message
-names the endpoint / model / organisation whose requests failed, not the day's cost noise."""
+The headline's driver measure (fct_gpu_cost_alert_drivers.driver_metric, decided per metric in the mart) says what
+explains a cost incident. Failed requests: no decomposition, the endpoint / model / organisation whose requests failed,
+not the day's cost noise. Inference cost: the decomposition's request components alone (volume, cost per request) as
+shares of the inference change, not of the infrastructure total whose idle and unused moved beside it."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from alerting.model import Alert, as_date, attach_concentration, attach_decomposition, attach_drivers, group_incidents
+from alerting.model import (
+    Alert,
+    CostComponent,
+    as_date,
+    attach_concentration,
+    attach_decomposition,
+    attach_drivers,
+    group_incidents,
+)
 from alerting.warehouse import Backend
 
 Rows = list[dict[str, Any]]
+REQUEST_COMPONENTS = ("request_volume", "request_rate")  # they add up to the inference cost's change
 
 
 def read(backend: Backend, table: str, where: str, params: dict[str, Any], need: Sequence[str] = ()) -> Rows | None:
@@ -38,9 +50,30 @@ def attach_causes(backend: Backend, alerts: Sequence[Alert]) -> list[Alert]:
     out = attach_drivers(out, read_in(backend, "fct_gpu_cost_alert_drivers", "alert_id", [a.alert_id for a in cost]))
     days = sorted({a.alert_date for a in cost})
     decomposed = attach_decomposition(out, read_in(backend, "fct_gpu_cost_decomposition", "dt", days))
-    not_cost = {  # incidents whose headline is explained by counts (failed requests), not by cost
-        inc.incident_id
-        for inc in group_incidents(out)
-        if inc.domain == "gpu_cost" and any(x.unit and x.unit != "usd" for x in inc.primary.drivers)
-    }
-    return [a if a.incident_id in not_cost else b for a, b in zip(out, decomposed, strict=True)]
+    measure = {i.incident_id: {x.driver_metric for x in i.primary.drivers} for i in group_incidents(out)}
+    explained = []
+    for a, b in zip(out, decomposed, strict=True):
+        drivers = measure.get(a.incident_id, set())
+        if "failed_requests" in drivers:
+            explained.append(a)
+        elif drivers == {"inference_cost"}:
+            explained.append(dataclasses.replace(b, decomposition=inference_view(b.decomposition)))
+        else:
+            explained.append(b)
+    return explained
+
+
+def inference_view(parts: Sequence[CostComponent]) -> tuple[CostComponent, ...]:
+    """The request components and their contributors, as shares of the inference change they add up to."""
+    kept = [c for c in parts if c.component in REQUEST_COMPONENTS]
+    totals = [c for c in kept if c.contributor is None]
+    change = sum(c.delta_usd or 0.0 for c in totals)
+    base = next((c.baseline_cost for c in totals if c.baseline_cost is not None), None)
+
+    return tuple(
+        dataclasses.replace(
+            c, share_of_change=c.delta_usd / change if change and c.delta_usd is not None else None,
+            infra_change=change, baseline_infra_cost=base, of="inference cost",
+        )
+        for c in kept
+    )  # fmt: skip

@@ -139,7 +139,7 @@ def _of_the_change(c: CostComponent) -> list[Span]:
         return []
     label = _lowered(values.baseline_label(c.baseline_kind))
     change = values.format_delta(c.infra_change, "usd")
-    return [t(f"infrastructure cost {change} vs {label} {values.format_value(c.baseline_infra_cost, 'usd')}: ")]
+    return [t(f"{c.of} {change} vs {label} {values.format_value(c.baseline_infra_cost, 'usd')}: ")]
 
 
 def decomposition_line(components: Sequence[CostComponent]) -> Line | None:

@@ -71,6 +71,8 @@ class CostComponent:  # a row of fct_gpu_cost_decomposition: request_volume, req
     infra_change: float | None = None
     baseline_infra_cost: float | None = None
     baseline_kind: str | None = None
+    baseline_cost: float | None = None  # the component's own baseline (request rows: the inference cost)
+    of: str = "infrastructure cost"  # what infra_change is the change of (causes: an inference headline's own)
 
 
 @dataclass(frozen=True)

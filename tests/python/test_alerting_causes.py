@@ -161,10 +161,10 @@ def test_failure_spike_names_the_endpoint_not_the_cost_noise(tmp_path: Path) -> 
     con.execute(
         "create table main_marts.fct_gpu_cost_alert_drivers (alert_id varchar, contributor_type varchar,"
         " contributor varchar, value double, baseline_value double, delta double, share_of_delta double,"
-        " contributor_rank bigint, unit varchar)"
+        " contributor_rank bigint, unit varchar, driver_metric varchar)"
     )
     con.executemany(
-        "insert into main_marts.fct_gpu_cost_alert_drivers values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into main_marts.fct_gpu_cost_alert_drivers values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'failed_requests')",
         [("f1", "endpoint", "/v1/image-to-video", 101.0, 2.0, 99.0, 0.99, 1, "count"),
          ("f1", "endpoint", "/v1/text-to-video", 3.0, 2.0, 1.0, 0.01, 2, "count")],
     )  # fmt: skip
@@ -178,5 +178,53 @@ def test_failure_spike_names_the_endpoint_not_the_cost_noise(tmp_path: Path) -> 
     body = compose.digest(Digest("#x", ("api",), DAY, COST_DAY, (with_cause,)))
     assert body is not None
     [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
-    assert cause.startswith("Drivers: /v1/image-to-video (endpoint): 101 vs 2 (+99, 99% of change)"), cause
+    assert cause.startswith("Drivers: /v1/image-to-video (endpoint): 101 vs 2 expected (+99, 99% of change)"), cause
     assert "idle" not in cause and "H100" not in cause
+
+
+def test_an_inference_cost_headline_is_explained_by_its_requests(tmp_path: Path) -> None:
+    """Year 9, Studio, 2026-12-01: inference cost +30.8 % (WARNING) was explained by the infrastructure total,
+    "idle +$36.43 (48% of the change)" first. Its cause is its requests: volume and cost per request, as shares of
+    the inference change they add up to (20.98 + 5.12 = 26.10 = 110.90 - 84.80); a process holding 14.00 of it
+    (54 %) is named, which at 19 % of the infrastructure change it was not."""
+    db = tmp_path / "i.duckdb"
+    alert = cost_alert("i1", scope="studio", team="engineering", metric="inference_cost", drivers_summary=None)
+    create_marts(db, [alert])
+    con = duckdb.connect(str(db))
+    con.execute(f"create table main_marts.fct_gpu_cost_decomposition ({COLUMNS}, baseline_cost double)")
+    infra = 75.54
+    rows = [
+        total("studio", "idle", 36.43, infra), total("studio", "unused", 7.81, infra),
+        total("studio", "overhead", 5.20, infra),
+        total("studio", "request_volume", 20.98, infra, 1558.0, 1249.0), total("studio", "request_rate", 5.12, infra),
+        detail("studio", "request_volume", "process", "video_generation", 14.0, infra),
+        detail("studio", "idle", "gpu_type", "H100", 23.68, infra),
+    ]  # fmt: skip
+    inference_base = {"request_volume": 84.80, "request_rate": 84.80}
+    con.executemany(
+        INSERT.replace(", ?)", ", ?, ?)"),
+        [(*r, inference_base.get(r[2]) if r[3] == "total" else None) for r in rows],
+    )
+    con.execute(
+        "create table main_marts.fct_gpu_cost_alert_drivers (alert_id varchar, contributor_type varchar,"
+        " contributor varchar, value double, baseline_value double, delta double, share_of_delta double,"
+        " contributor_rank bigint, unit varchar, driver_metric varchar)"
+    )
+    con.execute(
+        "insert into main_marts.fct_gpu_cost_alert_drivers values"
+        " ('i1', 'process', 'video_generation', 50.0, 36.0, 14.0, 0.54, 1, 'usd', 'inference_cost')"
+    )
+    con.close()
+    backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
+    try:
+        [with_cause] = attach_causes(backend, [alert])
+    finally:
+        backend.close()
+    body = compose.digest(Digest("#x", ("engineering",), DAY, COST_DAY, (with_cause,)))
+    assert body is not None
+    [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith("Cause: ")]
+    assert cause == (
+        "Cause: inference cost +$26.10 vs 7-day average $84.80: requests +24.7% (+$20.98, 80% of the change);"
+        " cost per request +$5.12 (20% of the change);"
+        " driven by process video_generation +$14.00 (54% of the change)"
+    ), cause

@@ -14,6 +14,7 @@ import duckdb
 from alerting import compose
 from alerting.causes import attach_causes
 from alerting.compose import Digest
+from alerting.model import Alert
 from alerting.warehouse import DuckDBBackend
 from tests.python.alerting_support import COST_DAY, DAY, cost_alert, create_marts
 from tests.python.test_alerting_messages import text_of
@@ -40,6 +41,30 @@ def detail(vertical: str, component: str, ctype: str, name: str, delta: float, c
     return (COST_DAY, vertical, component, ctype, name, None, None, delta, delta / change, *whole(change))
 
 
+DRIVERS = (
+    "alert_id varchar, contributor_type varchar, contributor varchar, value double, baseline_value double,"
+    " delta double, share_of_delta double, contributor_rank bigint, unit varchar, driver_metric varchar"
+)
+
+
+def add_drivers(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    con.execute(f"create table main_marts.fct_gpu_cost_alert_drivers ({DRIVERS})")
+    con.executemany(f"insert into main_marts.fct_gpu_cost_alert_drivers values ({', '.join('?' * 10)})", rows)
+
+
+def explained(db: Path, alert: Alert) -> tuple[Alert, str]:
+    """The alert as attach_causes reads it from the marts in `db`, and its message's Cause / Drivers line."""
+    backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
+    try:
+        [with_cause] = attach_causes(backend, [alert])
+    finally:
+        backend.close()
+    body = compose.digest(Digest("#x", (alert.team or "x",), DAY, COST_DAY, (with_cause,)))
+    assert body is not None
+    [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
+    return with_cause, cause
+
+
 def cause_of(tmp_path: Path, vertical: str, rows: list[tuple]) -> str:
     db = tmp_path / "c.duckdb"
     alert = cost_alert("c1", scope=vertical, team=vertical, metric="infra_cost", drivers_summary="from the mart")
@@ -48,15 +73,7 @@ def cause_of(tmp_path: Path, vertical: str, rows: list[tuple]) -> str:
     con.execute(f"create table main_marts.fct_gpu_cost_decomposition ({COLUMNS})")
     con.executemany(INSERT, rows)
     con.close()
-    backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
-    try:
-        [with_cause] = attach_causes(backend, [alert])
-    finally:
-        backend.close()
-    body = compose.digest(Digest("#x", (vertical,), DAY, COST_DAY, (with_cause,)))
-    assert body is not None
-    [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
-    return cause
+    return explained(db, alert)[1]
 
 
 def test_one_org_volume_spike_names_the_org(tmp_path: Path) -> None:
@@ -158,26 +175,13 @@ def test_failure_spike_names_the_endpoint_not_the_cost_noise(tmp_path: Path) -> 
         [total("api", "idle", 3.0, 5.0), total("api", "request_volume", 2.0, 5.0, 101.0, 100.0),
          detail("api", "idle", "gpu_type", "H100", 3.0, 5.0)],
     )  # fmt: skip
-    con.execute(
-        "create table main_marts.fct_gpu_cost_alert_drivers (alert_id varchar, contributor_type varchar,"
-        " contributor varchar, value double, baseline_value double, delta double, share_of_delta double,"
-        " contributor_rank bigint, unit varchar, driver_metric varchar)"
-    )
-    con.executemany(
-        "insert into main_marts.fct_gpu_cost_alert_drivers values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'failed_requests')",
-        [("f1", "endpoint", "/v1/image-to-video", 101.0, 2.0, 99.0, 0.99, 1, "count"),
-         ("f1", "endpoint", "/v1/text-to-video", 3.0, 2.0, 1.0, 0.01, 2, "count")],
-    )  # fmt: skip
+    add_drivers(con, [
+        ("f1", "endpoint", "/v1/image-to-video", 101.0, 2.0, 99.0, 0.99, 1, "count", "failed_requests"),
+        ("f1", "endpoint", "/v1/text-to-video", 3.0, 2.0, 1.0, 0.01, 2, "count", "failed_requests"),
+    ])  # fmt: skip
     con.close()
-    backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
-    try:
-        [with_cause] = attach_causes(backend, [alert])
-    finally:
-        backend.close()
+    with_cause, cause = explained(db, alert)
     assert with_cause.decomposition == ()
-    body = compose.digest(Digest("#x", ("api",), DAY, COST_DAY, (with_cause,)))
-    assert body is not None
-    [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith(("Cause: ", "Drivers: "))]
     assert cause.startswith("Drivers: /v1/image-to-video (endpoint): 101 vs 2 expected (+99, 99% of change)"), cause
     assert "idle" not in cause and "H100" not in cause
 
@@ -205,24 +209,9 @@ def test_an_inference_cost_headline_is_explained_by_its_requests(tmp_path: Path)
         INSERT.replace(", ?)", ", ?, ?)"),
         [(*r, inference_base.get(r[2]) if r[3] == "total" else None) for r in rows],
     )
-    con.execute(
-        "create table main_marts.fct_gpu_cost_alert_drivers (alert_id varchar, contributor_type varchar,"
-        " contributor varchar, value double, baseline_value double, delta double, share_of_delta double,"
-        " contributor_rank bigint, unit varchar, driver_metric varchar)"
-    )
-    con.execute(
-        "insert into main_marts.fct_gpu_cost_alert_drivers values"
-        " ('i1', 'process', 'video_generation', 50.0, 36.0, 14.0, 0.54, 1, 'usd', 'inference_cost')"
-    )
+    add_drivers(con, [("i1", "process", "video_generation", 50.0, 36.0, 14.0, 0.54, 1, "usd", "inference_cost")])
     con.close()
-    backend = DuckDBBackend(db, "main_marts", "main_alerting", read_only=True)
-    try:
-        [with_cause] = attach_causes(backend, [alert])
-    finally:
-        backend.close()
-    body = compose.digest(Digest("#x", ("engineering",), DAY, COST_DAY, (with_cause,)))
-    assert body is not None
-    [cause] = [ln for ln in text_of(body).splitlines() if ln.startswith("Cause: ")]
+    cause = explained(db, alert)[1]
     assert cause == (
         "Cause: inference cost +$26.10 vs 7-day average $84.80: requests +24.7% (+$20.98, 80% of the change);"
         " cost per request +$5.12 (20% of the change);"

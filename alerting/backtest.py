@@ -86,15 +86,19 @@ class Feedback:
         return sum(1 for said in self.answers if action in said)
 
     @property
+    def no_answer(self) -> int:
+        return sum(1 for said in self.answers if not said)
+
+    @property
     def precision(self) -> float | None:
-        answered = sum(1 for said in self.answers if said)
+        answered = len(self.answers) - self.no_answer
         return 1 - self.count("false_alarm") / answered if answered else None
 
     def __str__(self) -> str:
         said = ", ".join(f"{label} {self.count(action)}" for action, label in ACTIONS.items())
         p = "n/a" if self.precision is None else f"{self.precision:.0%}"
-        no_answer = sum(1 for said in self.answers if not said)
-        return f"{plural(len(self.answers), 'loud incident')}: {said}, no answer {no_answer}; precision from people {p}"
+        n = plural(len(self.answers), "loud incident")
+        return f"{n}: {said}, no answer {self.no_answer}; precision from people {p}"
 
 
 def incident_feedback(alerts: Iterable[Alert]) -> dict[str, frozenset[str]]:

@@ -69,7 +69,6 @@ def inference_view(parts: Sequence[CostComponent]) -> tuple[CostComponent, ...]:
     totals = [c for c in kept if c.contributor is None]
     change = sum(c.delta_usd or 0.0 for c in totals)
     base = next((c.baseline_cost for c in totals if c.baseline_cost is not None), None)
-
     return tuple(
         dataclasses.replace(
             c, share_of_change=c.delta_usd / change if change and c.delta_usd is not None else None,

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from alerting import charts, values
-from alerting.backtest import Feedback, hold_reason, incident_feedback, run_backtest
+from alerting.backtest import ACTIONS, Feedback, hold_reason, incident_feedback, run_backtest
 from alerting.causes import Rows, attach_causes, read, read_in
 from alerting.charts import SeriesPoint, chart_filename, render_png
 from alerting.compose import concentration_line, why_loud, why_quiet
@@ -190,6 +190,7 @@ def build_report(
         "feedback": read_feedback(backend, monday, day),
         "feedback_total": Feedback(tuple(incident_feedback(a for a in alerts if a.alert_date >= monday).values())),
         "feedback_weeks": (monday, sunday),
+        "feedback_actions": tuple(ACTIONS),  # the table's columns, in the mart's order
         "backtest": run_backtest(past),
     }
     return _environment().get_template("index.html.j2").render(**context)

@@ -306,12 +306,26 @@ def explanation(incident: Incident) -> list[Line]:
     return [*([cause] if cause else []), *_known_event(incident.primary), *caveat]
 
 
-def incident_section(incident: Incident, held: Sequence[Alert] = ()) -> Section:
+def _streak(n: int) -> str:
+    return f" · day {n} in a row" if n > 1 else ""
+
+
+def _trend_lines(incident: IncidentPlan) -> list[Line]:
+    """'Z trend: -3.14 → -4.12 → -5.60' over the headline series' run of days (nothing for one day)."""
+    trend = [values.format_z(z, sign=True) for _, z in incident.z_trend if values.finite(z)]
+    return [line(f"Z trend: {' → '.join(trend)}")] if len(trend) > 1 else []
+
+
+def incident_section(incident: Incident, held: Sequence[Alert] = (), plan: IncidentPlan | None = None) -> Section:
+    """An incident in a first post. `plan`: the lifecycle's, when the headline series has alerted on the days
+    before (held, quiet or in another thread): the post says which day of the run it is and the z trend."""
     primary = incident.primary
     if primary.domain == "data_health":
         lines = [headline(primary), *data_health_lines(primary, held), action_line(primary)]
         return Section(tuple(lines), incident.alert_ids)
-    lines = [headline(primary), *numbers_lines(primary), *(member_line(m) for m in incident.members)]
+    head = (*headline(primary), t(_streak(plan.streak_days if plan else 1)))
+    lines = [head, *numbers_lines(primary), *(_trend_lines(plan) if plan else [])]
+    lines += [member_line(m) for m in incident.members]
     return Section((*lines, *explanation(incident), action_line(primary)), incident.alert_ids, incident.incident_id)
 
 
@@ -324,6 +338,7 @@ class Digest:
     alerts: tuple[Alert, ...]
     held: tuple[Alert, ...] = ()  # held today (for the counts line), never shown
     report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from the header
+    plans: tuple[IncidentPlan, ...] = ()  # the lifecycle's incidents: each headline's run of days and z trend
 
 
 def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> str:
@@ -360,7 +375,9 @@ def digest(post: Digest) -> MessageBody | None:
     if post.report_url:
         spans += [t(" · "), Span("charts and history in the report", link=post.report_url)]
     intro = Section((tuple(spans),), context=True)
-    return MessageBody(head, intro, tuple(incident_section(inc, post.held) for inc in incidents))
+    plans = {p.incident_id: p for p in post.plans}
+    sections = tuple(incident_section(inc, post.held, plans.get(inc.incident_id)) for inc in incidents)
+    return MessageBody(head, intro, sections)
 
 
 def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody:
@@ -400,14 +417,13 @@ def repeats(incidents: Sequence[IncidentPlan]) -> MessageBody:
     for incident in incidents:
         primary, n = incident.primary, incident.streak_days
         label = "Now also" if incident.new_in_thread else "Still ongoing"
-        streak = f" · day {n} in a row" if n > 1 else ("" if incident.new_in_thread else " · again")
+        streak = _streak(n) or ("" if incident.new_in_thread else " · again")
         head = (*_titled("repeat", label, primary.scope, primary.metric, strong=True), t(streak))
         labels.add(label)
         when = t(f" on {primary.alert_date.isoformat()}")
         lines = [head, line(*_severity(primary.severity, primary.direction), when), *numbers_lines(primary)]
-        trend = [values.format_z(z, sign=True) for _, z in incident.z_trend if values.finite(z)]
-        lines += [line(f"Z trend: {' → '.join(trend)}")] if len(trend) > 1 else []
-        lines += [*(member_line(m) for m in incident.members), *explanation(incident), action_line(primary)]
+        lines += [*_trend_lines(incident), *(member_line(m) for m in incident.members)]
+        lines += [*explanation(incident), action_line(primary)]
         sections.append(Section(tuple(lines), incident.alert_ids))
         leads.append(primary)
     label = labels.pop() if len(labels) == 1 else "In this thread"

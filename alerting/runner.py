@@ -271,7 +271,7 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
                 teams = sorted({(a.team or "unassigned").strip() or "unassigned" for a in members})
             held = post.held if digests else ()
             d = compose.Digest(
-                _channel(dest), tuple(teams), o.usage_date, o.cost_date, tuple(members), held, o.report_url
+                _channel(dest), tuple(teams), o.usage_date, o.cost_date, tuple(members), held, o.report_url, incs
             )
             parts(dest, compose.digest(d), "post", None, incs)
     for rep in p.repeats:

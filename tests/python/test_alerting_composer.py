@@ -57,6 +57,23 @@ def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
     assert message.alert_ids == ("a", "b")
 
 
+def test_a_first_post_says_which_day_of_the_run_it_is() -> None:
+    """Year 11's Free DAU shift: quiet on 04-20, 04-21 and 04-22 (within chance over the day's series), posted on
+    04-23 as a plain CRITICAL; the next morning's reply said 'day 5 in a row', news to a reader of the post."""
+    trend = ((DAY, -3.14), (DAY, -4.12), (DAY, -5.6), (DAY, -7.27))
+    alert = usage_alert("a", severity="critical", direction="decrease", z_score=-7.27)
+    plan = IncidentPlan("inc-a", alert, streak_days=4, z_trend=trend)
+    [message] = render_body(compose.digest(Digest("#usage", ("product",), DAY, COST_DAY, (alert,), plans=(plan,))),
+                            Limits())  # fmt: skip
+    text = section_texts(message)
+    assert "*Free – Tokens* · CRITICAL decrease · day 4 in a row\n" in text, text
+    assert "\nZ trend: -3.14 → -4.12 → -5.60 → -7.27\n" in text, text
+    for plans in [(), (IncidentPlan("inc-a", alert, streak_days=1, z_trend=trend[-1:]),)]:  # a first day: neither
+        [message] = render_body(compose.digest(Digest("#usage", ("product",), DAY, COST_DAY, (alert,), plans=plans)),
+                                Limits())  # fmt: skip
+        assert "in a row" not in section_texts(message) and "Z trend" not in section_texts(message)
+
+
 def test_a_series_new_to_the_thread_is_now_also_not_again() -> None:
     """The demo's Heavy thread (tokens up on Wednesday): Heavy DAU up on Saturday, a series that thread never
     carried, was posted as 'Still ongoing: Heavy – DAU · again' with a one-point 'Z trend'."""

@@ -107,6 +107,20 @@ def test_repeat_goes_to_the_thread_and_resolve_closes_it(tmp_path: Path) -> None
         assert len(slack.top_level()) == 2
 
 
+def test_a_series_quiet_for_days_then_loud_is_posted_as_its_third_day(tmp_path: Path) -> None:
+    """A level shift the family-wise rule finds on its third day (year 11's Free DAU, on the fourth): the first
+    post says so, as the thread's next reply will ('day 4 in a row')."""
+    db = tmp_path / "m.duckdb"
+    rows = [alert_row(D + dt.timedelta(days=i), severity="warning", z=z, is_loud=False) for i, z in enumerate([-3.1, -3.4])]
+    rows.append(alert_row(D + dt.timedelta(days=2), severity="critical", z=-7.3))
+    write_marts(db, rows)
+    with fake_slack() as slack:
+        for i in range(3):
+            assert run_day(db, slack.url, D + dt.timedelta(days=i)).ok
+        [post] = slack.top_level()
+        assert "CRITICAL decrease · day 3 in a row" in post["text"] and "Z trend: -3.10 → -3.40 → -7.30" in post["text"]
+
+
 def test_incomplete_days_neither_resolve_nor_count(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     cfg = LifecycleConfig(resolve_after_days=2)

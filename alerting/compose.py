@@ -133,12 +133,16 @@ def _component_phrase(c: CostComponent) -> list[Span]:
 
 
 def _of_the_change(c: CostComponent) -> list[Span]:
-    """'infrastructure cost +$516.82 vs 7-day average $288.80: ': what the shares are of, which is not always the
-    headline's baseline (a same-weekday z)."""
+    """'infrastructure cost +$516.82 (+179.0%) vs 7-day average $288.80: ': what the shares are of, which is not
+    always the headline's baseline (a same-weekday z). Its percentage sits beside the requests' own: a request
+    costs more when the cost fell less than the requests did."""
     if not (values.finite(c.infra_change) and values.finite(c.baseline_infra_cost)):
         return []
     label = _lowered(values.baseline_label(c.baseline_kind))
     change = values.format_delta(c.infra_change, "usd")
+    base = c.baseline_infra_cost or 0.0
+    if base > 0:
+        change += f" ({values.format_change((c.infra_change or 0.0) / base)})"
     return [t(f"{c.of} {change} vs {label} {values.format_value(c.baseline_infra_cost, 'usd')}: ")]
 
 

@@ -88,7 +88,7 @@ def test_one_org_volume_spike_names_the_org(tmp_path: Path) -> None:
         detail("api", "request_volume", "endpoint", "(mix)", 10.0, change),
     ]
     assert cause_of(tmp_path, "api", rows) == (
-        "Cause: infrastructure cost +$500.00 vs 7-day average $300.00: requests +61.5% (+$420.00, 84% of the change);"
+        "Cause: infrastructure cost +$500.00 (+166.7%) vs 7-day average $300.00: requests +61.5% (+$420.00, 84% of the change);"
         " idle +$80.00 (16% of the change);"
         " driven by endpoint /v1/video +$410.00 (82% of the change);"
         " driven by organization Acme Studios +$400.00 (80% of the change)"
@@ -106,7 +106,7 @@ def test_idle_spike_on_flat_traffic_names_no_one(tmp_path: Path) -> None:
     ]
     cause = cause_of(tmp_path, "studio", rows)
     assert cause == (
-        "Cause: infrastructure cost +$350.00 vs 7-day average $300.00: idle +$348.26 (100% of the change);"
+        "Cause: infrastructure cost +$350.00 (+116.7%) vs 7-day average $300.00: idle +$348.26 (100% of the change);"
         " requests flat (+0.3%)"
     )
     assert "render-farm" not in cause
@@ -120,7 +120,7 @@ def test_idle_with_zero_traffic_says_requests_fell(tmp_path: Path) -> None:
         total("api", "idle", 250.0, change),
     ]
     assert cause_of(tmp_path, "api", rows) == (
-        "Cause: infrastructure cost +$100.00 vs 7-day average $300.00: idle +$250.00 (250% of the change);"
+        "Cause: infrastructure cost +$100.00 (+33.3%) vs 7-day average $300.00: idle +$250.00 (250% of the change);"
         " requests -100.0% (-$150.00, -150% of the change)"
     )
 
@@ -139,7 +139,7 @@ def test_no_traffic_names_no_endpoint_model_or_org(tmp_path: Path) -> None:
     ]
     cause = cause_of(tmp_path, "api", rows)
     assert cause == (
-        "Cause: infrastructure cost -$25.37 vs 7-day average $300.00: requests -100.0% (-$29.53, 116% of the change);"
+        "Cause: infrastructure cost -$25.37 (-8.5%) vs 7-day average $300.00: requests -100.0% (-$29.53, 116% of the change);"
         " idle +$4.16 (-16% of the change)"
     ), cause
     # the same rows with traffic left (-90 %) name the model that fell most
@@ -213,7 +213,7 @@ def test_an_inference_cost_headline_is_explained_by_its_requests(tmp_path: Path)
     con.close()
     cause = explained(db, alert)[1]
     assert cause == (
-        "Cause: inference cost +$26.10 vs 7-day average $84.80: requests +24.7% (+$20.98, 80% of the change);"
+        "Cause: inference cost +$26.10 (+30.8%) vs 7-day average $84.80: requests +24.7% (+$20.98, 80% of the change);"
         " cost per request +$5.12 (20% of the change);"
         " driven by process video_generation +$14.00 (54% of the change)"
     ), cause

@@ -409,7 +409,7 @@ def test_one_section_per_incident_headline_members_cause_action() -> None:
     assert len(members) == 3  # each member rule is one compact line
     cause = next(ln for ln in lines if ln.startswith("Cause: "))
     assert cause == (  # what "the change" is: the decomposition's whole, which is not the headline's baseline
-        "Cause: infrastructure cost +$355.37 vs 7-day average $346.74: idle +$348.26 (98% of the change);"
+        "Cause: infrastructure cost +$355.37 (+102.5%) vs 7-day average $346.74: idle +$348.26 (98% of the change);"
         " requests flat (+0.3%)"
     )
     assert "Acme" not in text_of(body)  # idle on flat traffic names no organisation

@@ -29,7 +29,9 @@
 
     quiet_reason, the first that applies (null = loud), is THE loud rule:
       held               not postable (hold_reason);
-      calendar_event     a known event of that day and scope (seed calendar_events);
+      calendar_event     a known event of that day and scope (seed calendar_events)
+                         that can explain the metric (calendar_events_never_explain:
+                         a public holiday never explains a failure spike);
       below_severity     severity below loud_min_severity;
       small_effect       a z rule's |pct_change| below loud_min_pct_change or
                          |current - mean| below loud_min_abs_change[metric];
@@ -176,6 +178,12 @@ day_events as (
     inner join calendar_events
         on
             {{ calendar_event_covers('policy.alert_date', 'policy.scope') }}
+            {%- for kind, metrics in var('calendar_events_never_explain').items() if metrics %}
+                and not (
+                    calendar_events.kind = {{ sql_string_list([kind]) }}
+                    and policy.metric in ({{ sql_string_list(metrics) }})
+                )
+            {%- endfor %}
     group by policy.alert_id
 
 ),

@@ -1,8 +1,9 @@
 """`python -m alerting backtest`: what each posting policy would have posted of every fct_alerts row of the
 window, held or not, and what people said from Slack of the loud incidents it posts. `--compare-vars YAML |
 --compare-duckdb PATH`: the shipped build against a change (the alert layer rebuilt under other vars in a copy
-of the DuckDB file, or another build): posts per week and channel, the incidents only one side posts (by
-series-day: incident ids depend on where an incident starts), the false alarms and acknowledged ones it drops.
+of the DuckDB file, or another build): posts and loud posts per week and channel, the incidents only one side
+posts, or posts loudly (by series-day: incident ids depend on where an incident starts), the false alarms and
+acknowledged ones it no longer posts loudly.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ INCIDENT_COLUMNS = ("first day", "last day", "channel", "domain", "scope", "metr
 MIN_CHANGE = 0.10
 ACTIONS = {"acknowledge": "acknowledged", "snooze": "snoozed", "expected": "expected", "false_alarm": "false alarm"}
 ChannelFor = Callable[[str | None, str | None, str | None], str]  # team, domain, severity
+Policy = Callable[[Alert], bool]  # what a posting policy posts
 
 
 def hold_reason(alert: Alert) -> str | None:
@@ -45,7 +47,7 @@ def hold_reason(alert: Alert) -> str | None:
     return alert.hold_reason or ("suppressed" if alert.is_suppressed else "held")
 
 
-POLICIES: dict[str, Callable[[Alert], bool]] = {  # "current" is the shipped policy: what --compare compares
+POLICIES: dict[str, Policy] = {  # "current" is the shipped policy: what --compare compares
     "current": lambda a: a.is_postable,
     "warning+": lambda a: a.is_postable and severity_rank(a.severity) <= 1,
     "min points 5": lambda a: (
@@ -56,7 +58,7 @@ POLICIES: dict[str, Callable[[Alert], bool]] = {  # "current" is the shipped pol
     "min change 10%": lambda a: a.is_postable and a.pct_change is not None and abs(a.pct_change) >= MIN_CHANGE,
     "loud": lambda a: a.is_loud,  # of the shipped policy's posts, those that notify the channel (fct_alerts.is_loud)
 }
-POSTED = POLICIES["current"]
+POSTED, LOUD = POLICIES["current"], POLICIES["loud"]
 
 
 def iso_week(day: dt.date) -> str:
@@ -67,12 +69,13 @@ def iso_week(day: dt.date) -> str:
 class Cell:
     alerts: int
     incidents: int
+    loud: int = 0  # a comparison's: of the incidents, those with a loud alert (fct_alerts.is_loud)
 
     def __str__(self) -> str:
         return f"{self.alerts}/{self.incidents}"
 
     def __add__(self, other: Cell) -> Cell:
-        return Cell(self.alerts + other.alerts, self.incidents + other.incidents)
+        return Cell(self.alerts + other.alerts, self.incidents + other.incidents, self.loud + other.loud)
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ def _worst_posted(side: Sequence[Alert]) -> Callable[[Alert], str]:
     return lambda a: worst[a.incident_id]
 
 
-def run_backtest(alerts: Iterable[Alert], policies: Mapping[str, Callable[[Alert], bool]] = POLICIES) -> Result:
+def run_backtest(alerts: Iterable[Alert], policies: Mapping[str, Policy] = POLICIES) -> Result:
     """Counts per (ISO week, severity) and policy; an incident is counted under the most severe of its members that
     the policy posts (a member it does not post cannot put the incident in a row of none of its alerts)."""
     alerts = list(alerts)
@@ -192,23 +195,40 @@ class Incident:
     said: frozenset[str]  # what people said of it from Slack
 
 
+Row = tuple[str, str, Cell, Cell]  # week, channel, shipped, change
+
+
 @dataclass(frozen=True)
 class Comparison:
-    rows: tuple[tuple[str, str, Cell, Cell], ...]  # week, channel, shipped, change
+    rows: tuple[Row, ...]
     gained: tuple[Incident, ...]
     lost: tuple[Incident, ...]
+    now_loud: tuple[Incident, ...]  # loud with the change only (by loud series-day)
+    now_quiet: tuple[Incident, ...]  # loud as shipped only: posted quietly by the change, or not at all
+    weeks: int  # ISO weeks of the loaded history: loud incidents a week per channel
+    totals: tuple[Cell, Cell]  # shipped, change: posted alerts, distinct incidents, distinct loud incidents
     base_feedback: Feedback  # on the shipped side's loud incidents
-    change_feedback: Feedback  # on those of them the change still posts
+    change_feedback: Feedback  # on those of them the change still posts loudly
 
     @property
     def differs(self) -> bool:
-        return bool(self.gained or self.lost or any(base != change for _, _, base, change in self.rows))
+        changed = self.gained or self.lost or self.now_loud or self.now_quiet
+        return bool(changed or any(base != change for _, _, base, change in self.rows))
+
+    def loud_a_week(self) -> dict[str, tuple[float, float]]:
+        """Per channel with any: loud incidents a week, shipped and with the change (the standard's measure)."""
+        loud: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for _, channel, base, change in self.rows:
+            loud[channel][0] += base.loud
+            loud[channel][1] += change.loud
+        return {ch: (b / self.weeks, c / self.weeks) for ch, (b, c) in sorted(loud.items()) if b or c}
 
 
-def incidents(alerts: Sequence[Alert], channel_for: ChannelFor) -> list[Incident]:
+def incidents(alerts: Sequence[Alert], channel_for: ChannelFor, posts: Policy = POSTED) -> list[Incident]:
+    """The incidents of the alerts `posts` keeps, each with the series-days of those alerts."""
     said = incident_feedback(alerts)
     out = []
-    for i in group_incidents(filter(POSTED, alerts)):
+    for i in group_incidents(filter(posts, alerts)):
         members = sorted(i.alerts, key=lambda a: (a.alert_date, a.alert_id))
         head, last, primary = members[0], members[-1], i.primary
         channel = channel_for(primary.team, primary.domain, primary.severity)  # by its headline, as the runner routes
@@ -219,22 +239,44 @@ def incidents(alerts: Sequence[Alert], channel_for: ChannelFor) -> list[Incident
     return sorted(out, key=lambda i: i.cells[:7])
 
 
+def _only_in(side: Sequence[Incident], other: Sequence[Incident]) -> tuple[Incident, ...]:
+    """The incidents of `side` none of whose series-days the other side has (incident ids depend on the start)."""
+    days = {d for i in other for d in i.days}
+    return tuple(i for i in side if not i.days & days)
+
+
+def _rows(base: Sequence[Alert], change: Sequence[Alert], channel_for: ChannelFor) -> tuple[Row, ...]:
+    def cells(side: Sequence[Alert]) -> dict[tuple[str, str], Cell]:
+        posted, loud = (_week_cells(filter(f, side), lambda a: channel_for(a.team, a.domain, a.severity))
+                        for f in (POSTED, LOUD))  # fmt: skip
+        return {k: Cell(c.alerts, c.incidents, loud[k].incidents if k in loud else 0) for k, c in posted.items()}
+
+    left, right = cells(base), cells(change)
+    return tuple((*k, left.get(k, Cell(0, 0)), right.get(k, Cell(0, 0))) for k in sorted(left.keys() | right.keys()))
+
+
+def _total(side: Sequence[Alert]) -> Cell:
+    posted = [a for a in side if POSTED(a)]
+    return Cell(len(posted), len({a.incident_id for a in posted}), len({a.incident_id for a in side if LOUD(a)}))
+
+
 def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: ChannelFor) -> Comparison:
-    left, right = (
-        _week_cells(filter(POSTED, side), lambda a: channel_for(a.team, a.domain, a.severity))
-        for side in (base, change)
-    )
-    rows = tuple((*k, left.get(k, Cell(0, 0)), right.get(k, Cell(0, 0))) for k in sorted(left.keys() | right.keys()))
-    base_incidents, change_incidents = incidents(base, channel_for), incidents(change, channel_for)
-    base_days, change_days = ({d for i in side for d in i.days} for side in (base_incidents, change_incidents))
-    lost = tuple(i for i in base_incidents if not i.days & change_days)
+    posted = [incidents(side, channel_for) for side in (base, change)]
+    loud = [incidents(side, channel_for, LOUD) for side in (base, change)]
+    now_quiet = _only_in(loud[0], loud[1])
+    days = sorted(a.alert_date for a in [*base, *change]) or [dt.date.min]
+    weeks = len({iso_week(days[0] + dt.timedelta(days=k)) for k in range((days[-1] - days[0]).days + 1)})
     said = incident_feedback(base)
     return Comparison(
-        rows=rows,
-        gained=tuple(i for i in change_incidents if not i.days & base_days),
-        lost=lost,
+        rows=_rows(base, change, channel_for),
+        gained=_only_in(posted[1], posted[0]),
+        lost=_only_in(posted[0], posted[1]),
+        now_loud=_only_in(loud[1], loud[0]),
+        now_quiet=now_quiet,
+        weeks=weeks,
+        totals=(_total(base), _total(change)),
         base_feedback=Feedback(tuple(said.values())),
-        change_feedback=Feedback(tuple(said[k] for k in said.keys() - {i.key for i in lost})),
+        change_feedback=Feedback(tuple(said[k] for k in said.keys() - {i.key for i in now_quiet})),
     )
 
 
@@ -257,22 +299,28 @@ def format_markdown(result: Comparison, base_label: str, change_label: str) -> s
     lines = [f"## Backtest: {change_label} against {base_label}", ""]
     if not result.rows:
         return "\n".join([*lines, "Neither side posts anything over the loaded history.", ""])
-    base = sum((b for _, _, b, _ in result.rows), Cell(0, 0))
-    change = sum((c for _, _, _, c in result.rows), Cell(0, 0))
-    sides = f"{base_label} {base.alerts} alerts / {base.incidents} incidents, {change_label} {change.alerts} alerts"
-    lines += [f"Posted over {len(result.rows)} week x channel cells: {sides} / {change.incidents} incidents.", ""]
+    base, change = result.totals
+    sides = (f"{base_label} {base.alerts} alerts / {base.incidents} incidents ({base.loud} loud), {change_label}"
+             f" {change.alerts} alerts / {change.incidents} incidents ({change.loud} loud)")  # fmt: skip
+    lines += [f"Posted over {len(result.rows)} week x channel cells: {sides}.", ""]
+    rates = "; ".join(f"{_md(ch)} {b:.2f} → {c:.2f}" for ch, (b, c) in result.loud_a_week().items())
+    lines += [f"Loud incidents a week over {plural(result.weeks, 'week')} (in each week it is loud),"
+              f" {base_label} → {change_label}: {rates}.", ""]  # fmt: skip
     if not result.differs:
-        return "\n".join([*lines, "**No difference**: both post the same alerts.", ""])
-    lines += ["### Weeks and channels that differ (alerts/incidents posted)", ""]
-    lines += _table(("week", "channel", base_label, change_label), (r for r in result.rows if r[2] != r[3]))
+        return "\n".join([*lines, "**No difference**: both post the same alerts, and the same ones loudly.", ""])
+    lines += ["### Weeks and channels that differ (alerts/incidents posted, of them loud)", ""]
+    shown = ((w, ch, f"{b} ({b.loud} loud)", f"{c} ({c.loud} loud)") for w, ch, b, c in result.rows if b != c)
+    lines += _table(("week", "channel", base_label, change_label), shown)
     lines += _incidents(f"Incidents gained (posted only by {change_label})", result.gained)
     lines += _incidents(f"Incidents lost (posted only by {base_label})", result.lost)
+    lines += _incidents(f"Incidents now loud (loud only with {change_label})", result.now_loud)
+    lines += _incidents(f"Incidents now quiet or gone (loud only with {base_label})", result.now_quiet)
     fb = result.base_feedback
     lines += ["### Feedback from Slack on the loud incidents", "", f"{base_label}: {fb}.", ""]
-    lines += [f"{change_label} (those it still posts): {result.change_feedback}.", ""]
+    lines += [f"{change_label} (those it still posts loudly): {result.change_feedback}.", ""]
     for action, what in (("false_alarm", "False alarms {} drops"), ("acknowledge", "Acknowledged incidents {} loses")):
         title = what.format(change_label) + f" (of {fb.count(action)})"
-        lines += _incidents(title, [i for i in result.lost if action in i.said])
+        lines += _incidents(title, [i for i in result.now_quiet if action in i.said])
     return "\n".join(lines)
 
 

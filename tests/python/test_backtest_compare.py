@@ -77,7 +77,7 @@ def test_gained_and_lost_by_series_day_not_incident_id() -> None:
     assert [i.key for i in result.lost] == ["i2"]
     assert result.gained[0].cells[:3] == ("2026-11-09", "2026-11-09", "#api")
     rows = {(week, channel): (*astuple(base), *astuple(change)) for week, channel, base, change in result.rows}
-    assert rows == {("2026-W45", "#usage"): (3, 2, 1, 1), ("2026-W46", "#api"): (0, 0, 1, 1)}
+    assert rows == {("2026-W45", "#usage"): (3, 2, 0, 1, 1, 0), ("2026-W46", "#api"): (0, 0, 0, 1, 1, 0)}
     assert result.differs
 
 
@@ -104,6 +104,37 @@ def test_no_difference_is_said_and_nothing_listed() -> None:
     result = compare(same, list(same), channels)
     assert not result.differs and not result.gained and not result.lost
     assert "**No difference**" in format_markdown(result, "shipped", "change")
+
+
+def test_a_change_of_loudness_alone_is_a_difference() -> None:
+    """Most policy changes move loudness (loud_* vars), not what is posted: the same alerts, posted quietly or
+    loudly. Before, such a change read "No difference"."""
+    base = [
+        dataclasses.replace(alert("a1", D, incident="i1"), is_loud=True, feedback_action="false_alarm"),
+        alert("b1", D, scope="free", incident="i2"),
+        dataclasses.replace(alert("c1", D + dt.timedelta(days=7), scope="heavy", incident="i3"), is_loud=True),
+    ]
+    change = [
+        alert("a1", D, incident="i1"),  # now quiet: the false alarm no longer notifies
+        dataclasses.replace(alert("b1", D, scope="free", incident="i2"), is_loud=True),  # now loud
+        base[2],
+    ]
+    result = compare(base, change, channels)
+    assert not result.gained and not result.lost
+    assert [i.key for i in result.now_quiet] == ["i1"] and [i.key for i in result.now_loud] == ["i2"]
+    assert result.differs and result.weeks == 2
+    assert result.loud_a_week() == {"#usage": (1.0, 1.0)}  # 2 loud incidents over 2 weeks each side
+    text = format_markdown(result, "shipped", "change")
+    assert "**No difference**" not in text
+    assert "shipped 3 alerts / 3 incidents (2 loud), change 3 alerts / 3 incidents (2 loud)" in text
+    assert "Loud incidents a week over 2 weeks (in each week it is loud), shipped → change: #usage 1.00 → 1.00." in text
+    now_quiet = text.split("### Incidents now quiet or gone (loud only with shipped): 1")[1].split("###")[0]
+    assert "| paying |" in now_quiet and "| free |" not in now_quiet
+    assert "| free |" in text.split("### Incidents now loud (loud only with change): 1")[1].split("###")[0]
+    assert "| paying |" in text.split("### False alarms change drops (of 1): 1")[1].split("###")[0]
+    assert (len(result.change_feedback.answers), result.change_feedback.count("false_alarm")) == (1, 0)
+    same = compare(base, list(base), channels)
+    assert not same.differs and "**No difference**" in format_markdown(same, "shipped", "change")
 
 
 def test_markdown_cells_cannot_break_the_table() -> None:
@@ -160,7 +191,7 @@ def test_compare_vars_z_notice_on_the_test_set(test_duckdb: Path, tmp_path: Path
             " and round(abs(a.z_score), 9) <= 2.5 and round(abs(s.wow_z_score), 9) > 4.5"
         ).fetchone()[0]
     assert dropped > 0, "the test set has no usage notice between z 2 and 2.5: the test proves nothing"
-    totals = re.search(r"shipped (\d+) alerts / \d+ incidents, vars z_notice: 2.5 (\d+) alerts", out)
+    totals = re.search(r"shipped (\d+) alerts / \d+ incidents \(\d+ loud\), vars z_notice: 2.5 (\d+) alerts", out)
     assert totals, out
     assert int(totals.group(1)) == posted
     assert posted - dropped <= int(totals.group(2)) <= posted - dropped + wow_may_fire
@@ -277,7 +308,8 @@ def test_backtest_reads_the_recorded_feedback_on_the_test_set(
     shutil.copyfile(db, change)
     with duckdb.connect(str(change)) as con:
         ids = [picked[0][1], picked[1][1]]
-        con.execute("update main_marts.fct_alerts set is_postable = false where incident_id in (?, ?)", ids)
+        held = "update main_marts.fct_alerts set is_postable = false, is_loud = false where incident_id in (?, ?)"
+        con.execute(held, ids)
         sql = "select incident_id, any_value(scope) from main_marts.fct_alerts where incident_id in (?, ?) group by 1"
         scopes = dict(con.execute(sql, ids).fetchall())
     assert main(["backtest", "--compare-duckdb", str(change)], env) == 0
@@ -285,7 +317,7 @@ def test_backtest_reads_the_recorded_feedback_on_the_test_set(
     dropped = out.split("### False alarms this change drops (of 1): 1")[1].split("###")[0]
     lost = out.split("### Acknowledged incidents this change loses (of 2): 1")[1].split("###")[0]
     assert f"| {scopes[picked[0][1]]} |" in dropped and f"| {scopes[picked[1][1]]} |" in lost
-    assert f"this change (those it still posts): {loud - 2} loud incidents:" in out
+    assert f"this change (those it still posts loudly): {loud - 2} loud incidents:" in out
 
 
 def test_feedback_counts_read_as_written() -> None:

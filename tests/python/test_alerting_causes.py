@@ -88,7 +88,8 @@ def test_one_org_volume_spike_names_the_org(tmp_path: Path) -> None:
         detail("api", "request_volume", "endpoint", "(mix)", 10.0, change),
     ]
     assert cause_of(tmp_path, "api", rows) == (
-        "Cause: infrastructure cost +$500.00 (+166.7%) vs 7-day average $300.00: requests +61.5% (+$420.00, 84% of the change);"
+        "Cause: infrastructure cost +$500.00 (+166.7%) vs 7-day average $300.00:"
+        " requests +61.5% (+$420.00, 84% of the change);"
         " idle +$80.00 (16% of the change);"
         " driven by endpoint /v1/video +$410.00 (82% of the change);"
         " driven by organization Acme Studios +$400.00 (80% of the change)"
@@ -139,7 +140,8 @@ def test_no_traffic_names_no_endpoint_model_or_org(tmp_path: Path) -> None:
     ]
     cause = cause_of(tmp_path, "api", rows)
     assert cause == (
-        "Cause: infrastructure cost -$25.37 (-8.5%) vs 7-day average $300.00: requests -100.0% (-$29.53, 116% of the change);"
+        "Cause: infrastructure cost -$25.37 (-8.5%) vs 7-day average $300.00:"
+        " requests -100.0% (-$29.53, 116% of the change);"
         " idle +$4.16 (-16% of the change)"
     ), cause
     # the same rows with traffic left (-90 %) name the model that fell most

@@ -111,7 +111,8 @@ def test_a_series_quiet_for_days_then_loud_is_posted_as_its_third_day(tmp_path: 
     """A level shift the family-wise rule finds on its third day (year 11's Free DAU, on the fourth): the first
     post says so, as the thread's next reply will ('day 4 in a row')."""
     db = tmp_path / "m.duckdb"
-    rows = [alert_row(D + dt.timedelta(days=i), severity="warning", z=z, is_loud=False) for i, z in enumerate([-3.1, -3.4])]
+    quiet = enumerate([-3.1, -3.4])
+    rows = [alert_row(D + dt.timedelta(days=i), severity="warning", z=z, is_loud=False) for i, z in quiet]
     rows.append(alert_row(D + dt.timedelta(days=2), severity="critical", z=-7.3))
     write_marts(db, rows)
     with fake_slack() as slack:

@@ -181,7 +181,9 @@ judged as (
         concat(
             {{ format_fixed('100.0 * ' ~ safe_divide('judged_rows', 'expected_rows'), 0) }},
             '% of the same-weekday expectation'
-        ) as level_text
+        ) as level_text,
+        {#- a complete day says how far it is from the line: 58 % on a holiday is complete, not "as expected" -#}
+        '(incomplete below {{ "%g" | format(var("data_health_incomplete_fraction") * 100) }}%' as incomplete_below
 
     from joined
 
@@ -218,10 +220,10 @@ final as (
                     'infrastructure rows (idle / overhead / unused) at ', level_text,
                     ': they are written whether or not requests arrive, so this is a partial load, not an outage'
                 )
-            when source = 'usage' then 'active users (rows) within the same-weekday expectation'
+            when source = 'usage' then concat('active users (rows) at ', level_text, ': complete ', incomplete_below, ')')
             else concat(
-                'infrastructure rows (idle / overhead / unused) within the same-weekday expectation',
-                ' (request rows are not judged: a day without requests is an outage, not a partial load)'
+                'infrastructure rows (idle / overhead / unused) at ', level_text, ': complete ', incomplete_below,
+                '; request rows are not judged: a day without requests is an outage, not a partial load)'
             )
         end as status_reason,
         is_due,

@@ -220,7 +220,8 @@ final as (
                     'infrastructure rows (idle / overhead / unused) at ', level_text,
                     ': they are written whether or not requests arrive, so this is a partial load, not an outage'
                 )
-            when source = 'usage' then concat('active users (rows) at ', level_text, ': complete ', incomplete_below, ')')
+            when source = 'usage'
+                then concat('active users (rows) at ', level_text, ': complete ', incomplete_below, ')')
             else concat(
                 'infrastructure rows (idle / overhead / unused) at ', level_text, ': complete ', incomplete_below,
                 '; request rows are not judged: a day without requests is an outage, not a partial load)'

@@ -384,17 +384,21 @@ def digest(post: Digest) -> MessageBody | None:
     return MessageBody(head, intro, sections)
 
 
-def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody:
-    """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (not notified)."""
-    incidents = group_incidents(alerts)
+def summary(
+    alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date, plans: Sequence[IncidentPlan] = ()
+) -> MessageBody:
+    """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (not notified);
+    `plans`: the lifecycle's, for each headline's day of its run, as a first post says it."""
+    incidents, streaks = group_incidents(alerts), {p.incident_id: p.streak_days for p in plans}
     days = _days_text(usage_date, cost_date, {a.domain for a in alerts})
     head = line(t(f"Summary: {values.plural(len(incidents), 'quiet incident')} · {PRODUCT} · {days}"))
     note = line("Below the bar for a notification, each for the reason it gives; kept in fct_alerts.")
-    sections = tuple(
-        Section((headline(inc.primary), *(member_line(m) for m in inc.alerts), *why_quiet(inc.primary)), inc.alert_ids)
-        for inc in incidents
-    )
-    return MessageBody(head, Section((note,), context=True), sections)
+
+    def section(inc: Incident) -> Section:
+        title = (*headline(inc.primary), t(_streak(streaks.get(inc.incident_id, 1))))
+        return Section((title, *(member_line(m) for m in inc.alerts), *why_quiet(inc.primary)), inc.alert_ids)
+
+    return MessageBody(head, Section((note,), context=True), tuple(map(section, incidents)))
 
 
 def _reply(head: Line, lines: Sequence[Line]) -> MessageBody:

@@ -279,7 +279,7 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
         parts(rep.thread.destination, body, "broadcast" if rep.broadcast else "repeat", rep.thread)
     for s in (s for s in p.summaries if r.capabilities(s.destination).digests):
         quiet = [a for inc in s.incidents for a in inc.alerts]
-        parts(s.destination, compose.summary(quiet, o.usage_date, o.cost_date), "summary")
+        parts(s.destination, compose.summary(quiet, o.usage_date, o.cost_date, s.incidents), "summary")
     replies: list[tuple[Reply, MessageBody, bool]] = [
         *((c, compose.correction(c, alerts.get(c.alert.alert_id)), False) for c in p.corrections),
         *((w, compose.withdrawal(w), _all_withdrawn(w.thread, r.entries, p.withdrawals)) for w in p.withdrawals),

@@ -67,7 +67,9 @@ def test_quiet_alerts_post_nothing_alone_and_one_summary_where_enabled(tmp_path:
         alert_row(D, scope="free", metric="dau", severity="notice", z=-2.3, is_loud=False),
         alert_row(D, scope="heavy", metric="tokens", severity="notice", z=2.4, direction="increase", is_loud=False),
     ]
-    write_marts(db, quiet)
+    day_before = D - dt.timedelta(days=1)
+    yesterday = alert_row(day_before, scope="free", metric="dau", severity="notice", z=-2.1, is_loud=False)
+    write_marts(db, [yesterday, *quiet])
     with fake_slack() as slack:
         report = run_day(db, slack.url, D)
         assert report.ok and slack.posted == [] and report.quiet == 2
@@ -77,7 +79,8 @@ def test_quiet_alerts_post_nothing_alone_and_one_summary_where_enabled(tmp_path:
         assert run_day(db, slack.url, D, routing=on).ok  # a re-run: nothing twice
         [summary] = slack.posted
         assert summary["text"].startswith("Summary: 2 quiet incidents") and not summary.get("thread_ts")
-        assert "Free – DAU" in summary["text"] and "Heavy – Tokens" in summary["text"]
+        assert "Free – DAU* · NOTICE decrease · day 2 in a row\n" in summary["text"], summary["text"]
+        assert "Heavy – Tokens* · NOTICE increase\n" in summary["text"]
         assert summary["channel"] == "#usage"
 
 

@@ -1035,3 +1035,13 @@ def test_a_summary_says_why_each_incident_is_quiet(quiet: dict[str, object], why
     said = [m.text for m in render_body(body, Limits())]
     assert any(why in text.replace("*", "") for text in said), said
     assert "significance and size" not in text_of(body)
+
+
+def test_a_summary_line_says_which_day_of_its_run_it_is() -> None:
+    """Year 11's Free DAU shift was quiet on its first three days; a route with summary = true listed day 2 as a
+    plain 'WARNING decrease', and day 4's loud post said 'day 4 in a row'."""
+    alert = dataclasses.replace(usage_alert("q", severity="warning"), is_loud=False, quiet_reason="not_significant")
+    plan = IncidentPlan(alert.incident_id, alert, streak_days=2)
+    said = text_of(compose.summary([alert], DAY, COST_DAY, [plan]))
+    assert "Free – Tokens · WARNING increase · day 2 in a row" in said.replace("*", ""), said
+    assert "in a row" not in text_of(compose.summary([alert], DAY, COST_DAY))

@@ -417,6 +417,16 @@ def _state_spans(prefix: str, said: Alert | LogEntry) -> list[Span]:
     return spans
 
 
+def _news_lines(incident: IncidentPlan) -> list[Line]:
+    """What makes a reply news (Slack broadcasts it to the channel): 'News: Video generations · WARNING, not announced
+    in this thread before'."""
+    if not incident.news:
+        return []
+    news = ([d(values.display_metric(o.metric)), t(" · "), *_severity(o.severity)] for o in incident.news)
+    said = _joined(news, "; ")
+    return [line(t("News: ", strong=True), *said, t(", not announced in this thread before"))]
+
+
 def repeats(incidents: Sequence[IncidentPlan]) -> MessageBody:
     """One thread reply for the incidents that continue: 'day 4 in a row', the z trend, today's numbers and, as in
     the first post, what explains them. A series the thread never carried (the segment's other metric moving the
@@ -429,8 +439,8 @@ def repeats(incidents: Sequence[IncidentPlan]) -> MessageBody:
         head = (*_titled("repeat", label, primary.scope, primary.metric, strong=True), t(streak))
         labels.add(label)
         when = t(f" on {primary.alert_date.isoformat()}")
-        lines = [head, line(*_severity(primary.severity, primary.direction), when), *numbers_lines(primary)]
-        lines += [*_trend_lines(incident), *(member_line(m) for m in incident.members)]
+        lines = [head, line(*_severity(primary.severity, primary.direction), when), *_news_lines(incident)]
+        lines += [*numbers_lines(primary), *_trend_lines(incident), *(member_line(m) for m in incident.members)]
         lines += [*explanation(incident), action_line(primary)]
         sections.append(Section(tuple(lines), incident.alert_ids))
         leads.append(primary)

@@ -66,6 +66,7 @@ class IncidentPlan(Incident):  # of its alerts, those this message delivers (pos
     streak_days: int = 1  # consecutive days (up to today) the primary's series has alert rows in its direction
     z_trend: tuple[tuple[dt.date, float], ...] = ()  # the primary series' z by day, oldest first
     new_in_thread: bool = False  # a reply whose headline series that thread never carried (same segment, direction)
+    news: tuple[Alert, ...] = ()  # a reply's loud members above what the thread announced for their series: broadcast
 
 
 @dataclass(frozen=True)
@@ -343,13 +344,11 @@ class Planner:
                 [grouped] = group_incidents(members)  # the headline first
                 primary, state = grouped.primary, self.thread_for(dest, incident_id, members)
                 new_here = state is not None and primary.thread_series not in state.series_last
+                news = self.news(dest, state, grouped.alerts)
                 inc = IncidentPlan(incident_id, primary, grouped.members, streak_days(primary, self.hist),
-                                   _z_trend(primary, self.hist), new_here)  # fmt: skip
-                if state is not None:  # news: a loud member above the most severe the thread announced for its series
-                    said = state.series_severity
-                    news = any(self.loud(dest, o) and severity_rank(o.severity) < said.get(o.thread_series, 99)
-                               for o in members)  # fmt: skip
-                    key = (dest, state.thread.root_ts, news)
+                                   _z_trend(primary, self.hist), new_here, news)  # fmt: skip
+                if state is not None:
+                    key = (dest, state.thread.root_ts, bool(news))
                     replies[key].append(inc)
                     threads[key] = state.thread
                 elif any(self.loud(dest, o) for o in members):
@@ -361,6 +360,15 @@ class Planner:
         self.out.new_posts = [NewPost(d, tuple(incs), self.held_for(d, incs)) for d, incs in sorted(new.items())]
         self.out.repeats = [Repeat(threads[k], tuple(v), broadcast=k[2]) for k, v in sorted(replies.items())]
         self.out.summaries = [NewPost(d, tuple(incs)) for d, incs in sorted(quiet.items())]
+
+    def news(self, dest: str, state: _ThreadState | None, alerts: Sequence[Alert]) -> tuple[Alert, ...]:
+        """The loud alerts above the most severe the thread announced for their series: a reply's news (broadcast)."""
+        said = state.series_severity if state is not None else None
+        if said is None:
+            return ()
+        return tuple(
+            o for o in alerts if self.loud(dest, o) and severity_rank(o.severity) < said.get(o.thread_series, 99)
+        )
 
     def held_for(self, dest: str, incidents: Sequence[IncidentPlan]) -> tuple[Alert, ...]:
         """The held rows a destination's digest counts: its own; with a data-health alert in it, also

@@ -74,6 +74,19 @@ def test_a_first_post_says_which_day_of_the_run_it_is() -> None:
         assert "in a row" not in section_texts(message) and "Z trend" not in section_texts(message)
 
 
+def test_a_broadcast_reply_says_what_is_news() -> None:
+    """Year 8, 2026-09-15: 'Still ongoing: Heavy – DAU · day 2 in a row' was broadcast because its member video
+    generations rose from NOTICE to a loud WARNING; the channel saw a repeat of yesterday and no reason."""
+    dau = usage_alert("d", scope="heavy", metric="dau", severity="critical", direction="decrease")
+    video = usage_alert("v", scope="heavy", metric="video_generations", severity="warning", direction="decrease")
+    news = IncidentPlan("inc-h", dau, (video,), streak_days=2, news=(video,))
+    [message] = render_body(compose.repeats([news]), Limits())
+    text = section_texts(message)
+    assert "*News:* Video generations · WARNING, not announced in this thread before\n" in text, text
+    [quiet] = render_body(compose.repeats([IncidentPlan("inc-h", dau, (video,), streak_days=2)]), Limits())
+    assert "News:" not in section_texts(quiet)
+
+
 def test_a_series_new_to_the_thread_is_now_also_not_again() -> None:
     """The demo's Heavy thread (tokens up on Wednesday): Heavy DAU up on Saturday, a series that thread never
     carried, was posted as 'Still ongoing: Heavy – DAU · again' with a one-point 'Z trend'."""

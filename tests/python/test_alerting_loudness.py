@@ -45,6 +45,7 @@ def test_a_new_critical_series_in_an_old_thread_reaches_the_channel(tmp_path: Pa
         # one incident (paying, decrease, D) carries both: DAU is new to the thread, so the reply is broadcast
         [reply] = slack.replies()
         assert reply.get("reply_broadcast") is True and "Paying – DAU" in reply["text"]
+        assert "*News:* DAU · CRITICAL, not announced in this thread before" in reply["text"], reply["text"]
     kinds = {(e["alert_id"], e["kind"]) for e in log_entries(db)}
     assert (dau["alert_id"], "broadcast") in kinds
 
@@ -59,6 +60,7 @@ def test_the_same_series_at_the_same_severity_is_a_quiet_reply(tmp_path: Path) -
         write_marts(db, [day1, day2])
         run_day(db, slack.url, D)
         assert [bool(p.get("reply_broadcast")) for p in slack.replies()] == [False]
+        assert "News:" not in slack.replies()[0]["text"]
 
 
 def test_quiet_alerts_post_nothing_alone_and_one_summary_where_enabled(tmp_path: Path) -> None:

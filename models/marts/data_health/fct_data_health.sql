@@ -34,6 +34,9 @@
     that reason, whatever its row count. -#}
 
 {%- set weeks = var('data_health_baseline_weeks') | int -%}
+{#- a complete day says how far it is from the line: 58 % on a holiday is complete, not "as expected" -#}
+{%- set line_pct = "%g" | format(var("data_health_incomplete_fraction") * 100) -%}
+{%- set complete = "complete (incomplete below " ~ line_pct ~ "%" -%}
 
 with
 
@@ -181,9 +184,7 @@ judged as (
         concat(
             {{ format_fixed('100.0 * ' ~ safe_divide('judged_rows', 'expected_rows'), 0) }},
             '% of the same-weekday expectation'
-        ) as level_text,
-        {#- a complete day says how far it is from the line: 58 % on a holiday is complete, not "as expected" -#}
-        '(incomplete below {{ "%g" | format(var("data_health_incomplete_fraction") * 100) }}%' as incomplete_below
+        ) as level_text
 
     from joined
 
@@ -221,9 +222,9 @@ final as (
                     ': they are written whether or not requests arrive, so this is a partial load, not an outage'
                 )
             when source = 'usage'
-                then concat('active users (rows) at ', level_text, ': complete ', incomplete_below, ')')
+                then concat('active users (rows) at ', level_text, ': {{ complete }})')
             else concat(
-                'infrastructure rows (idle / overhead / unused) at ', level_text, ': complete ', incomplete_below,
+                'infrastructure rows (idle / overhead / unused) at ', level_text, ': {{ complete }}',
                 '; request rows are not judged: a day without requests is an outage, not a partial load)'
             )
         end as status_reason,

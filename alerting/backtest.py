@@ -264,8 +264,9 @@ def compare(base: Sequence[Alert], change: Sequence[Alert], channel_for: Channel
     posted = [incidents(side, channel_for) for side in (base, change)]
     loud = [incidents(side, channel_for, LOUD) for side in (base, change)]
     now_quiet = _only_in(loud[0], loud[1])
-    days = sorted(a.alert_date for a in [*base, *change]) or [dt.date.min]
-    weeks = len({iso_week(days[0] + dt.timedelta(days=k)) for k in range((days[-1] - days[0]).days + 1)})
+    days = [a.alert_date for a in [*base, *change]] or [dt.date.min]
+    first, last = min(days), max(days)
+    weeks = len({iso_week(first + dt.timedelta(days=k)) for k in range((last - first).days + 1)})
     said = incident_feedback(base)
     return Comparison(
         rows=_rows(base, change, channel_for),

@@ -321,13 +321,13 @@ def _trend_lines(incident: IncidentPlan) -> list[Line]:
 
 
 def incident_section(incident: Incident, held: Sequence[Alert] = (), plan: IncidentPlan | None = None) -> Section:
-    """An incident in a first post. `plan`: the lifecycle's, when the headline series has alerted on the days
-    before (held, quiet or in another thread): the post says which day of the run it is and the z trend."""
+    """An incident in a first post: which day of its run the headline series is (fct_alerts.run_days: it may have
+    alerted on the days before, held, quiet or in another thread) and, from the lifecycle's `plan`, the z trend."""
     primary = incident.primary
     if primary.domain == "data_health":
         lines = [headline(primary), *data_health_lines(primary, held), action_line(primary)]
         return Section(tuple(lines), incident.alert_ids)
-    head = (*headline(primary), t(_streak(plan.streak_days if plan else 1)))
+    head = (*headline(primary), t(_streak(primary.run_days)))
     lines = [head, *numbers_lines(primary), *(_trend_lines(plan) if plan else [])]
     lines += [member_line(m) for m in incident.members]
     return Section((*lines, *explanation(incident), action_line(primary)), incident.alert_ids, incident.incident_id)
@@ -342,7 +342,7 @@ class Digest:
     alerts: tuple[Alert, ...]
     held: tuple[Alert, ...] = ()  # held today (for the counts line), never shown
     report_url: str | None = None  # the day's HTML report (LTX_REPORT_BASE_URL), linked from the header
-    plans: tuple[IncidentPlan, ...] = ()  # the lifecycle's incidents: each headline's run of days and z trend
+    plans: tuple[IncidentPlan, ...] = ()  # the lifecycle's incidents: each headline's z trend
 
 
 def _days_text(usage_date: dt.date, cost_date: dt.date, domains: set[str]) -> str:
@@ -384,18 +384,16 @@ def digest(post: Digest) -> MessageBody | None:
     return MessageBody(head, intro, sections)
 
 
-def summary(
-    alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date, plans: Sequence[IncidentPlan] = ()
-) -> MessageBody:
-    """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (not notified);
-    `plans`: the lifecycle's, for each headline's day of its run, as a first post says it."""
-    incidents, streaks = group_incidents(alerts), {p.incident_id: p.streak_days for p in plans}
+def summary(alerts: Sequence[Alert], usage_date: dt.date, cost_date: dt.date) -> MessageBody:
+    """The quiet-only incidents of a channel's day in one message whose text starts `Summary:` (not notified),
+    each headline with its day of the run, as a first post says it."""
+    incidents = group_incidents(alerts)
     days = _days_text(usage_date, cost_date, {a.domain for a in alerts})
     head = line(t(f"Summary: {values.plural(len(incidents), 'quiet incident')} · {PRODUCT} · {days}"))
     note = line("Below the bar for a notification, each for the reason it gives; kept in fct_alerts.")
 
     def section(inc: Incident) -> Section:
-        title = (*headline(inc.primary), t(_streak(streaks.get(inc.incident_id, 1))))
+        title = (*headline(inc.primary), t(_streak(inc.primary.run_days)))
         return Section((title, *(member_line(m) for m in inc.alerts), *why_quiet(inc.primary)), inc.alert_ids)
 
     return MessageBody(head, Section((note,), context=True), tuple(map(section, incidents)))
@@ -433,9 +431,9 @@ def repeats(incidents: Sequence[IncidentPlan]) -> MessageBody:
     same way) is 'Now also', not 'again'."""
     sections, leads, labels = [], [], set()
     for incident in incidents:
-        primary, n = incident.primary, incident.streak_days
+        primary = incident.primary
         label = "Now also" if incident.new_in_thread else "Still ongoing"
-        streak = _streak(n) or ("" if incident.new_in_thread else " · again")
+        streak = _streak(primary.run_days) or ("" if incident.new_in_thread else " · again")
         head = (*_titled("repeat", label, primary.scope, primary.metric, strong=True), t(streak))
         labels.add(label)
         when = t(f" on {primary.alert_date.isoformat()}")

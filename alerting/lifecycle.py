@@ -63,7 +63,6 @@ class Thread:
 
 @dataclass(frozen=True)
 class IncidentPlan(Incident):  # of its alerts, those this message delivers (postable, undelivered)
-    streak_days: int = 1  # consecutive days (up to today) the primary's series has alert rows in its direction
     z_trend: tuple[tuple[dt.date, float], ...] = ()  # the primary series' z by day, oldest first
     new_in_thread: bool = False  # a reply whose headline series that thread never carried (same segment, direction)
     news: tuple[Alert, ...] = ()  # a reply's loud members above what the thread announced for their series: broadcast
@@ -241,13 +240,6 @@ def _read_log(entries: Iterable[LogEntry]) -> _LogView:
     return view
 
 
-def streak_days(primary: Alert, history: Iterable[Alert]) -> int:
-    """Consecutive days up to the primary's day on which its series has an alert row (held or not) in its direction:
-    a fall yesterday and a rise today are two changes, as fct_alerts' run of a series counts them."""
-    days = {o.alert_date for o in history if o.thread_series == primary.thread_series} | {primary.alert_date}
-    return next(k for k in itertools.count() if primary.alert_date - dt.timedelta(days=k) not in days)
-
-
 def _z_trend(primary: Alert, history: Sequence[Alert]) -> tuple[tuple[dt.date, float], ...]:
     """The primary series' largest |z| by day (its own today) on the consecutive days up to today that have one in
     its direction, at most 7, oldest first: a '→' never spans a day without it."""
@@ -345,8 +337,7 @@ class Planner:
                 primary, state = grouped.primary, self.thread_for(dest, incident_id, members)
                 new_here = state is not None and primary.thread_series not in state.series_last
                 news = self.news(dest, state, grouped.alerts)
-                inc = IncidentPlan(incident_id, primary, grouped.members, streak_days(primary, self.hist),
-                                   _z_trend(primary, self.hist), new_here, news)  # fmt: skip
+                inc = IncidentPlan(incident_id, primary, grouped.members, _z_trend(primary, self.hist), new_here, news)
                 if state is not None:
                     key = (dest, state.thread.root_ts, bool(news))
                     replies[key].append(inc)

@@ -139,6 +139,7 @@ class Alert:  # a row of fct_alerts (columns in the mart's order) plus its drive
     loud_p_value: float | None = None
     loud_family_size: int | None = None
     feedback_action: str | None = None  # what people said last from Slack (acknowledge, snooze, ...)
+    run_days: int = 1  # which day of its series' run of consecutive alert days (in its direction) it is
     build_id: str | None = None  # the dbt invocation that built fct_alerts (== fct_data_health's)
     # not mart columns: joined from the drivers / decomposition / concentration marts
     drivers: tuple[Driver, ...] = ()

@@ -7,7 +7,7 @@ import dataclasses
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,13 +61,13 @@ class Route:
     min_severity: str = "critical"  # Linear: this severity or above at once,
     warning_streak_days: int = 3  # or WARNING and above from this day of the series' streak on (0: never)
 
-    def fits(self, values: Mapping[str, str], streak_days: Callable[[], int]) -> bool:
+    def fits(self, values: Mapping[str, str], run_days: int) -> bool:
         if any(values[key] not in allowed for key, allowed in self.match.items()):
             return False
         rank = severity_rank(values["severity"])
         if self.linear is None or rank <= severity_rank(self.min_severity):
             return True
-        return rank <= severity_rank("warning") and 0 < self.warning_streak_days <= streak_days()
+        return rank <= severity_rank("warning") and 0 < self.warning_streak_days <= run_days
 
     def loud(self, a: Alert) -> bool:
         floor = self.loud_min_severity
@@ -93,19 +93,17 @@ class Routing:
         """LTX_SLACK_CHANNEL_<TEAM>: the channel of every Slack route the team's alerts take."""
         return self.env.get(team_env_var(team.strip())) if team and team.strip() else None
 
-    def routes_for(
-        self, team: str | None, domain: str | None, severity: str | None, streak_days: Callable[[], int] = lambda: 0
-    ) -> list[Route]:
+    def routes_for(self, team: str | None, domain: str | None, severity: str | None, run_days: int = 0) -> list[Route]:
         """The routes an alert takes, in order: the first that fits ends the walk unless it says `continue`;
-        LTX_LINEAR_TEAM_<TEAM> first; no Slack route: the default channel. `streak_days`: its series'
-        consecutive days, asked only by a Linear route."""
+        LTX_LINEAR_TEAM_<TEAM> first; no Slack route: the default channel. `run_days`: fct_alerts.run_days,
+        read only by a Linear route."""
         key = (team or "").strip().lower()
         linear = self.env.get(team_env_var(key, LINEAR_ENV_PREFIX)) if key else None
         walk = [Route(linear=linear, cont=True)] if linear else []
         values = {"team": key, "domain": (domain or "").strip().lower(), "severity": (severity or "").strip().lower()}
         taken: list[Route] = []
         for route in [*walk, *self.routes]:
-            if route.fits(values, streak_days):
+            if route.fits(values, run_days):
                 taken.append(route)
                 if not route.cont:
                     break

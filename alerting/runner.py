@@ -142,7 +142,6 @@ class _Run:
     run_id: str = field(default_factory=_new_id)
     recorded: list[LogEntry] = field(default_factory=list)  # this run's log rows (the Linear issue links them)
     entries: list[LogEntry] = field(default_factory=list)  # the log as read at the start of the day
-    rows: list[Alert] = field(default_factory=list)  # the day's and the look-back's rows (a series' streak)
 
     def __post_init__(self) -> None:
         self.log = DeliveryLog(self.backend, self.options.claim_ttl_s)
@@ -153,7 +152,7 @@ class _Run:
     def routes(self, a: Alert) -> dict[str, Route]:
         """Destination -> the route that takes the alert there (a Linear one only with an issue tracker)."""
         out: dict[str, Route] = {}
-        for route in self.routing.routes_for(a.team, a.domain, a.severity, lambda: lifecycle.streak_days(a, self.rows)):
+        for route in self.routing.routes_for(a.team, a.domain, a.severity, a.run_days):
             if route.slack:
                 out.setdefault(self.destination(route.slack), route)
             elif self.issues:
@@ -279,7 +278,7 @@ def _messages(r: _Run, p: Plan, alerts: dict[str, Alert]) -> list[PlannedMessage
         parts(rep.thread.destination, body, "broadcast" if rep.broadcast else "repeat", rep.thread)
     for s in (s for s in p.summaries if r.capabilities(s.destination).digests):
         quiet = [a for inc in s.incidents for a in inc.alerts]
-        parts(s.destination, compose.summary(quiet, o.usage_date, o.cost_date, s.incidents), "summary")
+        parts(s.destination, compose.summary(quiet, o.usage_date, o.cost_date), "summary")
     replies: list[tuple[Reply, MessageBody, bool]] = [
         *((c, compose.correction(c, alerts.get(c.alert.alert_id)), False) for c in p.corrections),
         *((w, compose.withdrawal(w), _all_withdrawn(w.thread, r.entries, p.withdrawals)) for w in p.withdrawals),
@@ -308,7 +307,6 @@ def _released(a: Alert, day: dt.date) -> Alert:
 
 def _plan(r: _Run, today: list[Alert], history: list[Alert], health: Health) -> Plan:
     o, report = r.options, r.report
-    r.rows = [*history, *today]  # a series' streak (a Linear route) counts held rows too
     p = lifecycle.Planner(
         today=today, history=history, log=r.entries, destinations=lambda a: list(r.routes(a)),
         loud=lambda d, a: r.route(d, a).loud(a), summary=lambda d, a: r.route(d, a).summary,

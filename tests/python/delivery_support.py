@@ -95,6 +95,19 @@ def alert_row(
     return row
 
 
+def with_run_days(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with fct_alerts.run_days where not given, counted here as the mart defines it: which day of the
+    consecutive alert days of its series (domain, scope, metric, direction) the row is."""
+    rows = [dict(r) for r in rows]  # the caller's rows stay as given
+    days = {(r["domain"], r["scope"], r["metric"], r["direction"], r["alert_date"]) for r in rows}
+    for r in rows:
+        key, n = (r["domain"], r["scope"], r["metric"], r["direction"]), 1
+        while (*key, r["alert_date"] - dt.timedelta(days=n)) in days:
+            n += 1
+        r.setdefault("run_days", n)
+    return rows
+
+
 def write_marts(
     path: Path, rows: Iterable[dict[str, Any]], health: Iterable[tuple[dt.date, str, str]] | None = None
 ) -> None:
@@ -104,7 +117,7 @@ def write_marts(
         con.execute("create schema if not exists main_marts")
         cols = ", ".join(f"{n} {t}" for n, t in COLUMNS)
         con.execute(f"create or replace table main_marts.fct_alerts ({cols})")
-        rows = list(rows)
+        rows = with_run_days(rows)
         if rows:  # one insert from an Arrow table: executemany takes seconds for a few hundred rows
             batch = pa.table({n: pa.array([r.get(n) for r in rows], type=ARROW_TYPES[t]) for n, t in COLUMNS})
             con.register("fixture_rows", batch)

@@ -6,6 +6,7 @@ delivery_log.py that compose.py reads (Correction, Withdrawal, Resolution, LogEn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from types import SimpleNamespace as NS
@@ -46,8 +47,8 @@ def test_new_post_is_the_digest() -> None:
 
 def test_repeat_one_reply_per_thread_with_streak_and_trend() -> None:
     trend = ((DAY, 3.36), (DAY, 3.8), (DAY, 4.1), (DAY, 4.7))
-    plan = IncidentPlan("inc-a", usage_alert("a", z_score=4.7), streak_days=4, z_trend=trend)
-    other = IncidentPlan("inc-b", usage_alert("b", scope="heavy"), streak_days=2)
+    plan = IncidentPlan("inc-a", usage_alert("a", z_score=4.7, run_days=4), z_trend=trend)
+    other = IncidentPlan("inc-b", usage_alert("b", scope="heavy", run_days=2))
     [message] = render_body(compose.repeats([plan, other]), Limits())
     text = section_texts(message)
     assert "Still ongoing: *Free – Tokens* · day 4 in a row" in text
@@ -61,15 +62,16 @@ def test_a_first_post_says_which_day_of_the_run_it_is() -> None:
     """Year 11's Free DAU shift: quiet on 04-20, 04-21 and 04-22 (within chance over the day's series), posted on
     04-23 as a plain CRITICAL; the next morning's reply said 'day 5 in a row', news to a reader of the post."""
     trend = ((DAY, -3.14), (DAY, -4.12), (DAY, -5.6), (DAY, -7.27))
-    alert = usage_alert("a", severity="critical", direction="decrease", z_score=-7.27)
-    plan = IncidentPlan("inc-a", alert, streak_days=4, z_trend=trend)
+    alert = usage_alert("a", severity="critical", direction="decrease", z_score=-7.27, run_days=4)
+    plan = IncidentPlan("inc-a", alert, z_trend=trend)
     [message] = render_body(compose.digest(Digest("#usage", ("product",), DAY, COST_DAY, (alert,), plans=(plan,))),
                             Limits())  # fmt: skip
     text = section_texts(message)
     assert "*Free – Tokens* · CRITICAL decrease · day 4 in a row\n" in text, text
     assert "\nZ trend: -3.14 → -4.12 → -5.60 → -7.27\n" in text, text
-    for plans in [(), (IncidentPlan("inc-a", alert, streak_days=1, z_trend=trend[-1:]),)]:  # a first day: neither
-        [message] = render_body(compose.digest(Digest("#usage", ("product",), DAY, COST_DAY, (alert,), plans=plans)),
+    first = dataclasses.replace(alert, run_days=1)
+    for plans in [(), (IncidentPlan("inc-a", first, z_trend=trend[-1:]),)]:  # a first day: neither
+        [message] = render_body(compose.digest(Digest("#usage", ("product",), DAY, COST_DAY, (first,), plans=plans)),
                                 Limits())  # fmt: skip
         assert "in a row" not in section_texts(message) and "Z trend" not in section_texts(message)
 
@@ -77,13 +79,13 @@ def test_a_first_post_says_which_day_of_the_run_it_is() -> None:
 def test_a_broadcast_reply_says_what_is_news() -> None:
     """Year 8, 2026-09-15: 'Still ongoing: Heavy – DAU · day 2 in a row' was broadcast because its member video
     generations rose from NOTICE to a loud WARNING; the channel saw a repeat of yesterday and no reason."""
-    dau = usage_alert("d", scope="heavy", metric="dau", severity="critical", direction="decrease")
+    dau = usage_alert("d", scope="heavy", metric="dau", severity="critical", direction="decrease", run_days=2)
     video = usage_alert("v", scope="heavy", metric="video_generations", severity="warning", direction="decrease")
-    news = IncidentPlan("inc-h", dau, (video,), streak_days=2, news=(video,))
+    news = IncidentPlan("inc-h", dau, (video,), news=(video,))
     [message] = render_body(compose.repeats([news]), Limits())
     text = section_texts(message)
     assert "*News:* Video generations · WARNING, not announced in this thread before\n" in text, text
-    [quiet] = render_body(compose.repeats([IncidentPlan("inc-h", dau, (video,), streak_days=2)]), Limits())
+    [quiet] = render_body(compose.repeats([IncidentPlan("inc-h", dau, (video,))]), Limits())
     assert "News:" not in section_texts(quiet)
 
 
@@ -91,15 +93,15 @@ def test_a_series_new_to_the_thread_is_now_also_not_again() -> None:
     """The demo's Heavy thread (tokens up on Wednesday): Heavy DAU up on Saturday, a series that thread never
     carried, was posted as 'Still ongoing: Heavy – DAU · again' with a one-point 'Z trend'."""
     dau = usage_alert("d", scope="heavy", metric="dau")
-    new = IncidentPlan("inc-d", dau, streak_days=1, z_trend=((DAY, 2.23),), new_in_thread=True)
+    new = IncidentPlan("inc-d", dau, z_trend=((DAY, 2.23),), new_in_thread=True)
     [message] = render_body(compose.repeats([new]), Limits())
     text = section_texts(message)
     assert "Now also: *Heavy – DAU*\n" in text and "again" not in text and "Still ongoing" not in text, text
     assert "Z trend" not in text  # one point is not a trend
-    streak = IncidentPlan("inc-d", dau, streak_days=3, new_in_thread=True)
+    streak = IncidentPlan("inc-d", dataclasses.replace(dau, run_days=3), new_in_thread=True)
     [message] = render_body(compose.repeats([streak]), Limits())
     assert "Now also: *Heavy – DAU* · day 3 in a row" in section_texts(message)
-    said = IncidentPlan("inc-t", usage_alert("t", scope="heavy"), streak_days=1)
+    said = IncidentPlan("inc-t", usage_alert("t", scope="heavy"))
     [message] = render_body(compose.repeats([said, new]), Limits())
     assert "Still ongoing: *Heavy – Tokens* · again" in section_texts(message)
     assert message.text.startswith(":repeat: In this thread: 2 incidents"), message.text
@@ -120,7 +122,7 @@ def test_a_thread_reply_says_what_its_action_points_at() -> None:
         has_baseline_outlier=True, baseline_outlier_date=DAY, is_baseline_valid=False,
     )  # fmt: skip
     dau = with_drivers(dau, drivers(("organization", "Nimbus Media", 0.0, 7.1, 0.61)))
-    [message] = render_body(compose.repeats([IncidentPlan("inc-p", dau, streak_days=1)]), Limits())
+    [message] = render_body(compose.repeats([IncidentPlan("inc-p", dau)]), Limits())
     lines = section_texts(message).splitlines()
     assert lines[-4:] == [
         "Drivers: *Nimbus Media* (organization): 0 vs 7.10 (-7.10, 61% of change)",

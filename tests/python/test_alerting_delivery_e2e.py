@@ -122,6 +122,18 @@ def test_a_series_quiet_for_days_then_loud_is_posted_as_its_third_day(tmp_path: 
         assert "CRITICAL decrease · day 3 in a row" in post["text"] and "Z trend: -3.10 → -3.40 → -7.30" in post["text"]
 
 
+def test_a_run_longer_than_the_look_back_says_its_day_from_the_mart(tmp_path: Path) -> None:
+    """Year 1's Free tokens shift: its replies said 'day 27 in a row' on 05-30 and again on 05-31, because the
+    runner counted the days in the rows its look-back read (27 days). The day of the run is fct_alerts.run_days."""
+    db = tmp_path / "m.duckdb"
+    start = D - dt.timedelta(days=29)
+    write_marts(db, [alert_row(start + dt.timedelta(days=i), severity="warning", z=-3.5) for i in range(30)])
+    with fake_slack() as slack:
+        assert run_day(db, slack.url, D).ok
+        [post] = slack.top_level()
+        assert "WARNING decrease · day 30 in a row" in post["text"], post["text"]
+
+
 def test_incomplete_days_neither_resolve_nor_count(tmp_path: Path) -> None:
     db = tmp_path / "m.duckdb"
     cfg = LifecycleConfig(resolve_after_days=2)

@@ -94,6 +94,7 @@ def alerts(draw: st.DrawFn) -> list[Alert]:
                 is_low_variance=draw(st.one_of(st.none(), st.booleans())),
                 drivers_summary=draw(st.one_of(st.none(), TEXT)),
                 recommended_action=draw(st.one_of(st.none(), TEXT)),
+                run_days=draw(st.integers(1, 400)),
                 drivers=contributors,
                 decomposition=components,
             )
@@ -108,7 +109,7 @@ def bodies(items: list[Alert], words: list[str]) -> list[tuple[str, MessageBody 
               direction=words[1], z_score=first.z_score, current_value=first.current_value, kind=words[2])  # fmt: skip
     health = dataclasses.replace(first, domain="data_health", scope=words[0], unit=None)
     trend = tuple((DAY, a.z_score) for a in items[:5])
-    plans = [IncidentPlan(i.incident_id, i.primary, i.members, len(items), trend) for i in group_incidents(items)]
+    plans = [IncidentPlan(i.incident_id, i.primary, i.members, trend) for i in group_incidents(items)]
     resolution = NS(series=(NS(series=tuple(words[:3]), last_alert_date=DAY, quiet_days=3),), alert_date=DAY)
     failure = NS(resource_type=words[3], name=words[4], status="fail", rows=len(items))
     return [

@@ -573,7 +573,7 @@ def every_message(issue: bool = False) -> list[tuple[str, list[SlackMessage]]]:
     trend = ((DAY - dt.timedelta(days=1), 3.02), (DAY, 3.36))  # a streak and its trend are one direction
     persists = "WARNING: fired yesterday too, same direction: the shift persists."  # the mart's action on day 2
     plan = IncidentPlan(
-        "inc-a", dataclasses.replace(usage_alert("a"), recommended_action=persists), streak_days=2, z_trend=trend
+        "inc-a", dataclasses.replace(usage_alert("a"), recommended_action=persists, run_days=2), z_trend=trend
     )
     resolution = NS(
         series=(NS(series=("usage", "free", "tokens"), last_alert_date=DAY, quiet_days=2),),
@@ -1041,7 +1041,6 @@ def test_a_summary_line_says_which_day_of_its_run_it_is() -> None:
     """Year 11's Free DAU shift was quiet on its first three days; a route with summary = true listed day 2 as a
     plain 'WARNING decrease', and day 4's loud post said 'day 4 in a row'."""
     alert = dataclasses.replace(usage_alert("q", severity="warning"), is_loud=False, quiet_reason="not_significant")
-    plan = IncidentPlan(alert.incident_id, alert, streak_days=2)
-    said = text_of(compose.summary([alert], DAY, COST_DAY, [plan]))
+    said = text_of(compose.summary([dataclasses.replace(alert, run_days=2)], DAY, COST_DAY))
     assert "Free – Tokens · WARNING increase · day 2 in a row" in said.replace("*", ""), said
     assert "in a row" not in text_of(compose.summary([alert], DAY, COST_DAY))

@@ -46,8 +46,8 @@ def routing(team_id: str | None, teams: dict[str, str] | None = None, **route: A
     return parse_routing({**BASE, "routes": [*SLACK, *(linear if team_id else [])]}, {})
 
 
-def linear_ids(route: Routing, team: str, severity: str, streak_days: int) -> list[str | None]:
-    return [r.linear for r in route.routes_for(team, "usage", severity, lambda: streak_days) if r.linear]
+def linear_ids(route: Routing, team: str, severity: str, run_days: int) -> list[str | None]:
+    return [r.linear for r in route.routes_for(team, "usage", severity, run_days) if r.linear]
 
 
 def run_day(

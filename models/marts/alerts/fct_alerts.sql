@@ -20,7 +20,9 @@
     ordinary day before it: a change that began before the event keeps the
     rule's action and says when it began (year 6's heavy tokens shift, day 12
     of its run on Juneteenth, was told to look into it only if it outlasted
-    the event). -#}
+    the event). run_days says which day of that run the alert is, over the
+    whole table: a message's "day 28 in a row" is the mart's, not what a
+    run's look-back window happens to hold. -#}
 
 with
 
@@ -132,6 +134,8 @@ final as (
         loud_p_value,
         loud_family_size,
         feedback_action,
+        {{ dbt.datediff('run_start', 'alert_date', 'day') }}
+        + 1 as run_days,
         '{{ invocation_id }}' as build_id
 
     from with_run

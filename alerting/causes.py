@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alerting.model import (
+    REQUEST_COMPONENTS,
     Alert,
     CostComponent,
     as_date,
@@ -23,7 +24,6 @@ from alerting.model import (
 from alerting.warehouse import Backend
 
 Rows = list[dict[str, Any]]
-REQUEST_COMPONENTS = ("request_volume", "request_rate")  # they add up to the inference cost's change
 
 
 def read(backend: Backend, table: str, where: str, params: dict[str, Any], need: Sequence[str] = ()) -> Rows | None:

@@ -13,7 +13,16 @@ from alerting import sanitize, values
 from alerting.delivery_log import LogEntry
 from alerting.lifecycle import DOMAIN_SOURCE, Correction, IncidentPlan, Resolution, Withdrawal, series_of_key
 from alerting.message import Line, MessageBody, Section, Span, d, icon, line, t
-from alerting.model import SEVERITY_ORDER, Alert, Concentration, CostComponent, Incident, group_incidents, severity_rank
+from alerting.model import (
+    REQUEST_COMPONENTS,
+    SEVERITY_ORDER,
+    Alert,
+    Concentration,
+    CostComponent,
+    Incident,
+    group_incidents,
+    severity_rank,
+)
 from alerting.pipeline_health import Failure, StaleSource
 
 PRODUCT = "LTX monitoring"
@@ -49,6 +58,13 @@ USER_ID_CAP = 10  # user ids (lt_id) are shown truncated: enough to look one up,
 TOP_USER_ID_CAP = 9  # concentration line: the first 8 characters of an lt_id and '…'
 TOP_USERS_NAMED = 3
 PIPELINE_FAILURES_SHOWN = 10
+# a cost metric that is a quantity the decomposition splits: the components that add up to it (none named: all of
+# them, the infrastructure total); a cause whose change of it ran the other way does not explain the alert
+MEASURED_PART: dict[str, tuple[str, ...]] = {
+    "infra_cost": (),
+    "inference_cost": REQUEST_COMPONENTS,
+    "idle_cost": ("idle",),
+}
 
 
 def _severity(severity: str | None, direction: str | None = None) -> list[Span]:
@@ -299,15 +315,58 @@ def data_health_lines(alert: Alert, held_today: Iterable[Alert]) -> list[Line]:
     return out
 
 
+def _own_change(alert: Alert) -> dict[str, tuple[float, float | None, str | None]]:
+    """A cost headline's own quantity (MEASURED_PART) as each cause measures it: {'decomposition' | 'drivers':
+    (change, baseline or None, baseline kind)}; nothing for another metric (a ratio, a rate, a usage series)."""
+    part = MEASURED_PART.get(alert.metric or "")
+    if alert.domain != "gpu_cost" or part is None:
+        return {}
+    out: dict[str, tuple[float, float | None, str | None]] = {}
+    rows = [c for c in alert.decomposition if c.contributor is None and c.component in (part or [c.component])]
+    if rows:  # the whole: the infrastructure total's baseline, or the components' own (the request rows': inference)
+        base = rows[0].baseline_cost if part else rows[0].baseline_infra_cost
+        out["decomposition"] = (sum(c.delta_usd or 0.0 for c in rows), base, rows[0].baseline_kind)
+    if alert.drivers:  # one breakdown adds up to the change: the first
+        first = [x for x in alert.drivers if x.breakdown_order == min(y.breakdown_order for y in alert.drivers)]
+        base = sum(x.baseline_value or 0.0 for x in first)
+        out["drivers"] = (sum(x.delta or 0.0 for x in first), base, first[0].baseline_kind)
+    return out
+
+
+def _against(alert: Alert) -> dict[str, tuple[float, float | None, str | None]]:
+    """The causes whose own change of the headline's quantity ran the other way than the headline: year 4's Studio
+    Saturday was 'WARNING increase' against 'expected after a typical Saturday change' (it fell less than
+    Saturdays do) while every part fell against the previous day and the 7-day average alike."""
+    sign = {"increase": 1, "decrease": -1}.get((alert.direction or "").strip().lower(), 0)
+    return {k: v for k, v in _own_change(alert).items() if v[0] * sign < 0}
+
+
+def _contrary_line(alert: Alert, change: float, base: float | None, kind: str | None) -> Line:
+    """'Cause: no part rose: infrastructure cost -$113.54 (-31.8%) vs previous day $357.59; high only against
+    expected after a typical Saturday change'."""
+    up = (alert.direction or "").strip().lower() == "increase"
+    moved = values.format_delta(change, "usd") + (f" ({values.format_change(change / base)})" if base else "")
+    since = _lowered(values.baseline_label(kind)) + (f" {values.format_value(base, 'usd')}" if base else "")
+    what = d(_lowered(values.display_metric(alert.metric)))
+    tail = f" {moved} vs {since}; {'high' if up else 'low'} only against {_lowered(_baseline(alert))}"
+    return line(t(f"Cause: no part {'rose' if up else 'fell'}: "), what, t(tail))
+
+
 def explanation(incident: Incident) -> list[Line]:
     """What the action line points at, in a first post and in a thread reply alike: the cause (the decomposition
     when any member carries one, else the primary's, then any member's, drivers), the day's known event and the
-    headline's caveats."""
-    found = [decomposition_line(a.decomposition) for a in incident.alerts if a.decomposition]
-    cause = next((x for x in [*found, *map(drivers_line, incident.alerts)] if x), None)
-    notes = caveats(incident.primary)
+    headline's caveats. A cause whose change of its alert's own quantity ran the other way is left out; the
+    headline's is said instead, before any member's drivers."""
+    primary = incident.primary
+    against = _against(primary)
+    found = [] if "decomposition" in against else [decomposition_line(a.decomposition) for a in incident.alerts]
+    contrary = [_contrary_line(primary, *(against.get("drivers") or against["decomposition"]))] if against else []
+    own = [] if "drivers" in against else [drivers_line(primary)]
+    members = [drivers_line(a) for a in incident.members if "drivers" not in _against(a)]
+    cause = next((x for x in [*found, *own, *contrary, *members] if x), None)
+    notes = caveats(primary)
     caveat = [line("Caveat: " + "; ".join(notes))] if notes else []
-    return [*([cause] if cause else []), *_known_event(incident.primary), *caveat]
+    return [*([cause] if cause else []), *_known_event(primary), *caveat]
 
 
 def _streak(n: int) -> str:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 SEVERITY_ORDER: tuple[str, ...] = ("critical", "warning", "notice")
+REQUEST_COMPONENTS = ("request_volume", "request_rate")  # decomposition rows that add up to the inference change
 
 
 def severity_rank(severity: str | None) -> int:

@@ -65,9 +65,11 @@ def explained(db: Path, alert: Alert) -> tuple[Alert, str]:
     return with_cause, cause
 
 
-def cause_of(tmp_path: Path, vertical: str, rows: list[tuple]) -> str:
+def cause_of(tmp_path: Path, vertical: str, rows: list[tuple], direction: str = "increase") -> str:
     db = tmp_path / "c.duckdb"
-    alert = cost_alert("c1", scope=vertical, team=vertical, metric="infra_cost", drivers_summary="from the mart")
+    alert = cost_alert(
+        "c1", scope=vertical, team=vertical, metric="infra_cost", drivers_summary="from the mart", direction=direction
+    )
     create_marts(db, [alert])
     con = duckdb.connect(str(db))
     con.execute(f"create table main_marts.fct_gpu_cost_decomposition ({COLUMNS})")
@@ -138,7 +140,7 @@ def test_no_traffic_names_no_endpoint_model_or_org(tmp_path: Path) -> None:
         detail("api", "request_volume", "endpoint", "/v1/text-to-video", -14.69, change),
         detail("api", "idle", "gpu_type", "H100", 4.0, change),
     ]
-    cause = cause_of(tmp_path, "api", rows)
+    cause = cause_of(tmp_path, "api", rows, "decrease")
     assert cause == (
         "Cause: infrastructure cost -$25.37 (-8.5%) vs 7-day average $300.00:"
         " requests -100.0% (-$29.53, 116% of the change);"
@@ -147,7 +149,7 @@ def test_no_traffic_names_no_endpoint_model_or_org(tmp_path: Path) -> None:
     # the same rows with traffic left (-90 %) name the model that fell most
     rows[0] = total("api", "request_volume", -29.53, change, 11.8, 118.0)
     (tmp_path / "with_traffic").mkdir()
-    assert "driven by model ltxv-13b" in cause_of(tmp_path / "with_traffic", "api", rows)
+    assert "driven by model ltxv-13b" in cause_of(tmp_path / "with_traffic", "api", rows, "decrease")
 
 
 def test_without_the_mart_the_summary_stays(tmp_path: Path) -> None:
@@ -219,3 +221,61 @@ def test_an_inference_cost_headline_is_explained_by_its_requests(tmp_path: Path)
         " cost per request +$5.12 (20% of the change);"
         " driven by process video_generation +$14.00 (54% of the change)"
     ), cause
+
+
+# year 4, Studio, Saturday 2026-01-10: infrastructure cost $244.05 against $210.87 "expected after a typical Saturday
+# change" (WARNING increase: it fell less than Saturdays do); against the previous day every cost category fell
+# (-113.54 of 357.59) and against the 7-day average every component did (-93.85)
+SATURDAY = [("overhead", 19.03, 27.09), ("unused", 28.54, 40.63), ("inference", 63.28, 100.26), ("idle", 133.20, 189.61)]
+SATURDAY_PARTS = [("idle", -49.38), ("request_rate", -1.46), ("unused", -10.58), ("request_volume", -25.37),
+                  ("overhead", -7.05)]  # fmt: skip
+
+
+def transition_cause(tmp_path: Path, direction: str, sign: float, previous_day_sign: float) -> str:
+    """The Saturday's marts with every delta times `sign` (the decomposition) and `previous_day_sign` (the drivers
+    by cost category against the previous day), for an alert of `direction` against the typical transition."""
+    db = tmp_path / "t.duckdb"
+    alert = cost_alert(
+        "t1", scope="studio", team="studio", metric="infra_cost", rule="day_over_day_jump", direction=direction,
+        baseline_kind="same_weekday_transition", threshold_kind="fraction_change", threshold=0.1,
+        current_value=244.05, baseline_mean=210.87, pct_change=244.05 / 210.87 - 1, drivers_summary=None,
+    )  # fmt: skip
+    create_marts(db, [alert])
+    con = duckdb.connect(str(db))
+    con.execute(f"create table main_marts.fct_gpu_cost_decomposition ({COLUMNS})")
+    change = sign * sum(delta for _, delta in SATURDAY_PARTS)
+    con.executemany(INSERT, [total("studio", part, sign * delta, change) for part, delta in SATURDAY_PARTS])
+    con.execute(f"create table main_marts.fct_gpu_cost_alert_drivers ({DRIVERS}, baseline_kind varchar)")
+    con.executemany(
+        f"insert into main_marts.fct_gpu_cost_alert_drivers values ({', '.join('?' * 11)})",
+        [("t1", "cost_category", name, base + previous_day_sign * (now - base), base,
+          previous_day_sign * (now - base), None, rank, "usd", "infra_cost", "previous_day")
+         for rank, (name, now, base) in enumerate(SATURDAY, 1)],
+    )  # fmt: skip
+    con.close()
+    return explained(db, alert)[1]
+
+
+def test_a_cause_that_fell_does_not_explain_a_rise(tmp_path: Path) -> None:
+    """Both causes ran the other way: the line says so with the previous day's numbers (-113.54 / 357.59 =
+    -31.8 %), instead of 'Cause: infrastructure cost -$93.85 (-27.5%) vs 7-day average ...' under an increase."""
+    weekday = f"{COST_DAY:%A}"
+    assert transition_cause(tmp_path, "increase", 1.0, 1.0) == (
+        "Cause: no part rose: infrastructure cost -$113.54 (-31.8%) vs previous day $357.59;"
+        f" high only against expected after a typical {weekday} change"
+    )
+    (tmp_path / "down").mkdir()  # the mirror: a decrease whose parts all rose
+    assert transition_cause(tmp_path / "down", "decrease", -1.0, -1.0) == (
+        "Cause: no part fell: infrastructure cost +$113.54 (+31.8%) vs previous day $357.59;"
+        f" low only against expected after a typical {weekday} change"
+    )
+
+
+def test_a_cause_that_moved_the_alerts_way_is_kept(tmp_path: Path) -> None:
+    """The other side of the sign: the previous day's categories rose, so they are the cause; the decomposition
+    (fell against the 7-day average) is still left out. Both rising: the decomposition leads, as it always did."""
+    drivers = transition_cause(tmp_path, "increase", 1.0, -1.0)
+    assert drivers.startswith("Drivers: overhead (cost_category): $35.15 vs $27.09 (+$8.06"), drivers
+    (tmp_path / "both").mkdir()
+    both = transition_cause(tmp_path / "both", "increase", -1.0, -1.0)
+    assert both.startswith("Cause: infrastructure cost +$93.84 (+31.3%) vs 7-day average $300.00: idle +$49.38"), both

@@ -226,7 +226,8 @@ def test_an_inference_cost_headline_is_explained_by_its_requests(tmp_path: Path)
 # year 4, Studio, Saturday 2026-01-10: infrastructure cost $244.05 against $210.87 "expected after a typical Saturday
 # change" (WARNING increase: it fell less than Saturdays do); against the previous day every cost category fell
 # (-113.54 of 357.59) and against the 7-day average every component did (-93.85)
-SATURDAY = [("overhead", 19.03, 27.09), ("unused", 28.54, 40.63), ("inference", 63.28, 100.26), ("idle", 133.20, 189.61)]
+SATURDAY = [("overhead", 19.03, 27.09), ("unused", 28.54, 40.63), ("inference", 63.28, 100.26),
+            ("idle", 133.20, 189.61)]  # fmt: skip
 SATURDAY_PARTS = [("idle", -49.38), ("request_rate", -1.46), ("unused", -10.58), ("request_volume", -25.37),
                   ("overhead", -7.05)]  # fmt: skip
 

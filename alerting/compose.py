@@ -9,20 +9,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alerting import sanitize, values
+from alerting import model, sanitize, values
 from alerting.delivery_log import LogEntry
 from alerting.lifecycle import DOMAIN_SOURCE, Correction, IncidentPlan, Resolution, Withdrawal, series_of_key
 from alerting.message import Line, MessageBody, Section, Span, d, icon, line, t
-from alerting.model import (
-    REQUEST_COMPONENTS,
-    SEVERITY_ORDER,
-    Alert,
-    Concentration,
-    CostComponent,
-    Incident,
-    group_incidents,
-    severity_rank,
-)
+from alerting.model import SEVERITY_ORDER, Alert, Concentration, CostComponent, Incident, group_incidents, severity_rank
 from alerting.pipeline_health import Failure, StaleSource
 
 PRODUCT = "LTX monitoring"
@@ -60,11 +51,7 @@ TOP_USERS_NAMED = 3
 PIPELINE_FAILURES_SHOWN = 10
 # a cost metric that is a quantity the decomposition splits: the components that add up to it (none named: all of
 # them, the infrastructure total); a cause whose change of it ran the other way does not explain the alert
-MEASURED_PART: dict[str, tuple[str, ...]] = {
-    "infra_cost": (),
-    "inference_cost": REQUEST_COMPONENTS,
-    "idle_cost": ("idle",),
-}
+MEASURED_PART = {"infra_cost": (), "inference_cost": model.REQUEST_COMPONENTS, "idle_cost": ("idle",)}
 
 
 def _severity(severity: str | None, direction: str | None = None) -> list[Span]:

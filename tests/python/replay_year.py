@@ -1,6 +1,6 @@
 """Loud posts after the thread lifecycle: replay `alerting run` morning by morning on built marts.
 
-``python -m tests.python.replay_year --raw-dir DIR --duckdb FILE [--from D] [--to D]``
+``python -m tests.python.replay_year --raw-dir DIR --duckdb FILE [--from D] [--to D] [--messages FILE]``
 
 Copies the DuckDB file (the delivery log is written into the copy), then runs the real runner
 for every usage day of the window against the loopback Slack server of the tests (no network,
@@ -12,8 +12,9 @@ is announced loudly when any of its alerts was logged with a loud kind (top-leve
 `ltx_synth.evaluate_incidents` (same labels, same matching), with the loud messages per week per
 channel, the day of each level shift it was first announced on (the onset is day 1: only that
 counts as found) and every loud incident with its class (matched / in_shift / unmatched), to read what is
-left. A development command (it needs the tests' loopback server), not a test: a year takes
-~2 minutes.
+left; every message that disagrees with its own numbers (`messages_disagreeing`, message_checks.py), and with
+`--messages` every message sent, to read. A development command (it needs the tests' loopback server), not a
+test: a year takes ~2 minutes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -43,6 +45,7 @@ from ltx_synth.evaluate_incidents import (
 from ltx_synth.generate import GROUND_TRUTH_FILE
 from tests.python.alerting_support import fake_slack, log_entries
 from tests.python.delivery_support import LOUD_KINDS, run_day
+from tests.python.message_checks import disagreements
 
 
 def loud_per_week(entries: list[dict[str, object]], first: dt.date, last: dt.date) -> dict[str, float]:
@@ -74,16 +77,24 @@ def why_missed(rows: list[tuple[str | None, str | None]]) -> str:
     )
 
 
-def replay(duckdb_path: Path, first: dt.date, last: dt.date) -> tuple[list[Post], int, int, dict[str, float]]:
+def replay(
+    duckdb_path: Path, first: dt.date, last: dt.date, messages: list[str]
+) -> tuple[list[Post], int, int, dict[str, float]]:
+    """The replay's loud incidents, top-level posts, replies and loud messages a week per channel; every message
+    sent appended to `messages` ('=== <run day> <top / reply / broadcast> <channel>' and its text)."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "replay.duckdb"
         shutil.copy(duckdb_path, db)
         with fake_slack() as slack:
             day = first
             while day <= last:
+                sent = len(slack.posted)
                 report = run_day(db, slack.url, day, lifecycle=LifecycleConfig())
                 if not report.ok:
                     raise SystemExit(f"run for {day} failed: {report.failures}")
+                for p in slack.posted[sent:]:
+                    kind = "broadcast" if p.get("reply_broadcast") else "reply" if p.get("thread_ts") else "top"
+                    messages.append(f"=== {day} {kind} {p.get('channel')}\n{p.get('text', '')}")
                 day += dt.timedelta(days=1)
             top, replies = len(slack.top_level()), len(slack.replies())
         loud = log_entries(db, tuple(LOUD_KINDS))
@@ -102,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duckdb", required=True, type=Path)
     p.add_argument("--from", dest="start", type=dt.date.fromisoformat)
     p.add_argument("--to", dest="end", type=dt.date.fromisoformat)
+    p.add_argument("--messages", type=Path, help="write every message sent to this file, to read")
     a = p.parse_args(argv)
     truth = json.loads((Path(a.raw_dir) / GROUND_TRUTH_FILE).read_text())
     start = a.start or dt.date.fromisoformat(truth["start_date"])
@@ -109,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     with duckdb.connect(str(a.duckdb), read_only=True) as con:
         last_cost_day = last_finalised_cost_day(con)
     # the run for usage day D also reports cost day D - 2 (the last finalised cost day for D = end)
-    posts, top, replies, per_week = replay(a.duckdb, start, end)
+    messages: list[str] = []
+    posts, top, replies, per_week = replay(a.duckdb, start, end, messages)
+    if a.messages:
+        a.messages.write_text("\n".join(messages) + "\n", encoding="utf-8")
     labels = labels_from_truth(truth, last_cost_day)
     with duckdb.connect(str(a.duckdb), read_only=True) as con:
         reasons: dict[str, list[str | None]] = {}
@@ -132,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "window": [start.isoformat(), end.isoformat()],
         "slack_messages": {"top_level": top, "thread_replies": replies},
+        # what a message says against its own numbers (tests/python/message_checks.py): none expected
+        "messages_disagreeing": [why for m in messages for why in disagreements(m, Counter())],
         "loud_messages_per_week": per_week,
         "loud_incidents": scored,
         "level_shifts": [  # announced loudly on which day of the shift (1 = its onset; null: never)

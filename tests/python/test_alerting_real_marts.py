@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -18,6 +17,7 @@ from alerting.cli import main
 from tests.python.alerting_support import FAKE_TOKEN, fake_slack, log_rows
 from tests.python.conftest import REPO
 from tests.python.delivery_support import run_day
+from tests.python.message_checks import disagreements
 
 FINALISATION_DAYS = 3
 
@@ -162,38 +162,6 @@ def test_the_partial_load_reading_reaches_slack_whole() -> None:
         assert html.unescape(sanitize.slack_mrkdwn(sanitize.clean(text, sanitize.TEXT_CAP))) == text
 
 
-HEADLINE = re.compile(r"^(:\w+: )?\*.*\* · (CRITICAL|WARNING|NOTICE)|^:repeat: (Still ongoing|Now also): \*")
-QUANTITY = {"infrastructure": "Infrastructure cost", "inference": "Inference cost", "idle": "Idle cost"}
-
-
-def disagreements(section: list[str], said: Counter[str]) -> list[str]:
-    """What an incident's section says against its own numbers; `said` counts each rule that applied."""
-    text, head, out = "\n".join(section), section[0], []
-    direction = re.search(r"(?:CRITICAL|WARNING|NOTICE) (increase|decrease)", text)
-    up = direction is not None and direction.group(1) == "increase"
-    change = re.search(r"Change: ([+-])", text)
-    if direction and change:
-        said["direction"] += 1
-        out += [] if (change.group(1) == "+") == up else ["the change's sign is not the headline's direction"]
-    streak, trend = re.search(r"day (\d+) in a row", head), re.search(r"^Z trend: (.*)$", text, re.M)
-    if streak and trend:
-        said["trend"] += 1
-        days, points = int(streak.group(1)), len(trend.group(1).split(" → "))
-        out += [] if points == min(days, 7) else [f"day {days} in a row over a z trend of {points} days"]
-    if streak:
-        said["streak"] += 1
-        out += (
-            ["day N in a row, and an action of no alert yesterday"]
-            if "no same-direction alert yesterday" in text
-            else []
-        )
-    cause = re.search(r"^Cause: (infrastructure|inference|idle) cost ([+-])", text, re.M)
-    if direction and cause and f"– {QUANTITY[cause.group(1)]}*" in head:
-        said["cause"] += 1
-        out += [] if (cause.group(2) == "+") == up else ["the cause of the headline's own quantity moved the other way"]
-    return out
-
-
 def test_every_message_of_the_replayed_build_agrees_with_its_own_numbers(test_duckdb: Path, tmp_path: Path) -> None:
     """The test build replayed morning by morning through the runner and the loopback Slack (from the day before its
     first postable alert): each message agrees with its own numbers. A headline's direction with its change's sign;
@@ -207,24 +175,13 @@ def test_every_message_of_the_replayed_build_agrees_with_its_own_numbers(test_du
             "select min(alert_date) - 1, max(alert_date) from main_marts.fct_alerts where is_postable"
         ).fetchone() or (None, None)
     assert first and last
-    said, wrong = Counter[str](), []
+    said = Counter[str]()
     with fake_slack() as slack:
         day = first
         while day <= last + dt.timedelta(days=FINALISATION_DAYS):
             assert run_day(db, slack.url, day).ok
             day += dt.timedelta(days=1)
         texts = [str(p.get("text", "")) for p in slack.posted]
-    for text in texts:
-        sections: list[list[str]] = []
-        for ln in text.splitlines():
-            if HEADLINE.match(ln):
-                sections.append([ln])
-            elif sections:
-                sections[-1].append(ln)
-        wrong += [f"{why}: {s[0]}" for s in sections for why in disagreements(s, said)]
-        for since, quiet, to in re.findall(r"since (\S+) \((\d+) quiet days? to (\S+)\)", text):
-            said["resolved"] += 1
-            span = (dt.date.fromisoformat(to) - dt.date.fromisoformat(since)).days + 1
-            wrong += [] if span == int(quiet) else [f"{quiet} quiet days from {since} to {to}"]
+    wrong = [why for text in texts for why in disagreements(text, said)]
     assert not wrong, wrong
     assert set(said) == {"direction", "trend", "streak", "cause", "resolved"}, said

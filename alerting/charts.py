@@ -105,7 +105,8 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
 def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
     z = f"z {fmt.format_z(a.z_score)}" if fmt.finite(a.z_score) else ""
-    change = f"{fmt.format_change(a.pct_change)} vs μ" if fmt.finite(a.pct_change) else ""
+    mean = (a.baseline_kind or "").strip().lower() in fmt.MEAN_KINDS  # else an expectation from the filled days
+    change = f"{fmt.format_change(a.pct_change)}{' vs μ' if mean else ''}" if fmt.finite(a.pct_change) else ""
     headline = [fmt.format_value(a.current_value, a.unit), z, a.severity.upper(), change]
     n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)
     if a.domain == "gpu_cost":
@@ -113,7 +114,9 @@ def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
         where = f"of the {days} the alert compared with" if n else "(dashed; the build has no series for it)"
     else:
         where = f"of the last {n} {a.alert_date:%A}s (filled points)" if n else NO_SERIES
-    lines = [" · ".join(p for p in headline if p), f"μ {where}: {fmt.format_value(a.baseline_mean, a.unit)}"]
+    label = f"μ {where}" if mean else fmt.baseline_label(a.baseline_kind, a.baseline_points, a.alert_date)
+    label += "" if mean or n else f" {where}"
+    lines = [" · ".join(p for p in headline if p), f"{label}: {fmt.format_value(a.baseline_mean, a.unit)}"]
     if fmt.finite(a.baseline_stddev):
         lines[1] += f" · {fmt.sigma_label(a.baseline_stddev_kind)} {fmt.format_value(a.baseline_stddev, a.unit)}"
         if a.baseline_stddev_kind == "pooled_within_weekday":  # a line of its own: a wide title shrinks the chart

@@ -44,6 +44,7 @@ def usage_input(
         alert_id="a-free-tokens", domain="usage", scope=scope, metric="tokens", unit="tokens", alert_date=DAY,
         current_value=4_497_947.0, baseline_mean=3_068_455.0, baseline_stddev=426_074.0, z_score=3.355034,
         severity=severity, incident_id="i-free", team="product", rule="usage_zscore", direction="increase",
+        baseline_kind="same_weekday",
     )  # fmt: skip
     base.update(kw)
     return Alert(**base), points or tuple(series)  # type: ignore[arg-type]
@@ -63,7 +64,7 @@ def cost_input(components: tuple[CostComponent, ...] = (), **kw: object) -> tupl
         current_value=900.0, baseline_mean=540.0, baseline_stddev=25.0, z_score=14.4, severity="critical",
         decomposition=components, threshold=800.0, threshold_kind="absolute",
         baseline_stddev_kind="pooled_within_weekday", incident_id="i-api", team="api", rule="idle_cost_threshold",
-        direction="increase",
+        direction="increase", baseline_kind="same_weekday",
     )  # fmt: skip
     return dataclasses.replace(alert, **kw), tuple(points)  # type: ignore[arg-type]
 
@@ -155,6 +156,19 @@ def test_cost_spec_draws_the_alerts_own_baseline_threshold_and_decomposition_bar
     assert sum(r["delta_usd"] for r in spec["datasets"]["components"]) == pytest.approx(350.3)
     assert bar["encoding"]["y"]["stack"] == "zero" and bar["mark"]["type"] == "bar"
     assert "+$350.30" in bar["title"]["text"][0]
+
+
+def test_an_expected_value_is_not_called_the_mean_of_the_days_it_came_from() -> None:
+    """Year 4's Studio Saturday: $244.05 against $210.87 'expected after a typical Saturday change', computed from one
+    filled day of $357.59; the subtitle said 'μ of the 1 filled day the alert compared with: $210.87'. A mean kind
+    keeps its μ (the test above)."""
+    alert, points = cost_input(
+        baseline_kind="same_weekday_transition", baseline_mean=210.87, baseline_stddev=None, z_score=None,
+        current_value=244.05, pct_change=244.05 / 210.87 - 1, severity="warning",
+    )  # fmt: skip
+    subtitle = chart_spec(alert, points)["title"]["subtitle"]
+    assert subtitle == ["$244.05 · WARNING · +15.7%", f"Expected after a typical {DAY:%A} change: $210.87"]
+    assert not any("μ" in line for line in subtitle)
 
 
 def test_cost_spec_without_components_is_a_single_view() -> None:

@@ -21,7 +21,7 @@ from alerting import charts, values
 from alerting.backtest import ACTIONS, Feedback, hold_reason, incident_feedback, run_backtest
 from alerting.causes import Rows, attach_causes, read, read_in
 from alerting.charts import SeriesPoint, chart_filename, render_png
-from alerting.compose import concentration_line, why_loud, why_quiet
+from alerting.compose import concentration_line, explanation, why_loud, why_quiet
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
 from alerting.sanitize import collapse
@@ -153,6 +153,7 @@ def _environment() -> Environment:
         share=values.format_share, sigma=values.sigma_label, series=charts.series_title, hold_reason=hold_reason,
         concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
         why_quiet=lambda a: plain(why_quiet(a)[0]), why_loud=why_loud, plural=values.plural,
+        cause=lambda i: next((c for c in map(plain, explanation(i)) if c.startswith("Cause: ")), None),
     )  # fmt: skip
     env.globals.update(baseline_label=values.baseline_label, zip=zip)
     env.tests.update(finite=values.finite, held=lambda i: not any(a.is_postable for a in i.alerts),

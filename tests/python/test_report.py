@@ -248,6 +248,25 @@ def test_cost_incident_groups_its_rules(marts: Path) -> None:
     assert "<strong>Drivers:</strong> idle +$348.26 (98 % of the change) &lt;b&gt;" in article  # no structured rows
 
 
+def test_a_cost_card_says_the_cause_line_its_action_points_at(marts: Path) -> None:
+    """The actions of cost rules end 'check the cause line': the card says it, as the Slack post does (the
+    decomposition: what the change is of, and its parts; 348.26 / 355.37 = 98 %)."""
+    con = duckdb.connect(str(marts))
+    con.execute(
+        "create table main_marts.fct_gpu_cost_decomposition as select * from (values"
+        " (?::date, 'api', 'idle', 'total', 'all', 348.26, 348.26 / 355.37, 'trailing_7d', 355.37, 346.74),"
+        " (?::date, 'api', 'overhead', 'total', 'all', 7.11, 7.11 / 355.37, 'trailing_7d', 355.37, 346.74))"
+        " t(dt, vertical, component, contributor_type, contributor, delta_usd, share_of_change, baseline_kind,"
+        " infra_change, baseline_infra_cost)",
+        [COST_DAY, COST_DAY],
+    )
+    con.close()
+    card = section(build(marts), "incident-inc-cost", "</article>")
+    cause = "infrastructure cost +$355.37 (+102.5%) vs 7-day average $346.74: idle +$348.26 (98% of the change)"
+    assert f"<p><strong>Cause:</strong> {cause}" in card
+    assert card.index("<strong>Cause:</strong>") < card.index("<strong>Action:</strong>")
+
+
 def test_drivers_table_names_the_baseline_and_the_whole_its_shares_are_of(marts: Path) -> None:
     """Cost drivers are measured against the 7-day average, not the headline's same-weekday mean: the table says
     so, and its shares are of the contributors' change, not of the headline's."""

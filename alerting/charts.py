@@ -1,19 +1,21 @@
-"""Charts: Vega-Lite specs rendered as PNG (Slack) and SVG (the HTML report) by vl-convert, in-process (no
-browser, no network). Data strings only enter as data values or titles; `safe_svg` re-checks the markup."""
+"""An incident's chart: a Vega-Lite spec of its headline series, rendered by vl-convert in-process (no browser, no
+network) as the PNG uploaded into its Slack thread; the HTML report (ltx_reports) draws the same spec as SVG. Data
+strings only enter as data values or titles."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import vl_convert
 
 from alerting import values as fmt
-from alerting.model import Alert
+from alerting.causes import read_in
+from alerting.model import Alert, group_incidents
+from alerting.warehouse import Backend
 
 VEGA_LITE_VERSION = "5.21"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier: nothing is fetched
@@ -53,18 +55,18 @@ def series_title(a: Alert) -> str:
     return f"{fmt.display_scope(a.scope)} – {fmt.display_metric(a.metric)}"
 
 
-def _field(name: str, kind: str, **more: Any) -> dict[str, Any]:
+def vl_field(name: str, kind: str, **more: Any) -> dict[str, Any]:
     return {"field": name, "type": kind, **more}
 
 
-def _colour(field: str, domain: Sequence[str], colours: Mapping[str, str], legend: Any) -> dict[str, Any]:
+def vl_colour(field: str, domain: Sequence[str], colours: Mapping[str, str], legend: Any) -> dict[str, Any]:
     scale = {"domain": list(domain), "range": [colours.get(d, GREY) for d in domain]}
-    return _field(field, "nominal", scale=scale, legend=legend)
+    return vl_field(field, "nominal", scale=scale, legend=legend)
 
 
-def _x_time(**extra: Any) -> dict[str, Any]:
+def x_time(**extra: Any) -> dict[str, Any]:
     axis = {"format": "%b %d", "labelAngle": 0, "tickCount": 6}
-    return _field("dt", "temporal", timeUnit="utcyearmonthdate", title=None, axis=axis, **extra)
+    return vl_field("dt", "temporal", timeUnit="utcyearmonthdate", title=None, axis=axis, **extra)
 
 
 def _layer(data: str, mark: dict[str, Any], encoding: dict[str, Any], **kinds: Any) -> dict[str, Any]:
@@ -78,15 +80,15 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
     """The bands, μ (dashed) and an absolute threshold (dotted) where the alert has them; the series line, its
     earlier points (baseline ones filled) and the day's point, coloured by severity."""
     q = {"type": "quantitative"}
-    bands = _colour("band", list(BAND_LABELS.values()), BAND_COLOURS, LEGEND_BOTTOM)
+    bands = vl_colour("band", list(BAND_LABELS.values()), BAND_COLOURS, LEGEND_BOTTOM)
     band = {"y": {"field": "lo", **q}, "y2": {"field": "hi"}, "color": bands}
     rule = {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}
     colour = SEVERITY_COLOURS.get(a.severity, SEVERITY_COLOURS["none"])
-    y = _field("value", "quantitative", title=fmt.display_metric(a.metric), scale={"zero": False},
+    y = vl_field("value", "quantitative", title=fmt.display_metric(a.metric), scale={"zero": False},
                axis={"format": Y_FORMATS.get(a.unit or "", ",.3~s")})  # fmt: skip
     earlier = [KIND_BASELINE, KIND_HISTORY]
-    fill = _colour("kind", earlier, {KIND_BASELINE: "#1864ab", KIND_HISTORY: "#ffffff"}, LEGEND_BOTTOM)
-    shape = _field("kind", "nominal", scale={"domain": earlier, "range": ["circle", "circle"]}, legend=None)
+    fill = vl_colour("kind", earlier, {KIND_BASELINE: "#1864ab", KIND_HISTORY: "#ffffff"}, LEGEND_BOTTOM)
+    shape = vl_field("kind", "nominal", scale={"domain": earlier, "range": ["circle", "circle"]}, legend=None)
     points = {"x": x, "y": y, "shape": shape, "fill": fill, "stroke": {"value": "#1864ab"}}
     day = {"type": "point", "filled": True, "size": 170, "color": colour, "stroke": "#212529"}
     label = {"type": "text", "align": "right", "dx": -10, "dy": -10, "fontWeight": "bold", "color": colour}
@@ -131,10 +133,10 @@ def _component_bar(rows: list[dict[str, Any]]) -> dict[str, Any]:
     colours = {n: COMPONENT_COLOURS.get(n.replace(" ", "_"), GREY) for n in names}
     title = {"text": [fmt.format_delta(sum(r["delta_usd"] for r in rows), "usd"), "vs 7-day average"], "fontSize": 11}
     encoding = {
-        "x": _field("bar", "nominal", title=None, axis={"labels": False, "ticks": False}),
-        "y": _field("delta_usd", "quantitative", title="USD", stack="zero"),
-        "order": _field("order", "quantitative"),
-        "color": _colour("component", names, colours, {"title": None, "orient": "right"}),
+        "x": vl_field("bar", "nominal", title=None, axis={"labels": False, "ticks": False}),
+        "y": vl_field("delta_usd", "quantitative", title="USD", stack="zero"),
+        "order": vl_field("order", "quantitative"),
+        "color": vl_colour("component", names, colours, {"title": None, "orient": "right"}),
         "tooltip": [{"field": "component"}, {"field": "delta_usd", "format": "$,.2f"}],
     }
     bar = {"data": {"name": "components"}, "title": title, "mark": {"type": "bar"}, "encoding": encoding}
@@ -176,7 +178,7 @@ def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
             for i, c in enumerate(comps)
         ],
     }
-    x = _x_time() if a.domain == "gpu_cost" else X_WEEKDAYS
+    x = x_time() if a.domain == "gpu_cost" else X_WEEKDAYS
     main = {
         "width": WIDTH - 150 if data["components"] else WIDTH,
         "height": HEIGHT,
@@ -190,83 +192,31 @@ def chart_spec(a: Alert, points: Sequence[SeriesPoint]) -> dict[str, Any]:
     return {**spec, "hconcat": [main, _component_bar(data["components"])], "spacing": 24}
 
 
-def _overview(title: str, name: str, values: list[dict[str, Any]], **body: Any) -> dict[str, Any]:
-    head = {"title": {"text": title, "anchor": "start"}, "datasets": {name: values}, "data": {"name": name}}
-    return {**BASE, **head, **body}
-
-
-def _ordered(values: Iterable[str], first: Sequence[str]) -> list[str]:
-    present = set(values)
-    return [v for v in first if v in present] + sorted(present - set(first))
-
-
-def history_spec(values: list[dict[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """One row per series, one cell per day ({dt, series, severity, status}), held ones faded."""
-    severities = _ordered((v["severity"] for v in values), ("notice", "warning", "critical"))
-    series = sorted({v["series"] for v in values})
-    days = {"domain": [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()], "type": "utc"}
-    status = {"domain": ["posted", "held"], "range": [1.0, 0.3]}
-    encoding = {
-        "x": _x_time(scale=days),
-        "y": _field("series", "nominal", title=None, sort=series, axis={"labelLimit": 320}),
-        "color": _colour("severity", severities, SEVERITY_COLOURS, {"title": "severity", "orient": "top"}),
-        "opacity": _field("status", "nominal", scale=status, legend={"title": "faded = held", "orient": "top"}),
-        "tooltip": [_field("dt", "temporal"), {"field": "series"}, {"field": "severity"}],
-    }
-    mark = {"type": "rect", "stroke": "white", "strokeWidth": 0.5}
-    size = {"width": WIDTH + 120, "height": {"step": 14}}
-    return _overview(f"Alerts {start} – {end}", "alerts", values, **size, mark=mark, encoding=encoding)
-
-
-def cost_trend_spec(rows: Sequence[Mapping[str, Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    """GPU cost per day by category (fct_gpu_cost_utilisation rows), API and Studio side by side."""
-    values = [
-        {**r, "dt": r["dt"].isoformat(), "vertical": r["vertical"].upper(), "cost": float(r["cost"] or 0)}
-        for r in sorted(rows, key=lambda r: (r["dt"], r["vertical"], r["cost_category"]))
-    ]
-    categories = _ordered((v["cost_category"] for v in values), ("inference", "idle", "overhead", "unused"))
-    encoding = {
-        "x": _x_time(),
-        "y": _field("cost", "quantitative", title="USD / day", stack="zero", axis={"format": "$,.0f"}),
-        "color": _colour("cost_category", categories, COMPONENT_COLOURS, {"title": None, "orient": "bottom"}),
-        "order": {"field": "cost_category", "sort": "ascending"},
-    }
-    facet = _field("vertical", "nominal", title=None, sort=["API", "STUDIO"])
-    spec = {"width": 300, "height": 180, "mark": {"type": "area"}, "encoding": encoding}
-    return _overview(f"GPU cost by category, {start} – {end}", "cost", values, columns=2, facet=facet, spec=spec)
-
-
 def render_png(spec: Mapping[str, Any], scale: float = 2.0) -> bytes:
     return bytes(vl_convert.vegalite_to_png(dict(spec), vl_version=VEGA_LITE_VERSION, scale=scale))
 
 
-def render_svg(spec: Mapping[str, Any]) -> str:
-    return safe_svg(vl_convert.vegalite_to_svg(dict(spec), vl_version=VEGA_LITE_VERSION))
+def incident_charts(backend: Backend, alerts: Iterable[Alert]) -> dict[str, tuple[Alert, dict[str, Any]]]:
+    """Per incident, its headline alert and chart spec (without the chart mart: the day against its own bands)."""
+    leads = [i.primary for i in group_incidents(alerts) if i.domain in ("usage", "gpu_cost")]
+    need = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day")
+    rows = read_in(backend, "fct_alert_chart_series", "alert_id", [a.alert_id for a in leads], need)
+    out: dict[str, tuple[Alert, dict[str, Any]]] = {}
+    for a in leads:
+        mine = [r for r in rows if r["alert_id"] == a.alert_id]
+        points = [SeriesPoint(r["dt"], r["value"], bool(r["is_baseline_point"]), bool(r["is_alert_day"])) for r in mine]
+        if not points and fmt.finite(a.current_value) and fmt.finite(a.baseline_mean):
+            points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
+        if points:
+            out[a.incident_id] = (a, chart_spec(a, points))
+    return out
 
 
-class UnsafeSvgError(ValueError):
-    """The SVG holds something a report must not inline (script, event handler, external link)."""
-
-
-_FORBIDDEN = {"script", "foreignObject", "iframe", "object", "embed", "image", "use", "a", "style"}
-
-
-def safe_svg(svg: str) -> str:
-    try:
-        root = ET.fromstring(svg)  # noqa: S314 - our own renderer's output, checked not trusted
-    except ET.ParseError as exc:
-        raise UnsafeSvgError(f"not well-formed SVG: {exc}") from None
-    for el in root.iter():
-        tag = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
-        if tag in _FORBIDDEN:
-            raise UnsafeSvgError(f"SVG element <{tag}> is not allowed")
-        for name, value in el.attrib.items():
-            local = name.rsplit("}", 1)[-1].lower()
-            if local.startswith("on"):
-                raise UnsafeSvgError(f"SVG event handler {local!r} is not allowed")
-            if local in ("href", "src") or ("url(" in value.replace(" ", "").lower() and "url(#" not in value):
-                raise UnsafeSvgError(f"SVG reference in {local!r} is not allowed")
-    return svg
+def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
+    """The runner's hook: an incident (its `.primary` alert) -> (file name, PNG bytes) of its chart, or None."""
+    return lambda i: next(
+        ((chart_filename(a), render_png(s)) for a, s in incident_charts(backend, [i.primary]).values()), None
+    )
 
 
 def chart_filename(a: Alert) -> str:

@@ -13,9 +13,9 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from alerting import backtest, pipeline_health, redact
+from alerting import pipeline_health, redact
 from alerting import serve as serve_command
-from alerting.report import build_report, chart_for, latest_day, report_url
+from alerting.charts import chart_for
 from alerting.routing import Routing, RoutingError, load_routing
 from alerting.runner import RunOptions, RunReport, post_pipeline_health, run
 from alerting.transport.base import TransportConfigError
@@ -23,10 +23,15 @@ from alerting.transport.linear import API_KEY_ENV as LINEAR_KEY_ENV
 from alerting.transport.linear import LinearConfigError, LinearTransport
 from alerting.transport.slack import TOKEN_ENV, transport_from_env
 from alerting.warehouse import Backend, WarehouseBusy, WarehouseError, config_from_env, open_backend
+from ltx_reports import backtest
+from ltx_reports.report import build_report, latest_day
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
 TARGETS = ("duckdb", "bigquery")
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project.yml"
+REPORT_BASE_URL_ENV = "LTX_REPORT_BASE_URL"
+# no credentials, query, fragment, spaces, quotes, <, >, | or mrkdwn specials
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/%-]*)?", re.IGNORECASE)
 log = logging.getLogger("alerting")
 
 DESCRIPTION = """\
@@ -83,6 +88,15 @@ def default_finalisation_days(env: Mapping[str, str], project_file: Path = DBT_P
     except OSError:
         match = None
     return int(match.group(1)) if match else 3
+
+
+def report_url(day: dt.date, env: Mapping[str, str]) -> str | None:
+    """The report page of `day` under LTX_REPORT_BASE_URL (linked from digests), or None when unset; a base
+    Slack's `<url|text>` cannot carry is refused (ValueError: exit 2)."""
+    base = (env.get(REPORT_BASE_URL_ENV) or "").strip()
+    if base and not _BASE_URL.fullmatch(base):
+        raise ValueError(f"{REPORT_BASE_URL_ENV} must be an http(s) URL: a host, a port, a path and nothing else")
+    return f"{base.rstrip('/')}/{day.isoformat()}/index.html" if base else None
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:

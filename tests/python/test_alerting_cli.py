@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from alerting import backtest
 from alerting.cli import main
+from ltx_reports import backtest
 from tests.python.alerting_support import (
     DAY,
     FAKE_TOKEN,

@@ -19,13 +19,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from alerting import backtest
-from alerting.backtest import CompareError, Feedback, compare, format_markdown, parse_vars
 from alerting.cli import main
 from alerting.feedback import FeedbackRow, FeedbackStore
 from alerting.model import Alert
 from alerting.routing import parse_routing
 from alerting.warehouse import DuckDBBackend
+from ltx_reports import backtest
+from ltx_reports.backtest import CompareError, Feedback, compare, format_markdown, parse_vars
 from tests.python.conftest import BIN, REPO, dbt_env, run
 
 D = dt.date(2026, 11, 2)  # a Monday: ISO week 2026-W45

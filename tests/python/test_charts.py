@@ -16,16 +16,13 @@ from alerting.charts import (
     KIND_HISTORY,
     SEVERITY_COLOURS,
     SeriesPoint,
-    UnsafeSvgError,
     chart_filename,
     chart_spec,
-    history_spec,
     render_png,
-    render_svg,
-    safe_svg,
 )
 from alerting.model import Alert, CostComponent
 from alerting.values import sigma_label
+from ltx_reports.charts import UnsafeSvgError, history_spec, render_svg, safe_svg
 from tests.python.png_tools import decode, size
 
 DAY = dt.date(2026, 11, 17)  # a Tuesday

@@ -13,10 +13,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from alerting.cli import main
+from alerting.charts import incident_charts
+from alerting.cli import main, report_url
 from alerting.model import alert_from_row, group_incidents
-from alerting.report import ReportUrlError, build_report, incident_charts, report_url
 from alerting.warehouse import DuckDBBackend, read_alert_history
+from ltx_reports.report import build_report
 from tests.python.alerting_support import ALERT_COLUMNS
 
 DAY = dt.date(2026, 11, 17)
@@ -332,7 +333,7 @@ def test_degrades_without_optional_marts(tmp_path: Path) -> None:
     assert "this build has no series for the alert" in article
     assert "no <code>fct_data_health</code> mart" in html
     assert "No GPU cost data in the window." in html
-    assert "per ISO week and severity" in html or "alerting.backtest" in html
+    assert "per ISO week and severity" in html or "ltx_reports.backtest" in html
 
 
 def test_data_health_rows_escaped(tmp_path: Path) -> None:
@@ -420,7 +421,7 @@ def test_report_url(base: str | None, expected: str | None) -> None:
     ],
 )
 def test_report_url_rejects_unsafe_bases(base: str) -> None:
-    with pytest.raises(ReportUrlError):
+    with pytest.raises(ValueError, match="LTX_REPORT_BASE_URL must be an http"):
         report_url(DAY, {"LTX_REPORT_BASE_URL": base})
 
 
@@ -475,7 +476,7 @@ def test_chart_for_hook_returns_filename_and_png_of_the_primary(marts: Path) -> 
     """The runner's hook (chart_for(model.Incident) -> (filename, bytes) | None)."""
     from types import SimpleNamespace
 
-    from alerting.report import chart_for
+    from alerting.charts import chart_for
 
     backend = DuckDBBackend(marts, "main_marts", "main_alerting", read_only=True)
     try:
@@ -495,7 +496,7 @@ def test_chart_for_hook_returns_filename_and_png_of_the_primary(marts: Path) -> 
 
 
 def test_backtest_section_is_the_backtest_of_the_90_days(marts: Path) -> None:
-    """alerting.backtest over the report's window; counts worked out by hand from FIXTURE_ALERTS: the cost
+    """ltx_reports.backtest over the report's window; counts worked out by hand from FIXTURE_ALERTS: the cost
     incident (critical + warning member) is on Sunday COST_DAY (ISO week 46), the usage alerts on Tuesday DAY
     (week 47): free-tokens warning and heavy-dau notice posted, ent-dau critical muted."""
     backtest = section(build(marts), "backtest", "</section>")
@@ -565,7 +566,7 @@ def test_feedback_section_without_the_mart(marts: Path) -> None:
 
 
 def test_history_cell_is_the_days_most_severe_alert_held_only_when_all_are() -> None:
-    from alerting.report import history
+    from ltx_reports.report import history
 
     alerts = [
         alert_from_row(alert("x1", severity="notice")),

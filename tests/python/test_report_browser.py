@@ -133,7 +133,7 @@ def test_real_build_report(test_duckdb: Path, tmp_path: Path) -> None:
 
 def test_negative_control_network_and_script_are_caught(tmp_path: Path) -> None:
     """The same checks on a page that tries the network: they must fail (else they prove nothing)."""
-    from alerting.report import CSP
+    from ltx_reports.report import CSP
 
     page = tmp_path / "bad.html"
     page.write_text(

@@ -1,15 +1,14 @@
-"""The day's HTML report (one self-contained file: templates/index.html.j2), the per-incident charts for Slack
-and the report's URL. Marts are read with names as constants and values as parameters (a mart not built reads
-None). Every value the template prints is made one inert line first (`sanitize.collapse`: control, zero-width
-and bidi characters become spaces), then escaped; the only markup inserted as is is the charts' SVG (`safe_svg`)."""
+"""`python -m alerting report`: the day's HTML report, one self-contained file (templates/index.html.j2). Marts
+are read with names as constants and values as parameters (a mart not built reads None). Every value the template
+prints is made one inert line first (`sanitize.collapse`: control, zero-width and bidi characters become spaces),
+then escaped; the only markup inserted as is is the charts' SVG (`safe_svg`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,16 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from alerting import charts, values
-from alerting.backtest import ACTIONS, Feedback, hold_reason, incident_feedback, run_backtest
-from alerting.causes import Rows, attach_causes, read, read_in
-from alerting.charts import SeriesPoint, chart_filename, render_png
+from alerting import values
+from alerting.causes import Rows, attach_causes, read
+from alerting.charts import incident_charts, series_title
 from alerting.compose import concentration_line, explanation, why_loud, why_quiet
 from alerting.message import plain
 from alerting.model import Alert, as_date, group_incidents, severity_rank
 from alerting.sanitize import collapse
 from alerting.warehouse import ALERTS_TABLE, Backend, between, on_cost_day, read_alert_history
+from ltx_reports import charts
+from ltx_reports.backtest import ACTIONS, Feedback, hold_reason, incident_feedback, run_backtest
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -34,9 +34,6 @@ TREND = ("dt", "vertical", "cost_category", "cost")
 HEALTH = ("dt", "source", "status", "row_count", "judged_rows", "expected_rows", "completeness", "status_reason")
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 FEEDBACK_COUNTS = ("loud_incidents", "acknowledged", "snoozed", "expected", "false_alarms", "no_answer")
-BASE_URL_ENV = "LTX_REPORT_BASE_URL"
-# no credentials, query, fragment, spaces, quotes, <, >, | or mrkdwn specials
-_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/%-]*)?", re.IGNORECASE)
 
 
 def read_week_drivers(backend: Backend, end: dt.date, top: int = 5) -> Rows:
@@ -79,29 +76,6 @@ def latest_day(backend: Backend) -> dt.date | None:
     return None
 
 
-def incident_charts(backend: Backend, alerts: Iterable[Alert]) -> dict[str, tuple[Alert, dict[str, Any]]]:
-    """Per incident, its headline alert and chart spec (without the chart mart: the day against its own bands)."""
-    leads = [i.primary for i in group_incidents(alerts) if i.domain in ("usage", "gpu_cost")]
-    need = ("alert_id", "dt", "value", "is_baseline_point", "is_alert_day")
-    rows = read_in(backend, "fct_alert_chart_series", "alert_id", [a.alert_id for a in leads], need)
-    out: dict[str, tuple[Alert, dict[str, Any]]] = {}
-    for a in leads:
-        mine = [r for r in rows if r["alert_id"] == a.alert_id]
-        points = [SeriesPoint(r["dt"], r["value"], bool(r["is_baseline_point"]), bool(r["is_alert_day"])) for r in mine]
-        if not points and values.finite(a.current_value) and values.finite(a.baseline_mean):
-            points = [SeriesPoint(a.alert_date, a.current_value, False, True)]
-        if points:
-            out[a.incident_id] = (a, charts.chart_spec(a, points))
-    return out
-
-
-def chart_for(backend: Backend) -> Callable[[Any], tuple[str, bytes] | None]:
-    """The runner's hook: an incident (its `.primary` alert) -> (file name, PNG bytes) of its chart, or None."""
-    return lambda i: next(
-        ((chart_filename(a), render_png(s)) for a, s in incident_charts(backend, [i.primary]).values()), None
-    )
-
-
 def _incident_svgs(backend: Backend, alerts: Sequence[Alert]) -> dict[str, Markup]:
     try:
         return {k: Markup(charts.render_svg(spec)) for k, (_, spec) in incident_charts(backend, alerts).items()}  # noqa: S704 - checked by safe_svg
@@ -114,7 +88,7 @@ def history(alerts: Sequence[Alert]) -> dict[str, Any]:
     """Per (day, series) the most severe alert, held when every alert of it is; counts per severity and hold."""
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for a in sorted(alerts, key=lambda a: severity_rank(a.severity)):
-        key = (a.alert_date.isoformat(), charts.series_title(a))
+        key = (a.alert_date.isoformat(), series_title(a))
         cell = cells.setdefault(key, {"dt": key[0], "series": key[1], "severity": a.severity, "status": "held"})
         cell["status"] = "posted" if a.is_postable else cell["status"]
     by = Counter((a.severity, a.is_postable) for a in alerts)
@@ -150,7 +124,7 @@ def _environment() -> Environment:
     )
     env.filters.update(
         value=values.format_value, delta=values.format_delta, z=values.format_z, change=values.format_change,
-        share=values.format_share, sigma=values.sigma_label, series=charts.series_title, hold_reason=hold_reason,
+        share=values.format_share, sigma=values.sigma_label, series=series_title, hold_reason=hold_reason,
         concentration=_concentration, money=lambda v: values.format_value(v, "usd"),
         why_quiet=lambda a: plain(why_quiet(a)[0]), why_loud=why_loud, plural=values.plural,
         cause=lambda i: next((c for c in map(plain, explanation(i)) if c.startswith("Cause: ")), None),
@@ -195,16 +169,3 @@ def build_report(
         "backtest": run_backtest(past),
     }
     return _environment().get_template("index.html.j2").render(**context)
-
-
-class ReportUrlError(ValueError):
-    """LTX_REPORT_BASE_URL is set but is not a plain http(s) URL."""
-
-
-def report_url(day: dt.date, env: Mapping[str, str]) -> str | None:
-    """The page of `day` under LTX_REPORT_BASE_URL, or None when unset; a base Slack's `<url|text>` cannot carry
-    is refused."""
-    base = (env.get(BASE_URL_ENV) or "").strip()
-    if base and not _BASE_URL.fullmatch(base):
-        raise ReportUrlError(f"{BASE_URL_ENV} must be an http(s) URL: a host, a port, a path and nothing else")
-    return f"{base.rstrip('/')}/{day.isoformat()}/index.html" if base else None

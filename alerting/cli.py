@@ -23,8 +23,6 @@ from alerting.transport.linear import API_KEY_ENV as LINEAR_KEY_ENV
 from alerting.transport.linear import LinearConfigError, LinearTransport
 from alerting.transport.slack import TOKEN_ENV, transport_from_env
 from alerting.warehouse import Backend, WarehouseBusy, WarehouseError, config_from_env, open_backend
-from ltx_reports import backtest
-from ltx_reports.report import build_report, latest_day
 
 EXIT_OK, EXIT_DELIVERY_FAILED, EXIT_USAGE, EXIT_DATA_NOT_READY = 0, 1, 2, 3
 TARGETS = ("duckdb", "bigquery")
@@ -57,6 +55,11 @@ day is real (an outage, not a late load): exactly once, to their team's channel,
 REPORT = """\
 Write DIR/index.html (default reports/<DATE>/), one self-contained page: the day's incidents (cost ones of the
 finalised cost day DATE + 1 - N), alert history, GPU costs, data health, the backtest and people's feedback."""
+
+BACKTEST = """\
+What each posting policy would have posted of every fct_alerts row of the window, held or not, and what people
+said from Slack of its loud incidents; --compare-vars / --compare-duckdb: the shipped build against a change, as
+Markdown (docs/alerting-and-delivery.md)."""
 
 
 # the days a command works on
@@ -130,7 +133,7 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     health = add("pipeline-health", "post why a daily build stopped, once", pipeline_health.__doc__)
     health.add_argument("--date", type=date_arg, required=True, help="the run date of the build")
     health.add_argument("--run-results", type=Path, default=Path("target/run_results.json"))
-    bt = add("backtest", "what each posting policy would have posted", backtest.__doc__, posting=False)
+    bt = add("backtest", "what each posting policy would have posted", BACKTEST, posting=False)
     bt.add_argument("--from", dest="start", type=date_arg, default=None, help="first alert_date")
     bt.add_argument("--to", dest="end", type=date_arg, default=None, help="last alert_date")
     compare = bt.add_mutually_exclusive_group()
@@ -171,7 +174,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = build_parser(env).parse_args(argv)
     secrets = [env.get(TOKEN_ENV, ""), env.get(LINEAR_KEY_ENV, "")]
     _configure_logging(secrets, args.verbose)
-    own = {"report": _report, "serve": serve_command.main, "backtest": backtest.main}
+    own = {"report": _report, "serve": serve_command.main, "backtest": _backtest}
     if args.command in own:  # their own secrets and errors
         return int(own[args.command](args, env))
     try:
@@ -223,8 +226,16 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], routing: Routing, pos
     return _finish(report, args.dry_run)
 
 
+def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from ltx_reports import backtest  # the read-only package, loaded for its own commands only
+
+    return backtest.main(args, env)
+
+
 def _report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Write the day's self-contained HTML report and print its path; exit 2 on a configuration or warehouse error."""
+    from ltx_reports.report import build_report, latest_day
+
     try:
         with closing(open_backend(config_from_env(args.target, env), read_only=True)) as backend:
             day = args.date or latest_day(backend) or utc_yesterday()  # the calendar `run` and dbt use

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -272,3 +274,15 @@ def test_a_day_that_is_not_yyyy_mm_dd_is_a_usage_error(args: list[str], capsys: 
         main(args, {})
     assert exc.value.code == 2
     assert f"{args[-1]!r} is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_the_posting_package_loads_without_the_reports() -> None:
+    """alerting/ never imports ltx_reports at module level: `run`, `release`, `pipeline-health` and `serve` load
+    without it; only `report` and `backtest` load it, inside their command (docs/development.md "Two packages")."""
+    code = (
+        "import sys, alerting.cli, alerting.runner, alerting.serve, alerting.charts\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'ltx_reports'))"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

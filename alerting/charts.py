@@ -85,7 +85,7 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
     rule = {"type": "rule", "color": "#1864ab", "strokeDash": [5, 3]}
     colour = SEVERITY_COLOURS.get(a.severity, SEVERITY_COLOURS["none"])
     y = vl_field("value", "quantitative", title=fmt.display_metric(a.metric), scale={"zero": False},
-               axis={"format": Y_FORMATS.get(a.unit or "", ",.3~s")})  # fmt: skip
+                 axis={"format": Y_FORMATS.get(a.unit or "", ",.3~s")})  # fmt: skip
     earlier = [KIND_BASELINE, KIND_HISTORY]
     fill = vl_colour("kind", earlier, {KIND_BASELINE: "#1864ab", KIND_HISTORY: "#ffffff"}, LEGEND_BOTTOM)
     shape = vl_field("kind", "nominal", scale={"domain": earlier, "range": ["circle", "circle"]}, legend=None)

@@ -107,7 +107,7 @@ def _layers(a: Alert, data: dict[str, list[dict[str, Any]]], x: dict[str, Any]) 
 def _subtitle(a: Alert, points: Sequence[SeriesPoint]) -> list[str]:
     """The headline ('4,497,947 · z 3.36 · WARNING · +46.6% vs μ') and what μ and σ are."""
     z = f"z {fmt.format_z(a.z_score)}" if fmt.finite(a.z_score) else ""
-    mean = (a.baseline_kind or "").strip().lower() in fmt.MEAN_KINDS  # else an expectation from the filled days
+    mean = fmt.is_mean(a.baseline_kind)
     change = f"{fmt.format_change(a.pct_change)}{' vs μ' if mean else ''}" if fmt.finite(a.pct_change) else ""
     headline = [fmt.format_value(a.current_value, a.unit), z, a.severity.upper(), change]
     n = sum(1 for p in points if p.is_baseline_point and not p.is_alert_day)

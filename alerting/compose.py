@@ -99,8 +99,11 @@ def numbers_lines(alert: Alert) -> list[Line]:
     change, now, base = values.format_change(alert.pct_change), alert.current_value, alert.baseline_mean
     if not values.finite(alert.pct_change) and now is not None and base is not None:  # from 0: no percentage
         change = values.format_delta(now - base, alert.unit)  # n/a when either is not finite
-    mean = (alert.baseline_kind or "").strip().lower() in values.MEAN_KINDS
-    second.append(f"Change: {change} from mean" if mean else f"Change: {change} vs {_lowered(_baseline(alert))}")
+    second.append(
+        f"Change: {change} from mean"
+        if values.is_mean(alert.baseline_kind)
+        else f"Change: {change} vs {_lowered(_baseline(alert))}"
+    )
     if _threshold(alert):
         second.append(f"Threshold: {_threshold(alert)}")
     return [line(first), line(" | ".join(second))]

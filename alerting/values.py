@@ -31,7 +31,7 @@ SCOPE_NAMES = {
 # names `humanise` cannot make ('tokens' -> 'Tokens' it can)
 METRIC_NAMES = {"dau": "DAU", "infra_cost": "Infrastructure cost", "idle_inference_ratio": "Idle : inference ratio"}
 COMPONENT_NAMES = {"request_volume": "requests", "request_rate": "cost per request", "gpu_type": "GPU type"}
-MEAN_KINDS = frozenset({"same_weekday", "rolling", "trailing_7d"})  # baselines that read 'change from mean'
+_MEAN_KINDS = frozenset({"same_weekday", "rolling", "trailing_7d"})
 UNIT_BY_METRIC = {"tokens": "tokens", "rows": "rows", "cost": "usd", "cost_per_request": "usd_per_request"}
 UNIT_BY_SUFFIX = (("_cost", "usd"), ("_rate", "fraction"), ("_ratio", "ratio"))  # else "count"
 SIGMA_LABELS = {"sample": "sample σ", "pooled_within_weekday": "pooled within-weekday σ"}
@@ -121,6 +121,11 @@ def unit_for_metric(metric: str | None) -> str:
     m = (metric or "").lower()
     by_end = next((unit for end, unit in UNIT_BY_SUFFIX if m.endswith(end)), "count")
     return UNIT_BY_METRIC.get(m, by_end)
+
+
+def is_mean(kind: str | None) -> bool:
+    """A baseline that is a mean of its points (a change reads 'from mean', a chart marks μ); else an expectation."""
+    return (kind or "").strip().lower() in _MEAN_KINDS
 
 
 def baseline_label(kind: str | None, points: int | None = None, day: dt.date | None = None) -> str:
